@@ -1,0 +1,49 @@
+"""Per-thread recording state: the stack of active recorders (tapes and forward accumulators).
+
+The stack is a tuple that is replaced, never mutated, so a loop over it stays valid while a
+recorder pushes or pops itself. ``RAW`` in place of the stack means "derivative rules are running
+with plain NumPy values and nothing records them": primitives then call NumPy directly.
+"""
+
+from __future__ import annotations
+
+import threading
+from contextlib import contextmanager
+from typing import Iterator
+
+RAW: tuple = ("raw",)  # sentinel stack: rules run on plain arrays
+
+
+class _State(threading.local):
+    def __init__(self) -> None:
+        self.recorders: tuple = ()
+
+
+state = _State()
+
+
+def push(recorder: object) -> None:
+    stack = state.recorders
+    state.recorders = (() if stack is RAW else stack) + (recorder,)
+
+
+def remove(recorder: object) -> None:
+    stack = state.recorders
+    if stack is not RAW:
+        state.recorders = tuple(r for r in stack if r is not recorder)
+
+
+@contextmanager
+def recorders_set_to(stack: tuple) -> Iterator[None]:
+    """Run a block with ``stack`` as the active recorders, then restore the previous stack."""
+    saved = state.recorders
+    state.recorders = stack
+    try:
+        yield
+    finally:
+        state.recorders = saved
+
+
+def active_tapes() -> tuple:
+    stack = state.recorders
+    return () if stack is RAW else tuple(r for r in stack if getattr(r, "is_tape", False))

@@ -1,0 +1,223 @@
+"""What happens at one op call, and the declarators that build the rule table.
+
+A primitive is a NumPy forward function plus, per positional argument, a vector-Jacobian product
+(VJP) and a Jacobian-vector product (JVP). Rules are written in tapegrad ops, so when a tape is
+recording the backward pass they build a differentiable graph (higher order for free); when nothing
+records it, the backward pass runs the same rules on plain NumPy values (``_context.RAW``).
+
+Rule signatures (``args`` are the op's positional arguments, ``params`` its keyword arguments):
+    vjp(g, ans, *args, **params)  -> cotangent for one argument, shaped like it
+    jvp(t, ans, *args, **params)  -> that argument's contribution to the output tangent
+    joint_jvp(tangents, ans, *args, **params) -> the output tangent; tangents[i] is None when
+                                                 argument i carries none (for variadic ops)
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable, Sequence
+
+import numpy as np
+
+from tapegrad import _context
+from tapegrad._context import RAW, state
+from tapegrad._dtypes import default_float, python_to_array
+from tapegrad._tensor import Tensor, Variable, ops
+
+Rule = Callable[..., Any]
+
+
+class PerArgument:
+    """Rules for ops with any number of positional arguments: ``rules[i]`` is ``rule`` bound to i."""
+
+    __slots__ = ("rule",)
+
+    def __init__(self, rule: Callable[..., Any]) -> None:
+        self.rule = rule
+
+    def __getitem__(self, i: int) -> Rule:
+        rule = self.rule
+        return lambda g, ans, *args, **params: rule(i, g, ans, *args, **params)
+
+    def __len__(self) -> int:
+        return 1 << 30
+
+
+class Primitive:
+    """One op of the rule table. Calling it computes with NumPy and notifies the active recorders."""
+
+    __slots__ = ("name", "impl", "vjps", "jvps", "joint_jvp", "doc")
+
+    def __init__(self, name: str, impl: Callable[..., Any], doc: str | None = None) -> None:
+        self.name = name
+        self.impl = impl
+        self.vjps: Sequence[Rule | None] | None = None  # None: not differentiable, never recorded
+        self.jvps: Sequence[Rule | None] | None = None
+        self.joint_jvp: Rule | None = None
+        self.doc = doc or f"tapegrad primitive {name!r} (forward: {getattr(impl, '__name__', impl)})."
+
+    def __call__(self, *args: Any, **params: Any) -> Any:
+        stack = state.recorders
+        if stack is RAW:
+            return self.impl(*args, **params)
+        vals = []
+        for a in args:
+            if type(a) is Tensor:
+                vals.append(a._value)
+            else:
+                args, vals = _convert_arguments(args)
+                break
+        try:
+            out = self.impl(*vals, **params)
+        except (ValueError, TypeError, IndexError, np.linalg.LinAlgError) as err:
+            raise type(err)(f"tg.{self.name}: {err} (argument shapes {[np.shape(v) for v in vals]})") from None
+        result = Tensor.__new__(Tensor)
+        result._value = out
+        if stack:
+            for recorder in stack:
+                recorder.record(self, args, vals, params, result)
+        return result
+
+    @property
+    def differentiable(self) -> bool:
+        return self.vjps is not None
+
+    def __repr__(self) -> str:
+        return f"<tapegrad primitive {self.name}>"
+
+
+def _convert_arguments(args: tuple) -> tuple[tuple, list]:
+    """Slow path of a call: read Variables, convert Python and NumPy values (TensorFlow's rules).
+
+    Non-tensor operands of a floating op take the tensors' dtype (a Python scalar or a float64
+    NumPy array never upcasts a float32 tensor). With no tensor among the arguments, Python
+    values convert as ``tg.constant`` would.
+    """
+    args = list(args)
+    dtype = None
+    for i, a in enumerate(args):
+        if isinstance(a, Tensor):
+            if isinstance(a, Variable):
+                args[i] = a = a.read_value()
+            if dtype is None and a._value.dtype.kind == "f":
+                dtype = a._value.dtype
+    if dtype is None and not any(isinstance(a, Tensor) for a in args):
+        dtype = default_float()
+        for i, a in enumerate(args):
+            if not isinstance(a, (np.ndarray, np.generic)) and a is not None:
+                args[i] = python_to_array(a)
+    vals = []
+    for i, a in enumerate(args):
+        if isinstance(a, Tensor):
+            vals.append(a._value)
+            continue
+        if isinstance(a, (list, tuple)) and a and not isinstance(a[0], (list, tuple, Tensor)):
+            a = args[i] = np.asarray(a, dtype=dtype if dtype is not None else None)
+        elif isinstance(a, (list, tuple)) and any(isinstance(x, Tensor) for x in a):
+            raise TypeError("a list of tensors is not a tensor; combine them with tg.stack or tg.concatenate first")
+        if dtype is not None and isinstance(a, (np.ndarray, np.generic)) and a.dtype.kind == "f" and a.dtype != dtype:
+            a = args[i] = a.astype(dtype)
+        vals.append(a)
+    return tuple(args), vals
+
+
+# ---- declarators: each builds one row of the rule table --------------------------------------
+def primitive(impl: Callable[..., Any], name: str | None = None, doc: str | None = None) -> Primitive:
+    """A new (so far non-differentiable) primitive computing ``impl`` with NumPy."""
+    return Primitive(name or impl.__name__, impl, doc)
+
+
+def defvjp(prim: Primitive, *vjps: Rule | None) -> Primitive:
+    prim.vjps = vjps
+    return prim
+
+
+def defjvp(prim: Primitive, *jvps: Rule | None) -> Primitive:
+    prim.jvps = jvps
+    return prim
+
+
+def defrule(
+    impl: Callable[..., Any],
+    vjps: Sequence[Rule | None] | PerArgument,
+    jvps: Sequence[Rule | None] | PerArgument | None = None,
+    joint_jvp: Rule | None = None,
+    name: str | None = None,
+) -> Primitive:
+    """A primitive with explicit VJPs and JVPs, one per positional argument (None: no derivative)."""
+    prim = primitive(impl, name)
+    prim.vjps = vjps
+    prim.jvps = jvps
+    prim.joint_jvp = joint_jvp
+    return prim
+
+
+def elementwise(impl: Callable[..., Any], *partials: Rule | None, name: str | None = None) -> Primitive:
+    """An elementwise op from its partial derivatives ``d(ans, *args)``: VJP and JVP both follow.
+
+    VJP_i = unbroadcast(g * d_i) to argument i's shape; JVP_i = t_i * d_i.
+    """
+
+    def jvp_for(d: Rule) -> Rule:
+        return lambda t, ans, *args, **params: t * d(ans, *args, **params)
+
+    prim = primitive(impl, name)
+    prim.vjps = tuple(None if d is None else _vjp_at(i, d) for i, d in enumerate(partials))
+    prim.jvps = tuple(None if d is None else jvp_for(d) for d in partials)
+    return prim
+
+
+def _vjp_at(i: int, d: Rule) -> Rule:
+    return lambda g, ans, *args, **params: unbroadcast(g * d(ans, *args, **params), args[i])
+
+
+def multilinear(impl: Callable[..., Any], *vjps: Rule | None, name: str | None = None) -> Primitive:
+    """An op linear in each argument separately (mul, matmul, einsum): JVP_i is the op on t_i."""
+    prim = primitive(impl, name)
+    prim.vjps = vjps
+
+    def jvp_at(i: int) -> Rule:
+        def jvp(t: Any, ans: Any, *args: Any, **params: Any) -> Any:
+            return prim(*args[:i], t, *args[i + 1 :], **params)
+
+        return jvp
+
+    prim.jvps = tuple(None if v is None else jvp_at(i) for i, v in enumerate(vjps))
+    return prim
+
+
+def linear(impl: Callable[..., Any], vjp: Rule, name: str | None = None) -> Primitive:
+    """A unary op linear in its first argument (reshape, sum, transpose): JVP is the op itself."""
+    prim = primitive(impl, name)
+    prim.vjps = (vjp,)
+    prim.jvps = (lambda t, ans, x, *args, **params: prim(t, *args, **params),)
+    return prim
+
+
+def nondifferentiable(impl: Callable[..., Any], name: str | None = None) -> Primitive:
+    """An op whose result is not differentiable (bool or integer valued): never recorded."""
+    return primitive(impl, name)
+
+
+# ---- helpers the rules share ------------------------------------------------------------------
+def unbroadcast(g: Any, like: Any) -> Any:
+    """Sum a cotangent down to the shape of ``like`` (undo broadcasting) and match its dtype."""
+    shape = like.shape
+    gshape = g.shape
+    if gshape != shape:
+        lead = len(gshape) - len(shape)
+        axes = tuple(range(lead)) + tuple(
+            lead + i for i, n in enumerate(shape) if n == 1 and gshape[lead + i] != 1
+        )
+        if axes:
+            g = ops.sum(g, axis=axes, keepdims=False)
+        if g.shape != shape:
+            g = ops.reshape(g, shape)
+    dtype = getattr(like, "dtype", None)
+    if dtype is not None and g.dtype != dtype and dtype.kind in "fc":
+        g = ops.cast(g, dtype)
+    return g
+
+
+def is_raw() -> bool:
+    """True while rules run on plain NumPy values (a backward pass that nothing records)."""
+    return _context.state.recorders is RAW

@@ -1,0 +1,334 @@
+"""Tensor (an immutable value over a NumPy array) and Variable (a mutable holder of one).
+
+Operators and NumPy's hooks look their implementation up in registries that ``tapegrad.ops``
+fills, so this module knows nothing of individual ops.
+"""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+from typing import Any, Callable, Iterator
+
+import numpy as np
+
+from tapegrad import _context
+from tapegrad._dtypes import as_dtype, python_to_array
+
+ops = SimpleNamespace()  # filled by tapegrad.ops: add, multiply, getitem, ...
+UFUNCS: dict[np.ufunc, Callable] = {}  # np.sin -> tg.sin; filled by tapegrad.ops
+FUNCTIONS: dict[Callable, Callable] = {}  # np.sum -> tg.sum; filled by tapegrad.ops
+
+
+class Tensor:
+    """An immutable n-dimensional value. Operations on it are recorded by active tapes."""
+
+    __slots__ = ("_value", "__weakref__")
+    __array_priority__ = 100.0
+    __hash__ = None  # == is elementwise, so tensors cannot be dict keys or set members
+
+    def __init__(self, value: Any, dtype: Any = None) -> None:
+        if isinstance(value, Tensor):
+            value = value._value
+        self._value = python_to_array(value, dtype)
+
+    # ---- plain value access -------------------------------------------------------------
+    def numpy(self) -> Any:
+        """The value as a NumPy array (a copy), or a NumPy scalar for a 0-d tensor."""
+        v = self._value
+        return v.copy() if isinstance(v, np.ndarray) and v.ndim else np.asarray(v)[()]
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return np.shape(self._value)
+
+    @property
+    def dtype(self) -> np.dtype:
+        return self._value.dtype
+
+    @property
+    def ndim(self) -> int:
+        return np.ndim(self._value)
+
+    @property
+    def size(self) -> int:
+        return np.size(self._value)
+
+    @property
+    def T(self) -> "Tensor":
+        return ops.transpose(self)
+
+    def __len__(self) -> int:
+        shape = self.shape
+        if not shape:
+            raise TypeError("len() of a 0-d tensor (a scalar) is undefined")
+        return shape[0]
+
+    def __iter__(self) -> Iterator["Tensor"]:
+        for i in range(len(self)):
+            yield ops.getitem(self, i)
+
+    def __float__(self) -> float:
+        return float(self._scalar("float"))
+
+    def __int__(self) -> int:
+        return int(self._scalar("int"))
+
+    def __bool__(self) -> bool:
+        return bool(self._scalar("bool"))
+
+    def __index__(self) -> int:
+        if self.dtype.kind not in "iub":
+            raise TypeError(f"only integer scalar tensors can be used as an index, not {self.dtype}")
+        return int(self._scalar("index"))
+
+    def _scalar(self, what: str) -> Any:
+        if self.size != 1:
+            raise ValueError(
+                f"{what}() needs a tensor with one element, this one has shape {self.shape}; "
+                "reduce it first (e.g. tg.reduce_sum) or use .numpy()"
+            )
+        return np.asarray(self._value).reshape(())[()]
+
+    def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
+        return np.asarray(self._value, dtype=dtype)
+
+    def __repr__(self) -> str:
+        body = np.array_repr(np.asarray(self._value)) if self.ndim else repr(np.asarray(self._value)[()])
+        sep = "\n" if self.ndim > 1 else ""
+        return f"<tg.{type(self).__name__}: shape={self.shape}, dtype={self.dtype.name}, numpy={sep}{body}>"
+
+    def __str__(self) -> str:
+        return f"tg.Tensor({str(np.asarray(self._value))}, shape={self.shape}, dtype={self.dtype.name})"
+
+    def __format__(self, spec: str) -> str:
+        return format(np.asarray(self._value)[()] if self.ndim == 0 else self._value, spec)
+
+    # ---- NumPy interoperability -----------------------------------------------------------
+    def __array_ufunc__(self, ufunc: np.ufunc, method: str, *inputs: Any, **kwargs: Any) -> Any:
+        op = UFUNCS.get(ufunc)
+        if op is None or method != "__call__":
+            name = ufunc.__name__ if method == "__call__" else f"{ufunc.__name__}.{method}"
+            raise TypeError(
+                f"tapegrad has no derivative rule for numpy.{name}; call a tapegrad op instead "
+                "or convert with .numpy() if you do not need its gradient"
+            )
+        if kwargs:
+            raise TypeError(
+                f"numpy.{ufunc.__name__} on a tapegrad Tensor does not take {sorted(kwargs)}; "
+                "tensors are immutable, so out= is not supported"
+            )
+        return op(*inputs)
+
+    def __array_function__(self, func: Callable, types: Any, args: Any, kwargs: Any) -> Any:
+        op = FUNCTIONS.get(func)
+        if op is None:
+            raise TypeError(
+                f"tapegrad has no derivative rule for numpy.{func.__name__}; use a tapegrad op, or "
+                "convert with .numpy() if you do not need its gradient"
+            )
+        return op(*args, **kwargs)
+
+    # ---- operators (each one a recorded primitive) -------------------------------------------
+    def __add__(self, other: Any) -> "Tensor":
+        return ops.add(self, other)
+
+    def __radd__(self, other: Any) -> "Tensor":
+        return ops.add(other, self)
+
+    def __sub__(self, other: Any) -> "Tensor":
+        return ops.subtract(self, other)
+
+    def __rsub__(self, other: Any) -> "Tensor":
+        return ops.subtract(other, self)
+
+    def __mul__(self, other: Any) -> "Tensor":
+        return ops.multiply(self, other)
+
+    def __rmul__(self, other: Any) -> "Tensor":
+        return ops.multiply(other, self)
+
+    def __truediv__(self, other: Any) -> "Tensor":
+        return ops.divide(self, other)
+
+    def __rtruediv__(self, other: Any) -> "Tensor":
+        return ops.divide(other, self)
+
+    def __floordiv__(self, other: Any) -> "Tensor":
+        return ops.floor_divide(self, other)
+
+    def __rfloordiv__(self, other: Any) -> "Tensor":
+        return ops.floor_divide(other, self)
+
+    def __mod__(self, other: Any) -> "Tensor":
+        return ops.mod(self, other)
+
+    def __rmod__(self, other: Any) -> "Tensor":
+        return ops.mod(other, self)
+
+    def __pow__(self, other: Any) -> "Tensor":
+        return ops.power(self, other)
+
+    def __rpow__(self, other: Any) -> "Tensor":
+        return ops.power(other, self)
+
+    def __matmul__(self, other: Any) -> "Tensor":
+        return ops.matmul(self, other)
+
+    def __rmatmul__(self, other: Any) -> "Tensor":
+        return ops.matmul(other, self)
+
+    def __neg__(self) -> "Tensor":
+        return ops.negative(self)
+
+    def __pos__(self) -> "Tensor":
+        return self
+
+    def __abs__(self) -> "Tensor":
+        return ops.abs(self)
+
+    def __getitem__(self, index: Any) -> "Tensor":
+        return ops.getitem(self, index)
+
+    def __eq__(self, other: Any) -> "Tensor":  # type: ignore[override]
+        return ops.equal(self, other)
+
+    def __ne__(self, other: Any) -> "Tensor":  # type: ignore[override]
+        return ops.not_equal(self, other)
+
+    def __lt__(self, other: Any) -> "Tensor":
+        return ops.less(self, other)
+
+    def __le__(self, other: Any) -> "Tensor":
+        return ops.less_equal(self, other)
+
+    def __gt__(self, other: Any) -> "Tensor":
+        return ops.greater(self, other)
+
+    def __ge__(self, other: Any) -> "Tensor":
+        return ops.greater_equal(self, other)
+
+    def __invert__(self) -> "Tensor":
+        return ops.logical_not(self)
+
+    def __and__(self, other: Any) -> "Tensor":
+        return ops.logical_and(self, other)
+
+    def __or__(self, other: Any) -> "Tensor":
+        return ops.logical_or(self, other)
+
+    # ---- method spellings of common ops ------------------------------------------------------
+    def reshape(self, *shape: Any) -> "Tensor":
+        return ops.reshape(self, shape[0] if len(shape) == 1 else shape)
+
+    def transpose(self, *axes: Any) -> "Tensor":
+        return ops.transpose(self, (axes[0] if len(axes) == 1 else axes) or None)
+
+    def sum(self, axis: Any = None, keepdims: bool = False) -> "Tensor":
+        return ops.sum(self, axis=axis, keepdims=keepdims)
+
+    def mean(self, axis: Any = None, keepdims: bool = False) -> "Tensor":
+        return ops.mean(self, axis=axis, keepdims=keepdims)
+
+    def max(self, axis: Any = None, keepdims: bool = False) -> "Tensor":
+        return ops.max(self, axis=axis, keepdims=keepdims)
+
+    def min(self, axis: Any = None, keepdims: bool = False) -> "Tensor":
+        return ops.min(self, axis=axis, keepdims=keepdims)
+
+    def astype(self, dtype: Any) -> "Tensor":
+        return ops.cast(self, dtype)
+
+
+def wrap(value: Any) -> Tensor:
+    """Make a Tensor around an already converted NumPy value, skipping all checks (hot path)."""
+    t = Tensor.__new__(Tensor)
+    t._value = value
+    return t
+
+
+class Variable(Tensor):
+    """A mutable, named holder of a tensor value; trainable ones are watched by tapes on read.
+
+    Assigning replaces the held array (never writes into it), so values a tape recorded earlier stay
+    as they were. Each read hands out a snapshot Tensor that stays the same until the next assign.
+    """
+
+    __slots__ = ("_snapshot", "trainable", "name")
+
+    def __init__(self, initial_value: Any, trainable: bool = True, name: str | None = None, dtype: Any = None) -> None:
+        if callable(initial_value):
+            initial_value = initial_value()
+        if isinstance(initial_value, Tensor):
+            initial_value = initial_value._value
+        self._value = python_to_array(initial_value, dtype)
+        self._snapshot: Tensor | None = None
+        self.trainable = bool(trainable)
+        self.name = name if name is not None else "Variable"
+
+    def read_value(self) -> Tensor:
+        """The current value as an (immutable) Tensor; tapes see this read."""
+        snap = self.snapshot()
+        stack = _context.state.recorders
+        if stack and stack is not _context.RAW:
+            for recorder in stack:
+                recorder.on_variable_read(self, snap)
+        return snap
+
+    def snapshot(self) -> Tensor:
+        """The current value as a Tensor, without telling any tape about the read."""
+        snap = self._snapshot
+        if snap is None:
+            snap = self._snapshot = wrap(self._value)
+        return snap
+
+    def assign(self, value: Any) -> "Variable":
+        self._value = self._checked(value, "assign")
+        self._snapshot = None
+        return self
+
+    def assign_add(self, delta: Any) -> "Variable":
+        self._value = self._value + self._checked(delta, "assign_add")
+        self._snapshot = None
+        return self
+
+    def assign_sub(self, delta: Any) -> "Variable":
+        self._value = self._value - self._checked(delta, "assign_sub")
+        self._snapshot = None
+        return self
+
+    def _checked(self, value: Any, method: str) -> Any:
+        if value is None:
+            raise TypeError(f"Variable.{method}(None): the gradient is None, so this variable is not connected to the loss")
+        raw = value._value if isinstance(value, Tensor) else np.asarray(value)
+        own = self._value
+        if np.shape(raw) != np.shape(own):
+            raise ValueError(
+                f"Variable.{method}: value of shape {np.shape(raw)} does not match the variable's shape {np.shape(own)}"
+            )
+        dtype = own.dtype
+        if raw.dtype != dtype:
+            if dtype.kind == "f" and raw.dtype.kind in "fiub" or dtype.kind in "iu" and raw.dtype.kind in "iub":
+                raw = np.asarray(raw).astype(dtype)
+            else:
+                raise TypeError(f"Variable.{method}: cannot store a {raw.dtype} value in a {dtype} variable")
+        if isinstance(raw, np.ndarray) and raw.ndim == 0:
+            raw = raw[()]
+        return raw
+
+    def numpy(self) -> Any:
+        v = self._value
+        return v.copy() if isinstance(v, np.ndarray) and v.ndim else np.asarray(v)[()]
+
+    def __repr__(self) -> str:
+        body = np.array_repr(np.asarray(self._value)) if self.ndim else repr(np.asarray(self._value)[()])
+        return f"<tg.Variable '{self.name}' shape={self.shape} dtype={self.dtype.name}, numpy={body}>"
+
+
+def as_tensor(value: Any, dtype: Any = None) -> Tensor:
+    """Return ``value`` as a Tensor (Variables give their current snapshot)."""
+    if isinstance(value, Variable):
+        t = value.read_value()
+        return t if dtype is None or as_dtype(dtype) == t.dtype else ops.cast(t, dtype)
+    if isinstance(value, Tensor):
+        return value if dtype is None or as_dtype(dtype) == value.dtype else ops.cast(value, dtype)
+    return wrap(python_to_array(value, dtype))

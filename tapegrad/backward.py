@@ -1,0 +1,137 @@
+"""The reverse walk over a tape's records, and what gradient() does around it.
+
+Records are kept in execution order (a Wengert list), so the walk is one reversed loop with a dict
+of cotangents keyed by ``id(tensor)`` (the tape keeps every recorded tensor alive, so ids are unique).
+"""
+
+from __future__ import annotations
+
+import enum
+from typing import Any, Iterable
+
+import numpy as np
+
+from tapegrad import _context
+from tapegrad._context import RAW
+from tapegrad._dtypes import python_to_array
+from tapegrad._tensor import Tensor, Variable, ops, wrap
+
+
+class UnconnectedGradients(enum.Enum):
+    """What gradient() gives for a source the target does not depend on."""
+
+    NONE = "none"
+    ZERO = "zero"
+
+
+def walk(records: list, count: int, grads: dict, wanted: Iterable[int], raw: bool) -> dict:
+    """Propagate the cotangents in ``grads`` back through ``records[:count]``.
+
+    Returns the cotangents of the ``wanted`` keys; ``grads`` is consumed. With ``raw`` the rules
+    get plain NumPy values and nothing is recorded; otherwise they get Tensors, so an enclosing
+    tape records the backward computation.
+    """
+    wanted = set(wanted)
+    found: dict = {}
+    saved = _context.state.recorders
+    if raw:
+        _context.state.recorders = RAW
+    try:
+        for k in range(count - 1, -1, -1):
+            prim, args, vals, params, out, needs = records[k]
+            key = id(out)
+            g = grads.pop(key, None)
+            if g is None:
+                continue
+            if key in wanted:
+                found[key] = g
+            if raw:
+                inputs, ans = vals, out._value
+            else:
+                inputs, ans = args, out
+            vjps = prim.vjps
+            for i in needs:
+                gi = vjps[i](g, ans, *inputs, **params)
+                if gi is None:
+                    continue
+                ki = id(args[i])
+                prev = grads.get(ki)
+                grads[ki] = gi if prev is None else prev + gi
+    finally:
+        _context.state.recorders = saved
+    for key in wanted:
+        if key not in found and key in grads:
+            found[key] = grads[key]
+    return found
+
+
+def as_target_list(target: Any, what: str = "target") -> list[Tensor]:
+    """The flat list of target tensors (a nested list of targets means their sum)."""
+    from tapegrad._structure import flatten
+
+    leaves, _ = flatten(target)
+    out = []
+    for t in leaves:
+        if isinstance(t, Variable):
+            t = t._snapshot if t._snapshot is not None else t.read_value()
+        if not isinstance(t, Tensor):
+            raise TypeError(
+                f"gradient(): the {what} must be a tg.Tensor (or a list of them), got {type(t).__name__}; "
+                "compute it with tapegrad ops inside the tape's `with` block"
+            )
+        out.append(t)
+    if not out:
+        raise ValueError(f"gradient(): the {what} is empty")
+    return out
+
+
+def seed_value(target: Tensor, given: Any, raw: bool) -> Any:
+    """The starting cotangent of ``target``: ones, or the user's ``output_gradients`` (checked)."""
+    dtype = target._value.dtype
+    shape = np.shape(target._value)
+    if given is None:
+        value = np.ones(shape, dtype=dtype)
+        value = value if value.ndim else value[()]
+        return value if raw else wrap(value)
+    if isinstance(given, Variable):
+        given = given.read_value()
+    value = given._value if isinstance(given, Tensor) else python_to_array(given, dtype)
+    if np.shape(value) != shape:
+        raise ValueError(
+            f"output_gradients has shape {np.shape(value)} but its target has shape {shape}; "
+            "give one cotangent per target, shaped like it"
+        )
+    if raw:
+        return value if value.dtype == dtype else value.astype(dtype)
+    if isinstance(given, Tensor):
+        return given if given.dtype == dtype else ops.cast(given, dtype)
+    return wrap(value)
+
+
+def finish(grad: Any, source: Tensor, unconnected: UnconnectedGradients) -> Any:
+    """Turn a walk's cotangent into the user's gradient: a Tensor of the source's dtype (or None)."""
+    if grad is None:
+        if unconnected is UnconnectedGradients.ZERO:
+            return wrap(np.zeros_like(source._value))
+        return None
+    if not isinstance(grad, Tensor):
+        dtype = source._value.dtype
+        if grad.dtype != dtype:
+            grad = grad.astype(dtype)
+        if np.shape(grad) != np.shape(source._value):
+            grad = np.broadcast_to(grad, np.shape(source._value)).copy()
+        return wrap(grad)
+    if grad.dtype != source._value.dtype:
+        grad = ops.cast(grad, source._value.dtype)
+    return grad
+
+
+def as_unconnected(value: Any) -> UnconnectedGradients:
+    if isinstance(value, UnconnectedGradients):
+        return value
+    try:
+        return UnconnectedGradients(str(value).lower())
+    except ValueError:
+        raise ValueError(
+            f"unconnected_gradients must be tg.UnconnectedGradients.NONE or .ZERO, got {value!r}"
+        ) from None

@@ -1,0 +1,149 @@
+"""ForwardAccumulator: forward-mode differentiation (dual numbers), as TensorFlow's.
+
+While active, every op whose inputs carry tangents gets its output tangent from the ops' JVP rules.
+The JVP computation is visible to the recorders entered *before* this accumulator (so an outer tape
+can differentiate it: forward-over-reverse and reverse-over-forward), never to itself or to those
+entered after it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from tapegrad import _context
+from tapegrad._context import RAW
+from tapegrad._dtypes import python_to_array
+from tapegrad._structure import flatten, unflatten
+from tapegrad._tensor import Tensor, Variable, ops, wrap
+from tapegrad.backward import UnconnectedGradients, as_unconnected
+
+
+class ForwardAccumulator:
+    """Compute Jacobian-vector products of everything computed from ``primals`` inside the block.
+
+    ``with tg.ForwardAccumulator(x, v) as acc: y = f(x)`` then ``acc.jvp(y)`` is J_f(x) @ v.
+    """
+
+    is_tape = False
+
+    def __init__(self, primals: Any, tangents: Any) -> None:
+        p_leaves, p_def = flatten(primals)
+        t_leaves, t_def = flatten(tangents)
+        if len(p_leaves) != len(t_leaves):
+            raise ValueError(
+                f"ForwardAccumulator got {len(p_leaves)} primals but {len(t_leaves)} tangents; give one tangent per primal"
+            )
+        self._tangents: dict[int, Any] = {}
+        self._alive: list[Tensor] = []  # keeps every tensor with a tangent alive, so ids stay unique
+        self._variables: dict[int, Any] = {}
+        for i, (p, t) in enumerate(zip(p_leaves, t_leaves)):
+            if isinstance(p, Variable):
+                ref = p.snapshot()
+                self._variables[id(p)] = self._checked_tangent(t, ref, i)
+                self._set(ref, self._variables[id(p)])
+            elif isinstance(p, Tensor):
+                self._set(p, self._checked_tangent(t, p, i))
+            else:
+                raise TypeError(
+                    f"ForwardAccumulator primal {i} is a {type(p).__name__}; primals must be tg.Tensors or "
+                    "tg.Variables (convert with tg.constant)"
+                )
+        self._active = False
+
+    @staticmethod
+    def _checked_tangent(t: Any, primal: Tensor, i: int) -> Any:
+        if t is None:
+            raise TypeError(f"ForwardAccumulator tangent {i} is None; give an array shaped like its primal")
+        value = t if isinstance(t, Tensor) else wrap(python_to_array(t, primal.dtype))
+        if value.shape != primal.shape:
+            raise ValueError(
+                f"ForwardAccumulator tangent {i} has shape {value.shape} but its primal has shape {primal.shape}"
+            )
+        if value.dtype != primal.dtype:
+            value = ops.cast(value, primal.dtype)
+        return value
+
+    def _set(self, tensor: Tensor, tangent: Any) -> None:
+        self._tangents[id(tensor)] = tangent
+        self._alive.append(tensor)
+
+    def __enter__(self) -> "ForwardAccumulator":
+        _context.push(self)
+        self._active = True
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        _context.remove(self)
+        self._active = False
+
+    def on_variable_read(self, var: Variable, snap: Tensor) -> None:
+        tangent = self._variables.get(id(var))
+        if tangent is not None and id(snap) not in self._tangents:
+            self._set(snap, tangent)
+
+    def record(self, prim: Any, args: tuple, vals: list, params: dict, out: Tensor) -> None:
+        tangents = self._tangents
+        incoming = [tangents.get(id(a)) for a in args]
+        if all(t is None for t in incoming) or prim.jvps is None and prim.joint_jvp is None:
+            return
+        if out._value.dtype.kind not in "fc":
+            return
+        stack = _context.state.recorders
+        outer = stack[: stack.index(self)] if stack is not RAW and self in stack else ()
+        saved = _context.state.recorders
+        _context.state.recorders = outer if outer else RAW
+        try:
+            if outer:
+                inputs, ans = args, out
+                incoming = [t if t is None or isinstance(t, Tensor) else wrap(t) for t in incoming]
+            else:
+                inputs, ans = vals, out._value
+                incoming = [t._value if isinstance(t, Tensor) else t for t in incoming]
+            tangent = self._output_tangent(prim, incoming, ans, inputs, params)
+        finally:
+            _context.state.recorders = saved
+        if tangent is not None:
+            self._set(out, tangent)
+
+    @staticmethod
+    def _output_tangent(prim: Any, incoming: list, ans: Any, inputs: Any, params: dict) -> Any:
+        if prim.joint_jvp is not None:
+            tangent = prim.joint_jvp(incoming, ans, *inputs, **params)
+        else:
+            tangent = None
+            for i, t in enumerate(incoming):
+                if t is None:
+                    continue
+                rule = prim.jvps[i]
+                if rule is None:
+                    continue
+                contribution = rule(t, ans, *inputs, **params)
+                tangent = contribution if tangent is None else tangent + contribution
+        if tangent is None:
+            return None
+        shape = ans.shape
+        if tangent.shape != shape:
+            tangent = ops.broadcast_to(tangent, shape)
+        dtype = ans.dtype
+        if tangent.dtype != dtype:
+            tangent = ops.cast(tangent, dtype)
+        return tangent
+
+    def jvp(self, primals: Any, unconnected_gradients: Any = UnconnectedGradients.NONE) -> Any:
+        """The tangent (J @ v) of each tensor in ``primals`` (a tensor or nested structure)."""
+        unconnected = as_unconnected(unconnected_gradients)
+        leaves, treedef = flatten(primals)
+        out = []
+        for p in leaves:
+            if isinstance(p, Variable):
+                p = p.snapshot()
+            if not isinstance(p, Tensor):
+                raise TypeError(f"jvp() takes tg.Tensors, got {type(p).__name__}")
+            t = self._tangents.get(id(p))
+            if t is None:
+                out.append(None if unconnected is UnconnectedGradients.NONE else wrap(np.zeros_like(p._value)))
+            else:
+                out.append(t if isinstance(t, Tensor) else wrap(t))
+        return unflatten(treedef, out)

@@ -1,0 +1,168 @@
+"""Elementwise ops: one line each, the NumPy forward and the partial derivative(s) d(ans, *args).
+
+``elementwise`` turns the partials into both the VJP (unbroadcast(g * d)) and the JVP (t * d).
+Partials are written in tapegrad ops, so they are differentiable again (higher order).
+Conventions at kinks follow TensorFlow: abs'(0) = 0, relu'(0) = 0, maximum gives ties to its
+first argument and minimum likewise, clip passes the gradient where lo <= x <= hi.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from tapegrad._primitive import defrule, elementwise, unbroadcast
+from tapegrad._tensor import ops
+
+
+__all__ = [
+    "add",
+    "subtract",
+    "negative",
+    "multiply",
+    "divide",
+    "power",
+    "floor_divide",
+    "mod",
+    "square",
+    "reciprocal",
+    "sqrt",
+    "cbrt",
+    "abs",
+    "sign",
+    "floor",
+    "ceil",
+    "round",
+    "exp",
+    "expm1",
+    "exp2",
+    "log",
+    "log1p",
+    "log2",
+    "log10",
+    "logaddexp",
+    "sin",
+    "cos",
+    "tan",
+    "arcsin",
+    "arccos",
+    "arctan",
+    "arctan2",
+    "sinh",
+    "cosh",
+    "tanh",
+    "arcsinh",
+    "arccosh",
+    "arctanh",
+    "maximum",
+    "minimum",
+    "clip",
+    "where",
+    "hypot",
+]
+
+
+def _mask(condition, like):
+    """A 0/1 array of ``like``'s dtype from a boolean condition (not differentiable)."""
+    return ops.cast(condition, like.dtype)
+
+
+def _zero(ans, *args):
+    return ops.zeros_like(ans)
+
+
+# ---- arithmetic --------------------------------------------------------------------------------
+add = defrule(
+    np.add,
+    vjps=(lambda g, ans, x, y: unbroadcast(g, x), lambda g, ans, x, y: unbroadcast(g, y)),
+    jvps=(lambda t, ans, x, y: t, lambda t, ans, x, y: t),
+    name="add",
+)
+subtract = defrule(
+    np.subtract,
+    vjps=(lambda g, ans, x, y: unbroadcast(g, x), lambda g, ans, x, y: unbroadcast(-g, y)),
+    jvps=(lambda t, ans, x, y: t, lambda t, ans, x, y: -t),
+    name="subtract",
+)
+negative = defrule(np.negative, vjps=(lambda g, ans, x: -g,), jvps=(lambda t, ans, x: -t,), name="negative")
+multiply = elementwise(np.multiply, lambda ans, x, y: y, lambda ans, x, y: x, name="multiply")
+divide = elementwise(np.divide, lambda ans, x, y: 1 / y, lambda ans, x, y: -ans / y, name="divide")
+# d/dy x**y = x**y log x, taken as 0 where x <= 0 (TensorFlow's convention: no false nan at x = 0)
+power = elementwise(
+    np.power,
+    lambda ans, x, y: y * x ** (y - 1),
+    lambda ans, x, y: ans * ops.where(x > 0, ops.log(ops.where(x > 0, x, 1)), 0),
+    name="power",
+)
+floor_divide = elementwise(np.floor_divide, _zero, _zero, name="floor_divide")
+mod = elementwise(np.mod, lambda ans, x, y: ops.ones_like(ans), lambda ans, x, y: -ops.floor_divide(x, y), name="mod")
+square = elementwise(np.square, lambda ans, x: 2 * x, name="square")
+reciprocal = elementwise(np.reciprocal, lambda ans, x: -(ans * ans), name="reciprocal")
+sqrt = elementwise(np.sqrt, lambda ans, x: 0.5 / ans, name="sqrt")
+cbrt = elementwise(np.cbrt, lambda ans, x: 1 / (3 * ans * ans), name="cbrt")
+
+# ---- sign-like (zero derivative almost everywhere, so gradient 0 rather than None) -------------------
+abs = elementwise(np.abs, lambda ans, x: ops.sign(x), name="abs")  # noqa: A001
+sign = elementwise(np.sign, _zero, name="sign")
+floor = elementwise(np.floor, _zero, name="floor")
+ceil = elementwise(np.ceil, _zero, name="ceil")
+round = elementwise(np.round, _zero, name="round")  # noqa: A001
+
+# ---- exponentials and logarithms ---------------------------------------------------------------
+exp = elementwise(np.exp, lambda ans, x: ans, name="exp")
+expm1 = elementwise(np.expm1, lambda ans, x: ans + 1, name="expm1")
+exp2 = elementwise(np.exp2, lambda ans, x: ans * math.log(2), name="exp2")
+log = elementwise(np.log, lambda ans, x: 1 / x, name="log")
+log1p = elementwise(np.log1p, lambda ans, x: 1 / (1 + x), name="log1p")
+log2 = elementwise(np.log2, lambda ans, x: 1 / (x * math.log(2)), name="log2")
+log10 = elementwise(np.log10, lambda ans, x: 1 / (x * math.log(10)), name="log10")
+logaddexp = elementwise(
+    np.logaddexp, lambda ans, x, y: ops.exp(x - ans), lambda ans, x, y: ops.exp(y - ans), name="logaddexp"
+)
+
+# ---- trigonometric and hyperbolic ----------------------------------------------------------------
+sin = elementwise(np.sin, lambda ans, x: ops.cos(x), name="sin")
+cos = elementwise(np.cos, lambda ans, x: -ops.sin(x), name="cos")
+tan = elementwise(np.tan, lambda ans, x: 1 + ans * ans, name="tan")
+arcsin = elementwise(np.arcsin, lambda ans, x: 1 / ops.sqrt(1 - x * x), name="arcsin")
+arccos = elementwise(np.arccos, lambda ans, x: -1 / ops.sqrt(1 - x * x), name="arccos")
+arctan = elementwise(np.arctan, lambda ans, x: 1 / (1 + x * x), name="arctan")
+arctan2 = elementwise(
+    np.arctan2, lambda ans, y, x: x / (x * x + y * y), lambda ans, y, x: -y / (x * x + y * y), name="arctan2"
+)
+sinh = elementwise(np.sinh, lambda ans, x: ops.cosh(x), name="sinh")
+cosh = elementwise(np.cosh, lambda ans, x: ops.sinh(x), name="cosh")
+tanh = elementwise(np.tanh, lambda ans, x: 1 - ans * ans, name="tanh")
+arcsinh = elementwise(np.arcsinh, lambda ans, x: 1 / ops.sqrt(x * x + 1), name="arcsinh")
+arccosh = elementwise(np.arccosh, lambda ans, x: 1 / ops.sqrt(x * x - 1), name="arccosh")
+arctanh = elementwise(np.arctanh, lambda ans, x: 1 / (1 - x * x), name="arctanh")
+
+# ---- selection -----------------------------------------------------------------------------------
+maximum = elementwise(
+    np.maximum, lambda ans, x, y: _mask(x >= y, ans), lambda ans, x, y: _mask(x < y, ans), name="maximum"
+)
+minimum = elementwise(
+    np.minimum, lambda ans, x, y: _mask(x <= y, ans), lambda ans, x, y: _mask(x > y, ans), name="minimum"
+)
+clip = elementwise(
+    np.clip,
+    lambda ans, x, lo, hi: _mask((x >= lo) & (x <= hi), ans),
+    lambda ans, x, lo, hi: _mask(x < lo, ans),
+    lambda ans, x, lo, hi: _mask(x > hi, ans),
+    name="clip",
+)
+where = elementwise(
+    np.where,
+    None,
+    lambda ans, c, x, y: _mask(c, ans),
+    lambda ans, c, x, y: _mask(ops.logical_not(c), ans),
+    name="where",
+)
+# hypot'(0, 0) is taken as 0 (not nan), like the norm at 0
+hypot = elementwise(
+    np.hypot,
+    lambda ans, x, y: x / ops.where(ans == 0, 1, ans),
+    lambda ans, x, y: y / ops.where(ans == 0, 1, ans),
+    name="hypot",
+)

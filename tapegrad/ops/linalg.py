@@ -1,0 +1,3 @@
+"""Linear algebra (placeholder)."""
+
+__all__: list[str] = []

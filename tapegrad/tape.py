@@ -1,0 +1,294 @@
+"""GradientTape: records the operations on watched tensors, then differentiates them in reverse."""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+from typing import Any, Iterator
+
+import numpy as np
+
+from tapegrad import _context
+from tapegrad._structure import flatten, unflatten
+from tapegrad._tensor import Tensor, Variable, ops, wrap
+from tapegrad.backward import (
+    UnconnectedGradients,
+    as_target_list,
+    as_unconnected,
+    finish,
+    seed_value,
+    walk,
+)
+
+
+class GradientTape:
+    """Record operations for automatic differentiation (TensorFlow's ``tf.GradientTape``).
+
+    Trainable Variables read inside the ``with`` block are watched automatically; other tensors
+    after ``tape.watch(x)``. ``tape.gradient(target, sources)`` then runs one reverse pass. A
+    gradient computed while another tape records is itself recorded, so tapes nest to any order.
+    """
+
+    is_tape = True
+
+    def __init__(self, persistent: bool = False, watch_accessed_variables: bool = True) -> None:
+        self._persistent = bool(persistent)
+        self._watch_accessed = bool(watch_accessed_variables)
+        self._records: list = []
+        self._tracked: set[int] = set()  # ids of tensors that depend on a watched tensor
+        self._watched: list[Tensor] = []  # keeps watched tensors alive, so their ids stay unique
+        self._variables: dict[int, tuple[Variable, list[Tensor]]] = {}
+        self._ignored: dict[int, str] = {}  # id -> why a watch request was ignored (for explain)
+        self._entered = False
+        self._released = False
+
+    # ---- context ----------------------------------------------------------------------------
+    def __enter__(self) -> "GradientTape":
+        if self._released:
+            raise RuntimeError("this non-persistent tape was already used by gradient(); create a new GradientTape")
+        _context.push(self)
+        self._entered = True
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        _context.remove(self)
+
+    @property
+    def persistent(self) -> bool:
+        return self._persistent
+
+    @contextmanager
+    def stop_recording(self) -> Iterator[None]:
+        """A block whose operations this tape does not record."""
+        stack = _context.state.recorders
+        if stack is _context.RAW or self not in stack:
+            raise RuntimeError("stop_recording() is only valid inside this tape's `with` block while it records")
+        _context.remove(self)
+        try:
+            yield
+        finally:
+            _context.push(self)
+
+    def reset(self) -> None:
+        """Forget everything recorded and watched so far (the tape keeps recording if active)."""
+        self._records = []
+        self._tracked = set()
+        self._watched = []
+        self._variables = {}
+        self._ignored = {}
+        self._released = False
+
+    # ---- watching -----------------------------------------------------------------------------
+    def watch(self, tensor: Any) -> None:
+        """Watch a tensor, a Variable, or a nested list/tuple/dict of them.
+
+        Enclosing tapes that are recording watch them too, so a constant watched by an inner tape
+        can be differentiated twice by nesting (as in TensorFlow's higher-order example).
+        """
+        leaves, _ = flatten(tensor)
+        others = [t for t in _context.active_tapes() if t is not self]
+        for x in leaves:
+            if isinstance(x, Variable):
+                for tape in (self, *others):
+                    tape._watch_variable(x, x.snapshot())
+            elif isinstance(x, Tensor):
+                for tape in (self, *others):
+                    tape._watch_tensor(x)
+            else:
+                raise TypeError(
+                    f"watch() takes tg.Tensors or tg.Variables, got {type(x).__name__}; "
+                    "convert it first with x = tg.constant(x)"
+                )
+
+    def _watch_tensor(self, x: Tensor) -> None:
+        if x._value.dtype.kind not in "fc":
+            self._ignored[id(x)] = f"it has the integer/bool dtype {x.dtype.name}, which has no gradient"
+            self._watched.append(x)
+            return
+        if id(x) not in self._tracked:
+            self._tracked.add(id(x))
+            self._watched.append(x)
+
+    def _watch_variable(self, var: Variable, snap: Tensor) -> None:
+        entry = self._variables.get(id(var))
+        if entry is None:
+            entry = self._variables[id(var)] = (var, [])
+        if not any(s is snap for s in entry[1]):
+            entry[1].append(snap)
+            self._watch_tensor(snap)
+
+    def on_variable_read(self, var: Variable, snap: Tensor) -> None:
+        if self._watch_accessed and var.trainable:
+            self._watch_variable(var, snap)
+
+    def watched_variables(self) -> tuple[Variable, ...]:
+        return tuple(var for var, _ in self._variables.values())
+
+    # ---- recording (the hot path: called for every op while the tape is active) ------------------
+    def record(self, prim: Any, args: tuple, vals: list, params: dict, out: Tensor) -> None:
+        if prim.vjps is None:
+            return
+        tracked = self._tracked
+        if len(args) == 1:
+            if id(args[0]) not in tracked:
+                return
+            needs: tuple = (0,)
+        else:
+            needs = tuple([i for i, a in enumerate(args) if id(a) in tracked])
+            if not needs:
+                return
+        if out._value.dtype.kind not in "fc":
+            return
+        self._records.append((prim, args, vals, params, out, needs))
+        tracked.add(id(out))
+
+    # ---- differentiation ---------------------------------------------------------------------------
+    def gradient(
+        self,
+        target: Any,
+        sources: Any,
+        output_gradients: Any = None,
+        unconnected_gradients: Any = UnconnectedGradients.NONE,
+    ) -> Any:
+        """d(sum of targets)/d(source) for each source, in the structure of ``sources``."""
+        self._check_usable("gradient")
+        unconnected = as_unconnected(unconnected_gradients)
+        targets = as_target_list(target)
+        seeds = [None] * len(targets)
+        if output_gradients is not None:
+            seeds, _ = flatten(output_gradients)
+            if len(seeds) != len(targets):
+                raise ValueError(
+                    f"output_gradients has {len(seeds)} entries for {len(targets)} targets; give one per target"
+                )
+        leaves, treedef = flatten(sources)
+        resolved = [self._source(s, i) for i, s in enumerate(leaves)]
+        raw = not _context.state.recorders
+        grads: dict = {}
+        for t, given in zip(targets, seeds):
+            value = seed_value(t, given, raw)
+            key = id(t)
+            grads[key] = value if key not in grads else grads[key] + value
+        wanted = {k for _, keys in resolved for k in keys}
+        found = walk(self._records, len(self._records), grads, wanted, raw)
+        results = [finish(_summed(found, keys), ref, unconnected) for ref, keys in resolved]
+        if not self._persistent:
+            self._release()
+        return unflatten(treedef, results)
+
+    def jacobian(
+        self,
+        target: Any,
+        sources: Any,
+        unconnected_gradients: Any = UnconnectedGradients.NONE,
+        parallel_iterations: Any = None,
+        experimental_use_pfor: bool = True,
+    ) -> Any:
+        """The full Jacobian: for each source, an array of shape ``target.shape + source.shape``."""
+        self._check_usable("jacobian")
+        unconnected = as_unconnected(unconnected_gradients)
+        (t,) = as_target_list(target)
+        leaves, treedef = flatten(sources)
+        resolved = [self._source(s, i) for i, s in enumerate(leaves)]
+        rows = self._rows(t, resolved, np.eye(max(t.size, 1), dtype=t.dtype)[: t.size].reshape((t.size, *t.shape)))
+        results = []
+        for (ref, _), per_row in zip(resolved, zip(*rows) if rows else [() for _ in resolved]):
+            if all(r is None for r in per_row):
+                results.append(None if unconnected is UnconnectedGradients.NONE else
+                               wrap(np.zeros(t.shape + ref.shape, dtype=ref.dtype)))
+                continue
+            filled = [finish(r, ref, UnconnectedGradients.ZERO) for r in per_row]
+            results.append(ops.reshape(ops.stack(filled), t.shape + ref.shape) if filled else
+                           wrap(np.zeros(t.shape + ref.shape, dtype=ref.dtype)))
+        if not self._persistent:
+            self._release()
+        return unflatten(treedef, results)
+
+    def batch_jacobian(
+        self,
+        target: Any,
+        source: Any,
+        unconnected_gradients: Any = UnconnectedGradients.NONE,
+        parallel_iterations: Any = None,
+        experimental_use_pfor: bool = True,
+    ) -> Any:
+        """Per-example Jacobians: ``target[b]`` w.r.t. ``source[b]``, shape (batch, *out, *in).
+
+        Assumes, as TensorFlow does, that example b of the target depends only on example b of
+        the source.
+        """
+        self._check_usable("batch_jacobian")
+        unconnected = as_unconnected(unconnected_gradients)
+        (t,) = as_target_list(target)
+        (ref, keys) = self._source(source, 0)
+        if t.ndim < 1 or ref.ndim < 1 or t.shape[0] != ref.shape[0]:
+            raise ValueError(
+                f"batch_jacobian needs target and source with the same first (batch) dimension, "
+                f"got shapes {t.shape} and {ref.shape}"
+            )
+        batch, inner = t.shape[0], int(np.prod(t.shape[1:], dtype=int))
+        seeds = np.zeros((inner, batch, inner), dtype=t.dtype)
+        seeds[np.arange(inner), :, np.arange(inner)] = 1
+        rows = self._rows(t, [(ref, keys)], seeds.reshape((inner, *t.shape)))
+        if not self._persistent:
+            self._release()
+        if all(r[0] is None for r in rows):
+            if unconnected is UnconnectedGradients.NONE:
+                return None
+            return wrap(np.zeros((batch, *t.shape[1:], *ref.shape[1:]), dtype=ref.dtype))
+        per_row = [finish(r[0], ref, UnconnectedGradients.ZERO) for r in rows]  # each (batch, *in)
+        stacked = ops.stack(per_row, axis=1)  # (batch, inner, *in)
+        return ops.reshape(stacked, (batch, *t.shape[1:], *ref.shape[1:]))
+
+    def _rows(self, target: Tensor, resolved: list, seeds: np.ndarray) -> list[list]:
+        """One reverse walk per seed (the tape is recorded once and walked again for each row)."""
+        raw = not _context.state.recorders
+        wanted = {k for _, keys in resolved for k in keys}
+        rows = []
+        for seed in seeds:
+            seed = seed if seed.ndim else seed[()]
+            found = walk(self._records, len(self._records), {id(target): seed if raw else wrap(seed)}, wanted, raw)
+            rows.append([_summed(found, keys) for _, keys in resolved])
+        return rows
+
+    # ---- helpers -------------------------------------------------------------------------------
+    def _source(self, source: Any, position: int) -> tuple[Tensor, list[int]]:
+        """The reference tensor (for shape/dtype) and the tape keys that stand for one source."""
+        if isinstance(source, Variable):
+            entry = self._variables.get(id(source))
+            return source.snapshot(), [id(s) for s in entry[1]] if entry else []
+        if isinstance(source, Tensor):
+            if source._value.dtype.kind not in "fc":
+                return source, []
+            return source, [id(source)]
+        raise TypeError(
+            f"gradient(): source {position} is a {type(source).__name__}; sources must be tg.Tensors or "
+            "tg.Variables (or nested lists/tuples/dicts of them)"
+        )
+
+    def _check_usable(self, what: str) -> None:
+        if not self._entered:
+            raise RuntimeError(
+                f"{what}() was called on a GradientTape whose `with` block never ran, so it recorded "
+                "nothing; compute the target inside `with tg.GradientTape() as tape:`"
+            )
+        if self._released:
+            raise RuntimeError(
+                f"GradientTape.{what} can only be called once on non-persistent tapes; "
+                "create the tape with tg.GradientTape(persistent=True) to ask it several times"
+            )
+
+    def _release(self) -> None:
+        self._records = []
+        self._tracked = set()
+        self._watched = []
+        self._variables = {}
+        self._released = True
+
+
+def _summed(found: dict, keys: list[int]) -> Any:
+    total = None
+    for k in keys:
+        g = found.get(k)
+        if g is not None:
+            total = g if total is None else total + g
+    return total
