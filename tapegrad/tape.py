@@ -250,6 +250,19 @@ class GradientTape:
             rows.append([_summed(found, keys) for _, keys in resolved])
         return rows
 
+    # ---- understanding what was recorded ----------------------------------------------------------
+    def explain(self, target: Any, source: Any) -> str:
+        """One sentence on why ``gradient(target, source)`` is (or is not) None."""
+        from tapegrad.explain import explain_gradient
+
+        return explain_gradient(self, target, source)
+
+    def graph(self, target: Any = None, sources: Any = None) -> Any:
+        """The recorded computational graph (``.to_dot()``, ``.render(path)``, shown inline in Jupyter)."""
+        from tapegrad.graph import tape_graph
+
+        return tape_graph(self, target, sources)
+
     # ---- helpers -------------------------------------------------------------------------------
     def _source(self, source: Any, position: int) -> tuple[Tensor, list[int]]:
         """The reference tensor (for shape/dtype) and the tape keys that stand for one source."""
