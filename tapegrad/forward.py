@@ -30,7 +30,7 @@ class ForwardAccumulator:
 
     def __init__(self, primals: Any, tangents: Any) -> None:
         p_leaves, p_def = flatten(primals)
-        t_leaves, t_def = flatten(tangents)
+        t_leaves = [tangents] if isinstance(primals, Tensor) else flatten(tangents)[0]
         if len(p_leaves) != len(t_leaves):
             raise ValueError(
                 f"ForwardAccumulator got {len(p_leaves)} primals but {len(t_leaves)} tangents; give one tangent per primal"

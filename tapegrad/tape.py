@@ -155,7 +155,7 @@ class GradientTape:
         targets = as_target_list(target)
         seeds = [None] * len(targets)
         if output_gradients is not None:
-            seeds, _ = flatten(output_gradients)
+            seeds = [output_gradients] if isinstance(target, Tensor) else flatten(output_gradients)[0]
             if len(seeds) != len(targets):
                 raise ValueError(
                     f"output_gradients has {len(seeds)} entries for {len(targets)} targets; give one per target"

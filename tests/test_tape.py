@@ -1,0 +1,359 @@
+"""GradientTape: TensorFlow's documented behaviour, higher order by nesting, errors, memory."""
+
+from __future__ import annotations
+
+import gc
+import threading
+import weakref
+
+import numpy as np
+import pytest
+
+import tapegrad as tg
+
+
+def test_trainable_variables_are_watched_automatically():
+    w1, w2 = tg.Variable(5.0), tg.Variable(3.0)
+    with tg.GradientTape() as tape:
+        z = 3 * w1**2 + 2 * w1 * w2
+    assert tape.watched_variables()[0] is w1 and tape.watched_variables()[1] is w2
+    dz = tape.gradient(z, [w1, w2])
+    assert [float(g) for g in dz] == [36.0, 10.0]
+
+
+def test_constants_need_watch():
+    c1, c2 = tg.constant(5.0), tg.constant(3.0)
+    with tg.GradientTape() as tape:
+        z = 3 * c1**2 + 2 * c1 * c2
+    assert tape.gradient(z, [c1, c2]) == [None, None]
+    with tg.GradientTape() as tape:
+        tape.watch([c1, c2])
+        z = 3 * c1**2 + 2 * c1 * c2
+    assert [float(g) for g in tape.gradient(z, [c1, c2])] == [36.0, 10.0]
+
+
+def test_watch_accessed_variables_false_and_non_trainable():
+    v = tg.Variable(2.0)
+    frozen = tg.Variable(2.0, trainable=False)
+    with tg.GradientTape(watch_accessed_variables=False) as tape:
+        y = v * v
+    assert tape.gradient(y, v) is None
+    with tg.GradientTape() as tape:
+        y = frozen * frozen
+    assert tape.gradient(y, frozen) is None
+    with tg.GradientTape() as tape:
+        tape.watch(frozen)
+        y = frozen * frozen
+    assert float(tape.gradient(y, frozen)) == 4.0
+
+
+def test_sources_in_nested_structures_come_back_in_the_same_structure():
+    a, b, c = tg.constant(1.0), tg.constant(2.0), tg.constant(3.0)
+    with tg.GradientTape() as tape:
+        tape.watch({"a": a, "bc": (b, [c])})
+        y = a * b * c
+    g = tape.gradient(y, {"a": a, "bc": (b, [c])})
+    assert float(g["a"]) == 6.0 and float(g["bc"][0]) == 3.0 and float(g["bc"][1][0]) == 2.0
+    assert isinstance(g["bc"], tuple) and isinstance(g["bc"][1], list)
+
+
+def test_a_list_of_targets_means_their_sum():
+    x = tg.constant(2.0)
+    with tg.GradientTape() as tape:
+        tape.watch(x)
+        y1, y2 = x * x, 3 * x
+    assert float(tape.gradient([y1, y2], x)) == 7.0
+
+
+def test_gradient_with_respect_to_intermediates():
+    x = tg.ones((2, 2))
+    with tg.GradientTape(persistent=True) as t:
+        t.watch(x)
+        y = tg.reduce_sum(x)
+        z = tg.multiply(y, y)
+    assert t.gradient(z, y).numpy() == 8.0
+    np.testing.assert_array_equal(t.gradient(z, x).numpy(), np.full((2, 2), 8.0))
+
+
+def test_unconnected_sources_give_none_or_zeros():
+    x, y = tg.constant(1.0), tg.constant([1.0, 2.0])
+    with tg.GradientTape(persistent=True) as tape:
+        tape.watch([x, y])
+        z = x * 2
+    assert tape.gradient(z, y) is None
+    zero = tape.gradient(z, y, unconnected_gradients=tg.UnconnectedGradients.ZERO)
+    np.testing.assert_array_equal(zero.numpy(), [0.0, 0.0])
+    assert zero.dtype == np.float32
+    with pytest.raises(ValueError, match="unconnected_gradients"):
+        tape.gradient(z, y, unconnected_gradients="sometimes")
+
+
+def test_output_gradients_seed_the_backward_pass():
+    x = tg.constant([1.0, 2.0])
+    with tg.GradientTape(persistent=True) as tape:
+        tape.watch(x)
+        y = x * x
+    np.testing.assert_array_equal(tape.gradient(y, x, output_gradients=[10.0, 100.0]).numpy(), [20.0, 400.0])
+    with pytest.raises(ValueError, match="output_gradients has shape"):
+        tape.gradient(y, x, output_gradients=[1.0, 2.0, 3.0])
+
+
+def test_non_persistent_tape_can_be_asked_once():
+    x = tg.constant(3.0)
+    with tg.GradientTape() as tape:
+        tape.watch(x)
+        y = x * x
+    tape.gradient(y, x)
+    with pytest.raises(RuntimeError, match="persistent=True"):
+        tape.gradient(y, x)
+
+
+def test_persistent_tape_can_be_asked_many_times():
+    x = tg.constant(3.0)
+    with tg.GradientTape(persistent=True) as tape:
+        tape.watch(x)
+        y = x**2
+        z = y**2
+    assert float(tape.gradient(z, x)) == 108.0
+    assert float(tape.gradient(y, x)) == 6.0
+    assert float(tape.gradient(z, x)) == 108.0
+
+
+def test_stop_recording():
+    x = tg.constant(2.0)
+    with tg.GradientTape(persistent=True) as tape:
+        tape.watch(x)
+        y = x * x
+        with tape.stop_recording():
+            z = x * x * x
+        w = y + z
+    assert float(tape.gradient(w, x)) == 4.0
+    assert tape.gradient(z, x) is None
+    with pytest.raises(RuntimeError, match="stop_recording"):
+        with tape.stop_recording():
+            pass
+
+
+def test_reset_forgets_the_recording():
+    x = tg.constant(2.0)
+    with tg.GradientTape() as tape:
+        tape.watch(x)
+        y = x * x
+        tape.reset()
+        tape.watch(x)
+        z = x * x * x
+    assert float(tape.gradient(z, x)) == 12.0
+
+
+def test_python_control_flow():
+    def f(x, n):
+        out = tg.constant(1.0)
+        for _ in range(n):
+            out = tg.multiply(out, x) if n > 0 else out
+        return out
+
+    x = tg.constant(3.0)
+    with tg.GradientTape() as tape:
+        tape.watch(x)
+        y = f(x, 2)
+    assert float(y) == 9.0 and float(tape.gradient(y, x)) == 6.0
+
+
+def test_recursion_and_branches():
+    def power(x, n):
+        if n == 0:
+            return tg.constant(1.0)
+        return x * power(x, n - 1) if n % 2 else power(x, n // 2) ** 2
+
+    x = tg.constant(1.5)
+    with tg.GradientTape() as tape:
+        tape.watch(x)
+        y = power(x, 5)
+    np.testing.assert_allclose(float(tape.gradient(y, x)), 5 * 1.5**4, rtol=1e-6)
+
+
+def test_long_chain_has_no_recursion_error():
+    x = tg.constant(np.float64(1.0))
+    with tg.GradientTape() as tape:
+        tape.watch(x)
+        y = x
+        for _ in range(100_000):
+            y = y * 1.0
+    assert float(tape.gradient(y, x)) == 1.0
+
+
+# ---- higher order by nesting ------------------------------------------------------------------
+def test_nested_tapes_give_second_derivative_for_a_variable():
+    x = tg.Variable(5.0)
+    with tg.GradientTape() as t2:
+        with tg.GradientTape() as t1:
+            y = x**3
+        dy = t1.gradient(y, x)
+    assert float(dy) == 75.0 and float(t2.gradient(dy, x)) == 30.0
+
+
+def test_inner_watch_makes_outer_tape_watch_too():
+    x = tg.constant(1.0)
+    with tg.GradientTape() as t:
+        with tg.GradientTape() as t2:
+            t2.watch(x)
+            y = x * x * x
+        dy_dx = t2.gradient(y, x)
+    assert dy_dx.numpy() == 3.0
+    assert t.gradient(dy_dx, x).numpy() == 6.0
+
+
+def test_third_and_fourth_order_by_nesting():
+    x = tg.constant(np.float64(0.7))
+    with tg.GradientTape() as t4:
+        t4.watch(x)
+        with tg.GradientTape() as t3:
+            t3.watch(x)
+            with tg.GradientTape() as t2:
+                t2.watch(x)
+                with tg.GradientTape() as t1:
+                    t1.watch(x)
+                    y = tg.sin(x) ** 2
+                d1 = t1.gradient(y, x)
+            d2 = t2.gradient(d1, x)
+        d3 = t3.gradient(d2, x)
+    d4 = t4.gradient(d3, x)
+    v = 0.7
+    np.testing.assert_allclose(
+        [float(d1), float(d2), float(d3), float(d4)],
+        [np.sin(2 * v), 2 * np.cos(2 * v), -4 * np.sin(2 * v), -8 * np.cos(2 * v)],
+        rtol=1e-12,
+    )
+
+
+def test_hessian_from_one_persistent_tape():
+    x, y = tg.Variable(3.0), tg.Variable(4.0)
+    with tg.GradientTape(persistent=True) as tape:
+        f = x * x * y + y + 2
+        jacobians = tape.gradient(f, [x, y])
+    hessians = [tape.gradient(j, [x, y]) for j in jacobians]
+    assert [float(j) for j in jacobians] == [24.0, 10.0]
+    assert float(hessians[0][0]) == 8.0 and float(hessians[0][1]) == 6.0
+    assert float(hessians[1][0]) == 6.0 and hessians[1][1] is None
+
+
+# ---- Jacobians ------------------------------------------------------------------------------------
+def test_jacobian_matches_the_closed_form():
+    w = np.random.default_rng(0).standard_normal((3, 4))
+    x = tg.constant(np.linspace(-1, 1, 4))
+    with tg.GradientTape() as tape:
+        tape.watch(x)
+        y = tg.tanh(tg.constant(w) @ x) if hasattr(tg, "matmul") else tg.tanh(tg.sum(tg.constant(w) * x, axis=1))
+    j = tape.jacobian(y, x)
+    expected = (1 - np.tanh(w @ np.linspace(-1, 1, 4)) ** 2)[:, None] * w
+    np.testing.assert_allclose(j.numpy(), expected, rtol=1e-12)
+
+
+def test_jacobian_of_unconnected_source():
+    x, z = tg.constant([1.0, 2.0]), tg.constant(3.0)
+    with tg.GradientTape(persistent=True) as tape:
+        tape.watch([x, z])
+        y = x * 2
+    assert tape.jacobian(y, z) is None
+    np.testing.assert_array_equal(
+        tape.jacobian(y, z, unconnected_gradients=tg.UnconnectedGradients.ZERO).numpy(), [0.0, 0.0]
+    )
+
+
+def test_batch_jacobian():
+    x = tg.constant(np.arange(1.0, 7.0).reshape(2, 3))
+    with tg.GradientTape() as tape:
+        tape.watch(x)
+        y = tg.stack([x[:, 0] * x[:, 1], x[:, 2] ** 2], axis=1)
+    j = tape.batch_jacobian(y, x).numpy()
+    assert j.shape == (2, 2, 3)
+    a = np.arange(1.0, 7.0).reshape(2, 3)
+    for b in range(2):
+        np.testing.assert_array_equal(j[b], [[a[b, 1], a[b, 0], 0], [0, 0, 2 * a[b, 2]]])
+
+
+# ---- dtypes --------------------------------------------------------------------------------------
+def test_integer_tensors_are_not_differentiable():
+    i = tg.constant([1, 2])
+    with tg.GradientTape() as tape:
+        tape.watch(i)
+        y = i * 2
+    assert tape.gradient(y, i) is None
+
+
+def test_gradient_has_the_dtype_of_its_source():
+    x = tg.constant(np.array([1.0, 2.0], dtype=np.float32))
+    w = tg.constant(np.array([0.5, 0.25]))  # float64 tensor: NumPy promotion for two tensors
+    with tg.GradientTape() as tape:
+        tape.watch(x)
+        y = tg.sum(x * w)
+    assert tape.gradient(y, x).dtype == np.float32
+
+
+# ---- errors -----------------------------------------------------------------------------------
+def test_target_must_be_a_tensor():
+    x = tg.constant(1.0)
+    with tg.GradientTape() as tape:
+        tape.watch(x)
+    with pytest.raises(TypeError, match="target must be a tg.Tensor"):
+        tape.gradient(3.0, x)
+
+
+def test_sources_must_be_tensors():
+    x = tg.constant(1.0)
+    with tg.GradientTape() as tape:
+        tape.watch(x)
+        y = x * 2
+    with pytest.raises(TypeError, match="source 0 is a str"):
+        tape.gradient(y, "x")
+
+
+def test_watch_rejects_non_tensors():
+    with tg.GradientTape() as tape:
+        with pytest.raises(TypeError, match="tg.constant"):
+            tape.watch(3.0)
+
+
+def test_gradient_on_a_tape_that_never_ran():
+    tape = tg.GradientTape()
+    with pytest.raises(RuntimeError, match="never ran"):
+        tape.gradient(tg.constant(1.0), tg.constant(1.0))
+
+
+# ---- resources and threads ----------------------------------------------------------------------
+def test_non_persistent_tape_releases_everything_after_gradient():
+    x = tg.constant(np.ones(1000))
+    with tg.GradientTape() as tape:
+        tape.watch(x)
+        h = tg.sin(x)
+        y = tg.sum(h * h)
+    ref = weakref.ref(h)
+    del h
+    tape.gradient(y, x)
+    del y
+    gc.collect()
+    assert ref() is None
+    assert tape._records == [] and not tape._tracked
+
+
+def test_tapes_are_thread_local():
+    results = {}
+
+    def work(name, value):
+        x = tg.constant(np.float64(value))
+        with tg.GradientTape() as tape:
+            tape.watch(x)
+            y = x
+            for _ in range(2000):
+                y = y * 1.0001
+            recorded = len(tape._records)
+            results[name] = (float(tape.gradient(y, x)), recorded)
+
+    threads = [threading.Thread(target=work, args=(n, v)) for n, v in (("a", 1.0), ("b", 2.0))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    for name in ("a", "b"):
+        np.testing.assert_allclose(results[name][0], 1.0001**2000)
+        assert results[name][1] == 2000
