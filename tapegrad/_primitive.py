@@ -60,12 +60,20 @@ class Primitive:
         if stack is RAW:
             return self.impl(*args, **params)
         vals = []
+        has_tensor = False
         for a in args:
-            if type(a) is Tensor:
+            kind = type(a)
+            if kind is Tensor:
                 vals.append(a._value)
+                has_tensor = True
+            elif kind is float or kind is int:
+                vals.append(a)  # a Python scalar next to a tensor stays "weak": it never upcasts
             else:
                 args, vals = _convert_arguments(args)
                 break
+        else:
+            if not has_tensor:
+                args, vals = _convert_arguments(args)
         try:
             out = self.impl(*vals, **params)
         except (ValueError, TypeError, IndexError, np.linalg.LinAlgError) as err:
@@ -212,8 +220,8 @@ def unbroadcast(g: Any, like: Any) -> Any:
             g = ops.sum(g, axis=axes, keepdims=False)
         if g.shape != shape:
             g = ops.reshape(g, shape)
-    dtype = getattr(like, "dtype", None)
-    if dtype is not None and g.dtype != dtype and dtype.kind in "fc":
+    dtype = like.dtype
+    if g.dtype != dtype and dtype.kind in "fc":
         g = ops.cast(g, dtype)
     return g
 

@@ -39,7 +39,7 @@ class Tensor:
 
     @property
     def shape(self) -> tuple[int, ...]:
-        return np.shape(self._value)
+        return self._value.shape
 
     @property
     def dtype(self) -> np.dtype:
@@ -47,11 +47,11 @@ class Tensor:
 
     @property
     def ndim(self) -> int:
-        return np.ndim(self._value)
+        return self._value.ndim
 
     @property
     def size(self) -> int:
-        return np.size(self._value)
+        return self._value.size
 
     @property
     def T(self) -> "Tensor":

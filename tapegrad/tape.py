@@ -20,6 +20,9 @@ from tapegrad.backward import (
 )
 
 
+_FIRST, _SECOND, _BOTH = (0,), (1,), (0, 1)
+
+
 class GradientTape:
     """Record operations for automatic differentiation (TensorFlow's ``tf.GradientTape``).
 
@@ -128,10 +131,19 @@ class GradientTape:
         if prim.vjps is None:
             return
         tracked = self._tracked
-        if len(args) == 1:
+        n = len(args)
+        if n == 1:
             if id(args[0]) not in tracked:
                 return
-            needs: tuple = (0,)
+            needs: tuple = _FIRST
+        elif n == 2:
+            first, second = id(args[0]) in tracked, id(args[1]) in tracked
+            if first:
+                needs = _BOTH if second else _FIRST
+            elif second:
+                needs = _SECOND
+            else:
+                return
         else:
             needs = tuple([i for i, a in enumerate(args) if id(a) in tracked])
             if not needs:

@@ -1,3 +1,869 @@
-"""Linear algebra (placeholder)."""
+"""Linear algebra: products (matmul, dot, tensordot, einsum, ...), trace, and the matrix functions
+of ``tg.linalg`` (inv, det, slogdet, solve, cholesky, eigh, norm).
 
-__all__: list[str] = []
+Products are linear in each argument, so they are declared with ``multilinear`` and their JVPs are
+the op itself applied to a tangent. The matrix functions carry explicit VJPs and JVPs written in
+tapegrad ops (matmul, inv, solve, ...), so every rule is differentiable again (higher order).
+
+Conventions (documented next to each rule):
+  * cholesky and eigh read one triangle of a symmetric input; their derivatives are those of
+    ``A -> f((A + A^T) / 2)``: the gradient is symmetric and tangents are symmetrized first
+    (as in TensorFlow and JAX).
+  * eigh assumes distinct eigenvalues; for exactly equal eigenvalues the eigenvector coupling term
+    is dropped (taken as 0), so gradients that depend on the eigenvalues alone stay finite.
+  * det/slogdet gradients use the inverse, so they need a non-singular matrix (as in TensorFlow).
+  * the 2-norm's gradient at 0 is taken as 0 (a subgradient), not nan.
+"""
+
+from __future__ import annotations
+
+import string
+from collections import Counter
+from typing import Any, NamedTuple
+
+import numpy as np
+
+from tapegrad._primitive import PerArgument, defrule, linear, multilinear, nondifferentiable, unbroadcast
+from tapegrad._tensor import Tensor, ops
+from tapegrad.ops.reduce import as_axis_param, expand_reduced, normalize_axis
+
+__all__ = [
+    "matmul",
+    "dot",
+    "vdot",
+    "inner",
+    "outer",
+    "tensordot",
+    "einsum",
+    "trace",
+    "matrix_transpose",
+]
+
+# The names of the ``tg.linalg`` namespace (tapegrad/linalg.py re-exports them).
+LINALG_ALL = [
+    "matmul",
+    "matrix_transpose",
+    "trace",
+    "einsum",
+    "tensordot",
+    "outer",
+    "inv",
+    "det",
+    "slogdet",
+    "solve",
+    "cholesky",
+    "eigh",
+    "eigvalsh",
+    "norm",
+]
+
+
+def _shape(x: Any) -> tuple[int, ...]:
+    if isinstance(x, Tensor):
+        return np.shape(x._value)
+    return np.shape(x)
+
+
+def _ndim(x: Any) -> int:
+    return len(_shape(x))
+
+
+# ---- matrix transpose (of the last two axes) ------------------------------------------------------
+def matrix_transpose(x: Any) -> Any:
+    """Swap the last two axes (a batch of matrices transposed); works on Tensors and plain arrays."""
+    nd = x.ndim if hasattr(x, "ndim") else _ndim(x)
+    if nd < 2:
+        raise ValueError(f"matrix_transpose needs at least 2 dimensions, got shape {_shape(x)}")
+    if nd == 2:
+        return ops.transpose(x)
+    return ops.transpose(x, tuple(range(nd - 2)) + (nd - 1, nd - 2))
+
+
+_swap = matrix_transpose
+
+
+# ---- matmul: the hot path --------------------------------------------------------------------------
+def _drop_last(x: Any) -> Any:
+    return ops.reshape(x, x.shape[:-1])
+
+
+def _matmul_vjp_a(g, ans, a, b):
+    an, bn = a.ndim, b.ndim
+    if an == 2 and bn == 2:
+        return matmul(g, _swap(b))
+    if bn == 1:
+        if an == 1:
+            return g * b  # g is a scalar
+        return ops.expand_dims(g, -1) * b  # g: a.shape[:-1]
+    if an == 1:
+        if bn == 2:
+            return matmul(b, g)
+        return unbroadcast(_drop_last(matmul(b, ops.expand_dims(g, -1))), a)
+    return unbroadcast(matmul(g, _swap(b)), a)
+
+
+def _matmul_vjp_b(g, ans, a, b):
+    an, bn = a.ndim, b.ndim
+    if an == 2 and bn == 2:
+        return matmul(_swap(a), g)
+    if an == 1:
+        if bn == 1:
+            return g * a
+        return ops.reshape(a, (-1, 1)) * ops.expand_dims(g, -2)  # g: b.shape[:-2] + (m,)
+    if bn == 1:
+        if an == 2:
+            return matmul(g, a)
+        n = a.shape[-1]
+        return matmul(ops.reshape(g, (-1,)), ops.reshape(a, (-1, n)))  # sum over batch and rows at once
+    return unbroadcast(matmul(_swap(a), g), b)
+
+
+# The impl is exactly np.matmul (a ufunc), so np.matmul(array, tensor) dispatches here by itself.
+matmul = multilinear(np.matmul, _matmul_vjp_a, _matmul_vjp_b, name="matmul")
+
+
+# ---- tensordot ---------------------------------------------------------------------------------------
+def _tensordot(a, b, axes):
+    return np.tensordot(a, b, axes=axes)
+
+
+def _free_axes(ndim: int, axes: tuple) -> tuple:
+    return tuple(i for i in range(ndim) if i not in axes)
+
+
+def _inverse_perm(perm: tuple) -> tuple | None:
+    if perm == tuple(range(len(perm))):
+        return None
+    return tuple(int(i) for i in np.argsort(perm))
+
+
+def _tensordot_vjp_a(g, ans, a, b, axes):
+    a_axes, b_axes = axes
+    a_free = _free_axes(a.ndim, a_axes)
+    b_free = _free_axes(b.ndim, b_axes)
+    na = len(a_free)
+    ga = _tensordot_p(g, b, axes=(tuple(range(na, na + len(b_free))), b_free))  # axes: a_free + a_axes
+    inv = _inverse_perm(a_free + a_axes)
+    return ga if inv is None else ops.transpose(ga, inv)
+
+
+def _tensordot_vjp_b(g, ans, a, b, axes):
+    a_axes, b_axes = axes
+    a_free = _free_axes(a.ndim, a_axes)
+    gb = _tensordot_p(a, g, axes=(a_free, tuple(range(len(a_free)))))  # axes: b_axes + b_free
+    inv = _inverse_perm(b_axes + _free_axes(b.ndim, b_axes))
+    return gb if inv is None else ops.transpose(gb, inv)
+
+
+_tensordot_p = multilinear(_tensordot, _tensordot_vjp_a, _tensordot_vjp_b, name="tensordot")
+
+
+def _axis_list(axes: Any, ndim: int, which: str) -> tuple[int, ...]:
+    if isinstance(axes, (int, np.integer)):
+        axes = [axes]
+    out = []
+    for ax in axes:
+        ax = int(ax)
+        if not -ndim <= ax < ndim:
+            raise ValueError(f"tensordot: axis {ax} is out of range for argument {which} with {ndim} dimensions")
+        out.append(ax % ndim)
+    if len(set(out)) != len(out):
+        raise ValueError(f"tensordot: repeated axis in {list(axes)} for argument {which}")
+    return tuple(out)
+
+
+def tensordot(a: Any, b: Any, axes: Any = 2) -> Tensor:
+    """Sum products over the given axes (np.tensordot / tf.tensordot).
+
+    ``axes`` is an int N (the last N axes of ``a`` with the first N of ``b``) or a pair of axis lists.
+    """
+    sa, sb = _shape(a), _shape(b)
+    if isinstance(axes, (int, np.integer)):
+        n = int(axes)
+        if not 0 <= n <= min(len(sa), len(sb)):
+            raise ValueError(f"tensordot: axes={n} is out of range for shapes {sa} and {sb}")
+        a_axes, b_axes = tuple(range(len(sa) - n, len(sa))), tuple(range(n))
+    else:
+        try:
+            axes_a, axes_b = axes
+        except (TypeError, ValueError):
+            raise ValueError(f"tensordot: axes must be an int or a pair of axis lists, got {axes!r}") from None
+        a_axes, b_axes = _axis_list(axes_a, len(sa), "a"), _axis_list(axes_b, len(sb), "b")
+        if len(a_axes) != len(b_axes):
+            raise ValueError(f"tensordot: {len(a_axes)} axes for a but {len(b_axes)} for b; give one per pair")
+    for i, j in zip(a_axes, b_axes):
+        if sa[i] != sb[j]:
+            raise ValueError(
+                f"tensordot: axis {i} of a (size {sa[i]}) and axis {j} of b (size {sb[j]}) differ; "
+                f"shapes are {sa} and {sb}"
+            )
+    return _tensordot_p(a, b, axes=(a_axes, b_axes))
+
+
+# ---- dot, vdot, inner, outer (compositions of matmul, tensordot, multiply) ---------------------------
+def dot(a: Any, b: Any) -> Tensor:
+    """np.dot: a product of scalars, matmul for 1-D/2-D arguments, else a sum over a's last axis and
+    b's second-to-last axis."""
+    nda, ndb = _ndim(a), _ndim(b)
+    if nda == 0 or ndb == 0:
+        return ops.multiply(a, b)
+    if nda <= 2 and ndb <= 2:
+        return matmul(a, b)
+    return tensordot(a, b, axes=((nda - 1,), (max(ndb - 2, 0),)))
+
+
+def vdot(a: Any, b: Any) -> Tensor:
+    """np.vdot for real arguments: the dot product of the flattened arrays (a scalar)."""
+    sa, sb = _shape(a), _shape(b)
+    if int(np.prod(sa)) != int(np.prod(sb)):
+        raise ValueError(f"vdot: arguments have {int(np.prod(sa))} and {int(np.prod(sb))} elements; they must match")
+    return matmul(ops.reshape(a, (-1,)), ops.reshape(b, (-1,)))
+
+
+def inner(a: Any, b: Any) -> Tensor:
+    """np.inner: sum of products over the last axes (a product for scalars)."""
+    nda, ndb = _ndim(a), _ndim(b)
+    if nda == 0 or ndb == 0:
+        return ops.multiply(a, b)
+    return tensordot(a, b, axes=((nda - 1,), (ndb - 1,)))
+
+
+def outer(a: Any, b: Any) -> Tensor:
+    """np.outer: the outer product of the flattened arguments, shape (a.size, b.size)."""
+    return ops.multiply(ops.reshape(a, (-1, 1)), ops.reshape(b, (1, -1)))
+
+
+# ---- einsum ------------------------------------------------------------------------------------------
+_LETTERS = string.ascii_letters
+
+
+def _einsum_impl(*operands, subscripts):
+    big = len(operands) > 2 or any(np.size(x) > 4096 for x in operands)
+    return np.einsum(subscripts, *operands, optimize=big)
+
+
+def _split_subscripts(subscripts: str) -> tuple[list[str], str]:
+    lhs, out = subscripts.split("->")
+    return lhs.split(","), out
+
+
+def _einsum_vjp(i, g, ans, *operands, subscripts):
+    """Cotangent of operand i: einsum of g with the other operands into operand i's subscripts.
+
+    A letter repeated in operand i ('ii') becomes a fresh letter tied by an identity matrix
+    (the cotangent lives on the diagonal); a letter that only operand i has (summed out) is
+    supplied by a vector of ones (the cotangent is broadcast along it).
+    """
+    ins, out = _split_subscripts(subscripts)
+    sizes: dict[str, int] = {}
+    for spec, x in zip(ins, operands):
+        for c, n in zip(spec, x.shape):
+            sizes[c] = n
+    fresh = iter(c for c in _LETTERS if c not in subscripts)
+    specs, args = [out], [g]
+    for j, (spec, x) in enumerate(zip(ins, operands)):
+        if j != i:
+            specs.append(spec)
+            args.append(x)
+    dtype = g.dtype
+    result, seen = [], []
+    for c in ins[i]:
+        if c in seen:
+            d = next(fresh)
+            result.append(d)
+            specs.append(c + d)
+            args.append(np.eye(sizes[c], dtype=dtype))
+        else:
+            seen.append(c)
+            result.append(c)
+    present = set("".join(specs))
+    for c in seen:
+        if c not in present:
+            specs.append(c)
+            args.append(np.ones(sizes[c], dtype=dtype))
+    return _einsum_p(*args, subscripts=",".join(specs) + "->" + "".join(result))
+
+
+def _einsum_jvp(i, t, ans, *operands, subscripts):
+    return _einsum_p(*operands[:i], t, *operands[i + 1 :], subscripts=subscripts)
+
+
+_einsum_p = defrule(_einsum_impl, vjps=PerArgument(_einsum_vjp), jvps=PerArgument(_einsum_jvp), name="einsum")
+
+
+def _sublist_to_string(sub: Any) -> str:
+    out = []
+    for s in sub:
+        if s is Ellipsis:
+            out.append("...")
+        else:
+            k = int(s)
+            if not 0 <= k < len(_LETTERS):
+                raise ValueError(f"einsum: subscript {k} in a sublist must be in [0, 52)")
+            out.append(_LETTERS[k])
+    return "".join(out)
+
+
+def _einsum_arguments(args: tuple) -> tuple[str, list]:
+    if not args:
+        raise TypeError("einsum() needs subscripts and at least one operand")
+    if isinstance(args[0], str):
+        return args[0], list(args[1:])
+    # sublist form: einsum(op0, sublist0, op1, sublist1, ..., [sublistout])
+    operands = list(args[0::2])
+    subs = list(args[1::2])
+    out = None
+    if len(args) % 2 == 1:
+        out = operands.pop()
+    s = ",".join(_sublist_to_string(sub) for sub in subs)
+    if out is not None:
+        s += "->" + _sublist_to_string(out)
+    return s, operands
+
+
+def _normalize_einsum(subscripts: str, shapes: list[tuple]) -> tuple[list[str], str]:
+    """Explicit subscripts with every ellipsis spelled out as letters (NumPy's rules)."""
+    s = subscripts.replace(" ", "")
+    if s.count("->") > 1:
+        raise ValueError(f"einsum: subscripts {subscripts!r} have more than one '->'")
+    lhs, out = s.split("->") if "->" in s else (s, None)
+    ins = lhs.split(",")
+    if len(ins) != len(shapes):
+        raise ValueError(f"einsum: subscripts {subscripts!r} name {len(ins)} operands but {len(shapes)} were given")
+    for spec in ins + ([out] if out is not None else []):
+        rest = spec.replace("...", "", 1)
+        if not all(c in _LETTERS for c in rest):
+            raise ValueError(
+                f"einsum: invalid subscripts {spec!r} in {subscripts!r}; use letters a-z, A-Z and at most one '...'"
+            )
+    ell_nd = 0
+    for k, (spec, shape) in enumerate(zip(ins, shapes)):
+        labels = len(spec.replace("...", ""))
+        if "..." in spec:
+            if labels > len(shape):
+                raise ValueError(f"einsum: operand {k} has {len(shape)} dimensions, fewer than subscripts {spec!r}")
+            ell_nd = max(ell_nd, len(shape) - labels)
+        elif labels != len(shape):
+            raise ValueError(
+                f"einsum: operand {k} has shape {shape} ({len(shape)} dimensions) but subscripts {spec!r} "
+                f"name {labels}; use '...' for any extra leading dimensions"
+            )
+    used = set(s)
+    fresh = [c for c in _LETTERS if c not in used]
+    if ell_nd > len(fresh):
+        raise ValueError("einsum: too many dimensions under '...' (52 subscript letters at most)")
+    ell = "".join(fresh[:ell_nd])
+    new_ins = []
+    for spec, shape in zip(ins, shapes):
+        if "..." in spec:
+            nd = len(shape) - len(spec.replace("...", ""))
+            spec = spec.replace("...", ell[ell_nd - nd :])
+        new_ins.append(spec)
+    if out is None:
+        counts = Counter(c for spec in ins for c in spec if c != ".")
+        out = ell + "".join(sorted(c for c, k in counts.items() if k == 1))
+    else:
+        out = out.replace("...", ell)
+        if len(set(out)) != len(out):
+            raise ValueError(f"einsum: output subscripts {out!r} repeat a letter; each output letter must be unique")
+        missing = set(out) - set("".join(new_ins))
+        if missing:
+            raise ValueError(f"einsum: output letters {sorted(missing)} do not appear in any operand's subscripts")
+    return new_ins, out
+
+
+def einsum(*args: Any, optimize: Any = None, **kwargs: Any) -> Tensor:
+    """Einstein summation, as np.einsum / tf.einsum.
+
+    Accepts everything NumPy does: explicit ('ij,jk->ik') or implicit ('ij,jk') output, '...'
+    broadcasting, repeated letters (diagonals such as 'ii->i' and traces 'ii'), any number of
+    operands, and NumPy's sublist form ``einsum(a, [0, 1], b, [1, 2], [0, 2])``. The contraction
+    order is chosen automatically (``optimize`` is accepted and ignored).
+    """
+    if kwargs:
+        raise TypeError(f"einsum() got unsupported keyword arguments {sorted(kwargs)}")
+    subscripts, operands = _einsum_arguments(args)
+    if not operands:
+        raise ValueError("einsum() needs at least one operand")
+    shapes = [_shape(x) for x in operands]
+    ins, out = _normalize_einsum(subscripts, shapes)
+    sizes: dict[str, int] = {}
+    for k, (spec, shape) in enumerate(zip(ins, shapes)):
+        own: dict[str, int] = {}
+        for c, n in zip(spec, shape):
+            if c in own and own[c] != n:
+                raise ValueError(f"einsum: letter {c!r} repeats in operand {k} with different sizes {own[c]} and {n}")
+            own[c] = n
+            m = sizes.get(c, 1)
+            if n != 1 and m != 1 and n != m:
+                raise ValueError(
+                    f"einsum: letter {c!r} has size {m} in one operand and {n} in operand {k} ({subscripts!r})"
+                )
+            sizes[c] = max(m, n)
+    operands = list(operands)
+    for k, (spec, shape) in enumerate(zip(ins, shapes)):
+        full = tuple(sizes[c] for c in spec)
+        if full != tuple(shape):  # a size-1 dimension broadcasts: make it explicit (its VJP sums it back)
+            if len(set(spec)) != len(spec):
+                raise ValueError(f"einsum: operand {k} repeats a letter and also needs broadcasting; not supported")
+            operands[k] = ops.broadcast_to(operands[k], full)
+    return _einsum_p(*operands, subscripts=",".join(ins) + "->" + out)
+
+
+# ---- trace -------------------------------------------------------------------------------------------
+def _trace(x, offset=0, axis1=0, axis2=1):
+    return np.trace(x, offset=offset, axis1=axis1, axis2=axis2)
+
+
+def _trace_vjp(g, ans, x, offset=0, axis1=0, axis2=1):
+    shape = x.shape
+    eye = np.eye(shape[axis1], shape[axis2], k=offset, dtype=x.dtype)
+    if axis1 > axis2:
+        eye = eye.T
+    mask_shape = [1] * len(shape)
+    mask_shape[axis1], mask_shape[axis2] = shape[axis1], shape[axis2]
+    g_shape = list(shape)
+    g_shape[axis1] = g_shape[axis2] = 1
+    return ops.reshape(g, tuple(g_shape)) * eye.reshape(mask_shape)
+
+
+_trace_p = linear(_trace, _trace_vjp, name="trace")
+
+
+def trace(x: Any, offset: int = 0, axis1: int = 0, axis2: int = 1) -> Tensor:
+    """Sum along a diagonal (np.trace): of axes ``axis1`` and ``axis2``, shifted by ``offset``."""
+    nd = _ndim(x)
+    if nd < 2:
+        raise ValueError(f"trace needs at least 2 dimensions, got shape {_shape(x)}")
+    a1, a2 = normalize_axis(axis1, nd), normalize_axis(axis2, nd)
+    if a1 == a2:
+        raise ValueError(f"trace: axis1 and axis2 must differ, both are {a1[0]}")
+    return _trace_p(x, offset=int(offset), axis1=a1[0], axis2=a2[0])
+
+
+# ---- matrix functions (tg.linalg) ------------------------------------------------------------------
+def _check_square(x: Any, name: str) -> None:
+    shape = _shape(x)
+    if len(shape) < 2 or shape[-1] != shape[-2]:
+        raise ValueError(f"tg.linalg.{name} needs square matrices, shaped (..., n, n); got shape {shape}")
+
+
+def _batch_scalar(c: Any) -> Any:
+    """A (batch of) scalar(s) reshaped to broadcast against a (batch of) matrices."""
+    return ops.reshape(c, tuple(c.shape) + (1, 1))
+
+
+def _inv_vjp(g, ans, a):
+    ans_t = _swap(ans)
+    return -matmul(ans_t, matmul(g, ans_t))
+
+
+_inv_p = defrule(np.linalg.inv, vjps=(_inv_vjp,), jvps=(lambda t, ans, a: -matmul(ans, matmul(t, ans)),),
+                 name="linalg.inv")
+
+
+def inv(a: Any) -> Tensor:
+    """The inverse of a square matrix (or of each matrix of a batch shaped (..., n, n))."""
+    _check_square(a, "inv")
+    return _inv_p(a)
+
+
+# d det(A) = det(A) tr(A^-1 dA); the gradient uses the inverse, so A must be non-singular (as TF).
+def _det_vjp(g, ans, a):
+    return _batch_scalar(g * ans) * _swap(_inv_p(a))
+
+
+def _det_jvp(t, ans, a):
+    return ans * ops.sum(_swap(_inv_p(a)) * t, axis=(-2, -1))
+
+
+_det_p = defrule(np.linalg.det, vjps=(_det_vjp,), jvps=(_det_jvp,), name="linalg.det")
+
+
+def det(a: Any) -> Tensor:
+    """The determinant of a square matrix (or of each matrix of a batch)."""
+    _check_square(a, "det")
+    return _det_p(a)
+
+
+def _logabsdet(a):
+    return np.linalg.slogdet(a)[1]
+
+
+def _sign_of_det(a):
+    return np.linalg.slogdet(a)[0]
+
+
+# d log|det A| = tr(A^-1 dA)
+_logabsdet_p = defrule(
+    _logabsdet,
+    vjps=(lambda g, ans, a: _batch_scalar(g) * _swap(_inv_p(a)),),
+    jvps=(lambda t, ans, a: ops.sum(_swap(_inv_p(a)) * t, axis=(-2, -1)),),
+    name="linalg.slogdet",
+)
+_sign_of_det_p = nondifferentiable(_sign_of_det, name="linalg.slogdet_sign")
+
+
+class SlogdetResult(NamedTuple):
+    sign: Tensor
+    logabsdet: Tensor
+
+
+def slogdet(a: Any) -> SlogdetResult:
+    """(sign, log|det|) of a square matrix (or batch); only ``logabsdet`` is differentiable."""
+    _check_square(a, "slogdet")
+    return SlogdetResult(_sign_of_det_p(a), _logabsdet_p(a))
+
+
+# ---- solve ---------------------------------------------------------------------------------------------
+def _solve(a, b, vector=False):
+    """x with a @ x = b; ``vector``: b's last axis is one right-hand side (..., n), else b is (..., n, k)."""
+    if vector:
+        b = b[..., None]
+    batch = np.broadcast_shapes(a.shape[:-2], b.shape[:-2])
+    x = np.linalg.solve(np.broadcast_to(a, batch + a.shape[-2:]), np.broadcast_to(b, batch + b.shape[-2:]))
+    return x[..., 0] if vector else x
+
+
+def _solve_vjp_a(g, x, a, b, vector=False):
+    gb = _solve_p(_swap(a), g, vector=vector)
+    if vector:
+        ga = -(ops.expand_dims(gb, -1) * ops.expand_dims(x, -2))
+    else:
+        ga = -matmul(gb, _swap(x))
+    return unbroadcast(ga, a)
+
+
+def _solve_vjp_b(g, x, a, b, vector=False):
+    return unbroadcast(_solve_p(_swap(a), g, vector=vector), b)
+
+
+def _solve_jvp_a(t, x, a, b, vector=False):
+    tx = _drop_last(matmul(t, ops.expand_dims(x, -1))) if vector else matmul(t, x)
+    return -_solve_p(a, tx, vector=vector)
+
+
+_solve_p = defrule(
+    _solve,
+    vjps=(_solve_vjp_a, _solve_vjp_b),
+    jvps=(_solve_jvp_a, lambda t, x, a, b, vector=False: _solve_p(a, t, vector=vector)),
+    name="linalg.solve",
+)
+
+
+def solve(a: Any, b: Any) -> Tensor:
+    """x with ``a @ x == b`` (np.linalg.solve, NumPy 2 rules).
+
+    ``a`` is (..., n, n); ``b`` is a vector (n,) or matrices (..., n, k); batch dimensions broadcast.
+    """
+    _check_square(a, "solve")
+    sa, sb = _shape(a), _shape(b)
+    vector = len(sb) == 1
+    if len(sb) == 0 or sb[-1 if vector else -2] != sa[-1]:
+        raise ValueError(
+            f"tg.linalg.solve: b of shape {sb} does not match a of shape {sa}; b must be (n,) or (..., n, k) "
+            f"with n = {sa[-1]}"
+        )
+    if not vector:
+        try:
+            np.broadcast_shapes(sa[:-2], sb[:-2])
+        except ValueError:
+            raise ValueError(f"tg.linalg.solve: batch shapes of a {sa} and b {sb} do not broadcast") from None
+    return _solve_p(a, b, vector=vector)
+
+
+# ---- cholesky ------------------------------------------------------------------------------------------
+def _phi(x: Any) -> Any:
+    """The lower triangle with the diagonal halved."""
+    n = x.shape[-1]
+    return x * (np.tri(n, dtype=x.dtype) - 0.5 * np.eye(n, dtype=x.dtype))
+
+
+# Convention: NumPy reads only the lower triangle, but the derivatives here are those of
+# A -> cholesky((A + A^T) / 2) (TensorFlow's and JAX's): for dL the tangent is symmetrized,
+#   dL = L phi(L^-1 sym(dA) L^-T),
+# and the gradient is the symmetric S = sym(L^-T phi(L^T Lbar) L^-1).
+def _cholesky_vjp(g, L, a):
+    l_inv = _inv_p(L)
+    s = matmul(_swap(l_inv), matmul(_phi(matmul(_swap(L), g)), l_inv))
+    return 0.5 * (s + _swap(s))
+
+
+def _cholesky_jvp(t, L, a):
+    l_inv = _inv_p(L)
+    sym = 0.5 * (t + _swap(t))
+    return matmul(L, _phi(matmul(l_inv, matmul(sym, _swap(l_inv)))))
+
+
+_cholesky_p = defrule(np.linalg.cholesky, vjps=(_cholesky_vjp,), jvps=(_cholesky_jvp,), name="linalg.cholesky")
+
+
+def cholesky(a: Any) -> Tensor:
+    """Lower-triangular L with ``L @ L.T == a`` for symmetric positive-definite ``a`` (or a batch).
+
+    Only the lower triangle is read. The gradient is the symmetric one, that of
+    ``cholesky((a + a.T) / 2)``, so it is meant for symmetric inputs.
+    """
+    _check_square(a, "cholesky")
+    return _cholesky_p(a)
+
+
+# ---- eigh ----------------------------------------------------------------------------------------------
+# The core's primitives have one output, so eigh's primitive returns both parts packed in one
+# array shaped (..., n + 1, n): row 0 holds the eigenvalues, rows 1.. the eigenvectors (columns).
+# The public eigh slices them apart with getitem, whose VJP scatters each part's cotangent back, so
+# the packed cotangent reaching the rules below holds both (zeros for a part that was not used).
+def _eigh_packed(a, UPLO="L"):  # noqa: N803
+    w, v = np.linalg.eigh(a, UPLO=UPLO)
+    return np.concatenate([w[..., None, :], v], axis=-2)
+
+
+def _unpack(p: Any) -> tuple[Any, Any]:
+    return ops.getitem(p, (Ellipsis, 0, slice(None))), ops.getitem(p, (Ellipsis, slice(1, None), slice(None)))
+
+
+def _eigengaps(w: Any) -> Any:
+    """F[i, j] = 1 / (w_j - w_i) off the diagonal; 0 on it and wherever two eigenvalues are equal.
+
+    Convention: eigenvalues are assumed distinct; exactly equal ones drop their coupling term
+    (instead of dividing by zero), so gradients depending only on eigenvalues stay finite.
+    """
+    diff = ops.expand_dims(w, -2) - ops.expand_dims(w, -1)
+    zero = diff == 0
+    return ops.where(zero, 0, 1 / ops.where(zero, 1, diff))
+
+
+def _diag_embed(d: Any) -> Any:
+    n = d.shape[-1]
+    return ops.expand_dims(d, -2) * np.eye(n, dtype=d.dtype)
+
+
+# Gradient for a symmetric input (symmetrized as for cholesky), distinct eigenvalues assumed:
+#   Abar = sym(V (diag(wbar) + F * (V^T Vbar)) V^T);  dw = diag(V^T dA V), dV = V (F * (V^T dA V)).
+def _eigh_vjp(g, ans, a, UPLO="L"):  # noqa: N803
+    w, v = _unpack(ans)
+    gw, gv = _unpack(g)
+    inner = _eigengaps(w) * matmul(_swap(v), gv) + _diag_embed(gw)
+    s = matmul(v, matmul(inner, _swap(v)))
+    return 0.5 * (s + _swap(s))
+
+
+def _eigh_jvp(t, ans, a, UPLO="L"):  # noqa: N803
+    w, v = _unpack(ans)
+    m = matmul(_swap(v), matmul(0.5 * (t + _swap(t)), v))
+    n = w.shape[-1]
+    dw = ops.sum(m * np.eye(n, dtype=m.dtype), axis=-1)
+    dv = matmul(v, _eigengaps(w) * m)
+    return ops.concatenate([ops.expand_dims(dw, -2), dv], axis=-2)
+
+
+_eigh_p = defrule(_eigh_packed, vjps=(_eigh_vjp,), jvps=(_eigh_jvp,), name="linalg.eigh")
+
+
+class EighResult(NamedTuple):
+    eigenvalues: Tensor
+    eigenvectors: Tensor
+
+
+def eigh(a: Any, UPLO: str = "L") -> EighResult:  # noqa: N803
+    """Eigenvalues (ascending) and eigenvectors (columns) of a symmetric matrix (or a batch).
+
+    Reads the lower (``UPLO='L'``) or upper triangle. Gradients treat the input as symmetric
+    (those of ``eigh((a + a.T) / 2)``) and assume distinct eigenvalues: the eigenvector gradient
+    divides by eigenvalue gaps. Eigenvectors are defined up to sign, so differentiate quantities
+    that do not depend on the sign (``v * v``, ``v @ v.T`` products, eigenvalues).
+
+    Implementation: one private primitive returns eigenvalues and eigenvectors packed into one
+    array (the core's primitives have a single output); they are sliced apart here with getitem.
+    """
+    _check_square(a, "eigh")
+    if UPLO not in ("L", "U"):
+        raise ValueError(f"tg.linalg.eigh: UPLO must be 'L' or 'U', got {UPLO!r}")
+    packed = _eigh_p(a, UPLO=UPLO)
+    w, v = _unpack(packed)
+    return EighResult(w, v)
+
+
+def eigvalsh(a: Any, UPLO: str = "L") -> Tensor:  # noqa: N803
+    """Eigenvalues (ascending) of a symmetric matrix (or a batch); see ``eigh`` for the gradient."""
+    return eigh(a, UPLO)[0]
+
+
+# ---- norm -------------------------------------------------------------------------------------------
+def _norm2(x, axis=None, keepdims=False):
+    return np.sqrt(np.sum(np.square(x), axis=axis, keepdims=keepdims))
+
+
+def _safe(r: Any) -> Any:
+    return ops.where(r == 0, 1, r)
+
+
+# d||x|| = <x, dx> / ||x||; at x = 0 the gradient is taken as 0 (a subgradient), not nan.
+_norm2_p = defrule(
+    _norm2,
+    vjps=(lambda g, ans, x, axis=None, keepdims=False: expand_reduced(g / _safe(ans), x.shape, axis, keepdims) * x,),
+    jvps=(lambda t, ans, x, axis=None, keepdims=False: ops.sum(t * x, axis=axis, keepdims=keepdims) / _safe(ans),),
+    name="linalg.norm2",
+)
+
+
+def _squeeze_axes(x: Any, axes: tuple, keepdims: bool) -> Any:
+    if keepdims:
+        return x
+    shape = _shape(x)
+    return ops.reshape(x, tuple(n for i, n in enumerate(shape) if i not in axes))
+
+
+def _vector_norm(x: Any, ord: Any, axes: tuple, keepdims: bool) -> Any:  # noqa: A002
+    if ord is None or ord == 2:
+        return _norm2_p(x, axis=axes, keepdims=keepdims)
+    if ord == 1:
+        return ops.sum(ops.abs(x), axis=axes, keepdims=keepdims)  # abs'(0) = 0
+    if ord == np.inf:
+        return ops.max(ops.abs(x), axis=axes, keepdims=keepdims)
+    if ord == -np.inf:
+        return ops.min(ops.abs(x), axis=axes, keepdims=keepdims)
+    if ord == 0:
+        nonzero = ops.cast(ops.not_equal(x, 0), _dtype_of(x))
+        return ops.sum(nonzero, axis=axes, keepdims=keepdims)
+    if isinstance(ord, str):
+        raise ValueError(f"tg.linalg.norm: ord={ord!r} is a matrix norm; give a 2-tuple axis or a 2-D input")
+    p = float(ord)
+    return ops.sum(ops.abs(x) ** p, axis=axes, keepdims=keepdims) ** (1.0 / p)
+
+
+def _dtype_of(x: Any) -> Any:
+    return x.dtype if hasattr(x, "dtype") else np.result_type(x)
+
+
+def _matrix_norm(x: Any, ord: Any, axes: tuple, keepdims: bool) -> Any:  # noqa: A002
+    row, col = axes
+    if ord is None or ord == "fro":
+        return _norm2_p(x, axis=tuple(sorted(axes)), keepdims=keepdims)
+    if ord in (1, -1, np.inf, -np.inf):
+        # 1: largest column sum of |x|; inf: largest row sum
+        summed, reduced = (row, col) if ord in (1, -1) else (col, row)
+        sums = ops.sum(ops.abs(x), axis=summed, keepdims=True)
+        pick = ops.max if ord in (1, np.inf) else ops.min
+        return _squeeze_axes(pick(sums, axis=reduced, keepdims=True), tuple(sorted(axes)), keepdims)
+    raise ValueError(
+        f"tg.linalg.norm: matrix norm ord={ord!r} is not supported; use 'fro', 1, -1, inf or -inf "
+        "(2-norm and nuclear norm need singular values)"
+    )
+
+
+def norm(x: Any, ord: Any = None, axis: Any = None, keepdims: bool = False) -> Tensor:  # noqa: A002
+    """np.linalg.norm: vector norms (2, 1, inf, -inf, 0, any p) or matrix norms ('fro', 1, -1, inf, -inf).
+
+    With ``axis=None``: the 2-norm of all elements when ``ord`` is None, else a vector norm of a
+    1-D input or a matrix norm of a 2-D one. An int ``axis`` gives vector norms, a 2-tuple matrix
+    norms. The 2-norm's gradient at 0 is 0 (not nan).
+    """
+    nd = _ndim(x)
+    axis = as_axis_param(axis)
+    if isinstance(ord, str) and ord in ("inf", "-inf"):
+        ord = float(ord)  # noqa: A001
+    if axis is None:
+        if ord is None:
+            return _norm2_p(x, axis=None, keepdims=False) if not keepdims else \
+                _norm2_p(x, axis=tuple(range(nd)), keepdims=True)
+        if nd == 1:
+            return _vector_norm(x, ord, (0,), keepdims)
+        if nd == 2:
+            return _matrix_norm(x, ord, (0, 1), keepdims)
+        raise ValueError(f"tg.linalg.norm: with ord={ord!r} and axis=None the input must be 1-D or 2-D, got {nd}-D")
+    if isinstance(axis, tuple):
+        if len(axis) == 1:
+            axis = axis[0]
+        elif len(axis) == 2:
+            axes = tuple(int(a) % nd if -nd <= int(a) < nd else _bad_axis(a, nd) for a in axis)
+            if axes[0] == axes[1]:
+                raise ValueError(f"tg.linalg.norm: the two axes {axis} are the same axis")
+            return _matrix_norm(x, ord, axes, keepdims)
+        else:
+            raise ValueError(f"tg.linalg.norm: axis must be an int or a 2-tuple, got {axis!r}")
+    return _vector_norm(x, ord, normalize_axis(axis, nd), keepdims)
+
+
+def _bad_axis(a: Any, nd: int) -> int:
+    raise ValueError(f"tg.linalg.norm: axis {a} is out of range for a tensor with {nd} dimensions")
+
+
+# ---- tg.linalg.matmul and trace (TensorFlow's spellings) ------------------------------------------------
+def linalg_matmul(
+    a: Any, b: Any, transpose_a: bool = False, transpose_b: bool = False,
+    adjoint_a: bool = False, adjoint_b: bool = False,
+) -> Tensor:
+    """tf.linalg.matmul: matmul with optional transposes of the (last two axes of the) arguments."""
+    if transpose_a or adjoint_a:
+        a = matrix_transpose(a)
+    if transpose_b or adjoint_b:
+        b = matrix_transpose(b)
+    return matmul(a, b)
+
+
+def linalg_trace(x: Any, offset: int = 0) -> Tensor:
+    """The trace of each matrix over the last two axes (tf.linalg.trace / np.linalg.trace)."""
+    return trace(x, offset=offset, axis1=-2, axis2=-1)
+
+
+# ---- NumPy entry points -------------------------------------------------------------------------------
+def _no_out(name: str, out: Any = None, dtype: Any = None) -> None:
+    if out is not None:
+        raise TypeError(f"numpy.{name} on a tapegrad Tensor does not take out= (tensors are immutable)")
+    if dtype is not None:
+        raise TypeError(f"numpy.{name} on a tapegrad Tensor does not take dtype=; cast with tg.cast first")
+
+
+def _np_dot(a: Any, b: Any, out: Any = None) -> Tensor:
+    _no_out("dot", out)
+    return dot(a, b)
+
+
+def _np_outer(a: Any, b: Any, out: Any = None) -> Tensor:
+    _no_out("outer", out)
+    return outer(a, b)
+
+
+def _np_einsum(*operands: Any, out: Any = None, optimize: Any = False, dtype: Any = None, **kw: Any) -> Tensor:
+    _no_out("einsum", out, dtype)
+    return einsum(*operands)
+
+
+def _np_trace(a: Any, offset: int = 0, axis1: int = 0, axis2: int = 1, dtype: Any = None, out: Any = None) -> Tensor:
+    _no_out("trace", out, dtype)
+    return trace(a, offset, axis1, axis2)
+
+
+def _np_cholesky(a: Any, upper: bool = False) -> Tensor:
+    L = cholesky(a)  # noqa: N806
+    return matrix_transpose(L) if upper else L
+
+
+NUMPY_FUNCTIONS = {
+    np.dot: _np_dot,
+    np.vdot: vdot,
+    np.inner: inner,
+    np.outer: _np_outer,
+    np.tensordot: lambda a, b, axes=2: tensordot(a, b, axes),
+    np.einsum: _np_einsum,
+    np.trace: _np_trace,
+    np.linalg.inv: inv,
+    np.linalg.det: det,
+    np.linalg.slogdet: slogdet,
+    np.linalg.solve: solve,
+    np.linalg.cholesky: _np_cholesky,
+    np.linalg.eigh: eigh,
+    np.linalg.eigvalsh: eigvalsh,
+    np.linalg.norm: norm,
+}
+for _name, _fn in (
+    ("matrix_transpose", lambda x: matrix_transpose(x)),
+    ("trace", lambda x, offset=0, dtype=None: linalg_trace(x, offset)),
+    ("tensordot", lambda a, b, axes=2: tensordot(a, b, axes)),
+    ("outer", outer),
+):
+    if hasattr(np.linalg, _name):  # NumPy >= 2.0
+        NUMPY_FUNCTIONS[getattr(np.linalg, _name)] = _fn
+if hasattr(np, "matrix_transpose"):
+    NUMPY_FUNCTIONS[np.matrix_transpose] = matrix_transpose

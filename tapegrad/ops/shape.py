@@ -1,7 +1,23 @@
-"""Shape ops: reshape, transpose, broadcast_to, stack, concatenate, cast, and indexing (getitem)."""
+"""Shape ops: reshaping, permuting, joining, splitting, repeating, padding, and indexing.
+
+Only a few of them are primitives (rows of the rule table): reshape, transpose, broadcast_to, cast,
+stack, concatenate, pad, getitem and its transpose scatter_add. Everything else here is built from
+those (ravel is a reshape, flip and take are getitems, tile is reshape + broadcast_to + reshape,
+diag writes with scatter_add, ...), so its derivatives follow.
+
+Conventions where NumPy and TensorFlow differ:
+  * ``split(x, num_or_size_splits, axis)`` follows ``tf.split``: a list gives the piece SIZES (one
+    may be -1). ``np.split(t, ...)`` on a tensor follows NumPy: a list gives split INDICES.
+  * ``take`` follows ``np.take`` (axis None: index the flattened tensor); ``gather`` follows
+    ``tf.gather`` (axis 0 by default).
+  * ``pad`` takes NumPy's ``pad_width`` forms and TF's ``paddings``; modes are constant, reflect,
+    symmetric, edge and wrap (case-insensitive, so TF's "CONSTANT" works). ``constant_values`` is
+    a constant: no gradient flows into it.
+"""
 
 from __future__ import annotations
 
+import builtins
 from typing import Any
 
 import numpy as np
@@ -10,21 +26,80 @@ from tapegrad._primitive import PerArgument, defrule, linear, unbroadcast
 from tapegrad._tensor import Tensor, ops
 from tapegrad.ops.reduce import normalize_axis
 
-
 __all__ = [
     "reshape",
     "transpose",
-    "broadcast_to",
-    "cast",
-    "stack",
-    "concatenate",
-    "scatter_add",
-    "getitem",
+    "swapaxes",
+    "moveaxis",
     "expand_dims",
     "squeeze",
+    "ravel",
+    "flatten",
+    "broadcast_to",
+    "broadcast_arrays",
+    "cast",
+    "stack",
+    "unstack",
+    "concatenate",
+    "concat",
+    "hstack",
+    "vstack",
+    "split",
+    "array_split",
+    "tile",
+    "repeat",
+    "flip",
+    "reverse",
+    "pad",
+    "diag",
+    "triu",
+    "tril",
+    "take",
+    "gather",
+    "boolean_mask",
+    "scatter_add",
+    "getitem",
 ]
 
 
+# ---- helpers (work on Tensors and on plain NumPy values alike) -------------------------------------
+def _shape_of(x: Any) -> tuple[int, ...]:
+    return np.shape(x._value if isinstance(x, Tensor) else x)
+
+
+def _int(value: Any, what: str) -> int:
+    if isinstance(value, Tensor):
+        value = value._value
+    try:
+        return int(value.__index__())
+    except (AttributeError, TypeError, ValueError):
+        raise TypeError(f"{what} must be an integer, got {value!r:.60}") from None
+
+
+def _int_tuple(values: Any, what: str) -> tuple[int, ...]:
+    if isinstance(values, Tensor):
+        values = np.asarray(values._value).tolist()
+    if isinstance(values, np.ndarray):
+        values = values.tolist()
+    if isinstance(values, (int, np.integer)):
+        return (int(values),)
+    return tuple(_int(v, what) for v in values)
+
+
+def _axis(axis: Any, ndim: int, what: str = "axis") -> int:
+    a = _int(axis, what)
+    if not -ndim <= a < ndim:
+        raise ValueError(f"{what} {a} is out of range for a tensor with {ndim} dimensions")
+    return a % ndim
+
+
+def _shape_param(shape: Any) -> tuple[int, ...]:
+    if isinstance(shape, (int, np.integer)) or (isinstance(shape, Tensor) and shape.ndim == 0):
+        return (_int(shape, "shape"),)
+    return _int_tuple(shape, "shape entries")
+
+
+# ---- primitives: reshape, transpose, broadcast_to, cast ---------------------------------------------
 def _reshape(x, shape):
     return np.reshape(x, shape)
 
@@ -38,13 +113,14 @@ def _broadcast_to(x, shape):
 
 
 def _cast(x, dtype):
-    return np.asarray(x).astype(dtype)[()] if x.ndim == 0 else x.astype(dtype)
+    out = np.asarray(x).astype(dtype)
+    return out[()] if out.ndim == 0 else out
 
 
 def _inverse_permutation(axes, ndim):
     if axes is None:
         return None
-    return tuple(np.argsort([a % ndim for a in axes]))
+    return tuple(int(i) for i in np.argsort([a % ndim for a in axes]))
 
 
 _reshape_p = linear(_reshape, lambda g, ans, x, shape: _reshape_p(g, shape=x.shape), name="reshape")
@@ -54,28 +130,108 @@ _transpose_p = linear(
     name="transpose",
 )
 _broadcast_to_p = linear(_broadcast_to, lambda g, ans, x, shape: unbroadcast(g, x), name="broadcast_to")
+# Casting is linear: the cotangent is cast back to the input's dtype. A cast to an integer or bool
+# dtype gives a result that no tape records, so the gradient stops there (as in TensorFlow).
 _cast_p = linear(_cast, lambda g, ans, x, dtype: _cast_p(g, dtype=x.dtype), name="cast")
 
 
 def reshape(x: Any, shape: Any) -> Tensor:
-    """The same values in a new shape (one dimension may be -1)."""
-    if isinstance(shape, Tensor):
-        shape = np.asarray(shape._value).tolist()
-    return _reshape_p(x, shape=tuple(shape) if isinstance(shape, list) else shape)
+    """The same values in a new shape (one dimension may be -1). ``np.reshape`` / ``tf.reshape``."""
+    return _reshape_p(x, shape=_shape_param(shape))
 
 
 def transpose(x: Any, axes: Any = None, perm: Any = None) -> Tensor:
     """Permute the axes (reverse them by default); ``perm`` is TensorFlow's name for ``axes``."""
     axes = perm if axes is None else axes
-    return _transpose_p(x, axes=None if axes is None else tuple(int(a) for a in axes))
+    if axes is None:
+        return _transpose_p(x, axes=None)
+    ndim = len(_shape_of(x))
+    axes = _int_tuple(axes, "axes")
+    if sorted(a % ndim if -ndim <= a < ndim else a for a in axes) != list(builtins.range(ndim)):
+        raise ValueError(f"transpose: axes {axes} are not a permutation of the {ndim} axes of a tensor of shape "
+                         f"{_shape_of(x)}")
+    return _transpose_p(x, axes=tuple(a % ndim for a in axes))
+
+
+def swapaxes(x: Any, axis1: int, axis2: int) -> Tensor:
+    """Exchange two axes (``np.swapaxes``)."""
+    ndim = len(_shape_of(x))
+    a, b = _axis(axis1, ndim, "axis1"), _axis(axis2, ndim, "axis2")
+    perm = list(builtins.range(ndim))
+    perm[a], perm[b] = perm[b], perm[a]
+    return _transpose_p(x, axes=tuple(perm))
+
+
+def moveaxis(x: Any, source: Any, destination: Any) -> Tensor:
+    """Move axes to new positions, keeping the order of the others (``np.moveaxis``)."""
+    ndim = len(_shape_of(x))
+    src = [_axis(a, ndim, "source axis") for a in _int_tuple(source, "source axes")]
+    dst = [_axis(a, ndim, "destination axis") for a in _int_tuple(destination, "destination axes")]
+    if len(src) != len(dst):
+        raise ValueError(f"moveaxis: source {source} and destination {destination} need the same number of axes")
+    if len(set(src)) != len(src) or len(set(dst)) != len(dst):
+        raise ValueError("moveaxis: repeated axis in source or destination")
+    order = [n for n in builtins.range(ndim) if n not in src]
+    for d, s in sorted(zip(dst, src)):
+        order.insert(d, s)
+    return _transpose_p(x, axes=tuple(order))
+
+
+def expand_dims(x: Any, axis: Any) -> Tensor:
+    """Insert length-1 axes at ``axis`` (an int or, as in NumPy, a tuple of ints)."""
+    shape = list(_shape_of(x))
+    axes = _int_tuple(axis, "axis")
+    out_ndim = len(shape) + len(axes)
+    positions = sorted(_axis(a, out_ndim) for a in axes)
+    if len(set(positions)) != len(positions):
+        raise ValueError(f"expand_dims: repeated axis in {axis}")
+    for p in positions:
+        shape.insert(p, 1)
+    return _reshape_p(x, shape=tuple(shape))
+
+
+def squeeze(x: Any, axis: Any = None) -> Tensor:
+    """Remove length-1 axes (all of them, or those in ``axis``)."""
+    shape = _shape_of(x)
+    if axis is None:
+        axes: tuple[int, ...] = tuple(i for i, n in enumerate(shape) if n == 1)
+    else:
+        axes = normalize_axis(_int_tuple(axis, "axis"), len(shape))
+    for a in axes:
+        if shape[a] != 1:
+            raise ValueError(f"squeeze: axis {a} has size {shape[a]}, not 1 (tensor shape {shape})")
+    return _reshape_p(x, shape=tuple(n for i, n in enumerate(shape) if i not in axes))
+
+
+def ravel(x: Any) -> Tensor:
+    """The values as a 1-d tensor, in C order."""
+    return _reshape_p(x, shape=(-1,))
+
+
+def flatten(x: Any) -> Tensor:
+    """The values as a 1-d tensor (same as ``ravel``)."""
+    return _reshape_p(x, shape=(-1,))
 
 
 def broadcast_to(x: Any, shape: Any) -> Tensor:
-    return _broadcast_to_p(x, shape=tuple(shape) if isinstance(shape, list) else shape)
+    """Repeat ``x`` along length-1 and new leading axes to ``shape`` (NumPy broadcasting rules)."""
+    shape = _shape_param(shape)
+    have = _shape_of(x)
+    try:
+        np.broadcast_shapes(have, shape)
+    except ValueError:
+        raise ValueError(f"broadcast_to: cannot broadcast a tensor of shape {have} to shape {shape}") from None
+    return _broadcast_to_p(x, shape=shape)
+
+
+def broadcast_arrays(*args: Any) -> list[Tensor]:
+    """Broadcast all arguments to their common shape (``np.broadcast_arrays``)."""
+    shape = np.broadcast_shapes(*[_shape_of(a) for a in args])
+    return [broadcast_to(a, shape) for a in args]
 
 
 def cast(x: Any, dtype: Any) -> Tensor:
-    """Convert to ``dtype``; casting to an integer dtype cuts the gradient (the result is not differentiable)."""
+    """Convert to ``dtype``; casting to an integer or bool dtype cuts the gradient."""
     return _cast_p(x, dtype=np.dtype(dtype))
 
 
@@ -97,12 +253,31 @@ def _stack_jvp(tangents, ans, *xs, axis=0):
 _stack = defrule(_stack_impl, vjps=PerArgument(_stack_vjp), joint_jvp=_stack_jvp, name="stack")
 
 
-def stack(values: Any, axis: int = 0, name: str | None = None) -> Tensor:
-    """Join tensors along a new axis (np.stack / tf.stack)."""
+def _values_list(values: Any, what: str) -> list:
+    if isinstance(values, Tensor):
+        return list(values)  # its rows, as np.stack does with an array
     values = list(values)
     if not values:
-        raise ValueError("stack() needs at least one tensor")
-    return _stack(*values, axis=axis)
+        raise ValueError(f"{what}() needs at least one tensor")
+    return values
+
+
+def stack(values: Any, axis: int = 0, name: str | None = None) -> Tensor:
+    """Join tensors of one shape along a new axis (``np.stack`` / ``tf.stack``)."""
+    values = _values_list(values, "stack")
+    shapes = {_shape_of(v) for v in values}
+    if len(shapes) > 1:
+        raise ValueError(f"stack: all tensors need the same shape, got {[_shape_of(v) for v in values]}")
+    return _stack(*values, axis=_axis(axis, len(_shape_of(values[0])) + 1))
+
+
+def unstack(value: Any, num: int | None = None, axis: int = 0, name: str | None = None) -> list[Tensor]:
+    """The slices of ``value`` along ``axis``, as a list (``tf.unstack``)."""
+    shape = _shape_of(value)
+    axis = _axis(axis, len(shape))
+    if num is not None and num != shape[axis]:
+        raise ValueError(f"unstack: num={num} but axis {axis} has size {shape[axis]}")
+    return [getitem_primitive(value, index=(slice(None),) * axis + (i,)) for i in builtins.range(shape[axis])]
 
 
 def _concatenate_impl(*xs, axis=0):
@@ -111,7 +286,7 @@ def _concatenate_impl(*xs, axis=0):
 
 def _concatenate_vjp(i, g, ans, *xs, axis=0):
     axis = axis % ans.ndim
-    start = sum(x.shape[axis] for x in xs[:i])
+    start = builtins.sum(x.shape[axis] for x in xs[:i])
     stop = start + xs[i].shape[axis]
     return getitem_primitive(g, index=(slice(None),) * axis + (slice(start, stop),))
 
@@ -126,15 +301,276 @@ _concatenate = defrule(
 )
 
 
-def concatenate(values: Any, axis: int = 0, name: str | None = None) -> Tensor:
-    """Join tensors along an existing axis (np.concatenate / tf.concat)."""
-    values = list(values)
-    if not values:
-        raise ValueError("concatenate() needs at least one tensor")
+def concatenate(values: Any, axis: Any = 0, name: str | None = None) -> Tensor:
+    """Join tensors along an existing axis (``np.concatenate``; axis None joins them flattened)."""
+    values = _values_list(values, "concatenate")
+    if axis is None:
+        return _concatenate(*[ravel(v) for v in values], axis=0)
+    shapes = [_shape_of(v) for v in values]
+    ndim = len(shapes[0])
+    if ndim == 0:
+        raise ValueError("concatenate: zero-dimensional tensors cannot be concatenated; use stack")
+    axis = _axis(axis, ndim)
+    for s in shapes:
+        if len(s) != ndim or s[:axis] + s[axis + 1 :] != shapes[0][:axis] + shapes[0][axis + 1 :]:
+            raise ValueError(f"concatenate: shapes {shapes} differ outside axis {axis}")
     return _concatenate(*values, axis=axis)
 
 
-# ---- indexing ---------------------------------------------------------------------------------
+def concat(values: Any, axis: int, name: str | None = None) -> Tensor:
+    """TensorFlow's spelling of ``concatenate`` (``tf.concat(values, axis)``)."""
+    return concatenate(values, axis)
+
+
+def hstack(tup: Any) -> Tensor:
+    """``np.hstack``: join along axis 1 (axis 0 for 1-d tensors)."""
+    values = [expand_dims(v, 0) if len(_shape_of(v)) == 0 else v for v in _values_list(tup, "hstack")]
+    return concatenate(values, axis=0 if len(_shape_of(values[0])) == 1 else 1)
+
+
+def vstack(tup: Any) -> Tensor:
+    """``np.vstack``: join along axis 0, treating 1-d tensors as rows."""
+    values = []
+    for v in _values_list(tup, "vstack"):
+        nd = len(_shape_of(v))
+        values.append(reshape(v, (1, -1)) if nd < 2 else v)
+    return concatenate(values, axis=0)
+
+
+# ---- splitting -------------------------------------------------------------------------------------
+def _split_at(x: Any, bounds: list[int], axis: int) -> list[Tensor]:
+    """Pieces between consecutive ``bounds`` (which start at 0 and end at the axis length)."""
+    lead = (slice(None),) * axis
+    return [getitem_primitive(x, index=lead + (slice(a, b),)) for a, b in zip(bounds[:-1], bounds[1:])]
+
+
+def split(value: Any, num_or_size_splits: Any, axis: int = 0, num: int | None = None,
+          name: str | None = None) -> list[Tensor]:
+    """Split into a list of tensors along ``axis``, as ``tf.split``.
+
+    An int n gives n equal pieces (the axis length must divide by n); a list gives the SIZE of each
+    piece (one entry may be -1: the rest). For NumPy's split-at-indices use ``np.split(t, ...)``.
+    """
+    shape = _shape_of(value)
+    axis = _axis(axis, len(shape))
+    n = shape[axis]
+    if np.ndim(num_or_size_splits._value if isinstance(num_or_size_splits, Tensor) else num_or_size_splits) == 0:
+        k = _int(num_or_size_splits, "num_or_size_splits")
+        if k <= 0 or n % k:
+            raise ValueError(f"split: axis {axis} has length {n}, which does not divide into {k} equal pieces; "
+                             "give a list of sizes instead")
+        return _split_at(value, [i * (n // k) for i in builtins.range(k + 1)], axis)
+    sizes = list(_int_tuple(num_or_size_splits, "sizes"))
+    if sizes.count(-1) > 1 or any(s < -1 for s in sizes):
+        raise ValueError(f"split: sizes {sizes} may hold at most one -1 and no other negative entry")
+    if -1 in sizes:
+        sizes[sizes.index(-1)] = n - (builtins.sum(sizes) + 1)
+    if builtins.sum(sizes) != n or any(s < 0 for s in sizes):
+        raise ValueError(f"split: sizes {list(num_or_size_splits)} do not add up to the length {n} of axis {axis}")
+    return _split_at(value, [0, *np.cumsum(sizes).tolist()], axis)
+
+
+def _numpy_split(ary: Any, indices_or_sections: Any, axis: int = 0, equal: bool = True) -> list[Tensor]:
+    shape = _shape_of(ary)
+    axis = _axis(axis, len(shape))
+    n = shape[axis]
+    sections = indices_or_sections._value if isinstance(indices_or_sections, Tensor) else indices_or_sections
+    if np.ndim(sections) == 0:
+        k = _int(sections, "sections")
+        if k <= 0:
+            raise ValueError("split: the number of sections must be larger than 0")
+        if equal and n % k:
+            raise ValueError(f"array split does not result in an equal division: axis {axis} has length {n}, "
+                             f"not a multiple of {k} (np.array_split allows that)")
+        q, r = divmod(n, k)
+        sizes = [q + 1] * r + [q] * (k - r)
+        return _split_at(ary, [0, *np.cumsum(sizes).tolist()], axis)
+    points = [min(max(p if p >= 0 else p + n, 0), n) for p in _int_tuple(sections, "split indices")]
+    bounds = [0, *points, n]
+    pieces = []
+    lead = (slice(None),) * axis
+    for a, b in zip(bounds[:-1], bounds[1:]):
+        pieces.append(getitem_primitive(ary, index=lead + (slice(a, max(a, b)),)))
+    return pieces
+
+
+def array_split(ary: Any, indices_or_sections: Any, axis: int = 0) -> list[Tensor]:
+    """``np.array_split``: like NumPy's split, but n sections need not divide the axis evenly."""
+    return _numpy_split(ary, indices_or_sections, axis, equal=False)
+
+
+# ---- repeating, flipping, padding ---------------------------------------------------------------------
+def tile(x: Any, multiples: Any) -> Tensor:
+    """Repeat the whole tensor ``multiples[i]`` times along axis i (``np.tile`` / ``tf.tile``).
+
+    As in NumPy, a shorter ``multiples`` applies to the trailing axes and a longer one adds axes.
+    """
+    reps = _int_tuple(multiples, "multiples")
+    if any(r < 0 for r in reps):
+        raise ValueError(f"tile: multiples {reps} must not be negative")
+    shape = _shape_of(x)
+    d = max(len(shape), len(reps))
+    shape = (1,) * (d - len(shape)) + tuple(shape)
+    reps = (1,) * (d - len(reps)) + tuple(reps)
+    interleaved = tuple(n for pair in zip((1,) * d, shape) for n in pair)
+    wide = tuple(n for pair in zip(reps, shape) for n in pair)
+    out = _broadcast_to_p(_reshape_p(x, shape=interleaved), shape=wide)
+    return _reshape_p(out, shape=tuple(r * n for r, n in zip(reps, shape)))
+
+
+def repeat(x: Any, repeats: Any, axis: Any = None) -> Tensor:
+    """Repeat each element ``repeats`` times along ``axis`` (flattened first when axis is None).
+
+    ``repeats`` is an int or one count per element along the axis (``np.repeat`` / ``tf.repeat``).
+    """
+    if axis is None:
+        x, axis = ravel(x), 0
+    shape = _shape_of(x)
+    axis = _axis(axis, len(shape))
+    counts = repeats._value if isinstance(repeats, Tensor) else repeats
+    if np.ndim(counts) == 0 or np.size(counts) == 1:
+        r = _int(np.reshape(counts, -1)[0] if np.ndim(counts) else counts, "repeats")
+        if r < 0:
+            raise ValueError(f"repeat: repeats must not be negative, got {r}")
+        expanded = shape[: axis + 1] + (1,) + shape[axis + 1 :]
+        wide = shape[: axis + 1] + (r,) + shape[axis + 1 :]
+        out = _broadcast_to_p(_reshape_p(x, shape=expanded), shape=wide)
+        return _reshape_p(out, shape=shape[:axis] + (shape[axis] * r,) + shape[axis + 1 :])
+    counts = np.asarray(counts)
+    if counts.shape != (shape[axis],) or counts.dtype.kind not in "iu" or (counts < 0).any():
+        raise ValueError(f"repeat: repeats must be one non-negative int per element of axis {axis} "
+                         f"(length {shape[axis]}), got {counts.tolist()}")
+    return take(x, np.repeat(np.arange(shape[axis]), counts), axis=axis)
+
+
+def _axes_param(axis: Any, ndim: int) -> tuple[int, ...]:
+    if axis is None:
+        return tuple(builtins.range(ndim))
+    return tuple(_axis(a, ndim) for a in _int_tuple(axis, "axis"))
+
+
+def flip(x: Any, axis: Any = None) -> Tensor:
+    """Reverse the order of elements along ``axis`` (an int, a tuple, or None for all axes)."""
+    ndim = len(_shape_of(x))
+    axes = _axes_param(axis, ndim)
+    index = tuple(slice(None, None, -1) if i in axes else slice(None) for i in builtins.range(ndim))
+    return getitem_primitive(x, index=index)
+
+
+def reverse(tensor: Any, axis: Any) -> Tensor:
+    """TensorFlow's ``tf.reverse(tensor, axis)``: ``flip`` with the axes given."""
+    return flip(tensor, axis)
+
+
+def _pad_impl(x, pad_width, constant_values=0):
+    return np.pad(x, pad_width, mode="constant", constant_values=constant_values)
+
+
+def _pad_vjp(g, ans, x, pad_width, constant_values=0):
+    return getitem_primitive(g, index=tuple(slice(b, b + n) for (b, _), n in zip(pad_width, x.shape)))
+
+
+# Padding with a constant c is affine in x: the tangent is the padded tangent with zeros around it.
+_pad_p = defrule(
+    _pad_impl,
+    vjps=(_pad_vjp,),
+    jvps=(lambda t, ans, x, pad_width, constant_values=0: _pad_p(t, pad_width=pad_width, constant_values=0),),
+    name="pad",
+)
+
+_PAD_MODES = ("constant", "reflect", "symmetric", "edge", "wrap")
+
+
+def _pad_pairs(pad_width: Any, ndim: int) -> tuple[tuple[int, int], ...]:
+    raw = pad_width._value if isinstance(pad_width, Tensor) else pad_width
+    try:
+        arr = np.asarray(raw)
+        if arr.dtype.kind not in "iu" and not (arr.dtype.kind == "f" and np.all(arr == np.round(arr))):
+            raise TypeError
+        pairs = np.broadcast_to(arr.astype(np.int64), (ndim, 2))
+    except (TypeError, ValueError):
+        raise ValueError(f"pad: pad_width {pad_width!r} must be an int, a (before, after) pair, or one pair per "
+                         f"axis ({ndim} axes)") from None
+    if (pairs < 0).any():
+        raise ValueError(f"pad: pad_width {pad_width!r} must not be negative")
+    return tuple((int(b), int(a)) for b, a in pairs)
+
+
+def pad(x: Any, pad_width: Any, mode: str = "constant", constant_values: Any = 0, name: str | None = None) -> Tensor:
+    """Pad the edges of each axis (``np.pad`` / ``tf.pad``).
+
+    ``pad_width`` is an int, a (before, after) pair, or one pair per axis (TF's ``paddings``). Modes:
+    constant (with ``constant_values``, not differentiated), reflect, symmetric, edge, wrap.
+    """
+    shape = _shape_of(x)
+    mode = str(mode).lower()
+    if mode not in _PAD_MODES:
+        raise ValueError(f"pad: mode {mode!r} is not supported; use one of {', '.join(_PAD_MODES)}")
+    pairs = _pad_pairs(pad_width, len(shape))
+    if not shape:
+        return _reshape_p(x, shape=())
+    if mode == "constant":
+        if isinstance(constant_values, Tensor):
+            constant_values = constant_values._value
+        constant_values = np.asarray(constant_values).tolist()
+        if isinstance(constant_values, list):
+            constant_values = tuple(tuple(c) if isinstance(c, list) else c for c in constant_values)
+        return _pad_p(x, pad_width=pairs, constant_values=constant_values)
+    out = x
+    for axis, ((b, a), n) in enumerate(zip(pairs, shape)):
+        if b or a:
+            if n == 0:
+                raise ValueError(f"pad: cannot pad the empty axis {axis} in mode {mode!r}")
+            out = take(out, np.pad(np.arange(n), (b, a), mode=mode), axis=axis)
+    return out if out is not x else _reshape_p(x, shape=shape)
+
+
+# ---- diagonals and triangles ------------------------------------------------------------------------
+def _diagonal_index(rows: int, cols: int, k: int) -> tuple[np.ndarray, np.ndarray]:
+    if k >= 0:
+        n = max(0, min(rows, cols - k))
+        i = np.arange(n)
+        return i, i + k
+    n = max(0, min(rows + k, cols))
+    i = np.arange(n)
+    return i - k, i
+
+
+def diag(v: Any, k: int = 0) -> Tensor:
+    """``np.diag``: a 1-d tensor becomes a square matrix with it on diagonal k; from a 2-d tensor,
+    its k-th diagonal as a 1-d tensor."""
+    shape = _shape_of(v)
+    k = _int(k, "k")
+    if len(shape) == 1:
+        m = shape[0] + abs(k)
+        return scatter_add(v, index=_diagonal_index(m, m, k), shape=(m, m))
+    if len(shape) == 2:
+        return getitem_primitive(v, index=_diagonal_index(shape[0], shape[1], k))
+    raise ValueError(f"diag: needs a 1-d or 2-d tensor, got shape {shape}")
+
+
+def _triangle(x: Any, k: int, lower: bool) -> Tensor:
+    shape = _shape_of(x)
+    if len(shape) < 2:
+        raise ValueError(f"{'tril' if lower else 'triu'}: needs a tensor with at least 2 dimensions, got shape "
+                         f"{shape}")
+    k = _int(k, "k")
+    rows, cols = shape[-2:]
+    keep = np.tri(rows, cols, k, dtype=bool) if lower else ~np.tri(rows, cols, k - 1, dtype=bool)
+    return ops.where(keep, x, 0)
+
+
+def triu(m: Any, k: int = 0) -> Tensor:
+    """Zero the entries below diagonal k of the last two axes (``np.triu``)."""
+    return _triangle(m, k, lower=False)
+
+
+def tril(m: Any, k: int = 0) -> Tensor:
+    """Zero the entries above diagonal k of the last two axes (``np.tril``)."""
+    return _triangle(m, k, lower=True)
+
+
+# ---- indexing ---------------------------------------------------------------------------------------
 def _getitem_impl(x, index):
     return x[index]
 
@@ -157,58 +593,162 @@ def _scatter_add_impl(g, index, shape):
         out[index] = g
     else:
         np.add.at(out, index, g)  # repeated integer indices accumulate
-    return out
+    return out[()] if out.ndim == 0 else out
 
 
+# getitem is linear; its transpose writes the cotangent back into zeros (scatter_add), adding up
+# the contributions of positions that an integer-array index picks more than once.
 getitem_primitive = linear(
     _getitem_impl, lambda g, ans, x, index: scatter_add(g, index=index, shape=x.shape), name="getitem"
 )
 scatter_add = linear(
     _scatter_add_impl, lambda g, ans, u, index, shape: getitem_primitive(g, index=index), name="scatter_add"
 )
+scatter_add.doc = (
+    "scatter_add(u, index=..., shape=...): zeros of ``shape`` with ``u`` added at ``[index]`` "
+    "(repeated integer indices accumulate); the transpose of getitem."
+)
 
 
 def _plain_index(index: Any) -> Any:
+    """An index with Tensors and lists turned into NumPy values, as NumPy indexing takes them."""
     if isinstance(index, Tensor):
-        return np.asarray(index._value)
+        value = np.asarray(index._value)
+        if value.ndim == 0 and value.dtype.kind in "iu":
+            return int(value)
+        if value.dtype.kind not in "iub":
+            raise IndexError(f"tensors used as indices must be integer or bool, got dtype {value.dtype}")
+        return value
     if isinstance(index, tuple):
         return tuple(_plain_index(i) for i in index)
     if isinstance(index, list):
-        return np.asarray([_plain_index(i) for i in index]) if any(isinstance(i, Tensor) for i in index) \
-            else np.asarray(index)
+        if any(isinstance(i, (slice, type(None), type(Ellipsis))) for i in index):
+            raise IndexError("a list index may hold only integers or bools; use a tuple to index several axes")
+        value = np.asarray([_plain_index(i) for i in index])
+        if value.dtype.kind not in "iub" and value.size:
+            raise IndexError(f"list indices must hold integers or bools, got {index!r:.60}")
+        return value.astype(np.intp) if value.size == 0 else value
+    if isinstance(index, np.ndarray) and index.ndim == 0 and index.dtype.kind in "iu":
+        return int(index)
     return index
 
 
 def getitem(x: Any, index: Any) -> Tensor:
-    """x[index]: basic slicing, negative steps, integer arrays and boolean masks."""
+    """``x[index]``: slices (negative steps too), None, Ellipsis, integer arrays, boolean masks.
+
+    Indices may be Tensors. In the gradient, positions picked several times accumulate.
+    """
     return getitem_primitive(x, index=_plain_index(index))
 
 
-def expand_dims(x: Any, axis: int) -> Tensor:
-    shape = list(np.shape(x._value if isinstance(x, Tensor) else x))
-    axis = axis if axis >= 0 else axis + len(shape) + 1
-    shape.insert(axis, 1)
-    return reshape(x, tuple(shape))
+_TAKE_MODES = ("raise", "wrap", "clip")
 
 
-def squeeze(x: Any, axis: Any = None) -> Tensor:
-    shape = np.shape(x._value if isinstance(x, Tensor) else x)
-    axes = normalize_axis(axis, len(shape)) if axis is not None else tuple(i for i, n in enumerate(shape) if n == 1)
-    for a in axes:
-        if shape[a] != 1:
-            raise ValueError(f"squeeze: axis {a} has size {shape[a]}, not 1")
-    return reshape(x, tuple(n for i, n in enumerate(shape) if i not in axes))
+def take(a: Any, indices: Any, axis: Any = None, mode: str = "raise") -> Tensor:
+    """``np.take``: the entries at ``indices`` along ``axis`` (of the flattened tensor when None).
+
+    Repeated indices are allowed; their gradients accumulate. ``mode`` is raise, wrap or clip.
+    """
+    if mode not in _TAKE_MODES:
+        raise ValueError(f"take: mode must be one of {_TAKE_MODES}, got {mode!r}")
+    if axis is None:
+        a, axis = ravel(a), 0
+    shape = _shape_of(a)
+    axis = _axis(axis, len(shape))
+    idx = np.asarray(_plain_index(indices))
+    if idx.dtype.kind not in "iu":
+        if idx.size:
+            raise IndexError(f"take: indices must be integers, got dtype {idx.dtype}")
+        idx = idx.astype(np.intp)
+    n = shape[axis]
+    if mode == "wrap":
+        idx = np.mod(idx, n)
+    elif mode == "clip":
+        idx = np.clip(idx, 0, n - 1)
+    elif idx.size and (idx.max() >= n or idx.min() < -n):
+        raise IndexError(f"take: index {int(idx.max() if idx.max() >= n else idx.min())} is out of bounds for "
+                         f"axis {axis} with size {n}")
+    return getitem_primitive(a, index=(slice(None),) * axis + (idx,))
+
+
+def gather(params: Any, indices: Any, axis: int = 0, batch_dims: int = 0, name: str | None = None) -> Tensor:
+    """``tf.gather``: ``take`` along ``axis`` (0 by default). Only ``batch_dims=0`` is supported."""
+    if batch_dims:
+        raise NotImplementedError("gather: batch_dims other than 0 is not supported; index with getitem instead")
+    return take(params, indices, axis=0 if axis is None else axis)
+
+
+def boolean_mask(tensor: Any, mask: Any, axis: int = 0, name: str | None = None) -> Tensor:
+    """``tf.boolean_mask``: the entries where ``mask`` (covering axes axis..axis+mask.ndim-1) is True."""
+    m = np.asarray(mask._value if isinstance(mask, Tensor) else mask)
+    if m.dtype != bool:
+        raise TypeError(f"boolean_mask: mask must be boolean, got dtype {m.dtype}")
+    axis = _axis(axis, len(_shape_of(tensor)))
+    return getitem_primitive(tensor, index=(slice(None),) * axis + (m,))
+
+
+# ---- NumPy spellings (np.fn(tensor, ...) on a Tensor) ------------------------------------------------
+def _np_clip(a: Any, a_min: Any = None, a_max: Any = None, out: Any = None, *, min: Any = None,  # noqa: A002
+             max: Any = None, **kwargs: Any) -> Tensor:  # noqa: A002
+    if out is not None:
+        raise TypeError("numpy.clip on a tapegrad Tensor does not take out=; tensors are immutable")
+    lo = min if a_min is None else a_min
+    hi = max if a_max is None else a_max
+    return ops.clip(a, -np.inf if lo is None else lo, np.inf if hi is None else hi)
+
+
+def _np_where(condition: Any, *xy: Any) -> Any:
+    if not xy:
+        return ops.nonzero(condition)
+    if len(xy) != 2:
+        raise TypeError("numpy.where takes a condition alone, or a condition, x and y")
+    return ops.where(condition, *xy)
+
+
+def _np_pad(array: Any, pad_width: Any, mode: str = "constant", constant_values: Any = 0, **kwargs: Any) -> Tensor:
+    if kwargs:
+        raise TypeError(f"numpy.pad on a tapegrad Tensor does not take {sorted(kwargs)}")
+    return pad(array, pad_width, mode, constant_values)
+
+
+def _no_out(out: Any, what: str) -> None:
+    if out is not None:
+        raise TypeError(f"numpy.{what} on a tapegrad Tensor does not take out=; tensors are immutable")
 
 
 NUMPY_FUNCTIONS = {
-    np.shape: lambda a: a.shape,
-    np.ndim: lambda a: a.ndim,
-    np.size: lambda a, axis=None: a.size if axis is None else a.shape[axis],
-    np.reshape: lambda a, shape=None, order="C", newshape=None: reshape(a, shape if shape is not None else newshape),
+    np.shape: lambda a: _shape_of(a),
+    np.ndim: lambda a: len(_shape_of(a)),
+    np.size: lambda a, axis=None: int(np.prod(_shape_of(a))) if axis is None else _shape_of(a)[axis],
+    np.reshape: lambda a, shape=None, order="C", newshape=None, copy=None: reshape(
+        a, shape if shape is not None else newshape
+    ),
     np.transpose: lambda a, axes=None: transpose(a, axes),
-    np.broadcast_to: lambda array, shape, subok=False: broadcast_to(array, shape),
-    np.stack: lambda arrays, axis=0, out=None, dtype=None, casting="same_kind": stack(arrays, axis),
-    np.concatenate: lambda arrays, axis=0, out=None, dtype=None, casting="same_kind": concatenate(arrays, axis),
+    np.swapaxes: lambda a, axis1, axis2: swapaxes(a, axis1, axis2),
+    np.moveaxis: lambda a, source, destination: moveaxis(a, source, destination),
     np.expand_dims: lambda a, axis: expand_dims(a, axis),
     np.squeeze: lambda a, axis=None: squeeze(a, axis),
+    np.ravel: lambda a, order="C": ravel(a),
+    np.broadcast_to: lambda array, shape, subok=False: broadcast_to(array, shape),
+    np.broadcast_arrays: lambda *args, subok=False: broadcast_arrays(*args),
+    np.stack: lambda arrays, axis=0, out=None, dtype=None, casting="same_kind": (
+        _no_out(out, "stack"), stack(arrays, axis))[1],
+    np.concatenate: lambda arrays, axis=0, out=None, dtype=None, casting="same_kind": (
+        _no_out(out, "concatenate"), concatenate(arrays, axis))[1],
+    np.hstack: lambda tup, dtype=None, casting="same_kind": hstack(tup),
+    np.vstack: lambda tup, dtype=None, casting="same_kind": vstack(tup),
+    np.split: lambda ary, indices_or_sections, axis=0: _numpy_split(ary, indices_or_sections, axis),
+    np.array_split: lambda ary, indices_or_sections, axis=0: array_split(ary, indices_or_sections, axis),
+    np.tile: lambda A, reps: tile(A, reps),
+    np.repeat: lambda a, repeats, axis=None: repeat(a, repeats, axis),
+    np.flip: lambda m, axis=None: flip(m, axis),
+    np.flipud: lambda m: flip(m, 0),
+    np.fliplr: lambda m: flip(m, 1),
+    np.pad: _np_pad,
+    np.diag: lambda v, k=0: diag(v, k),
+    np.triu: lambda m, k=0: triu(m, k),
+    np.tril: lambda m, k=0: tril(m, k),
+    np.take: lambda a, indices, axis=None, out=None, mode="raise": (_no_out(out, "take"), take(a, indices, axis, mode))[1],
+    np.where: _np_where,
+    np.clip: _np_clip,
 }
