@@ -25,12 +25,15 @@ from tapegrad._dtypes import (
 from tapegrad._tensor import Tensor, Variable
 from tapegrad.backward import UnconnectedGradients
 from tapegrad.forward import ForwardAccumulator
+from tapegrad.ops.activations import *  # noqa: F403
 from tapegrad.ops.comparison import *  # noqa: F403
 from tapegrad.ops.creation import *  # noqa: F403
 from tapegrad.ops.elementwise import *  # noqa: F403
+from tapegrad.ops.linalg import *  # noqa: F403
 from tapegrad.ops.reduce import *  # noqa: F403
 from tapegrad.ops.shape import *  # noqa: F403
 from tapegrad.tape import GradientTape
+from tapegrad import linalg, losses, nn, optimizers  # noqa: E402  (submodules: tg.linalg.inv, tg.optimizers.Adam)
 
 bool = bool_  # noqa: A001  (tg.bool, as tf.bool)
 

@@ -20,7 +20,7 @@ import numpy as np
 
 from tapegrad import _context
 from tapegrad._context import RAW, state
-from tapegrad._dtypes import default_float, python_to_array
+from tapegrad._dtypes import python_to_array
 from tapegrad._tensor import Tensor, Variable, ops
 
 Rule = Callable[..., Any]
@@ -109,8 +109,7 @@ def _convert_arguments(args: tuple) -> tuple[tuple, list]:
             if dtype is None and a._value.dtype.kind == "f":
                 dtype = a._value.dtype
     if dtype is None and not any(isinstance(a, Tensor) for a in args):
-        dtype = default_float()
-        for i, a in enumerate(args):
+        for i, a in enumerate(args):  # no tensor: convert as tg.constant would (NumPy keeps its dtype)
             if not isinstance(a, (np.ndarray, np.generic)) and a is not None:
                 args[i] = python_to_array(a)
     vals = []

@@ -17,12 +17,12 @@ inputs of another dtype are cast to it, as Keras does.
 from __future__ import annotations
 
 import math
-from typing import Any, Callable, Iterable
+from collections.abc import Callable, Iterable
+from typing import Any
 
 import numpy as np
 
 from tapegrad._dtypes import as_dtype, default_float
-from tapegrad._primitive import multilinear
 from tapegrad._tensor import Tensor, Variable, as_tensor, ops, wrap
 
 __all__ = [
@@ -123,31 +123,6 @@ def glorot_uniform(shape: tuple[int, ...], rng: np.random.Generator, dtype: Any 
     receptive = math.prod(shape[:-2]) if len(shape) > 2 else 1
     limit = math.sqrt(6.0 / ((fan_in + fan_out) * receptive))
     return rng.uniform(-limit, limit, size=shape).astype(default_float() if dtype is None else as_dtype(dtype))
-
-
-# ---- matrix product used by Dense ----------------------------------------------------------------
-def _matmul2d_impl(a: Any, b: Any) -> Any:
-    return np.matmul(a, b)
-
-
-# Used only while the rule table has no matmul: a 2-D product with its own (differentiable) rules.
-_matmul2d = multilinear(
-    _matmul2d_impl,
-    lambda g, ans, a, b: _matmul2d(g, ops.transpose(b)),
-    lambda g, ans, a, b: _matmul2d(ops.transpose(a), g),
-    name="dense_matmul",
-)
-
-
-def _dense_product(x: Tensor, kernel: Any) -> Tensor:
-    matmul = _registered("matmul")
-    if matmul is not None:
-        return matmul(x, kernel)
-    if x.ndim == 2:
-        return _matmul2d(x, kernel)
-    lead = x.shape[:-1]
-    flat = _matmul2d(ops.reshape(x, (-1, x.shape[-1])), kernel)
-    return ops.reshape(flat, lead + (flat.shape[-1],))
 
 
 # ---- layers -----------------------------------------------------------------------------------
@@ -255,9 +230,7 @@ class Dense(Layer):
                 f"Dense layer '{self.name}' was built for inputs with {self.kernel.shape[0]} features "
                 f"(last axis), got shape {x.shape}"
             )
-        y = _dense_product(x if x.ndim >= 2 else ops.reshape(x, (1, -1)), self.kernel)
-        if x.ndim < 2:
-            y = ops.reshape(y, (self.units,))
+        y = ops.matmul(x, self.kernel)  # (..., input_dim) @ (input_dim, units); a 1-D x gives (units,)
         if self.bias is not None:
             y = y + self.bias
         return self.activation(y)

@@ -21,7 +21,8 @@ from __future__ import annotations
 import inspect
 import math
 import warnings
-from typing import Any, Callable, Iterable
+from collections.abc import Callable, Iterable
+from typing import Any
 
 import numpy as np
 
@@ -64,6 +65,15 @@ class Optimizer:
     Subclasses define ``_slot_names`` (their state arrays, zero-initialised unless ``_slot_init``
     says otherwise) and ``_update(variable, grad, slots, lr)`` which changes the variable through
     its ``assign*`` methods. ``grad`` and ``lr`` already have the variable's dtype.
+
+    Arguments every optimizer takes (Keras's names):
+        learning_rate: a float, or a schedule ``step -> float`` called with ``iterations`` before
+            each update (a callable taking no arguments is also accepted).
+        clipnorm: clip each gradient to this L2 norm (``g * clipnorm / max(||g||, clipnorm)``).
+        global_clipnorm: scale all gradients together so their joint L2 norm is at most this.
+        clipvalue: clip each gradient element to ``[-clipvalue, clipvalue]``.
+        weight_decay: decoupled weight decay, ``w -= w * weight_decay * learning_rate`` per step.
+    At most one of the three clipping options may be set.
     """
 
     _slot_names: tuple[str, ...] = ()
@@ -111,7 +121,9 @@ class Optimizer:
                     "wrap trainable parameters in tg.Variable(...)"
                 )
             if var.dtype.kind != "f":
-                raise TypeError(f"cannot apply gradients to variable '{var.name}' of dtype {var.dtype}: it is not floating")
+                raise TypeError(
+                    f"cannot apply gradients to variable '{var.name}' of dtype {var.dtype}: it is not floating"
+                )
         present = [(g, v) for g, v in pairs if g is not None]
         if pairs and not present:
             raise ValueError(
@@ -129,7 +141,7 @@ class Optimizer:
         grads = self._clip(grads)
         step = self.iterations  # Keras hands the schedule the step count before this update
         lr_value = self._learning_rate_value(step)
-        for grad, var in zip(grads, variables):
+        for grad, var in zip(grads, variables, strict=True):
             dtype = var.dtype
             lr = dtype.type(lr_value)
             slots = self._slots(var)
@@ -153,7 +165,7 @@ class Optimizer:
         with GradientTape() as tape:
             value = loss()
         grads = tape.gradient(value, var_list)
-        self.apply_gradients(zip(grads, var_list))
+        self.apply_gradients(zip(grads, var_list, strict=True))
         return value
 
     def get_slot(self, variable: Variable, name: str) -> np.ndarray:

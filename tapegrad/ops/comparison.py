@@ -37,6 +37,8 @@ __all__ = [
     "argmin",
     "argsort",
     "count_nonzero",
+    "reduce_all",
+    "reduce_any",
     "nonzero",
     "argwhere",
 ]
@@ -88,6 +90,16 @@ def _count_nonzero(x, axis=None, keepdims=False, dtype=np.int64):
     return _scalarize(np.asarray(np.count_nonzero(x, axis=axis, keepdims=keepdims)).astype(dtype))
 
 
+def _all(x, axis=None, keepdims=False):
+    return np.all(x, axis=axis, keepdims=keepdims)
+
+
+def _any(x, axis=None, keepdims=False):
+    return np.any(x, axis=axis, keepdims=keepdims)
+
+
+_all_p = nondifferentiable(_all, "reduce_all")
+_any_p = nondifferentiable(_any, "reduce_any")
 _isclose_p = nondifferentiable(_isclose, "isclose")
 _argmax_p = nondifferentiable(_arg_reduce(np.argmax), "argmax")
 _argmin_p = nondifferentiable(_arg_reduce(np.argmin), "argmin")
@@ -143,6 +155,16 @@ def count_nonzero(x: Any, axis: Any = None, keepdims: bool = False, dtype: Any =
     return _count_nonzero_p(x, axis=_axis_param(axis), keepdims=bool(keepdims), dtype=np.dtype(dtype))
 
 
+def reduce_all(x: Any, axis: Any = None, keepdims: bool = False, name: str | None = None) -> Tensor:
+    """True where every entry over ``axis`` (all axes when None) is non-zero (``tf.reduce_all`` / ``np.all``)."""
+    return _all_p(x, axis=_axis_param(axis), keepdims=bool(keepdims))
+
+
+def reduce_any(x: Any, axis: Any = None, keepdims: bool = False, name: str | None = None) -> Tensor:
+    """True where some entry over ``axis`` (all axes when None) is non-zero (``tf.reduce_any`` / ``np.any``)."""
+    return _any_p(x, axis=_axis_param(axis), keepdims=bool(keepdims))
+
+
 def nonzero(x: Any) -> tuple[Tensor, ...]:
     """``np.nonzero``: one int64 tensor of indices per axis, where ``x`` is non-zero."""
     value = np.asarray(_value(x))
@@ -173,6 +195,8 @@ NUMPY_FUNCTIONS = {
     np.array_equal: lambda a1, a2, equal_nan=False: bool(
         np.array_equal(np.asarray(_value(a1)), np.asarray(_value(a2)), equal_nan=equal_nan)
     ),
+    np.all: lambda a, axis=None, out=None, keepdims=False, *, where=None: reduce_all(a, axis, keepdims),
+    np.any: lambda a, axis=None, out=None, keepdims=False, *, where=None: reduce_any(a, axis, keepdims),
     np.count_nonzero: lambda a, axis=None, *, keepdims=False: count_nonzero(a, axis, keepdims),
     np.nonzero: nonzero,
     np.argwhere: argwhere,

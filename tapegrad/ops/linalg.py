@@ -12,7 +12,7 @@ Conventions (documented next to each rule):
   * eigh assumes distinct eigenvalues; for exactly equal eigenvalues the eigenvector coupling term
     is dropped (taken as 0), so gradients that depend on the eigenvalues alone stay finite.
   * det/slogdet gradients use the inverse, so they need a non-singular matrix (as in TensorFlow).
-  * the 2-norm's gradient at 0 is taken as 0 (a subgradient), not nan.
+  * the 2-norm's gradient at 0 is taken as 0 (a subgradient), not nan (reduce.norm's primitive).
 """
 
 from __future__ import annotations
@@ -25,7 +25,8 @@ import numpy as np
 
 from tapegrad._primitive import PerArgument, defrule, linear, multilinear, nondifferentiable, unbroadcast
 from tapegrad._tensor import Tensor, ops
-from tapegrad.ops.reduce import as_axis_param, expand_reduced, normalize_axis
+from tapegrad.ops.reduce import as_axis_param, normalize_axis
+from tapegrad.ops.reduce import norm as _euclidean_norm
 
 __all__ = [
     "matmul",
@@ -142,16 +143,18 @@ def _tensordot_vjp_a(g, ans, a, b, axes):
     a_free = _free_axes(a.ndim, a_axes)
     b_free = _free_axes(b.ndim, b_axes)
     na = len(a_free)
-    ga = _tensordot_p(g, b, axes=(tuple(range(na, na + len(b_free))), b_free))  # axes: a_free + a_axes
-    inv = _inverse_perm(a_free + a_axes)
+    ga = _tensordot_p(g, b, axes=(tuple(range(na, na + len(b_free))), b_free))
+    # ga's axes: a_free, then the a axes paired with b's contracted axes in b's order
+    inv = _inverse_perm(a_free + tuple(a_axes[b_axes.index(j)] for j in sorted(b_axes)))
     return ga if inv is None else ops.transpose(ga, inv)
 
 
 def _tensordot_vjp_b(g, ans, a, b, axes):
     a_axes, b_axes = axes
     a_free = _free_axes(a.ndim, a_axes)
-    gb = _tensordot_p(a, g, axes=(a_free, tuple(range(len(a_free)))))  # axes: b_axes + b_free
-    inv = _inverse_perm(b_axes + _free_axes(b.ndim, b_axes))
+    gb = _tensordot_p(a, g, axes=(a_free, tuple(range(len(a_free)))))
+    # gb's axes: the b axes paired with a's contracted axes in a's order, then b_free
+    inv = _inverse_perm(tuple(b_axes[a_axes.index(i)] for i in sorted(a_axes)) + _free_axes(b.ndim, b_axes))
     return gb if inv is None else ops.transpose(gb, inv)
 
 
@@ -191,7 +194,7 @@ def tensordot(a: Any, b: Any, axes: Any = 2) -> Tensor:
         a_axes, b_axes = _axis_list(axes_a, len(sa), "a"), _axis_list(axes_b, len(sb), "b")
         if len(a_axes) != len(b_axes):
             raise ValueError(f"tensordot: {len(a_axes)} axes for a but {len(b_axes)} for b; give one per pair")
-    for i, j in zip(a_axes, b_axes):
+    for i, j in zip(a_axes, b_axes, strict=True):
         if sa[i] != sb[j]:
             raise ValueError(
                 f"tensordot: axis {i} of a (size {sa[i]}) and axis {j} of b (size {sb[j]}) differ; "
@@ -256,12 +259,12 @@ def _einsum_vjp(i, g, ans, *operands, subscripts):
     """
     ins, out = _split_subscripts(subscripts)
     sizes: dict[str, int] = {}
-    for spec, x in zip(ins, operands):
-        for c, n in zip(spec, x.shape):
+    for spec, x in zip(ins, operands, strict=True):
+        for c, n in zip(spec, x.shape, strict=True):
             sizes[c] = n
     fresh = iter(c for c in _LETTERS if c not in subscripts)
     specs, args = [out], [g]
-    for j, (spec, x) in enumerate(zip(ins, operands)):
+    for j, (spec, x) in enumerate(zip(ins, operands, strict=True)):
         if j != i:
             specs.append(spec)
             args.append(x)
@@ -337,7 +340,7 @@ def _normalize_einsum(subscripts: str, shapes: list[tuple]) -> tuple[list[str], 
                 f"einsum: invalid subscripts {spec!r} in {subscripts!r}; use letters a-z, A-Z and at most one '...'"
             )
     ell_nd = 0
-    for k, (spec, shape) in enumerate(zip(ins, shapes)):
+    for k, (spec, shape) in enumerate(zip(ins, shapes, strict=True)):
         labels = len(spec.replace("...", ""))
         if "..." in spec:
             if labels > len(shape):
@@ -354,7 +357,7 @@ def _normalize_einsum(subscripts: str, shapes: list[tuple]) -> tuple[list[str], 
         raise ValueError("einsum: too many dimensions under '...' (52 subscript letters at most)")
     ell = "".join(fresh[:ell_nd])
     new_ins = []
-    for spec, shape in zip(ins, shapes):
+    for spec, shape in zip(ins, shapes, strict=True):
         if "..." in spec:
             nd = len(shape) - len(spec.replace("...", ""))
             spec = spec.replace("...", ell[ell_nd - nd :])
@@ -363,6 +366,11 @@ def _normalize_einsum(subscripts: str, shapes: list[tuple]) -> tuple[list[str], 
         counts = Counter(c for spec in ins for c in spec if c != ".")
         out = ell + "".join(sorted(c for c, k in counts.items() if k == 1))
     else:
+        if ell_nd and "..." not in out:
+            raise ValueError(
+                f"einsum: operands have dimensions under '...' but the output {out!r} has no '...' "
+                "(NumPy requires it too); put '...' in the output and sum those dimensions afterwards"
+            )
         out = out.replace("...", ell)
         if len(set(out)) != len(out):
             raise ValueError(f"einsum: output subscripts {out!r} repeat a letter; each output letter must be unique")
@@ -388,9 +396,9 @@ def einsum(*args: Any, optimize: Any = None, **kwargs: Any) -> Tensor:
     shapes = [_shape(x) for x in operands]
     ins, out = _normalize_einsum(subscripts, shapes)
     sizes: dict[str, int] = {}
-    for k, (spec, shape) in enumerate(zip(ins, shapes)):
+    for k, (spec, shape) in enumerate(zip(ins, shapes, strict=True)):
         own: dict[str, int] = {}
-        for c, n in zip(spec, shape):
+        for c, n in zip(spec, shape, strict=True):
             if c in own and own[c] != n:
                 raise ValueError(f"einsum: letter {c!r} repeats in operand {k} with different sizes {own[c]} and {n}")
             own[c] = n
@@ -401,7 +409,7 @@ def einsum(*args: Any, optimize: Any = None, **kwargs: Any) -> Tensor:
                 )
             sizes[c] = max(m, n)
     operands = list(operands)
-    for k, (spec, shape) in enumerate(zip(ins, shapes)):
+    for k, (spec, shape) in enumerate(zip(ins, shapes, strict=True)):
         full = tuple(sizes[c] for c in spec)
         if full != tuple(shape):  # a size-1 dimension broadcasts: make it explicit (its VJP sums it back)
             if len(set(spec)) != len(spec):
@@ -690,21 +698,10 @@ def eigvalsh(a: Any, UPLO: str = "L") -> Tensor:  # noqa: N803
 
 
 # ---- norm -------------------------------------------------------------------------------------------
-def _norm2(x, axis=None, keepdims=False):
-    return np.sqrt(np.sum(np.square(x), axis=axis, keepdims=keepdims))
-
-
-def _safe(r: Any) -> Any:
-    return ops.where(r == 0, 1, r)
-
-
-# d||x|| = <x, dx> / ||x||; at x = 0 the gradient is taken as 0 (a subgradient), not nan.
-_norm2_p = defrule(
-    _norm2,
-    vjps=(lambda g, ans, x, axis=None, keepdims=False: expand_reduced(g / _safe(ans), x.shape, axis, keepdims) * x,),
-    jvps=(lambda t, ans, x, axis=None, keepdims=False: ops.sum(t * x, axis=axis, keepdims=keepdims) / _safe(ans),),
-    name="linalg.norm2",
-)
+# The Euclidean/Frobenius norm is reduce.norm's primitive (its gradient at 0 is 0, not nan); this
+# wrapper adds NumPy's other orders on top of it.
+def _norm2_p(x: Any, axis: Any, keepdims: bool) -> Any:
+    return _euclidean_norm(x, axis=axis, keepdims=keepdims)
 
 
 def _squeeze_axes(x: Any, axes: tuple, keepdims: bool) -> Any:
@@ -755,14 +752,16 @@ def _matrix_norm(x: Any, ord: Any, axes: tuple, keepdims: bool) -> Any:  # noqa:
 def norm(x: Any, ord: Any = None, axis: Any = None, keepdims: bool = False) -> Tensor:  # noqa: A002
     """np.linalg.norm: vector norms (2, 1, inf, -inf, 0, any p) or matrix norms ('fro', 1, -1, inf, -inf).
 
+    ``ord='euclidean'`` (TensorFlow's spelling) is the default 2-/Frobenius norm.
+
     With ``axis=None``: the 2-norm of all elements when ``ord`` is None, else a vector norm of a
     1-D input or a matrix norm of a 2-D one. An int ``axis`` gives vector norms, a 2-tuple matrix
     norms. The 2-norm's gradient at 0 is 0 (not nan).
     """
     nd = _ndim(x)
     axis = as_axis_param(axis)
-    if isinstance(ord, str) and ord in ("inf", "-inf"):
-        ord = float(ord)  # noqa: A001
+    if isinstance(ord, str) and ord == "euclidean":  # TensorFlow's name for the default
+        ord = None  # noqa: A001
     if axis is None:
         if ord is None:
             return _norm2_p(x, axis=None, keepdims=False) if not keepdims else \
@@ -859,9 +858,10 @@ NUMPY_FUNCTIONS = {
 }
 for _name, _fn in (
     ("matrix_transpose", lambda x: matrix_transpose(x)),
-    ("trace", lambda x, offset=0, dtype=None: linalg_trace(x, offset)),
+    ("trace", lambda x, offset=0, dtype=None: _no_out("linalg.trace", None, dtype) or linalg_trace(x, offset)),
     ("tensordot", lambda a, b, axes=2: tensordot(a, b, axes)),
     ("outer", outer),
+    ("matmul", lambda x1, x2: matmul(x1, x2)),
 ):
     if hasattr(np.linalg, _name):  # NumPy >= 2.0
         NUMPY_FUNCTIONS[getattr(np.linalg, _name)] = _fn

@@ -1,21 +1,50 @@
-"""Reductions: sum, mean (and the helpers that expand a reduced cotangent back to its input)."""
+"""Reductions and scans: sum, mean, prod, max, min, var, std, norm, logsumexp, cumsum, cumprod.
+
+Every primitive takes its parameters (axis, keepdims, ddof, reverse) as keywords; the public
+wrappers take NumPy's and TensorFlow's spellings (``reduce_sum(input_tensor, axis, keepdims)``).
+Conventions where the derivative is not unique (following TensorFlow where it has one):
+  * max/min: tied elements share the gradient equally (TF's reduce_max: indicators / count);
+    the JVP is the mean of the tied tangents, so forward and reverse mode stay adjoint.
+  * norm and std: the gradient where the result is 0 is 0, not nan.
+prod and cumprod are exact where the input has zeros (and where a product underflows to 0), to
+every order: there they use division-free formulas instead of ans / x.
+"""
 
 from __future__ import annotations
 
+import builtins
 from typing import Any
 
 import numpy as np
 
-from tapegrad._primitive import linear
-from tapegrad._tensor import ops
-
+from tapegrad._primitive import defrule, linear
+from tapegrad._tensor import Tensor, ops
 
 __all__ = [
     "sum",
     "mean",
+    "prod",
+    "max",
+    "min",
+    "var",
+    "std",
+    "norm",
+    "logsumexp",
+    "cumsum",
+    "cumprod",
+    "reduce_sum",
+    "reduce_mean",
+    "reduce_prod",
+    "reduce_max",
+    "reduce_min",
+    "reduce_variance",
+    "reduce_std",
+    "reduce_logsumexp",
+    "reduce_euclidean_norm",
 ]
 
 
+# ---- helpers shared by the rules (and by other families) ------------------------------------------
 def normalize_axis(axis: Any, ndim: int) -> tuple[int, ...]:
     """The reduced axes as a sorted tuple of non-negative ints (all axes for None)."""
     if axis is None:
@@ -26,7 +55,7 @@ def normalize_axis(axis: Any, ndim: int) -> tuple[int, ...]:
         axes = (int(axis),)
     out = []
     for a in axes:
-        if not -ndim <= a < max(ndim, 1):
+        if not -ndim <= a < builtins.max(ndim, 1):
             raise ValueError(f"axis {a} is out of range for a tensor with {ndim} dimensions")
         out.append(a % ndim if ndim else 0)
     return tuple(sorted(set(out)))
@@ -43,10 +72,15 @@ def as_axis_param(axis: Any) -> Any:
 
 def expand_reduced(g: Any, shape: tuple, axis: Any, keepdims: bool) -> Any:
     """Broadcast a cotangent of a reduction back to the input's shape."""
-    if not keepdims:
-        axes = normalize_axis(axis, len(shape))
-        g = ops.reshape(g, tuple(1 if i in axes else n for i, n in enumerate(shape)))
-    return ops.broadcast_to(g, shape)
+    return ops.broadcast_to(kept(g, shape, axis, keepdims), shape)
+
+
+def kept(g: Any, shape: tuple, axis: Any, keepdims: bool) -> Any:
+    """A reduced value reshaped as with keepdims=True, so that it broadcasts against the input."""
+    if keepdims:
+        return g
+    axes = normalize_axis(axis, len(shape))
+    return ops.reshape(g, tuple(1 if i in axes else n for i, n in enumerate(shape)))
 
 
 def reduced_count(shape: tuple, axis: Any) -> int:
@@ -54,6 +88,25 @@ def reduced_count(shape: tuple, axis: Any) -> int:
     return int(np.prod([shape[a] for a in axes], dtype=np.int64)) if shape else 1
 
 
+def _value(x: Any) -> Any:
+    return x._value if isinstance(x, Tensor) else x
+
+
+def _shape(x: Any) -> tuple:
+    return np.shape(_value(x))
+
+
+def _all_nonzero(x: Any) -> bool:
+    """Decides which formula a rule uses; inspecting values here is control flow, not math."""
+    return bool(np.all(np.asarray(_value(x)) != 0))
+
+
+def _safe(d: Any) -> Any:
+    """``d`` with its zeros replaced by ones (a denominator where the numerator is 0 anyway)."""
+    return ops.where(d == 0, ops.ones_like(d), d)
+
+
+# ---- sum and mean (linear) ------------------------------------------------------------------------
 def _sum(x, axis=None, keepdims=False):
     return np.sum(x, axis=axis, keepdims=keepdims)
 
@@ -83,7 +136,476 @@ def mean(x: Any, axis: Any = None, keepdims: bool = False) -> Any:
     return _mean_p(x, axis=as_axis_param(axis), keepdims=bool(keepdims))
 
 
+# ---- scans: cumsum and cumprod along one axis -----------------------------------------------------
+def _flip(x, axis):
+    return np.flip(x, axis) if x.ndim else x
+
+
+def _cumsum(x, axis=0, reverse=False):
+    if reverse:
+        return _flip(np.cumsum(_flip(x, axis), axis=axis), axis)
+    return np.cumsum(x, axis=axis)
+
+
+def _cumprod(x, axis=0, reverse=False):
+    if reverse:
+        return _flip(np.cumprod(_flip(x, axis), axis=axis), axis)
+    return np.cumprod(x, axis=axis)
+
+
+# The transpose of a forward running sum is the reversed running sum.
+_cumsum_p = linear(
+    _cumsum, lambda g, ans, x, axis=0, reverse=False: _cumsum_p(g, axis=axis, reverse=not reverse), name="cumsum"
+)
+
+
+def _to_last(x: Any, axis: int) -> tuple[Any, tuple | None]:
+    """``x`` with ``axis`` moved to the end, and the permutation that moves it back (None: no move)."""
+    ndim = len(x.shape)
+    if axis == ndim - 1:
+        return x, None
+    perm = tuple(i for i in range(ndim) if i != axis) + (axis,)
+    return ops.transpose(x, perm), tuple(int(i) for i in np.argsort(perm))
+
+
+def _back(x: Any, inverse: tuple | None) -> Any:
+    return x if inverse is None else ops.transpose(x, inverse)
+
+
+def _cumprod_jacobian(xl: Any, reverse: bool) -> Any:
+    """J[..., k, i] = d y_i / d x_k for y = cumprod(xl) along the last axis, without division.
+
+    Row k is the running product of xl with x_k replaced by 1, kept where i >= k (i <= k when
+    reversed). Exact where xl has zeros, for n times the memory of xl; only used there.
+    """
+    shape = xl.shape
+    n = shape[-1]
+    rows = ops.broadcast_to(ops.reshape(xl, shape[:-1] + (1, n)), shape[:-1] + (n, n))
+    rows = ops.where(np.eye(n, dtype=bool), ops.ones_like(rows), rows)
+    run = _cumprod_p(rows, axis=len(shape), reverse=reverse)
+    reach = np.tril(np.ones((n, n), dtype=bool)) if reverse else np.triu(np.ones((n, n), dtype=bool))
+    return ops.where(reach, run, ops.zeros_like(run))
+
+
+def _cumprod_vjp(g, ans, x, axis=0, reverse=False):
+    if _all_nonzero(ans):
+        # d y_i / d x_k = y_i / x_k for i past k, exact while no x_k (nor any y_i) is 0
+        return _cumsum_p(g * ans, axis=axis, reverse=not reverse) / x
+    xl, inverse = _to_last(x, axis)
+    gl, _ = _to_last(g, axis)
+    jac = _cumprod_jacobian(xl, reverse)
+    return _back(ops.sum(jac * ops.reshape(gl, gl.shape[:-1] + (1, gl.shape[-1])), axis=-1), inverse)
+
+
+def _cumprod_jvp(t, ans, x, axis=0, reverse=False):
+    if _all_nonzero(ans):
+        return ans * _cumsum_p(t / x, axis=axis, reverse=reverse)
+    xl, inverse = _to_last(x, axis)
+    tl, _ = _to_last(t, axis)
+    jac = _cumprod_jacobian(xl, reverse)
+    return _back(ops.sum(jac * ops.reshape(tl, tl.shape + (1,)), axis=-2), inverse)
+
+
+_cumprod_p = defrule(_cumprod, vjps=(_cumprod_vjp,), jvps=(_cumprod_jvp,), name="cumprod")
+
+
+def _shift(y: Any, axis: int, reverse: bool, fill: float) -> Any:
+    """Shift a running result one step along ``axis`` (the exclusive scan), filling with ``fill``."""
+    n = y.shape[axis]
+    if n == 0:
+        return y
+    lead = (slice(None),) * axis
+    if reverse:
+        edge = ops.getitem(y, lead + (slice(n - 1, n),))
+        parts = [ops.getitem(y, lead + (slice(1, n),)), ops.ones_like(edge) * fill]
+    else:
+        edge = ops.getitem(y, lead + (slice(0, 1),))
+        parts = [ops.ones_like(edge) * fill, ops.getitem(y, lead + (slice(0, n - 1),))]
+    return ops.concatenate(parts, axis)
+
+
+def _scan_axis(x: Any, axis: Any, what: str) -> tuple[Any, int]:
+    """The scanned tensor and its axis as a non-negative int (None: the flattened tensor)."""
+    axis = as_axis_param(axis)
+    if axis is None:
+        return ops.reshape(x, (-1,)), 0
+    if isinstance(axis, tuple) or isinstance(axis, (float, bool)):
+        raise TypeError(f"{what}: axis must be one int (or None for the flattened tensor), got {axis!r}")
+    ndim = len(_shape(x))
+    if ndim == 0 or not -ndim <= int(axis) < ndim:
+        raise ValueError(f"{what}: axis {axis} is out of range for a tensor with {ndim} dimensions")
+    return x, int(axis) % ndim
+
+
+def cumsum(x: Any, axis: Any = None, exclusive: bool = False, reverse: bool = False, name: str | None = None) -> Any:
+    """Running sum along ``axis`` (np.cumsum; None flattens first, as NumPy does).
+
+    ``exclusive`` and ``reverse`` are tf.math.cumsum's: leave out each element's own term, and run
+    from the end.
+    """
+    x, axis = _scan_axis(x, axis, "cumsum")
+    y = _cumsum_p(x, axis=axis, reverse=bool(reverse))
+    return _shift(y, axis, bool(reverse), 0) if exclusive else y
+
+
+def cumprod(x: Any, axis: Any = None, exclusive: bool = False, reverse: bool = False, name: str | None = None) -> Any:
+    """Running product along ``axis`` (np.cumprod; None flattens first); exact gradients with zeros.
+
+    ``exclusive`` and ``reverse`` are tf.math.cumprod's.
+    """
+    x, axis = _scan_axis(x, axis, "cumprod")
+    y = _cumprod_p(x, axis=axis, reverse=bool(reverse))
+    return _shift(y, axis, bool(reverse), 1) if exclusive else y
+
+
+# ---- prod -----------------------------------------------------------------------------------------
+def _prod(x, axis=None, keepdims=False):
+    return np.prod(x, axis=axis, keepdims=keepdims)
+
+
+def _others_product(x: Any, axis: Any) -> Any:
+    """For each element, the product of the other elements of its reduced slice, without division.
+
+    The reduced axes are flattened into one last axis; there the product of the others is the
+    exclusive running product from the left times the one from the right.
+    """
+    shape = x.shape
+    axes = normalize_axis(axis, len(shape))
+    if not axes:
+        return ops.ones_like(x)
+    rest = tuple(i for i in range(len(shape)) if i not in axes)
+    perm = rest + axes
+    moved = x if perm == tuple(range(len(shape))) else ops.transpose(x, perm)
+    lead = tuple(shape[i] for i in rest)
+    flat = ops.reshape(moved, lead + (reduced_count(shape, axes),))
+    last = len(lead)
+    left = _shift(_cumprod_p(flat, axis=last, reverse=False), last, False, 1)
+    right = _shift(_cumprod_p(flat, axis=last, reverse=True), last, True, 1)
+    others = ops.reshape(left * right, tuple(shape[i] for i in perm))
+    if perm == tuple(range(len(shape))):
+        return others
+    return ops.transpose(others, tuple(int(i) for i in np.argsort(perm)))
+
+
+def _prod_vjp(g, ans, x, axis=None, keepdims=False):
+    g = kept(g, x.shape, axis, keepdims)
+    if _all_nonzero(ans):
+        # ans / x_k is the product of the others, exactly so while no element is 0
+        return g * (kept(ans, x.shape, axis, keepdims) / x)
+    return g * _others_product(x, axis)
+
+
+def _prod_jvp(t, ans, x, axis=None, keepdims=False):
+    if _all_nonzero(ans):
+        return ans * ops.sum(t / x, axis=axis, keepdims=keepdims)
+    return ops.sum(t * _others_product(x, axis), axis=axis, keepdims=keepdims)
+
+
+_prod_p = defrule(_prod, vjps=(_prod_vjp,), jvps=(_prod_jvp,), name="prod")
+
+
+def prod(x: Any, axis: Any = None, keepdims: bool = False) -> Any:
+    """Product over ``axis``; its gradient is exact where elements are 0 (no ans / x)."""
+    return _prod_p(x, axis=as_axis_param(axis), keepdims=bool(keepdims))
+
+
+# ---- max and min ----------------------------------------------------------------------------------
+def _max(x, axis=None, keepdims=False):
+    return np.max(x, axis=axis, keepdims=keepdims)
+
+
+def _min(x, axis=None, keepdims=False):
+    return np.min(x, axis=axis, keepdims=keepdims)
+
+
+def _selected(ans: Any, x: Any, axis: Any, keepdims: bool) -> tuple[Any, Any]:
+    """0/1 indicators of the elements equal to the result, and how many there are per slice."""
+    hit = ops.cast(ops.equal(x, kept(ans, x.shape, axis, keepdims)), x.dtype)
+    return hit, ops.sum(hit, axis=axis, keepdims=True)
+
+
+# Ties share the gradient equally, as TensorFlow's reduce_max/reduce_min (indicators / count).
+def _extremum_vjp(g, ans, x, axis=None, keepdims=False):
+    hit, count = _selected(ans, x, axis, keepdims)
+    return kept(g, x.shape, axis, keepdims) * hit / count
+
+
+# The JVP is the mean tangent over the tied elements: the adjoint of the VJP above.
+def _extremum_jvp(t, ans, x, axis=None, keepdims=False):
+    hit, count = _selected(ans, x, axis, keepdims)
+    return ops.sum(t * (hit / count), axis=axis, keepdims=keepdims)
+
+
+_max_p = defrule(_max, vjps=(_extremum_vjp,), jvps=(_extremum_jvp,), name="max")
+_min_p = defrule(_min, vjps=(_extremum_vjp,), jvps=(_extremum_jvp,), name="min")
+
+
+def max(x: Any, axis: Any = None, keepdims: bool = False) -> Any:  # noqa: A001
+    """Largest element over ``axis``; tied maxima share the gradient equally (as TensorFlow)."""
+    return _max_p(x, axis=as_axis_param(axis), keepdims=bool(keepdims))
+
+
+def min(x: Any, axis: Any = None, keepdims: bool = False) -> Any:  # noqa: A001
+    """Smallest element over ``axis``; tied minima share the gradient equally (as TensorFlow)."""
+    return _min_p(x, axis=as_axis_param(axis), keepdims=bool(keepdims))
+
+
+# ---- variance and standard deviation ------------------------------------------------------------
+def _var(x, axis=None, keepdims=False, ddof=0):
+    return np.var(x, axis=axis, keepdims=keepdims, ddof=ddof)
+
+
+def _std(x, axis=None, keepdims=False, ddof=0):
+    return np.std(x, axis=axis, keepdims=keepdims, ddof=ddof)
+
+
+def _centered(x: Any, axis: Any) -> Any:
+    return x - ops.mean(x, axis=axis, keepdims=True)
+
+
+def _dof(x: Any, axis: Any, ddof: Any) -> Any:
+    return reduced_count(x.shape, axis) - ddof
+
+
+_var_p = defrule(
+    _var,
+    vjps=(
+        lambda g, ans, x, axis=None, keepdims=False, ddof=0: kept(g, x.shape, axis, keepdims)
+        * _centered(x, axis)
+        * (2 / _dof(x, axis, ddof)),
+    ),
+    jvps=(
+        lambda t, ans, x, axis=None, keepdims=False, ddof=0: ops.sum(
+            t * _centered(x, axis), axis=axis, keepdims=keepdims
+        )
+        * (2 / _dof(x, axis, ddof)),
+    ),
+    name="var",
+)
+
+
+# std'(x) = (x - mean) / (dof * std); where std is 0 all x - mean are 0 and the gradient is 0 (not nan).
+def _std_vjp(g, ans, x, axis=None, keepdims=False, ddof=0):
+    scale = kept(g, x.shape, axis, keepdims) / (_safe(kept(ans, x.shape, axis, keepdims)) * _dof(x, axis, ddof))
+    return scale * _centered(x, axis)
+
+
+def _std_jvp(t, ans, x, axis=None, keepdims=False, ddof=0):
+    return ops.sum(t * _centered(x, axis), axis=axis, keepdims=keepdims) / (_safe(ans) * _dof(x, axis, ddof))
+
+
+_std_p = defrule(_std, vjps=(_std_vjp,), jvps=(_std_jvp,), name="std")
+
+
+def _checked_ddof(x: Any, axis: Any, ddof: Any, what: str) -> Any:
+    n = reduced_count(_shape(x), axis)
+    if ddof < 0 or n - ddof <= 0:
+        raise ValueError(
+            f"{what}: ddof={ddof} leaves no degrees of freedom for {n} element(s) per slice; "
+            f"use 0 <= ddof < {n}"
+        )
+    return ddof
+
+
+def var(x: Any, axis: Any = None, keepdims: bool = False, ddof: int = 0) -> Any:
+    """Variance over ``axis``: mean((x - mean)**2) * n / (n - ddof)."""
+    axis = as_axis_param(axis)
+    return _var_p(x, axis=axis, keepdims=bool(keepdims), ddof=_checked_ddof(x, axis, ddof, "var"))
+
+
+def std(x: Any, axis: Any = None, keepdims: bool = False, ddof: int = 0) -> Any:
+    """Standard deviation over ``axis``; its gradient is 0 (not nan) where it is 0."""
+    axis = as_axis_param(axis)
+    return _std_p(x, axis=axis, keepdims=bool(keepdims), ddof=_checked_ddof(x, axis, ddof, "std"))
+
+
+# ---- the Euclidean norm -------------------------------------------------------------------------
+def _norm(x, axis=None, keepdims=False):
+    return np.sqrt(np.sum(np.square(x), axis=axis, keepdims=keepdims))
+
+
+# norm'(x) = x / norm; the gradient at norm = 0 is 0, not nan (x is 0 there, so x / 1 = 0).
+_norm_p = defrule(
+    _norm,
+    vjps=(
+        lambda g, ans, x, axis=None, keepdims=False: kept(g, x.shape, axis, keepdims)
+        * x
+        / _safe(kept(ans, x.shape, axis, keepdims)),
+    ),
+    jvps=(lambda t, ans, x, axis=None, keepdims=False: ops.sum(t * x, axis=axis, keepdims=keepdims) / _safe(ans),),
+    name="norm",
+)
+
+_EUCLIDEAN = (None, "euclidean", "fro", "f")
+
+
+def norm(x: Any, ord: Any = None, axis: Any = None, keepdims: bool = False, name: str | None = None) -> Any:  # noqa: A002
+    """The 2-norm of a vector, the Frobenius norm of a matrix (sqrt of the sum of squares over ``axis``).
+
+    ``ord`` may be None, 'euclidean', 'fro' or 2 (for one axis), or 1 and inf (for one axis).
+    The gradient at a zero norm is 0, not nan.
+    """
+    axis = as_axis_param(axis)
+    if isinstance(ord, str):
+        ord = ord.lower()
+    one_axis = isinstance(axis, (int, np.integer)) or (axis is None and len(_shape(x)) == 1)
+    if ord in _EUCLIDEAN or (ord == 2 and one_axis):
+        return _norm_p(x, axis=axis, keepdims=bool(keepdims))
+    if one_axis and ord == 1:
+        return sum(ops.abs(x), axis, keepdims)
+    if one_axis and ord == np.inf:
+        return max(ops.abs(x), axis, keepdims)
+    raise NotImplementedError(
+        f"norm: ord={ord!r} over axis={axis!r} is not supported; tapegrad has the Euclidean/Frobenius "
+        "norm (ord=None, 'euclidean', 'fro') and, over one axis, ord=1, 2 and inf"
+    )
+
+
+# ---- logsumexp ------------------------------------------------------------------------------------
+def _logsumexp(x, axis=None, keepdims=False):
+    top = np.max(x, axis=axis, keepdims=True)
+    top = np.where(np.isfinite(top), top, 0)  # all -inf (or an inf) in a slice: no shift
+    with np.errstate(divide="ignore"):
+        out = np.log(np.sum(np.exp(x - top), axis=axis, keepdims=True)) + top
+    if not keepdims:
+        out = np.squeeze(out, axis=axis)
+    return out[()] if isinstance(out, np.ndarray) and out.ndim == 0 else out
+
+
+# d logsumexp / dx = exp(x - ans) = softmax(x): every exponent is <= 0, so large x stay finite.
+def _logsumexp_vjp(g, ans, x, axis=None, keepdims=False):
+    return kept(g, x.shape, axis, keepdims) * ops.exp(x - kept(ans, x.shape, axis, keepdims))
+
+
+def _logsumexp_jvp(t, ans, x, axis=None, keepdims=False):
+    return ops.sum(t * ops.exp(x - kept(ans, x.shape, axis, keepdims)), axis=axis, keepdims=keepdims)
+
+
+_logsumexp_p = defrule(_logsumexp, vjps=(_logsumexp_vjp,), jvps=(_logsumexp_jvp,), name="logsumexp")
+
+
+def logsumexp(x: Any, axis: Any = None, keepdims: bool = False) -> Any:
+    """log(sum(exp(x))) over ``axis``, computed without overflow (logsumexp([1000, 1000]) = 1000.69...)."""
+    return _logsumexp_p(x, axis=as_axis_param(axis), keepdims=bool(keepdims))
+
+
+# ---- TensorFlow's names ---------------------------------------------------------------------------
+def reduce_sum(input_tensor: Any, axis: Any = None, keepdims: bool = False, name: str | None = None) -> Any:
+    """tf.reduce_sum."""
+    return sum(input_tensor, axis, keepdims)
+
+
+def reduce_mean(input_tensor: Any, axis: Any = None, keepdims: bool = False, name: str | None = None) -> Any:
+    """tf.reduce_mean."""
+    return mean(input_tensor, axis, keepdims)
+
+
+def reduce_prod(input_tensor: Any, axis: Any = None, keepdims: bool = False, name: str | None = None) -> Any:
+    """tf.reduce_prod."""
+    return prod(input_tensor, axis, keepdims)
+
+
+def reduce_max(input_tensor: Any, axis: Any = None, keepdims: bool = False, name: str | None = None) -> Any:
+    """tf.reduce_max (ties share the gradient equally)."""
+    return max(input_tensor, axis, keepdims)
+
+
+def reduce_min(input_tensor: Any, axis: Any = None, keepdims: bool = False, name: str | None = None) -> Any:
+    """tf.reduce_min (ties share the gradient equally)."""
+    return min(input_tensor, axis, keepdims)
+
+
+def reduce_variance(input_tensor: Any, axis: Any = None, keepdims: bool = False, name: str | None = None) -> Any:
+    """tf.math.reduce_variance (the population variance, ddof=0)."""
+    return var(input_tensor, axis, keepdims)
+
+
+def reduce_std(input_tensor: Any, axis: Any = None, keepdims: bool = False, name: str | None = None) -> Any:
+    """tf.math.reduce_std (the population standard deviation, ddof=0)."""
+    return std(input_tensor, axis, keepdims)
+
+
+def reduce_logsumexp(input_tensor: Any, axis: Any = None, keepdims: bool = False, name: str | None = None) -> Any:
+    """tf.reduce_logsumexp."""
+    return logsumexp(input_tensor, axis, keepdims)
+
+
+def reduce_euclidean_norm(input_tensor: Any, axis: Any = None, keepdims: bool = False, name: str | None = None) -> Any:
+    """tf.math.reduce_euclidean_norm."""
+    return norm(input_tensor, None, axis, keepdims)
+
+
+# ---- NumPy entry points (__array_function__), with NumPy's keyword names ----------------------------
+def _plain(func: str, out: Any = None, where: Any = True, initial: Any = None, **extra: Any) -> None:
+    """Reject the NumPy options tapegrad does not implement, naming them."""
+    if out is not None:
+        raise TypeError(f"numpy.{func} on a tapegrad Tensor does not take out=; tensors are immutable")
+    if where is not True:
+        raise TypeError(f"numpy.{func} on a tapegrad Tensor does not take where=; mask with tg.where first")
+    if initial is not None:
+        raise TypeError(f"numpy.{func} on a tapegrad Tensor does not take initial=; combine it with the result instead")
+    for key, value in extra.items():
+        if value is not None:
+            raise TypeError(f"numpy.{func} on a tapegrad Tensor does not take {key}=")
+
+
+def _with_dtype(a: Any, dtype: Any) -> Any:
+    return a if dtype is None else ops.cast(a, dtype)
+
+
+def _np_sum(a, axis=None, dtype=None, out=None, keepdims=False, initial=None, where=True):
+    _plain("sum", out, where, initial)
+    return sum(_with_dtype(a, dtype), axis, keepdims)
+
+
+def _np_mean(a, axis=None, dtype=None, out=None, keepdims=False, *, where=True):
+    _plain("mean", out, where)
+    return mean(_with_dtype(a, dtype), axis, keepdims)
+
+
+def _np_prod(a, axis=None, dtype=None, out=None, keepdims=False, initial=None, where=True):
+    _plain("prod", out, where, initial)
+    return prod(_with_dtype(a, dtype), axis, keepdims)
+
+
+def _np_max(a, axis=None, out=None, keepdims=False, initial=None, where=True):
+    _plain("max", out, where, initial)
+    return max(a, axis, keepdims)
+
+
+def _np_min(a, axis=None, out=None, keepdims=False, initial=None, where=True):
+    _plain("min", out, where, initial)
+    return min(a, axis, keepdims)
+
+
+def _np_moment(func: Any, what: str) -> Any:
+    def moment(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, *, where=True, mean=None, correction=None):
+        _plain(what, out, where, mean=mean)
+        if correction is not None:
+            ddof = correction
+        return func(_with_dtype(a, dtype), axis, keepdims, ddof)
+
+    return moment
+
+
+def _np_scan(func: Any, what: str) -> Any:
+    def scan(a, axis=None, dtype=None, out=None):
+        _plain(what, out)
+        return func(_with_dtype(a, dtype), axis)
+
+    return scan
+
+
 NUMPY_FUNCTIONS = {
-    np.sum: lambda a, axis=None, dtype=None, out=None, keepdims=False, **kw: sum(a, axis, keepdims),
-    np.mean: lambda a, axis=None, dtype=None, out=None, keepdims=False, **kw: mean(a, axis, keepdims),
+    np.sum: _np_sum,
+    np.mean: _np_mean,
+    np.prod: _np_prod,
+    np.max: _np_max,
+    np.amax: _np_max,
+    np.min: _np_min,
+    np.amin: _np_min,
+    np.var: _np_moment(var, "var"),
+    np.std: _np_moment(std, "std"),
+    np.cumsum: _np_scan(cumsum, "cumsum"),
+    np.cumprod: _np_scan(cumprod, "cumprod"),
 }

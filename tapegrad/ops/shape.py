@@ -83,6 +83,8 @@ def _int_tuple(values: Any, what: str) -> tuple[int, ...]:
         values = values.tolist()
     if isinstance(values, (int, np.integer)):
         return (int(values),)
+    if type(values) is tuple and all(type(v) is int for v in values):
+        return values
     return tuple(_int(v, what) for v in values)
 
 
@@ -94,6 +96,8 @@ def _axis(axis: Any, ndim: int, what: str = "axis") -> int:
 
 
 def _shape_param(shape: Any) -> tuple[int, ...]:
+    if type(shape) is tuple and all(type(n) is int for n in shape):
+        return shape  # the common case (and the one derivative rules use): nothing to convert
     if isinstance(shape, (int, np.integer)) or (isinstance(shape, Tensor) and shape.ndim == 0):
         return (_int(shape, "shape"),)
     return _int_tuple(shape, "shape entries")
@@ -147,10 +151,11 @@ def transpose(x: Any, axes: Any = None, perm: Any = None) -> Tensor:
         return _transpose_p(x, axes=None)
     ndim = len(_shape_of(x))
     axes = _int_tuple(axes, "axes")
-    if sorted(a % ndim if -ndim <= a < ndim else a for a in axes) != list(builtins.range(ndim)):
+    axes = tuple(a + ndim if a < 0 else a for a in axes)
+    if sorted(axes) != list(builtins.range(ndim)):
         raise ValueError(f"transpose: axes {axes} are not a permutation of the {ndim} axes of a tensor of shape "
                          f"{_shape_of(x)}")
-    return _transpose_p(x, axes=tuple(a % ndim for a in axes))
+    return _transpose_p(x, axes=axes)
 
 
 def swapaxes(x: Any, axis1: int, axis2: int) -> Tensor:
@@ -172,7 +177,7 @@ def moveaxis(x: Any, source: Any, destination: Any) -> Tensor:
     if len(set(src)) != len(src) or len(set(dst)) != len(dst):
         raise ValueError("moveaxis: repeated axis in source or destination")
     order = [n for n in builtins.range(ndim) if n not in src]
-    for d, s in sorted(zip(dst, src)):
+    for d, s in sorted(zip(dst, src, strict=True)):
         order.insert(d, s)
     return _transpose_p(x, axes=tuple(order))
 
@@ -215,13 +220,7 @@ def flatten(x: Any) -> Tensor:
 
 def broadcast_to(x: Any, shape: Any) -> Tensor:
     """Repeat ``x`` along length-1 and new leading axes to ``shape`` (NumPy broadcasting rules)."""
-    shape = _shape_param(shape)
-    have = _shape_of(x)
-    try:
-        np.broadcast_shapes(have, shape)
-    except ValueError:
-        raise ValueError(f"broadcast_to: cannot broadcast a tensor of shape {have} to shape {shape}") from None
-    return _broadcast_to_p(x, shape=shape)
+    return _broadcast_to_p(x, shape=_shape_param(shape))  # a bad shape: NumPy's error, with the shapes
 
 
 def broadcast_arrays(*args: Any) -> list[Tensor]:
@@ -236,8 +235,13 @@ def cast(x: Any, dtype: Any) -> Tensor:
 
 
 # ---- stacking and joining: any number of arguments ------------------------------------------------
+def _join_dtype(xs):
+    # Python scalars stay "weak" (never upcast a float32 tensor), as in the elementwise ops
+    return np.result_type(*xs) if any(type(x) in (int, float) for x in xs) else None
+
+
 def _stack_impl(*xs, axis=0):
-    return np.stack(xs, axis=axis)
+    return np.stack(xs, axis=axis, dtype=_join_dtype(xs))
 
 
 def _stack_vjp(i, g, ans, *xs, axis=0):
@@ -246,7 +250,7 @@ def _stack_vjp(i, g, ans, *xs, axis=0):
 
 
 def _stack_jvp(tangents, ans, *xs, axis=0):
-    filled = [t if t is not None else ops.zeros_like(x) for t, x in zip(tangents, xs)]
+    filled = [t if t is not None else ops.zeros_like(x) for t, x in zip(tangents, xs, strict=True)]
     return _stack(*filled, axis=axis)
 
 
@@ -281,7 +285,7 @@ def unstack(value: Any, num: int | None = None, axis: int = 0, name: str | None 
 
 
 def _concatenate_impl(*xs, axis=0):
-    return np.concatenate(xs, axis=axis)
+    return np.concatenate(xs, axis=axis, dtype=_join_dtype(xs))
 
 
 def _concatenate_vjp(i, g, ans, *xs, axis=0):
@@ -292,7 +296,7 @@ def _concatenate_vjp(i, g, ans, *xs, axis=0):
 
 
 def _concatenate_jvp(tangents, ans, *xs, axis=0):
-    filled = [t if t is not None else ops.zeros_like(x) for t, x in zip(tangents, xs)]
+    filled = [t if t is not None else ops.zeros_like(x) for t, x in zip(tangents, xs, strict=True)]
     return _concatenate(*filled, axis=axis)
 
 
@@ -341,7 +345,7 @@ def vstack(tup: Any) -> Tensor:
 def _split_at(x: Any, bounds: list[int], axis: int) -> list[Tensor]:
     """Pieces between consecutive ``bounds`` (which start at 0 and end at the axis length)."""
     lead = (slice(None),) * axis
-    return [getitem_primitive(x, index=lead + (slice(a, b),)) for a, b in zip(bounds[:-1], bounds[1:])]
+    return [getitem_primitive(x, index=lead + (slice(a, b),)) for a, b in zip(bounds[:-1], bounds[1:], strict=True)]
 
 
 def split(value: Any, num_or_size_splits: Any, axis: int = 0, num: int | None = None,
@@ -389,7 +393,7 @@ def _numpy_split(ary: Any, indices_or_sections: Any, axis: int = 0, equal: bool 
     bounds = [0, *points, n]
     pieces = []
     lead = (slice(None),) * axis
-    for a, b in zip(bounds[:-1], bounds[1:]):
+    for a, b in zip(bounds[:-1], bounds[1:], strict=True):
         pieces.append(getitem_primitive(ary, index=lead + (slice(a, max(a, b)),)))
     return pieces
 
@@ -412,10 +416,10 @@ def tile(x: Any, multiples: Any) -> Tensor:
     d = max(len(shape), len(reps))
     shape = (1,) * (d - len(shape)) + tuple(shape)
     reps = (1,) * (d - len(reps)) + tuple(reps)
-    interleaved = tuple(n for pair in zip((1,) * d, shape) for n in pair)
-    wide = tuple(n for pair in zip(reps, shape) for n in pair)
+    interleaved = tuple(n for pair in zip((1,) * d, shape, strict=True) for n in pair)
+    wide = tuple(n for pair in zip(reps, shape, strict=True) for n in pair)
     out = _broadcast_to_p(_reshape_p(x, shape=interleaved), shape=wide)
-    return _reshape_p(out, shape=tuple(r * n for r, n in zip(reps, shape)))
+    return _reshape_p(out, shape=tuple(r * n for r, n in zip(reps, shape, strict=True)))
 
 
 def repeat(x: Any, repeats: Any, axis: Any = None) -> Tensor:
@@ -467,7 +471,7 @@ def _pad_impl(x, pad_width, constant_values=0):
 
 
 def _pad_vjp(g, ans, x, pad_width, constant_values=0):
-    return getitem_primitive(g, index=tuple(slice(b, b + n) for (b, _), n in zip(pad_width, x.shape)))
+    return getitem_primitive(g, index=tuple(slice(b, b + n) for (b, _), n in zip(pad_width, x.shape, strict=True)))
 
 
 # Padding with a constant c is affine in x: the tangent is the padded tangent with zeros around it.
@@ -517,7 +521,7 @@ def pad(x: Any, pad_width: Any, mode: str = "constant", constant_values: Any = 0
             constant_values = tuple(tuple(c) if isinstance(c, list) else c for c in constant_values)
         return _pad_p(x, pad_width=pairs, constant_values=constant_values)
     out = x
-    for axis, ((b, a), n) in enumerate(zip(pairs, shape)):
+    for axis, ((b, a), n) in enumerate(zip(pairs, shape, strict=True)):
         if b or a:
             if n == 0:
                 raise ValueError(f"pad: cannot pad the empty axis {axis} in mode {mode!r}")
@@ -748,7 +752,8 @@ NUMPY_FUNCTIONS = {
     np.diag: lambda v, k=0: diag(v, k),
     np.triu: lambda m, k=0: triu(m, k),
     np.tril: lambda m, k=0: tril(m, k),
-    np.take: lambda a, indices, axis=None, out=None, mode="raise": (_no_out(out, "take"), take(a, indices, axis, mode))[1],
+    np.take: lambda a, indices, axis=None, out=None, mode="raise": (
+        _no_out(out, "take"), take(a, indices, axis, mode))[1],
     np.where: _np_where,
     np.clip: _np_clip,
 }
