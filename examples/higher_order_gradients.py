@@ -35,7 +35,7 @@ print("f, f', f'', f''' at x[10]:", [round(float(d[10]), 5) for d in derivatives
 # --- Python control flow is recorded as it runs ------------------------------------------------------
 def f(x, y):  # noqa: F811  (the tutorial reuses the name)
     output = 1
-    for i in range(int(y)):
+    for i in range(int(y)):  # noqa: B007  (the seed's loop, verbatim)
         output = tg.multiply(output, x)
     return output
 

@@ -54,7 +54,7 @@ class Tensor:
         return self._value.size
 
     @property
-    def T(self) -> "Tensor":
+    def T(self) -> Tensor:
         return ops.transpose(self)
 
     def __len__(self) -> int:
@@ -63,7 +63,7 @@ class Tensor:
             raise TypeError("len() of a 0-d tensor (a scalar) is undefined")
         return shape[0]
 
-    def __iter__(self) -> Iterator["Tensor"]:
+    def __iter__(self) -> Iterator[Tensor]:
         for i in range(len(self)):
             yield ops.getitem(self, i)
 
@@ -129,113 +129,113 @@ class Tensor:
         return op(*args, **kwargs)
 
     # ---- operators (each one a recorded primitive) -------------------------------------------
-    def __add__(self, other: Any) -> "Tensor":
+    def __add__(self, other: Any) -> Tensor:
         return ops.add(self, other)
 
-    def __radd__(self, other: Any) -> "Tensor":
+    def __radd__(self, other: Any) -> Tensor:
         return ops.add(other, self)
 
-    def __sub__(self, other: Any) -> "Tensor":
+    def __sub__(self, other: Any) -> Tensor:
         return ops.subtract(self, other)
 
-    def __rsub__(self, other: Any) -> "Tensor":
+    def __rsub__(self, other: Any) -> Tensor:
         return ops.subtract(other, self)
 
-    def __mul__(self, other: Any) -> "Tensor":
+    def __mul__(self, other: Any) -> Tensor:
         return ops.multiply(self, other)
 
-    def __rmul__(self, other: Any) -> "Tensor":
+    def __rmul__(self, other: Any) -> Tensor:
         return ops.multiply(other, self)
 
-    def __truediv__(self, other: Any) -> "Tensor":
+    def __truediv__(self, other: Any) -> Tensor:
         return ops.divide(self, other)
 
-    def __rtruediv__(self, other: Any) -> "Tensor":
+    def __rtruediv__(self, other: Any) -> Tensor:
         return ops.divide(other, self)
 
-    def __floordiv__(self, other: Any) -> "Tensor":
+    def __floordiv__(self, other: Any) -> Tensor:
         return ops.floor_divide(self, other)
 
-    def __rfloordiv__(self, other: Any) -> "Tensor":
+    def __rfloordiv__(self, other: Any) -> Tensor:
         return ops.floor_divide(other, self)
 
-    def __mod__(self, other: Any) -> "Tensor":
+    def __mod__(self, other: Any) -> Tensor:
         return ops.mod(self, other)
 
-    def __rmod__(self, other: Any) -> "Tensor":
+    def __rmod__(self, other: Any) -> Tensor:
         return ops.mod(other, self)
 
-    def __pow__(self, other: Any) -> "Tensor":
+    def __pow__(self, other: Any) -> Tensor:
         return ops.power(self, other)
 
-    def __rpow__(self, other: Any) -> "Tensor":
+    def __rpow__(self, other: Any) -> Tensor:
         return ops.power(other, self)
 
-    def __matmul__(self, other: Any) -> "Tensor":
+    def __matmul__(self, other: Any) -> Tensor:
         return ops.matmul(self, other)
 
-    def __rmatmul__(self, other: Any) -> "Tensor":
+    def __rmatmul__(self, other: Any) -> Tensor:
         return ops.matmul(other, self)
 
-    def __neg__(self) -> "Tensor":
+    def __neg__(self) -> Tensor:
         return ops.negative(self)
 
-    def __pos__(self) -> "Tensor":
+    def __pos__(self) -> Tensor:
         return self
 
-    def __abs__(self) -> "Tensor":
+    def __abs__(self) -> Tensor:
         return ops.abs(self)
 
-    def __getitem__(self, index: Any) -> "Tensor":
+    def __getitem__(self, index: Any) -> Tensor:
         return ops.getitem(self, index)
 
-    def __eq__(self, other: Any) -> "Tensor":  # type: ignore[override]
+    def __eq__(self, other: Any) -> Tensor:  # type: ignore[override]
         return ops.equal(self, other)
 
-    def __ne__(self, other: Any) -> "Tensor":  # type: ignore[override]
+    def __ne__(self, other: Any) -> Tensor:  # type: ignore[override]
         return ops.not_equal(self, other)
 
-    def __lt__(self, other: Any) -> "Tensor":
+    def __lt__(self, other: Any) -> Tensor:
         return ops.less(self, other)
 
-    def __le__(self, other: Any) -> "Tensor":
+    def __le__(self, other: Any) -> Tensor:
         return ops.less_equal(self, other)
 
-    def __gt__(self, other: Any) -> "Tensor":
+    def __gt__(self, other: Any) -> Tensor:
         return ops.greater(self, other)
 
-    def __ge__(self, other: Any) -> "Tensor":
+    def __ge__(self, other: Any) -> Tensor:
         return ops.greater_equal(self, other)
 
-    def __invert__(self) -> "Tensor":
+    def __invert__(self) -> Tensor:
         return ops.logical_not(self)
 
-    def __and__(self, other: Any) -> "Tensor":
+    def __and__(self, other: Any) -> Tensor:
         return ops.logical_and(self, other)
 
-    def __or__(self, other: Any) -> "Tensor":
+    def __or__(self, other: Any) -> Tensor:
         return ops.logical_or(self, other)
 
     # ---- method spellings of common ops ------------------------------------------------------
-    def reshape(self, *shape: Any) -> "Tensor":
+    def reshape(self, *shape: Any) -> Tensor:
         return ops.reshape(self, shape[0] if len(shape) == 1 else shape)
 
-    def transpose(self, *axes: Any) -> "Tensor":
+    def transpose(self, *axes: Any) -> Tensor:
         return ops.transpose(self, (axes[0] if len(axes) == 1 else axes) or None)
 
-    def sum(self, axis: Any = None, keepdims: bool = False) -> "Tensor":
+    def sum(self, axis: Any = None, keepdims: bool = False) -> Tensor:
         return ops.sum(self, axis=axis, keepdims=keepdims)
 
-    def mean(self, axis: Any = None, keepdims: bool = False) -> "Tensor":
+    def mean(self, axis: Any = None, keepdims: bool = False) -> Tensor:
         return ops.mean(self, axis=axis, keepdims=keepdims)
 
-    def max(self, axis: Any = None, keepdims: bool = False) -> "Tensor":
+    def max(self, axis: Any = None, keepdims: bool = False) -> Tensor:
         return ops.max(self, axis=axis, keepdims=keepdims)
 
-    def min(self, axis: Any = None, keepdims: bool = False) -> "Tensor":
+    def min(self, axis: Any = None, keepdims: bool = False) -> Tensor:
         return ops.min(self, axis=axis, keepdims=keepdims)
 
-    def astype(self, dtype: Any) -> "Tensor":
+    def astype(self, dtype: Any) -> Tensor:
         return ops.cast(self, dtype)
 
 
@@ -281,24 +281,26 @@ class Variable(Tensor):
             snap = self._snapshot = wrap(self._value)
         return snap
 
-    def assign(self, value: Any) -> "Variable":
+    def assign(self, value: Any) -> Variable:
         self._value = self._checked(value, "assign")
         self._snapshot = None
         return self
 
-    def assign_add(self, delta: Any) -> "Variable":
+    def assign_add(self, delta: Any) -> Variable:
         self._value = self._value + self._checked(delta, "assign_add")
         self._snapshot = None
         return self
 
-    def assign_sub(self, delta: Any) -> "Variable":
+    def assign_sub(self, delta: Any) -> Variable:
         self._value = self._value - self._checked(delta, "assign_sub")
         self._snapshot = None
         return self
 
     def _checked(self, value: Any, method: str) -> Any:
         if value is None:
-            raise TypeError(f"Variable.{method}(None): the gradient is None, so this variable is not connected to the loss")
+            raise TypeError(
+                f"Variable.{method}(None): the gradient is None, so this variable is not connected to the loss"
+            )
         raw = value._value if isinstance(value, Tensor) else np.asarray(value)
         own = self._value
         if np.shape(raw) != np.shape(own):

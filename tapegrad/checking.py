@@ -42,7 +42,7 @@ def numerical_gradient(f: Function, *args: Any, eps: float | None = None) -> lis
     arrays = [np.array(_as_array(a), dtype=np.result_type(_as_array(a), np.float32)) for a in args]
     out_shape = _call(f, arrays).shape
     result = []
-    for k, a in enumerate(arrays):
+    for a in arrays:
         h0 = default_step(a.dtype) if eps is None else eps
         jac = np.zeros(out_shape + a.shape)
         flat = a.reshape(-1)
@@ -65,7 +65,10 @@ def _vjp(f: Function, arrays: list[np.ndarray], v: np.ndarray) -> list[np.ndarra
         tape.watch(xs)
         y = f(*xs)
     grads = tape.gradient(y, xs, output_gradients=v)
-    return [np.zeros_like(a) if g is None else np.asarray(_as_array(g), dtype=np.float64) for g, a in zip(grads, arrays)]
+    return [
+        np.zeros_like(a) if g is None else np.asarray(_as_array(g), dtype=np.float64)
+        for g, a in zip(grads, arrays)
+    ]
 
 
 def _jvp(f: Function, arrays: list[np.ndarray], us: list[np.ndarray]) -> np.ndarray:
@@ -134,7 +137,8 @@ def check_grads(
         if "forward" in modes:
             lhs = float(np.vdot(v, ju))
             rhs = float(sum(np.vdot(g, u) for g, u in zip(jtv, us)))
-            _report(_level, "<v, J u> (forward) and <J^T v, u> (reverse)", np.array([rhs]), np.array([lhs]), 1e-10, 1e-12)
+            what = "<v, J u> (forward) and <J^T v, u> (reverse)"
+            _report(_level, what, np.array([rhs]), np.array([lhs]), 1e-10, 1e-12)
     if order > 1:
         if "reverse" in modes:
             def vjp_of_f(*xs: Any) -> Any:

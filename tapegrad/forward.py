@@ -33,7 +33,8 @@ class ForwardAccumulator:
         t_leaves = [tangents] if isinstance(primals, Tensor) else flatten(tangents)[0]
         if len(p_leaves) != len(t_leaves):
             raise ValueError(
-                f"ForwardAccumulator got {len(p_leaves)} primals but {len(t_leaves)} tangents; give one tangent per primal"
+                f"ForwardAccumulator got {len(p_leaves)} primals but {len(t_leaves)} tangents; "
+                "give one tangent per primal"
             )
         self._tangents: dict[int, Any] = {}
         self._alive: list[Tensor] = []  # keeps every tensor with a tangent alive, so ids stay unique
@@ -69,7 +70,7 @@ class ForwardAccumulator:
         self._tangents[id(tensor)] = tangent
         self._alive.append(tensor)
 
-    def __enter__(self) -> "ForwardAccumulator":
+    def __enter__(self) -> ForwardAccumulator:
         _context.push(self)
         self._active = True
         return self

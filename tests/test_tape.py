@@ -138,7 +138,7 @@ def test_reset_forgets_the_recording():
     x = tg.constant(2.0)
     with tg.GradientTape() as tape:
         tape.watch(x)
-        y = x * x
+        x * x
         tape.reset()
         tape.watch(x)
         z = x * x * x

@@ -16,7 +16,9 @@ from tapegrad.checking import check_grads
 
 SCALAR, VECTOR, MATRIX = (), (3,), (2, 3)
 UNARY_SHAPES = [(SCALAR,), (VECTOR,), (MATRIX,)]
-BINARY_SHAPES = [(SCALAR, SCALAR), (VECTOR, VECTOR), (MATRIX, MATRIX), (MATRIX, VECTOR), ((2, 1), (1, 3)), (SCALAR, MATRIX)]
+BINARY_SHAPES = [
+    (SCALAR, SCALAR), (VECTOR, VECTOR), (MATRIX, MATRIX), (MATRIX, VECTOR), ((2, 1), (1, 3)), (SCALAR, MATRIX),
+]
 
 
 @dataclass

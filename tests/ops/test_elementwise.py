@@ -23,11 +23,10 @@ def _away_from_integers(rng, shapes):
 
 
 def _mod_args(rng, shapes):
-    x = rng.uniform(0.5, 5, size=shapes[0])
+    """x mod y with x / y kept away from integers, so floor(x / y) is locally constant."""
     y = rng.uniform(0.7, 1.3, size=shapes[1])
-    # keep x / y away from integers so floor(x / y) is locally constant
-    return [np.floor(x / y) * y + y * rng.uniform(0.2, 0.8, size=np.broadcast(x, y).shape).reshape(np.broadcast(x, y).shape)
-            if np.shape(x) == np.broadcast(x, y).shape else x, y]
+    quotient = np.floor(rng.uniform(0.5, 5, size=shapes[0])) + rng.uniform(0.2, 0.8, size=shapes[0])
+    return [quotient * y, y]
 
 
 def _clip_args(rng, shapes):
