@@ -24,12 +24,13 @@ class UnconnectedGradients(enum.Enum):
     ZERO = "zero"
 
 
-def walk(records: list, count: int, grads: dict, wanted: Iterable[int], raw: bool) -> dict:
+def walk(records: list, count: int, grads: dict, wanted: Iterable[int], raw: bool, consume: bool = False) -> dict:
     """Propagate the cotangents in ``grads`` back through ``records[:count]``.
 
     Returns the cotangents of the ``wanted`` keys; ``grads`` is consumed. With ``raw`` the rules
     get plain NumPy values and nothing is recorded; otherwise they get Tensors, so an enclosing
-    tape records the backward computation.
+    tape records the backward computation. With ``consume`` each record is dropped once used, so a
+    non-persistent tape frees its forward values while the backward pass allocates cotangents.
     """
     wanted = set(wanted)
     found: dict = {}
@@ -39,6 +40,8 @@ def walk(records: list, count: int, grads: dict, wanted: Iterable[int], raw: boo
     try:
         for k in range(count - 1, -1, -1):
             prim, args, vals, params, out, needs = records[k]
+            if consume:
+                records[k] = None
             key = id(out)
             g = grads.pop(key, None)
             if g is None:

@@ -19,7 +19,6 @@ from tapegrad.backward import (
     walk,
 )
 
-
 _FIRST, _SECOND, _BOTH = (0,), (1,), (0, 1)
 
 
@@ -45,7 +44,7 @@ class GradientTape:
         self._released = False
 
     # ---- context ----------------------------------------------------------------------------
-    def __enter__(self) -> "GradientTape":
+    def __enter__(self) -> GradientTape:
         if self._released:
             raise RuntimeError("this non-persistent tape was already used by gradient(); create a new GradientTape")
         _context.push(self)
@@ -181,7 +180,7 @@ class GradientTape:
             key = id(t)
             grads[key] = value if key not in grads else grads[key] + value
         wanted = {k for _, keys in resolved for k in keys}
-        found = walk(self._records, len(self._records), grads, wanted, raw)
+        found = walk(self._records, len(self._records), grads, wanted, raw, consume=not self._persistent)
         results = [finish(_summed(found, keys), ref, unconnected) for ref, keys in resolved]
         if not self._persistent:
             self._release()
