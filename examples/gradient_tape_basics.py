@@ -5,6 +5,7 @@ Run: python examples/gradient_tape_basics.py
 
 import tapegrad as tg
 
+
 # --- d/dx x^3 at x = 1 and x = 3 (a Variable is watched automatically) -------------------------
 def derivative(value):
     x = tg.Variable([[value]])

@@ -37,7 +37,9 @@ from tapegrad.custom import (
     recompute_grad,
     unbroadcast,
 )
+from tapegrad.explain import explain_gradient
 from tapegrad.forward import ForwardAccumulator
+from tapegrad.graph import TapeGraph, tape_graph
 from tapegrad.ops.activations import *  # noqa: F403
 from tapegrad.ops.comparison import *  # noqa: F403
 from tapegrad.ops.creation import *  # noqa: F403
@@ -66,6 +68,9 @@ bool = bool_  # noqa: A001  (tg.bool, as tf.bool)
 __version__ = "0.1.0"
 
 __all__ = [
+    "TapeGraph",
+    "explain_gradient",
+    "tape_graph",
     "ForwardAccumulator",
     "GradientTape",
     "Primitive",

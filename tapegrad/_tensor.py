@@ -34,6 +34,7 @@ class Tensor:
     # ---- plain value access -------------------------------------------------------------
     def numpy(self) -> Any:
         """The value as a NumPy array (a copy), or a NumPy scalar for a 0-d tensor."""
+        _note_export(self)
         v = self._value
         return v.copy() if isinstance(v, np.ndarray) and v.ndim else np.asarray(v)[()]
 
@@ -68,6 +69,7 @@ class Tensor:
             yield ops.getitem(self, i)
 
     def __float__(self) -> float:
+        _note_export(self)
         return float(self._scalar("float"))
 
     def __int__(self) -> int:
@@ -237,6 +239,16 @@ class Tensor:
 
     def astype(self, dtype: Any) -> Tensor:
         return ops.cast(self, dtype)
+
+
+def _note_export(tensor: Tensor) -> None:
+    """Tell the recording tapes that a tensor leaves as plain numbers (tape.explain uses it)."""
+    stack = _context.state.recorders
+    if stack and stack is not _context.RAW:
+        for recorder in stack:
+            hook = getattr(recorder, "on_export", None)
+            if hook is not None:
+                hook(tensor)
 
 
 def wrap(value: Any) -> Tensor:

@@ -40,6 +40,8 @@ class GradientTape:
         self._watched: list[Tensor] = []  # keeps watched tensors alive, so their ids stay unique
         self._variables: dict[int, tuple[Variable, list[Tensor]]] = {}
         self._ignored: dict[int, str] = {}  # id -> why a watch request was ignored (for explain)
+        self._stops = 0  # how often stop_recording() paused this tape (for explain)
+        self._exported: list[Tensor] = []  # recorded tensors turned into plain numbers (.numpy(), float())
         self._entered = False
         self._released = False
 
@@ -65,6 +67,7 @@ class GradientTape:
         if stack is _context.RAW or self not in stack:
             raise RuntimeError("stop_recording() is only valid inside this tape's `with` block while it records")
         _context.remove(self)
+        self._stops += 1
         try:
             yield
         finally:
@@ -77,6 +80,8 @@ class GradientTape:
         self._watched = []
         self._variables = {}
         self._ignored = {}
+        self._stops = 0
+        self._exported = []
         self._released = False
 
     # ---- watching -----------------------------------------------------------------------------
@@ -121,6 +126,11 @@ class GradientTape:
     def on_variable_read(self, var: Variable, snap: Tensor) -> None:
         if self._watch_accessed and var.trainable:
             self._watch_variable(var, snap)
+
+    def on_export(self, tensor: Tensor) -> None:
+        """``tensor`` is being turned into plain numbers (.numpy(), float()): remember it if recorded."""
+        if id(tensor) in self._tracked:
+            self._exported.append(tensor)
 
     def watched_variables(self) -> tuple[Variable, ...]:
         return tuple(var for var, _ in self._variables.values())
@@ -302,6 +312,7 @@ class GradientTape:
             )
 
     def _release(self) -> None:
+        self._exported = []
         self._records = []
         self._tracked = set()
         self._watched = []

@@ -15,7 +15,6 @@ import numpy as np
 from tapegrad._primitive import defrule, elementwise, unbroadcast
 from tapegrad._tensor import ops
 
-
 __all__ = [
     "add",
     "subtract",

@@ -1,0 +1,259 @@
+"""``tape.explain(target, source)``: one sentence on why ``tape.gradient(target, source)`` is None.
+
+The common reasons, each recognised from what the tape keeps (its records, the ids it tracks, the
+tensors and Variables it watches, and the watch requests it ignored):
+
+* the source was never watched (a constant without ``tape.watch``), or is a non-trainable Variable,
+  or a Variable never read inside the ``with`` block;
+* the source has an integer/bool dtype, which has no gradient;
+* the target was not recorded: computed before or after the ``with`` block, inside
+  ``stop_recording()``, or from a value that left the tape through ``.numpy()``/``float()``;
+* the target was recorded but does not depend on the source;
+* or they are connected, and the sentence names the recorded path.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from tapegrad._tensor import Tensor, Variable
+
+__all__ = ["explain_gradient"]
+
+
+def explain_gradient(tape: Any, target: Any, source: Any) -> str:
+    """One sentence saying why ``tape.gradient(target, source)`` is None, or that it is connected."""
+    src_name = _name(source, "the source")
+    if getattr(tape, "_released", False):
+        return (
+            "This non-persistent tape already answered gradient() once and forgot its records; create it "
+            "with tg.GradientTape(persistent=True) to ask it several times."
+        )
+    if not isinstance(source, Tensor):
+        return (
+            f"The source is a {_typename(source)}, not a tg.Tensor or tg.Variable, so there is nothing "
+            "to differentiate with respect to; wrap it with tg.constant(...) and tape.watch it (or use tg.Variable)."
+        )
+    if isinstance(target, Variable):
+        target = target.snapshot()
+    if not isinstance(target, Tensor):
+        return (
+            f"The target is a {_typename(target)}, not a tensor: it was turned into plain numbers "
+            "(.numpy(), float(), np.asarray), which the tape cannot follow; keep the computation in tapegrad ops."
+        )
+
+    # ---- the source's keys on the tape -------------------------------------------------------------
+    if isinstance(source, Variable):
+        entry = tape._variables.get(id(source))
+        if entry is None:
+            if not source.trainable:
+                return (
+                    f"The Variable {src_name} is not trainable (trainable=False), so the tape does not watch "
+                    f"it when it is read; call tape.watch({_ref(source)}) inside the `with` block."
+                )
+            if not tape._watch_accessed:
+                return (
+                    f"The tape was created with watch_accessed_variables=False and the Variable {src_name} was "
+                    f"never watched; call tape.watch({_ref(source)}) inside the `with` block."
+                )
+            return (
+                f"The Variable {src_name} was never read inside the tape's `with` block, so nothing the tape "
+                "recorded depends on it; compute the target from it inside the block."
+            )
+        keys = {id(s) for s in entry[1]}
+    else:
+        if source._value.dtype.kind not in "fc":
+            return (
+                f"{_cap(src_name)} has the {source.dtype.name} dtype, and integer/bool tensors have no gradient; "
+                "create it as a float (tg.constant(2.0)) or convert it with tg.cast(x, tg.float32)."
+            )
+        if id(source) not in tape._tracked:
+            return (
+                f"{_cap(src_name)} was never watched by this tape, so the tape did not record what was computed "
+                "from it; call tape.watch(x) inside the `with` block before using it (or make it a tg.Variable)."
+            )
+        keys = {id(source)}
+
+    records = tape._records
+    if id(target) in keys:
+        return "Connected: the target is the source itself, so its gradient is ones."
+
+    produced = {id(r[4]): k for k, r in enumerate(records)}
+    if id(target) in produced:
+        path = _path(records, produced, id(target), keys)
+        if path is not None:
+            ops = " -> ".join(records[k][0].name for k in path)
+            return (
+                f"Connected: the target depends on {src_name} through {len(path)} recorded "
+                f"operation{'s' if len(path) != 1 else ''} ({ops}), so tape.gradient returns a tensor."
+            )
+        copy = _constant_copy(records, produced, id(target), keys)
+        if copy is not None:
+            return (
+                f"The target does not depend on {src_name} on this tape: one of its inputs is a constant equal "
+                f"to the recorded result of {copy}, most likely a .numpy()/float()/tg.constant copy that cut "
+                "the connection; use the tensor itself."
+            )
+        return (
+            f"The target was recorded but does not depend on {src_name}: none of the recorded operations "
+            "leading to it uses the source."
+        )
+
+    # ---- the target was not recorded at all ---------------------------------------------------------
+    # optional signals (a tape that counts stop_recording() pauses and notes .numpy()/float() exports)
+    stops = getattr(tape, "_stops", 0)
+    exported = [t for t in getattr(tape, "_exported", ()) if id(t) in _reached(records, keys)]
+    reached = _reached(records, keys)
+    same = _equal_value(records, target, reached, source)
+    if same is not None:
+        return (
+            f"The target is not on the tape although it equals the recorded {same}: it is a copy made through "
+            ".numpy(), float() or tg.constant(...), which the tape cannot follow; use the tensor itself."
+        )
+    if exported:
+        last = exported[-1]
+        return (
+            f"The target is not on the tape: a recorded tensor that depends on {src_name} (value {_fmt(last)}) "
+            "was turned into plain numbers with .numpy() or float() inside the `with` block, and what is "
+            "computed from that value is a constant to the tape; keep the computation in tapegrad ops."
+        )
+    if stops:
+        return (
+            "The target is not on the tape, and this tape was paused with tape.stop_recording(), where nothing "
+            "is recorded: compute the target outside that block (or it was made outside the `with` block)."
+        )
+    if not records:
+        return (
+            "The target is not on the tape, which recorded no operation on watched tensors at all: it was "
+            "computed before or after the `with` block (or inside tape.stop_recording()); compute it from "
+            f"{src_name} inside the block."
+        )
+    sinks = _sinks(records, reached)
+    if sinks:
+        last = records[sinks[-1]]
+        return (
+            f"The target is not on the tape: the last recorded result that depends on {src_name} is "
+            f"{last[0].name} (value {_fmt(last[4])}), and the target was computed from something else, outside "
+            "the `with` block, inside tape.stop_recording(), or after a .numpy()/float() round trip."
+        )
+    return (
+        "The target is not on the tape: it was computed outside the `with` block, inside "
+        "tape.stop_recording(), or from values that left the tape (.numpy(), float()); compute it from "
+        f"{src_name} inside the block."
+    )
+
+
+# ---- helpers -------------------------------------------------------------------------------------
+def _name(x: Any, default: str) -> str:
+    if isinstance(x, Variable):
+        return f"'{x.name}'"
+    return default
+
+
+def _typename(x: Any) -> str:
+    t = type(x)
+    module = t.__module__.split(".")[0]
+    return t.__qualname__ if module == "builtins" else f"{module}.{t.__qualname__}"
+
+
+def _ref(var: Variable) -> str:
+    name = var.name
+    return name if name.isidentifier() and name != "Variable" else "variable"
+
+
+def _cap(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
+def _path(records: list, produced: dict, target_key: int, keys: set) -> list[int] | None:
+    """Record indices of one recorded path from a source key to the target, in execution order."""
+    parent: dict[int, int | None] = {target_key: None}  # tensor id -> id of the tensor it leads to
+    queue = [target_key]
+    while queue:
+        key = queue.pop()
+        k = produced.get(key)
+        if k is None:
+            continue
+        _, args, _, _, _, needs = records[k]
+        for i in needs:
+            a = id(args[i])
+            if a in parent:
+                continue
+            parent[a] = key
+            if a in keys:
+                path = []
+                node: int | None = a
+                while node is not None:
+                    nxt = parent[node]
+                    if nxt is not None:
+                        path.append(produced[nxt])
+                    node = nxt
+                return path
+            queue.append(a)
+    return None
+
+
+def _reached(records: list, keys: set) -> set[int]:
+    """Ids of the recorded results that depend on the source."""
+    reached = set(keys)
+    for _prim, args, _vals, _params, out, needs in records:
+        if any(id(args[i]) in reached for i in needs):
+            reached.add(id(out))
+    return reached
+
+
+def _sinks(records: list, reached: set) -> list[int]:
+    """Records whose result depends on the source and is used by no later record."""
+    used = {id(a) for r in records for a in r[1] if isinstance(a, Tensor)}
+    return [k for k, r in enumerate(records) if id(r[4]) in reached and id(r[4]) not in used]
+
+
+def _equal_value(records: list, target: Tensor, reached: set, source: Tensor) -> str | None:
+    """A recorded tensor depending on the source with exactly the target's value (a copy), described."""
+    value = target._value
+    if _same(source._value, value):
+        return f"source (value {_fmt(source)})"
+    for prim, _args, _vals, _params, out, _needs in reversed(records):
+        if id(out) in reached and _same(out._value, value):
+            return f"result of {prim.name} (value {_fmt(out)})"
+    return None
+
+
+def _constant_copy(records: list, produced: dict, target_key: int, keys: set) -> str | None:
+    """An untracked constant input of the target's records equal to a source-dependent result."""
+    reached = _reached(records, keys)
+    candidates = [r for r in records if id(r[4]) in reached]
+    if not candidates:
+        return None
+    seen: set[int] = set()
+    stack = [target_key]
+    while stack:
+        key = stack.pop()
+        k = produced.get(key)
+        if k is None or k in seen:
+            continue
+        seen.add(k)
+        _, args, _, _, _, needs = records[k]
+        for i, a in enumerate(args):
+            if not isinstance(a, Tensor):
+                continue
+            if i in needs:
+                stack.append(id(a))
+                continue
+            for r in candidates:
+                if _same(r[4]._value, a._value) and np.size(a._value) > 0:
+                    return f"{r[0].name} (value {_fmt(r[4])})"
+    return None
+
+
+def _same(a: Any, b: Any) -> bool:
+    return np.shape(a) == np.shape(b) and bool(np.array_equal(a, b))
+
+
+def _fmt(t: Any) -> str:
+    v = np.asarray(t._value if isinstance(t, Tensor) else t)
+    if v.ndim == 0:
+        return f"{float(v):.6g}" if v.dtype.kind in "fc" else str(v[()])
+    return f"array of shape {v.shape}"
