@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import ast
 import math
+import operator
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -45,6 +46,8 @@ _CANDIDATES: dict[str, tuple[str, int]] = {
     "minimum": ("minimum", 2), "max": ("maximum", 2), "min": ("minimum", 2), "logaddexp": ("logaddexp", 2),
     "pow": ("power", 2), "power": ("power", 2), "clip": ("clip", 3),
 }
+
+_BINARY = {"+": operator.add, "-": operator.sub, "*": operator.mul, "/": operator.truediv, "**": operator.pow}
 
 
 def allowed_functions() -> dict[str, tuple[Callable[..., Any], int]]:
@@ -145,17 +148,7 @@ class Expression:
             if kind == "neg":
                 return -args[0]
             if kind == "bin":
-                a, b = args
-                op = node[1]
-                if op == "+":
-                    return a + b
-                if op == "-":
-                    return a - b
-                if op == "*":
-                    return a * b
-                if op == "/":
-                    return a / b
-                return a**b
+                return _BINARY[node[1]](*args)
             return table[node[1]][0](*args)
 
         return fold(self.tree, leaf, combine)
@@ -185,15 +178,7 @@ class Expression:
             if kind == "neg":
                 return -args[0]
             if kind == "bin":
-                a, b = args
-                op = node[1]
-                if op == "+":
-                    return a + b
-                if op == "-":
-                    return a - b
-                if op == "*":
-                    return a * b
-                return a / b if op == "/" else a**b
+                return _BINARY[node[1]](*args)
             name = _CANDIDATES[node[1]][0]
             form = forms.get(name)
             if form is None:

@@ -36,8 +36,6 @@ def test_python_dash_m_tapegrad_cli_and_help_for_each_verb():
 
 
 def test_plot(tmp_path):
-    if shutil.which("python") is None:  # pragma: no cover
-        pytest.skip("no python")
     pytest.importorskip("matplotlib")
     argv = ["sin(x)**2", "--var", "x", "--range", "-6.283:6.283", "--order", "3", "-o", "derivatives.png"]
     r = run_module("plot", *argv, cwd=tmp_path)
