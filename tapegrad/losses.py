@@ -20,6 +20,7 @@ import numpy as np
 
 from tapegrad._dtypes import default_float
 from tapegrad._tensor import Tensor, as_tensor, ops, wrap
+from tapegrad.ops.activations import log_softmax, softplus
 
 __all__ = [
     "mean_squared_error",
@@ -86,33 +87,6 @@ def _reduce(per_element: Any, reduction: str, what: str, last_axis: bool = True)
 def _stop(x: Tensor) -> Tensor:
     """A constant copy of ``x``'s value that no tape follows (for numerical shifts)."""
     return wrap(x._value)
-
-
-def log_softmax(logits: Any, axis: int = -1) -> Tensor:
-    """``logits - logsumexp(logits)`` along ``axis``, computed stably (max subtracted first).
-
-    The max is a constant shift, so value and derivatives (all orders) are exactly those of
-    the unshifted formula; only overflow is avoided.
-    """
-    z = as_tensor(logits)
-    if z.dtype.kind != "f":
-        z = ops.cast(z, default_float())
-    if z.ndim == 0:
-        raise ValueError("log_softmax needs at least one axis of logits, got a scalar")
-    shift = np.max(z._value, axis=axis, keepdims=True)
-    shift = np.where(np.isfinite(shift), shift, 0).astype(z.dtype)
-    shifted = z - wrap(shift)
-    return shifted - ops.log(ops.sum(ops.exp(shifted), axis=axis, keepdims=True))
-
-
-def softplus(x: Any) -> Tensor:
-    """``log(1 + exp(x))`` without overflow; the derivative is sigmoid(x) everywhere (also at 0)."""
-    x = as_tensor(x)
-    positive = x >= 0
-    # each branch only ever sees values where it is finite, so no 0 * inf in the backward pass
-    xp = ops.where(positive, x, 0)
-    xn = ops.where(positive, 0, x)
-    return ops.where(positive, xp + ops.log1p(ops.exp(-xp)), ops.log1p(ops.exp(xn)))
 
 
 # ---- regression losses --------------------------------------------------------------------------

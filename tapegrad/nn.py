@@ -24,6 +24,8 @@ import numpy as np
 
 from tapegrad._dtypes import as_dtype, default_float
 from tapegrad._tensor import Tensor, Variable, as_tensor, ops, wrap
+from tapegrad.ops.activations import relu, sigmoid, softmax, softplus
+from tapegrad.ops.elementwise import tanh
 
 __all__ = [
     "Layer",
@@ -41,52 +43,7 @@ __all__ = [
 ]
 
 
-# ---- activations ------------------------------------------------------------------------------
-def _registered(name: str) -> Callable[..., Any] | None:
-    """The activation family's op of that name, when the rule table has one."""
-    return getattr(ops, name, None)
-
-
-def relu(x: Any) -> Tensor:
-    """max(x, 0); the derivative at 0 is 0 (TensorFlow's convention)."""
-    op = _registered("relu")
-    if op is not None:
-        return op(x)
-    return ops.maximum(0, as_tensor(x))  # ties go to the first argument (the constant 0): relu'(0) = 0
-
-
-def sigmoid(x: Any) -> Tensor:
-    """1 / (1 + exp(-x)), computed as (1 + tanh(x / 2)) / 2 so that no exp overflows."""
-    op = _registered("sigmoid")
-    if op is not None:
-        return op(x)
-    return 0.5 * (ops.tanh(0.5 * as_tensor(x)) + 1)
-
-
-def tanh(x: Any) -> Tensor:
-    return ops.tanh(x)
-
-
-def softmax(x: Any) -> Tensor:
-    """exp(x) / sum(exp(x)) over the last axis, with the max subtracted first (no overflow)."""
-    op = _registered("softmax")
-    if op is not None:
-        return op(x)
-    from tapegrad.losses import log_softmax
-
-    return ops.exp(log_softmax(x, axis=-1))
-
-
-def softplus(x: Any) -> Tensor:
-    """log(1 + exp(x)) without overflow."""
-    op = _registered("softplus")
-    if op is not None:
-        return op(x)
-    from tapegrad.losses import softplus as _softplus
-
-    return _softplus(x)
-
-
+# ---- activations (the rule table's ops; tanh'(x) etc. are declared there) ------------------------
 def linear(x: Any) -> Any:
     """The identity (Keras's "linear" activation)."""
     return x

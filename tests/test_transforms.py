@@ -11,9 +11,7 @@ import numpy as np
 import pytest
 
 import tapegrad as tg
-from tapegrad import transforms
-from tapegrad.transforms import (
-    forward_walk,
+from tapegrad import (
     grad,
     gradients_function,
     hessian,
@@ -23,10 +21,12 @@ from tapegrad.transforms import (
     jacrev,
     jvp,
     stop_gradient,
+    transforms,
     value_and_grad,
     value_and_gradients_function,
     vjp,
 )
+from tapegrad.transforms import forward_walk
 
 X = np.linspace(-2 * pi, 2 * pi, 100)
 # sin(x)^2 and its derivatives: sin 2x, 2 cos 2x, -4 sin 2x, -8 cos 2x
