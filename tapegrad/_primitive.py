@@ -164,17 +164,18 @@ def elementwise(impl: Callable[..., Any], *partials: Rule | None, name: str | No
     VJP_i = unbroadcast(g * d_i) to argument i's shape; JVP_i = t_i * d_i.
     """
 
-    def jvp_for(d: Rule) -> Rule:
-        return lambda t, ans, *args, **params: t * d(ans, *args, **params)
-
     prim = primitive(impl, name)
-    prim.vjps = tuple(None if d is None else _vjp_at(i, d) for i, d in enumerate(partials))
-    prim.jvps = tuple(None if d is None else jvp_for(d) for d in partials)
+    prim.vjps = tuple(None if d is None else _elementwise_vjp(i, d) for i, d in enumerate(partials))
+    prim.jvps = tuple(None if d is None else _elementwise_jvp(d) for d in partials)
     return prim
 
 
-def _vjp_at(i: int, d: Rule) -> Rule:
+def _elementwise_vjp(i: int, d: Rule) -> Rule:
     return lambda g, ans, *args, **params: unbroadcast(g * d(ans, *args, **params), args[i])
+
+
+def _elementwise_jvp(d: Rule) -> Rule:
+    return lambda t, ans, *args, **params: t * d(ans, *args, **params)
 
 
 def multilinear(impl: Callable[..., Any], *vjps: Rule | None, name: str | None = None) -> Primitive:

@@ -210,16 +210,16 @@ class GradientTape:
         (t,) = as_target_list(target)
         leaves, treedef = flatten(sources)
         resolved = [self._source(s, i) for i, s in enumerate(leaves)]
-        rows = self._rows(t, resolved, np.eye(max(t.size, 1), dtype=t.dtype)[: t.size].reshape((t.size, *t.shape)))
+        rows = self._rows(t, resolved, np.eye(t.size, dtype=t.dtype).reshape((t.size, *t.shape)))
         results = []
-        for (ref, _), per_row in zip(resolved, zip(*rows) if rows else [() for _ in resolved]):
-            if all(r is None for r in per_row):
-                results.append(None if unconnected is UnconnectedGradients.NONE else
-                               wrap(np.zeros(t.shape + ref.shape, dtype=ref.dtype)))
+        for k, (ref, _) in enumerate(resolved):
+            per_row = [row[k] for row in rows]
+            if all(r is None for r in per_row):  # unconnected (or an empty target)
+                zeros = wrap(np.zeros(t.shape + ref.shape, dtype=ref.dtype))
+                results.append(None if unconnected is UnconnectedGradients.NONE else zeros)
                 continue
             filled = [finish(r, ref, UnconnectedGradients.ZERO) for r in per_row]
-            results.append(ops.reshape(ops.stack(filled), t.shape + ref.shape) if filled else
-                           wrap(np.zeros(t.shape + ref.shape, dtype=ref.dtype)))
+            results.append(ops.reshape(ops.stack(filled), t.shape + ref.shape))
         if not self._persistent:
             self._release()
         return unflatten(treedef, results)
