@@ -14,6 +14,7 @@ Rule signatures (``args`` are the op's positional arguments, ``params`` its keyw
 
 from __future__ import annotations
 
+import dis
 from typing import Any, Callable, Sequence
 
 import numpy as np
@@ -45,7 +46,7 @@ class PerArgument:
 class Primitive:
     """One op of the rule table. Calling it computes with NumPy and notifies the active recorders."""
 
-    __slots__ = ("name", "impl", "vjps", "jvps", "joint_jvp", "doc")
+    __slots__ = ("name", "impl", "vjps", "jvps", "joint_jvp", "doc", "reads", "_keeps")
 
     def __init__(self, name: str, impl: Callable[..., Any], doc: str | None = None) -> None:
         self.name = name
@@ -54,6 +55,10 @@ class Primitive:
         self.jvps: Sequence[Rule | None] | None = None
         self.joint_jvp: Rule | None = None
         self.doc = doc or f"tapegrad primitive {name!r} (forward: {getattr(impl, '__name__', impl)})."
+        # reads[i]: what the rules of argument i read besides shapes and dtypes, as (argument
+        # positions, reads ans); None: not declared, inferred from the rules' code on first use.
+        self.reads: Sequence[Reads | None] | None = None
+        self._keeps: dict = {}
 
     def __call__(self, *args: Any, **params: Any) -> Any:
         stack = state.recorders
@@ -80,6 +85,7 @@ class Primitive:
             raise type(err)(f"tg.{self.name}: {err} (argument shapes {[np.shape(v) for v in vals]})") from None
         result = Tensor.__new__(Tensor)
         result._value = out
+        result._key = None
         if stack:
             for recorder in stack:
                 recorder.record(self, args, vals, params, result)
@@ -89,8 +95,147 @@ class Primitive:
     def differentiable(self) -> bool:
         return self.vjps is not None
 
+    def keeps(self, needs: tuple) -> Keep:
+        """What a record must keep when the arguments at ``needs`` carry gradients (cached).
+
+        ``ALL``, or (argument positions, keep ans): every other array is replaced by a ``Meta`` stand-in.
+        """
+        keep = self._keeps.get(needs)
+        if keep is None:
+            keep = self._keeps[needs] = self._keep_for(needs)
+        return keep
+
+    def _keep_for(self, needs: tuple) -> Keep:
+        reads = self.reads
+        if reads is None:
+            reads = self.reads = _inferred_reads(self)
+        positions: set[int] = set()
+        ans = False
+        for i in needs:
+            r = reads[i] if i < len(reads) else None
+            if r is None:
+                return ALL
+            positions.update(r[0])
+            ans = ans or r[1]
+        return frozenset(positions), ans
+
     def __repr__(self) -> str:
         return f"<tapegrad primitive {self.name}>"
+
+
+# ---- what a record keeps -----------------------------------------------------------------------
+Reads = tuple  # (frozenset of argument positions, reads ans: bool)
+Keep = Any  # ALL, or (frozenset of argument positions, keep ans)
+ALL = "all"
+_AFTER_FIRST = frozenset(range(1, 64))
+SMALL_ARRAY_BYTES = 4096
+_META_ATTRIBUTES = frozenset({"shape", "dtype", "ndim", "size"})
+_NAME_OPS = ("FAST", "DEREF", "CLOSURE", "CELL", "NAME")
+
+
+def rule_reads(rule: Any, first: int) -> Reads | None:
+    """Which data arguments (positions) and whether ``ans`` a rule's code reads beyond metadata.
+
+    Like PyTorch's derivatives.yaml codegen, which saves the names a formula mentions: a parameter
+    counts as read unless every use is ``.shape``/``.dtype``/``.ndim``/``.size``. ``first`` is the
+    position of the first data parameter (``ans`` is the one before it). None: cannot tell (a rule
+    taking ``*args`` and using it, or not a plain function), so the record keeps everything.
+    """
+    code = getattr(rule, "__code__", None)
+    if code is None:
+        return None
+    names = code.co_varnames[: code.co_argcount]
+    used: set[str] = set(code.co_cellvars)  # captured by an inner function: assume read
+    instructions = list(dis.get_instructions(code))
+    for k, ins in enumerate(instructions):
+        if not any(part in ins.opname for part in _NAME_OPS):
+            continue
+        targets = ins.argval if isinstance(ins.argval, tuple) else (ins.argval,)
+        following = instructions[k + 1] if k + 1 < len(instructions) else None
+        metadata_only = (
+            len(targets) == 1
+            and following is not None
+            and following.opname == "LOAD_ATTR"
+            and following.argval in _META_ATTRIBUTES
+        )
+        if not metadata_only:
+            used.update(t for t in targets if isinstance(t, str))
+    if code.co_flags & 0x04:  # *args
+        star = code.co_varnames[code.co_argcount + code.co_kwonlyargcount]
+        if star in used:
+            return None
+    positions = frozenset(i - first for i, name in enumerate(names) if i >= first and name in used)
+    return positions, first >= 1 and len(names) >= first and names[first - 1] in used
+
+
+def merge_reads(*reads: Reads | None) -> Reads | None:
+    """The union of what several rules read (None if any cannot tell)."""
+    positions: set[int] = set()
+    ans = False
+    for r in reads:
+        if r is None:
+            return None
+        positions.update(r[0])
+        ans = ans or r[1]
+    return frozenset(positions), ans
+
+
+def _inferred_reads(prim: Primitive) -> list[Reads | None]:
+    vjps, jvps = prim.vjps, prim.jvps
+    if vjps is None or isinstance(vjps, PerArgument) or isinstance(jvps, PerArgument):
+        return []
+    joint = rule_reads(prim.joint_jvp, 2) if prim.joint_jvp is not None else (frozenset(), False)
+    out = []
+    for i, vjp in enumerate(vjps):
+        jvp = jvps[i] if jvps is not None and i < len(jvps) else None
+        parts = [joint]
+        parts += [rule_reads(r, 2) for r in (vjp, jvp) if r is not None]
+        out.append(merge_reads(*parts))
+    return out
+
+
+class Meta:
+    """Stands in, in a record, for an array no derivative rule reads: only its shape and dtype."""
+
+    __slots__ = ("shape", "dtype")
+
+    def __init__(self, value: Any) -> None:
+        self.shape = value.shape
+        self.dtype = value.dtype
+
+    @property
+    def ndim(self) -> int:
+        return len(self.shape)
+
+    @property
+    def size(self) -> int:
+        return int(np.prod(self.shape, dtype=np.int64))
+
+    @property
+    def _value(self) -> Meta:
+        return self
+
+    def __repr__(self) -> str:
+        return f"<value not kept: shape={self.shape}, dtype={self.dtype}>"
+
+
+def slim(keep: Keep, args: tuple, vals: list, out: Tensor) -> tuple[tuple, list, Any]:
+    """The record's ``args``, ``vals`` and output, with large arrays no rule reads replaced by Meta.
+
+    Arrays under ``SMALL_ARRAY_BYTES`` are kept as they are: a stand-in would save next to nothing,
+    and kept values let ``tape.graph()`` and ``tape.explain()`` show them.
+    """
+    positions, keep_ans = keep
+    new_args = None
+    for i, v in enumerate(vals):
+        if v.__class__ is np.ndarray and i not in positions and v.nbytes >= SMALL_ARRAY_BYTES:
+            if new_args is None:
+                new_args, vals = list(args), list(vals)
+            new_args[i] = vals[i] = Meta(v)
+    value = out._value
+    if not keep_ans and value.__class__ is np.ndarray and value.nbytes >= SMALL_ARRAY_BYTES:
+        out = Meta(value)
+    return (args if new_args is None else tuple(new_args)), vals, out
 
 
 def _convert_arguments(args: tuple) -> tuple[tuple, list]:
@@ -149,12 +294,18 @@ def defrule(
     jvps: Sequence[Rule | None] | PerArgument | None = None,
     joint_jvp: Rule | None = None,
     name: str | None = None,
+    reads: Sequence[Reads | None] | None = None,
 ) -> Primitive:
-    """A primitive with explicit VJPs and JVPs, one per positional argument (None: no derivative)."""
+    """A primitive with explicit VJPs and JVPs, one per positional argument (None: no derivative).
+
+    ``reads`` overrides what the records keep (inferred from the rules' code otherwise), for rules
+    that pass an argument to a helper reading only its shape and dtype, e.g. ``unbroadcast(g, x)``.
+    """
     prim = primitive(impl, name)
     prim.vjps = vjps
     prim.jvps = jvps
     prim.joint_jvp = joint_jvp
+    prim.reads = reads
     return prim
 
 
@@ -167,6 +318,7 @@ def elementwise(impl: Callable[..., Any], *partials: Rule | None, name: str | No
     prim = primitive(impl, name)
     prim.vjps = tuple(None if d is None else _elementwise_vjp(i, d) for i, d in enumerate(partials))
     prim.jvps = tuple(None if d is None else _elementwise_jvp(d) for d in partials)
+    prim.reads = tuple(None if d is None else rule_reads(d, 1) for d in partials)
     return prim
 
 
@@ -190,6 +342,10 @@ def multilinear(impl: Callable[..., Any], *vjps: Rule | None, name: str | None =
         return jvp
 
     prim.jvps = tuple(None if v is None else jvp_at(i) for i, v in enumerate(vjps))
+    others = [frozenset(j for j in range(len(vjps)) if j != i) for i in range(len(vjps))]
+    prim.reads = tuple(
+        None if v is None else merge_reads(rule_reads(v, 2), (others[i], False)) for i, v in enumerate(vjps)
+    )
     return prim
 
 
@@ -198,6 +354,7 @@ def linear(impl: Callable[..., Any], vjp: Rule, name: str | None = None) -> Prim
     prim = primitive(impl, name)
     prim.vjps = (vjp,)
     prim.jvps = (lambda t, ans, x, *args, **params: prim(t, *args, **params),)
+    prim.reads = (merge_reads(rule_reads(vjp, 2), (_AFTER_FIRST, False)),)  # the JVP passes them on
     return prim
 
 

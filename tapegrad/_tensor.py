@@ -6,6 +6,7 @@ fills, so this module knows nothing of individual ops.
 
 from __future__ import annotations
 
+import itertools
 from types import SimpleNamespace
 from typing import Any, Callable, Iterator
 
@@ -18,11 +19,15 @@ ops = SimpleNamespace()  # filled by tapegrad.ops: add, multiply, getitem, ...
 UFUNCS: dict[np.ufunc, Callable] = {}  # np.sin -> tg.sin; filled by tapegrad.ops
 FUNCTIONS: dict[Callable, Callable] = {}  # np.sum -> tg.sum; filled by tapegrad.ops
 
+new_key = itertools.count(1).__next__  # recorders name tensors by these keys, never reused (unlike id())
+
 
 class Tensor:
     """An immutable n-dimensional value. Operations on it are recorded by active tapes."""
 
-    __slots__ = ("_value", "__weakref__")
+    # _key: None until a tape or accumulator first sees the tensor, then a unique int (``new_key``).
+    # Records hold keys rather than tensors, so a tape keeps alive only the values its rules read.
+    __slots__ = ("_value", "_key", "__weakref__")
     __array_priority__ = 100.0
     __hash__ = None  # == is elementwise, so tensors cannot be dict keys or set members
 
@@ -30,6 +35,7 @@ class Tensor:
         if isinstance(value, Tensor):
             value = value._value
         self._value = python_to_array(value, dtype)
+        self._key = None
 
     # ---- plain value access -------------------------------------------------------------
     def numpy(self) -> Any:
@@ -251,10 +257,19 @@ def _note_export(tensor: Tensor) -> None:
                 hook(tensor)
 
 
+def key_of(tensor: Tensor) -> int:
+    """The tensor's recorder key, assigned on first use: how tapes and accumulators name it."""
+    k = tensor._key
+    if k is None:
+        k = tensor._key = new_key()
+    return k
+
+
 def wrap(value: Any) -> Tensor:
     """Make a Tensor around an already converted NumPy value, skipping all checks (hot path)."""
     t = Tensor.__new__(Tensor)
     t._value = value
+    t._key = None
     return t
 
 
@@ -273,6 +288,7 @@ class Variable(Tensor):
         if isinstance(initial_value, Tensor):
             initial_value = initial_value._value
         self._value = python_to_array(initial_value, dtype)
+        self._key = None
         self._snapshot: Tensor | None = None
         self.trainable = bool(trainable)
         self.name = name if name is not None else "Variable"

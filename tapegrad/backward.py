@@ -1,7 +1,8 @@
 """The reverse walk over a tape's records, and what gradient() does around it.
 
 Records are kept in execution order (a Wengert list), so the walk is one reversed loop with a dict
-of cotangents keyed by ``id(tensor)`` (the tape keeps every recorded tensor alive, so ids are unique).
+of cotangents keyed by tensor keys (``Tensor._key``: unique ints, so a record need not keep the
+tensors themselves alive; see ``GradientTape.record`` for the record layout).
 """
 
 from __future__ import annotations
@@ -39,10 +40,9 @@ def walk(records: list, count: int, grads: dict, wanted: Iterable[int], raw: boo
         _context.state.recorders = RAW
     try:
         for k in range(count - 1, -1, -1):
-            prim, args, vals, params, out, needs = records[k]
+            prim, args, vals, params, out, needs, keys, key = records[k]
             if consume:
                 records[k] = None
-            key = id(out)
             g = grads.pop(key, None)
             if g is None:
                 continue
@@ -57,7 +57,7 @@ def walk(records: list, count: int, grads: dict, wanted: Iterable[int], raw: boo
                 gi = vjps[i](g, ans, *inputs, **params)
                 if gi is None:
                     continue
-                ki = id(args[i])
+                ki = keys[i]
                 prev = grads.get(ki)
                 grads[ki] = gi if prev is None else prev + gi
     finally:

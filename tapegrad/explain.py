@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 
+from tapegrad._primitive import Meta
 from tapegrad._tensor import Tensor, Variable
 
 __all__ = ["explain_gradient"]
@@ -62,34 +63,35 @@ def explain_gradient(tape: Any, target: Any, source: Any) -> str:
                 f"The Variable {src_name} was never read inside the tape's `with` block, so nothing the tape "
                 "recorded depends on it; compute the target from it inside the block."
             )
-        keys = {id(s) for s in entry[1]}
+        keys = {s._key for s in entry[1]}
     else:
         if source._value.dtype.kind not in "fc":
             return (
                 f"{_cap(src_name)} has the {source.dtype.name} dtype, and integer/bool tensors have no gradient; "
                 "create it as a float (tg.constant(2.0)) or convert it with tg.cast(x, tg.float32)."
             )
-        if id(source) not in tape._tracked:
+        if source._key not in tape._tracked:
             return (
                 f"{_cap(src_name)} was never watched by this tape, so the tape did not record what was computed "
                 "from it; call tape.watch(x) inside the `with` block before using it (or make it a tg.Variable)."
             )
-        keys = {id(source)}
+        keys = {source._key}
 
     records = tape._records
-    if id(target) in keys:
+    target_key = target._key
+    if target_key in keys:
         return "Connected: the target is the source itself, so its gradient is ones."
 
-    produced = {id(r[4]): k for k, r in enumerate(records)}
-    if id(target) in produced:
-        path = _path(records, produced, id(target), keys)
+    produced = {r[7]: k for k, r in enumerate(records)}
+    if target_key in produced:
+        path = _path(records, produced, target_key, keys)
         if path is not None:
             ops = " -> ".join(records[k][0].name for k in path)
             return (
                 f"Connected: the target depends on {src_name} through {len(path)} recorded "
                 f"operation{'s' if len(path) != 1 else ''} ({ops}), so tape.gradient returns a tensor."
             )
-        copy = _constant_copy(records, produced, id(target), keys)
+        copy = _constant_copy(records, produced, target_key, keys)
         if copy is not None:
             return (
                 f"The target does not depend on {src_name} on this tape: one of its inputs is a constant equal "
@@ -104,7 +106,7 @@ def explain_gradient(tape: Any, target: Any, source: Any) -> str:
     # ---- the target was not recorded at all ---------------------------------------------------------
     # optional signals (a tape that counts stop_recording() pauses and notes .numpy()/float() exports)
     stops = getattr(tape, "_stops", 0)
-    exported = [t for t in getattr(tape, "_exported", ()) if id(t) in _reached(records, keys)]
+    exported = [t for t in getattr(tape, "_exported", ()) if t._key in _reached(records, keys)]
     reached = _reached(records, keys)
     same = _equal_value(records, target, reached, source)
     if same is not None:
@@ -169,16 +171,16 @@ def _cap(text: str) -> str:
 
 def _path(records: list, produced: dict, target_key: int, keys: set) -> list[int] | None:
     """Record indices of one recorded path from a source key to the target, in execution order."""
-    parent: dict[int, int | None] = {target_key: None}  # tensor id -> id of the tensor it leads to
+    parent: dict[int, int | None] = {target_key: None}  # tensor key -> key of the tensor it leads to
     queue = [target_key]
     while queue:
         key = queue.pop()
         k = produced.get(key)
         if k is None:
             continue
-        _, args, _, _, _, needs = records[k]
+        needs, arg_keys = records[k][5], records[k][6]
         for i in needs:
-            a = id(args[i])
+            a = arg_keys[i]
             if a in parent:
                 continue
             parent[a] = key
@@ -196,18 +198,18 @@ def _path(records: list, produced: dict, target_key: int, keys: set) -> list[int
 
 
 def _reached(records: list, keys: set) -> set[int]:
-    """Ids of the recorded results that depend on the source."""
+    """Keys of the recorded results that depend on the source."""
     reached = set(keys)
-    for _prim, args, _vals, _params, out, needs in records:
-        if any(id(args[i]) in reached for i in needs):
-            reached.add(id(out))
+    for *_, needs, arg_keys, key in records:
+        if any(arg_keys[i] in reached for i in needs):
+            reached.add(key)
     return reached
 
 
 def _sinks(records: list, reached: set) -> list[int]:
     """Records whose result depends on the source and is used by no later record."""
-    used = {id(a) for r in records for a in r[1] if isinstance(a, Tensor)}
-    return [k for k, r in enumerate(records) if id(r[4]) in reached and id(r[4]) not in used]
+    used = {k for r in records for k in r[6]}
+    return [k for k, r in enumerate(records) if r[7] in reached and r[7] not in used]
 
 
 def _equal_value(records: list, target: Tensor, reached: set, source: Tensor) -> str | None:
@@ -215,8 +217,8 @@ def _equal_value(records: list, target: Tensor, reached: set, source: Tensor) ->
     value = target._value
     if _same(source._value, value):
         return f"source (value {_fmt(source)})"
-    for prim, _args, _vals, _params, out, _needs in reversed(records):
-        if id(out) in reached and _same(out._value, value):
+    for prim, _args, _vals, _params, out, _needs, _keys, key in reversed(records):
+        if key in reached and _same(out._value, value):
             return f"result of {prim.name} (value {_fmt(out)})"
     return None
 
@@ -224,7 +226,7 @@ def _equal_value(records: list, target: Tensor, reached: set, source: Tensor) ->
 def _constant_copy(records: list, produced: dict, target_key: int, keys: set) -> str | None:
     """An untracked constant input of the target's records equal to a source-dependent result."""
     reached = _reached(records, keys)
-    candidates = [r for r in records if id(r[4]) in reached]
+    candidates = [r for r in records if r[7] in reached and isinstance(r[4], Tensor)]
     if not candidates:
         return None
     seen: set[int] = set()
@@ -235,12 +237,12 @@ def _constant_copy(records: list, produced: dict, target_key: int, keys: set) ->
         if k is None or k in seen:
             continue
         seen.add(k)
-        _, args, _, _, _, needs = records[k]
+        _, args, _, _, _, needs, arg_keys, _ = records[k]
         for i, a in enumerate(args):
-            if not isinstance(a, Tensor):
-                continue
             if i in needs:
-                stack.append(id(a))
+                stack.append(arg_keys[i])
+                continue
+            if not isinstance(a, Tensor):  # a plain value, or one the record did not keep
                 continue
             for r in candidates:
                 if _same(r[4]._value, a._value) and np.size(a._value) > 0:
@@ -249,10 +251,14 @@ def _constant_copy(records: list, produced: dict, target_key: int, keys: set) ->
 
 
 def _same(a: Any, b: Any) -> bool:
+    if isinstance(a, Meta) or isinstance(b, Meta):  # a value the tape did not keep
+        return False
     return np.shape(a) == np.shape(b) and bool(np.array_equal(a, b))
 
 
 def _fmt(t: Any) -> str:
+    if isinstance(t, Meta):
+        return f"array of shape {t.shape}, not kept"
     v = np.asarray(t._value if isinstance(t, Tensor) else t)
     if v.ndim == 0:
         return f"{float(v):.6g}" if v.dtype.kind in "fc" else str(v[()])

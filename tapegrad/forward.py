@@ -16,7 +16,7 @@ from tapegrad import _context
 from tapegrad._context import RAW
 from tapegrad._dtypes import python_to_array
 from tapegrad._structure import flatten, unflatten
-from tapegrad._tensor import Tensor, Variable, ops, wrap
+from tapegrad._tensor import Tensor, Variable, key_of, ops, wrap
 from tapegrad.backward import UnconnectedGradients, as_unconnected
 
 
@@ -36,8 +36,7 @@ class ForwardAccumulator:
                 f"ForwardAccumulator got {len(p_leaves)} primals but {len(t_leaves)} tangents; "
                 "give one tangent per primal"
             )
-        self._tangents: dict[int, Any] = {}
-        self._alive: list[Tensor] = []  # keeps every tensor with a tangent alive, so ids stay unique
+        self._tangents: dict[int, Any] = {}  # tensor key -> tangent
         self._variables: dict[int, Any] = {}
         for i, (p, t) in enumerate(zip(p_leaves, t_leaves)):
             if isinstance(p, Variable):
@@ -67,8 +66,7 @@ class ForwardAccumulator:
         return value
 
     def _set(self, tensor: Tensor, tangent: Any) -> None:
-        self._tangents[id(tensor)] = tangent
-        self._alive.append(tensor)
+        self._tangents[key_of(tensor)] = tangent
 
     def __enter__(self) -> ForwardAccumulator:
         _context.push(self)
@@ -81,12 +79,12 @@ class ForwardAccumulator:
 
     def on_variable_read(self, var: Variable, snap: Tensor) -> None:
         tangent = self._variables.get(id(var))
-        if tangent is not None and id(snap) not in self._tangents:
+        if tangent is not None and snap._key not in self._tangents:
             self._set(snap, tangent)
 
     def record(self, prim: Any, args: tuple, vals: list, params: dict, out: Tensor) -> None:
         tangents = self._tangents
-        incoming = [tangents.get(id(a)) for a in args]
+        incoming = [tangents.get(a._key) if a.__class__ is Tensor else None for a in args]
         if all(t is None for t in incoming) or prim.jvps is None and prim.joint_jvp is None:
             return
         if out._value.dtype.kind not in "fc":
@@ -142,7 +140,7 @@ class ForwardAccumulator:
                 p = p.snapshot()
             if not isinstance(p, Tensor):
                 raise TypeError(f"jvp() takes tg.Tensors, got {type(p).__name__}")
-            t = self._tangents.get(id(p))
+            t = self._tangents.get(p._key)
             if t is None:
                 out.append(None if unconnected is UnconnectedGradients.NONE else wrap(np.zeros_like(p._value)))
             else:

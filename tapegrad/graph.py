@@ -25,6 +25,7 @@ from typing import Any
 import numpy as np
 
 from tapegrad import _context
+from tapegrad._primitive import Meta
 from tapegrad._structure import flatten
 from tapegrad._tensor import Tensor, Variable
 from tapegrad.backward import as_target_list, seed_value, walk
@@ -247,48 +248,47 @@ def tape_graph(tape: Any, target: Any = None, sources: Any = None) -> TapeGraph:
         target_t = records[-1][4]
     else:
         (target_t,) = as_target_list(target)[:1]
-    source_ids = {id(t) for _, ts in named for t in ts}
-    produced = {id(r[4]): k for k, r in enumerate(records)}
-    if id(target_t) not in produced and id(target_t) not in source_ids:
+    source_ids = {t._key for _, ts in named for t in ts if t._key is not None}
+    produced = {r[7]: k for k, r in enumerate(records)}
+    target_key = target_t._key
+    if target_key not in produced and target_key not in source_ids:
         raise ValueError(
             "the target is not recorded on this tape: it does not depend on a watched tensor, or it was "
             "computed outside the tape's `with` block (tape.explain(target, source) says more)"
         )
 
     # the records the target depends on, in execution order
-    needed = {id(target_t)}
+    needed = {target_key}
     kept: list[int] = []
     for k in range(len(records) - 1, -1, -1):
-        prim, args, vals, params, out, needs = records[k]
-        if id(out) in needed:
+        if records[k][7] in needed:
             kept.append(k)
-            for a in args:
-                if isinstance(a, Tensor):
-                    needed.add(id(a))
+            needed.update(records[k][6])
     kept.reverse()
 
     # adjoints: one reverse walk over the records (the tape itself is left as it was)
-    wanted = {id(records[k][4]) for k in kept} | source_ids
-    adjoints = walk(records, len(records), {id(target_t): seed_value(target_t, None, True)}, wanted, True)
+    wanted = {records[k][7] for k in kept} | source_ids
+    adjoints = walk(records, len(records), {target_key: seed_value(target_t, None, True)}, wanted, True)
 
     graph = TapeGraph()
     ids: dict[int, str] = {}
     for name, tensors in named:
-        adj = _summed([adjoints.get(id(t)) for t in tensors])
+        adj = _summed([adjoints.get(t._key) for t in tensors])
         node = GraphNode(id=f"n{len(graph.nodes)}", name=name, kind="input", value=tensors[-1]._value, adjoint=adj)
         graph.nodes.append(node)
         for t in tensors:
-            ids[id(t)] = node.id
+            if t._key is not None:
+                ids[t._key] = node.id
     namer = _Namer([name for name, _ in named])
     for k in kept:
-        prim, args, vals, params, out, needs = records[k]
-        if id(out) in ids:  # a watched intermediate: already drawn as an input
+        prim, args, vals, params, out, needs, arg_keys, key = records[k]
+        if key in ids:  # a watched intermediate: already drawn as an input
             continue
         arg_ids, arg_names = [], []
-        for a in args:
-            if isinstance(a, Tensor) and id(a) in ids:
-                arg_ids.append(ids[id(a)])
-                arg_names.append(graph._by_id(ids[id(a)]).name)
+        for a, a_key in zip(args, arg_keys):
+            if a_key in ids:
+                arg_ids.append(ids[a_key])
+                arg_names.append(graph._by_id(ids[a_key]).name)
             else:
                 label = _fmt(a._value if isinstance(a, Tensor) else a)
                 c = GraphNode(id=f"c{len(graph.nodes)}", name=label, kind="constant",
@@ -302,16 +302,16 @@ def tape_graph(tape: Any, target: Any = None, sources: Any = None) -> TapeGraph:
             name=name,
             kind="op",
             value=out._value,
-            adjoint=adjoints.get(id(out)),
+            adjoint=adjoints.get(key),
             op=prim.name,
             expression=f"{name} = {_describe(prim.name, arg_names, params)}",
         )
         graph.nodes.append(node)
-        ids[id(out)] = node.id
+        ids[key] = node.id
         for i, src in enumerate(arg_ids):
             partial = _local_partial(prim, i, vals, params, out) if i in needs else None
             graph.edges.append(GraphEdge(source=src, target=node.id, argument=i, partial=partial))
-    target_node = graph._by_id(ids[id(target_t)])
+    target_node = graph._by_id(ids[target_key])
     target_node.is_target = True
     graph.title = f"{target_node.name} = {_fmt(target_node.value)}; adjoint = d{target_node.name}/d(node)"
     return graph
@@ -399,7 +399,7 @@ def _wrap(text: str) -> str:
 def _local_partial(prim: Any, i: int, vals: list, params: dict, out: Tensor) -> float | None:
     """d(out)/d(argument i) for a scalar op on scalars (the edge label of the textbook figures)."""
     ans = out._value
-    if np.ndim(ans) != 0 or np.ndim(vals[i]) != 0:
+    if isinstance(ans, Meta) or any(isinstance(v, Meta) for v in vals) or np.ndim(ans) != 0 or np.ndim(vals[i]) != 0:
         return None
     try:
         with _context.recorders_set_to(_context.RAW), np.errstate(all="ignore"):
@@ -425,6 +425,8 @@ def _fmt(value: Any) -> str:
         return "None"
     if isinstance(value, Tensor):
         value = value._value
+    if isinstance(value, Meta):
+        return f"array{value.shape} (not kept)"
     a = np.asarray(value)
     if a.ndim == 0:
         v = a[()]

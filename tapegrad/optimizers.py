@@ -7,8 +7,11 @@
     opt.apply_gradients(zip(grads, variables))
 
 Updates happen outside any tape, so they work on the NumPy values directly. Each variable is then
-changed through ``Variable.assign_sub`` / ``assign_add`` / ``assign`` (which replace the held
-array, never write into it), so values that a tape recorded earlier stay as they were.
+changed through ``Variable.assign`` / ``assign_sub`` / ``assign_add`` (which replace the held
+array, never write into it), so values that a tape recorded earlier stay as they were. The
+arithmetic writes into temporaries the update itself just allocated (never into the variable's
+array, a gradient or anything else a caller may hold), and the new value is computed into the
+last of them: a plain SGD step allocates one array per variable, as ``w -= lr * g`` does.
 
 Per-variable state ("slots") lives in plain NumPy arrays of the variable's dtype, keyed by
 ``id(variable)`` (Variables are unhashable); the optimizer keeps a reference to each variable it
@@ -49,6 +52,36 @@ def _check_positive(name: str, value: float | None, allow_zero: bool = False) ->
     if not (value > 0 or allow_zero and value == 0) or math.isnan(value):
         raise ValueError(f"`{name}` must be {'non-negative' if allow_zero else 'positive'}, got {value}")
     return value
+
+
+def _fresh(x: Any) -> bool:
+    """Whether ``x`` is an array this update may write into (a full ndarray, not a NumPy scalar)."""
+    return x.__class__ is np.ndarray and x.ndim > 0
+
+
+def _assign_sub_owned(variable: Variable, delta: Any) -> None:
+    """``variable.assign_sub(delta)`` for a ``delta`` that only the calling update holds.
+
+    The new value ``w - delta`` is written into ``delta``'s memory, which then becomes the
+    variable's array: the same numbers as ``assign_sub``, one allocation fewer. The variable's
+    old array is only read, so snapshots of it (a tape's recorded value) keep their value.
+    """
+    value = variable.snapshot()._value
+    if _fresh(delta) and _fresh(value) and delta.shape == value.shape and delta.dtype == value.dtype:
+        np.subtract(value, delta, out=delta)
+        variable.assign(delta)
+    else:
+        variable.assign_sub(delta)
+
+
+def _assign_add_owned(variable: Variable, delta: Any) -> None:
+    """``variable.assign_add(delta)`` for a ``delta`` that only the calling update holds (see above)."""
+    value = variable.snapshot()._value
+    if _fresh(delta) and _fresh(value) and delta.shape == value.shape and delta.dtype == value.dtype:
+        np.add(value, delta, out=delta)
+        variable.assign(delta)
+    else:
+        variable.assign_add(delta)
 
 
 def _takes_an_argument(fn: Callable[..., Any]) -> bool:
@@ -146,8 +179,9 @@ class Optimizer:
             lr = dtype.type(lr_value)
             slots = self._slots(var)
             if self.weight_decay:  # decoupled weight decay, applied before the step (Keras)
-                value = np.asarray(var.snapshot()._value)
-                var.assign(value - value * dtype.type(self.weight_decay) * lr)
+                decay = var.snapshot()._value * dtype.type(self.weight_decay)
+                decay *= lr  # (w * weight_decay) * lr, as Keras; `decay` is a fresh array (or a scalar)
+                _assign_sub_owned(var, decay)
             self._update(var, grad, slots, lr)
         self.iterations += 1
         return self.iterations
@@ -284,17 +318,20 @@ class SGD(Optimizer):
         self._slot_names = ("momentum",) if momentum != 0 else ()
 
     def _update(self, variable: Variable, grad: np.ndarray, slots: dict[str, np.ndarray], lr: Any) -> None:
+        step = grad * lr  # a fresh array: the update may write into it
         if self.momentum == 0:
-            variable.assign_sub(grad * lr)
+            _assign_sub_owned(variable, step)
             return
         mu = grad.dtype.type(self.momentum)
         m = slots["momentum"]
         m *= mu
-        m -= grad * lr
+        m -= step
         if self.nesterov:
-            variable.assign_add(m * mu - grad * lr)
+            ahead = m * mu
+            ahead -= step
+            _assign_add_owned(variable, ahead)
         else:
-            variable.assign_add(m)
+            variable.assign_add(m)  # copies: the slot keeps changing in place
 
     def get_config(self) -> dict[str, Any]:
         return {**super().get_config(), "momentum": self.momentum, "nesterov": self.nesterov}
@@ -341,7 +378,11 @@ class Adam(Optimizer):
             v_hat = slots["velocity_hat"]
             np.maximum(v_hat, v, out=v_hat)
             v = v_hat
-        variable.assign_sub(m * alpha / (np.sqrt(v) + f(self.epsilon)))
+        step = m * alpha
+        denominator = np.sqrt(v)
+        denominator += f(self.epsilon)
+        step /= denominator  # m * alpha / (sqrt(v) + epsilon)
+        _assign_sub_owned(variable, step)
 
     def get_config(self) -> dict[str, Any]:
         return {
@@ -408,9 +449,9 @@ class RMSprop(Optimizer):
             mom = slots["momentum"]
             mom *= f(self.momentum)
             mom += increment
-            variable.assign_sub(mom)
+            variable.assign_sub(mom)  # copies: the slot keeps changing in place
         else:
-            variable.assign_sub(increment)
+            _assign_sub_owned(variable, increment)
 
     def get_config(self) -> dict[str, Any]:
         return {
@@ -450,7 +491,7 @@ class Adagrad(Optimizer):
     def _update(self, variable: Variable, grad: np.ndarray, slots: dict[str, np.ndarray], lr: Any) -> None:
         acc = slots["accumulator"]
         acc += np.square(grad)
-        variable.assign_sub(lr * grad / np.sqrt(acc + grad.dtype.type(self.epsilon)))
+        _assign_sub_owned(variable, lr * grad / np.sqrt(acc + grad.dtype.type(self.epsilon)))
 
     def get_config(self) -> dict[str, Any]:
         return {

@@ -7,9 +7,10 @@ from typing import Any, Iterator
 
 import numpy as np
 
-from tapegrad import _context
+from tapegrad import _context, _primitive
+from tapegrad._primitive import ALL, slim
 from tapegrad._structure import flatten, unflatten
-from tapegrad._tensor import Tensor, Variable, ops, wrap
+from tapegrad._tensor import Tensor, Variable, key_of, new_key, ops, wrap
 from tapegrad.backward import (
     UnconnectedGradients,
     as_target_list,
@@ -20,6 +21,7 @@ from tapegrad.backward import (
 )
 
 _FIRST, _SECOND, _BOTH = (0,), (1,), (0, 1)
+ndarray = np.ndarray
 
 
 class GradientTape:
@@ -36,10 +38,10 @@ class GradientTape:
         self._persistent = bool(persistent)
         self._watch_accessed = bool(watch_accessed_variables)
         self._records: list = []
-        self._tracked: set[int] = set()  # ids of tensors that depend on a watched tensor
-        self._watched: list[Tensor] = []  # keeps watched tensors alive, so their ids stay unique
-        self._variables: dict[int, tuple[Variable, list[Tensor]]] = {}
-        self._ignored: dict[int, str] = {}  # id -> why a watch request was ignored (for explain)
+        self._tracked: set[int] = set()  # keys of tensors that depend on a watched tensor
+        self._watched: list[Tensor] = []  # the watched tensors themselves (graph() draws them)
+        self._variables: dict[int, tuple[Variable, list[Tensor]]] = {}  # id(variable) -> it, its snapshots
+        self._ignored: dict[int, str] = {}  # key -> why a watch request was ignored (for explain)
         self._stops = 0  # how often stop_recording() paused this tape (for explain)
         self._exported: list[Tensor] = []  # recorded tensors turned into plain numbers (.numpy(), float())
         self._entered = False
@@ -108,11 +110,11 @@ class GradientTape:
 
     def _watch_tensor(self, x: Tensor) -> None:
         if x._value.dtype.kind not in "fc":
-            self._ignored[id(x)] = f"it has the integer/bool dtype {x.dtype.name}, which has no gradient"
-            self._watched.append(x)
+            self._ignored[key_of(x)] = f"it has the integer/bool dtype {x.dtype.name}, which has no gradient"
             return
-        if id(x) not in self._tracked:
-            self._tracked.add(id(x))
+        key = key_of(x)
+        if key not in self._tracked:
+            self._tracked.add(key)
             self._watched.append(x)
 
     def _watch_variable(self, var: Variable, snap: Tensor) -> None:
@@ -129,7 +131,7 @@ class GradientTape:
 
     def on_export(self, tensor: Tensor) -> None:
         """``tensor`` is being turned into plain numbers (.numpy(), float()): remember it if recorded."""
-        if id(tensor) in self._tracked:
+        if tensor._key in self._tracked:
             self._exported.append(tensor)
 
     def watched_variables(self) -> tuple[Variable, ...]:
@@ -137,30 +139,52 @@ class GradientTape:
 
     # ---- recording (the hot path: called for every op while the tape is active) ------------------
     def record(self, prim: Any, args: tuple, vals: list, params: dict, out: Tensor) -> None:
+        """Note one op if a watched tensor flows into it; keep only what its rules will read.
+
+        A record is ``(prim, args, vals, params, out, needs, keys, key)``: the arguments as tensors
+        and as values, the output, which argument positions carry gradients, the arguments' keys
+        and the output's key. Arrays the rules do not read are ``Meta`` stand-ins (shape, dtype).
+        """
         if prim.vjps is None:
             return
         tracked = self._tracked
         n = len(args)
         if n == 1:
-            if id(args[0]) not in tracked:
+            a = args[0]
+            if a.__class__ is not Tensor or a._key not in tracked:
                 return
             needs: tuple = _FIRST
+            keys: tuple = (a._key,)
         elif n == 2:
-            first, second = id(args[0]) in tracked, id(args[1]) in tracked
-            if first:
-                needs = _BOTH if second else _FIRST
-            elif second:
+            a, b = args
+            ka = a._key if a.__class__ is Tensor else None
+            kb = b._key if b.__class__ is Tensor else None
+            if ka in tracked:
+                needs = _BOTH if kb in tracked else _FIRST
+            elif kb in tracked:
                 needs = _SECOND
             else:
                 return
+            keys = (ka, kb)
         else:
-            needs = tuple([i for i, a in enumerate(args) if id(a) in tracked])
+            keys = tuple([a._key if a.__class__ is Tensor else None for a in args])
+            needs = tuple([i for i, k in enumerate(keys) if k in tracked])
             if not needs:
                 return
-        if out._value.dtype.kind not in "fc":
+        value = out._value
+        if value.dtype.kind not in "fc":
             return
-        self._records.append((prim, args, vals, params, out, needs))
-        tracked.add(id(out))
+        key = out._key
+        if key is None:
+            key = out._key = new_key()
+        keep = prim._keeps.get(needs) or prim.keeps(needs)
+        if keep is not ALL and (
+            value.__class__ is ndarray and value.nbytes >= _primitive.SMALL_ARRAY_BYTES
+            or vals[0].__class__ is ndarray and vals[0].nbytes >= _primitive.SMALL_ARRAY_BYTES
+        ):  # judged by the output and the first argument: skips slim() for small values (most ops)
+            args, vals, out = slim(keep, args, vals, out)
+        self._records.append((prim, args, vals, params, out, needs, keys, key))
+        tracked.add(key)
 
     # ---- differentiation ---------------------------------------------------------------------------
     def gradient(
@@ -187,7 +211,9 @@ class GradientTape:
         grads: dict = {}
         for t, given in zip(targets, seeds):
             value = seed_value(t, given, raw)
-            key = id(t)
+            key = t._key
+            if key is None:  # never watched nor recorded: nothing to propagate
+                continue
             grads[key] = value if key not in grads else grads[key] + value
         wanted = {k for _, keys in resolved for k in keys}
         found = walk(self._records, len(self._records), grads, wanted, raw, consume=not self._persistent)
@@ -267,7 +293,7 @@ class GradientTape:
         rows = []
         for seed in seeds:
             seed = seed if seed.ndim else seed[()]
-            found = walk(self._records, len(self._records), {id(target): seed if raw else wrap(seed)}, wanted, raw)
+            found = walk(self._records, len(self._records), {target._key: seed if raw else wrap(seed)}, wanted, raw)
             rows.append([_summed(found, keys) for _, keys in resolved])
         return rows
 
@@ -289,11 +315,11 @@ class GradientTape:
         """The reference tensor (for shape/dtype) and the tape keys that stand for one source."""
         if isinstance(source, Variable):
             entry = self._variables.get(id(source))
-            return source.snapshot(), [id(s) for s in entry[1]] if entry else []
+            return source.snapshot(), [s._key for s in entry[1]] if entry else []
         if isinstance(source, Tensor):
             if source._value.dtype.kind not in "fc":
                 return source, []
-            return source, [id(source)]
+            return source, [] if source._key is None else [source._key]
         raise TypeError(
             f"gradient(): source {position} is a {type(source).__name__}; sources must be tg.Tensors or "
             "tg.Variables (or nested lists/tuples/dicts of them)"

@@ -426,7 +426,7 @@ def jvp(f: Function, primals: Sequence[Any], tangents: Sequence[Any], has_aux: b
 def forward_walk(records: Sequence[tuple], tangents: dict, raw: bool) -> dict:
     """Propagate tangents forwards through recorded ``records`` (a tape's, in execution order).
 
-    ``tangents`` maps ``id(tensor)`` to its tangent and is extended in place with the tangent of every
+    ``tangents`` maps tensor keys to tangents and is extended in place with the tangent of every
     record output that depends on one; it is also returned. With ``raw`` the JVP rules run on plain
     NumPy values and nothing records them; otherwise they run on Tensors so that enclosing tapes and
     accumulators record this computation (higher order).
@@ -435,8 +435,8 @@ def forward_walk(records: Sequence[tuple], tangents: dict, raw: bool) -> dict:
     if raw:
         _context.state.recorders = RAW
     try:
-        for prim, args, vals, params, out, _needs in records:
-            incoming = [tangents.get(id(a)) for a in args]
+        for prim, args, vals, params, out, _needs, keys, key in records:
+            incoming = [None if k is None else tangents.get(k) for k in keys]
             if all(t is None for t in incoming):
                 continue
             if prim.jvps is None and prim.joint_jvp is None:
@@ -449,7 +449,7 @@ def forward_walk(records: Sequence[tuple], tangents: dict, raw: bool) -> dict:
                 inputs, ans = args, out
             tangent = ForwardAccumulator._output_tangent(prim, incoming, ans, inputs, params)
             if tangent is not None:
-                tangents[id(out)] = tangent
+                tangents[key] = tangent
     finally:
         _context.state.recorders = saved
     return tangents
@@ -487,7 +487,7 @@ def _forward_blocks(tape: GradientTape, outs: list[Tensor], sources: list) -> li
             tangent = seed if raw else wrap(seed)
             found = forward_walk(records, {key: tangent for key in keys}, raw)
             for o, y in enumerate(outs):
-                columns[o][k].append(found.get(id(y)))
+                columns[o][k].append(found.get(y._key))
     blocks = []
     for o, y in enumerate(outs):
         row = []

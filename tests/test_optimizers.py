@@ -279,6 +279,80 @@ def test_updates_replace_the_array_and_leave_recorded_values_alone():
     np.testing.assert_allclose(tape.gradient(y, var).numpy(), 2 * held)  # gradient at the recorded value
 
 
+# The updates compute into arrays they allocate themselves: the result must be the same float32 numbers
+# as the plain out-of-place formulas, and nothing a caller holds may be written.
+def _plain_float32_steps(kind, w, grads, lr):
+    f = np.float32
+    lr, out = f(lr), []
+    m = np.zeros_like(w)
+    v = np.zeros_like(w)
+    for t, g in enumerate(grads, start=1):
+        if kind == "sgd":
+            w = w - g * lr
+        elif kind == "sgd-decay":
+            w = w - w * f(0.25) * lr
+            w = w - g * lr
+        elif kind == "nesterov":
+            m = m * f(0.8) - g * lr
+            w = w + (m * f(0.8) - g * lr)
+        elif kind == "adam":
+            alpha = lr * np.sqrt(f(1) - np.power(f(0.999), f(t))) / (f(1) - np.power(f(0.9), f(t)))
+            m = m + (g - m) * (f(1) - f(0.9))
+            v = v + (np.square(g) - v) * (f(1) - f(0.999))
+            w = w - m * alpha / (np.sqrt(v) + f(1e-7))
+        elif kind == "adagrad":
+            v = (v + f(0.1)) if t == 1 else v
+            v = v + np.square(g)
+            w = w - lr * g / np.sqrt(v + f(1e-7))
+        out.append(w)
+    return out
+
+
+PLAIN = {
+    "sgd": lambda: optimizers.SGD(0.1),
+    "sgd-decay": lambda: optimizers.SGD(0.1, weight_decay=0.25),
+    "nesterov": lambda: optimizers.SGD(0.1, momentum=0.8, nesterov=True),
+    "adam": lambda: optimizers.Adam(0.1),
+    "adagrad": lambda: optimizers.Adagrad(0.1),
+}
+
+
+@pytest.mark.parametrize("kind", sorted(PLAIN))
+@pytest.mark.parametrize("shape", [(), (4,), (3, 5)], ids=str)
+def test_float32_updates_equal_the_plain_formulas_exactly(kind, shape):
+    rng = np.random.default_rng(7)
+    w0 = rng.standard_normal(shape).astype(np.float32)
+    grads = [rng.standard_normal(shape).astype(np.float32) for _ in range(4)]
+    var = tg.Variable(w0.copy())
+    opt = PLAIN[kind]()
+    for g, expected in zip(grads, _plain_float32_steps(kind, w0, grads, 0.1), strict=True):
+        opt.apply_gradients([(tg.constant(g), var)])
+        assert var.dtype == np.float32
+        np.testing.assert_array_equal(var.numpy(), expected)
+
+
+@pytest.mark.parametrize("kind", sorted(PLAIN))
+def test_updates_write_into_nothing_a_caller_holds(kind):
+    var = tg.Variable(np.array([[1.0, 2.0], [3.0, -4.0]], dtype=np.float32))
+    grad = tg.constant(np.array([[0.5, -1.0], [2.0, 0.25]], dtype=np.float32))
+    grad_before, value_before = grad.numpy(), var.numpy()
+    snap = var.read_value()
+    with tg.GradientTape() as tape:
+        y = tg.reduce_sum(var * var)
+    opt = PLAIN[kind]()
+    opt.apply_gradients([(grad, var)])
+    after_first = var.read_value()
+    first = after_first.numpy()
+    opt.apply_gradients([(grad, var)])
+    np.testing.assert_array_equal(grad.numpy(), grad_before)
+    np.testing.assert_array_equal(snap.numpy(), value_before)
+    np.testing.assert_array_equal(after_first.numpy(), first)  # a later step does not rewrite an earlier value
+    assert not np.array_equal(var.numpy(), first)
+    for slot in opt._slot_names:
+        assert not np.shares_memory(opt._state[id(var)][1][slot], var.read_value()._value)
+    np.testing.assert_array_equal(tape.gradient(y, var).numpy(), 2 * value_before)
+
+
 def test_learning_rate_schedule_gets_the_step():
     seen = []
 

@@ -422,8 +422,8 @@ def test_forward_walk_over_a_recorded_tape():
     with tg.GradientTape() as tape:
         tape.watch(x)
         y = tg.exp(x) * x
-    tangents = forward_walk(tape._records, {id(x): np.array([1.0, 0.0])}, raw=True)
-    np.testing.assert_allclose(tangents[id(y)], [np.exp(0.5) * 1.5, 0.0])
+    tangents = forward_walk(tape._records, {x._key: np.array([1.0, 0.0])}, raw=True)
+    np.testing.assert_allclose(tangents[y._key], [np.exp(0.5) * 1.5, 0.0])
 
 
 # ---- stop_gradient -------------------------------------------------------------------------------------

@@ -34,6 +34,7 @@ def _register(family: ModuleType) -> None:
         setattr(_tensor.ops, name, op)
         if isinstance(op, Primitive) and isinstance(op.impl, np.ufunc):
             _tensor.UFUNCS[op.impl] = op
+    _tensor.UFUNCS.update(getattr(family, "NUMPY_UFUNCS", {}))  # ops whose impl is not the ufunc itself
     _tensor.FUNCTIONS.update(getattr(family, "NUMPY_FUNCTIONS", {}))
 
 

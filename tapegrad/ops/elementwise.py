@@ -9,6 +9,7 @@ first argument and minimum likewise, clip passes the gradient where lo <= x <= h
 from __future__ import annotations
 
 import math
+import operator
 
 import numpy as np
 
@@ -62,6 +63,7 @@ __all__ = [
 ]
 
 
+
 def _mask(condition, like):
     """A 0/1 array of ``like``'s dtype from a boolean condition (not differentiable)."""
     return ops.cast(condition, like.dtype)
@@ -72,30 +74,37 @@ def _zero(ans, *args):
 
 
 # ---- arithmetic --------------------------------------------------------------------------------
+# The Python operators compute exactly what the ufuncs do, but reach NumPy's scalar fast paths
+# (np.multiply on two scalars costs 10x operator.mul); NUMPY_UFUNCS maps the ufuncs to these ops.
+_NOTHING = (frozenset(), False)
 add = defrule(
-    np.add,
+    operator.add,
     vjps=(lambda g, ans, x, y: unbroadcast(g, x), lambda g, ans, x, y: unbroadcast(g, y)),
     jvps=(lambda t, ans, x, y: t, lambda t, ans, x, y: t),
     name="add",
+    reads=(_NOTHING, _NOTHING),  # unbroadcast reads only shapes and dtypes
 )
 subtract = defrule(
-    np.subtract,
+    operator.sub,
     vjps=(lambda g, ans, x, y: unbroadcast(g, x), lambda g, ans, x, y: unbroadcast(-g, y)),
     jvps=(lambda t, ans, x, y: t, lambda t, ans, x, y: -t),
     name="subtract",
+    reads=(_NOTHING, _NOTHING),
 )
-negative = defrule(np.negative, vjps=(lambda g, ans, x: -g,), jvps=(lambda t, ans, x: -t,), name="negative")
-multiply = elementwise(np.multiply, lambda ans, x, y: y, lambda ans, x, y: x, name="multiply")
-divide = elementwise(np.divide, lambda ans, x, y: 1 / y, lambda ans, x, y: -ans / y, name="divide")
+negative = defrule(operator.neg, vjps=(lambda g, ans, x: -g,), jvps=(lambda t, ans, x: -t,), name="negative")
+multiply = elementwise(operator.mul, lambda ans, x, y: y, lambda ans, x, y: x, name="multiply")
+divide = elementwise(operator.truediv, lambda ans, x, y: 1 / y, lambda ans, x, y: -ans / y, name="divide")
 # d/dy x**y = x**y log x, taken as 0 where x <= 0 (TensorFlow's convention: no false nan at x = 0)
 power = elementwise(
-    np.power,
+    operator.pow,
     lambda ans, x, y: y * x ** (y - 1),
     lambda ans, x, y: ans * ops.where(x > 0, ops.log(ops.where(x > 0, x, 1)), 0),
     name="power",
 )
-floor_divide = elementwise(np.floor_divide, _zero, _zero, name="floor_divide")
-mod = elementwise(np.mod, lambda ans, x, y: ops.ones_like(ans), lambda ans, x, y: -ops.floor_divide(x, y), name="mod")
+floor_divide = elementwise(operator.floordiv, _zero, _zero, name="floor_divide")
+mod = elementwise(
+    operator.mod, lambda ans, x, y: ops.ones_like(ans), lambda ans, x, y: -ops.floor_divide(x, y), name="mod"
+)
 square = elementwise(np.square, lambda ans, x: 2 * x, name="square")
 reciprocal = elementwise(np.reciprocal, lambda ans, x: -(ans * ans), name="reciprocal")
 sqrt = elementwise(np.sqrt, lambda ans, x: 0.5 / ans, name="sqrt")
@@ -165,3 +174,14 @@ hypot = elementwise(
     lambda ans, x, y: y / ops.where(ans == 0, 1, ans),
     name="hypot",
 )
+
+NUMPY_UFUNCS = {
+    np.add: add,
+    np.subtract: subtract,
+    np.negative: negative,
+    np.multiply: multiply,
+    np.divide: divide,
+    np.power: power,
+    np.floor_divide: floor_divide,
+    np.mod: mod,
+}
