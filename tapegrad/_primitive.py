@@ -23,6 +23,7 @@ from tapegrad import _context
 from tapegrad._context import RAW, state
 from tapegrad._dtypes import python_to_array
 from tapegrad._tensor import Tensor, Variable, ops
+from tapegrad.batching import lift, unbroadcast_batched
 
 Rule = Callable[..., Any]
 
@@ -46,7 +47,10 @@ class PerArgument:
 class Primitive:
     """One op of the rule table. Calling it computes with NumPy and notifies the active recorders."""
 
-    __slots__ = ("name", "impl", "vjps", "jvps", "joint_jvp", "doc", "reads", "_keeps")
+    __slots__ = (
+        "name", "impl", "vjps", "jvps", "joint_jvp", "doc", "reads", "_keeps",
+        "batched_vjps", "batched_jvps", "batched_joint_jvp", "_batched",
+    )
 
     def __init__(self, name: str, impl: Callable[..., Any], doc: str | None = None) -> None:
         self.name = name
@@ -59,6 +63,12 @@ class Primitive:
         # positions, reads ans); None: not declared, inferred from the rules' code on first use.
         self.reads: Sequence[Reads | None] | None = None
         self._keeps: dict = {}
+        # Rules for a stack of cotangents/tangents with a leading batch axis (tapegrad.batching);
+        # None where not declared: the walks then run the ordinary rule once per row.
+        self.batched_vjps: Sequence[Rule | None] | None = None
+        self.batched_jvps: Sequence[Rule | None] | None = None
+        self.batched_joint_jvp: Rule | None = None
+        self._batched: dict = {}
 
     def __call__(self, *args: Any, **params: Any) -> Any:
         stack = state.recorders
@@ -295,17 +305,22 @@ def defrule(
     joint_jvp: Rule | None = None,
     name: str | None = None,
     reads: Sequence[Reads | None] | None = None,
+    batched_vjps: Sequence[Rule | None] | None = None,
+    batched_jvps: Sequence[Rule | None] | None = None,
 ) -> Primitive:
     """A primitive with explicit VJPs and JVPs, one per positional argument (None: no derivative).
 
     ``reads`` overrides what the records keep (inferred from the rules' code otherwise), for rules
     that pass an argument to a helper reading only its shape and dtype, e.g. ``unbroadcast(g, x)``.
+    ``batched_vjps``/``batched_jvps``: the rules for a stack of cotangents/tangents (see batching).
     """
     prim = primitive(impl, name)
     prim.vjps = vjps
     prim.jvps = jvps
     prim.joint_jvp = joint_jvp
     prim.reads = reads
+    prim.batched_vjps = batched_vjps
+    prim.batched_jvps = batched_jvps
     return prim
 
 
@@ -319,6 +334,8 @@ def elementwise(impl: Callable[..., Any], *partials: Rule | None, name: str | No
     prim.vjps = tuple(None if d is None else _elementwise_vjp(i, d) for i, d in enumerate(partials))
     prim.jvps = tuple(None if d is None else _elementwise_jvp(d) for d in partials)
     prim.reads = tuple(None if d is None else rule_reads(d, 1) for d in partials)
+    prim.batched_vjps = tuple(None if d is None else _elementwise_batched_vjp(i, d) for i, d in enumerate(partials))
+    prim.batched_jvps = tuple(None if d is None else _elementwise_batched_jvp(d) for d in partials)
     return prim
 
 
@@ -330,10 +347,26 @@ def _elementwise_jvp(d: Rule) -> Rule:
     return lambda t, ans, *args, **params: t * d(ans, *args, **params)
 
 
-def multilinear(impl: Callable[..., Any], *vjps: Rule | None, name: str | None = None) -> Primitive:
+def _elementwise_batched_vjp(i: int, d: Rule) -> Rule:
+    return lambda g, ans, *args, **params: unbroadcast_batched(g * d(ans, *args, **params), args[i])
+
+
+def _elementwise_batched_jvp(d: Rule) -> Rule:
+    return lambda t, ans, *args, **params: lift(t, ans.ndim) * d(ans, *args, **params)
+
+
+def multilinear(
+    impl: Callable[..., Any],
+    *vjps: Rule | None,
+    name: str | None = None,
+    batched_vjps: Sequence[Rule | None] | None = None,
+    batched_jvps: Sequence[Rule | None] | None = None,
+) -> Primitive:
     """An op linear in each argument separately (mul, matmul, einsum): JVP_i is the op on t_i."""
     prim = primitive(impl, name)
     prim.vjps = vjps
+    prim.batched_vjps = batched_vjps
+    prim.batched_jvps = batched_jvps
 
     def jvp_at(i: int) -> Rule:
         def jvp(t: Any, ans: Any, *args: Any, **params: Any) -> Any:
@@ -349,10 +382,18 @@ def multilinear(impl: Callable[..., Any], *vjps: Rule | None, name: str | None =
     return prim
 
 
-def linear(impl: Callable[..., Any], vjp: Rule, name: str | None = None) -> Primitive:
+def linear(
+    impl: Callable[..., Any],
+    vjp: Rule,
+    name: str | None = None,
+    batched_vjp: Rule | None = None,
+    batched_jvp: Rule | None = None,
+) -> Primitive:
     """A unary op linear in its first argument (reshape, sum, transpose): JVP is the op itself."""
     prim = primitive(impl, name)
     prim.vjps = (vjp,)
+    prim.batched_vjps = (batched_vjp,)
+    prim.batched_jvps = (batched_jvp,)
     prim.jvps = (lambda t, ans, x, *args, **params: prim(t, *args, **params),)
     prim.reads = (merge_reads(rule_reads(vjp, 2), (_AFTER_FIRST, False)),)  # the JVP passes them on
     return prim

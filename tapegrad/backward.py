@@ -16,6 +16,7 @@ from tapegrad import _context
 from tapegrad._context import RAW
 from tapegrad._dtypes import python_to_array
 from tapegrad._tensor import Tensor, Variable, ops, wrap
+from tapegrad.batching import batched_vjps
 
 
 class UnconnectedGradients(enum.Enum):
@@ -25,13 +26,18 @@ class UnconnectedGradients(enum.Enum):
     ZERO = "zero"
 
 
-def walk(records: list, count: int, grads: dict, wanted: Iterable[int], raw: bool, consume: bool = False) -> dict:
+def walk(
+    records: list, count: int, grads: dict, wanted: Iterable[int], raw: bool, consume: bool = False,
+    batched: bool = False,
+) -> dict:
     """Propagate the cotangents in ``grads`` back through ``records[:count]``.
 
     Returns the cotangents of the ``wanted`` keys; ``grads`` is consumed. With ``raw`` the rules
     get plain NumPy values and nothing is recorded; otherwise they get Tensors, so an enclosing
     tape records the backward computation. With ``consume`` each record is dropped once used, so a
     non-persistent tape frees its forward values while the backward pass allocates cotangents.
+    With ``batched`` every cotangent carries a leading batch axis (a stack of them, one per row of
+    a Jacobian) and the primitives' batched VJPs run instead (tapegrad.batching).
     """
     wanted = set(wanted)
     found: dict = {}
@@ -52,7 +58,7 @@ def walk(records: list, count: int, grads: dict, wanted: Iterable[int], raw: boo
                 inputs, ans = vals, out._value
             else:
                 inputs, ans = args, out
-            vjps = prim.vjps
+            vjps = batched_vjps(prim) if batched else prim.vjps
             for i in needs:
                 gi = vjps[i](g, ans, *inputs, **params)
                 if gi is None:

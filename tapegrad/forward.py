@@ -18,6 +18,7 @@ from tapegrad._dtypes import python_to_array
 from tapegrad._structure import flatten, unflatten
 from tapegrad._tensor import Tensor, Variable, key_of, ops, wrap
 from tapegrad.backward import UnconnectedGradients, as_unconnected
+from tapegrad.batching import batched_jvps
 
 
 class ForwardAccumulator:
@@ -107,22 +108,29 @@ class ForwardAccumulator:
             self._set(out, tangent)
 
     @staticmethod
-    def _output_tangent(prim: Any, incoming: list, ans: Any, inputs: Any, params: dict) -> Any:
-        if prim.joint_jvp is not None:
-            tangent = prim.joint_jvp(incoming, ans, *inputs, **params)
+    def _output_tangent(
+        prim: Any, incoming: list, ans: Any, inputs: Any, params: dict, batch: int | None = None
+    ) -> Any:
+        """The output tangent from the inputs' ones; with ``batch``, each is a stack of that many."""
+        if batch is None:
+            jvps, joint = prim.jvps, prim.joint_jvp
+        else:
+            jvps, joint = batched_jvps(prim)
+        if joint is not None:
+            tangent = joint(incoming, ans, *inputs, **params)
         else:
             tangent = None
             for i, t in enumerate(incoming):
                 if t is None:
                     continue
-                rule = prim.jvps[i]
+                rule = jvps[i]
                 if rule is None:
                     continue
                 contribution = rule(t, ans, *inputs, **params)
                 tangent = contribution if tangent is None else tangent + contribution
         if tangent is None:
             return None
-        shape = ans.shape
+        shape = ans.shape if batch is None else (batch, *ans.shape)
         if tangent.shape != shape:
             tangent = ops.broadcast_to(tangent, shape)
         dtype = ans.dtype

@@ -236,16 +236,15 @@ class GradientTape:
         (t,) = as_target_list(target)
         leaves, treedef = flatten(sources)
         resolved = [self._source(s, i) for i, s in enumerate(leaves)]
-        rows = self._rows(t, resolved, np.eye(t.size, dtype=t.dtype).reshape((t.size, *t.shape)))
+        m = t.size
+        stacks = self._stacked_rows(t, resolved, np.eye(m, dtype=t.dtype).reshape((m, *t.shape)))
         results = []
-        for k, (ref, _) in enumerate(resolved):
-            per_row = [row[k] for row in rows]
-            if all(r is None for r in per_row):  # unconnected (or an empty target)
+        for (ref, _), stack in zip(resolved, stacks):
+            if stack is None:  # unconnected (or an empty target)
                 zeros = wrap(np.zeros(t.shape + ref.shape, dtype=ref.dtype))
                 results.append(None if unconnected is UnconnectedGradients.NONE else zeros)
                 continue
-            filled = [finish(r, ref, UnconnectedGradients.ZERO) for r in per_row]
-            results.append(ops.reshape(ops.stack(filled), t.shape + ref.shape))
+            results.append(ops.reshape(_finish_stack(stack, ref, m), t.shape + ref.shape))
         if not self._persistent:
             self._release()
         return unflatten(treedef, results)
@@ -275,27 +274,26 @@ class GradientTape:
         batch, inner = t.shape[0], int(np.prod(t.shape[1:], dtype=int))
         seeds = np.zeros((inner, batch, inner), dtype=t.dtype)
         seeds[np.arange(inner), :, np.arange(inner)] = 1
-        rows = self._rows(t, [(ref, keys)], seeds.reshape((inner, *t.shape)))
+        (stack,) = self._stacked_rows(t, [(ref, keys)], seeds.reshape((inner, *t.shape)))
         if not self._persistent:
             self._release()
-        if all(r[0] is None for r in rows):
+        if stack is None:
             if unconnected is UnconnectedGradients.NONE:
                 return None
             return wrap(np.zeros((batch, *t.shape[1:], *ref.shape[1:]), dtype=ref.dtype))
-        per_row = [finish(r[0], ref, UnconnectedGradients.ZERO) for r in rows]  # each (batch, *in)
-        stacked = ops.stack(per_row, axis=1)  # (batch, inner, *in)
+        per_row = _finish_stack(stack, ref, inner)  # (inner, batch, *in)
+        stacked = ops.transpose(per_row, (1, 0, *range(2, 1 + ref.ndim)))
         return ops.reshape(stacked, (batch, *t.shape[1:], *ref.shape[1:]))
 
-    def _rows(self, target: Tensor, resolved: list, seeds: np.ndarray) -> list[list]:
-        """One reverse walk per seed (the tape is recorded once and walked again for each row)."""
+    def _stacked_rows(self, target: Tensor, resolved: list, seeds: np.ndarray) -> list:
+        """One batched reverse walk for all the seeds at once: per source, (len(seeds), *source.shape)."""
+        if len(seeds) == 0:
+            return [None for _ in resolved]
         raw = not _context.state.recorders
         wanted = {k for _, keys in resolved for k in keys}
-        rows = []
-        for seed in seeds:
-            seed = seed if seed.ndim else seed[()]
-            found = walk(self._records, len(self._records), {target._key: seed if raw else wrap(seed)}, wanted, raw)
-            rows.append([_summed(found, keys) for _, keys in resolved])
-        return rows
+        grads = {target._key: seeds if raw else wrap(seeds)}
+        found = walk(self._records, len(self._records), grads, wanted, raw, batched=True)
+        return [_summed(found, keys) for _, keys in resolved]
 
     # ---- understanding what was recorded ----------------------------------------------------------
     def explain(self, target: Any, source: Any) -> str:
@@ -344,6 +342,18 @@ class GradientTape:
         self._watched = []
         self._variables = {}
         self._released = True
+
+
+def _finish_stack(stack: Any, ref: Tensor, m: int) -> Tensor:
+    """A walk's stack of cotangents as a Tensor of shape (m, *ref.shape) and ref's dtype."""
+    shape = (m, *ref.shape)
+    dtype = ref._value.dtype
+    if not isinstance(stack, Tensor):
+        stack = np.asarray(stack, dtype=dtype)
+        return wrap(stack if stack.shape == shape else np.broadcast_to(stack, shape).copy())
+    if stack.dtype != dtype:
+        stack = ops.cast(stack, dtype)
+    return stack if stack.shape == shape else ops.broadcast_to(stack, shape)
 
 
 def _summed(found: dict, keys: list[int]) -> Any:

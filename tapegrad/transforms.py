@@ -423,13 +423,14 @@ def jvp(f: Function, primals: Sequence[Any], tangents: Sequence[Any], has_aux: b
     return (out, tangent_out, aux) if has_aux else (out, tangent_out)
 
 
-def forward_walk(records: Sequence[tuple], tangents: dict, raw: bool) -> dict:
+def forward_walk(records: Sequence[tuple], tangents: dict, raw: bool, batch: int | None = None) -> dict:
     """Propagate tangents forwards through recorded ``records`` (a tape's, in execution order).
 
     ``tangents`` maps tensor keys to tangents and is extended in place with the tangent of every
     record output that depends on one; it is also returned. With ``raw`` the JVP rules run on plain
     NumPy values and nothing records them; otherwise they run on Tensors so that enclosing tapes and
-    accumulators record this computation (higher order).
+    accumulators record this computation (higher order). With ``batch``, every tangent is a stack of
+    that many (a leading axis) and the batched JVP rules run: a whole Jacobian in one walk.
     """
     saved = _context.state.recorders
     if raw:
@@ -447,7 +448,7 @@ def forward_walk(records: Sequence[tuple], tangents: dict, raw: bool) -> dict:
                 inputs, ans = vals, out._value
             else:
                 inputs, ans = args, out
-            tangent = ForwardAccumulator._output_tangent(prim, incoming, ans, inputs, params)
+            tangent = ForwardAccumulator._output_tangent(prim, incoming, ans, inputs, params, batch)
             if tangent is not None:
                 tangents[key] = tangent
     finally:
@@ -471,36 +472,25 @@ def _reverse_blocks(tape: GradientTape, outs: list[Tensor], sources: list) -> li
 
 
 def _forward_blocks(tape: GradientTape, outs: list[Tensor], sources: list) -> list[list]:
-    """Forward mode: one forward walk over the tape's records per input direction."""
+    """Forward mode: per source, one batched forward walk pushing every input direction at once."""
     raw = not _context.state.recorders
     records = tape._records
-    columns: list[list[list]] = [[[] for _ in sources] for _ in outs]  # [out][source] -> tangents
-    for k, s in enumerate(sources):
+    blocks: list[list] = [[] for _ in outs]
+    for s in sources:
         ref, keys = _source_keys(tape, s)
-        dtype = ref._value.dtype
         size = int(np.size(ref._value))
-        for j in range(size):
-            seed = np.zeros(size, dtype=dtype)
-            seed[j] = 1
-            seed = seed.reshape(ref.shape)
-            seed = seed if seed.ndim else seed[()]
-            tangent = seed if raw else wrap(seed)
-            found = forward_walk(records, {key: tangent for key in keys}, raw)
-            for o, y in enumerate(outs):
-                columns[o][k].append(found.get(y._key))
-    blocks = []
-    for o, y in enumerate(outs):
-        row = []
-        for k, s in enumerate(sources):
-            ref = _source_keys(tape, s)[0]
-            cols = columns[o][k]
-            if y._value.dtype.kind not in "fc" or all(c is None for c in cols):
-                row.append(wrap(np.zeros(y.shape + ref.shape, dtype=y.dtype if y.dtype.kind in "fc" else ref.dtype)))
+        seeds = np.eye(size, dtype=ref._value.dtype).reshape((size, *ref.shape))
+        seeded = {key: seeds if raw else wrap(seeds) for key in keys}
+        found = forward_walk(records, seeded, raw, batch=size) if size else {}
+        for o, y in enumerate(outs):
+            stack = found.get(y._key)
+            if y._value.dtype.kind not in "fc" or stack is None:
+                dtype = y.dtype if y.dtype.kind in "fc" else ref.dtype
+                blocks[o].append(wrap(np.zeros(y.shape + ref.shape, dtype=dtype)))
                 continue
-            cols = [wrap(np.zeros_like(y._value)) if c is None else c if isinstance(c, Tensor) else wrap(c)
-                    for c in cols]
-            row.append(ops.reshape(ops.stack(cols, axis=-1), y.shape + ref.shape))
-        blocks.append(row)
+            stack = stack if isinstance(stack, Tensor) else wrap(stack)  # (size, *y.shape)
+            moved = ops.transpose(stack, (*range(1, 1 + y.ndim), 0))
+            blocks[o].append(ops.reshape(moved, y.shape + ref.shape))
     return blocks
 
 

@@ -15,6 +15,7 @@ import numpy as np
 
 from tapegrad._primitive import defrule, elementwise, unbroadcast
 from tapegrad._tensor import ops
+from tapegrad.batching import lift, unbroadcast_batched
 
 __all__ = [
     "add",
@@ -83,6 +84,11 @@ add = defrule(
     jvps=(lambda t, ans, x, y: t, lambda t, ans, x, y: t),
     name="add",
     reads=(_NOTHING, _NOTHING),  # unbroadcast reads only shapes and dtypes
+    batched_vjps=(
+        lambda g, ans, x, y: unbroadcast_batched(g, x),
+        lambda g, ans, x, y: unbroadcast_batched(g, y),
+    ),
+    batched_jvps=(lambda t, ans, x, y: lift(t, ans.ndim), lambda t, ans, x, y: lift(t, ans.ndim)),
 )
 subtract = defrule(
     operator.sub,
@@ -90,8 +96,16 @@ subtract = defrule(
     jvps=(lambda t, ans, x, y: t, lambda t, ans, x, y: -t),
     name="subtract",
     reads=(_NOTHING, _NOTHING),
+    batched_vjps=(
+        lambda g, ans, x, y: unbroadcast_batched(g, x),
+        lambda g, ans, x, y: unbroadcast_batched(-g, y),
+    ),
+    batched_jvps=(lambda t, ans, x, y: lift(t, ans.ndim), lambda t, ans, x, y: -lift(t, ans.ndim)),
 )
-negative = defrule(operator.neg, vjps=(lambda g, ans, x: -g,), jvps=(lambda t, ans, x: -t,), name="negative")
+_NEGATE = (lambda g, ans, x: -g,)  # shape-blind, so it serves stacks of cotangents and tangents too
+negative = defrule(
+    operator.neg, vjps=_NEGATE, jvps=_NEGATE, name="negative", batched_vjps=_NEGATE, batched_jvps=_NEGATE
+)
 multiply = elementwise(operator.mul, lambda ans, x, y: y, lambda ans, x, y: x, name="multiply")
 divide = elementwise(operator.truediv, lambda ans, x, y: 1 / y, lambda ans, x, y: -ans / y, name="divide")
 # d/dy x**y = x**y log x, taken as 0 where x <= 0 (TensorFlow's convention: no false nan at x = 0)

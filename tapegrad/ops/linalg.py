@@ -25,6 +25,7 @@ import numpy as np
 
 from tapegrad._primitive import PerArgument, defrule, linear, multilinear, nondifferentiable, unbroadcast
 from tapegrad._tensor import Tensor, ops
+from tapegrad.batching import looped_jvp, looped_vjp
 from tapegrad.ops.reduce import as_axis_param, normalize_axis
 from tapegrad.ops.reduce import norm as _euclidean_norm
 
@@ -119,8 +120,57 @@ def _matmul_vjp_b(g, ans, a, b):
     return unbroadcast(matmul(_swap(a), g), b)
 
 
+# Batched rules (a leading stack axis on g or t) for operands of one or two axes, the common case;
+# operands with more axes fall back to the ordinary rule once per row.
+def _matmul_batched_vjp_a(g, ans, a, b):
+    an, bn = a.ndim, b.ndim
+    if an > 2 or bn > 2:
+        return _looped_vjp_a(g, ans, a, b)
+    if bn == 1:
+        return ops.expand_dims(g, -1) * b  # (m, *a.shape[:-1], 1) * (k,)
+    if an == 1:
+        return matmul(g, _swap(b))  # (m, p) @ (p, k)
+    return matmul(g, _swap(b))  # (m, n, p) @ (p, k)
+
+
+def _matmul_batched_vjp_b(g, ans, a, b):
+    an, bn = a.ndim, b.ndim
+    if an > 2 or bn > 2:
+        return _looped_vjp_b(g, ans, a, b)
+    if an == 1:
+        return ops.reshape(a, (-1, 1)) * ops.expand_dims(g, -2) if bn == 2 else ops.expand_dims(g, -1) * a
+    if bn == 1:
+        return matmul(g, a)  # (m, n) @ (n, k)
+    return matmul(_swap(a), g)  # (k, n) @ (m, n, p)
+
+
+def _matmul_batched_jvp_a(t, ans, a, b):
+    if b.ndim > 2 and a.ndim < b.ndim:  # the stack axis would meet b's batch axes
+        return _looped_jvp_a(t, ans, a, b)
+    return matmul(t, b)  # a stack of a's: (m, ..., n, k) @ b
+
+
+def _matmul_batched_jvp_b(t, ans, a, b):
+    if b.ndim == 1 and a.ndim <= 2:
+        return matmul(t, _swap(a) if a.ndim == 2 else a)  # rows of t are vectors: (m, k) @ (k, n)
+    if a.ndim > 2 or b.ndim > 2:
+        return _looped_jvp_b(t, ans, a, b)
+    return matmul(a, t)  # (n, k) @ (m, k, p)
+
+
+_looped_vjp_a, _looped_vjp_b = looped_vjp(0, _matmul_vjp_a), looped_vjp(1, _matmul_vjp_b)
+_looped_jvp_a = looped_jvp(lambda t, ans, a, b: matmul(t, b))
+_looped_jvp_b = looped_jvp(lambda t, ans, a, b: matmul(a, t))
+
 # The impl is exactly np.matmul (a ufunc), so np.matmul(array, tensor) dispatches here by itself.
-matmul = multilinear(np.matmul, _matmul_vjp_a, _matmul_vjp_b, name="matmul")
+matmul = multilinear(
+    np.matmul,
+    _matmul_vjp_a,
+    _matmul_vjp_b,
+    name="matmul",
+    batched_vjps=(_matmul_batched_vjp_a, _matmul_batched_vjp_b),
+    batched_jvps=(_matmul_batched_jvp_a, _matmul_batched_jvp_b),
+)
 
 
 # ---- tensordot ---------------------------------------------------------------------------------------

@@ -19,6 +19,7 @@ import numpy as np
 
 from tapegrad._primitive import defrule, linear
 from tapegrad._tensor import Tensor, ops
+from tapegrad.batching import shift_axes
 
 __all__ = [
     "sum",
@@ -115,14 +116,35 @@ def _mean(x, axis=None, keepdims=False):
     return np.mean(x, axis=axis, keepdims=keepdims)
 
 
+def _batched_axes(shape: tuple, axis: Any) -> tuple[int, ...]:
+    """The reduced axes of a value of ``shape``, as axes of its batched stack."""
+    return shift_axes(normalize_axis(axis, len(shape)), len(shape)) if shape else ()
+
+
+def _sum_batched_vjp(g, ans, x, axis=None, keepdims=False):
+    return expand_reduced(g, (g.shape[0], *x.shape), _batched_axes(x.shape, axis), keepdims)
+
+
+def _sum_batched_jvp(t, ans, x, axis=None, keepdims=False):
+    return _sum_p(t, axis=_batched_axes(x.shape, axis), keepdims=keepdims)
+
+
 _sum_p = linear(
-    _sum, lambda g, ans, x, axis=None, keepdims=False: expand_reduced(g, x.shape, axis, keepdims), name="sum"
+    _sum,
+    lambda g, ans, x, axis=None, keepdims=False: expand_reduced(g, x.shape, axis, keepdims),
+    name="sum",
+    batched_vjp=_sum_batched_vjp,
+    batched_jvp=_sum_batched_jvp,
 )
 _mean_p = linear(
     _mean,
     lambda g, ans, x, axis=None, keepdims=False: expand_reduced(g, x.shape, axis, keepdims)
     / reduced_count(x.shape, axis),
     name="mean",
+    batched_vjp=lambda g, ans, x, axis=None, keepdims=False: _sum_batched_vjp(g, ans, x, axis, keepdims)
+    / reduced_count(x.shape, axis),
+    batched_jvp=lambda t, ans, x, axis=None, keepdims=False: _sum_batched_jvp(t, ans, x, axis, keepdims)
+    / reduced_count(x.shape, axis),
 )
 
 

@@ -24,6 +24,7 @@ import numpy as np
 
 from tapegrad._primitive import PerArgument, defrule, linear, unbroadcast
 from tapegrad._tensor import Tensor, ops
+from tapegrad.batching import lift, unbroadcast_batched
 from tapegrad.ops.reduce import normalize_axis
 
 __all__ = [
@@ -127,16 +128,45 @@ def _inverse_permutation(axes, ndim):
     return tuple(int(i) for i in np.argsort([a % ndim for a in axes]))
 
 
-_reshape_p = linear(_reshape, lambda g, ans, x, shape: _reshape_p(g, shape=x.shape), name="reshape")
+def _batched_permutation(axes, ndim):
+    """``axes`` of a value with ``ndim`` axes, as a permutation of its batched stack (axis 0 stays)."""
+    order = range(ndim - 1, -1, -1) if axes is None else (a % ndim for a in axes)
+    return (0, *(1 + a for a in order))
+
+
+_reshape_p = linear(
+    _reshape,
+    lambda g, ans, x, shape: _reshape_p(g, shape=x.shape),
+    name="reshape",
+    batched_vjp=lambda g, ans, x, shape: _reshape_p(g, shape=(g.shape[0], *x.shape)),
+    batched_jvp=lambda t, ans, x, shape: _reshape_p(t, shape=(t.shape[0], *ans.shape)),
+)
 _transpose_p = linear(
     _transpose,
     lambda g, ans, x, axes=None: _transpose_p(g, axes=_inverse_permutation(axes, x.ndim)),
     name="transpose",
+    batched_vjp=lambda g, ans, x, axes=None: _transpose_p(
+        g, axes=_batched_permutation(_inverse_permutation(axes, x.ndim), x.ndim)
+    ),
+    batched_jvp=lambda t, ans, x, axes=None: _transpose_p(t, axes=_batched_permutation(axes, x.ndim)),
 )
-_broadcast_to_p = linear(_broadcast_to, lambda g, ans, x, shape: unbroadcast(g, x), name="broadcast_to")
+_broadcast_to_p = linear(
+    _broadcast_to,
+    lambda g, ans, x, shape: unbroadcast(g, x),
+    name="broadcast_to",
+    batched_vjp=lambda g, ans, x, shape: unbroadcast_batched(g, x),
+    batched_jvp=lambda t, ans, x, shape: _broadcast_to_p(lift(t, len(shape)), shape=(t.shape[0], *shape)),
+)
 # Casting is linear: the cotangent is cast back to the input's dtype. A cast to an integer or bool
 # dtype gives a result that no tape records, so the gradient stops there (as in TensorFlow).
-_cast_p = linear(_cast, lambda g, ans, x, dtype: _cast_p(g, dtype=x.dtype), name="cast")
+_cast_vjp = lambda g, ans, x, dtype: _cast_p(g, dtype=x.dtype)  # noqa: E731  (shape-blind: serves stacks too)
+_cast_p = linear(
+    _cast,
+    _cast_vjp,
+    name="cast",
+    batched_vjp=_cast_vjp,
+    batched_jvp=lambda t, ans, x, dtype: _cast_p(t, dtype=dtype),
+)
 
 
 def reshape(x: Any, shape: Any) -> Tensor:
