@@ -25,6 +25,9 @@ from tapegrad._dtypes import python_to_array
 from tapegrad._tensor import Tensor, Variable, ops
 from tapegrad.batching import lift, unbroadcast_batched
 
+_new_tensor = Tensor.__new__
+_NUMPY_SCALARS = frozenset({np.float16, np.float32, np.float64, np.longdouble, np.complex64, np.complex128})
+
 Rule = Callable[..., Any]
 
 
@@ -74,26 +77,36 @@ class Primitive:
         stack = state.recorders
         if stack is RAW:
             return self.impl(*args, **params)
-        vals = []
-        has_tensor = False
-        for a in args:
-            kind = type(a)
-            if kind is Tensor:
-                vals.append(a._value)
-                has_tensor = True
-            elif kind is float or kind is int:
-                vals.append(a)  # a Python scalar next to a tensor stays "weak": it never upcasts
+        # Fast paths for one or two arguments that are Tensors or Python scalars (a Python scalar
+        # next to a tensor stays "weak": it never upcasts); anything else takes _convert_arguments.
+        n = len(args)
+        if n == 1:
+            a = args[0]
+            if a.__class__ is Tensor:
+                vals: Any = (a._value,)
             else:
                 args, vals = _convert_arguments(args)
-                break
-        else:
-            if not has_tensor:
+        elif n == 2:
+            a, b = args
+            ca, cb = a.__class__, b.__class__
+            if ca is Tensor:
+                if cb is Tensor:
+                    vals = (a._value, b._value)
+                elif cb is float or cb is int:
+                    vals = (a._value, b)
+                else:
+                    args, vals = _convert_arguments(args)
+            elif cb is Tensor and (ca is float or ca is int):
+                vals = (a, b._value)
+            else:
                 args, vals = _convert_arguments(args)
+        else:
+            args, vals = _convert_arguments(args)
         try:
             out = self.impl(*vals, **params)
         except (ValueError, TypeError, IndexError, np.linalg.LinAlgError) as err:
             raise type(err)(f"tg.{self.name}: {err} (argument shapes {[np.shape(v) for v in vals]})") from None
-        result = Tensor.__new__(Tensor)
+        result = _new_tensor(Tensor)
         result._value = out
         result._key = None
         if stack:
@@ -108,7 +121,8 @@ class Primitive:
     def keeps(self, needs: tuple) -> Keep:
         """What a record must keep when the arguments at ``needs`` carry gradients (cached).
 
-        ``ALL``, or (argument positions, keep ans): every other array is replaced by a ``Meta`` stand-in.
+        ``ALL``, or (positions of arguments no rule reads, whether a rule reads ans): records may
+        replace those arrays (and ans when unread) by ``Meta`` stand-ins.
         """
         keep = self._keeps.get(needs)
         if keep is None:
@@ -127,7 +141,8 @@ class Primitive:
                 return ALL
             positions.update(r[0])
             ans = ans or r[1]
-        return frozenset(positions), ans
+        arity = len(reads)
+        return tuple(i for i in range(arity) if i not in positions), ans
 
     def __repr__(self) -> str:
         return f"<tapegrad primitive {self.name}>"
@@ -138,7 +153,7 @@ Reads = tuple  # (frozenset of argument positions, reads ans: bool)
 Keep = Any  # ALL, or (frozenset of argument positions, keep ans)
 ALL = "all"
 _AFTER_FIRST = frozenset(range(1, 64))
-SMALL_ARRAY_BYTES = 4096
+SMALL_ARRAY_BYTES = 65536  # below this a stand-in costs more time than the memory is worth
 _META_ATTRIBUTES = frozenset({"shape", "dtype", "ndim", "size"})
 _NAME_OPS = ("FAST", "DEREF", "CLOSURE", "CELL", "NAME")
 
@@ -229,23 +244,20 @@ class Meta:
         return f"<value not kept: shape={self.shape}, dtype={self.dtype}>"
 
 
-def slim(keep: Keep, args: tuple, vals: list, out: Tensor) -> tuple[tuple, list, Any]:
-    """The record's ``args``, ``vals`` and output, with large arrays no rule reads replaced by Meta.
+def slim(droppable: tuple, args: tuple, vals: Any) -> tuple[tuple, list]:
+    """The record's ``args`` and ``vals``, large arrays at ``droppable`` replaced by Meta stand-ins.
 
     Arrays under ``SMALL_ARRAY_BYTES`` are kept as they are: a stand-in would save next to nothing,
     and kept values let ``tape.graph()`` and ``tape.explain()`` show them.
     """
-    positions, keep_ans = keep
-    new_args = None
-    for i, v in enumerate(vals):
-        if v.__class__ is np.ndarray and i not in positions and v.nbytes >= SMALL_ARRAY_BYTES:
-            if new_args is None:
-                new_args, vals = list(args), list(vals)
-            new_args[i] = vals[i] = Meta(v)
-    value = out._value
-    if not keep_ans and value.__class__ is np.ndarray and value.nbytes >= SMALL_ARRAY_BYTES:
-        out = Meta(value)
-    return (args if new_args is None else tuple(new_args)), vals, out
+    copied = False
+    for i in droppable:
+        v = vals[i] if i < len(vals) else None
+        if v.__class__ is np.ndarray and v.nbytes >= SMALL_ARRAY_BYTES:
+            if not copied:
+                args, vals, copied = list(args), list(vals), True
+            args[i] = vals[i] = Meta(v)
+    return (tuple(args) if copied else args), vals
 
 
 def _convert_arguments(args: tuple) -> tuple[tuple, list]:
@@ -339,11 +351,31 @@ def elementwise(impl: Callable[..., Any], *partials: Rule | None, name: str | No
     return prim
 
 
+def _plain_arity(d: Rule) -> int | None:
+    """How many data arguments ``d(ans, x, ...)`` takes, if exactly that (no defaults, *args, **kw)."""
+    code = getattr(d, "__code__", None)
+    if code is None or code.co_flags & 0x0C or code.co_kwonlyargcount or getattr(d, "__defaults__", None):
+        return None
+    return code.co_argcount - 1
+
+
 def _elementwise_vjp(i: int, d: Rule) -> Rule:
+    arity = _plain_arity(d)  # the hot path: spell out the common arities (no *args/**params packing)
+    if arity == 1:
+        return lambda g, ans, x: unbroadcast(g * d(ans, x), x)
+    if arity == 2:
+        if i == 0:
+            return lambda g, ans, x, y: unbroadcast(g * d(ans, x, y), x)
+        return lambda g, ans, x, y: unbroadcast(g * d(ans, x, y), y)
     return lambda g, ans, *args, **params: unbroadcast(g * d(ans, *args, **params), args[i])
 
 
 def _elementwise_jvp(d: Rule) -> Rule:
+    arity = _plain_arity(d)
+    if arity == 1:
+        return lambda t, ans, x: t * d(ans, x)
+    if arity == 2:
+        return lambda t, ans, x, y: t * d(ans, x, y)
     return lambda t, ans, *args, **params: t * d(ans, *args, **params)
 
 
@@ -407,6 +439,9 @@ def nondifferentiable(impl: Callable[..., Any], name: str | None = None) -> Prim
 # ---- helpers the rules share ------------------------------------------------------------------
 def unbroadcast(g: Any, like: Any) -> Any:
     """Sum a cotangent down to the shape of ``like`` (undo broadcasting) and match its dtype."""
+    cls = g.__class__
+    if cls is like.__class__ and cls in _NUMPY_SCALARS:  # same scalar type: same shape () and dtype
+        return g
     shape = like.shape
     gshape = g.shape
     if gshape != shape:

@@ -60,7 +60,7 @@ def walk(
                 inputs, ans = args, out
             vjps = batched_vjps(prim) if batched else prim.vjps
             for i in needs:
-                gi = vjps[i](g, ans, *inputs, **params)
+                gi = vjps[i](g, ans, *inputs, **params) if params else vjps[i](g, ans, *inputs)
                 if gi is None:
                     continue
                 ki = keys[i]

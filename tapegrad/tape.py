@@ -8,7 +8,7 @@ from typing import Any, Iterator
 import numpy as np
 
 from tapegrad import _context, _primitive
-from tapegrad._primitive import ALL, slim
+from tapegrad._primitive import ALL, Meta, slim
 from tapegrad._structure import flatten, unflatten
 from tapegrad._tensor import Tensor, Variable, key_of, new_key, ops, wrap
 from tapegrad.backward import (
@@ -180,9 +180,13 @@ class GradientTape:
         keep = prim._keeps.get(needs) or prim.keeps(needs)
         if keep is not ALL and (
             value.__class__ is ndarray and value.nbytes >= _primitive.SMALL_ARRAY_BYTES
-            or vals[0].__class__ is ndarray and vals[0].nbytes >= _primitive.SMALL_ARRAY_BYTES
-        ):  # judged by the output and the first argument: skips slim() for small values (most ops)
-            args, vals, out = slim(keep, args, vals, out)
+            or n == 1 and vals[0].__class__ is ndarray and vals[0].nbytes >= _primitive.SMALL_ARRAY_BYTES
+        ):  # large values (judged by the output, and the input of a unary op such as a reduction)
+            droppable, keep_ans = keep
+            if not keep_ans and value.__class__ is ndarray and value.nbytes >= _primitive.SMALL_ARRAY_BYTES:
+                out = Meta(value)
+            if droppable:
+                args, vals = slim(droppable, args, vals)
         self._records.append((prim, args, vals, params, out, needs, keys, key))
         tracked.add(key)
 

@@ -48,6 +48,8 @@ SPECS = [
     OpSpec("negative", lambda x: -x, reference=np.negative),
     OpSpec("power", lambda x, y: x**y, BINARY_SHAPES, domain=POSITIVE, reference=np.power),
     OpSpec("power_int_exponent", lambda x: x**3, primitives=("power",), reference=lambda x: x**3),
+    OpSpec("power_two", lambda x: x**2, primitives=("power",), reference=lambda x: x**2),  # its own 2x rule
+    OpSpec("power_two_float", lambda x: x**2.0, primitives=("power",), reference=lambda x: x**2.0),
     OpSpec("square", tg.square, reference=np.square),
     OpSpec("reciprocal", tg.reciprocal, domain=POSITIVE, reference=np.reciprocal),
     OpSpec("sqrt", tg.sqrt, domain=POSITIVE, reference=np.sqrt),
