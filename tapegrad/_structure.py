@@ -8,6 +8,15 @@ Treedef = Any  # an opaque description of the nesting
 
 
 def flatten(tree: Any) -> tuple[list, Treedef]:
+    cls = tree.__class__
+    if cls is list or cls is tuple:  # the common flat sequence of leaves, without recursion
+        for x in tree:
+            if isinstance(x, (list, tuple, dict)):
+                break
+        else:
+            return list(tree), (cls, len(tree))
+    elif not isinstance(tree, (list, tuple, dict)):  # a single leaf
+        return [tree], None
     leaves: list = []
     return leaves, _flatten(tree, leaves)
 
@@ -24,6 +33,10 @@ def _flatten(tree: Any, leaves: list) -> Treedef:
 
 
 def unflatten(treedef: Treedef, leaves: list) -> Any:
+    if treedef is None:
+        return leaves[0]
+    if treedef[1].__class__ is int:  # a flat list or tuple (see flatten)
+        return list(leaves) if treedef[0] is list else tuple(leaves)
     it = iter(leaves)
     return _build(treedef, it)
 
@@ -32,6 +45,9 @@ def _build(treedef: Treedef, it: Any) -> Any:
     if treedef is None:
         return next(it)
     kind, children = treedef
+    if children.__class__ is int:
+        items = [next(it) for _ in range(children)]
+        return items if kind is list else tuple(items)
     if kind is dict:
         return {k: _build(c, it) for k, c in children}
     items = [_build(c, it) for c in children]

@@ -15,6 +15,7 @@ import numpy as np
 from tapegrad import _context
 from tapegrad._context import RAW
 from tapegrad._dtypes import python_to_array
+from tapegrad._structure import flatten
 from tapegrad._tensor import Tensor, Variable, ops, wrap
 from tapegrad.batching import batched_vjps
 
@@ -76,8 +77,8 @@ def walk(
 
 def as_target_list(target: Any, what: str = "target") -> list[Tensor]:
     """The flat list of target tensors (a nested list of targets means their sum)."""
-    from tapegrad._structure import flatten
-
+    if target.__class__ is Tensor:
+        return [target]
     leaves, _ = flatten(target)
     out = []
     for t in leaves:
@@ -96,12 +97,12 @@ def as_target_list(target: Any, what: str = "target") -> list[Tensor]:
 
 def seed_value(target: Tensor, given: Any, raw: bool) -> Any:
     """The starting cotangent of ``target``: ones, or the user's ``output_gradients`` (checked)."""
-    dtype = target._value.dtype
-    shape = np.shape(target._value)
+    value = target._value
+    dtype = value.dtype
     if given is None:
-        value = np.ones(shape, dtype=dtype)
-        value = value if value.ndim else value[()]
+        value = dtype.type(1) if value.__class__ is not np.ndarray else np.ones(value.shape, dtype=dtype)
         return value if raw else wrap(value)
+    shape = np.shape(target._value)
     if isinstance(given, Variable):
         given = given.read_value()
     value = given._value if isinstance(given, Tensor) else python_to_array(given, dtype)
@@ -123,6 +124,10 @@ def finish(grad: Any, source: Tensor, unconnected: UnconnectedGradients) -> Any:
         if unconnected is UnconnectedGradients.ZERO:
             return wrap(np.zeros_like(source._value))
         return None
+    value = source._value
+    if grad.__class__ is value.__class__ and grad.__class__ is not Tensor and grad.dtype == value.dtype:
+        if grad.__class__ is not np.ndarray or grad.shape == value.shape:  # the common case: as it is
+            return wrap(grad)
     if not isinstance(grad, Tensor):
         dtype = source._value.dtype
         if grad.dtype != dtype:

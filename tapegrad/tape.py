@@ -361,6 +361,8 @@ def _finish_stack(stack: Any, ref: Tensor, m: int) -> Tensor:
 
 
 def _summed(found: dict, keys: list[int]) -> Any:
+    if len(keys) == 1:
+        return found.get(keys[0])
     total = None
     for k in keys:
         g = found.get(k)

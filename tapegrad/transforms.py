@@ -211,6 +211,8 @@ def _flatten_as(treedef: Any, value: Any, what: str) -> list:
             out.append(v)
             return
         kind, children = node  # _structure's treedef: None for a leaf, (type, children) otherwise
+        if children.__class__ is int:  # a flat sequence of that many leaves
+            children = [None] * children
         if kind is dict:
             if not isinstance(v, dict) or set(v) != {k for k, _ in children}:
                 raise ValueError(f"{what} must have the same structure as the output (a dict with the same keys)")

@@ -162,6 +162,18 @@ arctan2 = elementwise(
 sinh = elementwise(np.sinh, lambda ans, x: ops.cosh(x), name="sinh")
 cosh = elementwise(np.cosh, lambda ans, x: ops.sinh(x), name="cosh")
 tanh = elementwise(np.tanh, lambda ans, x: 1 - ans * ans, name="tanh")
+
+
+def _tanh_vjp(g, ans, x):
+    if g.__class__ is np.ndarray and ans.__class__ is np.ndarray and g.shape == ans.shape and g.dtype == ans.dtype:
+        # plain NumPy values (nothing records this pass): g * (1 - ans**2) with one temporary, not three
+        d = np.multiply(ans, ans)
+        np.subtract(1, d, out=d)
+        return np.multiply(g, d, out=d)
+    return unbroadcast(g * (1 - ans * ans), x)
+
+
+tanh.vjps = (_tanh_vjp,)  # the hot activation of MLPs; same values as the generic elementwise rule
 arcsinh = elementwise(np.arcsinh, lambda ans, x: 1 / ops.sqrt(x * x + 1), name="arcsinh")
 arccosh = elementwise(np.arccosh, lambda ans, x: 1 / ops.sqrt(x * x - 1), name="arccosh")
 arctanh = elementwise(np.arctanh, lambda ans, x: 1 / (1 - x * x), name="arctanh")
