@@ -331,6 +331,19 @@ def _constant_value(value: Any, *args: Any) -> Any:
     return value
 
 
+class _ValueOnce:
+    """A stand-in op's impl that hands out its precomputed value once and then lets go of it."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value: Any) -> None:
+        self.value = value
+
+    def __call__(self, *args: Any) -> Any:
+        value, self.value = self.value, None
+        return value
+
+
 def _as_output(v: Any) -> Any:
     if isinstance(v, Variable):
         return v.snapshot()
@@ -443,9 +456,11 @@ def recompute_grad(f: Function) -> Function:
             if not isinstance(yj, Tensor) or yj._value.dtype.kind not in "fc":
                 continue
             name = f"recompute_grad({getattr(f, '__name__', 'f')})"
-            prim = Primitive(name, functools.partial(_constant_value, yj._value))
+            prim = Primitive(name, _ValueOnce(yj._value))
             prim.vjps = PerArgument(_recompute_vjp(f, args, kwargs, j, sources))
             prim.joint_jvp = _recompute_jvp(f, args, kwargs, j, sources)
+            # the rules recompute the output, so records need not keep it (nor the impl: _ValueOnce)
+            prim.reads = ((frozenset(range(len(prim_args))), False),) * len(prim_args)
             results[j] = prim(*prim_args)
         return unflatten(y_def, results)
 
@@ -475,7 +490,7 @@ def _recompute_jvp(f: Function, args: tuple, kwargs: dict, j: int, sources: list
         pairs = [(s, t) for s, t in zip(sources, tangents) if t is not None]
         if not pairs:
             return None
-        raw = not isinstance(ans, Tensor)
+        raw = state.recorders is RAW  # (ans may be a stand-in: records need not keep the output)
         with recorders_set_to(()) if raw else nullcontext():
             with ForwardAccumulator([s for s, _ in pairs], [t for _, t in pairs]) as acc:
                 yj = flatten(f(*args, **kwargs))[0][j]

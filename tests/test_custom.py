@@ -362,3 +362,26 @@ def test_recompute_memory_benchmark_runs():
     assert out.returncode == 0, out.stderr
     assert "recompute_grad every 10 ops" in out.stdout and "memory ratio" in out.stdout
     assert "max |gradient difference| = 0.0e+00" in out.stdout
+
+
+def test_recompute_grad_records_do_not_keep_large_outputs(monkeypatch):
+    from tapegrad import _primitive
+    from tapegrad._primitive import Meta
+
+    monkeypatch.setattr(_primitive, "SMALL_ARRAY_BYTES", 0)  # every array counts as large
+    block = recompute_grad(lambda v: tg.sin(v) * tg.cos(v))
+    plain = lambda v: tg.sin(v) * tg.cos(v)  # noqa: E731
+    x = tg.constant(np.array([0.3, -0.7, 1.1]))
+    with tg.GradientTape() as tape:
+        tape.watch(x)
+        y = block(x)
+    assert isinstance(tape._records[-1][4], Meta)  # the rule recomputes the output instead
+    np.testing.assert_allclose(tape.gradient(y, x).numpy(), np.cos(2 * x.numpy()), rtol=1e-14)
+    f = lambda v: tg.sum(block(v) ** 2)  # noqa: E731
+    g = lambda v: tg.sum(plain(v) ** 2)  # noqa: E731
+    np.testing.assert_allclose(hessian(f)(x).numpy(), hessian(g)(x).numpy(), rtol=1e-12)
+    with tg.GradientTape() as outer:  # forward over the records while an outer tape records it
+        outer.watch(x)
+        j = jacobian(block, mode="forward")(x)
+        s = tg.sum(j)
+    np.testing.assert_allclose(outer.gradient(s, x).numpy(), -2 * np.sin(2 * x.numpy()), rtol=1e-12)
