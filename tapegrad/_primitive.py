@@ -52,7 +52,7 @@ class Primitive:
 
     __slots__ = (
         "name", "impl", "vjps", "jvps", "joint_jvp", "doc", "reads", "_keeps",
-        "batched_vjps", "batched_jvps", "batched_joint_jvp", "_batched",
+        "batched_vjps", "batched_jvps", "batched_joint_jvp", "_batched", "float_out",
     )
 
     def __init__(self, name: str, impl: Callable[..., Any], doc: str | None = None) -> None:
@@ -72,6 +72,9 @@ class Primitive:
         self.batched_jvps: Sequence[Rule | None] | None = None
         self.batched_joint_jvp: Rule | None = None
         self._batched: dict = {}
+        # True when a floating input always gives a floating output (elementwise and multilinear
+        # ops): recorders then skip checking the output's dtype
+        self.float_out = False
 
     def __call__(self, *args: Any, **params: Any) -> Any:
         stack = state.recorders
@@ -346,6 +349,7 @@ def elementwise(impl: Callable[..., Any], *partials: Rule | None, name: str | No
     prim.vjps = tuple(None if d is None else _elementwise_vjp(i, d) for i, d in enumerate(partials))
     prim.jvps = tuple(None if d is None else _elementwise_jvp(d) for d in partials)
     prim.reads = tuple(None if d is None else rule_reads(d, 1) for d in partials)
+    prim.float_out = True
     prim.batched_vjps = tuple(None if d is None else _elementwise_batched_vjp(i, d) for i, d in enumerate(partials))
     prim.batched_jvps = tuple(None if d is None else _elementwise_batched_jvp(d) for d in partials)
     return prim
@@ -399,6 +403,7 @@ def multilinear(
     prim.vjps = vjps
     prim.batched_vjps = batched_vjps
     prim.batched_jvps = batched_jvps
+    prim.float_out = True
 
     def jvp_at(i: int) -> Rule:
         def jvp(t: Any, ans: Any, *args: Any, **params: Any) -> Any:

@@ -42,17 +42,20 @@ def walk(
     """
     wanted = set(wanted)
     found: dict = {}
+    pop, get = grads.pop, grads.get
     saved = _context.state.recorders
     if raw:
         _context.state.recorders = RAW
     try:
         for k in range(count - 1, -1, -1):
-            prim, args, vals, params, out, needs, keys, key = records[k]
+            record = records[k]
             if consume:
                 records[k] = None
-            g = grads.pop(key, None)
+            key = record[7]
+            g = pop(key, None)
             if g is None:
                 continue
+            prim, args, vals, params, out, needs, keys, _ = record
             if key in wanted:
                 found[key] = g
             if raw:
@@ -65,7 +68,7 @@ def walk(
                 if gi is None:
                     continue
                 ki = keys[i]
-                prev = grads.get(ki)
+                prev = get(ki)
                 grads[ki] = gi if prev is None else prev + gi
     finally:
         _context.state.recorders = saved

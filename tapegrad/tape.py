@@ -93,14 +93,21 @@ class GradientTape:
         Enclosing tapes that are recording watch them too, so a constant watched by an inner tape
         can be differentiated twice by nesting (as in TensorFlow's higher-order example).
         """
-        leaves, _ = flatten(tensor)
-        others = [t for t in _context.active_tapes() if t is not self]
+        leaves = (tensor,) if tensor.__class__ is Tensor else flatten(tensor)[0]
+        stack = _context.state.recorders
+        if len(stack) == 1 and stack[0] is self:  # the common case: this tape alone is recording
+            tapes: tuple = (self,)
+        else:
+            tapes = (self, *[t for t in _context.active_tapes() if t is not self])
         for x in leaves:
-            if isinstance(x, Variable):
-                for tape in (self, *others):
+            if x.__class__ is Tensor:
+                for tape in tapes:
+                    tape._watch_tensor(x)
+            elif isinstance(x, Variable):
+                for tape in tapes:
                     tape._watch_variable(x, x.snapshot())
             elif isinstance(x, Tensor):
-                for tape in (self, *others):
+                for tape in tapes:
                     tape._watch_tensor(x)
             else:
                 raise TypeError(
@@ -172,7 +179,7 @@ class GradientTape:
             if not needs:
                 return
         value = out._value
-        if value.dtype.kind not in "fc":
+        if not prim.float_out and value.dtype.kind not in "fc":
             return
         key = out._key
         if key is None:

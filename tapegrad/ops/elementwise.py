@@ -106,6 +106,7 @@ _NEGATE = (lambda g, ans, x: -g,)  # shape-blind, so it serves stacks of cotange
 negative = defrule(
     operator.neg, vjps=_NEGATE, jvps=_NEGATE, name="negative", batched_vjps=_NEGATE, batched_jvps=_NEGATE
 )
+add.float_out = subtract.float_out = negative.float_out = True  # elementwise arithmetic
 multiply = elementwise(operator.mul, lambda ans, x, y: y, lambda ans, x, y: x, name="multiply")
 divide = elementwise(operator.truediv, lambda ans, x, y: 1 / y, lambda ans, x, y: -ans / y, name="divide")
 # d/dy x**y = x**y log x, taken as 0 where x <= 0 (TensorFlow's convention: no false nan at x = 0)
