@@ -64,7 +64,10 @@ def walk(
                 inputs, ans = args, out
             vjps = batched_vjps(prim) if batched else prim.vjps
             for i in needs:
-                gi = vjps[i](g, ans, *inputs, **params) if params else vjps[i](g, ans, *inputs)
+                rule = vjps[i]
+                if rule is None:  # an argument without a derivative (a where() condition)
+                    continue
+                gi = rule(g, ans, *inputs, **params) if params else rule(g, ans, *inputs)
                 if gi is None:
                     continue
                 ki = keys[i]

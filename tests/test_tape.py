@@ -357,3 +357,15 @@ def test_tapes_are_thread_local():
     for name in ("a", "b"):
         np.testing.assert_allclose(results[name][0], 1.0001**2000)
         assert results[name][1] == 2000
+
+
+def test_a_watched_where_condition_carries_no_gradient():
+    x = tg.constant(np.array([0.0, 1.0, 2.0]))
+    with tg.GradientTape() as tape:
+        tape.watch(x)
+        y = tg.where(x, 1.0, 2.0) * x  # the condition is x itself (nonzero = True): no derivative through it
+    np.testing.assert_array_equal(tape.gradient(y, x).numpy(), [2.0, 1.0, 1.0])
+    with tg.GradientTape() as tape:
+        tape.watch(x)
+        z = tg.where(x, tg.constant(np.array([1, 2, 3])), 0)  # integer branches: an integer result
+    assert z.dtype == np.int64 and tape.gradient(z, x) is None

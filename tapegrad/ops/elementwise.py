@@ -200,6 +200,7 @@ where = elementwise(
     lambda ans, c, x, y: _mask(ops.logical_not(c), ans),
     name="where",
 )
+where.float_out = False  # a floating condition with integer branches gives integers
 # hypot'(0, 0) is taken as 0 (not nan), like the norm at 0
 hypot = elementwise(
     np.hypot,

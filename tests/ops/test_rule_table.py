@@ -29,3 +29,27 @@ def test_every_differentiable_primitive_declares_a_jvp():
         p.name for p in ops.primitives() if p.differentiable and p.jvps is None and p.joint_jvp is None
     )
     assert not missing, f"primitives without a JVP rule: {missing}"
+
+
+def test_float_out_primitives_give_floats_from_mixed_inputs():
+    """``float_out`` lets recorders skip the dtype check, so it must hold: float in -> float out."""
+    import numpy as np
+
+    import tapegrad as tg
+
+    checked = 0
+    for p in ops.primitives():
+        if not p.float_out:
+            continue
+        arity = len(p.vjps)
+        for tracked in range(arity):
+            args = [tg.constant(np.full((2, 2), 3, dtype=np.int32)) for _ in range(arity)]
+            args[tracked] = tg.constant(np.full((2, 2), 0.5))
+            try:
+                with np.errstate(all="ignore"):  # values outside a domain (arccosh(0.5)) do not matter here
+                    out = p(*args)
+            except (TypeError, ValueError):  # not defined for this dtype mix (e.g. where's condition)
+                continue
+            assert out.dtype.kind in "fc", (p.name, tracked, out.dtype)
+            checked += 1
+    assert checked > 40
