@@ -99,11 +99,14 @@ def _gelu_tanh(x):
     return 0.5 * x * (1 + np.tanh(_GELU_C * (xc + _GELU_A * (xc * xc * xc))))
 
 
-_erfc = np.frompyfunc(math.erfc, 1, 1)
+try:  # NumPy has no erfc: SciPy's vectorized one when installed (pip install tapegrad[special])
+    from scipy.special import erfc as _erfc
+except ImportError:  # the standard library's, one element at a time (same values, slower on large arrays)
+    _erfc = np.frompyfunc(math.erfc, 1, 1)
 
 
 def _normal_cdf(x):
-    # NumPy has no erf; the standard library's, elementwise. erfc keeps the lower tail accurate.
+    # erfc keeps the lower tail accurate (1 + erf(x) would cancel)
     x = np.asarray(x)
     return _scalar(np.asarray(0.5 * _erfc(-x * (1 / math.sqrt(2))), dtype=x.dtype if x.dtype.kind == "f" else float))
 
@@ -247,8 +250,9 @@ swish = silu
 def gelu(x: Any, approximate: bool = False, name: str | None = None) -> Any:
     """x * Phi(x), Phi the standard normal CDF (tf.nn.gelu; exact by default, as TensorFlow).
 
-    ``approximate=True`` uses 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x**3))), which is all NumPy;
-    the exact form calls the standard library's erfc per element, so it is slower on large arrays.
+    ``approximate=True`` uses 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x**3))), which is all NumPy.
+    The exact form needs erfc: SciPy's when installed (``tapegrad[special]``), else the standard
+    library's one element at a time, which is slower on large arrays.
     """
     if approximate:
         return _gelu_tanh_p(x)

@@ -231,3 +231,15 @@ def test_scalar_results_are_numpy_scalars():
     for f in (nn.sigmoid, nn.elu, nn.leaky_relu, nn.selu, nn.gelu):
         out = f(tg.constant(np.float64(-0.5)))._value
         assert isinstance(out, np.generic), f
+
+
+def test_exact_gelu_is_the_same_with_or_without_scipy(monkeypatch):
+    import math
+
+    from tapegrad.ops import activations
+
+    x = np.linspace(-12.0, 12.0, 97)
+    expected = np.array([v * 0.5 * math.erfc(-v / math.sqrt(2)) for v in x])
+    np.testing.assert_allclose(tg.gelu(tg.constant(x)).numpy(), expected, rtol=1e-12, atol=1e-300)  # SciPy's
+    monkeypatch.setattr(activations, "_erfc", np.frompyfunc(math.erfc, 1, 1))  # the standard-library fallback
+    np.testing.assert_allclose(tg.gelu(tg.constant(x)).numpy(), expected, rtol=1e-14, atol=0)
