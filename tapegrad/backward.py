@@ -19,6 +19,10 @@ from tapegrad._structure import flatten
 from tapegrad._tensor import Tensor, Variable, ops, wrap
 from tapegrad.batching import batched_vjps
 
+# A tape record is the tuple (prim, args, vals, params, out, needs, keys, key), built by
+# GradientTape.record; these name its fields for the code that reads records.
+PRIM, ARGS, VALS, PARAMS, OUT, NEEDS, KEYS, KEY = range(8)
+
 
 class UnconnectedGradients(enum.Enum):
     """What gradient() gives for a source the target does not depend on."""
@@ -51,7 +55,7 @@ def walk(
             record = records[k]
             if consume:
                 records[k] = None
-            key = record[7]
+            key = record[KEY]
             g = pop(key, None)
             if g is None:
                 continue

@@ -20,6 +20,7 @@ import numpy as np
 
 from tapegrad._primitive import Meta
 from tapegrad._tensor import Tensor, Variable
+from tapegrad.backward import KEY, KEYS, NEEDS, OUT, PRIM
 
 __all__ = ["explain_gradient"]
 
@@ -82,11 +83,11 @@ def explain_gradient(tape: Any, target: Any, source: Any) -> str:
     if target_key in keys:
         return "Connected: the target is the source itself, so its gradient is ones."
 
-    produced = {r[7]: k for k, r in enumerate(records)}
+    produced = {r[KEY]: k for k, r in enumerate(records)}
     if target_key in produced:
         path = _path(records, produced, target_key, keys)
         if path is not None:
-            ops = " -> ".join(records[k][0].name for k in path)
+            ops = " -> ".join(records[k][PRIM].name for k in path)
             return (
                 f"Connected: the target depends on {src_name} through {len(path)} recorded "
                 f"operation{'s' if len(path) != 1 else ''} ({ops}), so tape.gradient returns a tensor."
@@ -137,7 +138,7 @@ def explain_gradient(tape: Any, target: Any, source: Any) -> str:
         last = records[sinks[-1]]
         return (
             f"The target is not on the tape: the last recorded result that depends on {src_name} is "
-            f"{last[0].name} (value {_fmt(last[4])}), and the target was computed from something else, outside "
+            f"{last[PRIM].name} (value {_fmt(last[OUT])}), and the target was computed from something else, outside "
             "the `with` block, inside tape.stop_recording(), or after a .numpy()/float() round trip."
         )
     return (
@@ -178,7 +179,7 @@ def _path(records: list, produced: dict, target_key: int, keys: set) -> list[int
         k = produced.get(key)
         if k is None:
             continue
-        needs, arg_keys = records[k][5], records[k][6]
+        needs, arg_keys = records[k][NEEDS], records[k][KEYS]
         for i in needs:
             a = arg_keys[i]
             if a in parent:
@@ -208,8 +209,8 @@ def _reached(records: list, keys: set) -> set[int]:
 
 def _sinks(records: list, reached: set) -> list[int]:
     """Records whose result depends on the source and is used by no later record."""
-    used = {k for r in records for k in r[6]}
-    return [k for k, r in enumerate(records) if r[7] in reached and r[7] not in used]
+    used = {k for r in records for k in r[KEYS]}
+    return [k for k, r in enumerate(records) if r[KEY] in reached and r[KEY] not in used]
 
 
 def _equal_value(records: list, target: Tensor, reached: set, source: Tensor) -> str | None:
@@ -226,7 +227,7 @@ def _equal_value(records: list, target: Tensor, reached: set, source: Tensor) ->
 def _constant_copy(records: list, produced: dict, target_key: int, keys: set) -> str | None:
     """An untracked constant input of the target's records equal to a source-dependent result."""
     reached = _reached(records, keys)
-    candidates = [r for r in records if r[7] in reached and isinstance(r[4], Tensor)]
+    candidates = [r for r in records if r[KEY] in reached and isinstance(r[OUT], Tensor)]
     if not candidates:
         return None
     seen: set[int] = set()
@@ -245,8 +246,8 @@ def _constant_copy(records: list, produced: dict, target_key: int, keys: set) ->
             if not isinstance(a, Tensor):  # a plain value, or one the record did not keep
                 continue
             for r in candidates:
-                if _same(r[4]._value, a._value) and np.size(a._value) > 0:
-                    return f"{r[0].name} (value {_fmt(r[4])})"
+                if _same(r[OUT]._value, a._value) and np.size(a._value) > 0:
+                    return f"{r[PRIM].name} (value {_fmt(r[OUT])})"
     return None
 
 

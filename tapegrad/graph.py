@@ -28,7 +28,7 @@ from tapegrad import _context
 from tapegrad._primitive import Meta
 from tapegrad._structure import flatten
 from tapegrad._tensor import Tensor, Variable
-from tapegrad.backward import as_target_list, seed_value, walk
+from tapegrad.backward import KEY, KEYS, OUT, as_target_list, seed_value, walk
 
 __all__ = ["TapeGraph", "GraphNode", "GraphEdge", "GraphvizNotFound", "tape_graph"]
 
@@ -245,12 +245,12 @@ def tape_graph(tape: Any, target: Any = None, sources: Any = None) -> TapeGraph:
                 "the tape recorded no operations on watched tensors, so there is no graph to draw; "
                 "watch the inputs (tape.watch(x) or tg.Variable) and compute with them inside the `with` block"
             )
-        target_t = records[-1][4]
+        target_t, target_key = records[-1][OUT], records[-1][KEY]  # target_t may be a Meta stand-in
     else:
         (target_t,) = as_target_list(target)[:1]
+        target_key = target_t._key
     source_ids = {t._key for _, ts in named for t in ts if t._key is not None}
-    produced = {r[7]: k for k, r in enumerate(records)}
-    target_key = target_t._key
+    produced = {r[KEY]: k for k, r in enumerate(records)}
     if target_key not in produced and target_key not in source_ids:
         raise ValueError(
             "the target is not recorded on this tape: it does not depend on a watched tensor, or it was "
@@ -261,14 +261,15 @@ def tape_graph(tape: Any, target: Any = None, sources: Any = None) -> TapeGraph:
     needed = {target_key}
     kept: list[int] = []
     for k in range(len(records) - 1, -1, -1):
-        if records[k][7] in needed:
+        if records[k][KEY] in needed:
             kept.append(k)
-            needed.update(records[k][6])
+            needed.update(records[k][KEYS])
     kept.reverse()
 
     # adjoints: one reverse walk over the records (the tape itself is left as it was)
-    wanted = {records[k][7] for k in kept} | source_ids
-    adjoints = walk(records, len(records), {target_key: seed_value(target_t, None, True)}, wanted, True)
+    wanted = {records[k][KEY] for k in kept} | source_ids
+    seed = np.ones(target_t.shape, target_t.dtype) if isinstance(target_t, Meta) else seed_value(target_t, None, True)
+    adjoints = walk(records, len(records), {target_key: seed}, wanted, True)
 
     graph = TapeGraph()
     ids: dict[int, str] = {}

@@ -148,3 +148,17 @@ def test_svg_and_png(tmp_path):
     width, height = int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
     assert width > height > 100  # left to right, as in the textbook figure
     assert g._repr_svg_().lstrip().startswith("<?xml")
+
+
+def test_graph_of_large_arrays_shows_values_not_kept():
+    x = tg.constant(np.linspace(0.0, 1.0, 20000))  # 160 KB: records keep only what rules read
+    with tg.GradientTape() as tape:
+        tape.watch(x)
+        y = tg.sin(x) * 2.0
+    graph = tape.graph()  # the default target (the last result) was not kept by its record
+    dot = graph.to_dot()
+    assert "not kept" in dot
+    target = [n for n in graph.nodes if n.is_target][0]
+    np.testing.assert_allclose(np.asarray(graph.nodes[0].adjoint), 2 * np.cos(x.numpy()))
+    assert target.op == "multiply"
+    del y
