@@ -79,7 +79,7 @@ class Primitive:
     def __call__(self, *args: Any, **params: Any) -> Any:
         stack = state.recorders
         if stack is RAW:
-            return self.impl(*args, **params)
+            return self.impl(*args, **params) if params else self.impl(*args)
         # Fast paths for one or two arguments that are Tensors or Python scalars (a Python scalar
         # next to a tensor stays "weak": it never upcasts); anything else takes _convert_arguments.
         n = len(args)
@@ -449,6 +449,8 @@ def unbroadcast(g: Any, like: Any) -> Any:
         return g
     shape = like.shape
     gshape = g.shape
+    if gshape == shape and g.dtype is like.dtype:  # the common case (dtype objects are shared)
+        return g
     if gshape != shape:
         lead = len(gshape) - len(shape)
         axes = tuple(range(lead)) + tuple(

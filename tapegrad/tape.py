@@ -187,7 +187,10 @@ class GradientTape:
         keep = prim._keeps.get(needs) or prim.keeps(needs)
         if keep is not ALL and (
             value.__class__ is ndarray and value.nbytes >= _primitive.SMALL_ARRAY_BYTES
-            or n == 1 and vals[0].__class__ is ndarray and vals[0].nbytes >= _primitive.SMALL_ARRAY_BYTES
+            or n == 1
+            and not prim.float_out  # (an elementwise input is never larger than its output)
+            and vals[0].__class__ is ndarray
+            and vals[0].nbytes >= _primitive.SMALL_ARRAY_BYTES
         ):  # large values (judged by the output, and the input of a unary op such as a reduction)
             droppable, keep_ans = keep
             if not keep_ans and value.__class__ is ndarray and value.nbytes >= _primitive.SMALL_ARRAY_BYTES:

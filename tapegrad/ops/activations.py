@@ -99,14 +99,24 @@ def _gelu_tanh(x):
     return 0.5 * x * (1 + np.tanh(_GELU_C * (xc + _GELU_A * (xc * xc * xc))))
 
 
-try:  # NumPy has no erfc: SciPy's vectorized one when installed (pip install tapegrad[special])
-    from scipy.special import erfc as _erfc
-except ImportError:  # the standard library's, one element at a time (same values, slower on large arrays)
-    _erfc = np.frompyfunc(math.erfc, 1, 1)
+_erfc = None  # chosen on first use: importing SciPy takes half a second
+
+
+def _choose_erfc():
+    """NumPy has no erfc: SciPy's vectorized one when installed (pip install tapegrad[special]), else
+    the standard library's, one element at a time (same values, slower on large arrays)."""
+    try:
+        from scipy.special import erfc
+    except ImportError:
+        erfc = np.frompyfunc(math.erfc, 1, 1)
+    return erfc
 
 
 def _normal_cdf(x):
     # erfc keeps the lower tail accurate (1 + erf(x) would cancel)
+    global _erfc
+    if _erfc is None:
+        _erfc = _choose_erfc()
     x = np.asarray(x)
     return _scalar(np.asarray(0.5 * _erfc(-x * (1 / math.sqrt(2))), dtype=x.dtype if x.dtype.kind == "f" else float))
 
