@@ -59,6 +59,16 @@ def shift_axes(axis: Any, ndim: int) -> tuple[int, ...]:
     return tuple(1 + (a % ndim if ndim else 0) for a in axes)
 
 
+def negative_axes(axis: Any, ndim: int) -> Any:
+    """``axis`` of a value with ``ndim`` axes counted from the end (None: all), which names the same
+    axes of its batched stack."""
+    if axis is None:
+        return tuple(range(-ndim, 0))
+    if isinstance(axis, tuple):
+        return tuple(a - ndim if a >= 0 else a for a in axis)
+    return axis - ndim if axis >= 0 else axis
+
+
 # ---- the fallback: the ordinary rule once per row ---------------------------------------------------
 def _stack(rows: list, like_shape: tuple, dtype: Any) -> Any:
     if all(r is None for r in rows):

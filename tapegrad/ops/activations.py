@@ -17,6 +17,7 @@ import numpy as np
 
 from tapegrad._primitive import defrule, elementwise
 from tapegrad._tensor import ops
+from tapegrad.batching import negative_axes
 from tapegrad.ops.reduce import as_axis_param
 
 __all__ = [
@@ -199,8 +200,20 @@ def _log_softmax_jvp(t, ans, x, axis=-1):
     return t - ops.sum(ops.exp(ans) * t, axis=axis, keepdims=True)
 
 
-_softmax_p = defrule(_softmax, vjps=(_softmax_vjp,), jvps=(_softmax_jvp,), name="softmax")
-_log_softmax_p = defrule(_log_softmax, vjps=(_log_softmax_vjp,), jvps=(_log_softmax_jvp,), name="log_softmax")
+def _batched(rule):
+    """The rule for a stack of cotangents or tangents: the same formula with the axes counted from
+    the end, so that they skip the leading stack axis."""
+    return lambda g, ans, x, axis=-1: rule(g, ans, x, axis=negative_axes(axis, x.ndim))
+
+
+_softmax_p = defrule(
+    _softmax, vjps=(_softmax_vjp,), jvps=(_softmax_jvp,), name="softmax",
+    batched_vjps=(_batched(_softmax_vjp),), batched_jvps=(_batched(_softmax_jvp),),
+)
+_log_softmax_p = defrule(
+    _log_softmax, vjps=(_log_softmax_vjp,), jvps=(_log_softmax_jvp,), name="log_softmax",
+    batched_vjps=(_batched(_log_softmax_vjp),), batched_jvps=(_batched(_log_softmax_jvp),),
+)
 
 
 # ---- public functions (tf.nn's names and signatures) ----------------------------------------------
