@@ -97,6 +97,13 @@ class Tensor:
             )
         return np.asarray(self._value).reshape(())[()]
 
+    def __copy__(self) -> Tensor:
+        """A new constant with the same value (tapes watching this tensor do not follow the copy)."""
+        return wrap(self._value)
+
+    def __deepcopy__(self, memo: dict) -> Tensor:
+        return wrap(self._value.copy())
+
     def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
         return np.asarray(self._value, dtype=dtype)
 
@@ -348,6 +355,13 @@ class Variable(Tensor):
     def numpy(self) -> Any:
         v = self._value
         return v.copy() if isinstance(v, np.ndarray) and v.ndim else np.asarray(v)[()]
+
+    def __copy__(self) -> Variable:
+        """A new Variable holding the same value (assigning to either never changes the other)."""
+        return Variable(self._value, trainable=self.trainable, name=self.name)
+
+    def __deepcopy__(self, memo: dict) -> Variable:
+        return Variable(self._value.copy(), trainable=self.trainable, name=self.name)
 
     def __repr__(self) -> str:
         body = np.array_repr(np.asarray(self._value)) if self.ndim else repr(np.asarray(self._value)[()])

@@ -198,3 +198,20 @@ def test_assign_after_recording_keeps_recorded_values():
 
 def test_math_constants():
     assert math.isclose(float(tg.sin(math.pi / 2) ** 2), 1.0)
+
+
+def test_copies_are_new_constants_and_new_variables():
+    import copy
+
+    x = tg.constant(np.array([1.0, 2.0]))
+    with tg.GradientTape(persistent=True) as tape:
+        tape.watch(x)
+        for c in (copy.copy(x), copy.deepcopy(x)):
+            np.testing.assert_array_equal(c.numpy(), x.numpy())
+            assert tape.gradient(c * 3.0, x) is None  # a copy is a constant, as in TensorFlow
+    v = tg.Variable(np.array([1.0, 2.0]), name="w")
+    for c in (copy.copy(v), copy.deepcopy(v)):
+        assert isinstance(c, tg.Variable) and c.name == "w"
+        c.assign_add(np.array([1.0, 1.0]))
+        np.testing.assert_array_equal(v.numpy(), [1.0, 2.0])
+        np.testing.assert_array_equal(c.numpy(), [2.0, 3.0])
