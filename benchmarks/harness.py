@@ -32,10 +32,15 @@ THREAD_ENV = {
     "TF_CPP_MIN_LOG_LEVEL": "2",
     "TF_ENABLE_ONEDNN_OPTS": "0",
     "CUDA_VISIBLE_DEVICES": "",
-    # glibc: always mmap blocks >= 128 KiB, so freed arrays go back to the OS at once and the
-    # process's resident size follows the live memory (the W8 RSS measurement relies on this).
-    "MALLOC_MMAP_THRESHOLD_": "131072",
 }
+
+# Only for the processes that measure peak memory (W8): glibc then always mmaps blocks >= 128 KiB, so
+# freed arrays go back to the OS at once and the resident size follows the live memory. Timings run
+# with the default allocator, as users do: forced mmap makes every large NumPy (or PyTorch) array
+# page-fault afresh, while frameworks with their own pooling allocator (TensorFlow, XLA) do not care.
+# glibc reads this when a process starts, so run.py sets it in the worker's environment.
+MEMORY_ENV = {"MALLOC_MMAP_THRESHOLD_": "131072"}
+MEMORY_WORKLOADS = ("W8",)
 
 
 def pin_environment() -> None:

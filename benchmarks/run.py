@@ -26,7 +26,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 
 import problems as P  # noqa: E402
-from harness import THREAD_ENV  # noqa: E402
+from harness import MEMORY_ENV, MEMORY_WORKLOADS, THREAD_ENV  # noqa: E402
 from worker import ALL_WORKLOADS, FRAMEWORKS  # noqa: E402
 
 PEERS_EAGER = ["autograd", "mygrad", "torch", "jax", "tensorflow"]  # define-by-run, like tapegrad
@@ -55,10 +55,26 @@ CASES = {
 
 # ---- running ---------------------------------------------------------------------------------------
 def run_framework(name: str, workloads: list[str], quick: bool, timeout: float, log: Any) -> dict:
+    """The framework's results: timed workloads in one worker, memory workloads in another (MEMORY_ENV)."""
     missing = [pkg for pkg in FRAMEWORKS[name][2] if importlib.util.find_spec(pkg) is None]
     if missing:
         return {"framework": name, "skipped": f"not installed ({', '.join(missing)}): {INSTALL.get(name, '')}"}
-    env = {**os.environ, **THREAD_ENV}
+    timed = [w for w in workloads if w not in MEMORY_WORKLOADS]
+    memory = [w for w in workloads if w in MEMORY_WORKLOADS]
+    reports = [run_worker(name, group, quick, timeout, log, env) for group, env in
+               ((timed, THREAD_ENV), (memory, {**THREAD_ENV, **MEMORY_ENV})) if group]
+    merged = dict(reports[0])
+    for extra in reports[1:]:
+        if "skipped" in extra and "skipped" not in merged:
+            merged["skipped"] = extra["skipped"]
+        merged["results"] = merged.get("results", []) + extra.get("results", [])
+        merged["seconds"] = {**merged.get("seconds", {}), **extra.get("seconds", {})}
+        merged["wall_seconds"] = merged.get("wall_seconds", 0) + extra.get("wall_seconds", 0)
+    return merged
+
+
+def run_worker(name: str, workloads: list[str], quick: bool, timeout: float, log: Any, extra_env: dict) -> dict:
+    env = {**os.environ, **extra_env}
     with tempfile.TemporaryDirectory() as tmp:
         out = os.path.join(tmp, "result.json")
         cmd = [sys.executable, os.path.join(HERE, "worker.py"), name, "--only", ",".join(workloads), "--out", out]
@@ -271,11 +287,13 @@ def write_report(reports: list[dict], args: argparse.Namespace, started: str, lo
               "the notes.",
               "- W4's step updates the parameters in place and is timed on the evolving parameters; its "
               "forward is the loss with no recording (`torch.no_grad`, `mygrad.no_autodiff`, no tape).",
+              "- Allocator: timings (W1-W7) run with glibc's default malloc, as users have it. W8 runs in a "
+              "process of its own with `MALLOC_MMAP_THRESHOLD_=131072`, so that freed arrays return to the OS "
+              "at once and RSS follows the live memory (its times include the page faults that costs).",
               "- W8 memory: measured on the check call. *Peak RSS* is the resident set size above its level "
               "before the call, sampled from `/proc/self/statm` every ~1 ms by a thread (each array of the "
-              "chain lives for milliseconds), with glibc's "
-              "`MALLOC_MMAP_THRESHOLD_=131072` so that freed arrays return to the OS at once: it counts every "
-              "allocator (NumPy, PyTorch, XLA, TensorFlow) the same way. *tracemalloc peak* (NumPy-based "
+              "chain lives for milliseconds): it counts every allocator (NumPy, PyTorch, XLA, TensorFlow) "
+              "the same way. *tracemalloc peak* (NumPy-based "
               "frameworks only: tapegrad, autograd, MyGrad, NumPy) is the peak of Python's and NumPy's traced "
               "allocations above the level before the call. One float64 array of the chain is "
               f"{P.W8_SIZE * 8 / 2**20:.1f} MB.",
