@@ -118,3 +118,33 @@ def test_batch_jacobian_is_one_batched_walk():
     j = tape.batch_jacobian(y, x).numpy()  # (4, 2, 3)
     d = 1 - np.tanh(x.numpy() @ w.numpy()) ** 2  # (4, 2)
     np.testing.assert_allclose(j, d[:, :, None] * w.numpy().T[None], rtol=1e-12)
+
+
+def test_batched_walks_are_differentiable_again():
+    """A Jacobian taken while an outer tape records runs the batched rules on Tensors: third order."""
+    rng = np.random.default_rng(3)
+    a = tg.constant(rng.normal(size=(4, 3)))
+
+    def f(v):
+        return tg.sum(tg.log_softmax(tg.tanh(a @ v) * v[0]) ** 2) + tg.sum(tg.reshape(tg.sin(v), (3, 1)) * v)
+
+    def hessian_sum(v, batched_mode):
+        with tg.GradientTape() as outer:
+            outer.watch(v)
+            with tg.GradientTape() as inner:
+                inner.watch(v)
+                y = f(v)
+            g = inner.gradient(y, v)
+        if batched_mode == "reverse":
+            return tg.sum(outer.jacobian(g, v))
+        return tg.sum(tg.jacobian(lambda w: tg.grad(f)(w), mode="forward")(v))
+
+    x0 = rng.normal(size=3)
+    for mode in ("reverse", "forward"):
+        x = tg.constant(x0)
+        with tg.GradientTape() as top:
+            top.watch(x)
+            s = hessian_sum(x, mode)
+        third = top.gradient(s, x).numpy()
+        numeric = tg.numerical_gradient(lambda v: hessian_sum(tg.constant(v), mode).numpy(), x0)
+        np.testing.assert_allclose(third, np.asarray(numeric[0]), rtol=1e-6, atol=1e-7)
