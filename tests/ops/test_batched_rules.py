@@ -146,5 +146,5 @@ def test_batched_walks_are_differentiable_again():
             top.watch(x)
             s = hessian_sum(x, mode)
         third = top.gradient(s, x).numpy()
-        numeric = tg.numerical_gradient(lambda v: hessian_sum(tg.constant(v), mode).numpy(), x0)
+        numeric = tg.numerical_gradient(lambda v, mode=mode: hessian_sum(tg.constant(v), mode).numpy(), x0)
         np.testing.assert_allclose(third, np.asarray(numeric[0]), rtol=1e-6, atol=1e-7)
