@@ -15,6 +15,7 @@ Rule signatures (``args`` are the op's positional arguments, ``params`` its keyw
 from __future__ import annotations
 
 import dis
+import types
 from typing import Any, Callable, Sequence
 
 import numpy as np
@@ -22,8 +23,7 @@ import numpy as np
 from tapegrad import _context
 from tapegrad._context import RAW, state
 from tapegrad._dtypes import python_to_array
-from tapegrad._tensor import Tensor, Variable, ops
-from tapegrad.batching import lift, unbroadcast_batched
+from tapegrad._tensor import Tensor, Variable, key_of, ops
 
 _new_tensor = Tensor.__new__
 _NUMPY_SCALARS = frozenset({np.float16, np.float32, np.float64, np.longdouble, np.complex64, np.complex128})
@@ -104,7 +104,21 @@ class Primitive:
             else:
                 args, vals = _convert_arguments(args)
         else:
-            args, vals = _convert_arguments(args)
+            vals = []
+            has_tensor = False
+            for a in args:
+                kind = a.__class__
+                if kind is Tensor:
+                    vals.append(a._value)
+                    has_tensor = True
+                elif kind is float or kind is int:
+                    vals.append(a)
+                else:
+                    args, vals = _convert_arguments(args)
+                    break
+            else:
+                if not has_tensor:
+                    args, vals = _convert_arguments(args)
         try:
             out = self.impl(*vals, **params)
         except (ValueError, TypeError, IndexError, np.linalg.LinAlgError) as err:
@@ -155,6 +169,7 @@ class Primitive:
 Reads = tuple  # (frozenset of argument positions, reads ans: bool)
 Keep = Any  # ALL, or (frozenset of argument positions, keep ans)
 ALL = "all"
+_NOTHING: Reads = (frozenset(), False)  # an argument without a derivative reads nothing
 _AFTER_FIRST = frozenset(range(1, 64))
 SMALL_ARRAY_BYTES = 65536  # below this a stand-in costs more time than the memory is worth
 _META_ATTRIBUTES = frozenset({"shape", "dtype", "ndim", "size"})
@@ -169,9 +184,9 @@ def rule_reads(rule: Any, first: int) -> Reads | None:
     position of the first data parameter (``ans`` is the one before it). None: cannot tell (a rule
     taking ``*args`` and using it, or not a plain function), so the record keeps everything.
     """
-    code = getattr(rule, "__code__", None)
-    if code is None:
+    if not isinstance(rule, types.FunctionType):  # a bound method, a partial, a callable object
         return None
+    code = rule.__code__
     names = code.co_varnames[: code.co_argcount]
     used: set[str] = set(code.co_cellvars)  # captured by an inner function: assume read
     instructions = list(dis.get_instructions(code))
@@ -276,6 +291,10 @@ def _convert_arguments(args: tuple) -> tuple[tuple, list]:
         if isinstance(a, Tensor):
             if isinstance(a, Variable):
                 args[i] = a = a.read_value()
+            elif a.__class__ is not Tensor:  # a subclass: recorders see a plain Tensor with its key
+                plain = args[i] = Tensor.__new__(Tensor)
+                plain._value, plain._key = a._value, key_of(a)
+                a = plain
             if dtype is None and a._value.dtype.kind == "f":
                 dtype = a._value.dtype
     if dtype is None and not any(isinstance(a, Tensor) for a in args):
@@ -305,12 +324,23 @@ def primitive(impl: Callable[..., Any], name: str | None = None, doc: str | None
 
 def defvjp(prim: Primitive, *vjps: Rule | None) -> Primitive:
     prim.vjps = vjps
+    prim.batched_vjps = None  # declared for the old rules: the new ones get the per-row fallback
+    _forget_derived(prim)
     return prim
 
 
 def defjvp(prim: Primitive, *jvps: Rule | None) -> Primitive:
     prim.jvps = jvps
+    prim.batched_jvps = None
+    _forget_derived(prim)
     return prim
+
+
+def _forget_derived(prim: Primitive) -> None:
+    """Drop what was derived from a primitive's rules (reads, record keeps, batched rules)."""
+    prim.reads = None
+    prim._keeps = {}
+    prim._batched = {}
 
 
 def defrule(
@@ -339,17 +369,22 @@ def defrule(
     return prim
 
 
-def elementwise(impl: Callable[..., Any], *partials: Rule | None, name: str | None = None) -> Primitive:
+def elementwise(
+    impl: Callable[..., Any], *partials: Rule | None, name: str | None = None, table: bool = True
+) -> Primitive:
     """An elementwise op from its partial derivatives ``d(ans, *args)``: VJP and JVP both follow.
 
-    VJP_i = unbroadcast(g * d_i) to argument i's shape; JVP_i = t_i * d_i.
+    VJP_i = unbroadcast(g * d_i) to argument i's shape; JVP_i = t_i * d_i. ``table``: a row of
+    tapegrad's own rule table, whose ops map floats to floats and take no keyword parameters, so
+    the rules can be spelled out per arity; users' elementwise ops (``tg.elementwise``) get the
+    general rules.
     """
 
     prim = primitive(impl, name)
-    prim.vjps = tuple(None if d is None else _elementwise_vjp(i, d) for i, d in enumerate(partials))
-    prim.jvps = tuple(None if d is None else _elementwise_jvp(d) for d in partials)
-    prim.reads = tuple(None if d is None else rule_reads(d, 1) for d in partials)
-    prim.float_out = True
+    prim.vjps = tuple(None if d is None else _elementwise_vjp(i, d, table) for i, d in enumerate(partials))
+    prim.jvps = tuple(None if d is None else _elementwise_jvp(d, table) for d in partials)
+    prim.reads = tuple(_NOTHING if d is None else rule_reads(d, 1) for d in partials)
+    prim.float_out = table
     prim.batched_vjps = tuple(None if d is None else _elementwise_batched_vjp(i, d) for i, d in enumerate(partials))
     prim.batched_jvps = tuple(None if d is None else _elementwise_batched_jvp(d) for d in partials)
     return prim
@@ -363,8 +398,8 @@ def _plain_arity(d: Rule) -> int | None:
     return code.co_argcount - 1
 
 
-def _elementwise_vjp(i: int, d: Rule) -> Rule:
-    arity = _plain_arity(d)  # the hot path: spell out the common arities (no *args/**params packing)
+def _elementwise_vjp(i: int, d: Rule, table: bool) -> Rule:
+    arity = _plain_arity(d) if table else None  # the hot path: spell out the common arities
     if arity == 1:
         return lambda g, ans, x: unbroadcast(g * d(ans, x), x)
     if arity == 2:
@@ -374,8 +409,8 @@ def _elementwise_vjp(i: int, d: Rule) -> Rule:
     return lambda g, ans, *args, **params: unbroadcast(g * d(ans, *args, **params), args[i])
 
 
-def _elementwise_jvp(d: Rule) -> Rule:
-    arity = _plain_arity(d)
+def _elementwise_jvp(d: Rule, table: bool) -> Rule:
+    arity = _plain_arity(d) if table else None
     if arity == 1:
         return lambda t, ans, x: t * d(ans, x)
     if arity == 2:
@@ -384,7 +419,7 @@ def _elementwise_jvp(d: Rule) -> Rule:
 
 
 def _elementwise_batched_vjp(i: int, d: Rule) -> Rule:
-    return lambda g, ans, *args, **params: unbroadcast_batched(g * d(ans, *args, **params), args[i])
+    return lambda g, ans, *args, **params: unbroadcast(g * d(ans, *args, **params), args[i], 1)
 
 
 def _elementwise_batched_jvp(d: Rule) -> Rule:
@@ -442,19 +477,25 @@ def nondifferentiable(impl: Callable[..., Any], name: str | None = None) -> Prim
 
 
 # ---- helpers the rules share ------------------------------------------------------------------
-def unbroadcast(g: Any, like: Any) -> Any:
-    """Sum a cotangent down to the shape of ``like`` (undo broadcasting) and match its dtype."""
+def unbroadcast(g: Any, like: Any, batch_axes: int = 0) -> Any:
+    """Sum a cotangent down to the shape of ``like`` (undo broadcasting) and match its dtype.
+
+    With ``batch_axes=1``, ``g`` is a stack of cotangents ``(m, *out)`` (tapegrad.batching) and the
+    result ``(m, *like.shape)``.
+    """
     cls = g.__class__
     if cls is like.__class__ and cls in _NUMPY_SCALARS:  # same scalar type: same shape () and dtype
         return g
     shape = like.shape
     gshape = g.shape
+    if batch_axes:
+        shape = gshape[:batch_axes] + tuple(shape)
     if gshape == shape and g.dtype is like.dtype:  # the common case (dtype objects are shared)
         return g
     if gshape != shape:
         lead = len(gshape) - len(shape)
-        axes = tuple(range(lead)) + tuple(
-            lead + i for i, n in enumerate(shape) if n == 1 and gshape[lead + i] != 1
+        axes = tuple(range(batch_axes, batch_axes + lead)) + tuple(
+            lead + i for i, n in enumerate(shape) if i >= batch_axes and n == 1 and gshape[lead + i] != 1
         )
         if axes:
             g = ops.sum(g, axis=axes, keepdims=False)
@@ -464,6 +505,15 @@ def unbroadcast(g: Any, like: Any) -> Any:
     if g.dtype != dtype and dtype.kind in "fc":
         g = ops.cast(g, dtype)
     return g
+
+
+def lift(t: Any, ndim: int) -> Any:
+    """A stack ``(m, *s)`` reshaped to ``(m, 1, ..., 1, *s)`` with ``1 + ndim`` axes, so that it
+    broadcasts against values of ``ndim`` axes the way each of its rows does."""
+    missing = ndim - (t.ndim - 1)
+    if missing <= 0:
+        return t
+    return ops.reshape(t, t.shape[:1] + (1,) * missing + t.shape[1:])
 
 
 def is_raw() -> bool:

@@ -7,6 +7,7 @@ fills, so this module knows nothing of individual ops.
 from __future__ import annotations
 
 import itertools
+import threading
 from types import SimpleNamespace
 from typing import Any, Callable, Iterator
 
@@ -20,6 +21,7 @@ UFUNCS: dict[np.ufunc, Callable] = {}  # np.sin -> tg.sin; filled by tapegrad.op
 FUNCTIONS: dict[Callable, Callable] = {}  # np.sum -> tg.sum; filled by tapegrad.ops
 
 new_key = itertools.count(1).__next__  # recorders name tensors by these keys, never reused (unlike id())
+_KEY_LOCK = threading.Lock()
 
 
 class Tensor:
@@ -103,6 +105,9 @@ class Tensor:
 
     def __deepcopy__(self, memo: dict) -> Tensor:
         return wrap(self._value.copy())
+
+    def __reduce__(self) -> tuple:
+        return wrap, (self._value,)  # unpickled: a new constant (keys belong to this process)
 
     def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
         return np.asarray(self._value, dtype=dtype)
@@ -265,10 +270,17 @@ def _note_export(tensor: Tensor) -> None:
 
 
 def key_of(tensor: Tensor) -> int:
-    """The tensor's recorder key, assigned on first use: how tapes and accumulators name it."""
+    """The tensor's recorder key, assigned on first use: how tapes and accumulators name it.
+
+    (Outputs get theirs from the recorder that first records them, in the thread that made them;
+    this is for tensors from outside, which two threads could watch at once, hence the lock.)
+    """
     k = tensor._key
     if k is None:
-        k = tensor._key = new_key()
+        with _KEY_LOCK:
+            k = tensor._key
+            if k is None:
+                k = tensor._key = new_key()
     return k
 
 
@@ -362,6 +374,9 @@ class Variable(Tensor):
 
     def __deepcopy__(self, memo: dict) -> Variable:
         return Variable(self._value.copy(), trainable=self.trainable, name=self.name)
+
+    def __reduce__(self) -> tuple:
+        return Variable, (self._value, self.trainable, self.name)
 
     def __repr__(self) -> str:
         body = np.array_repr(np.asarray(self._value)) if self.ndim else repr(np.asarray(self._value)[()])

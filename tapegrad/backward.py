@@ -17,7 +17,7 @@ from tapegrad._context import RAW
 from tapegrad._dtypes import python_to_array
 from tapegrad._structure import flatten
 from tapegrad._tensor import Tensor, Variable, ops, wrap
-from tapegrad.batching import batched_vjps
+from tapegrad.batching import batched_vjps, release
 
 # A tape record is the tuple (prim, args, vals, params, out, needs, keys, key), built by
 # GradientTape.record; these name its fields for the code that reads records.
@@ -79,6 +79,8 @@ def walk(
                 grads[ki] = gi if prev is None else prev + gi
     finally:
         _context.state.recorders = saved
+        if batched:
+            release()
     for key in wanted:
         if key not in found and key in grads:
             found[key] = grads[key]
@@ -128,26 +130,32 @@ def seed_value(target: Tensor, given: Any, raw: bool) -> Any:
     return wrap(value)
 
 
-def finish(grad: Any, source: Tensor, unconnected: UnconnectedGradients) -> Any:
-    """Turn a walk's cotangent into the user's gradient: a Tensor of the source's dtype (or None)."""
+def finish(grad: Any, source: Tensor, unconnected: UnconnectedGradients, rows: int | None = None) -> Any:
+    """Turn a walk's cotangent into the user's gradient: a Tensor of the source's dtype (or None).
+
+    With ``rows``, ``grad`` is a stack of that many (a batched walk's) and the result has shape
+    ``(rows, *source.shape)``.
+    """
+    value = source._value
+    shape = value.shape if rows is None else (rows, *value.shape)
     if grad is None:
         if unconnected is UnconnectedGradients.ZERO:
-            return wrap(np.zeros_like(source._value))
+            return wrap(np.zeros(shape, dtype=value.dtype))
         return None
-    value = source._value
-    if grad.__class__ is value.__class__ and grad.__class__ is not Tensor and grad.dtype == value.dtype:
-        if grad.__class__ is not np.ndarray or grad.shape == value.shape:  # the common case: as it is
-            return wrap(grad)
+    if rows is None and grad.__class__ is value.__class__ and grad.__class__ is not Tensor:
+        if grad.dtype == value.dtype and (grad.__class__ is not np.ndarray or grad.shape == shape):
+            return wrap(grad)  # the common case: as it is
+    dtype = value.dtype
     if not isinstance(grad, Tensor):
-        dtype = source._value.dtype
+        grad = np.asarray(grad)
         if grad.dtype != dtype:
             grad = grad.astype(dtype)
-        if np.shape(grad) != np.shape(source._value):
-            grad = np.broadcast_to(grad, np.shape(source._value)).copy()
-        return wrap(grad)
-    if grad.dtype != source._value.dtype:
-        grad = ops.cast(grad, source._value.dtype)
-    return grad
+        if grad.shape != shape:
+            grad = np.broadcast_to(grad, shape).copy()
+        return wrap(grad if grad.ndim else grad[()])
+    if grad.dtype != dtype:
+        grad = ops.cast(grad, dtype)
+    return grad if grad.shape == shape else ops.broadcast_to(grad, shape)
 
 
 def as_unconnected(value: Any) -> UnconnectedGradients:

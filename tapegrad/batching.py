@@ -12,51 +12,16 @@ without one falls back to its ordinary rule once per batch row (correct, just sl
 
 from __future__ import annotations
 
+import threading
 from typing import Any, Callable, Sequence
 
 import numpy as np
 
 from tapegrad._context import RAW, state
+from tapegrad._primitive import PerArgument
 from tapegrad._tensor import ops
 
 Rule = Callable[..., Any]
-
-
-def unbroadcast_batched(g: Any, like: Any) -> Any:
-    """Sum a stack of cotangents ``(m, *out)`` down to ``(m, *like.shape)`` and match its dtype."""
-    shape = like.shape
-    gshape = g.shape
-    target = gshape[:1] + tuple(shape)
-    if gshape != target:
-        lead = len(gshape) - len(target)
-        axes = tuple(range(1, 1 + lead)) + tuple(
-            1 + lead + i for i, n in enumerate(shape) if n == 1 and gshape[1 + lead + i] != 1
-        )
-        if axes:
-            g = ops.sum(g, axis=axes, keepdims=False)
-        if g.shape != target:
-            g = ops.reshape(g, target)
-    dtype = like.dtype
-    if g.dtype != dtype and dtype.kind in "fc":
-        g = ops.cast(g, dtype)
-    return g
-
-
-def lift(t: Any, ndim: int) -> Any:
-    """A stack ``(m, *s)`` reshaped to ``(m, 1, ..., 1, *s)`` with ``1 + ndim`` axes, so it broadcasts
-    against values of ``ndim`` axes the way each row broadcasts against them."""
-    missing = ndim - (t.ndim - 1)
-    if missing <= 0:
-        return t
-    return ops.reshape(t, t.shape[:1] + (1,) * missing + t.shape[1:])
-
-
-def shift_axes(axis: Any, ndim: int) -> tuple[int, ...]:
-    """Axes of a value with ``ndim`` axes, as axes of its batched stack (None means all of them)."""
-    if axis is None:
-        return tuple(range(1, ndim + 1))
-    axes = axis if isinstance(axis, tuple) else (axis,)
-    return tuple(1 + (a % ndim if ndim else 0) for a in axes)
 
 
 def negative_axes(axis: Any, ndim: int) -> Any:
@@ -89,6 +54,43 @@ def looped_vjp(i: int, rule: Rule) -> Rule:
     return batched
 
 
+class _EveryArgument:
+    """The per-row fallback of a variadic primitive (``PerArgument`` rules, e.g. custom_gradient):
+    each row's VJPs for all arguments one after another, so rules that compute every argument's
+    gradient at once (and serve them per argument) run once per row; the stacks wait in ONE
+    thread-local slot until each has been handed out, as ``custom._served`` does per row."""
+
+    def __init__(self, vjps: Any) -> None:
+        self.vjps = vjps
+
+    def __getitem__(self, i: int) -> Rule:
+        return lambda g, ans, *args, **params: self._stacks(g, ans, args, params)[i]
+
+    def _stacks(self, g: Any, ans: Any, args: tuple, params: dict) -> list:
+        entry = _slot.entry
+        if entry is None or entry[0] is not self or entry[1] is not g:
+            n = len(args)
+            rows = [self._row(g[b], ans, args, params, n) for b in range(g.shape[0])]
+            stacks = [_stack([row[k] for row in rows], tuple(args[k].shape), args[k].dtype) for k in range(n)]
+            entry = _slot.entry = (self, g, stacks)
+        return entry[2]
+
+    def _row(self, g_row: Any, ans: Any, args: tuple, params: dict, n: int) -> list:
+        return [self.vjps[k](g_row, ans, *args, **params) for k in range(n)]  # the same g_row object each time
+
+
+class _Slot(threading.local):
+    entry: Any = None
+
+
+_slot = _Slot()
+
+
+def release() -> None:
+    """Forget the stacks a batched walk left in the slot (the walk calls this when it ends)."""
+    _slot.entry = None
+
+
 def looped_jvp(rule: Rule) -> Rule:
     def batched(t: Any, ans: Any, *args: Any, **params: Any) -> Any:
         rows = [rule(t[b], ans, *args, **params) for b in range(t.shape[0])]
@@ -106,6 +108,28 @@ def looped_joint_jvp(rule: Rule) -> Rule:
     return batched
 
 
+# ---- how many rows per walk ---------------------------------------------------------------------------
+STACK_BYTES = 1 << 27  # a walk's widest stack of cotangents or tangents stays under 128 MiB
+
+
+def rows_per_walk(records: Sequence[tuple], rows: int, parallel_iterations: Any = None) -> int:
+    """How many rows of a Jacobian one batched walk takes: all of them unless the stacks would
+    outgrow ``STACK_BYTES`` (each is rows x the widest recorded value), or TensorFlow's
+    ``parallel_iterations`` asks for fewer."""
+    widest = 1
+    for record in records:
+        value = record[4]._value  # a Tensor's array, or a Meta stand-in's shape and dtype
+        widest = max(widest, int(np.prod(value.shape, dtype=np.int64)) * value.dtype.itemsize)
+    step = max(1, STACK_BYTES // widest)
+    if parallel_iterations is not None:
+        step = min(step, max(1, int(parallel_iterations)))
+    return min(rows, step)
+
+
+def chunks(rows: int, step: int) -> list[slice]:
+    return [slice(start, min(start + step, rows)) for start in range(0, rows, step)]
+
+
 # ---- what the walks call ------------------------------------------------------------------------------
 def batched_vjps(prim: Any) -> Sequence[Rule | None]:
     """The primitive's batched VJPs, one per argument (declared, else the per-row fallback)."""
@@ -113,10 +137,13 @@ def batched_vjps(prim: Any) -> Sequence[Rule | None]:
     if cached is None:
         declared = prim.batched_vjps or ()
         vjps = prim.vjps
-        cached = prim._batched["vjps"] = _Rules(
-            lambda i: declared[i] if i < len(declared) and declared[i] is not None
-            else None if vjps[i] is None else looped_vjp(i, vjps[i])
-        )
+        if isinstance(vjps, PerArgument) and not declared:
+            cached = prim._batched["vjps"] = _EveryArgument(vjps)
+        else:
+            cached = prim._batched["vjps"] = _Rules(
+                lambda i: declared[i] if i < len(declared) and declared[i] is not None
+                else None if vjps[i] is None else looped_vjp(i, vjps[i])
+            )
     return cached
 
 

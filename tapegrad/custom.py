@@ -148,7 +148,7 @@ def elementwise(impl: Function, *partials: Rule | None, name: str | None = None)
         softplus = tg.elementwise(lambda x: np.logaddexp(0, x), lambda ans, x: 1 - tg.exp(-ans))
     """
     _check_rules("elementwise", partials)
-    return _p.elementwise(impl, *partials, name=name or getattr(impl, "__name__", None))
+    return _p.elementwise(impl, *partials, name=name or getattr(impl, "__name__", None), table=False)
 
 
 # ---- watching the Variables a function reads -------------------------------------------------------

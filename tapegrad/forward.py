@@ -38,12 +38,13 @@ class ForwardAccumulator:
                 "give one tangent per primal"
             )
         self._tangents: dict[int, Any] = {}  # tensor key -> tangent
-        self._variables: dict[int, Any] = {}
+        self._variables: dict[int, tuple[Variable, Any]] = {}  # id(variable) -> (it, its tangent)
         for i, (p, t) in enumerate(zip(p_leaves, t_leaves)):
             if isinstance(p, Variable):
                 ref = p.snapshot()
-                self._variables[id(p)] = self._checked_tangent(t, ref, i)
-                self._set(ref, self._variables[id(p)])
+                tangent = self._checked_tangent(t, ref, i)
+                self._variables[id(p)] = (p, tangent)  # holding p keeps its id from being reused
+                self._set(ref, tangent)
             elif isinstance(p, Tensor):
                 self._set(p, self._checked_tangent(t, p, i))
             else:
@@ -79,9 +80,9 @@ class ForwardAccumulator:
         self._active = False
 
     def on_variable_read(self, var: Variable, snap: Tensor) -> None:
-        tangent = self._variables.get(id(var))
-        if tangent is not None and snap._key not in self._tangents:
-            self._set(snap, tangent)
+        entry = self._variables.get(id(var))
+        if entry is not None and snap._key not in self._tangents:
+            self._set(snap, entry[1])
 
     def record(self, prim: Any, args: tuple, vals: list, params: dict, out: Tensor) -> None:
         tangents = self._tangents

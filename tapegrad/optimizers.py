@@ -66,22 +66,21 @@ def _assign_sub_owned(variable: Variable, delta: Any) -> None:
     variable's array: the same numbers as ``assign_sub``, one allocation fewer. The variable's
     old array is only read, so snapshots of it (a tape's recorded value) keep their value.
     """
-    value = variable.snapshot()._value
-    if _fresh(delta) and _fresh(value) and delta.shape == value.shape and delta.dtype == value.dtype:
-        np.subtract(value, delta, out=delta)
-        variable.assign(delta)
-    else:
-        variable.assign_sub(delta)
+    _assign_owned(variable, delta, np.subtract, variable.assign_sub)
 
 
 def _assign_add_owned(variable: Variable, delta: Any) -> None:
     """``variable.assign_add(delta)`` for a ``delta`` that only the calling update holds (see above)."""
-    value = variable.snapshot()._value
+    _assign_owned(variable, delta, np.add, variable.assign_add)
+
+
+def _assign_owned(variable: Variable, delta: Any, combine: np.ufunc, fallback: Callable[[Any], Any]) -> None:
+    value = variable._value
     if _fresh(delta) and _fresh(value) and delta.shape == value.shape and delta.dtype == value.dtype:
-        np.add(value, delta, out=delta)
+        combine(value, delta, out=delta)
         variable.assign(delta)
     else:
-        variable.assign_add(delta)
+        fallback(delta)
 
 
 def _takes_an_argument(fn: Callable[..., Any]) -> bool:

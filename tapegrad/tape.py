@@ -19,6 +19,7 @@ from tapegrad.backward import (
     seed_value,
     walk,
 )
+from tapegrad.batching import chunks, rows_per_walk
 
 _FIRST, _SECOND, _BOTH = (0,), (1,), (0, 1)
 ndarray = np.ndarray
@@ -185,18 +186,19 @@ class GradientTape:
         if key is None:
             key = out._key = new_key()
         keep = prim._keeps.get(needs) or prim.keeps(needs)
-        if keep is not ALL and (
-            value.__class__ is ndarray and value.nbytes >= _primitive.SMALL_ARRAY_BYTES
-            or n == 1
-            and not prim.float_out  # (an elementwise input is never larger than its output)
-            and vals[0].__class__ is ndarray
-            and vals[0].nbytes >= _primitive.SMALL_ARRAY_BYTES
-        ):  # large values (judged by the output, and the input of a unary op such as a reduction)
-            droppable, keep_ans = keep
-            if not keep_ans and value.__class__ is ndarray and value.nbytes >= _primitive.SMALL_ARRAY_BYTES:
-                out = Meta(value)
-            if droppable:
-                args, vals = slim(droppable, args, vals)
+        if keep is not ALL:
+            large_out = value.__class__ is ndarray and value.nbytes >= _primitive.SMALL_ARRAY_BYTES
+            if large_out or (  # judged by the output, and by the input of a unary op (a reduction);
+                n == 1  # an elementwise input is never larger than its output
+                and not prim.float_out
+                and vals[0].__class__ is ndarray
+                and vals[0].nbytes >= _primitive.SMALL_ARRAY_BYTES
+            ):
+                droppable, keep_ans = keep
+                if large_out and not keep_ans:
+                    out = Meta(value)
+                if droppable:
+                    args, vals = slim(droppable, args, vals)
         self._records.append((prim, args, vals, params, out, needs, keys, key))
         tracked.add(key)
 
@@ -225,9 +227,7 @@ class GradientTape:
         grads: dict = {}
         for t, given in zip(targets, seeds):
             value = seed_value(t, given, raw)
-            key = t._key
-            if key is None:  # never watched nor recorded: nothing to propagate
-                continue
+            key = key_of(t)
             grads[key] = value if key not in grads else grads[key] + value
         wanted = {k for _, keys in resolved for k in keys}
         found = walk(self._records, len(self._records), grads, wanted, raw, consume=not self._persistent)
@@ -251,14 +251,15 @@ class GradientTape:
         leaves, treedef = flatten(sources)
         resolved = [self._source(s, i) for i, s in enumerate(leaves)]
         m = t.size
-        stacks = self._stacked_rows(t, resolved, np.eye(m, dtype=t.dtype).reshape((m, *t.shape)))
+        seeds = np.eye(m, dtype=t.dtype).reshape((m, *t.shape))
+        stacks = self._stacked_rows(t, resolved, seeds, parallel_iterations)
         results = []
         for (ref, _), stack in zip(resolved, stacks):
             if stack is None:  # unconnected (or an empty target)
                 zeros = wrap(np.zeros(t.shape + ref.shape, dtype=ref.dtype))
                 results.append(None if unconnected is UnconnectedGradients.NONE else zeros)
                 continue
-            results.append(ops.reshape(_finish_stack(stack, ref, m), t.shape + ref.shape))
+            results.append(ops.reshape(finish(stack, ref, UnconnectedGradients.ZERO, m), t.shape + ref.shape))
         if not self._persistent:
             self._release()
         return unflatten(treedef, results)
@@ -288,26 +289,45 @@ class GradientTape:
         batch, inner = t.shape[0], int(np.prod(t.shape[1:], dtype=int))
         seeds = np.zeros((inner, batch, inner), dtype=t.dtype)
         seeds[np.arange(inner), :, np.arange(inner)] = 1
-        (stack,) = self._stacked_rows(t, [(ref, keys)], seeds.reshape((inner, *t.shape)))
+        (stack,) = self._stacked_rows(t, [(ref, keys)], seeds.reshape((inner, *t.shape)), parallel_iterations)
         if not self._persistent:
             self._release()
         if stack is None:
             if unconnected is UnconnectedGradients.NONE:
                 return None
             return wrap(np.zeros((batch, *t.shape[1:], *ref.shape[1:]), dtype=ref.dtype))
-        per_row = _finish_stack(stack, ref, inner)  # (inner, batch, *in)
+        per_row = finish(stack, ref, UnconnectedGradients.ZERO, inner)  # (inner, batch, *in)
         stacked = ops.transpose(per_row, (1, 0, *range(2, 1 + ref.ndim)))
         return ops.reshape(stacked, (batch, *t.shape[1:], *ref.shape[1:]))
 
-    def _stacked_rows(self, target: Tensor, resolved: list, seeds: np.ndarray) -> list:
-        """One batched reverse walk for all the seeds at once: per source, (len(seeds), *source.shape)."""
-        if len(seeds) == 0:
+    def _stacked_rows(self, target: Tensor, resolved: list, seeds: np.ndarray, parallel_iterations: Any) -> list:
+        """Batched reverse walks for all the seeds: per source, (len(seeds), *source.shape) or None.
+
+        One walk takes every seed unless the stacks would be too large (``batching.rows_per_walk``).
+        """
+        m = len(seeds)
+        if m == 0:
             return [None for _ in resolved]
         raw = not _context.state.recorders
         wanted = {k for _, keys in resolved for k in keys}
-        grads = {target._key: seeds if raw else wrap(seeds)}
-        found = walk(self._records, len(self._records), grads, wanted, raw, batched=True)
-        return [_summed(found, keys) for _, keys in resolved]
+        step = rows_per_walk(self._records, m, parallel_iterations)
+        parts = []
+        for rows in chunks(m, step):
+            grads = {key_of(target): seeds[rows] if raw else wrap(seeds[rows])}
+            found = walk(self._records, len(self._records), grads, wanted, raw, batched=True)
+            parts.append([_summed(found, keys) for _, keys in resolved])
+        if len(parts) == 1:
+            return parts[0]
+        stacks = []
+        for k, (ref, _) in enumerate(resolved):
+            pieces = [p[k] for p in parts]
+            if all(p is None for p in pieces):
+                stacks.append(None)
+                continue
+            sizes = [r.stop - r.start for r in chunks(m, step)]
+            filled = [finish(p, ref, UnconnectedGradients.ZERO, n) for p, n in zip(pieces, sizes)]  # None: zeros
+            stacks.append(ops.concatenate(filled, axis=0))
+        return stacks
 
     # ---- understanding what was recorded ----------------------------------------------------------
     def explain(self, target: Any, source: Any) -> str:
@@ -331,7 +351,7 @@ class GradientTape:
         if isinstance(source, Tensor):
             if source._value.dtype.kind not in "fc":
                 return source, []
-            return source, [] if source._key is None else [source._key]
+            return source, [key_of(source)]
         raise TypeError(
             f"gradient(): source {position} is a {type(source).__name__}; sources must be tg.Tensors or "
             "tg.Variables (or nested lists/tuples/dicts of them)"
@@ -356,18 +376,6 @@ class GradientTape:
         self._watched = []
         self._variables = {}
         self._released = True
-
-
-def _finish_stack(stack: Any, ref: Tensor, m: int) -> Tensor:
-    """A walk's stack of cotangents as a Tensor of shape (m, *ref.shape) and ref's dtype."""
-    shape = (m, *ref.shape)
-    dtype = ref._value.dtype
-    if not isinstance(stack, Tensor):
-        stack = np.asarray(stack, dtype=dtype)
-        return wrap(stack if stack.shape == shape else np.broadcast_to(stack, shape).copy())
-    if stack.dtype != dtype:
-        stack = ops.cast(stack, dtype)
-    return stack if stack.shape == shape else ops.broadcast_to(stack, shape)
 
 
 def _summed(found: dict, keys: list[int]) -> Any:

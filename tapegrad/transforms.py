@@ -41,6 +41,7 @@ from tapegrad._primitive import defrule, nondifferentiable
 from tapegrad._structure import flatten, map_structure, unflatten
 from tapegrad._tensor import Tensor, Variable, ops, wrap
 from tapegrad.backward import UnconnectedGradients
+from tapegrad.batching import chunks, rows_per_walk
 from tapegrad.forward import ForwardAccumulator
 from tapegrad.tape import GradientTape
 
@@ -479,15 +480,22 @@ def _forward_blocks(tape: GradientTape, outs: list[Tensor], sources: list) -> li
         ref, keys = _source_keys(tape, s)
         size = int(np.size(ref._value))
         seeds = np.eye(size, dtype=ref._value.dtype).reshape((size, *ref.shape))
-        seeded = {key: seeds if raw else wrap(seeds) for key in keys}
-        found = forward_walk(records, seeded, raw, batch=size) if size else {}
+        parts: list[list] = [[] for _ in outs]  # per output, its stack of tangents per chunk of directions
+        for rows in chunks(size, rows_per_walk(records, size)) if size else ():
+            chunk = seeds[rows]
+            seeded = {key: chunk if raw else wrap(chunk) for key in keys}
+            found = forward_walk(records, seeded, raw, batch=rows.stop - rows.start)
+            for o, y in enumerate(outs):
+                stack = found.get(y._key)
+                if stack is None:
+                    stack = np.zeros((rows.stop - rows.start, *y.shape), dtype=y.dtype)
+                parts[o].append(stack if isinstance(stack, Tensor) else wrap(stack))  # (rows, *y.shape)
         for o, y in enumerate(outs):
-            stack = found.get(y._key)
-            if y._value.dtype.kind not in "fc" or stack is None:
+            if y._value.dtype.kind not in "fc" or not parts[o]:
                 dtype = y.dtype if y.dtype.kind in "fc" else ref.dtype
                 blocks[o].append(wrap(np.zeros(y.shape + ref.shape, dtype=dtype)))
                 continue
-            stack = stack if isinstance(stack, Tensor) else wrap(stack)  # (size, *y.shape)
+            stack = parts[o][0] if len(parts[o]) == 1 else ops.concatenate(parts[o], axis=0)
             moved = ops.transpose(stack, (*range(1, 1 + y.ndim), 0))
             blocks[o].append(ops.reshape(moved, y.shape + ref.shape))
     return blocks

@@ -385,3 +385,84 @@ def test_recompute_grad_records_do_not_keep_large_outputs(monkeypatch):
         j = jacobian(block, mode="forward")(x)
         s = tg.sum(j)
     np.testing.assert_allclose(outer.gradient(s, x).numpy(), -2 * np.sin(2 * x.numpy()), rtol=1e-12)
+
+
+def test_redeclared_rules_replace_everything_derived_from_the_old_ones(monkeypatch):
+    from tapegrad import _primitive
+
+    monkeypatch.setattr(_primitive, "SMALL_ARRAY_BYTES", 0)  # stand-ins for every array a rule does not read
+    twice = primitive(lambda x: 2 * x, name="twice")
+    defvjp(twice, lambda g, ans, x: 2 * g)
+    defjvp(twice, lambda t, ans, x: 2 * t)
+    x = tg.constant(np.array([1.0, 2.0]))
+    for _ in range(2):  # derive reads, record keeps and batched rules from the first rules
+        with tg.GradientTape() as tape:
+            tape.watch(x)
+            y = twice(x)
+        tape.gradient(y, x)
+    defvjp(twice, lambda g, ans, x: g * x)  # now reads x (a deliberately different rule)
+    defjvp(twice, lambda t, ans, x: t * x)
+    with tg.GradientTape(persistent=True) as tape:
+        tape.watch(x)
+        y = twice(x)
+    np.testing.assert_array_equal(tape.gradient(y, x).numpy(), [1.0, 2.0])
+    np.testing.assert_array_equal(tape.jacobian(y, x).numpy(), np.diag([1.0, 2.0]))
+    np.testing.assert_array_equal(jacobian(twice, mode="forward")(x).numpy(), np.diag([1.0, 2.0]))
+
+
+def test_rules_may_be_bound_methods(monkeypatch):
+    from tapegrad import _primitive
+
+    monkeypatch.setattr(_primitive, "SMALL_ARRAY_BYTES", 0)
+
+    class Cube:
+        def vjp(self, g, ans, x):
+            return 3 * g * x * x
+
+        def jvp(self, t, ans, x):
+            return 3 * t * x * x
+
+    rules = Cube()
+    cube = primitive(lambda x: x**3, name="cube")
+    defvjp(cube, rules.vjp)
+    defjvp(cube, rules.jvp)
+    x = tg.constant(np.array([1.0, 2.0]))
+    with tg.GradientTape() as tape:
+        tape.watch(x)
+        y = cube(x)
+    np.testing.assert_array_equal(tape.gradient(y, x).numpy(), [3.0, 12.0])
+
+
+def test_user_elementwise_ops_keep_keyword_parameters_and_integer_results():
+    scale = elementwise(lambda x, k: x * k, lambda ans, x, k: k * tg.ones_like(x), None, name="scale")
+    x = tg.constant(np.array([1.0, 2.0]))
+    with tg.GradientTape() as tape:
+        tape.watch(x)
+        y = scale(x, k=3.0)
+    np.testing.assert_array_equal(tape.gradient(y, x).numpy(), [3.0, 3.0])
+    to_int = elementwise(lambda x: np.round(x).astype(np.int64), lambda ans, x: tg.ones_like(x), name="to_int")
+    with tg.GradientTape() as tape:
+        tape.watch(x)
+        z = to_int(x)
+    assert z.dtype == np.int64 and tape.gradient(z, x) is None  # integer results have no gradient
+
+
+def test_custom_gradient_runs_once_per_jacobian_row():
+    calls = []
+
+    @custom_gradient
+    def f(a, b, c):
+        def grad_fn(g):
+            calls.append(1)
+            return g * b * c, g * a * c, g * a * b
+
+        return a * b * c, grad_fn
+
+    a, b, c = (tg.constant(np.array([1.0, 2.0, 3.0, 4.0]) * k) for k in (1.0, 2.0, 3.0))
+    with tg.GradientTape() as tape:
+        tape.watch([a, b, c])
+        y = f(a, b, c)
+    ja, jb, jc = tape.jacobian(y, [a, b, c])
+    assert len(calls) == 4  # one per row of the 4 x 4 Jacobians, not one per row and argument
+    np.testing.assert_allclose(ja.numpy(), np.diag((b * c).numpy()))
+    np.testing.assert_allclose(jc.numpy(), np.diag((a * b).numpy()))

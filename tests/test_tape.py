@@ -369,3 +369,46 @@ def test_a_watched_where_condition_carries_no_gradient():
         tape.watch(x)
         z = tg.where(x, tg.constant(np.array([1, 2, 3])), 0)  # integer branches: an integer result
     assert z.dtype == np.int64 and tape.gradient(z, x) is None
+
+
+def test_gradient_of_a_tensor_with_respect_to_itself_is_ones_whatever_other_tapes_did():
+    x = tg.constant(np.array([1.0, 2.0]))
+    with tg.GradientTape() as tape:
+        pass
+    np.testing.assert_array_equal(tape.gradient(x, x).numpy(), [1.0, 1.0])
+    with tg.GradientTape() as other:
+        other.watch(x)
+    with tg.GradientTape() as tape:
+        pass
+    np.testing.assert_array_equal(tape.gradient(x, x).numpy(), [1.0, 1.0])
+
+
+@pytest.mark.parametrize("how", ["parallel_iterations", "stack_budget"])
+def test_jacobians_in_chunks_equal_one_walk(how, monkeypatch):
+    from tapegrad import batching
+
+    rng = np.random.default_rng(0)
+    w = tg.constant(rng.normal(size=(7, 5)))
+    x = tg.constant(rng.normal(size=5))
+    f = lambda v: tg.tanh(w @ v) * tg.sum(v)  # noqa: E731
+    with tg.GradientTape(persistent=True) as tape:
+        tape.watch(x)
+        y = f(x)
+    whole = tape.jacobian(y, x).numpy()
+    forward_whole = tg.jacobian(f, mode="forward")(x).numpy()
+    if how == "parallel_iterations":
+        chunked = tape.jacobian(y, x, parallel_iterations=3).numpy()
+        forward_chunked = forward_whole
+    else:
+        monkeypatch.setattr(batching, "STACK_BYTES", 3 * 7 * 8)  # three rows of the widest value per walk
+        chunked = tape.jacobian(y, x).numpy()
+        forward_chunked = tg.jacobian(f, mode="forward")(x).numpy()
+        assert batching.rows_per_walk(tape._records, 7) == 3
+    np.testing.assert_allclose(chunked, whole, rtol=1e-14)
+    np.testing.assert_allclose(forward_chunked, whole, rtol=1e-14)
+    xs = tg.constant(rng.normal(size=(4, 5)))
+    with tg.GradientTape(persistent=True) as tape:
+        tape.watch(xs)
+        ys = tg.tanh(xs @ tg.transpose(w))  # (4, 7): example b depends on xs[b] only
+    np.testing.assert_allclose(tape.batch_jacobian(ys, xs, parallel_iterations=2).numpy(),
+                               tape.batch_jacobian(ys, xs, parallel_iterations=None).numpy(), rtol=1e-14)

@@ -215,3 +215,30 @@ def test_copies_are_new_constants_and_new_variables():
         c.assign_add(np.array([1.0, 1.0]))
         np.testing.assert_array_equal(v.numpy(), [1.0, 2.0])
         np.testing.assert_array_equal(c.numpy(), [2.0, 3.0])
+
+
+def test_unpickled_tensors_are_new_constants():
+    import pickle
+
+    x = tg.constant(np.array([1.0, 2.0]))
+    v = tg.Variable(np.array([3.0]), trainable=False, name="w")
+    with tg.GradientTape() as tape:
+        tape.watch(x)
+        copy = pickle.loads(pickle.dumps(x))
+        y = copy * 3.0
+    assert tape.gradient(y, x) is None  # the copy never came from x
+    w = pickle.loads(pickle.dumps(v))
+    assert isinstance(w, tg.Variable) and (w.name, w.trainable) == ("w", False)
+    np.testing.assert_array_equal(w.numpy(), [3.0])
+
+
+def test_watched_tensor_subclasses_are_followed():
+    class Named(tg.Tensor):
+        __slots__ = ("label",)
+
+    x = Named(np.array([1.0, 2.0]))
+    x.label = "x"
+    with tg.GradientTape() as tape:
+        tape.watch(x)
+        y = x * x + tg.sin(x)
+    np.testing.assert_allclose(tape.gradient(y, x).numpy(), 2 * x.numpy() + np.cos(x.numpy()))

@@ -13,9 +13,8 @@ import operator
 
 import numpy as np
 
-from tapegrad._primitive import defrule, elementwise, unbroadcast
+from tapegrad._primitive import defrule, elementwise, lift, unbroadcast
 from tapegrad._tensor import ops
-from tapegrad.batching import lift, unbroadcast_batched
 
 __all__ = [
     "add",
@@ -85,8 +84,8 @@ add = defrule(
     name="add",
     reads=(_NOTHING, _NOTHING),  # unbroadcast reads only shapes and dtypes
     batched_vjps=(
-        lambda g, ans, x, y: unbroadcast_batched(g, x),
-        lambda g, ans, x, y: unbroadcast_batched(g, y),
+        lambda g, ans, x, y: unbroadcast(g, x, 1),
+        lambda g, ans, x, y: unbroadcast(g, y, 1),
     ),
     batched_jvps=(lambda t, ans, x, y: lift(t, ans.ndim), lambda t, ans, x, y: lift(t, ans.ndim)),
 )
@@ -97,8 +96,8 @@ subtract = defrule(
     name="subtract",
     reads=(_NOTHING, _NOTHING),
     batched_vjps=(
-        lambda g, ans, x, y: unbroadcast_batched(g, x),
-        lambda g, ans, x, y: unbroadcast_batched(-g, y),
+        lambda g, ans, x, y: unbroadcast(g, x, 1),
+        lambda g, ans, x, y: unbroadcast(-g, y, 1),
     ),
     batched_jvps=(lambda t, ans, x, y: lift(t, ans.ndim), lambda t, ans, x, y: -lift(t, ans.ndim)),
 )

@@ -128,9 +128,7 @@ def _matmul_batched_vjp_a(g, ans, a, b):
         return _looped_vjp_a(g, ans, a, b)
     if bn == 1:
         return ops.expand_dims(g, -1) * b  # (m, *a.shape[:-1], 1) * (k,)
-    if an == 1:
-        return matmul(g, _swap(b))  # (m, p) @ (p, k)
-    return matmul(g, _swap(b))  # (m, n, p) @ (p, k)
+    return matmul(g, _swap(b))  # (m, [n,] p) @ (p, k)
 
 
 def _matmul_batched_vjp_b(g, ans, a, b):

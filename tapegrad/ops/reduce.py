@@ -19,7 +19,7 @@ import numpy as np
 
 from tapegrad._primitive import defrule, linear
 from tapegrad._tensor import Tensor, ops
-from tapegrad.batching import shift_axes
+from tapegrad.batching import negative_axes
 
 __all__ = [
     "sum",
@@ -117,8 +117,8 @@ def _mean(x, axis=None, keepdims=False):
 
 
 def _batched_axes(shape: tuple, axis: Any) -> tuple[int, ...]:
-    """The reduced axes of a value of ``shape``, as axes of its batched stack."""
-    return shift_axes(normalize_axis(axis, len(shape)), len(shape)) if shape else ()
+    """The reduced axes of a value of ``shape``, counted from the end: the same axes of its stack."""
+    return negative_axes(normalize_axis(axis, len(shape)), len(shape)) if shape else ()
 
 
 def _sum_batched_vjp(g, ans, x, axis=None, keepdims=False):

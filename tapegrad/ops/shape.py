@@ -22,9 +22,8 @@ from typing import Any
 
 import numpy as np
 
-from tapegrad._primitive import PerArgument, defrule, linear, unbroadcast
+from tapegrad._primitive import PerArgument, defrule, lift, linear, unbroadcast
 from tapegrad._tensor import Tensor, ops
-from tapegrad.batching import lift, unbroadcast_batched
 from tapegrad.ops.reduce import normalize_axis
 
 __all__ = [
@@ -154,7 +153,7 @@ _broadcast_to_p = linear(
     _broadcast_to,
     lambda g, ans, x, shape: unbroadcast(g, x),
     name="broadcast_to",
-    batched_vjp=lambda g, ans, x, shape: unbroadcast_batched(g, x),
+    batched_vjp=lambda g, ans, x, shape: unbroadcast(g, x, 1),
     batched_jvp=lambda t, ans, x, shape: _broadcast_to_p(lift(t, len(shape)), shape=(t.shape[0], *shape)),
 )
 # Casting is linear: the cotangent is cast back to the input's dtype. A cast to an integer or bool
