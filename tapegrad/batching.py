@@ -12,6 +12,7 @@ without one falls back to its ordinary rule once per batch row (correct, just sl
 
 from __future__ import annotations
 
+import math
 import threading
 from typing import Any, Callable, Sequence
 
@@ -119,7 +120,7 @@ def rows_per_walk(records: Sequence[tuple], rows: int, parallel_iterations: Any 
     widest = 1
     for record in records:
         value = record[4]._value  # a Tensor's array, or a Meta stand-in's shape and dtype
-        widest = max(widest, int(np.prod(value.shape, dtype=np.int64)) * value.dtype.itemsize)
+        widest = max(widest, math.prod(value.shape) * value.dtype.itemsize)
     step = max(1, STACK_BYTES // widest)
     if parallel_iterations is not None:
         step = min(step, max(1, int(parallel_iterations)))

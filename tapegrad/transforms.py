@@ -40,7 +40,7 @@ from tapegrad._dtypes import python_to_array
 from tapegrad._primitive import defrule, nondifferentiable
 from tapegrad._structure import flatten, map_structure, unflatten
 from tapegrad._tensor import Tensor, Variable, ops, wrap
-from tapegrad.backward import UnconnectedGradients
+from tapegrad.backward import KEYS, UnconnectedGradients
 from tapegrad.batching import chunks, rows_per_walk
 from tapegrad.forward import ForwardAccumulator
 from tapegrad.tape import GradientTape
@@ -423,21 +423,30 @@ def jvp(f: Function, primals: Sequence[Any], tangents: Sequence[Any], has_aux: b
     return (out, tangent_out, aux) if has_aux else (out, tangent_out)
 
 
-def forward_walk(records: Sequence[tuple], tangents: dict, raw: bool, batch: int | None = None) -> dict:
+def forward_walk(
+    records: Sequence[tuple], tangents: dict, raw: bool, batch: int | None = None, keep: set | None = None
+) -> dict:
     """Propagate tangents forwards through recorded ``records`` (a tape's, in execution order).
 
     ``tangents`` maps tensor keys to tangents and is extended in place with the tangent of every
     record output that depends on one; it is also returned. With ``raw`` the JVP rules run on plain
     NumPy values and nothing records them; otherwise they run on Tensors so that enclosing tapes and
     accumulators record this computation (higher order). With ``batch``, every tangent is a stack of
-    that many (a leading axis) and the batched JVP rules run: a whole Jacobian in one walk.
+    that many (a leading axis) and the batched JVP rules run: a whole Jacobian in one walk. With
+    ``keep``, only those keys' tangents are wanted: the others are dropped after their last use, so
+    the walk holds as few stacks as the reverse walk does.
     """
+    last_use: dict = {}
+    if keep is not None:
+        for k, record in enumerate(records):
+            for key in record[KEYS]:
+                last_use[key] = k
     saved = _context.state.recorders
     if raw:
         _context.state.recorders = RAW
     try:
-        for prim, args, vals, params, out, _needs, keys, key in records:
-            incoming = [None if k is None else tangents.get(k) for k in keys]
+        for k, (prim, args, vals, params, out, _needs, keys, key) in enumerate(records):
+            incoming = [None if used is None else tangents.get(used) for used in keys]
             if all(t is None for t in incoming):
                 continue
             if prim.jvps is None and prim.joint_jvp is None:
@@ -449,8 +458,12 @@ def forward_walk(records: Sequence[tuple], tangents: dict, raw: bool, batch: int
             else:
                 inputs, ans = args, out
             tangent = ForwardAccumulator._output_tangent(prim, incoming, ans, inputs, params, batch)
-            if tangent is not None:
+            if tangent is not None and (keep is None or key in keep or last_use.get(key, -1) > k):
                 tangents[key] = tangent
+            if keep is not None:
+                for used in keys:
+                    if used is not None and last_use.get(used) == k and used not in keep:
+                        tangents.pop(used, None)
     finally:
         _context.state.recorders = saved
     return tangents
@@ -476,6 +489,7 @@ def _forward_blocks(tape: GradientTape, outs: list[Tensor], sources: list) -> li
     raw = not _context.state.recorders
     records = tape._records
     blocks: list[list] = [[] for _ in outs]
+    wanted = {y._key for y in outs}
     for s in sources:
         ref, keys = _source_keys(tape, s)
         size = int(np.size(ref._value))
@@ -484,7 +498,7 @@ def _forward_blocks(tape: GradientTape, outs: list[Tensor], sources: list) -> li
         for rows in chunks(size, rows_per_walk(records, size)) if size else ():
             chunk = seeds[rows]
             seeded = {key: chunk if raw else wrap(chunk) for key in keys}
-            found = forward_walk(records, seeded, raw, batch=rows.stop - rows.start)
+            found = forward_walk(records, seeded, raw, batch=rows.stop - rows.start, keep=wanted)
             for o, y in enumerate(outs):
                 stack = found.get(y._key)
                 if stack is None:

@@ -424,6 +424,10 @@ def test_forward_walk_over_a_recorded_tape():
         y = tg.exp(x) * x
     tangents = forward_walk(tape._records, {x._key: np.array([1.0, 0.0])}, raw=True)
     np.testing.assert_allclose(tangents[y._key], [np.exp(0.5) * 1.5, 0.0])
+    assert len(tangents) == 3  # x, exp(x) and y
+    kept = forward_walk(tape._records, {x._key: np.array([1.0, 0.0])}, raw=True, keep={y._key})
+    assert set(kept) == {y._key}  # the others were dropped after their last use
+    np.testing.assert_allclose(kept[y._key], tangents[y._key])
 
 
 # ---- stop_gradient -------------------------------------------------------------------------------------
