@@ -401,7 +401,7 @@ def _plain_arity(d: Rule) -> int | None:
 def _elementwise_vjp(i: int, d: Rule, table: bool) -> Rule:
     arity = _plain_arity(d) if table else None  # the hot path: spell out the common arities
     if arity == 1:
-        return lambda g, ans, x: unbroadcast(g * d(ans, x), x)
+        return lambda g, ans, x: g * d(ans, x)  # same shape and dtype as x: nothing to unbroadcast
     if arity == 2:
         if i == 0:
             return lambda g, ans, x, y: unbroadcast(g * d(ans, x, y), x)

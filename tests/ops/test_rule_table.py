@@ -53,3 +53,28 @@ def test_float_out_primitives_give_floats_from_mixed_inputs():
             assert out.dtype.kind in "fc", (p.name, tracked, out.dtype)
             checked += 1
     assert checked > 40
+
+
+def test_unary_elementwise_gradients_keep_float32():
+    """Unary elementwise rules skip unbroadcast (the output is shaped like the input), so the rule's
+    own result must already have the input's shape and dtype, float32 included (gradient() would
+    hide a float64 result by casting at the end, so the rules are called directly)."""
+    import numpy as np
+
+    from tapegrad._context import RAW, recorders_set_to
+
+    checked = 0
+    for p in ops.primitives():
+        if not (p.float_out and p.vjps is not None and len(p.vjps) == 1):
+            continue
+        for shape in ((), (2, 3)):
+            x = np.full(shape, 0.5, dtype=np.float32)
+            x = x if x.ndim else x[()]
+            with recorders_set_to(RAW), np.errstate(all="ignore"):
+                ans = p.impl(x)
+                if ans.dtype != np.float32:
+                    continue
+                g = p.vjps[0](np.ones_like(ans), ans, x)
+            assert g.dtype == np.float32 and np.shape(g) == shape, (p.name, g.dtype, np.shape(g))
+            checked += 1
+    assert checked > 40
