@@ -26,7 +26,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 
 import problems as P  # noqa: E402
-from harness import MEMORY_ENV, MEMORY_WORKLOADS, THREAD_ENV  # noqa: E402
+from harness import MEMORY_ENV, MEMORY_WORKLOADS, THREAD_ENV, blas_env  # noqa: E402
 from worker import ALL_WORKLOADS, FRAMEWORKS  # noqa: E402
 
 PEERS_EAGER = ["autograd", "mygrad", "torch", "jax", "tensorflow"]  # define-by-run, like tapegrad
@@ -61,8 +61,9 @@ def run_framework(name: str, workloads: list[str], quick: bool, timeout: float, 
         return {"framework": name, "skipped": f"not installed ({', '.join(missing)}): {INSTALL.get(name, '')}"}
     timed = [w for w in workloads if w not in MEMORY_WORKLOADS]
     memory = [w for w in workloads if w in MEMORY_WORKLOADS]
+    base = {**THREAD_ENV, **blas_env()}
     reports = [run_worker(name, group, quick, timeout, log, env) for group, env in
-               ((timed, THREAD_ENV), (memory, {**THREAD_ENV, **MEMORY_ENV})) if group]
+               ((timed, base), (memory, {**base, **MEMORY_ENV})) if group]
     merged = dict(reports[0])
     for extra in reports[1:]:
         if "skipped" in extra and "skipped" not in merged:
@@ -287,6 +288,11 @@ def write_report(reports: list[dict], args: argparse.Namespace, started: str, lo
               "the notes.",
               "- W4's step updates the parameters in place and is timed on the evolving parameters; its "
               "forward is the loss with no recording (`torch.no_grad`, `mygrad.no_autodiff`, no tape).",
+              "- BLAS: " + (f"`OPENBLAS_CORETYPE={blas_env()['OPENBLAS_CORETYPE']}` for every worker, because "
+              "this CPU has AVX-512: OpenBLAS's runtime detection does not recognise some such CPUs (AMD Zen 4 "
+              "in a VM) and falls back to its AVX2 kernels, at half the float32 matmul speed for NumPy, "
+              "autograd, MyGrad and tapegrad alike. A value set by the user is kept."
+              if blas_env() else "OpenBLAS's own CPU detection (set `OPENBLAS_CORETYPE` to override)."),
               "- Allocator: timings (W1-W7) run with glibc's default malloc, as users have it. W8 runs in a "
               "process of its own with `MALLOC_MMAP_THRESHOLD_=131072`, so that freed arrays return to the OS "
               "at once and RSS follows the live memory (its times include the page faults that costs).",
