@@ -292,7 +292,9 @@ def write_report(reports: list[dict], args: argparse.Namespace, started: str, lo
               "this CPU has AVX-512: OpenBLAS's runtime detection does not recognise some such CPUs (AMD Zen 4 "
               "in a VM) and falls back to its AVX2 kernels, at half the float32 matmul speed for NumPy, "
               "autograd, MyGrad and tapegrad alike. A value set by the user is kept."
-              if blas_env() else "OpenBLAS's own CPU detection (set `OPENBLAS_CORETYPE` to override)."),
+              if blas_env() else (f"`OPENBLAS_CORETYPE={os.environ['OPENBLAS_CORETYPE']}`, as set in the "
+                                  "environment (kept)." if os.environ.get("OPENBLAS_CORETYPE")
+                                  else "OpenBLAS's own CPU detection.")),
               "- Allocator: timings (W1-W7) run with glibc's default malloc, as users have it. W8 runs in a "
               "process of its own with `MALLOC_MMAP_THRESHOLD_=131072`, so that freed arrays return to the OS "
               "at once and RSS follows the live memory (its times include the page faults that costs).",
