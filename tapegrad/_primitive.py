@@ -350,8 +350,9 @@ def defrule(
     joint_jvp: Rule | None = None,
     name: str | None = None,
     reads: Sequence[Reads | None] | None = None,
-    batched_vjps: Sequence[Rule | None] | None = None,
+    batched_vjps: Sequence[Rule | None] | PerArgument | None = None,
     batched_jvps: Sequence[Rule | None] | None = None,
+    batched_joint_jvp: Rule | None = None,
 ) -> Primitive:
     """A primitive with explicit VJPs and JVPs, one per positional argument (None: no derivative).
 
@@ -366,6 +367,7 @@ def defrule(
     prim.reads = reads
     prim.batched_vjps = batched_vjps
     prim.batched_jvps = batched_jvps
+    prim.batched_joint_jvp = batched_joint_jvp
     return prim
 
 

@@ -24,6 +24,7 @@ import numpy as np
 
 from tapegrad._primitive import PerArgument, defrule, lift, linear, unbroadcast
 from tapegrad._tensor import Tensor, ops
+from tapegrad.batching import looped_jvp, looped_vjp
 from tapegrad.ops.reduce import normalize_axis
 
 __all__ = [
@@ -283,7 +284,27 @@ def _stack_jvp(tangents, ans, *xs, axis=0):
     return _stack(*filled, axis=axis)
 
 
-_stack = defrule(_stack_impl, vjps=PerArgument(_stack_vjp), joint_jvp=_stack_jvp, name="stack")
+# for stacks of cotangents and tangents (a leading axis): the same, one axis further in
+def _stack_batched_vjp(i, g, ans, *xs, axis=0):
+    return getitem_primitive(g, index=(slice(None),) * (1 + axis % ans.ndim) + (i,))
+
+
+def _stack_batched_jvp(tangents, ans, *xs, axis=0):
+    return _stack(*_zeros_for_missing(tangents, xs), axis=1 + axis % ans.ndim)
+
+
+def _zeros_for_missing(tangents, xs):
+    given = next(t for t in tangents if t is not None)
+    return [
+        t if t is not None else ops.zeros_like(given, dtype=x.dtype, shape=(given.shape[0], *x.shape))
+        for t, x in zip(tangents, xs, strict=True)
+    ]
+
+
+_stack = defrule(
+    _stack_impl, vjps=PerArgument(_stack_vjp), joint_jvp=_stack_jvp, name="stack",
+    batched_vjps=PerArgument(_stack_batched_vjp), batched_joint_jvp=_stack_batched_jvp,
+)
 
 
 def _values_list(values: Any, what: str) -> list:
@@ -329,8 +350,20 @@ def _concatenate_jvp(tangents, ans, *xs, axis=0):
     return _concatenate(*filled, axis=axis)
 
 
+def _concatenate_batched_vjp(i, g, ans, *xs, axis=0):
+    axis = axis % ans.ndim
+    start = builtins.sum(x.shape[axis] for x in xs[:i])
+    stop = start + xs[i].shape[axis]
+    return getitem_primitive(g, index=(slice(None),) * (1 + axis) + (slice(start, stop),))
+
+
+def _concatenate_batched_jvp(tangents, ans, *xs, axis=0):
+    return _concatenate(*_zeros_for_missing(tangents, xs), axis=1 + axis % ans.ndim)
+
+
 _concatenate = defrule(
-    _concatenate_impl, vjps=PerArgument(_concatenate_vjp), joint_jvp=_concatenate_jvp, name="concatenate"
+    _concatenate_impl, vjps=PerArgument(_concatenate_vjp), joint_jvp=_concatenate_jvp, name="concatenate",
+    batched_vjps=PerArgument(_concatenate_batched_vjp), batched_joint_jvp=_concatenate_batched_jvp,
 )
 
 
@@ -631,12 +664,61 @@ def _scatter_add_impl(g, index, shape):
 
 # getitem is linear; its transpose writes the cotangent back into zeros (scatter_add), adding up
 # the contributions of positions that an integer-array index picks more than once.
+def _stack_index(index: Any) -> Any:
+    """``index`` for a stack of values (one more, leading axis), or None where NumPy would move the
+    advanced-index axes in front of the stack axis (integer or array indices split by a slice)."""
+    parts = index if isinstance(index, tuple) else (index,)
+    arrays = [k for k, p in enumerate(parts) if isinstance(p, list) or isinstance(p, np.ndarray) and p.ndim > 0]
+    if arrays:
+        integers = [k for k, p in enumerate(parts) if isinstance(p, (int, np.integer, np.ndarray)) and np.ndim(p) == 0]
+        at = sorted(arrays + integers)
+        if at != list(builtins.range(at[0], at[-1] + 1)):
+            return None
+    return (slice(None), *parts)
+
+
+def _getitem_batched_vjp(g, ans, x, index):
+    stacked = _stack_index(index)
+    if stacked is None:
+        return _looped_getitem_vjp(g, ans, x, index)
+    return scatter_add(g, index=stacked, shape=(g.shape[0], *x.shape))
+
+
+def _getitem_batched_jvp(t, ans, x, index):
+    stacked = _stack_index(index)
+    return _looped_getitem_jvp(t, ans, x, index) if stacked is None else getitem_primitive(t, index=stacked)
+
+
+def _scatter_add_batched_vjp(g, ans, u, index, shape):
+    stacked = _stack_index(index)
+    return _looped_scatter_vjp(g, ans, u, index, shape) if stacked is None else getitem_primitive(g, index=stacked)
+
+
+def _scatter_add_batched_jvp(t, ans, u, index, shape):
+    stacked = _stack_index(index)
+    if stacked is None:
+        return _looped_scatter_jvp(t, ans, u, index, shape)
+    return scatter_add(t, index=stacked, shape=(t.shape[0], *shape))
+
+
 getitem_primitive = linear(
-    _getitem_impl, lambda g, ans, x, index: scatter_add(g, index=index, shape=x.shape), name="getitem"
+    _getitem_impl,
+    lambda g, ans, x, index: scatter_add(g, index=index, shape=x.shape),
+    name="getitem",
+    batched_vjp=_getitem_batched_vjp,
+    batched_jvp=_getitem_batched_jvp,
 )
 scatter_add = linear(
-    _scatter_add_impl, lambda g, ans, u, index, shape: getitem_primitive(g, index=index), name="scatter_add"
+    _scatter_add_impl,
+    lambda g, ans, u, index, shape: getitem_primitive(g, index=index),
+    name="scatter_add",
+    batched_vjp=_scatter_add_batched_vjp,
+    batched_jvp=_scatter_add_batched_jvp,
 )
+_looped_getitem_vjp = looped_vjp(0, getitem_primitive.vjps[0])
+_looped_getitem_jvp = looped_jvp(getitem_primitive.jvps[0])
+_looped_scatter_jvp = looped_jvp(scatter_add.jvps[0])
+_looped_scatter_vjp = looped_vjp(0, scatter_add.vjps[0])
 scatter_add.doc = (
     "scatter_add(u, index=..., shape=...): zeros of ``shape`` with ``u`` added at ``[index]`` "
     "(repeated integer indices accumulate); the transpose of getitem."

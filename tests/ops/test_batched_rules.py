@@ -15,6 +15,7 @@ import pytest
 
 import tapegrad as tg
 from tapegrad import ops
+from tapegrad._primitive import PerArgument
 from tests.ops.spec import arguments, cases_of
 from tests.ops.test_rule_table import all_specs
 
@@ -23,7 +24,8 @@ SPECS = []  # this module checks the other modules' rows; it adds none
 # primitives on the paths of Jacobians and Hessians of everyday code: their batched rules must be
 # declared (a stack through them is one NumPy call), not the per-row fallback
 HOT = ("add", "subtract", "negative", "multiply", "divide", "power", "sin", "tanh", "exp", "matmul", "sum", "mean",
-       "reshape", "transpose", "broadcast_to", "cast")
+       "reshape", "transpose", "broadcast_to", "cast", "getitem", "scatter_add", "softmax", "log_softmax")
+VARIADIC_HOT = ("stack", "concatenate")  # PerArgument rules and a joint JVP
 
 
 def _constants(args):
@@ -107,6 +109,9 @@ def test_hot_primitives_declare_batched_rules():
         prim = by_name[name]
         assert prim.batched_vjps is not None and all(r is not None for r in prim.batched_vjps), name
         assert prim.batched_jvps is not None and all(r is not None for r in prim.batched_jvps), name
+    for name in VARIADIC_HOT:
+        prim = by_name[name]
+        assert isinstance(prim.batched_vjps, PerArgument) and prim.batched_joint_jvp is not None, name
 
 
 def test_batch_jacobian_is_one_batched_walk():

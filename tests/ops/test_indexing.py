@@ -51,6 +51,11 @@ SPECS = [
            reference=lambda x: x[:, [2, 2, 0]]),
     OpSpec("getitem_array_newaxis", lambda x: x[None, [1, 1]], [(VECTOR,), (MATRIX,)], primitives=("getitem",),
            reference=lambda x: x[None, [1, 1]]),
+    # advanced indices split by a slice: NumPy puts their axes first (batched rules fall back per row)
+    OpSpec("getitem_split_arrays", lambda x: x[[0, 1, 1], :, [1, 0, 1]], [(CUBE,)], primitives=("getitem",),
+           reference=lambda x: x[[0, 1, 1], :, [1, 0, 1]]),
+    OpSpec("getitem_int_then_array", lambda x: x[1, :, [1, 0]], [(CUBE,)], primitives=("getitem",),
+           reference=lambda x: x[1, :, [1, 0]]),
     OpSpec("getitem_bool_mask", lambda x: x[MASK_2x3], [(MATRIX,)], primitives=("getitem",),
            reference=lambda x: x[MASK_2x3]),
     OpSpec("getitem_bool_rows", lambda x: x[np.array([True, False, True])], [(VECTOR,), ((3, 2),)],
