@@ -19,8 +19,8 @@ from typing import Any, Callable, Sequence
 import numpy as np
 
 from tapegrad._context import RAW, state
-from tapegrad._primitive import PerArgument
-from tapegrad._tensor import ops
+from tapegrad._primitive import Meta, PerArgument
+from tapegrad._tensor import Tensor, ops
 
 Rule = Callable[..., Any]
 
@@ -33,6 +33,36 @@ def negative_axes(axis: Any, ndim: int) -> Any:
     if isinstance(axis, tuple):
         return tuple(a - ndim if a >= 0 else a for a in axis)
     return axis - ndim if axis >= 0 else axis
+
+
+# ---- rules that broadcast over leading axes ----------------------------------------------------------
+def batch_by_broadcasting(*prims: Any) -> None:
+    """Batched rules for primitives whose ordinary rules already broadcast over leading axes
+    (reductions that name their axes by an ``axis`` parameter, matrix functions of the last two
+    axes): the rule runs once with the primal values broadcast to the stack's length (views) and
+    the axes counted from the end. ``tests/ops/test_batched_rules.py`` holds each one to its rows."""
+    for prim in prims:
+        prim.batched_vjps = tuple(None if r is None else _broadcasting(r) for r in prim.vjps)
+        prim.batched_jvps = tuple(None if r is None else _broadcasting(r) for r in prim.jvps)
+
+
+def _broadcasting(rule: Rule) -> Rule:
+    def batched(stack: Any, ans: Any, *args: Any, **params: Any) -> Any:
+        m = stack.shape[0]
+        if "axis" in params:
+            params = {**params, "axis": negative_axes(params["axis"], args[0].ndim)}
+        return rule(stack, _repeated(ans, m), *[_repeated(a, m) for a in args], **params)
+
+    return batched
+
+
+def _repeated(value: Any, m: int) -> Any:
+    """``value`` as a stack of m copies: a broadcast view (or a stand-in's shape)."""
+    if isinstance(value, Meta):
+        return Meta.of((m, *value.shape), value.dtype)
+    if isinstance(value, (np.ndarray, np.generic, Tensor)):
+        return ops.broadcast_to(value, (m, *value.shape))
+    return value
 
 
 # ---- the fallback: the ordinary rule once per row ---------------------------------------------------

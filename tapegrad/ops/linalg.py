@@ -25,7 +25,7 @@ import numpy as np
 
 from tapegrad._primitive import PerArgument, defrule, linear, multilinear, nondifferentiable, unbroadcast
 from tapegrad._tensor import Tensor, ops
-from tapegrad.batching import looped_jvp, looped_vjp
+from tapegrad.batching import batch_by_broadcasting, looped_jvp, looped_vjp
 from tapegrad.ops.reduce import as_axis_param, normalize_axis
 from tapegrad.ops.reduce import norm as _euclidean_norm
 
@@ -714,6 +714,7 @@ def _eigh_jvp(t, ans, a, UPLO="L"):  # noqa: N803
 
 
 _eigh_p = defrule(_eigh_packed, vjps=(_eigh_vjp,), jvps=(_eigh_jvp,), name="linalg.eigh")
+batch_by_broadcasting(_inv_p, _det_p, _logabsdet_p, _cholesky_p, _eigh_p)  # rules on the last two axes
 
 
 class EighResult(NamedTuple):

@@ -19,7 +19,7 @@ import numpy as np
 
 from tapegrad._primitive import defrule, linear
 from tapegrad._tensor import Tensor, ops
-from tapegrad.batching import negative_axes
+from tapegrad.batching import batch_by_broadcasting, negative_axes
 
 __all__ = [
     "sum",
@@ -504,6 +504,7 @@ def _logsumexp_jvp(t, ans, x, axis=None, keepdims=False):
 
 
 _logsumexp_p = defrule(_logsumexp, vjps=(_logsumexp_vjp,), jvps=(_logsumexp_jvp,), name="logsumexp")
+batch_by_broadcasting(_prod_p, _max_p, _min_p, _var_p, _std_p, _norm_p, _logsumexp_p)
 
 
 def logsumexp(x: Any, axis: Any = None, keepdims: bool = False) -> Any:
