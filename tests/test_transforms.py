@@ -452,3 +452,17 @@ def test_stop_gradient_in_every_mode_and_order():
     assert acc.jvp(y) is None
     s = stop_gradient({"a": x, "b": [x]})
     assert float(s["b"][0]) == 3.0 and s["a"].dtype == np.float64
+
+
+def test_component_jacobian_benchmark_runs():
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    out = subprocess.run(
+        [sys.executable, str(root / "benchmarks" / "component_jacobian.py"), "--n", "6"],
+        capture_output=True, text=True, env={"PYTHONPATH": str(root), "PATH": ""}, timeout=120,
+    )
+    assert out.returncode == 0, out.stderr  # it checks the Jacobian against the closed form first
+    assert "reverse  Jacobian of 6 components" in out.stdout and "forward  Jacobian of 6 components" in out.stdout
