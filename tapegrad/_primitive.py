@@ -120,7 +120,7 @@ class Primitive:
                 if not has_tensor:
                     args, vals = _convert_arguments(args)
         try:
-            out = self.impl(*vals, **params)
+            out = self.impl(*vals, **params) if params else self.impl(*vals)
         except (ValueError, TypeError, IndexError, np.linalg.LinAlgError) as err:
             raise type(err)(f"tg.{self.name}: {err} (argument shapes {[np.shape(v) for v in vals]})") from None
         result = _new_tensor(Tensor)
