@@ -42,7 +42,6 @@ class GradientTape:
         self._tracked: set[int] = set()  # keys of tensors that depend on a watched tensor
         self._watched: list[Tensor] = []  # the watched tensors themselves (graph() draws them)
         self._variables: dict[int, tuple[Variable, list[Tensor]]] = {}  # id(variable) -> it, its snapshots
-        self._ignored: dict[int, str] = {}  # key -> why a watch request was ignored (for explain)
         self._stops = 0  # how often stop_recording() paused this tape (for explain)
         self._exported: list[Tensor] = []  # recorded tensors turned into plain numbers (.numpy(), float())
         self._entered = False
@@ -82,7 +81,6 @@ class GradientTape:
         self._tracked = set()
         self._watched = []
         self._variables = {}
-        self._ignored = {}
         self._stops = 0
         self._exported = []
         self._released = False
@@ -117,8 +115,7 @@ class GradientTape:
                 )
 
     def _watch_tensor(self, x: Tensor) -> None:
-        if x._value.dtype.kind not in "fc":
-            self._ignored[key_of(x)] = f"it has the integer/bool dtype {x.dtype.name}, which has no gradient"
+        if x._value.dtype.kind not in "fc":  # integer and bool tensors have no gradient (explain says so)
             return
         key = key_of(x)
         if key not in self._tracked:
