@@ -307,9 +307,9 @@ class GradientTape:
             return [None for _ in resolved]
         raw = not _context.state.recorders
         wanted = {k for _, keys in resolved for k in keys}
-        step = rows_per_walk(self._records, m, parallel_iterations)
+        pieces_of_rows = chunks(m, rows_per_walk(self._records, m, parallel_iterations))
         parts = []
-        for rows in chunks(m, step):
+        for rows in pieces_of_rows:
             grads = {key_of(target): seeds[rows] if raw else wrap(seeds[rows])}
             found = walk(self._records, len(self._records), grads, wanted, raw, batched=True)
             parts.append([_summed(found, keys) for _, keys in resolved])
@@ -321,7 +321,7 @@ class GradientTape:
             if all(p is None for p in pieces):
                 stacks.append(None)
                 continue
-            sizes = [r.stop - r.start for r in chunks(m, step)]
+            sizes = [r.stop - r.start for r in pieces_of_rows]
             filled = [finish(p, ref, UnconnectedGradients.ZERO, n) for p, n in zip(pieces, sizes)]  # None: zeros
             stacks.append(ops.concatenate(filled, axis=0))
         return stacks
