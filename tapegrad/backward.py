@@ -55,11 +55,10 @@ def walk(
             record = records[k]
             if consume:
                 records[k] = None
-            key = record[KEY]
+            prim, args, vals, params, out, needs, keys, key = record
             g = pop(key, None)
             if g is None:
                 continue
-            prim, args, vals, params, out, needs, keys, _ = record
             if key in wanted:
                 found[key] = g
             if raw:
@@ -67,11 +66,19 @@ def walk(
             else:
                 inputs, ans = args, out
             vjps = batched_vjps(prim) if batched else prim.vjps
+            arity = len(inputs)
             for i in needs:
                 rule = vjps[i]
                 if rule is None:  # an argument without a derivative (a where() condition)
                     continue
-                gi = rule(g, ans, *inputs, **params) if params else rule(g, ans, *inputs)
+                if params:
+                    gi = rule(g, ans, *inputs, **params)
+                elif arity == 1:  # spelled out: a call with *inputs costs a tuple per record
+                    gi = rule(g, ans, inputs[0])
+                elif arity == 2:
+                    gi = rule(g, ans, inputs[0], inputs[1])
+                else:
+                    gi = rule(g, ans, *inputs)
                 if gi is None:
                     continue
                 ki = keys[i]

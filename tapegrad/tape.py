@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from contextlib import contextmanager
+from types import MappingProxyType
 from typing import Any, Iterator
 
 import numpy as np
@@ -22,6 +23,7 @@ from tapegrad.backward import (
 from tapegrad.batching import chunks, rows_per_walk
 
 _FIRST, _SECOND, _BOTH = (0,), (1,), (0, 1)
+_NO_PARAMS = MappingProxyType({})
 ndarray = np.ndarray
 
 
@@ -156,10 +158,13 @@ class GradientTape:
         n = len(args)
         if n == 1:
             a = args[0]
-            if a.__class__ is not Tensor or a._key not in tracked:
+            if a.__class__ is not Tensor:
+                return
+            ka = a._key
+            if ka not in tracked:
                 return
             needs: tuple = _FIRST
-            keys: tuple = (a._key,)
+            keys: tuple = (ka,)
         elif n == 2:
             a, b = args
             ka = a._key if a.__class__ is Tensor else None
@@ -177,26 +182,28 @@ class GradientTape:
             if not needs:
                 return
         value = out._value
-        if not prim.float_out and value.dtype.kind not in "fc":
+        float_out = prim.float_out
+        if not float_out and value.dtype.kind not in "fc":
             return
         key = out._key
         if key is None:
             key = out._key = new_key()
-        keep = prim._keeps.get(needs) or prim.keeps(needs)
-        if keep is not ALL:
-            large_out = value.__class__ is ndarray and value.nbytes >= _primitive.SMALL_ARRAY_BYTES
-            if large_out or (  # judged by the output, and by the input of a unary op (a reduction);
-                n == 1  # an elementwise input is never larger than its output
-                and not prim.float_out
-                and vals[0].__class__ is ndarray
-                and vals[0].nbytes >= _primitive.SMALL_ARRAY_BYTES
-            ):
+        large_out = value.__class__ is ndarray and value.nbytes >= _primitive.SMALL_ARRAY_BYTES
+        if large_out or (  # judged by the output, and by the input of a unary op (a reduction);
+            n == 1  # an elementwise input is never larger than its output
+            and not float_out
+            and vals[0].__class__ is ndarray
+            and vals[0].nbytes >= _primitive.SMALL_ARRAY_BYTES
+        ):
+            keep = prim._keeps.get(needs) or prim.keeps(needs)
+            if keep is not ALL:
                 droppable, keep_ans = keep
                 if large_out and not keep_ans:
                     out = Meta(value)
                 if droppable:
                     args, vals = slim(droppable, args, vals)
-        self._records.append((prim, args, vals, params, out, needs, keys, key))
+        # one shared empty mapping for parameterless ops: a record should not hold a dict of its own
+        self._records.append((prim, args, vals, params or _NO_PARAMS, out, needs, keys, key))
         tracked.add(key)
 
     # ---- differentiation ---------------------------------------------------------------------------

@@ -108,6 +108,7 @@ negative = defrule(
 add.float_out = subtract.float_out = negative.float_out = True  # elementwise arithmetic
 multiply = elementwise(operator.mul, lambda ans, x, y: y, lambda ans, x, y: x, name="multiply")
 divide = elementwise(operator.truediv, lambda ans, x, y: 1 / y, lambda ans, x, y: -ans / y, name="divide")
+add.array_scalars = subtract.array_scalars = multiply.array_scalars = divide.array_scalars = True
 # d/dy x**y = x**y log x, taken as 0 where x <= 0 (TensorFlow's convention: no false nan at x = 0)
 def _power_dx(ans, x, y):
     if (y.__class__ is int or y.__class__ is float) and y == 2:  # x**2 (as JAX's integer_pow): 2x, one op
