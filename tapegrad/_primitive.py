@@ -276,8 +276,8 @@ class Meta:
         return f"<value not kept: shape={self.shape}, dtype={self.dtype}>"
 
 
-def slim(droppable: tuple, args: tuple, vals: Any) -> tuple[tuple, list]:
-    """The record's ``args`` and ``vals``, large arrays at ``droppable`` replaced by Meta stand-ins.
+def slim(droppable: tuple, vals: Any) -> Any:
+    """A record's ``vals`` with the large arrays at ``droppable`` replaced by Meta stand-ins.
 
     Arrays under ``SMALL_ARRAY_BYTES`` are kept as they are: a stand-in would save next to nothing,
     and kept values let ``tape.graph()`` and ``tape.explain()`` show them.
@@ -287,9 +287,9 @@ def slim(droppable: tuple, args: tuple, vals: Any) -> tuple[tuple, list]:
         v = vals[i] if i < len(vals) else None
         if v.__class__ is np.ndarray and v.nbytes >= SMALL_ARRAY_BYTES:
             if not copied:
-                args, vals, copied = list(args), list(vals), True
-            args[i] = vals[i] = Meta(v)
-    return (tuple(args) if copied else args), vals
+                vals, copied = list(vals), True
+            vals[i] = Meta(v)
+    return tuple(vals) if copied else vals
 
 
 _F64, _F32 = np.dtype(np.float64), np.dtype(np.float32)

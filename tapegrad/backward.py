@@ -15,13 +15,15 @@ import numpy as np
 from tapegrad import _context
 from tapegrad._context import RAW
 from tapegrad._dtypes import python_to_array
+from tapegrad._primitive import Meta
 from tapegrad._structure import flatten
 from tapegrad._tensor import Tensor, Variable, ops, wrap
 from tapegrad.batching import batched_vjps, release
 
-# A tape record is the tuple (prim, args, vals, params, out, needs, keys, key), built by
+# A tape record is the tuple (prim, vals, params, ans, needs, keys, key), built by
 # GradientTape.record; these name its fields for the code that reads records.
-PRIM, ARGS, VALS, PARAMS, OUT, NEEDS, KEYS, KEY = range(8)
+PRIM, VALS, PARAMS, ANS, NEEDS, KEYS, KEY = range(7)
+_new_tensor = Tensor.__new__
 
 
 class UnconnectedGradients(enum.Enum):
@@ -55,16 +57,14 @@ def walk(
             record = records[k]
             if consume:
                 records[k] = None
-            prim, args, vals, params, out, needs, keys, key = record
+            prim, inputs, params, ans, needs, keys, key = record
             g = pop(key, None)
             if g is None:
                 continue
             if key in wanted:
                 found[key] = g
-            if raw:
-                inputs, ans = vals, out._value
-            else:
-                inputs, ans = args, out
+            if not raw:
+                inputs, ans = as_tensors(record)
             vjps = batched_vjps(prim) if batched else prim.vjps
             arity = len(inputs)
             for i in needs:
@@ -92,6 +92,24 @@ def walk(
         if key not in found and key in grads:
             found[key] = grads[key]
     return found
+
+
+def as_tensors(record: tuple) -> tuple[tuple, Any]:
+    """A record's arguments and output as Tensors with their keys, for rules an outer tape records.
+
+    A Tensor is its value and its key, so these stand for the originals on every tape; arguments
+    that were not Tensors (key None) and values the record did not keep (Meta) stay as they are.
+    """
+    prim, vals, params, ans, needs, keys, key = record
+    inputs = tuple([v if k is None or v.__class__ is Meta else keyed(v, k) for v, k in zip(vals, keys)])
+    return inputs, (ans if ans.__class__ is Meta else keyed(ans, key))
+
+
+def keyed(value: Any, key: int) -> Tensor:
+    t = _new_tensor(Tensor)
+    t._value = value
+    t._key = key
+    return t
 
 
 def as_target_list(target: Any, what: str = "target") -> list[Tensor]:

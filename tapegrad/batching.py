@@ -149,7 +149,7 @@ def rows_per_walk(records: Sequence[tuple], rows: int, parallel_iterations: Any 
     ``parallel_iterations`` asks for fewer."""
     widest = 1
     for record in records:
-        value = record[4]._value  # a Tensor's array, or a Meta stand-in's shape and dtype
+        value = record[3]  # the output's value (backward.ANS): an array, or a Meta stand-in
         widest = max(widest, math.prod(value.shape) * value.dtype.itemsize)
     step = max(1, STACK_BYTES // widest)
     if parallel_iterations is not None:

@@ -20,7 +20,7 @@ import numpy as np
 
 from tapegrad._primitive import Meta
 from tapegrad._tensor import Tensor, Variable
-from tapegrad.backward import KEY, KEYS, NEEDS, OUT, PRIM
+from tapegrad.backward import ANS, KEY, KEYS, NEEDS, PRIM
 
 __all__ = ["explain_gradient"]
 
@@ -138,7 +138,7 @@ def explain_gradient(tape: Any, target: Any, source: Any) -> str:
         last = records[sinks[-1]]
         return (
             f"The target is not on the tape: the last recorded result that depends on {src_name} is "
-            f"{last[PRIM].name} (value {_fmt(last[OUT])}), and the target was computed from something else, outside "
+            f"{last[PRIM].name} (value {_fmt(last[ANS])}), and the target was computed from something else, outside "
             "the `with` block, inside tape.stop_recording(), or after a .numpy()/float() round trip."
         )
     return (
@@ -218,16 +218,16 @@ def _equal_value(records: list, target: Tensor, reached: set, source: Tensor) ->
     value = target._value
     if _same(source._value, value):
         return f"source (value {_fmt(source)})"
-    for prim, _args, _vals, _params, out, _needs, _keys, key in reversed(records):
-        if key in reached and _same(out._value, value):
-            return f"result of {prim.name} (value {_fmt(out)})"
+    for prim, _vals, _params, ans, _needs, _keys, key in reversed(records):
+        if key in reached and _same(ans, value):
+            return f"result of {prim.name} (value {_fmt(ans)})"
     return None
 
 
 def _constant_copy(records: list, produced: dict, target_key: int, keys: set) -> str | None:
     """An untracked constant input of the target's records equal to a source-dependent result."""
     reached = _reached(records, keys)
-    candidates = [r for r in records if r[KEY] in reached and isinstance(r[OUT], Tensor)]
+    candidates = [r for r in records if r[KEY] in reached and not isinstance(r[ANS], Meta)]
     if not candidates:
         return None
     seen: set[int] = set()
@@ -238,16 +238,16 @@ def _constant_copy(records: list, produced: dict, target_key: int, keys: set) ->
         if k is None or k in seen:
             continue
         seen.add(k)
-        _, args, _, _, _, needs, arg_keys, _ = records[k]
-        for i, a in enumerate(args):
+        _, vals, _, _, needs, arg_keys, _ = records[k]
+        for i, a in enumerate(vals):
             if i in needs:
                 stack.append(arg_keys[i])
                 continue
-            if not isinstance(a, Tensor):  # a plain value, or one the record did not keep
+            if arg_keys[i] is None or isinstance(a, Meta):  # not a tensor, or a value the record did not keep
                 continue
             for r in candidates:
-                if _same(r[OUT]._value, a._value) and np.size(a._value) > 0:
-                    return f"{r[PRIM].name} (value {_fmt(r[OUT])})"
+                if _same(r[ANS], a) and np.size(a) > 0:
+                    return f"{r[PRIM].name} (value {_fmt(r[ANS])})"
     return None
 
 

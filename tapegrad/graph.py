@@ -27,8 +27,8 @@ import numpy as np
 from tapegrad import _context
 from tapegrad._primitive import Meta
 from tapegrad._structure import flatten
-from tapegrad._tensor import Tensor, Variable
-from tapegrad.backward import KEY, KEYS, OUT, as_target_list, seed_value, walk
+from tapegrad._tensor import Tensor, Variable, wrap
+from tapegrad.backward import ANS, KEY, KEYS, as_target_list, seed_value, walk
 
 __all__ = ["TapeGraph", "GraphNode", "GraphEdge", "GraphvizNotFound", "tape_graph"]
 
@@ -245,10 +245,10 @@ def tape_graph(tape: Any, target: Any = None, sources: Any = None) -> TapeGraph:
                 "the tape recorded no operations on watched tensors, so there is no graph to draw; "
                 "watch the inputs (tape.watch(x) or tg.Variable) and compute with them inside the `with` block"
             )
-        target_t, target_key = records[-1][OUT], records[-1][KEY]  # target_t may be a Meta stand-in
+        target_value, target_key = records[-1][ANS], records[-1][KEY]  # a value, or a Meta stand-in
     else:
         (target_t,) = as_target_list(target)[:1]
-        target_key = target_t._key
+        target_value, target_key = target_t._value, target_t._key
     source_ids = {t._key for _, ts in named for t in ts if t._key is not None}
     produced = {r[KEY]: k for k, r in enumerate(records)}
     if target_key not in produced and target_key not in source_ids:
@@ -268,7 +268,10 @@ def tape_graph(tape: Any, target: Any = None, sources: Any = None) -> TapeGraph:
 
     # adjoints: one reverse walk over the records (the tape itself is left as it was)
     wanted = {records[k][KEY] for k in kept} | source_ids
-    seed = np.ones(target_t.shape, target_t.dtype) if isinstance(target_t, Meta) else seed_value(target_t, None, True)
+    if isinstance(target_value, Meta):
+        seed = np.ones(target_value.shape, target_value.dtype)
+    else:
+        seed = seed_value(wrap(target_value), None, True)
     adjoints = walk(records, len(records), {target_key: seed}, wanted, True)
 
     graph = TapeGraph()
@@ -282,18 +285,18 @@ def tape_graph(tape: Any, target: Any = None, sources: Any = None) -> TapeGraph:
                 ids[t._key] = node.id
     namer = _Namer([name for name, _ in named])
     for k in kept:
-        prim, args, vals, params, out, needs, arg_keys, key = records[k]
+        prim, vals, params, ans, needs, arg_keys, key = records[k]
         if key in ids:  # a watched intermediate: already drawn as an input
             continue
         arg_ids, arg_names = [], []
-        for a, a_key in zip(args, arg_keys):
+        for a, a_key in zip(vals, arg_keys):
             if a_key in ids:
                 arg_ids.append(ids[a_key])
                 arg_names.append(graph._by_id(ids[a_key]).name)
             else:
-                label = _fmt(a._value if isinstance(a, Tensor) else a)
+                label = _fmt(a)
                 c = GraphNode(id=f"c{len(graph.nodes)}", name=label, kind="constant",
-                              value=a._value if isinstance(a, Tensor) else np.asarray(a))
+                              value=a if isinstance(a, Meta) else np.asarray(a))
                 graph.nodes.append(c)
                 arg_ids.append(c.id)
                 arg_names.append(label)
@@ -302,7 +305,7 @@ def tape_graph(tape: Any, target: Any = None, sources: Any = None) -> TapeGraph:
             id=f"n{len(graph.nodes)}",
             name=name,
             kind="op",
-            value=out._value,
+            value=ans,
             adjoint=adjoints.get(key),
             op=prim.name,
             expression=f"{name} = {_describe(prim.name, arg_names, params)}",
@@ -310,7 +313,7 @@ def tape_graph(tape: Any, target: Any = None, sources: Any = None) -> TapeGraph:
         graph.nodes.append(node)
         ids[key] = node.id
         for i, src in enumerate(arg_ids):
-            partial = _local_partial(prim, i, vals, params, out) if i in needs else None
+            partial = _local_partial(prim, i, vals, params, ans) if i in needs else None
             graph.edges.append(GraphEdge(source=src, target=node.id, argument=i, partial=partial))
     target_node = graph._by_id(ids[target_key])
     target_node.is_target = True
@@ -397,9 +400,8 @@ def _wrap(text: str) -> str:
     return f"({text})" if text.startswith("-") else text
 
 
-def _local_partial(prim: Any, i: int, vals: list, params: dict, out: Tensor) -> float | None:
-    """d(out)/d(argument i) for a scalar op on scalars (the edge label of the textbook figures)."""
-    ans = out._value
+def _local_partial(prim: Any, i: int, vals: list, params: dict, ans: Any) -> float | None:
+    """d(ans)/d(argument i) for a scalar op on scalars (the edge label of the textbook figures)."""
     if isinstance(ans, Meta) or any(isinstance(v, Meta) for v in vals) or np.ndim(ans) != 0 or np.ndim(vals[i]) != 0:
         return None
     try:

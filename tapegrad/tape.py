@@ -148,9 +148,11 @@ class GradientTape:
     def record(self, prim: Any, args: tuple, vals: list, params: dict, out: Tensor) -> None:
         """Note one op if a watched tensor flows into it; keep only what its rules will read.
 
-        A record is ``(prim, args, vals, params, out, needs, keys, key)``: the arguments as tensors
-        and as values, the output, which argument positions carry gradients, the arguments' keys
-        and the output's key. Arrays the rules do not read are ``Meta`` stand-ins (shape, dtype).
+        A record is ``(prim, vals, params, ans, needs, keys, key)``: the arguments' and the output's
+        values, which argument positions carry gradients, the arguments' keys (None for those that
+        are not Tensors) and the output's key. It holds no Tensor: a walk that an outer tape records
+        rebuilds them from values and keys (``backward.as_tensors``). Arrays the rules do not read
+        are ``Meta`` stand-ins (shape, dtype).
         """
         if prim.vjps is None:
             return
@@ -170,14 +172,21 @@ class GradientTape:
             ka = a._key if a.__class__ is Tensor else None
             kb = b._key if b.__class__ is Tensor else None
             if ka in tracked:
-                needs = _BOTH if kb in tracked else _FIRST
+                if kb in tracked:
+                    needs = _BOTH
+                else:
+                    needs = _FIRST
+                    if kb is None and b.__class__ is Tensor:  # a constant tensor: keys mark tensors
+                        kb = key_of(b)
             elif kb in tracked:
                 needs = _SECOND
+                if ka is None and a.__class__ is Tensor:
+                    ka = key_of(a)
             else:
                 return
             keys = (ka, kb)
         else:
-            keys = tuple([a._key if a.__class__ is Tensor else None for a in args])
+            keys = tuple([(a._key or key_of(a)) if a.__class__ is Tensor else None for a in args])
             needs = tuple([i for i, k in enumerate(keys) if k in tracked])
             if not needs:
                 return
@@ -199,11 +208,11 @@ class GradientTape:
             if keep is not ALL:
                 droppable, keep_ans = keep
                 if large_out and not keep_ans:
-                    out = Meta(value)
+                    value = Meta(value)
                 if droppable:
-                    args, vals = slim(droppable, args, vals)
+                    vals = slim(droppable, vals)
         # one shared empty mapping for parameterless ops: a record should not hold a dict of its own
-        self._records.append((prim, args, vals, params or _NO_PARAMS, out, needs, keys, key))
+        self._records.append((prim, vals, params or _NO_PARAMS, value, needs, keys, key))
         tracked.add(key)
 
     # ---- differentiation ---------------------------------------------------------------------------

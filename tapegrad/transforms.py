@@ -40,7 +40,7 @@ from tapegrad._dtypes import python_to_array
 from tapegrad._primitive import defrule, nondifferentiable
 from tapegrad._structure import flatten, map_structure, unflatten
 from tapegrad._tensor import Tensor, Variable, ops, wrap
-from tapegrad.backward import KEYS, UnconnectedGradients
+from tapegrad.backward import KEYS, UnconnectedGradients, as_tensors
 from tapegrad.batching import chunks, rows_per_walk
 from tapegrad.forward import ForwardAccumulator
 from tapegrad.tape import GradientTape
@@ -445,7 +445,8 @@ def forward_walk(
     if raw:
         _context.state.recorders = RAW
     try:
-        for k, (prim, args, vals, params, out, _needs, keys, key) in enumerate(records):
+        for k, record in enumerate(records):
+            prim, inputs, params, ans, _needs, keys, key = record
             incoming = [None if used is None else tangents.get(used) for used in keys]
             if all(t is None for t in incoming):
                 continue
@@ -453,10 +454,8 @@ def forward_walk(
                 raise NotImplementedError(
                     f"tg.{prim.name} has no JVP rule, so forward mode cannot go through it; use mode='reverse'"
                 )
-            if raw:
-                inputs, ans = vals, out._value
-            else:
-                inputs, ans = args, out
+            if not raw:
+                inputs, ans = as_tensors(record)
             tangent = ForwardAccumulator._output_tangent(prim, incoming, ans, inputs, params, batch)
             if tangent is not None and (keep is None or key in keep or last_use.get(key, -1) > k):
                 tangents[key] = tangent
