@@ -412,3 +412,33 @@ def test_jacobians_in_chunks_equal_one_walk(how, monkeypatch):
         ys = tg.tanh(xs @ tg.transpose(w))  # (4, 7): example b depends on xs[b] only
     np.testing.assert_allclose(tape.batch_jacobian(ys, xs, parallel_iterations=2).numpy(),
                                tape.batch_jacobian(ys, xs, parallel_iterations=None).numpy(), rtol=1e-14)
+
+
+def test_records_keep_values_not_tensors():
+    """A record holds arrays and keys, so an intermediate Tensor dies with its last user reference."""
+    x = tg.constant(np.array([0.3, 1.2, -0.4]))
+    with tg.GradientTape() as tape:
+        tape.watch(x)
+        h = tg.sin(x)
+        alive = weakref.ref(h)
+        y = tg.sum(h * h)
+        del h
+    gc.collect()
+    assert alive() is None
+    assert not any(isinstance(v, tg.Tensor) for record in tape._records for v in (*record[1], record[3]))
+    np.testing.assert_allclose(tape.gradient(y, x).numpy(), np.sin(2 * x.numpy()), rtol=1e-14)
+
+
+def test_an_outer_tape_differentiates_through_constants_of_the_inner_records():
+    """The inner walk rebuilds its records' tensors from values and keys: the outer tape must still
+    see the constant c (watched only by it) in d/dx (c * x**2 + 3 * x) = 2 c x + 3."""
+    x = tg.constant(1.5)
+    c = tg.constant(2.0)
+    with tg.GradientTape() as outer:
+        outer.watch(c)
+        with tg.GradientTape() as inner:
+            inner.watch(x)
+            y = c * x**2 + 3 * x
+        dy_dx = inner.gradient(y, x)
+    assert float(dy_dx) == 2 * 2.0 * 1.5 + 3
+    assert float(outer.gradient(dy_dx, c)) == 2 * 1.5
