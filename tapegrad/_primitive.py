@@ -105,10 +105,17 @@ class Primitive:
                         vals = (av, operand if operand is not None else scalar_operand(b, av))
                     else:
                         vals = (av, b)
+                elif cb is _ndarray and b.dtype is a._value.dtype:  # kept as it is (_convert_arguments)
+                    vals = (a._value, b)
                 else:
                     args, vals = _convert_arguments(args)
-            elif cb is Tensor and (ca is float or ca is int):
-                vals = (scalar_operand(a, b._value) if self.array_scalars else a, b._value)
+            elif cb is Tensor:
+                if ca is float or ca is int:
+                    vals = (scalar_operand(a, b._value) if self.array_scalars else a, b._value)
+                elif ca is _ndarray and a.dtype is b._value.dtype:
+                    vals = (a, b._value)
+                else:
+                    args, vals = _convert_arguments(args)
             else:
                 args, vals = _convert_arguments(args)
         else:

@@ -92,3 +92,33 @@ def test_the_cache_stays_bounded(monkeypatch):
     assert 0 < len(_primitive._F64_OPERANDS) <= 1024
     nan = scalar_operand(float("nan"), like)
     assert np.isnan(nan)
+
+
+@pytest.mark.parametrize("tensor_dtype", [np.float64, np.float32, np.int64])
+@pytest.mark.parametrize("array_dtype", [np.float64, np.float32, np.int64])
+def test_numpy_array_operands_follow_the_tensor_dtype(tensor_dtype, array_dtype):
+    """A NumPy array next to a tensor: kept as it is when the dtypes match (the fast path), else a
+    float array takes a float tensor's dtype (a float64 constant never upcasts a float32 tensor)."""
+    t0 = np.array([1.0, 2.0, 4.0]).astype(tensor_dtype)
+    a = np.array([0.5, 3.0, 8.0]).astype(array_dtype)
+    t = tg.constant(t0)
+    for got, left in ((t * a, True), (a * t, False)):
+        if np.dtype(tensor_dtype).kind == "f" and np.dtype(array_dtype).kind == "f":
+            expected = t0 * a.astype(tensor_dtype)
+        else:
+            expected = t0 * a if left else a * t0
+        assert got.dtype == expected.dtype
+        np.testing.assert_array_equal(got.numpy(), expected)
+
+
+def test_gradients_through_numpy_array_operands():
+    w = np.array([0.5, -1.5, 2.0])
+    x = tg.constant(np.array([1.0, 2.0, 3.0]))
+    with tg.GradientTape() as outer:
+        outer.watch(x)
+        with tg.GradientTape() as inner:
+            inner.watch(x)
+            y = tg.sum(w * x * x + x / w)
+        g = inner.gradient(y, x)
+    np.testing.assert_allclose(g.numpy(), 2 * w * x.numpy() + 1 / w, rtol=1e-15)
+    np.testing.assert_allclose(outer.gradient(g, x).numpy(), 2 * w, rtol=1e-15)
