@@ -69,6 +69,15 @@ _PASS = (lambda g, ans, x: g,)  # shape-blind: serves stacks of cotangents and t
 _identity = defrule(lambda x: x, vjps=_PASS, jvps=_PASS, name="identity", batched_vjps=_PASS, batched_jvps=_PASS)
 _identity.float_out = True
 
+
+def _fresh(x: Tensor) -> Tensor:
+    """A new tensor with ``x``'s value: recorded as identity(x) when a tape or accumulator is active
+    (so it follows x), a plain copy of the reference otherwise (nothing could follow it anyway)."""
+    stack = _context.state.recorders
+    if stack and stack is not RAW:
+        return _identity(x)
+    return wrap(x._value)
+
 _stop_gradient = nondifferentiable(lambda x: x, name="stop_gradient")
 
 
@@ -120,6 +129,8 @@ def _is_integer(x: Any) -> bool:
 
 def _source(x: Any, position: int, strict: bool, what: str) -> tuple[Any, bool]:
     """A differentiated leaf as a watched value; (value, False) for what is passed through untouched."""
+    if x.__class__ is Tensor and x._value.dtype.kind == "f":  # the common case
+        return _fresh(x), True
     if x is None or isinstance(x, (str, bytes)) or callable(x) and not isinstance(x, Tensor):
         return x, False
     if _is_integer(x):
@@ -134,7 +145,7 @@ def _source(x: Any, position: int, strict: bool, what: str) -> tuple[Any, bool]:
     if isinstance(x, Tensor):
         if x._value.dtype.kind not in "fc":
             return x, False
-        return _identity(x), True
+        return _fresh(x), True
     try:
         value = python_to_array(x)
     except TypeError as err:
