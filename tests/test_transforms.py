@@ -466,3 +466,17 @@ def test_component_jacobian_benchmark_runs():
     )
     assert out.returncode == 0, out.stderr  # it checks the Jacobian against the closed form first
     assert "reverse  Jacobian of 6 components" in out.stdout and "forward  Jacobian of 6 components" in out.stdout
+
+
+def test_arguments_are_fresh_tensors_so_closures_and_repeats_stay_apart():
+    """grad differentiates the argument, not every use of the same tensor object: a closure over x
+    is a constant, and f(x, x) has one partial per position (JAX's semantics), at every order."""
+    x = tg.constant(3.0, dtype=tg.float64)
+    assert float(tg.grad(lambda a: a * x)(x)) == 3.0
+    da, db = tg.grad(lambda a, b: a * b * b, argnums=(0, 1))(x, x)
+    assert (float(da), float(db)) == (9.0, 18.0)
+    assert float(tg.grad(lambda a: tg.grad(lambda b: a * b * b)(x))(x)) == 6.0  # d/da (2 a x) = 2x
+    with tg.GradientTape() as tape:  # under an active tape the fresh argument is recorded
+        tape.watch(x)
+        g = tg.grad(lambda a: a**3)(x)
+    assert float(tape.gradient(g, x)) == 18.0
