@@ -23,7 +23,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from tapegrad._primitive import PerArgument, defrule, linear, multilinear, nondifferentiable, unbroadcast
+from tapegrad._primitive import PerArgument, defrule, lift, linear, multilinear, nondifferentiable, unbroadcast
 from tapegrad._tensor import Tensor, ops
 from tapegrad.batching import batch_by_broadcasting, looped_jvp, looped_vjp
 from tapegrad.ops.reduce import as_axis_param, normalize_axis
@@ -206,7 +206,52 @@ def _tensordot_vjp_b(g, ans, a, b, axes):
     return gb if inv is None else ops.transpose(gb, inv)
 
 
-_tensordot_p = multilinear(_tensordot, _tensordot_vjp_a, _tensordot_vjp_b, name="tensordot")
+# Batched rules: the stack axis leads g and t; the contracted and free axes shift past it.
+def _tensordot_batched_vjp_a(g, ans, a, b, axes):
+    a_axes, b_axes = axes
+    a_free = _free_axes(a.ndim, a_axes)
+    b_free = _free_axes(b.ndim, b_axes)
+    na = len(a_free)
+    ga = _tensordot_p(g, b, axes=(tuple(range(1 + na, 1 + na + len(b_free))), b_free))
+    # ga's axes: the stack, a_free, then the a axes paired with b's contracted axes in b's order
+    order = a_free + tuple(a_axes[b_axes.index(j)] for j in sorted(b_axes))
+    inv = _inverse_perm((0,) + tuple(1 + i for i in order))
+    return ga if inv is None else ops.transpose(ga, inv)
+
+
+def _tensordot_batched_vjp_b(g, ans, a, b, axes):
+    a_axes, b_axes = axes
+    a_free = _free_axes(a.ndim, a_axes)
+    gb = _tensordot_p(g, a, axes=(tuple(range(1, 1 + len(a_free))), a_free))
+    # gb's axes: the stack, b_free, then the b axes paired with a's contracted axes in a's order
+    order = _free_axes(b.ndim, b_axes) + tuple(b_axes[a_axes.index(i)] for i in sorted(a_axes))
+    inv = _inverse_perm((0,) + tuple(1 + j for j in order))
+    return gb if inv is None else ops.transpose(gb, inv)
+
+
+def _tensordot_batched_jvp_a(t, ans, a, b, axes):
+    a_axes, b_axes = axes
+    return _tensordot_p(t, b, axes=(tuple(1 + i for i in a_axes), b_axes))  # (m, *a_free, *b_free)
+
+
+def _tensordot_batched_jvp_b(t, ans, a, b, axes):
+    a_axes, b_axes = axes
+    out = _tensordot_p(t, a, axes=(tuple(1 + j for j in b_axes), a_axes))  # (m, *b_free, *a_free)
+    nb = b.ndim - len(b_axes)
+    na = a.ndim - len(a_axes)
+    if na == 0 or nb == 0:
+        return out
+    return ops.transpose(out, (0, *range(1 + nb, 1 + nb + na), *range(1, 1 + nb)))
+
+
+_tensordot_p = multilinear(
+    _tensordot,
+    _tensordot_vjp_a,
+    _tensordot_vjp_b,
+    name="tensordot",
+    batched_vjps=(_tensordot_batched_vjp_a, _tensordot_batched_vjp_b),
+    batched_jvps=(_tensordot_batched_jvp_a, _tensordot_batched_jvp_b),
+)
 
 
 def _axis_list(axes: Any, ndim: int, which: str) -> tuple[int, ...]:
@@ -305,19 +350,25 @@ def _einsum_vjp(i, g, ans, *operands, subscripts):
     (the cotangent lives on the diagonal); a letter that only operand i has (summed out) is
     supplied by a vector of ones (the cotangent is broadcast along it).
     """
+    return _einsum_cotangent(i, g, operands, subscripts, "")
+
+
+def _einsum_cotangent(i: int, g: Any, operands: tuple, subscripts: str, stack: str) -> Any:
+    """``_einsum_vjp``'s einsum; ``stack``: the letter of g's leading stack axis ('' for none),
+    which the result keeps in front."""
     ins, out = _split_subscripts(subscripts)
     sizes: dict[str, int] = {}
     for spec, x in zip(ins, operands, strict=True):
         for c, n in zip(spec, x.shape, strict=True):
             sizes[c] = n
-    fresh = iter(c for c in _LETTERS if c not in subscripts)
-    specs, args = [out], [g]
+    fresh = iter(c for c in _LETTERS if c not in subscripts and c != stack)
+    specs, args = [stack + out], [g]
     for j, (spec, x) in enumerate(zip(ins, operands, strict=True)):
         if j != i:
             specs.append(spec)
             args.append(x)
     dtype = g.dtype
-    result, seen = [], []
+    result, seen = [stack], []
     for c in ins[i]:
         if c in seen:
             d = next(fresh)
@@ -339,7 +390,43 @@ def _einsum_jvp(i, t, ans, *operands, subscripts):
     return _einsum_p(*operands[:i], t, *operands[i + 1 :], subscripts=subscripts)
 
 
-_einsum_p = defrule(_einsum_impl, vjps=PerArgument(_einsum_vjp), jvps=PerArgument(_einsum_jvp), name="einsum")
+# Batched rules: the stack axis gets a letter of its own, leading t (or g) and the result. The
+# subscripts reaching the primitive are explicit with every '...' spelled out (see einsum below),
+# so implicit outputs and ellipses need nothing more here.
+def _stack_letter(subscripts: str, needed: int) -> str | None:
+    """A letter for the stack axis, when the subscripts leave ``needed`` letters unused (the stack's
+    plus the fresh ones a VJP ties repeated letters with); None when they do not."""
+    unused = [c for c in _LETTERS if c not in subscripts]
+    return unused[0] if len(unused) >= needed else None
+
+
+def _einsum_batched_vjp(i, g, ans, *operands, subscripts):
+    spec = _split_subscripts(subscripts)[0][i]
+    stack = _stack_letter(subscripts, 1 + len(spec) - len(set(spec)))
+    if stack is None:
+        # Every one of the 52 letters is taken: no letter is left for the stack axis, so such an
+        # einsum takes the ordinary rule once per row (correct, just slower).
+        return looped_vjp(i, _einsum_p.vjps[i])(g, ans, *operands, subscripts=subscripts)
+    return _einsum_cotangent(i, g, operands, subscripts, stack)
+
+
+def _einsum_batched_jvp(i, t, ans, *operands, subscripts):
+    stack = _stack_letter(subscripts, 1)
+    if stack is None:  # no letter left for the stack axis: once per row (see _einsum_batched_vjp)
+        return looped_jvp(_einsum_p.jvps[i])(t, ans, *operands, subscripts=subscripts)
+    ins, out = _split_subscripts(subscripts)
+    ins[i] = stack + ins[i]
+    return _einsum_p(*operands[:i], t, *operands[i + 1 :], subscripts=",".join(ins) + "->" + stack + out)
+
+
+_einsum_p = defrule(
+    _einsum_impl,
+    vjps=PerArgument(_einsum_vjp),
+    jvps=PerArgument(_einsum_jvp),
+    name="einsum",
+    batched_vjps=PerArgument(_einsum_batched_vjp),
+    batched_jvps=PerArgument(_einsum_batched_jvp),
+)
 
 
 def _sublist_to_string(sub: Any) -> str:
@@ -472,8 +559,12 @@ def _trace(x, offset=0, axis1=0, axis2=1):
 
 
 def _trace_vjp(g, ans, x, offset=0, axis1=0, axis2=1):
-    shape = x.shape
-    eye = np.eye(shape[axis1], shape[axis2], k=offset, dtype=x.dtype)
+    return _trace_cotangent(g, x.shape, x.dtype, offset, axis1, axis2)
+
+
+def _trace_cotangent(g: Any, shape: tuple, dtype: Any, offset: int, axis1: int, axis2: int) -> Any:
+    """g spread onto the (offset) diagonal of axes ``axis1``, ``axis2`` of a value of ``shape``."""
+    eye = np.eye(shape[axis1], shape[axis2], k=offset, dtype=dtype)
     if axis1 > axis2:
         eye = eye.T
     mask_shape = [1] * len(shape)
@@ -483,7 +574,19 @@ def _trace_vjp(g, ans, x, offset=0, axis1=0, axis2=1):
     return ops.reshape(g, tuple(g_shape)) * eye.reshape(mask_shape)
 
 
-_trace_p = linear(_trace, _trace_vjp, name="trace")
+# Batched rules: the traced axes shift one place past the stack axis (np.trace keeps the other
+# axes in order, the stack first).
+_trace_p = linear(
+    _trace,
+    _trace_vjp,
+    name="trace",
+    batched_vjp=lambda g, ans, x, offset=0, axis1=0, axis2=1: _trace_cotangent(
+        g, (g.shape[0], *x.shape), x.dtype, offset, axis1 + 1, axis2 + 1
+    ),
+    batched_jvp=lambda t, ans, x, offset=0, axis1=0, axis2=1: _trace_p(
+        t, offset=offset, axis1=axis1 + 1, axis2=axis2 + 1
+    ),
+)
 
 
 def trace(x: Any, offset: int = 0, axis1: int = 0, axis2: int = 1) -> Tensor:
@@ -599,11 +702,55 @@ def _solve_jvp_a(t, x, a, b, vector=False):
     return -_solve_p(a, tx, vector=vector)
 
 
+# Batched rules. A stack of right-hand sides must not meet NumPy's batch axes (with a vector
+# right-hand side (n,), a leading stack axis would turn it into a batch of vectors, each solved
+# with its own factorization): the stack moves to the columns instead, so one factorization of
+# each matrix of ``a`` serves every row.
+def _solve_stack(a: Any, s: Any, vector: bool) -> Any:
+    """The rows of ``s`` solved: ``s`` is (m, *B, n) (``vector``) or (m, *B, n, k); the result is
+    (m, *X, n) or (m, *X, n, k), X the batch shape of a and B broadcast together."""
+    m, nd = s.shape[0], s.ndim
+    if vector:
+        cols = ops.transpose(s, (*range(1, nd), 0))  # (*B, n, m): the rows are the columns
+        x = _solve_p(a, cols, vector=False)  # (*X, n, m)
+        return ops.transpose(x, (x.ndim - 1, *range(x.ndim - 1)))
+    k = s.shape[-1]
+    cols = ops.transpose(s, (*range(1, nd - 1), 0, nd - 1))  # (*B, n, m, k)
+    x = _solve_p(a, ops.reshape(cols, (*cols.shape[:-2], m * k)), vector=False)  # (*X, n, m * k)
+    lead = x.ndim - 2  # len(X)
+    x = ops.reshape(x, (*x.shape[:-1], m, k))  # (*X, n, m, k)
+    return ops.transpose(x, (lead + 1, *range(lead + 1), lead + 2))
+
+
+def _solve_batched_vjp_a(g, x, a, b, vector=False):
+    gb = _solve_stack(_swap(a), g, vector)  # (m, *X, n[, k])
+    if vector:
+        ga = -(ops.expand_dims(gb, -1) * ops.expand_dims(x, -2))
+    else:
+        ga = -matmul(gb, _swap(x))
+    return unbroadcast(ga, a, 1)
+
+
+def _solve_batched_vjp_b(g, x, a, b, vector=False):
+    return unbroadcast(_solve_stack(_swap(a), g, vector), b, 1)
+
+
+def _solve_batched_jvp_a(t, x, a, b, vector=False):
+    # t (m, *A, n, n): lifted so that its batch axes line up with x's (the stack axis in front)
+    if vector:
+        tx = _drop_last(matmul(lift(t, x.ndim + 1), ops.expand_dims(x, -1)))
+    else:
+        tx = matmul(lift(t, x.ndim), x)
+    return -_solve_stack(a, tx, vector)  # tx: (m, *X, n[, k])
+
+
 _solve_p = defrule(
     _solve,
     vjps=(_solve_vjp_a, _solve_vjp_b),
     jvps=(_solve_jvp_a, lambda t, x, a, b, vector=False: _solve_p(a, t, vector=vector)),
     name="linalg.solve",
+    batched_vjps=(_solve_batched_vjp_a, _solve_batched_vjp_b),
+    batched_jvps=(_solve_batched_jvp_a, lambda t, x, a, b, vector=False: _solve_stack(a, t, vector)),
 )
 
 

@@ -175,15 +175,27 @@ def _cumprod(x, axis=0, reverse=False):
     return np.cumprod(x, axis=axis)
 
 
-# The transpose of a forward running sum is the reversed running sum.
+# The transpose of a forward running sum is the reversed running sum. Batched rules: the scanned
+# axis counted from the end is the same axis of a stack (the primitive always gets one int axis;
+# the public wrappers flatten for axis=None first).
 _cumsum_p = linear(
-    _cumsum, lambda g, ans, x, axis=0, reverse=False: _cumsum_p(g, axis=axis, reverse=not reverse), name="cumsum"
+    _cumsum,
+    lambda g, ans, x, axis=0, reverse=False: _cumsum_p(g, axis=axis, reverse=not reverse),
+    name="cumsum",
+    batched_vjp=lambda g, ans, x, axis=0, reverse=False: _cumsum_p(
+        g, axis=negative_axes(axis, x.ndim), reverse=not reverse
+    ),
+    batched_jvp=lambda t, ans, x, axis=0, reverse=False: _cumsum_p(
+        t, axis=negative_axes(axis, x.ndim), reverse=reverse
+    ),
 )
 
 
 def _to_last(x: Any, axis: int) -> tuple[Any, tuple | None]:
-    """``x`` with ``axis`` moved to the end, and the permutation that moves it back (None: no move)."""
+    """``x`` with ``axis`` (negative: from the end) moved to the end, and the permutation that moves
+    it back (None: no move)."""
     ndim = len(x.shape)
+    axis %= ndim
     if axis == ndim - 1:
         return x, None
     perm = tuple(i for i in range(ndim) if i != axis) + (axis,)
@@ -209,12 +221,14 @@ def _cumprod_jacobian(xl: Any, reverse: bool) -> Any:
     return ops.where(reach, run, ops.zeros_like(run))
 
 
+# The rules below also serve stacks (a leading batch axis on g or t) given the axis counted from
+# the end: the stack broadcasts against x and ans, and is permuted by its own _to_last.
 def _cumprod_vjp(g, ans, x, axis=0, reverse=False):
     if _all_nonzero(ans):
         # d y_i / d x_k = y_i / x_k for i past k, exact while no x_k (nor any y_i) is 0
         return _cumsum_p(g * ans, axis=axis, reverse=not reverse) / x
-    xl, inverse = _to_last(x, axis)
-    gl, _ = _to_last(g, axis)
+    xl, _ = _to_last(x, axis)
+    gl, inverse = _to_last(g, axis)
     jac = _cumprod_jacobian(xl, reverse)
     return _back(ops.sum(jac * ops.reshape(gl, gl.shape[:-1] + (1, gl.shape[-1])), axis=-1), inverse)
 
@@ -222,13 +236,24 @@ def _cumprod_vjp(g, ans, x, axis=0, reverse=False):
 def _cumprod_jvp(t, ans, x, axis=0, reverse=False):
     if _all_nonzero(ans):
         return ans * _cumsum_p(t / x, axis=axis, reverse=reverse)
-    xl, inverse = _to_last(x, axis)
-    tl, _ = _to_last(t, axis)
+    xl, _ = _to_last(x, axis)
+    tl, inverse = _to_last(t, axis)
     jac = _cumprod_jacobian(xl, reverse)
     return _back(ops.sum(jac * ops.reshape(tl, tl.shape + (1,)), axis=-2), inverse)
 
 
-_cumprod_p = defrule(_cumprod, vjps=(_cumprod_vjp,), jvps=(_cumprod_jvp,), name="cumprod")
+_cumprod_p = defrule(
+    _cumprod,
+    vjps=(_cumprod_vjp,),
+    jvps=(_cumprod_jvp,),
+    name="cumprod",
+    batched_vjps=(
+        lambda g, ans, x, axis=0, reverse=False: _cumprod_vjp(g, ans, x, negative_axes(axis, x.ndim), reverse),
+    ),
+    batched_jvps=(
+        lambda t, ans, x, axis=0, reverse=False: _cumprod_jvp(t, ans, x, negative_axes(axis, x.ndim), reverse),
+    ),
+)
 
 
 def _shift(y: Any, axis: int, reverse: bool, fill: float) -> Any:

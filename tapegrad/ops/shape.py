@@ -536,12 +536,22 @@ def _pad_vjp(g, ans, x, pad_width, constant_values=0):
     return getitem_primitive(g, index=tuple(slice(b, b + n) for (b, _), n in zip(pad_width, x.shape, strict=True)))
 
 
+def _pad_batched_vjp(g, ans, x, pad_width, constant_values=0):
+    inner = tuple(slice(b, b + n) for (b, _), n in zip(pad_width, x.shape, strict=True))
+    return getitem_primitive(g, index=(slice(None), *inner))
+
+
 # Padding with a constant c is affine in x: the tangent is the padded tangent with zeros around it.
+# Batched rules: the stack axis is not padded.
 _pad_p = defrule(
     _pad_impl,
     vjps=(_pad_vjp,),
     jvps=(lambda t, ans, x, pad_width, constant_values=0: _pad_p(t, pad_width=pad_width, constant_values=0),),
     name="pad",
+    batched_vjps=(_pad_batched_vjp,),
+    batched_jvps=(
+        lambda t, ans, x, pad_width, constant_values=0: _pad_p(t, pad_width=((0, 0), *pad_width), constant_values=0),
+    ),
 )
 
 _PAD_MODES = ("constant", "reflect", "symmetric", "edge", "wrap")

@@ -24,8 +24,10 @@ SPECS = []  # this module checks the other modules' rows; it adds none
 # primitives on the paths of Jacobians and Hessians of everyday code: their batched rules must be
 # declared (a stack through them is one NumPy call), not the per-row fallback
 HOT = ("add", "subtract", "negative", "multiply", "divide", "power", "sin", "tanh", "exp", "matmul", "sum", "mean",
-       "reshape", "transpose", "broadcast_to", "cast", "getitem", "scatter_add", "softmax", "log_softmax")
+       "reshape", "transpose", "broadcast_to", "cast", "getitem", "scatter_add", "softmax", "log_softmax",
+       "tensordot", "trace", "linalg.solve", "cumsum", "cumprod", "pad")
 VARIADIC_HOT = ("stack", "concatenate")  # PerArgument rules and a joint JVP
+PER_ARGUMENT_HOT = ("einsum",)  # PerArgument batched rules for any number of operands
 
 
 def _constants(args):
@@ -112,6 +114,9 @@ def test_hot_primitives_declare_batched_rules():
     for name in VARIADIC_HOT:
         prim = by_name[name]
         assert isinstance(prim.batched_vjps, PerArgument) and prim.batched_joint_jvp is not None, name
+    for name in PER_ARGUMENT_HOT:
+        prim = by_name[name]
+        assert isinstance(prim.batched_vjps, PerArgument) and isinstance(prim.batched_jvps, PerArgument), name
 
 
 def test_batch_jacobian_is_one_batched_walk():
@@ -153,3 +158,80 @@ def test_batched_walks_are_differentiable_again():
         third = top.gradient(s, x).numpy()
         numeric = tg.numerical_gradient(lambda v, mode=mode: hessian_sum(tg.constant(v), mode).numpy(), x0)
         np.testing.assert_allclose(third, np.asarray(numeric[0]), rtol=1e-6, atol=1e-7)
+
+
+@pytest.mark.parametrize("name", ["tensordot", "einsum", "trace", "solve", "solve_matrix", "cumsum", "cumprod", "pad"])
+def test_batched_rules_keep_float32(name):
+    """Batched Jacobians and Hessians through the declared rules stay float32 and match float64."""
+    rng = np.random.default_rng(4)
+    a64 = rng.uniform(-1, 1, size=(3, 3)) + 3 * np.eye(3)
+    x64 = rng.uniform(0.5, 1.5, size=3)
+
+    def make(a):
+        return {
+            "tensordot": lambda v: tg.tanh(tg.tensordot(a, v, 1)),
+            "einsum": lambda v: tg.einsum("ii,i,ij->j", a, v, a) * v,
+            "trace": lambda v: tg.trace(tg.outer(v, v) + a) * v,
+            "solve": lambda v: tg.linalg.solve(a * v, v),
+            "solve_matrix": lambda v: tg.reshape(tg.linalg.solve(a + tg.outer(v, v), tg.outer(v, v)), (-1,)),
+            "cumsum": lambda v: tg.cumsum(v * v),
+            "cumprod": lambda v: tg.cumprod(v * v, reverse=True),
+            "pad": lambda v: tg.pad(v * v, (1, 2)),
+        }[name]
+
+    results = {}
+    for dtype in (np.float32, np.float64):
+        f = make(tg.constant(a64.astype(dtype)))
+        x = tg.constant(x64.astype(dtype))
+        got = [tg.jacobian(f, mode=m)(x) for m in ("reverse", "forward")]
+        got.append(tg.hessian(lambda v, f=f: tg.sum(f(v) ** 2))(x))
+        assert all(g.dtype == dtype for g in got), [g.dtype for g in got]
+        results[dtype] = [g.numpy() for g in got]
+    for g32, g64 in zip(results[np.float32], results[np.float64]):
+        np.testing.assert_allclose(g32, g64, rtol=2e-4, atol=2e-4)
+
+
+def test_declared_linalg_and_scan_rules_are_differentiable_again():
+    """Third order through the batched rules of tensordot, einsum, trace, solve, cumsum, cumprod and
+    pad: a Hessian taken while a tape records (the rules then run on Tensors), against differences."""
+    rng = np.random.default_rng(5)
+    a = tg.constant(rng.uniform(-1, 1, (3, 3)) + 3 * np.eye(3))
+
+    def f(v):
+        y = tg.tensordot(a, v, 1) + tg.einsum("ij,j->i", a, v * v) + tg.linalg.solve(a * v, v)
+        y = y + tg.linalg.solve(a + tg.outer(v, v), tg.outer(v, v))[0]
+        y = tg.cumsum(y) * tg.trace(tg.outer(v, v)) * 0.1 + tg.cumprod(tg.sin(y))
+        return tg.sum(tg.pad(tg.tanh(y), (1, 2)) ** 2)
+
+    def hessian_sum(v, mode):
+        if mode == "reverse":
+            with tg.GradientTape() as outer:
+                outer.watch(v)
+                with tg.GradientTape() as inner:
+                    inner.watch(v)
+                    y = f(v)
+                g = inner.gradient(y, v)
+            return tg.sum(outer.jacobian(g, v))
+        return tg.sum(tg.hessian(f)(v))
+
+    def rows_sum(v):  # the same sum from ordinary walks, one Hessian row at a time
+        with tg.GradientTape(persistent=True) as outer:
+            outer.watch(v)
+            with tg.GradientTape() as inner:
+                inner.watch(v)
+                y = f(v)
+            g = inner.gradient(y, v)
+            rows = [g[k] for k in range(3)]
+        return sum(float(np.sum(outer.gradient(r, v).numpy())) for r in rows)
+
+    x0 = rng.uniform(0.5, 1.0, size=3)
+    expected = rows_sum(tg.constant(x0))
+    for mode in ("reverse", "forward"):
+        x = tg.constant(x0)
+        with tg.GradientTape() as top:
+            top.watch(x)
+            s = hessian_sum(x, mode)
+        np.testing.assert_allclose(s.numpy(), expected, rtol=1e-10)
+        third = top.gradient(s, x).numpy()
+        numeric = tg.numerical_gradient(lambda v, mode=mode: hessian_sum(tg.constant(v), mode).numpy(), x0)
+        np.testing.assert_allclose(third, np.asarray(numeric[0]), rtol=1e-6, atol=1e-6)

@@ -120,7 +120,16 @@ EINSUM_CASES = [
     ("ij,jk,kl->il", [((2, 3), (3, 2), (2, 2))]),
     ("ij,j->i", [((2, 1), (3,))]),
     (",ij->ij", [((), (2, 3))]),
+    ("...ii,...i->...", [((2, 3, 3), (3,)), ((3, 3), (2, 3))]),
+    ("i...i", [((3, 2, 3),)]),
+    ("ba,a...b", [((2, 3), (3, 2, 2))]),
+    ("ij,ij,jk", [((2, 3), (2, 3), (3, 2))]),
 ]
+
+# All 52 subscript letters, spread over two operands of size-1 axes: no letter is left for a stack
+# axis, so this einsum's batched rules take the ordinary rule once per row (the declared fallback).
+_ALL_LETTERS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+_FULL_EINSUM = f"{_ALL_LETTERS[:26]},{_ALL_LETTERS[26:]}->zA"
 
 SPECS = [
     # ---- products
@@ -144,9 +153,15 @@ SPECS = [
            reference=_np_td(([1, 0], [0, 2]))),
     OpSpec("tensordot_negative_axes", _td(([-1], [-2])), [((2, 3), (2, 3, 2))], primitives=("tensordot",),
            reference=_np_td(([-1], [-2]))),
+    OpSpec("tensordot_middle_axes", _td(([1], [1])), [((2, 3, 2), (4, 3, 2))], primitives=("tensordot",),
+           reference=_np_td(([1], [1]))),
+    OpSpec("tensordot_int_axes_3d", _td(1), [((2, 2, 3), (3, 2, 2)), ((3,), (3, 2, 2))], primitives=("tensordot",),
+           reference=_np_td(1)),
     *[OpSpec(f"einsum[{s}]", _es(s), cases, primitives=("einsum",), reference=_np_es(s)) for s, cases in EINSUM_CASES],
     OpSpec("einsum_sublists", lambda a, b: L.einsum(a, [0, 1], b, [1, 2], [0, 2]), [((2, 3), (3, 2))],
            primitives=("einsum",), reference=lambda a, b: np.einsum(a, [0, 1], b, [1, 2], [0, 2])),
+    OpSpec("einsum_all_letters", _es(_FULL_EINSUM), [((1,) * 25 + (2,), (3,) + (1,) * 25)], primitives=("einsum",),
+           reference=_np_es(_FULL_EINSUM)),
     OpSpec("einsum_numpy_dispatch", lambda a, b: np.einsum("ij,kj->ik", a, b), [((2, 3), (2, 3))],
            primitives=("einsum",), reference=lambda a, b: np.einsum("ij,kj->ik", a, b)),
     OpSpec("trace", L.trace, [((3, 3),), ((2, 3),), ((2, 3, 4),)], reference=np.trace),
@@ -154,6 +169,8 @@ SPECS = [
            reference=lambda x: np.trace(x, 1)),
     OpSpec("trace_axes", lambda x: L.trace(x, -1, axis1=2, axis2=0), [((3, 2, 4),)], primitives=("trace",),
            reference=lambda x: np.trace(x, -1, axis1=2, axis2=0)),
+    OpSpec("trace_4d", lambda x: L.trace(x, 1, axis1=3, axis2=1), [((2, 3, 2, 4),)], primitives=("trace",),
+           reference=lambda x: np.trace(x, 1, axis1=3, axis2=1)),
     OpSpec("linalg_trace", lambda x: tg.linalg.trace(x), [((2, 3, 3),)], primitives=("trace",),
            reference=lambda x: np.trace(x, axis1=-2, axis2=-1)),
     OpSpec("linalg_matmul_transposes", lambda a, b: tg.linalg.matmul(a, b, transpose_a=True, transpose_b=True),
@@ -172,7 +189,7 @@ SPECS = [
            reference=lambda a: np.linalg.slogdet(a)[1]),
     OpSpec("linalg.solve", tg.linalg.solve,
            [((3, 3), (3,)), ((3, 3), (3, 2)), ((2, 3, 3), (3,)), ((2, 3, 3), (2, 3, 2)), ((2, 3, 3), (3, 2)),
-            ((3, 3), (2, 3, 2)), ((2, 1, 3, 3), (3, 3, 1))],
+            ((3, 3), (2, 3, 2)), ((2, 1, 3, 3), (3, 3, 1)), ((3, 3), (3, 1)), ((2, 3, 3), (1, 3, 2))],
            make_args=_square_args, reference=np.linalg.solve),
     OpSpec("linalg.cholesky", lambda a: tg.linalg.cholesky(_sym(a)), [((3, 3),), ((2, 3, 3),)], make_args=_spd_args,
            reference=lambda a: np.linalg.cholesky(_np_sym(a))),

@@ -114,6 +114,10 @@ SPECS = [
            reference=lambda x: _exclusive_cumsum(x, -1)),
     OpSpec("cumsum_reverse", lambda x: tg.cumsum(x, 1, reverse=True), AXIS2, ("cumsum",),
            reference=lambda x: np.flip(np.cumsum(np.flip(x, 1), 1), 1)),
+    OpSpec("cumsum_neg2_reverse", lambda x: tg.cumsum(x, -2, reverse=True), AXIS2, ("cumsum",),
+           reference=lambda x: np.flip(np.cumsum(np.flip(x, -2), -2), -2)),
+    OpSpec("cumsum_none_exclusive", lambda x: tg.cumsum(x, None, exclusive=True), [((2, 3),), ((2, 1, 2),)],
+           ("cumsum",), reference=lambda x: _exclusive_cumsum(x.ravel(), 0)),
     OpSpec("cumprod", lambda x: tg.cumprod(x), ALL, reference=np.cumprod),
     OpSpec("cumprod_axis0", lambda x: tg.cumprod(x, 0), AXIS, ("cumprod",), reference=lambda x: np.cumprod(x, 0)),
     OpSpec("cumprod_reverse", lambda x: tg.cumprod(x, -1, reverse=True), AXIS, ("cumprod",),
@@ -125,6 +129,11 @@ SPECS = [
            ("cumprod",), make_args=_with_zeros(2, axis=1)),
     OpSpec("cumprod_zero_flat", lambda x: tg.cumprod(x), [((4,),), ((2, 2),)], ("cumprod",),
            make_args=_with_zeros(1, axis=0)),
+    OpSpec("cumprod_neg2", lambda x: tg.cumprod(x, -2), AXIS2, ("cumprod",), reference=lambda x: np.cumprod(x, -2)),
+    OpSpec("cumprod_neg2_zero", lambda x: tg.cumprod(x, -2), [((4, 2),), ((2, 4, 3),)], ("cumprod",),
+           make_args=_with_zeros(1, axis=-2), reference=lambda x: np.cumprod(x, -2)),
+    OpSpec("cumprod_none_reverse_zero", lambda x: tg.cumprod(x, None, reverse=True), [((2, 2),), ((2, 1, 3),)],
+           ("cumprod",), make_args=_with_zeros(1, axis=0), reference=lambda x: _reverse_cumprod(x.ravel(), 0)),
 ]
 
 

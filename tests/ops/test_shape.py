@@ -111,6 +111,12 @@ SPECS = [
            primitives=("pad",), reference=lambda x: np.pad(x, ((1, 0), (0, 2)), constant_values=0.5)),
     OpSpec("pad_one_pair", lambda x: tg.pad(x, (2, 1), mode="CONSTANT"), [(VECTOR,), (MATRIX,)], primitives=("pad",),
            reference=lambda x: np.pad(x, (2, 1))),
+    OpSpec("pad_widths_per_axis",
+           lambda x: tg.pad(x, [[0, 0], [2, 1], [1, 3]], constant_values=[[0, 0], [1, 2], [3, 4]]),
+           [(CUBE,)], primitives=("pad",),
+           reference=lambda x: np.pad(x, ((0, 0), (2, 1), (1, 3)), constant_values=((0, 0), (1, 2), (3, 4)))),
+    OpSpec("pad_zero_widths", lambda x: tg.pad(x, 0), [(VECTOR,), (CUBE,)], primitives=("pad",),
+           reference=lambda x: np.pad(x, 0)),
     *[
         OpSpec(f"pad_{mode}", lambda x, mode=mode: tg.pad(x, (2, 1), mode=mode), [(VECTOR,), (MATRIX,)],
                primitives=("getitem",), reference=lambda x, mode=mode: np.pad(x, (2, 1), mode=mode))
