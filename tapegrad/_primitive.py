@@ -100,8 +100,8 @@ class Primitive:
                     vals = (a._value, b._value)
                 elif cb is float or cb is int:
                     av = a._value
-                    if self.array_scalars:  # scalar_operand, its common case inlined
-                        operand = _F64_OPERANDS.get(b) if av.__class__ is _ndarray and av.dtype is _F64 else None
+                    if self.array_scalars and av.__class__ is _ndarray:  # scalar_operand, inlined in part
+                        operand = _F64_OPERANDS.get(b) if av.dtype is _F64 else None
                         vals = (av, operand if operand is not None else scalar_operand(b, av))
                     else:
                         vals = (av, b)
@@ -111,7 +111,8 @@ class Primitive:
                     args, vals = _convert_arguments(args)
             elif cb is Tensor:
                 if ca is float or ca is int:
-                    vals = (scalar_operand(a, b._value) if self.array_scalars else a, b._value)
+                    bv = b._value
+                    vals = (scalar_operand(a, bv) if self.array_scalars and bv.__class__ is _ndarray else a, bv)
                 elif ca is _ndarray and a.dtype is b._value.dtype:
                     vals = (a, b._value)
                 else:
