@@ -138,26 +138,41 @@ def test_batched_walks_are_differentiable_again():
     def f(v):
         return tg.sum(tg.log_softmax(tg.tanh(a @ v) * v[0]) ** 2) + tg.sum(tg.reshape(tg.sin(v), (3, 1)) * v)
 
-    def hessian_sum(v, batched_mode):
-        with tg.GradientTape() as outer:
-            outer.watch(v)
-            with tg.GradientTape() as inner:
-                inner.watch(v)
-                y = f(v)
-            g = inner.gradient(y, v)
-        if batched_mode == "reverse":
-            return tg.sum(outer.jacobian(g, v))
-        return tg.sum(tg.jacobian(lambda w: tg.grad(f)(w), mode="forward")(v))
+    _check_third_order(f, rng.normal(size=3), atol=1e-7)
 
-    x0 = rng.normal(size=3)
+
+def _gradient_on_tape(f, v, persistent=False):
+    """f's gradient at v, taken while an outer tape records: (outer tape, gradient)."""
+    with tg.GradientTape(persistent=persistent) as outer:
+        outer.watch(v)
+        with tg.GradientTape() as inner:
+            inner.watch(v)
+            y = f(v)
+        g = inner.gradient(y, v)
+    return outer, g
+
+
+def _hessian_sum(f, v, mode):
+    """The sum of f's Hessian at v by a batched walk: reverse over reverse, or forward over reverse."""
+    if mode == "reverse":
+        outer, g = _gradient_on_tape(f, v)
+        return tg.sum(outer.jacobian(g, v))
+    return tg.sum(tg.hessian(f)(v))
+
+
+def _check_third_order(f, x0, expected=None, atol=1e-6):
+    """The batched Hessian walks, recorded by a tape, give third derivatives that match differences
+    (and, with ``expected``, the Hessian sum itself)."""
     for mode in ("reverse", "forward"):
         x = tg.constant(x0)
         with tg.GradientTape() as top:
             top.watch(x)
-            s = hessian_sum(x, mode)
+            s = _hessian_sum(f, x, mode)
+        if expected is not None:
+            np.testing.assert_allclose(s.numpy(), expected, rtol=1e-10)
         third = top.gradient(s, x).numpy()
-        numeric = tg.numerical_gradient(lambda v, mode=mode: hessian_sum(tg.constant(v), mode).numpy(), x0)
-        np.testing.assert_allclose(third, np.asarray(numeric[0]), rtol=1e-6, atol=1e-7)
+        numeric = tg.numerical_gradient(lambda v, mode=mode: _hessian_sum(f, tg.constant(v), mode).numpy(), x0)
+        np.testing.assert_allclose(third, np.asarray(numeric[0]), rtol=1e-6, atol=atol)
 
 
 @pytest.mark.parametrize("name", ["tensordot", "einsum", "trace", "solve", "solve_matrix", "cumsum", "cumprod", "pad"])
@@ -203,35 +218,11 @@ def test_declared_linalg_and_scan_rules_are_differentiable_again():
         y = tg.cumsum(y) * tg.trace(tg.outer(v, v)) * 0.1 + tg.cumprod(tg.sin(y))
         return tg.sum(tg.pad(tg.tanh(y), (1, 2)) ** 2)
 
-    def hessian_sum(v, mode):
-        if mode == "reverse":
-            with tg.GradientTape() as outer:
-                outer.watch(v)
-                with tg.GradientTape() as inner:
-                    inner.watch(v)
-                    y = f(v)
-                g = inner.gradient(y, v)
-            return tg.sum(outer.jacobian(g, v))
-        return tg.sum(tg.hessian(f)(v))
-
     def rows_sum(v):  # the same sum from ordinary walks, one Hessian row at a time
-        with tg.GradientTape(persistent=True) as outer:
-            outer.watch(v)
-            with tg.GradientTape() as inner:
-                inner.watch(v)
-                y = f(v)
-            g = inner.gradient(y, v)
+        outer, g = _gradient_on_tape(f, v, persistent=True)
+        with outer:
             rows = [g[k] for k in range(3)]
         return sum(float(np.sum(outer.gradient(r, v).numpy())) for r in rows)
 
     x0 = rng.uniform(0.5, 1.0, size=3)
-    expected = rows_sum(tg.constant(x0))
-    for mode in ("reverse", "forward"):
-        x = tg.constant(x0)
-        with tg.GradientTape() as top:
-            top.watch(x)
-            s = hessian_sum(x, mode)
-        np.testing.assert_allclose(s.numpy(), expected, rtol=1e-10)
-        third = top.gradient(s, x).numpy()
-        numeric = tg.numerical_gradient(lambda v, mode=mode: hessian_sum(tg.constant(v), mode).numpy(), x0)
-        np.testing.assert_allclose(third, np.asarray(numeric[0]), rtol=1e-6, atol=1e-6)
+    _check_third_order(f, x0, expected=rows_sum(tg.constant(x0)))
