@@ -78,6 +78,7 @@ def _fresh(x: Tensor) -> Tensor:
         return _identity(x)
     return wrap(x._value)
 
+
 _stop_gradient = nondifferentiable(lambda x: x, name="stop_gradient")
 
 
