@@ -46,7 +46,8 @@ def walk(
     With ``batched`` every cotangent carries a leading batch axis (a stack of them, one per row of
     a Jacobian) and the primitives' batched VJPs run instead (tapegrad.batching).
     """
-    wanted = set(wanted)
+    if wanted.__class__ is not set:
+        wanted = set(wanted)
     found: dict = {}
     pop, get = grads.pop, grads.get
     saved = _context.state.recorders
@@ -168,7 +169,8 @@ def finish(grad: Any, source: Tensor, unconnected: UnconnectedGradients, rows: i
             return wrap(np.zeros(shape, dtype=value.dtype))
         return None
     if rows is None and grad.__class__ is value.__class__ and grad.__class__ is not Tensor:
-        if grad.dtype == value.dtype and (grad.__class__ is not np.ndarray or grad.shape == shape):
+        dtype = grad.dtype
+        if (dtype is value.dtype or dtype == value.dtype) and (grad.__class__ is not np.ndarray or grad.shape == shape):
             return wrap(grad)  # the common case: as it is
     dtype = value.dtype
     if not isinstance(grad, Tensor):

@@ -358,6 +358,8 @@ class GradientTape:
     # ---- helpers -------------------------------------------------------------------------------
     def _source(self, source: Any, position: int) -> tuple[Tensor, list[int]]:
         """The reference tensor (for shape/dtype) and the tape keys that stand for one source."""
+        if source.__class__ is Tensor and source._value.dtype.kind == "f":  # the common case
+            return source, [source._key or key_of(source)]
         if isinstance(source, Variable):
             entry = self._variables.get(id(source))
             return source.snapshot(), [s._key for s in entry[1]] if entry else []
