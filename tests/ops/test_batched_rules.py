@@ -119,6 +119,32 @@ def test_hot_primitives_declare_batched_rules():
         assert isinstance(prim.batched_vjps, PerArgument) and isinstance(prim.batched_jvps, PerArgument), name
 
 
+def _declares(batched, rules):
+    """Whether a batched rule is declared for every argument that has an ordinary rule."""
+    if batched is None:
+        return False
+    if isinstance(batched, PerArgument):
+        return True
+    return all(b is not None for b, r in zip(batched, rules) if r is not None)
+
+
+def test_every_primitive_of_the_table_declares_batched_rules():
+    """So a Jacobian or Hessian through any tapegrad op is one walk, never the per-row fallback
+    (which stays for users' own ops): a rule added without its batched form fails here."""
+    missing = []
+    for prim in ops.primitives():
+        if not prim.differentiable:
+            continue
+        vjps_ok = _declares(prim.batched_vjps, prim.vjps)
+        if prim.joint_jvp is not None:
+            jvps_ok = prim.batched_joint_jvp is not None
+        else:
+            jvps_ok = _declares(prim.batched_jvps, prim.jvps)
+        if not (vjps_ok and jvps_ok):
+            missing.append(prim.name)
+    assert not missing, f"primitives on the per-row fallback: {missing}"
+
+
 def test_batch_jacobian_is_one_batched_walk():
     x = tg.constant(np.random.default_rng(0).normal(size=(4, 3)))
     w = tg.constant(np.random.default_rng(1).normal(size=(3, 2)))
