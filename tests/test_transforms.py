@@ -454,18 +454,30 @@ def test_stop_gradient_in_every_mode_and_order():
     assert float(s["b"][0]) == 3.0 and s["a"].dtype == np.float64
 
 
-def test_component_jacobian_benchmark_runs():
+def _run_benchmark(script, *args):
     import subprocess
     import sys
     from pathlib import Path
 
     root = Path(__file__).resolve().parents[1]
-    out = subprocess.run(
-        [sys.executable, str(root / "benchmarks" / "component_jacobian.py"), "--n", "6"],
+    return subprocess.run(
+        [sys.executable, str(root / "benchmarks" / script), *args],
         capture_output=True, text=True, env={"PYTHONPATH": str(root), "PATH": ""}, timeout=120,
     )
+
+
+def test_component_jacobian_benchmark_runs():
+    out = _run_benchmark("component_jacobian.py", "--n", "6")
     assert out.returncode == 0, out.stderr  # it checks the Jacobian against the closed form first
     assert "reverse  Jacobian of 6 components" in out.stdout and "forward  Jacobian of 6 components" in out.stdout
+
+
+def test_op_jacobians_benchmark_runs_both_ways():
+    out = _run_benchmark("op_jacobians.py", "--n", "5", "--per-row")
+    assert out.returncode == 0, out.stderr  # it checks every Jacobian, batched and per row, first
+    for op in ("einsum", "tensordot", "solve"):
+        for mode in ("reverse", "forward"):
+            assert any(line.split()[:2] == [op, mode] and "per row" in line for line in out.stdout.splitlines())
 
 
 def test_arguments_are_fresh_tensors_so_closures_and_repeats_stay_apart():
