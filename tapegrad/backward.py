@@ -23,7 +23,6 @@ from tapegrad.batching import batched_vjps, release
 # A tape record is the tuple (prim, vals, params, ans, needs, keys, key), built by
 # GradientTape.record; these name its fields for the code that reads records.
 PRIM, VALS, PARAMS, ANS, NEEDS, KEYS, KEY = range(7)
-_new_tensor = Tensor.__new__
 
 
 class UnconnectedGradients(enum.Enum):
@@ -107,8 +106,7 @@ def as_tensors(record: tuple) -> tuple[tuple, Any]:
 
 
 def keyed(value: Any, key: int) -> Tensor:
-    t = _new_tensor(Tensor)
-    t._value = value
+    t = wrap(value)
     t._key = key
     return t
 
