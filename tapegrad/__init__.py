@@ -63,6 +63,11 @@ from tapegrad.transforms import (
     vjp,
 )
 
+# ---- backends (issue 13): Dask, CuPy and array-API arrays in tensors; tg.compute -------------------
+from tapegrad._dispatch import compute  # noqa: E402
+from tapegrad.ops import array_api as _array_api  # noqa: E402,F401  (the rows' array-API forwards)
+
+
 bool = bool_  # noqa: A001  (tg.bool, as tf.bool)
 
 __version__ = "0.1.0"
@@ -274,3 +279,4 @@ __all__ = [
     "zeros",
     "zeros_like",
 ]
+__all__ += ["compute"]  # backends (issue 13)

@@ -13,7 +13,7 @@ from typing import Any, Callable, Iterator
 
 import numpy as np
 
-from tapegrad import _context
+from tapegrad import _backend, _context
 from tapegrad._dtypes import as_dtype, python_to_array
 
 ops = SimpleNamespace()  # filled by tapegrad.ops: add, multiply, getitem, ...
@@ -41,10 +41,27 @@ class Tensor:
 
     # ---- plain value access -------------------------------------------------------------
     def numpy(self) -> Any:
-        """The value as a NumPy array (a copy), or a NumPy scalar for a 0-d tensor."""
+        """The value as a NumPy array (a copy), or a NumPy scalar for a 0-d tensor.
+
+        For a Dask-backed tensor this computes it (``tg.compute`` computes several at once)."""
         _note_export(self)
         v = self._value
+        if v.__class__ is not np.ndarray and _backend.is_foreign(v):
+            return _backend.to_numpy(v)
         return v.copy() if isinstance(v, np.ndarray) and v.ndim else np.asarray(v)[()]
+
+    @property
+    def array(self) -> Any:
+        """The array this tensor holds, of the library it was made from (read-only).
+
+        A ``dask.array.Array`` stays lazy (compute it with ``dask.compute`` or ``tg.compute``), a
+        ``cupy.ndarray`` stays on its GPU; a NumPy value comes as a read-only view.
+        """
+        v = self._value
+        if isinstance(v, np.ndarray):
+            v = v.view()
+            v.flags.writeable = False
+        return v
 
     @property
     def shape(self) -> tuple[int, ...]:
@@ -97,7 +114,7 @@ class Tensor:
                 f"{what}() needs a tensor with one element, this one has shape {self.shape}; "
                 "reduce it first (e.g. tg.reduce_sum) or use .numpy()"
             )
-        return np.asarray(self._value).reshape(())[()]
+        return np.asarray(_backend.to_numpy(self._value)).reshape(())[()]
 
     def __copy__(self) -> Tensor:
         """A new constant with the same value (tapes watching this tensor do not follow the copy)."""
@@ -110,14 +127,18 @@ class Tensor:
         return wrap, (self._value,)  # unpickled: a new constant (keys belong to this process)
 
     def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
-        return np.asarray(self._value, dtype=dtype)
+        return np.asarray(_backend.to_numpy(self._value), dtype=dtype)
 
     def __repr__(self) -> str:
+        if _backend.is_foreign(self._value):  # never computes a lazy array to print it
+            return f"<tg.{type(self).__name__}: {_backend.describe(self._value)}>"
         body = np.array_repr(np.asarray(self._value)) if self.ndim else repr(np.asarray(self._value)[()])
         sep = "\n" if self.ndim > 1 else ""
         return f"<tg.{type(self).__name__}: shape={self.shape}, dtype={self.dtype.name}, numpy={sep}{body}>"
 
     def __str__(self) -> str:
+        if _backend.is_foreign(self._value):
+            return f"tg.Tensor({_backend.describe(self._value)})"
         return f"tg.Tensor({str(np.asarray(self._value))}, shape={self.shape}, dtype={self.dtype.name})"
 
     def __format__(self, spec: str) -> str:
@@ -348,8 +369,13 @@ class Variable(Tensor):
             raise TypeError(
                 f"Variable.{method}(None): the gradient is None, so this variable is not connected to the loss"
             )
-        raw = value._value if isinstance(value, Tensor) else np.asarray(value)
+        raw = value._value if isinstance(value, Tensor) else value
         own = self._value
+        if raw.__class__ is not np.ndarray and not isinstance(raw, np.generic):
+            if not _backend.is_foreign(raw):
+                raw = np.asarray(raw)
+            elif not _backend.is_foreign(own):
+                raw = _backend.to_numpy(raw)  # a NumPy variable stays NumPy: a Dask gradient is computed here
         if np.shape(raw) != np.shape(own):
             raise ValueError(
                 f"Variable.{method}: value of shape {np.shape(raw)} does not match the variable's shape {np.shape(own)}"
@@ -357,7 +383,7 @@ class Variable(Tensor):
         dtype = own.dtype
         if raw.dtype != dtype:
             if dtype.kind == "f" and raw.dtype.kind in "fiub" or dtype.kind in "iu" and raw.dtype.kind in "iub":
-                raw = np.asarray(raw).astype(dtype)
+                raw = raw.astype(dtype) if _backend.is_foreign(raw) else np.asarray(raw).astype(dtype)
             else:
                 raise TypeError(f"Variable.{method}: cannot store a {raw.dtype} value in a {dtype} variable")
         if isinstance(raw, np.ndarray) and raw.ndim == 0:
@@ -366,6 +392,8 @@ class Variable(Tensor):
 
     def numpy(self) -> Any:
         v = self._value
+        if _backend.is_foreign(v):
+            return _backend.to_numpy(v)
         return v.copy() if isinstance(v, np.ndarray) and v.ndim else np.asarray(v)[()]
 
     def __copy__(self) -> Variable:
@@ -379,6 +407,8 @@ class Variable(Tensor):
         return Variable, (self._value, self.trainable, self.name)
 
     def __repr__(self) -> str:
+        if _backend.is_foreign(self._value):
+            return f"<tg.Variable '{self.name}' {_backend.describe(self._value)}>"
         body = np.array_repr(np.asarray(self._value)) if self.ndim else repr(np.asarray(self._value)[()])
         return f"<tg.Variable '{self.name}' shape={self.shape} dtype={self.dtype.name}, numpy={body}>"
 

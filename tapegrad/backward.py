@@ -12,7 +12,7 @@ from typing import Any, Iterable
 
 import numpy as np
 
-from tapegrad import _context
+from tapegrad import _backend, _context
 from tapegrad._context import RAW
 from tapegrad._dtypes import python_to_array
 from tapegrad._primitive import Meta
@@ -164,7 +164,7 @@ def finish(grad: Any, source: Tensor, unconnected: UnconnectedGradients, rows: i
     shape = value.shape if rows is None else (rows, *value.shape)
     if grad is None:
         if unconnected is UnconnectedGradients.ZERO:
-            return wrap(np.zeros(shape, dtype=value.dtype))
+            return wrap(_backend.zeros(shape, value.dtype, like=value))
         return None
     if rows is None and grad.__class__ is value.__class__ and grad.__class__ is not Tensor:
         dtype = grad.dtype

@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 
+from tapegrad import _backend
 from tapegrad._primitive import defrule, linear
 from tapegrad._tensor import Tensor, ops
 from tapegrad.batching import batch_by_broadcasting, negative_axes
@@ -98,8 +99,14 @@ def _shape(x: Any) -> tuple:
 
 
 def _all_nonzero(x: Any) -> bool:
-    """Decides which formula a rule uses; inspecting values here is control flow, not math."""
-    return bool(np.all(np.asarray(_value(x)) != 0))
+    """Decides which formula a rule uses; inspecting values here is control flow, not math.
+
+    A lazy (Dask) or other non-NumPy value is not inspected: its rules take the division-free
+    formula, right everywhere, so that recording and differentiating compute nothing."""
+    v = _value(x)
+    if _backend.is_foreign(v):
+        return False
+    return bool(np.all(np.asarray(v) != 0))
 
 
 def _safe(d: Any) -> Any:

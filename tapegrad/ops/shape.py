@@ -22,6 +22,7 @@ from typing import Any
 
 import numpy as np
 
+from tapegrad import _backend
 from tapegrad._primitive import PerArgument, defrule, lift, linear, unbroadcast
 from tapegrad._tensor import Tensor, ops
 from tapegrad.batching import looped_jvp, looped_vjp
@@ -738,6 +739,11 @@ scatter_add.doc = (
 def _plain_index(index: Any) -> Any:
     """An index with Tensors and lists turned into NumPy values, as NumPy indexing takes them."""
     if isinstance(index, Tensor):
+        if _backend.is_foreign(index._value):
+            raise IndexError(
+                f"indexing with a tensor holding a {_backend.library(index._value)} array needs its values (the "
+                "result's shape depends on them); compute the index first, e.g. index.numpy()"
+            )
         value = np.asarray(index._value)
         if value.ndim == 0 and value.dtype.kind in "iu":
             return int(value)
