@@ -10,6 +10,7 @@
 
 from tapegrad import linalg, losses, nn, optimizers  # noqa: E402  (submodules: tg.linalg.inv, tg.optimizers.Adam)
 from tapegrad import ops as _ops  # registers the rule table  # noqa: F401
+from tapegrad._dispatch import compute  # backends (issue 13): tg.compute
 from tapegrad._dtypes import (
     bool_,
     default_float,
@@ -40,6 +41,7 @@ from tapegrad.custom import (
 from tapegrad.explain import explain_gradient
 from tapegrad.forward import ForwardAccumulator
 from tapegrad.graph import TapeGraph, tape_graph
+from tapegrad.ops import array_api as _array_api  # noqa: F401  (backends: the rows' array-API forwards)
 from tapegrad.ops.activations import *  # noqa: F403
 from tapegrad.ops.comparison import *  # noqa: F403
 from tapegrad.ops.creation import *  # noqa: F403
@@ -62,11 +64,6 @@ from tapegrad.transforms import (
     value_and_gradients_function,
     vjp,
 )
-
-# ---- backends (issue 13): Dask, CuPy and array-API arrays in tensors; tg.compute -------------------
-from tapegrad._dispatch import compute  # noqa: E402
-from tapegrad.ops import array_api as _array_api  # noqa: E402,F401  (the rows' array-API forwards)
-
 
 bool = bool_  # noqa: A001  (tg.bool, as tf.bool)
 

@@ -76,7 +76,9 @@ def forward(prim: Primitive, vals: Any, params: dict) -> Any:
         elif isinstance(impl, np.ufunc) and lib not in _backend.PROTOCOL_LIBRARIES:
             name = STANDARD_NAMES.get(impl.__name__, impl.__name__)
             if not hasattr(xp, name):
-                raise NotImplementedError(f"tg.{prim.name} is not supported on {lib} arrays (no {name} in its namespace)")
+                raise NotImplementedError(
+                    f"tg.{prim.name} is not supported on {lib} arrays (no {name} in their namespace)"
+                )
             out = getattr(xp, name)(*vals, **params)
         elif lib in _backend.PROTOCOL_LIBRARIES:
             with _backend.no_compute(lib, f"tg.{prim.name}"), warnings.catch_warnings():
