@@ -110,6 +110,16 @@ def zeros(shape: tuple, dtype: Any, like: Any) -> Any:
     return namespace(like).zeros(shape, dtype=dtype)
 
 
+def conform(value: Any, dtype: Any, shape: tuple) -> Any:
+    """A non-NumPy ``value`` cast to ``dtype`` and broadcast to ``shape``, in its own library."""
+    xp = namespace(value)
+    if value.dtype != dtype:
+        value = xp.astype(value, dtype)
+    if tuple(value.shape) != tuple(shape):
+        value = xp.broadcast_to(value, shape)
+    return value
+
+
 # ---- conversions -------------------------------------------------------------------------------------
 def to_numpy(value: Any) -> Any:
     """A NumPy array (or NumPy scalar for a 0-d value) with the value's numbers; computes Dask arrays."""

@@ -171,6 +171,8 @@ def finish(grad: Any, source: Tensor, unconnected: UnconnectedGradients, rows: i
         if (dtype is value.dtype or dtype == value.dtype) and (grad.__class__ is not np.ndarray or grad.shape == shape):
             return wrap(grad)  # the common case: as it is
     dtype = value.dtype
+    if not isinstance(grad, Tensor) and _backend.is_foreign(grad):  # stays in its library (lazy for Dask)
+        return wrap(_backend.conform(grad, dtype, shape))
     if not isinstance(grad, Tensor):
         grad = np.asarray(grad)
         if grad.dtype != dtype:
