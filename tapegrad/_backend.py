@@ -91,10 +91,21 @@ def adopt(value: Any, dtype: Any = None) -> Any:
     return value
 
 
+def dtype_in(xp: Any, dtype: Any) -> Any:
+    """A NumPy dtype as ``xp``'s dtype object (the same object for NumPy-dtype libraries: Dask, CuPy)."""
+    dtype = np.dtype(dtype) if not hasattr(dtype, "_np_dtype") else dtype
+    if not isinstance(dtype, np.dtype):
+        return dtype
+    own = getattr(xp, "bool" if dtype == np.bool_ else dtype.name, None)
+    return dtype if own is None else own
+
+
 def like(value: Any, reference: Any) -> Any:
     """``value`` (a NumPy array or scalar) as a constant of ``reference``'s library, where that library
     needs one (CuPy and strict array-API libraries refuse NumPy operands; Dask takes them as they are)."""
     if not is_foreign(reference) or is_foreign(value) or library(reference) == "dask":
+        return value
+    if type(value) in (int, float, complex, bool):  # Python scalars stay weak, as the standard takes them
         return value
     return namespace(reference).asarray(value)
 

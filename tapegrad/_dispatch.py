@@ -46,7 +46,10 @@ def _any_library_call(self: Primitive, *args: Any, **params: Any) -> Any:
     stack = state.recorders
     if stack is RAW:
         return forward(self, args, params)
-    args, vals = _convert_arguments(args)
+    if all(a.__class__ is Tensor or a.__class__ in (int, float) for a in args):
+        vals = [a._value if a.__class__ is Tensor else a for a in args]  # nothing to read or convert
+    else:
+        args, vals = _convert_arguments(args)
     out = forward(self, vals, params)
     result = Tensor.__new__(Tensor)
     result._value = out

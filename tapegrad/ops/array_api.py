@@ -20,7 +20,7 @@ from tapegrad.ops import activations, linalg
 
 
 def _cast(xp: Any, x: Any, dtype: Any) -> Any:
-    return xp.astype(x, dtype)
+    return xp.astype(x, _backend.dtype_in(xp, dtype))
 
 
 def _scatter_add(xp: Any, g: Any, index: Any, shape: tuple) -> Any:
@@ -73,11 +73,21 @@ def _positions(shape: tuple, index: Any) -> np.ndarray:
 
 
 def _getitem(xp: Any, x: Any, index: Any) -> Any:
-    if _backend.library(x) == "dask" and not _backend.is_basic_index(index):
-        # Dask indexes with one integer array at a time: take the flat positions NumPy would pick
-        positions = _positions(x.shape, index)
-        return xp.reshape(xp.reshape(x, (-1,))[np.reshape(positions, -1)], positions.shape)
-    return x[index]
+    lib = _backend.library(x)
+    if lib in _backend.PROTOCOL_LIBRARIES and _backend.is_basic_index(index):
+        return x[index]
+    if _backend.is_basic_index(index) and lib != "dask":  # the standard: a tuple covering every axis
+        parts = index if isinstance(index, tuple) else (index,)
+        parts = tuple(int(p) if isinstance(p, np.integer) else p for p in parts)
+        return x[parts if Ellipsis in parts else parts + (Ellipsis,)]
+    if lib == "cupy":
+        return x[index]
+    # Dask (one integer array at a time) and the standard (integer arrays only in take): the flat
+    # positions NumPy would pick, taken from the flattened array
+    positions = _positions(x.shape, index)
+    flat = np.reshape(positions, -1)
+    taken = xp.take(xp.reshape(x, (-1,)), flat if lib == "dask" else xp.asarray(flat), axis=0)
+    return xp.reshape(taken, positions.shape)
 
 
 def _whole_matrices(fn: Any, drop: int = 0) -> Any:
@@ -96,8 +106,13 @@ def _whole_matrices(fn: Any, drop: int = 0) -> Any:
 
 
 def _solve(xp: Any, a: Any, b: Any, vector: bool = False) -> Any:
-    if _backend.library(a) != "dask" and _backend.library(b) != "dask":
+    if _backend.library(a) == "cupy" or _backend.library(b) == "cupy":
         return linalg._solve(a, b, vector=vector)
+    if _backend.library(a) != "dask" and _backend.library(b) != "dask":
+        b = b[..., None] if vector else b
+        batch = np.broadcast_shapes(a.shape[:-2], b.shape[:-2])
+        x = xp.linalg.solve(xp.broadcast_to(a, batch + a.shape[-2:]), xp.broadcast_to(b, batch + b.shape[-2:]))
+        return x[..., 0] if vector else x
     import dask
     import dask.array as da
 
@@ -107,8 +122,174 @@ def _solve(xp: Any, a: Any, b: Any, vector: bool = False) -> Any:
     return da.from_delayed(task, shape=shape, dtype=np.result_type(a.dtype, b.dtype))
 
 
+# ---- array-API spellings of the NumPy forwards (Dask and CuPy could use NumPy's, strict libraries cannot)
+def _scalar(xp: Any, value: float, like: Any) -> Any:
+    return xp.asarray(value, dtype=like.dtype)
+
+
+def _where_positive(xp: Any, x: Any, then: Any, otherwise: Any) -> Any:
+    return xp.where(x > 0, then, otherwise)
+
+
+def _sigmoid(xp: Any, x: Any) -> Any:
+    e = xp.exp(-xp.abs(x))  # in (0, 1]: never overflows
+    r = 1 / (1 + e)
+    return xp.where(x >= 0, r, e * r)
+
+
+def _elu(xp: Any, x: Any, alpha: float = 1.0) -> Any:
+    return xp.where(x > 0, x, alpha * xp.expm1(xp.minimum(x, _scalar(xp, 0.0, x))))
+
+
+def _selu(xp: Any, x: Any) -> Any:
+    alpha, scale = activations._SELU_ALPHA, activations._SELU_SCALE
+    return scale * xp.where(x > 0, x, alpha * xp.expm1(xp.minimum(x, _scalar(xp, 0.0, x))))
+
+
+def _gelu_tanh(xp: Any, x: Any) -> Any:
+    xc = xp.clip(x, -100.0, 100.0)
+    return 0.5 * x * (1 + xp.tanh(activations._GELU_C * (xc + activations._GELU_A * (xc * xc * xc))))
+
+
+def _softmax(xp: Any, x: Any, axis: int = -1) -> Any:
+    e = xp.exp(x - xp.max(x, axis=axis, keepdims=True))
+    return e / xp.sum(e, axis=axis, keepdims=True)
+
+
+def _log_softmax(xp: Any, x: Any, axis: int = -1) -> Any:
+    shifted = x - xp.max(x, axis=axis, keepdims=True)
+    return shifted - xp.log(xp.sum(xp.exp(shifted), axis=axis, keepdims=True))
+
+
+def _reduction(name: str) -> Any:
+    def forward(xp: Any, x: Any, axis: Any = None, keepdims: bool = False, **kw: Any) -> Any:
+        return getattr(xp, name)(x, axis=axis, keepdims=keepdims, **({"correction": kw["ddof"]} if kw else {}))
+
+    return forward
+
+
+def _norm(xp: Any, x: Any, axis: Any = None, keepdims: bool = False) -> Any:
+    return xp.sqrt(xp.sum(x * x, axis=axis, keepdims=keepdims))
+
+
+def _logsumexp(xp: Any, x: Any, axis: Any = None, keepdims: bool = False) -> Any:
+    top = xp.max(x, axis=axis, keepdims=True)
+    top = xp.where(xp.isfinite(top), top, _scalar(xp, 0.0, top))
+    out = xp.log(xp.sum(xp.exp(x - top), axis=axis, keepdims=True)) + top
+    return out if keepdims else xp.squeeze(out, axis=axis if axis is not None else tuple(range(x.ndim)))
+
+
+def _scan(name: str) -> Any:
+    def forward(xp: Any, x: Any, axis: int = 0, reverse: bool = False) -> Any:
+        scan = getattr(xp, name)
+        if x.ndim == 0:
+            return x
+        return xp.flip(scan(xp.flip(x, axis=axis), axis=axis), axis=axis) if reverse else scan(x, axis=axis)
+
+    return forward
+
+
+def _pad(xp: Any, x: Any, pad_width: Any, constant_values: Any = 0) -> Any:
+    fills = np.broadcast_to(np.asarray(constant_values, dtype=float), (x.ndim, 2))  # NumPy's forms
+    for axis, (before, after) in enumerate(pad_width):
+        parts = []
+        for n, fill in zip((before, after), fills[axis], strict=True):
+            shape = tuple(x.shape[:axis]) + (n,) + tuple(x.shape[axis + 1 :])
+            parts.append(xp.full(shape, float(fill), dtype=x.dtype))
+        x = xp.concat([parts[0], x, parts[1]], axis=axis)
+    return x
+
+
+def _whole(name: str, numpy_fn: Any, drop: int = 0) -> Any:
+    """A linear-algebra forward: whole matrices per block on Dask, NumPy's on CuPy, ``xp.linalg`` else."""
+    dask_forward = _whole_matrices(numpy_fn, drop)
+
+    def forward(xp: Any, a: Any) -> Any:
+        if _backend.library(a) in _backend.PROTOCOL_LIBRARIES:
+            return dask_forward(xp, a)
+        if not hasattr(xp, "linalg"):
+            raise NotImplementedError(f"its namespace has no linalg extension ({name})")
+        out = getattr(xp.linalg, name)(a)
+        return out[1] if name == "slogdet" else out
+
+    return forward
+
+
+def _sign_of_det(xp: Any, a: Any) -> Any:
+    if _backend.library(a) in _backend.PROTOCOL_LIBRARIES:
+        return _whole_matrices(lambda m: np.linalg.slogdet(m)[0], drop=2)(xp, a)
+    return xp.linalg.slogdet(a)[0]
+
+
+def _transpose(xp: Any, x: Any, axes: Any = None) -> Any:
+    return xp.permute_dims(x, tuple(range(x.ndim - 1, -1, -1)) if axes is None else tuple(axes))
+
+
+def _trace(xp: Any, x: Any, offset: int = 0, axis1: int = 0, axis2: int = 1) -> Any:
+    if _backend.library(x) in _backend.PROTOCOL_LIBRARIES:
+        return linalg._trace(x, offset, axis1, axis2)
+    axis1, axis2 = axis1 % x.ndim, axis2 % x.ndim
+    rest = tuple(i for i in range(x.ndim) if i not in (axis1, axis2))
+    return xp.linalg.trace(xp.permute_dims(x, rest + (axis1, axis2)), offset=offset)
+
+
+def _where(xp: Any, c: Any, x: Any, y: Any) -> Any:
+    return xp.where(c if c.dtype == xp.bool else xp.astype(c, xp.bool), x, y)
+
+
+def _eigh_packed(xp: Any, a: Any, UPLO: str = "L") -> Any:  # noqa: N803
+    if _backend.library(a) in _backend.PROTOCOL_LIBRARIES:
+        return linalg._eigh_packed(a, UPLO=UPLO)
+    # the standard's eigh reads the whole matrix: build the symmetric one from the chosen triangle
+    k = -1 if UPLO == "L" else 1
+    half = xp.tril(a, k=k) if UPLO == "L" else xp.triu(a, k=k)
+    a = (xp.tril(a) if UPLO == "L" else xp.triu(a)) + xp.matrix_transpose(half)
+    w, v = xp.linalg.eigh(a)
+    return xp.concat([w[..., None, :], v], axis=-2)
+
+
 FORWARDS.update(
     {
+        "where": _where,
+        "linalg.eigh": _eigh_packed,
+        "transpose": _transpose,
+        "tensordot": lambda xp, a, b, axes: xp.tensordot(a, b, axes=axes),
+        "trace": _trace,
+        "cbrt": lambda xp, x: xp.sign(x) * xp.abs(x) ** (1 / 3),
+        "exp2": lambda xp, x: 2.0**x,
+        "reciprocal": lambda xp, x: 1 / x,
+        "round": lambda xp, x: xp.round(x),
+        "clip": lambda xp, x, lo, hi: xp.minimum(xp.maximum(x, lo), hi),
+        "broadcast_to": lambda xp, x, shape: xp.broadcast_to(x, shape),
+        "sigmoid": _sigmoid,
+        "relu": lambda xp, x: xp.maximum(x, _scalar(xp, 0.0, x)),
+        "relu6": lambda xp, x: xp.clip(x, 0.0, 6.0),
+        "leaky_relu": lambda xp, x, alpha=0.2: xp.where(x > 0, x, alpha * x),
+        "elu": _elu,
+        "selu": _selu,
+        "softplus": lambda xp, x: xp.logaddexp(xp.zeros_like(x), x),
+        "softsign": lambda xp, x: x / (1 + xp.abs(x)),
+        "silu": lambda xp, x, beta=1.0: x * _sigmoid(xp, beta * x),
+        "gelu_tanh": _gelu_tanh,
+        "softmax": _softmax,
+        "log_softmax": _log_softmax,
+        "sum": _reduction("sum"),
+        "mean": _reduction("mean"),
+        "max": _reduction("max"),
+        "min": _reduction("min"),
+        "prod": _reduction("prod"),
+        "var": _reduction("var"),
+        "std": _reduction("std"),
+        "norm": _norm,
+        "logsumexp": _logsumexp,
+        "cumsum": _scan("cumulative_sum"),
+        "cumprod": _scan("cumulative_prod"),
+        "pad": _pad,
+        "linalg.inv": _whole("inv", np.linalg.inv),
+        "linalg.cholesky": _whole("cholesky", np.linalg.cholesky),
+        "linalg.det": _whole("det", np.linalg.det, drop=2),
+        "linalg.slogdet": _whole("slogdet", lambda a: np.linalg.slogdet(a)[1], drop=2),
+        "linalg.slogdet_sign": _sign_of_det,
         "linalg.solve": _solve,
         "cast": _cast,
         "scatter_add": _scatter_add,
@@ -118,11 +299,6 @@ FORWARDS.update(
         "einsum": _einsum,
         "reshape": _reshape,
         "getitem": _getitem,
-        "linalg.inv": _whole_matrices(np.linalg.inv),
-        "linalg.cholesky": _whole_matrices(np.linalg.cholesky),
-        "linalg.det": _whole_matrices(np.linalg.det, drop=2),
-        "linalg.slogdet": _whole_matrices(lambda a: np.linalg.slogdet(a)[1], drop=2),
-        "linalg.slogdet_sign": _whole_matrices(lambda a: np.linalg.slogdet(a)[0], drop=2),
     }
 )
 
