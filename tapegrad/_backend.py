@@ -112,13 +112,23 @@ def like(value: Any, reference: Any) -> Any:
 
 def zeros(shape: tuple, dtype: Any, like: Any) -> Any:
     """Zeros of ``shape`` and ``dtype`` in ``like``'s library (NumPy for a NumPy ``like``)."""
+    return _filled(0, shape, dtype, like)
+
+
+def ones(shape: tuple, dtype: Any, like: Any) -> Any:
+    """Ones of ``shape`` and ``dtype`` in ``like``'s library (NumPy for a NumPy ``like``)."""
+    return _filled(1, shape, dtype, like)
+
+
+def _filled(value: int, shape: tuple, dtype: Any, like: Any) -> Any:
     if not is_foreign(like):
-        return np.zeros(shape, dtype=dtype)
+        return np.full(shape, value, dtype=dtype)
     if library(like) == "dask":
         import dask.array as da
 
-        return da.zeros(shape, dtype=dtype)
-    return namespace(like).zeros(shape, dtype=dtype)
+        return da.full(shape, value, dtype=dtype)
+    xp = namespace(like)
+    return xp.full(shape, value, dtype=dtype_in(xp, dtype))
 
 
 def conform(value: Any, dtype: Any, shape: tuple) -> Any:

@@ -136,7 +136,10 @@ def seed_value(target: Tensor, given: Any, raw: bool) -> Any:
     value = target._value
     dtype = value.dtype
     if given is None:
-        value = dtype.type(1) if value.__class__ is not np.ndarray else np.ones(value.shape, dtype=dtype)
+        if value.__class__ is not np.ndarray and _backend.is_foreign(value):  # ones of the target's library
+            value = _backend.ones(value.shape, dtype, like=value)
+        else:
+            value = dtype.type(1) if value.__class__ is not np.ndarray else np.ones(value.shape, dtype=dtype)
         return value if raw else wrap(value)
     shape = np.shape(target._value)
     if isinstance(given, Variable):

@@ -155,3 +155,17 @@ def test_numpy_variable_stays_numpy_when_assigned_a_dask_value():
     w.assign(tg.constant(chunked(np.arange(3.0))))
     assert isinstance(w.array, np.ndarray)
     np.testing.assert_array_equal(w.numpy(), [0.0, 1.0, 2.0])
+
+
+def test_gradient_graph_holds_no_data_sized_numpy_array():
+    import pickle
+
+    n = 200_000
+    x = tg.constant(da.random.default_rng(0).standard_normal((n, 2), chunks=(50_000, 2)))
+    w = tg.Variable(np.array([1.0, -1.0]))
+    with tg.GradientTape() as tape:
+        r = x @ w
+        loss = tg.reduce_mean(r * r)
+    g = tape.gradient(loss, w)
+    # a cotangent made with NumPy (an n-vector of ones) would ship n * 8 = 1.6 MB inside the graph
+    assert len(pickle.dumps(dict(g.array.__dask_graph__()))) < 200_000
