@@ -51,9 +51,7 @@ def _any_library_call(self: Primitive, *args: Any, **params: Any) -> Any:
     else:
         args, vals = _convert_arguments(args)
     out = forward(self, vals, params)
-    result = Tensor.__new__(Tensor)
-    result._value = out
-    result._key = None
+    result = tuple([_wrapped(o) for o in out]) if out.__class__ is tuple else _wrapped(out)  # several outputs
     if stack:
         for recorder in stack:
             recorder.record(self, args, vals, params, result)
@@ -95,10 +93,17 @@ def forward(prim: Primitive, vals: Any, params: dict) -> Any:
         raise NotImplementedError(f"tg.{prim.name} is not supported on {lib} arrays: {err}") from None
     except (ValueError, TypeError, IndexError) as err:
         raise type(err)(f"tg.{prim.name}: {err} (argument shapes {[getattr(v, 'shape', ()) for v in vals]})") from None
-    if not _backend.is_foreign(out) and lib != "numpy":
-        if isinstance(out, np.ndarray) or np.ndim(out):
+    for o in out if out.__class__ is tuple else (out,):
+        if not _backend.is_foreign(o) and (isinstance(o, np.ndarray) or np.ndim(o)):
             raise NotImplementedError(f"tg.{prim.name} is not supported on {lib} arrays (its forward left {lib})")
     return out
+
+
+def _wrapped(value: Any) -> Tensor:
+    t = Tensor.__new__(Tensor)
+    t._value = value
+    t._key = None
+    return t
 
 
 def _install() -> None:

@@ -209,16 +209,15 @@ def _whole(name: str, numpy_fn: Any, drop: int = 0) -> Any:
             return dask_forward(xp, a)
         if not hasattr(xp, "linalg"):
             raise NotImplementedError(f"its namespace has no linalg extension ({name})")
-        out = getattr(xp.linalg, name)(a)
-        return out[1] if name == "slogdet" else out
+        return getattr(xp.linalg, name)(a)
 
     return forward
 
 
-def _sign_of_det(xp: Any, a: Any) -> Any:
+def _slogdet(xp: Any, a: Any) -> tuple:
     if _backend.library(a) in _backend.PROTOCOL_LIBRARIES:
-        return _whole_matrices(lambda m: np.linalg.slogdet(m)[0], drop=2)(xp, a)
-    return xp.linalg.slogdet(a)[0]
+        return tuple(_whole_matrices(lambda m, i=i: np.linalg.slogdet(m)[i], drop=2)(xp, a) for i in (0, 1))
+    return tuple(xp.linalg.slogdet(a))
 
 
 def _transpose(xp: Any, x: Any, axes: Any = None) -> Any:
@@ -237,21 +236,20 @@ def _where(xp: Any, c: Any, x: Any, y: Any) -> Any:
     return xp.where(c if c.dtype == xp.bool else xp.astype(c, xp.bool), x, y)
 
 
-def _eigh_packed(xp: Any, a: Any, UPLO: str = "L") -> Any:  # noqa: N803
+def _eigh(xp: Any, a: Any, UPLO: str = "L") -> tuple:  # noqa: N803
     if _backend.library(a) in _backend.PROTOCOL_LIBRARIES:
-        return linalg._eigh_packed(a, UPLO=UPLO)
+        return linalg._eigh(a, UPLO=UPLO)
     # the standard's eigh reads the whole matrix: build the symmetric one from the chosen triangle
     k = -1 if UPLO == "L" else 1
     half = xp.tril(a, k=k) if UPLO == "L" else xp.triu(a, k=k)
     a = (xp.tril(a) if UPLO == "L" else xp.triu(a)) + xp.matrix_transpose(half)
-    w, v = xp.linalg.eigh(a)
-    return xp.concat([w[..., None, :], v], axis=-2)
+    return tuple(xp.linalg.eigh(a))
 
 
 FORWARDS.update(
     {
         "where": _where,
-        "linalg.eigh": _eigh_packed,
+        "linalg.eigh": _eigh,
         "transpose": _transpose,
         "tensordot": lambda xp, a, b, axes: xp.tensordot(a, b, axes=axes),
         "trace": _trace,
@@ -288,8 +286,7 @@ FORWARDS.update(
         "linalg.inv": _whole("inv", np.linalg.inv),
         "linalg.cholesky": _whole("cholesky", np.linalg.cholesky),
         "linalg.det": _whole("det", np.linalg.det, drop=2),
-        "linalg.slogdet": _whole("slogdet", lambda a: np.linalg.slogdet(a)[1], drop=2),
-        "linalg.slogdet_sign": _sign_of_det,
+        "linalg.slogdet": _slogdet,
         "linalg.solve": _solve,
         "cast": _cast,
         "scatter_add": _scatter_add,

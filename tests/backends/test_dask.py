@@ -169,3 +169,11 @@ def test_gradient_graph_holds_no_data_sized_numpy_array():
     g = tape.gradient(loss, w)
     # a cotangent made with NumPy (an n-vector of ones) would ship n * 8 = 1.6 MB inside the graph
     assert len(pickle.dumps(dict(g.array.__dask_graph__()))) < 200_000
+
+
+def test_backend_tables_name_rows_of_the_rule_table():
+    from tapegrad._dispatch import FORWARDS, UNSUPPORTED
+    from tapegrad.ops import primitives
+
+    names = {p.name for p in primitives()}
+    assert set(FORWARDS) <= names and set(UNSUPPORTED) <= names
