@@ -91,6 +91,23 @@ def adopt(value: Any, dtype: Any = None) -> Any:
     return value
 
 
+def numpy_dtype(dtype: Any) -> np.dtype:
+    """The NumPy dtype of an array-API library's dtype object (Dask and CuPy use NumPy's own)."""
+    try:
+        return np.dtype(dtype)
+    except TypeError:
+        pass
+    inner = getattr(dtype, "_np_dtype", None)  # array-api-strict
+    if inner is not None:
+        return np.dtype(inner)
+    return np.dtype(str(dtype).rpartition(".")[2])  # e.g. torch.float32 -> float32
+
+
+def kind(dtype: Any) -> str:
+    """NumPy's one-letter kind ('f', 'c', 'i', 'u', 'b') of any library's dtype."""
+    return numpy_dtype(dtype).kind
+
+
 def dtype_in(xp: Any, dtype: Any) -> Any:
     """A NumPy dtype as ``xp``'s dtype object (the same object for NumPy-dtype libraries: Dask, CuPy)."""
     dtype = np.dtype(dtype) if not hasattr(dtype, "_np_dtype") else dtype
@@ -120,13 +137,19 @@ def ones(shape: tuple, dtype: Any, like: Any) -> Any:
     return _filled(1, shape, dtype, like)
 
 
-def _filled(value: int, shape: tuple, dtype: Any, like: Any) -> Any:
+def full_like(like: Any, fill_value: Any, dtype: Any = None, shape: Any = None) -> Any:
+    """``np.full_like`` for a non-NumPy array, in its library."""
+    shape = like.shape if shape is None else shape
+    return _filled(fill_value, shape, like.dtype if dtype is None else dtype, like)
+
+
+def _filled(value: Any, shape: tuple, dtype: Any, like: Any) -> Any:
     if not is_foreign(like):
         return np.full(shape, value, dtype=dtype)
     if library(like) == "dask":
         import dask.array as da
 
-        return da.full(shape, value, dtype=dtype)
+        return da.full(shape, value, dtype=numpy_dtype(dtype))
     xp = namespace(like)
     return xp.full(shape, value, dtype=dtype_in(xp, dtype))
 

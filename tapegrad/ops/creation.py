@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from tapegrad import _backend
 from tapegrad._dtypes import as_dtype, default_float, python_to_array
 from tapegrad._tensor import Tensor, Variable, as_tensor, ops, wrap
 
@@ -160,6 +161,10 @@ def fill(dims: Any, value: Any, name: str | None = None, dtype: Any = None) -> T
 
 
 def _like(x: Any, fill_value: Any, dtype: Any, shape: Any) -> Any:
+    raw = x._value if isinstance(x, Tensor) else x
+    if raw.__class__ is not np.ndarray and _backend.is_foreign(raw):  # stays in its library (lazy on Dask)
+        out = _backend.full_like(raw, fill_value, dtype, shape)
+        return wrap(out) if isinstance(x, Tensor) else out
     if not isinstance(x, Tensor):
         out = np.full_like(x, fill_value, dtype=dtype, shape=shape)
         return out if out.ndim else out[()]

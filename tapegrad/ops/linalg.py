@@ -23,6 +23,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
+from tapegrad import _backend
 from tapegrad._primitive import PerArgument, defrule, lift, linear, multilinear, unbroadcast
 from tapegrad._tensor import Tensor, ops
 from tapegrad.batching import batch_by_broadcasting, looped_jvp, looped_vjp
@@ -564,14 +565,14 @@ def _trace_vjp(g, ans, x, offset=0, axis1=0, axis2=1):
 
 def _trace_cotangent(g: Any, shape: tuple, dtype: Any, offset: int, axis1: int, axis2: int) -> Any:
     """g spread onto the (offset) diagonal of axes ``axis1``, ``axis2`` of a value of ``shape``."""
-    eye = np.eye(shape[axis1], shape[axis2], k=offset, dtype=dtype)
+    eye = np.eye(shape[axis1], shape[axis2], k=offset, dtype=_backend.numpy_dtype(dtype))
     if axis1 > axis2:
         eye = eye.T
     mask_shape = [1] * len(shape)
     mask_shape[axis1], mask_shape[axis2] = shape[axis1], shape[axis2]
     g_shape = list(shape)
     g_shape[axis1] = g_shape[axis2] = 1
-    return ops.reshape(g, tuple(g_shape)) * eye.reshape(mask_shape)
+    return ops.multiply(ops.reshape(g, tuple(g_shape)), eye.reshape(mask_shape))  # any array library
 
 
 # Batched rules: the traced axes shift one place past the stack axis (np.trace keeps the other
@@ -778,7 +779,8 @@ def solve(a: Any, b: Any) -> Tensor:
 def _phi(x: Any) -> Any:
     """The lower triangle with the diagonal halved."""
     n = x.shape[-1]
-    return x * (np.tri(n, dtype=x.dtype) - 0.5 * np.eye(n, dtype=x.dtype))
+    dtype = _backend.numpy_dtype(x.dtype)
+    return ops.multiply(x, np.tri(n, dtype=dtype) - 0.5 * np.eye(n, dtype=dtype))  # any array library
 
 
 # Convention: NumPy reads only the lower triangle, but the derivatives here are those of
@@ -828,7 +830,7 @@ def _eigengaps(w: Any) -> Any:
 
 def _diag_embed(d: Any) -> Any:
     n = d.shape[-1]
-    return ops.expand_dims(d, -2) * np.eye(n, dtype=d.dtype)
+    return ops.multiply(ops.expand_dims(d, -2), np.eye(n, dtype=_backend.numpy_dtype(d.dtype)))
 
 
 # Gradient for a symmetric input (symmetrized as for cholesky), distinct eigenvalues assumed:

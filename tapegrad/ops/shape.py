@@ -262,7 +262,7 @@ def broadcast_arrays(*args: Any) -> list[Tensor]:
 
 def cast(x: Any, dtype: Any) -> Tensor:
     """Convert to ``dtype``; casting to an integer or bool dtype cuts the gradient."""
-    return _cast_p(x, dtype=np.dtype(dtype))
+    return _cast_p(x, dtype=_backend.numpy_dtype(dtype))
 
 
 # ---- stacking and joining: any number of arguments ------------------------------------------------
@@ -634,6 +634,7 @@ def _triangle(x: Any, k: int, lower: bool) -> Tensor:
     k = _int(k, "k")
     rows, cols = shape[-2:]
     keep = np.tri(rows, cols, k, dtype=bool) if lower else ~np.tri(rows, cols, k - 1, dtype=bool)
+    keep = _backend.like(keep, x._value if isinstance(x, Tensor) else x)  # a mask of x's library
     return ops.where(keep, x, 0)
 
 

@@ -58,7 +58,7 @@ def run(spec: Any, shapes: tuple, convert: Callable[[np.ndarray], Any]) -> tuple
             tape.watch(a)
         outs = [o for o in _leaves(spec.fn(*args)) if isinstance(o, tg.Tensor)]
     rng = np.random.default_rng(1)
-    floats = [o for o in outs if o.dtype.kind == "f"]
+    floats = [o for o in outs if np.dtype(getattr(o.dtype, '_np_dtype', o.dtype)).kind == "f"]
     seeds = [tg.constant(convert(rng.standard_normal(o.shape))) for o in floats]
     if floats:
         grads = tape.gradient(floats, args, output_gradients=seeds, unconnected_gradients="zero")
