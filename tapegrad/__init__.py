@@ -274,3 +274,5 @@ __all__ = [
     "zeros",
     "zeros_like",
 ]
+# safe x log y, adding updates into a tensor, complex parts (issue 11, sections 2 and 3)
+__all__ += ["xlogy", "xlog1py", "tensor_scatter_nd_add"]

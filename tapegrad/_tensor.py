@@ -110,7 +110,21 @@ class Tensor:
         return wrap, (self._value,)  # unpickled: a new constant (keys belong to this process)
 
     def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
-        return np.asarray(self._value, dtype=dtype)
+        """The value for NumPy (``np.asarray(t)``): a read-only view, or a copy with ``copy=True``.
+
+        A tensor that an active tape or accumulator tracks is refused (as JAX refuses tracers): the
+        plain array would silently drop its gradient.
+        """
+        if self._key is not None:
+            _refuse_if_tracked(self)
+        v = self._value
+        if copy:
+            return np.array(v, dtype=dtype, copy=True)
+        out = np.asarray(v, dtype=dtype)
+        if out is v:  # the tensor's own array: hand out a read-only view of it
+            out = out.view()
+            out.flags.writeable = False
+        return out
 
     def __repr__(self) -> str:
         body = np.array_repr(np.asarray(self._value)) if self.ndim else repr(np.asarray(self._value)[()])
@@ -267,6 +281,24 @@ def _note_export(tensor: Tensor) -> None:
             hook = getattr(recorder, "on_export", None)
             if hook is not None:
                 hook(tensor)
+
+
+def _refuse_if_tracked(tensor: Tensor) -> None:
+    stack = _context.state.recorders
+    if not stack or stack is _context.RAW:
+        return
+    key = tensor._key
+    for recorder in stack:
+        tracks = getattr(recorder, "tracks", None)
+        if tracks is not None and tracks(key):
+            what = "GradientTape" if getattr(recorder, "is_tape", False) else "ForwardAccumulator"
+            raise TypeError(
+                f"a tensor that an active {what} tracks (shape {tensor.shape}, dtype {tensor.dtype}) is being "
+                "converted to a plain NumPy array (np.array, np.asarray, or a list of tensors given to NumPy), "
+                "which would silently drop its gradient. To keep the gradient use tapegrad ops: tnp.array or "
+                "tg.stack for lists of tensors, tg.* / np.* functions on the tensor itself. To drop it on "
+                "purpose use t.numpy() or tg.stop_gradient(t)."
+            )
 
 
 def key_of(tensor: Tensor) -> int:

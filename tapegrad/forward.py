@@ -8,6 +8,7 @@ entered after it.
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 import numpy as np
@@ -25,6 +26,7 @@ class ForwardAccumulator:
     """Compute Jacobian-vector products of everything computed from ``primals`` inside the block.
 
     ``with tg.ForwardAccumulator(x, v) as acc: y = f(x)`` then ``acc.jvp(y)`` is J_f(x) @ v.
+    Like a tape, it follows only the operations of the thread that entered it.
     """
 
     is_tape = False
@@ -53,6 +55,7 @@ class ForwardAccumulator:
                     "tg.Variables (convert with tg.constant)"
                 )
         self._active = False
+        self._thread: int | None = None
 
     @staticmethod
     def _checked_tangent(t: Any, primal: Tensor, i: int) -> Any:
@@ -73,11 +76,16 @@ class ForwardAccumulator:
     def __enter__(self) -> ForwardAccumulator:
         _context.push(self)
         self._active = True
+        self._thread = threading.get_ident()
         return self
 
     def __exit__(self, *exc: Any) -> None:
-        _context.remove(self)
+        _context.exit_in_own_thread(self, "ForwardAccumulator")
         self._active = False
+
+    def tracks(self, key: Any) -> bool:
+        """True when the tensor with this key carries a tangent."""
+        return key in self._tangents
 
     def on_variable_read(self, var: Variable, snap: Tensor) -> None:
         entry = self._variables.get(id(var))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from contextlib import contextmanager
 from types import MappingProxyType
 from typing import Any, Iterator
@@ -33,6 +34,11 @@ class GradientTape:
     Trainable Variables read inside the ``with`` block are watched automatically; other tensors
     after ``tape.watch(x)``. ``tape.gradient(target, sources)`` then runs one reverse pass. A
     gradient computed while another tape records is itself recorded, so tapes nest to any order.
+
+    A tape records the operations of the thread that entered it, and only those (as TensorFlow's):
+    work done in other threads (a thread pool, a data loader) is not recorded, and ``gradient()``
+    of such a result is None. Enter and exit it in the same thread; exiting it from another one is
+    an error.
     """
 
     is_tape = True
@@ -48,6 +54,7 @@ class GradientTape:
         self._exported: list[Tensor] = []  # recorded tensors turned into plain numbers (.numpy(), float())
         self._entered = False
         self._released = False
+        self._thread: int | None = None  # the thread that entered the tape: the only one it records
 
     # ---- context ----------------------------------------------------------------------------
     def __enter__(self) -> GradientTape:
@@ -55,10 +62,11 @@ class GradientTape:
             raise RuntimeError("this non-persistent tape was already used by gradient(); create a new GradientTape")
         _context.push(self)
         self._entered = True
+        self._thread = threading.get_ident()
         return self
 
     def __exit__(self, *exc: Any) -> None:
-        _context.remove(self)
+        _context.exit_in_own_thread(self, "GradientTape")
 
     @property
     def persistent(self) -> bool:
@@ -69,7 +77,11 @@ class GradientTape:
         """A block whose operations this tape does not record."""
         stack = _context.state.recorders
         if stack is _context.RAW or self not in stack:
-            raise RuntimeError("stop_recording() is only valid inside this tape's `with` block while it records")
+            elsewhere = self._thread is not None and self._thread != threading.get_ident()
+            raise RuntimeError(
+                "stop_recording() is only valid inside this tape's `with` block while it records"
+                + ("; this tape records in the thread that entered it, not this one" if elsewhere else "")
+            )
         _context.remove(self)
         self._stops += 1
         try:
@@ -135,6 +147,10 @@ class GradientTape:
     def on_variable_read(self, var: Variable, snap: Tensor) -> None:
         if self._watch_accessed and var.trainable:
             self._watch_variable(var, snap)
+
+    def tracks(self, key: Any) -> bool:
+        """True when the tensor with this key depends on a watched one (so it carries a gradient)."""
+        return key in self._tracked
 
     def on_export(self, tensor: Tensor) -> None:
         """``tensor`` is being turned into plain numbers (.numpy(), float()): remember it if recorded."""
@@ -211,6 +227,8 @@ class GradientTape:
                     value = Meta(value)
                 if droppable:
                     vals = slim(droppable, vals)
+        if keys[-1] is None or keys[0] is None or (n > 2 and None in keys):
+            vals = _owned(vals, keys)
         # one shared empty mapping for parameterless ops: a record should not hold a dict of its own
         self._records.append((prim, vals, params or _NO_PARAMS, value, needs, keys, key))
         tracked.add(key)
@@ -391,6 +409,19 @@ class GradientTape:
         self._watched = []
         self._variables = {}
         self._released = True
+
+
+def _owned(vals: Any, keys: tuple) -> Any:
+    """A record's values with the caller's writable arrays (arguments that are not Tensors) copied,
+    so that changing such an array after the op cannot change the gradient."""
+    copied = None
+    for i, k in enumerate(keys):
+        v = vals[i]
+        if k is None and v.__class__ is ndarray and v.flags.writeable:
+            if copied is None:
+                copied = list(vals)
+            copied[i] = v.copy()
+    return vals if copied is None else tuple(copied)
 
 
 def _summed(found: dict, keys: list[int]) -> Any:

@@ -39,6 +39,15 @@ def _where_args(rng, shapes):
     return [rng.uniform(-1, 1, size=s) for s in shapes]
 
 
+def _xlog1py_args(rng, shapes):
+    return [rng.uniform(-2, 2, size=shapes[0]), rng.uniform(-0.9, 2, size=shapes[1])]
+
+
+def _zero_weights(rng, shapes):
+    """x with exact zeros, where the value is pinned to 0 but d/dx is still log y."""
+    return [np.array([0.0, 0.0, 1.3]), rng.uniform(0.3, 2.0, size=shapes[1])]
+
+
 SPECS = [
     # arithmetic
     OpSpec("add", lambda x, y: x + y, BINARY_SHAPES, reference=np.add),
@@ -73,6 +82,13 @@ SPECS = [
     OpSpec("log2", tg.log2, domain=POSITIVE, reference=np.log2),
     OpSpec("log10", tg.log10, domain=POSITIVE, reference=np.log10),
     OpSpec("logaddexp", tg.logaddexp, BINARY_SHAPES, reference=np.logaddexp),
+    OpSpec("xlogy", tg.xlogy, BINARY_SHAPES, domain=POSITIVE, reference=lambda x, y: x * np.log(y)),
+    OpSpec("xlog1py", tg.xlog1py, BINARY_SHAPES, domain=UNIT, make_args=_xlog1py_args,
+           reference=lambda x, y: x * np.log1p(y)),
+    OpSpec("xlogy_at_zero_x", tg.xlogy, [((3,), (3,))], ("xlogy",), make_args=_zero_weights,
+           reference=lambda x, y: x * np.log(y)),
+    OpSpec("xlog1py_at_zero_x", tg.xlog1py, [((3,), (3,))], ("xlog1py",), make_args=_zero_weights,
+           reference=lambda x, y: x * np.log1p(y)),
     # trigonometric and hyperbolic
     OpSpec("sin", tg.sin, reference=np.sin),
     OpSpec("cos", tg.cos, reference=np.cos),
