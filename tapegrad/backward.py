@@ -147,6 +147,10 @@ def seed_value(target: Tensor, given: Any, raw: bool) -> Any:
             f"output_gradients has shape {np.shape(value)} but its target has shape {shape}; "
             "give one cotangent per target, shaped like it"
         )
+    if dtype.kind == "c":  # the walk carries conjugate cotangents (see finish)
+        if raw:
+            return np.conj(np.asarray(value, dtype=dtype))
+        return ops.conj(given if isinstance(given, Tensor) else wrap(value))
     if raw:
         return value if value.dtype == dtype else value.astype(dtype)
     if isinstance(given, Tensor):
@@ -169,10 +173,18 @@ def finish(grad: Any, source: Tensor, unconnected: UnconnectedGradients, rows: i
     if rows is None and grad.__class__ is value.__class__ and grad.__class__ is not Tensor:
         dtype = grad.dtype
         if (dtype is value.dtype or dtype == value.dtype) and (grad.__class__ is not np.ndarray or grad.shape == shape):
-            return wrap(grad)  # the common case: as it is
+            if dtype.kind != "c":
+                return wrap(grad)  # the common case: as it is
     dtype = value.dtype
+    if dtype.kind == "c":
+        # Complex numbers: the rules are transposes for the bilinear pairing Re(sum(a * b)), so no rule
+        # conjugates (holomorphic ops keep their real rules, as JAX's); the walk's result is then
+        # dL/dx - i dL/dy, and its conjugate is TensorFlow's (and PyTorch's) dL/dx + i dL/dy.
+        grad = ops.conj(grad) if isinstance(grad, Tensor) else np.conj(grad)
     if not isinstance(grad, Tensor):
         grad = np.asarray(grad)
+        if grad.dtype.kind == "c" and dtype.kind != "c":
+            grad = grad.real
         if grad.dtype != dtype:
             grad = grad.astype(dtype)
         if grad.shape != shape:

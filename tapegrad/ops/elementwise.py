@@ -13,7 +13,7 @@ import operator
 
 import numpy as np
 
-from tapegrad._primitive import defrule, elementwise, lift, unbroadcast
+from tapegrad._primitive import defrule, elementwise, lift, linear, unbroadcast
 from tapegrad._tensor import ops
 
 __all__ = [
@@ -62,6 +62,10 @@ __all__ = [
     "clip",
     "where",
     "hypot",
+    "real",
+    "imag",
+    "conj",
+    "angle",
 ]
 
 
@@ -131,12 +135,14 @@ def _power_dx(ans, x, y):
     return ops.where(zero, 0, y * ops.where(zero, 1, x) ** (y - 1))
 
 
-power = elementwise(
-    operator.pow,
-    _power_dx,
-    lambda ans, x, y: ans * ops.where(x > 0, ops.log(ops.where(x > 0, x, 1)), 0),
-    name="power",
-)
+def _power_dy(ans, x, y):
+    # d/dy x**y = x**y log x: for real x taken as 0 where x <= 0, for complex x the principal log
+    # (0 at x = 0); the double where keeps log's singular point out of every order of derivative
+    inside = x > 0 if x.dtype.kind != "c" else x != 0
+    return ans * ops.where(inside, ops.log(ops.where(inside, x, 1)), 0)
+
+
+power = elementwise(operator.pow, _power_dx, _power_dy, name="power")
 floor_divide = elementwise(operator.floordiv, _zero, _zero, name="floor_divide")
 mod = elementwise(
     operator.mod, lambda ans, x, y: ops.ones_like(ans), lambda ans, x, y: -ops.floor_divide(x, y), name="mod"
@@ -147,8 +153,22 @@ sqrt = elementwise(np.sqrt, lambda ans, x: 0.5 / ans, name="sqrt")
 cbrt = elementwise(np.cbrt, lambda ans, x: 1 / (3 * ans * ans), name="cbrt")
 
 # ---- sign-like (zero derivative almost everywhere, so gradient 0 rather than None) -------------------
-abs = elementwise(np.abs, lambda ans, x: ops.sign(x), name="abs")  # noqa: A001
-sign = elementwise(np.sign, _zero, name="sign")
+def _abs_d(ans, x):
+    if x.dtype.kind == "c":
+        # |z| is not holomorphic: d|z| = Re(conj(z) dz) / |z|. The VJP g * conj(z) / |z| is the rule's
+        # transpose; the JVP t * conj(z) / |z| is made real by the cast to the output's dtype. 0 at z = 0.
+        return ops.conj(x) / ops.where(ans == 0, 1, ans)
+    return ops.sign(x)
+
+
+def _sign_d(ans, x):
+    if x.dtype.kind == "c":
+        raise NotImplementedError("tg.sign of complex values (z / |z|) has no derivative rule; write x / tg.abs(x)")
+    return ops.zeros_like(ans)
+
+
+abs = elementwise(np.abs, _abs_d, name="abs")  # noqa: A001
+sign = elementwise(np.sign, _sign_d, name="sign")
 floor = elementwise(np.floor, _zero, name="floor")
 ceil = elementwise(np.ceil, _zero, name="ceil")
 round = elementwise(np.round, _zero, name="round")  # noqa: A001
@@ -279,6 +299,61 @@ hypot = elementwise(
     name="hypot",
 )
 
+
+# ---- complex parts ----------------------------------------------------------------------------------
+# Complex numbers follow one convention (see tapegrad.backward.finish): every rule is the transpose
+# of its JVP for the bilinear pairing Re(sum(a * b)), so holomorphic ops keep their real rules and
+# only the ops below, which are not holomorphic, say how real and imaginary parts move.
+def _to_input(g, x):
+    """A real cotangent as one for ``x`` (complex when x is): the transpose of taking a real part."""
+    return ops.cast(g, x.dtype) if x.dtype.kind == "c" else g
+
+
+def _abs2(x):
+    return ops.real(x * ops.conj(x))
+
+
+real = linear(
+    np.real,
+    lambda g, ans, x: _to_input(g, x),
+    name="real",
+    batched_vjp=lambda g, ans, x: _to_input(g, x),
+    batched_jvp=lambda t, ans, x: real(t),
+)
+imag = linear(  # Im z = Re(-i z): its transpose takes g to -i g (and to 0 for a real input)
+    np.imag,
+    lambda g, ans, x: _to_input(g, x) * -1j if x.dtype.kind == "c" else g * 0,
+    name="imag",
+    batched_vjp=lambda g, ans, x: _to_input(g, x) * -1j if x.dtype.kind == "c" else g * 0,
+    batched_jvp=lambda t, ans, x: imag(t),
+)
+conj = linear(
+    np.conj,
+    lambda g, ans, x: conj(g),
+    name="conj",
+    batched_vjp=lambda g, ans, x: conj(g),
+    batched_jvp=lambda t, ans, x: conj(t),
+)
+
+
+def _angle_vjp(g, ans, x):
+    if x.dtype.kind != "c":
+        return g * 0  # 0 or pi: constant for real values
+    return g * -1j * ops.conj(x) / _abs2(x)  # d angle = Im(conj(z) dz) / |z|^2
+
+
+def _angle_jvp(t, ans, x):
+    if x.dtype.kind != "c":
+        return t * 0
+    return imag(ops.conj(x) * t) / _abs2(x)
+
+
+angle = defrule(
+    np.angle, vjps=(_angle_vjp,), jvps=(_angle_jvp,), name="angle",
+    batched_vjps=(_angle_vjp,), batched_jvps=(_angle_jvp,),
+)
+real.float_out = imag.float_out = conj.float_out = angle.float_out = True
+
 NUMPY_UFUNCS = {
     np.add: add,
     np.subtract: subtract,
@@ -288,4 +363,5 @@ NUMPY_UFUNCS = {
     np.power: power,
     np.floor_divide: floor_divide,
     np.mod: mod,
+    np.conjugate: conj,
 }

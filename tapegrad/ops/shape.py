@@ -119,7 +119,10 @@ def _broadcast_to(x, shape):
 
 
 def _cast(x, dtype):
-    out = np.asarray(x).astype(dtype)
+    x = np.asarray(x)
+    if x.dtype.kind == "c" and dtype.kind != "c":
+        x = x.real  # complex to real keeps the real part (tf.cast), with no ComplexWarning
+    out = x.astype(dtype)
     return out[()] if out.ndim == 0 else out
 
 
@@ -158,7 +161,8 @@ _broadcast_to_p = linear(
     batched_vjp=lambda g, ans, x, shape: unbroadcast(g, x, 1),
     batched_jvp=lambda t, ans, x, shape: _broadcast_to_p(lift(t, len(shape)), shape=(t.shape[0], *shape)),
 )
-# Casting is linear: the cotangent is cast back to the input's dtype. A cast to an integer or bool
+# Casting is linear: the cotangent is cast back to the input's dtype (complex to real keeps the real
+# part, the transpose of real to complex). A cast to an integer or bool
 # dtype gives a result that no tape records, so the gradient stops there (as in TensorFlow).
 _cast_vjp = lambda g, ans, x, dtype: _cast_p(g, dtype=x.dtype)  # noqa: E731  (shape-blind: serves stacks too)
 _cast_p = linear(
