@@ -3,6 +3,16 @@
 Records are kept in execution order (a Wengert list), so the walk is one reversed loop with a dict
 of cotangents keyed by tensor keys (``Tensor._key``: unique ints, so a record need not keep the
 tensors themselves alive; see ``GradientTape.record`` for the record layout).
+
+Complex numbers follow TensorFlow's (and PyTorch's) convention: for a real loss L of z = x + iy the
+gradient is dL/dx + i dL/dy, the direction of steepest ascent (so ``z -= lr * grad`` descends), e.g.
+|z*z|**2 at 1+2j has gradient 20+40j. JAX's ``grad`` gives the conjugate, dL/dx - i dL/dy. A
+complex target, or complex ``output_gradients`` v, means L = Re(sum(conj(v) * target)) (v = 1 by
+default); for holomorphic f the gradient is then v * conj(f'(z)). Internally every rule is the
+transpose of its JVP for the bilinear pairing Re(sum(a * b)) (JAX's), so holomorphic ops need no
+conjugation and the real hot path no check: only the seed and the result are conjugated
+(``seed_value``, ``finish``), and only the non-holomorphic ops (abs, real, imag, conj, angle, var,
+norm, cholesky, ...) say how real and imaginary parts move.
 """
 
 from __future__ import annotations

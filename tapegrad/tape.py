@@ -241,7 +241,11 @@ class GradientTape:
         output_gradients: Any = None,
         unconnected_gradients: Any = UnconnectedGradients.NONE,
     ) -> Any:
-        """d(sum of targets)/d(source) for each source, in the structure of ``sources``."""
+        """d(sum of targets)/d(source) for each source, in the structure of ``sources``.
+
+        For complex sources the gradient is dL/dx + i dL/dy (TensorFlow's convention, the conjugate
+        of JAX's), with L = Re(sum(conj(output_gradients) * target)); see ``tapegrad.backward``.
+        """
         self._check_usable("gradient")
         unconnected = as_unconnected(unconnected_gradients)
         targets = as_target_list(target)

@@ -547,7 +547,9 @@ def jacobian(f: Function, argnums: ArgNums = 0, mode: str = "auto", has_aux: boo
 
     ``mode="reverse"`` walks the recorded tape backwards once per output element, ``"forward"``
     forwards once per input element, ``"auto"`` picks forward when the inputs have fewer elements
-    than the outputs. ``f`` runs once either way. The result has the structure of ``f``'s output,
+    than the outputs, and always for complex inputs or outputs (a column is then the derivative along the
+    real parts: for holomorphic ``f`` the complex derivative, as JAX's ``holomorphic=True``). ``f`` runs
+    once either way. The result has the structure of ``f``'s output,
     each leaf holding the structure of ``args[argnums]`` (a tuple of them for a tuple ``argnums``).
     """
     _callable(f, "jacobian")
@@ -575,6 +577,13 @@ def jacobian(f: Function, argnums: ArgNums = 0, mode: str = "auto", has_aux: boo
         n_in = sum(int(np.size(_zeros_like(s)._value)) for s in sources)
         n_out = sum(int(y.size) for y in outs)
         forward = mode == "forward" or (mode == "auto" and n_in < n_out)
+        if not forward and _any_complex(sources, outs):
+            if mode == "reverse":
+                raise ValueError(
+                    "jacobian: with complex inputs or outputs reverse mode gives gradients (rows d/dx + i d/dy "
+                    "of real parts, as tape.jacobian does), not the Jacobian; use mode='forward' or 'auto'"
+                )
+            forward = True  # columns: derivatives along the real parts (the complex derivative when holomorphic)
         if sources:
             blocks = (_forward_blocks if forward else _reverse_blocks)(tape, outs, sources)
         else:
@@ -583,6 +592,11 @@ def jacobian(f: Function, argnums: ArgNums = 0, mode: str = "auto", has_aux: boo
         return (jac, aux) if has_aux else jac
 
     return jacobian_f
+
+
+def _any_complex(sources: list, outs: list) -> bool:
+    refs = [s.snapshot() if isinstance(s, Variable) else s for s in sources]
+    return any(t._value.dtype.kind == "c" for t in (*refs, *outs))
 
 
 def jacfwd(f: Function, argnums: ArgNums = 0, has_aux: bool = False) -> Function:

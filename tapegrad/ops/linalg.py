@@ -309,10 +309,12 @@ def dot(a: Any, b: Any) -> Tensor:
 
 
 def vdot(a: Any, b: Any) -> Tensor:
-    """np.vdot for real arguments: the dot product of the flattened arrays (a scalar)."""
+    """np.vdot: the dot product of the flattened arrays (a scalar), the first one conjugated."""
     sa, sb = _shape(a), _shape(b)
     if int(np.prod(sa)) != int(np.prod(sb)):
         raise ValueError(f"vdot: arguments have {int(np.prod(sa))} and {int(np.prod(sb))} elements; they must match")
+    if np.iscomplexobj(a._value if isinstance(a, Tensor) else np.asarray(a)):
+        a = ops.conj(a)
     return matmul(ops.reshape(a, (-1,)), ops.reshape(b, (-1,)))
 
 
@@ -783,19 +785,24 @@ def _phi(x: Any) -> Any:
 
 
 # Convention: NumPy reads only the lower triangle, but the derivatives here are those of
-# A -> cholesky((A + A^T) / 2) (TensorFlow's and JAX's): for dL the tangent is symmetrized,
-#   dL = L phi(L^-1 sym(dA) L^-T),
-# and the gradient is the symmetric S = sym(L^-T phi(L^T Lbar) L^-1).
+# A -> cholesky((A + A^H) / 2) (TensorFlow's and JAX's): for dL the tangent is symmetrized,
+#   dL = L phi(L^-1 herm(dA) L^-H),
+# and the gradient is the Hermitian S = herm(L^-T phi(L^T Lbar) conj(L^-1)) (the transpose of the
+# JVP for the bilinear pairing, see backward.finish; for real values conj is skipped).
 def _cholesky_vjp(g, L, a):
     l_inv = _inv_p(L)
-    s = matmul(_swap(l_inv), matmul(_phi(matmul(_swap(L), g)), l_inv))
-    return 0.5 * (s + _swap(s))
+    s = matmul(_swap(l_inv), matmul(_phi(matmul(_swap(L), g)), _conj(l_inv)))
+    return 0.5 * (s + _conj(_swap(s)))
 
 
 def _cholesky_jvp(t, L, a):
     l_inv = _inv_p(L)
-    sym = 0.5 * (t + _swap(t))
-    return matmul(L, _phi(matmul(l_inv, matmul(sym, _swap(l_inv)))))
+    herm = 0.5 * (t + _conj(_swap(t)))
+    return matmul(L, _phi(matmul(l_inv, matmul(herm, _conj(_swap(l_inv))))))
+
+
+def _conj(x: Any) -> Any:
+    return ops.conj(x) if x.dtype.kind == "c" else x
 
 
 _cholesky_p = defrule(np.linalg.cholesky, vjps=(_cholesky_vjp,), jvps=(_cholesky_jvp,), name="linalg.cholesky")

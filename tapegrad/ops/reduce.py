@@ -434,16 +434,27 @@ def _dof(x: Any, axis: Any, ddof: Any) -> Any:
     return reduced_count(x.shape, axis) - ddof
 
 
+# var, std and norm are real functions of complex values (|x|^2 in place of x^2), so not holomorphic:
+# d|c|^2 = 2 Re(conj(c) dc), whose transpose takes g to 2 g conj(c). For real values conj and Re
+# are the identity and are skipped.
+def _conj(x: Any) -> Any:
+    return ops.conj(x) if x.dtype.kind == "c" else x
+
+
+def _re(x: Any) -> Any:
+    return ops.real(x) if x.dtype.kind == "c" else x
+
+
 _var_p = defrule(
     _var,
     vjps=(
         lambda g, ans, x, axis=None, keepdims=False, ddof=0: kept(g, x.shape, axis, keepdims)
-        * _centered(x, axis)
+        * _conj(_centered(x, axis))
         * (2 / _dof(x, axis, ddof)),
     ),
     jvps=(
-        lambda t, ans, x, axis=None, keepdims=False, ddof=0: ops.sum(
-            t * _centered(x, axis), axis=axis, keepdims=keepdims
+        lambda t, ans, x, axis=None, keepdims=False, ddof=0: _re(
+            ops.sum(t * _conj(_centered(x, axis)), axis=axis, keepdims=keepdims)
         )
         * (2 / _dof(x, axis, ddof)),
     ),
@@ -454,11 +465,12 @@ _var_p = defrule(
 # std'(x) = (x - mean) / (dof * std); where std is 0 all x - mean are 0 and the gradient is 0 (not nan).
 def _std_vjp(g, ans, x, axis=None, keepdims=False, ddof=0):
     scale = kept(g, x.shape, axis, keepdims) / (_safe(kept(ans, x.shape, axis, keepdims)) * _dof(x, axis, ddof))
-    return scale * _centered(x, axis)
+    return scale * _conj(_centered(x, axis))
 
 
 def _std_jvp(t, ans, x, axis=None, keepdims=False, ddof=0):
-    return ops.sum(t * _centered(x, axis), axis=axis, keepdims=keepdims) / (_safe(ans) * _dof(x, axis, ddof))
+    projected = _re(ops.sum(t * _conj(_centered(x, axis)), axis=axis, keepdims=keepdims))
+    return projected / (_safe(ans) * _dof(x, axis, ddof))
 
 
 _std_p = defrule(_std, vjps=(_std_vjp,), jvps=(_std_jvp,), name="std")
@@ -488,18 +500,23 @@ def std(x: Any, axis: Any = None, keepdims: bool = False, ddof: int = 0) -> Any:
 
 # ---- the Euclidean norm -------------------------------------------------------------------------
 def _norm(x, axis=None, keepdims=False):
-    return np.sqrt(np.sum(np.square(x), axis=axis, keepdims=keepdims))
+    squares = np.square(np.abs(x)) if np.iscomplexobj(x) else np.square(x)
+    return np.sqrt(np.sum(squares, axis=axis, keepdims=keepdims))
 
 
-# norm'(x) = x / norm; the gradient at norm = 0 is 0, not nan (x is 0 there, so x / 1 = 0).
+# norm'(x) = x / norm (conj(x) / norm for complex x); the gradient at norm = 0 is 0, not nan (x is 0
+# there, so x / 1 = 0).
 _norm_p = defrule(
     _norm,
     vjps=(
         lambda g, ans, x, axis=None, keepdims=False: kept(g, x.shape, axis, keepdims)
-        * x
+        * _conj(x)
         / _safe(kept(ans, x.shape, axis, keepdims)),
     ),
-    jvps=(lambda t, ans, x, axis=None, keepdims=False: ops.sum(t * x, axis=axis, keepdims=keepdims) / _safe(ans),),
+    jvps=(
+        lambda t, ans, x, axis=None, keepdims=False: _re(ops.sum(t * _conj(x), axis=axis, keepdims=keepdims))
+        / _safe(ans),
+    ),
     name="norm",
 )
 

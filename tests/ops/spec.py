@@ -55,6 +55,13 @@ class OpSpec:
         return self.primitives or (self.name,)
 
 
+def also_complex(specs: Sequence[OpSpec], *, names: Sequence[str] = (), exclude: Sequence[str] = ()) -> list[OpSpec]:
+    """The rows, with those in ``names`` (all but ``exclude`` when ``names`` is empty) also checked with
+    complex arguments."""
+    chosen = (lambda n: n in names) if names else (lambda n: n not in exclude)
+    return [replace(spec, complex=True) if chosen(spec.name) else spec for spec in specs]
+
+
 def cases_of(specs: Sequence[OpSpec]) -> list:
     """pytest parameters: one per (spec, case), with readable ids."""
     params = []
