@@ -183,6 +183,7 @@ class GradientTape:
                 return
             needs: tuple = _FIRST
             keys: tuple = (ka,)
+            own = False
         elif n == 2:
             a, b = args
             ka = a._key if a.__class__ is Tensor else None
@@ -201,11 +202,16 @@ class GradientTape:
             else:
                 return
             keys = (ka, kb)
+            # the caller's own array passed as it is (not a Python number made an array): copy it below
+            own = (kb is None and vals[1] is b and b.__class__ is ndarray) or (
+                ka is None and vals[0] is a and a.__class__ is ndarray
+            )
         else:
             keys = tuple([(a._key or key_of(a)) if a.__class__ is Tensor else None for a in args])
             needs = tuple([i for i, k in enumerate(keys) if k in tracked])
             if not needs:
                 return
+            own = None in keys
         value = out._value
         float_out = prim.float_out
         if not float_out and value.dtype.kind not in "fc":
@@ -227,7 +233,7 @@ class GradientTape:
                     value = Meta(value)
                 if droppable:
                     vals = slim(droppable, vals)
-        if keys[-1] is None or keys[0] is None or (n > 2 and None in keys):
+        if own:
             vals = _owned(vals, keys)
         # one shared empty mapping for parameterless ops: a record should not hold a dict of its own
         self._records.append((prim, vals, params or _NO_PARAMS, value, needs, keys, key))
