@@ -37,6 +37,9 @@ def exit_in_own_thread(recorder: object, what: str) -> None:
     """Leave a recorder's ``with`` block: an error in a thread that never entered it, where
     removing it would do nothing and leave it recording (and pinned) on the thread that did."""
     stack = state.recorders
+    if stack and stack[-1] is recorder:  # the common case: the innermost recorder leaves
+        state.recorders = stack[:-1]
+        return
     if stack is RAW or recorder not in stack:
         entered = getattr(recorder, "_thread", None)
         if entered is not None and entered != threading.get_ident():
