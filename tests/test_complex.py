@@ -140,3 +140,16 @@ def test_the_convention_is_documented_with_its_relation_to_jax():
 
     for doc in (backward.__doc__, tg.GradientTape.gradient.__doc__):
         assert "dL/dx + i dL/dy" in doc and "JAX" in doc and "conjugate" in doc
+
+
+def test_custom_gradient_takes_and_gives_gradients_in_the_same_convention():
+    @tg.custom_gradient
+    def square(z):
+        def grad_fn(upstream):  # TensorFlow's convention: upstream * conj(f'(z)) for holomorphic f
+            return upstream * tg.conj(2 * z)
+
+        return z * z, grad_fn
+
+    z = np.array([1 + 2j, 0.5 - 1j])
+    tg.check_grads(lambda z: tg.abs(square(z)) ** 2, z, order=2)
+    tg.check_grads(square, z, order=2)  # forward mode transposes grad_fn
