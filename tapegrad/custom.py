@@ -295,9 +295,8 @@ def custom_gradient(f: Function | None = None) -> Any:
                 )
             picked = [arg_grads[i] for i in positions] + list(var_grads)
             refs = inputs + [s for _, s in variables]
-            return [
-                _conj(_same_kind(gi, ref, f"custom_gradient({name})", i)) for i, (gi, ref) in enumerate(zip(picked, refs))
-            ]
+            what = f"custom_gradient({name})"
+            return [_conj(_same_kind(gi, ref, what, i)) for i, (gi, ref) in enumerate(zip(picked, refs))]
 
         results = list(outs)
         if tensor_outs:  # ONE op from the inputs (and Variables read) to every float output

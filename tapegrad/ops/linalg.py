@@ -651,14 +651,24 @@ def _slogdet(a):
     return tuple(np.linalg.slogdet(a))  # (sign, log|det|): a plain tuple, so two outputs
 
 
-# d log|det A| = tr(A^-1 dA); the sign has derivative zero almost everywhere and gets none (as TF)
+# d log|det A| = Re tr(A^-1 dA); for real A the sign has derivative zero almost everywhere and gets
+# none (as TF). For complex A the sign s = det / |det| moves: ds = s i Im tr(A^-1 dA), whose
+# transpose (bilinear pairing, see backward.finish) takes gs to -i Re(i s gs) A^-T.
 def _slogdet_vjp(g, ans, a):
-    gl = g[1]
-    return None if gl is None else _batch_scalar(gl) * _swap(_inv_p(a))
+    gs, gl = g
+    inv_t = _swap(_inv_p(a))
+    out = None if gl is None else _batch_scalar(gl) * inv_t
+    if gs is not None and a.dtype.kind == "c":
+        turn = _batch_scalar(ops.real(gs * ans[0] * 1j) * -1j) * inv_t
+        out = turn if out is None else out + turn
+    return out
 
 
 def _slogdet_jvp(t, ans, a):
-    return None, ops.sum(_swap(_inv_p(a)) * t, axis=(-2, -1))
+    trace = ops.sum(_swap(_inv_p(a)) * t, axis=(-2, -1))
+    if a.dtype.kind != "c":
+        return None, trace
+    return ans[0] * (ops.imag(trace) * 1j), ops.real(trace)
 
 
 _slogdet_p = defrule(_slogdet, vjps=(_slogdet_vjp,), jvps=(_slogdet_jvp,), name="linalg.slogdet")
@@ -838,22 +848,27 @@ def _diag_embed(d: Any) -> Any:
     return ops.expand_dims(d, -2) * np.eye(n, dtype=d.dtype)
 
 
-# Gradient for a symmetric input (symmetrized as for cholesky), distinct eigenvalues assumed:
-#   Abar = sym(V (diag(wbar) + F * (V^T Vbar)) V^T);  dw = diag(V^T dA V), dV = V (F * (V^T dA V)).
+# Gradient for a symmetric (Hermitian) input, symmetrized as for cholesky, distinct eigenvalues assumed:
+#   dw = Re diag(V^H herm(dA) V), dV = V (F * (V^H herm(dA) V))  (each eigenvector's phase held: the
+#   diagonal of V^H dV is 0, so only losses that do not depend on the phases are meaningful), and
+#   Abar = herm(conj(V) (diag(wbar) + F * (V^T Vbar)) V^T), the transpose for the bilinear pairing
+#   (see backward.finish). For real input conj is skipped: sym(V (diag(wbar) + F * (V^T Vbar)) V^T).
 def _eigh_vjp(g, ans, a, UPLO="L"):  # noqa: N803
     (w, v), (gw, gv) = ans, g  # a cotangent is None for an output that received none
     inner = 0 if gv is None else _eigengaps(w) * matmul(_swap(v), gv)
     if gw is not None:
         inner = inner + _diag_embed(gw)
-    s = matmul(v, matmul(inner, _swap(v)))
-    return 0.5 * (s + _swap(s))
+    s = matmul(_conj(v), matmul(inner, _swap(v)))
+    return 0.5 * (s + _conj(_swap(s)))
 
 
 def _eigh_jvp(t, ans, a, UPLO="L"):  # noqa: N803
     w, v = ans
-    m = matmul(_swap(v), matmul(0.5 * (t + _swap(t)), v))
+    m = matmul(_conj(_swap(v)), matmul(0.5 * (t + _conj(_swap(t))), v))
     n = w.shape[-1]
     dw = ops.sum(m * np.eye(n, dtype=m.dtype), axis=-1)
+    if dw.dtype.kind == "c":
+        dw = ops.real(dw)
     dv = matmul(v, _eigengaps(w) * m)
     return dw, dv
 
