@@ -41,7 +41,11 @@ class Tensor:
 
     # ---- plain value access -------------------------------------------------------------
     def numpy(self) -> Any:
-        """The value as a NumPy array (a copy), or a NumPy scalar for a 0-d tensor."""
+        """The value as a NumPy array (a copy), or a NumPy scalar for a 0-d tensor.
+
+        Plain numbers carry no gradient: this is how to log or plot values on purpose (as
+        ``float(t)``); inside a tape, ``np.asarray(t)`` of a tracked tensor is refused instead.
+        """
         _note_export(self)
         v = self._value
         return v.copy() if isinstance(v, np.ndarray) and v.ndim else np.asarray(v)[()]
@@ -77,6 +81,7 @@ class Tensor:
             yield ops.getitem(self, i)
 
     def __float__(self) -> float:
+        """The value as a Python float (for logging): plain numbers carry no gradient."""
         _note_export(self)
         return float(self._scalar("float"))
 
@@ -380,7 +385,8 @@ class Variable(Tensor):
             raise TypeError(
                 f"Variable.{method}(None): the gradient is None, so this variable is not connected to the loss"
             )
-        raw = value._value if isinstance(value, Tensor) else np.asarray(value)
+        # the caller's array is copied: assigning never shares memory with it (np.array copies)
+        raw = value._value if isinstance(value, Tensor) else np.array(value)
         own = self._value
         if np.shape(raw) != np.shape(own):
             raise ValueError(

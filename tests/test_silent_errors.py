@@ -35,6 +35,14 @@ def test_every_entry_point_copies(make):
     np.testing.assert_array_equal(t.numpy(), [1.0, 2.0])
 
 
+def test_variable_assign_copies_the_callers_array():
+    v = tg.Variable(np.zeros(2))
+    new = np.array([1.0, 2.0])
+    v.assign(new)
+    new[:] = 7.0
+    np.testing.assert_array_equal(v.numpy(), [1.0, 2.0])
+
+
 def test_a_plain_array_operand_is_kept_as_it_was_when_recorded():
     w = tg.constant(np.ones(2))
     batch = np.array([3.0, 4.0])
