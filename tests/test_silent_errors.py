@@ -250,6 +250,18 @@ def test_exiting_a_tape_from_another_thread_is_an_error():
     assert "thread that entered it" in tg.GradientTape.__doc__
 
 
+def test_work_done_in_another_thread_is_not_recorded_and_explain_says_why():
+    x = tg.constant(2.0)
+    out = []
+    with tg.GradientTape(persistent=True) as tape:
+        tape.watch(x)
+        worker = threading.Thread(target=lambda: out.append(x * x))
+        worker.start()
+        worker.join()
+    assert tape.gradient(out[0], x) is None
+    assert "another thread" in tape.explain(out[0], x)
+
+
 def test_exiting_an_accumulator_from_another_thread_is_an_error():
     acc = tg.ForwardAccumulator(tg.constant(1.0), 1.0)
     acc.__enter__()
