@@ -163,6 +163,11 @@ def seed_value(target: Tensor, given: Any, raw: bool) -> Any:
     shape = np.shape(target._value)
     if isinstance(given, Variable):
         given = given.read_value()
+    if dtype.kind != "c" and np.iscomplexobj(given._value if isinstance(given, Tensor) else given):
+        raise TypeError(
+            f"output_gradients is complex but its target has dtype {dtype}: a real target takes real "
+            "cotangents (its imaginary part would be dropped); give a real array"
+        )
     value = given._value if isinstance(given, Tensor) else python_to_array(given, dtype)
     if np.shape(value) != shape:
         raise ValueError(

@@ -63,6 +63,11 @@ class ForwardAccumulator:
     def _checked_tangent(t: Any, primal: Tensor, i: int) -> Any:
         if t is None:
             raise TypeError(f"ForwardAccumulator tangent {i} is None; give an array shaped like its primal")
+        if primal.dtype.kind != "c" and np.iscomplexobj(t._value if isinstance(t, Tensor) else t):
+            raise TypeError(
+                f"ForwardAccumulator tangent {i} is complex but its primal has dtype {primal.dtype}: a real "
+                "primal moves along real directions only (the imaginary part would be dropped)"
+            )
         value = t if isinstance(t, Tensor) else wrap(python_to_array(t, primal.dtype))
         if value.shape != primal.shape:
             raise ValueError(

@@ -254,6 +254,11 @@ def _flatten_as(treedef: Any, value: Any, what: str) -> list:
 
 def _like(value: Any, ref: Tensor) -> Tensor:
     """A user's tangent or cotangent as a Tensor of ``ref``'s dtype (so nested lists stay one value)."""
+    if ref._value.dtype.kind != "c" and np.iscomplexobj(value._value if isinstance(value, Tensor) else value):
+        raise TypeError(
+            f"a complex tangent or cotangent for a value of dtype {ref.dtype}: real values take real ones "
+            "(the imaginary part would be dropped)"
+        )
     if isinstance(value, Tensor):
         return value
     return wrap(python_to_array(value, ref._value.dtype if ref._value.dtype.kind in "fc" else None))

@@ -153,3 +153,19 @@ def test_custom_gradient_takes_and_gives_gradients_in_the_same_convention():
     z = np.array([1 + 2j, 0.5 - 1j])
     tg.check_grads(lambda z: tg.abs(square(z)) ** 2, z, order=2)
     tg.check_grads(square, z, order=2)  # forward mode transposes grad_fn
+
+
+def test_complex_cotangents_and_tangents_for_real_values_are_refused_not_cut():
+    x = tg.constant(np.array([1.0, 2.0]))
+    with tg.GradientTape() as tape:
+        tape.watch(x)
+        y = x * 2.0
+    with pytest.raises(TypeError, match="output_gradients is complex"):
+        tape.gradient(y, x, output_gradients=np.array([1j, 1.0]))
+    with pytest.raises(TypeError, match="tangent 0 is complex"):
+        tg.ForwardAccumulator(x, np.array([1j, 0.0]))
+    with pytest.raises(TypeError, match="complex tangent or cotangent"):
+        tg.jvp(lambda v: v * 2.0, (np.array([1.0, 2.0]),), (np.array([1j, 0.0]),))
+    _, vjp_fn = tg.vjp(lambda v: v * 2.0, np.array([1.0, 2.0]))
+    with pytest.raises(TypeError, match="complex tangent or cotangent"):
+        vjp_fn(np.array([1j, 0.0]))
