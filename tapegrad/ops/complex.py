@@ -66,24 +66,28 @@ def conj(x: Any) -> Tensor:
     return conj_p(x)
 
 
-# angle(z) = atan2(y, x): dL/dx = -y/|z|^2 g, dL/dy = x/|z|^2 g, so the cotangent is g i z / |z|^2
-# = g i / conj(z). At z = 0 (no direction) the gradient is taken as 0, as for abs. A real x lies
-# on the axis where the angle is locally constant (0 or pi): its gradient is 0.
-def _safe_z(x: Any) -> Any:
-    return ops.where(x == 0, 1, x)
+# angle(z) = atan2(y, x): dL/dx = -y/|z|^2 g, dL/dy = x/|z|^2 g, so the cotangent is g i z / |z|^2.
+# At z = 0 (no direction) the gradient is taken as 0, as for abs. A real x lies on the axis where
+# the angle is locally constant (0 or pi): its gradient is 0. Written with real arithmetic only.
+def _polar_parts(x: Any) -> tuple[Any, Any, Any]:
+    re, im = _real_p(x), _imag_p(x)
+    r2 = re * re + im * im
+    zero = r2 == 0
+    return re, im, ops.where(zero, 0, 1 / ops.where(zero, 1, r2))
 
 
 def _angle_vjp(g, ans, x):
     if not _is_complex(x):
         return ops.zeros_like(x)
-    z = _safe_z(x)
-    return ops.where(x == 0, 0, ops.complex(ops.zeros_like(g), g) / conj_p(z))
+    re, im, inv_r2 = _polar_parts(x)
+    return complex_p(-im * inv_r2 * g, re * inv_r2 * g)
 
 
 def _angle_jvp(t, ans, x):
     if not _is_complex(x):
         return ops.zeros_like(ans)
-    return ops.where(x == 0, 0, _imag_p(t / _safe_z(x)))
+    re, im, inv_r2 = _polar_parts(x)
+    return (re * _imag_p(t) - im * _real_p(t)) * inv_r2
 
 
 angle_p = defrule(np.angle, vjps=(_angle_vjp,), jvps=(_angle_jvp,), name="angle")
@@ -116,8 +120,7 @@ complex_p = defrule(
 def complex(real: Any, imag: Any) -> Tensor:  # noqa: A001
     """``real + 1j * imag`` from two real tensors (``tf.complex``): complex128 from float64."""
     for part, what in ((real, "real"), (imag, "imag")):
-        kind = np.dtype(getattr(part, "dtype", np.result_type(part))).kind
-        if kind == "c":
+        if np.iscomplexobj(part._value if isinstance(part, Tensor) else part):
             raise TypeError(f"tg.complex: the {what} part must be real, got a complex value")
     return complex_p(real, imag)
 
