@@ -12,8 +12,9 @@ from typing import Any
 
 import numpy as np
 
-from tapegrad._primitive import defrule, linear, unbroadcast
+from tapegrad._primitive import defrule, lift, linear, unbroadcast
 from tapegrad._tensor import Tensor, ops
+from tapegrad.batching import batch_by_broadcasting
 
 __all__ = ["real", "imag", "conj", "angle", "complex"]
 
@@ -91,6 +92,7 @@ def _angle_jvp(t, ans, x):
 
 
 angle_p = defrule(np.angle, vjps=(_angle_vjp,), jvps=(_angle_jvp,), name="angle")
+batch_by_broadcasting(angle_p)
 
 
 def angle(z: Any, deg: bool = False) -> Tensor:
@@ -105,7 +107,8 @@ def _complex_impl(re, im):
     return out.astype(dtype)
 
 
-# z = a + i b: dL/da = Re g, dL/db = Im g (a cotangent g carries both partials)
+# z = a + i b: dL/da = Re g, dL/db = Im g (a cotangent g carries both partials). Batched rules: a
+# leading stack axis, kept by unbroadcast and lifted past the broadcast axes in the tangents.
 complex_p = defrule(
     _complex_impl,
     vjps=(lambda g, ans, a, b: unbroadcast(_real_p(g), a), lambda g, ans, a, b: unbroadcast(_imag_p(g), b)),
@@ -114,6 +117,14 @@ complex_p = defrule(
         lambda t, ans, a, b: complex_p(ops.zeros_like(t), t),
     ),
     name="complex",
+    batched_vjps=(
+        lambda g, ans, a, b: unbroadcast(_real_p(g), a, 1),
+        lambda g, ans, a, b: unbroadcast(_imag_p(g), b, 1),
+    ),
+    batched_jvps=(
+        lambda t, ans, a, b: ops.cast(lift(t, ans.ndim), ans.dtype),
+        lambda t, ans, a, b: complex_p(ops.zeros_like(lift(t, ans.ndim)), lift(t, ans.ndim)),
+    ),
 )
 
 

@@ -24,6 +24,7 @@ import numpy as np
 
 from tapegrad._primitive import defrule
 from tapegrad._tensor import ops
+from tapegrad.batching import batch_by_broadcasting
 from tapegrad.ops.linalg import solve
 
 __all__: list[str] = []
@@ -202,6 +203,9 @@ def _eig_jvp(t, ans, a):
 
 
 eig_p = defrule(_eig_packed, vjps=(_eig_vjp,), jvps=(_eig_jvp,), name="linalg.eig")
+
+
+batch_by_broadcasting(svd_p, qr_p, eig_p)  # rules on the last two axes broadcast over a stack
 
 
 def eig_parts(a: Any) -> tuple[Any, Any]:
