@@ -281,3 +281,7 @@ __all__ = [
     "zeros",
     "zeros_like",
 ]
+
+# tapegrad.numpy (NumPy's names and semantics) registers np.<name>(tensor) for the functions it adds;
+# it is a submodule, deliberately not in __all__ (``from tapegrad import *`` must not shadow numpy)
+from tapegrad import numpy as _numpy_namespace  # noqa: E402, F401

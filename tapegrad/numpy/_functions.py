@@ -426,6 +426,19 @@ def rad2deg(x: Any) -> Tensor:
     return asarray(x) * (180.0 / math.pi)
 
 
+def round(a: Any, decimals: int = 0, out: Any = None) -> Tensor:  # noqa: A001
+    """``np.round``: to ``decimals`` places (NumPy's own scaling, so the same values; gradient 0)."""
+    _no_out(out, "round")
+    a = asarray(a)
+    if decimals == 0:
+        return ops.round(a)
+    scale = 10.0 ** decimals
+    return ops.round(a * scale) / scale
+
+
+around = round
+
+
 def nan_to_num(x: Any, copy: bool = True, nan: float = 0.0, posinf: Any = None, neginf: Any = None) -> Tensor:
     """``np.nan_to_num``: NaN and infinities replaced (their gradient is 0, elsewhere 1)."""
     x = asarray(x)

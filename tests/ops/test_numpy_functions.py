@@ -8,7 +8,6 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-import tapegrad as tg
 import tapegrad.numpy as tnp
 from tests.ops.spec import OpSpec, cases_of, check_spec
 
