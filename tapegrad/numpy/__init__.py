@@ -136,8 +136,10 @@ for _name in ("shape", "ndim", "size", "diag_indices", "tril_indices", "triu_ind
 # np.<name>(tensor) reaches the same function as tapegrad.numpy.<name>
 for _name in _EXPLICIT:
     _np_obj = getattr(_np, _name, None)
-    if _np_obj is not None and not isinstance(_np_obj, _np.ufunc):
-        _tensor.FUNCTIONS[_np_obj] = getattr(_functions, _name)
+    if _np_obj is not None:
+        (_tensor.UFUNCS if isinstance(_np_obj, _np.ufunc) else _tensor.FUNCTIONS)[_np_obj] = getattr(_functions, _name)
+_tensor.UFUNCS[_np.degrees], _tensor.UFUNCS[_np.radians] = _functions.rad2deg, _functions.deg2rad
+_tensor.UFUNCS.setdefault(_np.fabs, _tensor.UFUNCS[_np.absolute])
 for _module, _np_module in ((fft, _np.fft), (linalg, _np.linalg)):
     _tensor.FUNCTIONS.update(_module.NUMPY_FUNCTIONS)
 
