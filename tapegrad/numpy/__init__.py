@@ -25,9 +25,8 @@ import numpy as _np
 import tapegrad as _tg  # noqa: F401  (registers the rule table)
 from tapegrad import _tensor
 from tapegrad._tensor import Tensor
-from tapegrad.numpy import _functions, fft, linalg
+from tapegrad.numpy import _extras, _functions, fft, linalg
 from tapegrad.numpy._convert import array, asarray, numpy_args  # noqa: F401  (asarray: public)
-from tapegrad.numpy._functions import *  # noqa: F403
 from tapegrad.ops import complex as _complex
 
 # ---- constants and types (NumPy's own) -------------------------------------------------------------
@@ -40,7 +39,8 @@ result_type, promote_types, can_cast, issubdtype = _np.result_type, _np.promote_
 # Functions that take a sequence of arrays (or subscripts) first: their first argument is not converted.
 _SEQUENCE_FIRST = {"stack", "concatenate", "concat", "hstack", "vstack", "dstack", "column_stack", "row_stack",
                    "broadcast_arrays", "einsum", "block", "select", "meshgrid", "atleast_1d", "atleast_2d",
-                   "atleast_3d"}
+                   "atleast_3d", "apply_along_axis", "broadcast_shapes", "mask_indices", "ravel_multi_index", "ix_",
+                   "bartlett", "blackman", "hamming", "hanning", "kaiser", "unravel_index"}
 
 
 def _numpy_function(name: str, impl: Callable) -> Callable:
@@ -76,11 +76,15 @@ def _numpy_ufunc(name: str, op: Callable) -> Callable:
 
 
 # ---- the explicit functions of this package, registered for np.<name>(tensor) too ---------------------
-_EXPLICIT = [n for n in dir(_functions) if not n.startswith("_") and callable(getattr(_functions, n))
-             and getattr(getattr(_functions, n), "__module__", "") == _functions.__name__]
+_IMPLEMENTATIONS: dict[str, Callable] = {
+    n: getattr(module, n) for module in (_functions, _extras) for n in dir(module)
+    if not n.startswith("_") and callable(getattr(module, n))
+    and getattr(getattr(module, n), "__module__", "") == module.__name__
+}
+_EXPLICIT = sorted(_IMPLEMENTATIONS)
 _PUBLIC: dict[str, Callable] = {}
 for _name in _EXPLICIT:
-    _PUBLIC[_name] = _numpy_function(_name, getattr(_functions, _name))
+    _PUBLIC[_name] = _numpy_function(_name, _IMPLEMENTATIONS[_name])
 
 _ALIASES = {
     "absolute": _np.absolute, "fabs": _np.absolute, "abs": _np.absolute, "true_divide": _np.divide,
@@ -137,7 +141,7 @@ for _name in ("shape", "ndim", "size", "diag_indices", "tril_indices", "triu_ind
 for _name in _EXPLICIT:
     _np_obj = getattr(_np, _name, None)
     if _np_obj is not None:
-        (_tensor.UFUNCS if isinstance(_np_obj, _np.ufunc) else _tensor.FUNCTIONS)[_np_obj] = getattr(_functions, _name)
+        (_tensor.UFUNCS if isinstance(_np_obj, _np.ufunc) else _tensor.FUNCTIONS)[_np_obj] = _IMPLEMENTATIONS[_name]
 _tensor.UFUNCS[_np.degrees], _tensor.UFUNCS[_np.radians] = _functions.rad2deg, _functions.deg2rad
 _tensor.UFUNCS.setdefault(_np.fabs, _tensor.UFUNCS[_np.absolute])
 for _module, _np_module in ((fft, _np.fft), (linalg, _np.linalg)):

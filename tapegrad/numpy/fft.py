@@ -14,7 +14,7 @@ from tapegrad.ops.fft import fftn_p, irfft_p, rfft_p
 
 __all__ = [
     "fft", "ifft", "fft2", "ifft2", "fftn", "ifftn", "rfft", "irfft", "rfft2", "irfft2", "rfftn", "irfftn",
-    "fftshift", "ifftshift", "fftfreq", "rfftfreq",
+    "fftshift", "ifftshift", "fftfreq", "rfftfreq", "hfft", "ihfft",
 ]
 
 fftfreq = np.fft.fftfreq  # plain arrays: not differentiable
@@ -149,6 +149,27 @@ def rfft2(a: Any, s: Any = None, axes: Any = (-2, -1), norm: str | None = None, 
 def irfft2(a: Any, s: Any = None, axes: Any = (-2, -1), norm: str | None = None, out: Any = None) -> Tensor:
     """Two-dimensional irfftn (``np.fft.irfft2``)."""
     return irfftn(a, s, axes, norm)
+
+
+def hfft(a: Any, n: int | None = None, axis: int = -1, norm: str | None = None, out: Any = None) -> Tensor:
+    """DFT of a Hermitian-symmetric signal given by its first half (``np.fft.hfft``): irfft of the
+    conjugate with the dual normalisation."""
+    from tapegrad.ops.complex import conj
+
+    a = asarray(a)
+    axis = int(axis) % a.ndim
+    n = 2 * (a.shape[axis] - 1) if n is None else int(n)
+    return irfft(conj(a), n, axis, _DUAL_NORM[_norm(norm)])
+
+
+def ihfft(a: Any, n: int | None = None, axis: int = -1, norm: str | None = None, out: Any = None) -> Tensor:
+    """Inverse of hfft (``np.fft.ihfft``): the conjugate of rfft with the dual normalisation."""
+    from tapegrad.ops.complex import conj
+
+    return conj(rfft(a, n, axis, _DUAL_NORM[_norm(norm)]))
+
+
+_DUAL_NORM = {"backward": "forward", "forward": "backward", "ortho": "ortho"}
 
 
 def _shifted(x: Any, axes: Any, sign: int) -> Tensor:

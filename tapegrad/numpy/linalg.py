@@ -19,7 +19,8 @@ from tapegrad.ops import linalg as _la
 __all__ = [
     "svd", "svdvals", "pinv", "qr", "eig", "eigvals", "eigh", "eigvalsh", "lstsq", "matrix_power", "matrix_rank",
     "norm", "det", "slogdet", "inv", "solve", "cholesky", "trace", "multi_dot", "matmul", "outer", "tensordot",
-    "matrix_transpose", "LinAlgError",
+    "matrix_transpose", "LinAlgError", "vecdot", "cross", "diagonal", "vector_norm", "matrix_norm", "cond",
+    "tensorsolve", "tensorinv",
 ]
 
 LinAlgError = np.linalg.LinAlgError
@@ -252,6 +253,80 @@ def tensordot(x1: Any, x2: Any, /, *, axes: Any = 2) -> Tensor:
 def matrix_transpose(x: Any, /) -> Tensor:
     """``np.linalg.matrix_transpose``."""
     return _la.matrix_transpose(asarray(x))
+
+
+def vecdot(x1: Any, x2: Any, /, *, axis: int = -1) -> Tensor:
+    """``np.linalg.vecdot``: sum(conj(x1) * x2) along ``axis``."""
+    from tapegrad.numpy._extras import vecdot as _vecdot
+
+    return _vecdot(x1, x2, axis=axis)
+
+
+def cross(x1: Any, x2: Any, /, *, axis: int = -1) -> Tensor:
+    """``np.linalg.cross`` of 3-vectors."""
+    from tapegrad.numpy._functions import cross as _cross
+
+    return _cross(x1, x2, axis=axis)
+
+
+def diagonal(x: Any, /, *, offset: int = 0) -> Tensor:
+    """``np.linalg.diagonal``: of the last two axes."""
+    from tapegrad.numpy._functions import diagonal as _diagonal
+
+    return _diagonal(x, offset, -2, -1)
+
+
+def vector_norm(x: Any, /, *, axis: Any = None, keepdims: bool = False, ord: Any = 2) -> Tensor:  # noqa: A002
+    """``np.linalg.vector_norm`` (all elements as one vector when ``axis`` is None)."""
+    x = asarray(x)
+    if axis is None:
+        out = _la.norm(ops.reshape(x, (-1,)), ord, 0)
+        return ops.reshape(out, (1,) * x.ndim) if keepdims else out
+    if isinstance(axis, (tuple, list)) and len(axis) > 1:
+        axes = tuple(int(a) % x.ndim for a in axis)
+        rest = [i for i in range(x.ndim) if i not in axes]
+        moved = ops.transpose(x, tuple(rest) + axes)
+        flat = ops.reshape(moved, tuple(x.shape[i] for i in rest) + (-1,))
+        out = _la.norm(flat, ord, -1)
+        if keepdims:
+            out = ops.reshape(out, tuple(1 if i in axes else n for i, n in enumerate(x.shape)))
+        return out
+    return _la.norm(x, ord, axis, keepdims)
+
+
+def matrix_norm(x: Any, /, *, keepdims: bool = False, ord: Any = "fro") -> Tensor:  # noqa: A002
+    """``np.linalg.matrix_norm``: of the last two axes."""
+    return norm(x, ord, (-2, -1), keepdims)
+
+
+def cond(x: Any, p: Any = None) -> Tensor:
+    """``np.linalg.cond``: s_max / s_min for p None, 2, -2; else norm(x, p) * norm(inv(x), p)."""
+    x = asarray(x)
+    if p in (None, 2, -2):
+        s = svd(x, compute_uv=False)
+        big, small = ops.max(s, axis=-1), ops.min(s, axis=-1)
+        return small / big if p == -2 else big / small
+    return norm(x, p, (-2, -1)) * norm(inv(x), p, (-2, -1))
+
+
+def tensorsolve(a: Any, b: Any, axes: Any = None) -> Tensor:
+    """``np.linalg.tensorsolve``: a reshaped to a square matrix, then solve."""
+    a, b = asarray(a), asarray(b)
+    if axes is not None:
+        rest = [k for k in range(a.ndim) if k not in [int(ax) % a.ndim for ax in axes]]
+        a = ops.transpose(a, tuple(rest) + tuple(int(ax) % a.ndim for ax in axes))
+    shape = a.shape[-(a.ndim - b.ndim):]
+    n = int(np.prod(shape))
+    x = _la.solve(ops.reshape(a, (-1, n)), ops.reshape(b, (-1,)))
+    return ops.reshape(x, shape)
+
+
+def tensorinv(a: Any, ind: int = 2) -> Tensor:
+    """``np.linalg.tensorinv``: the inverse of a reshaped to a square matrix."""
+    a = asarray(a)
+    front, back = a.shape[:ind], a.shape[ind:]
+    inverse = _la.inv(ops.reshape(a, (int(np.prod(front)), -1)))
+    return ops.reshape(inverse, back + front)
 
 
 NUMPY_FUNCTIONS = {
