@@ -77,6 +77,65 @@ def nanstd(a: Any, axis: Any = None, dtype: Any = None, out: Any = None, ddof: A
     return ops.sqrt(nanvar(a, axis, dtype, out, ddof, keepdims))
 
 
+def nanquantile(a: Any, q: Any, axis: Any = None, out: Any = None, overwrite_input: bool = False,
+                method: str = "linear", keepdims: bool = False, *, weights: Any = None,
+                interpolation: Any = None) -> Tensor:
+    """``np.nanquantile`` (methods linear, lower, higher, nearest, midpoint; one axis or all): NaNs
+    sort last and each slice interpolates among its own valid values; all-NaN slices give NaN."""
+    from tapegrad.numpy._functions import _METHODS, _reduce_axis, sort, take_along_axis
+
+    _no_out(out, "nanquantile")
+    method = interpolation if interpolation is not None else method
+    if method not in _METHODS or weights is not None or isinstance(axis, (tuple, list)):
+        raise NotImplementedError(f"tapegrad.numpy.nanquantile supports one axis, method in {_METHODS}, no weights")
+    a = asarray(a)
+    qv = np.asarray(_plain(q), dtype=np.float64)
+    if np.any((qv < 0) | (qv > 1)):
+        raise ValueError("Quantiles must be in the range [0, 1]")
+    moved, ax = _reduce_axis(a, axis)
+    s = sort(moved, axis=-1)  # NaNs last
+    count = np.sum(~np.isnan(_plain(moved)), axis=-1)
+    pos = np.maximum(count - 1, 0)[..., None] * qv.reshape(-1)
+    lo = np.floor(pos).astype(np.intp)
+    hi = np.minimum(lo + 1, np.maximum(count - 1, 0)[..., None])
+    frac = pos - lo
+    if method == "lower":
+        res = take_along_axis(s, lo, -1)
+    elif method == "higher":
+        res = take_along_axis(s, np.ceil(pos).astype(np.intp), -1)
+    elif method == "nearest":
+        res = take_along_axis(s, np.round(pos).astype(np.intp), -1)
+    else:
+        f = (frac if method == "linear" else 0.5 * (frac > 0)).astype(np.dtype(s.dtype))
+        below, above = take_along_axis(s, lo, -1), take_along_axis(s, hi, -1)
+        res = below + (above - below) * f
+    res = ops.where(np.broadcast_to((count == 0)[..., None], res.shape), np.nan, res)
+    rest = res.ndim - 1
+    res = ops.reshape(res, res.shape[:-1] + qv.shape)
+    if qv.ndim:
+        res = ops.transpose(res, tuple(range(rest, res.ndim)) + tuple(range(rest)))
+    if keepdims:
+        shape = [1] * a.ndim if axis is None else list(a.shape)
+        if axis is not None:
+            shape[ax] = 1
+        res = ops.reshape(res, qv.shape + tuple(shape))
+    return res
+
+
+def nanpercentile(a: Any, q: Any, axis: Any = None, out: Any = None, overwrite_input: bool = False,
+                  method: str = "linear", keepdims: bool = False, *, weights: Any = None,
+                  interpolation: Any = None) -> Tensor:
+    """``np.nanpercentile``: nanquantile at q / 100."""
+    return nanquantile(a, np.asarray(_plain(q), dtype=np.float64) / 100, axis, out, overwrite_input, method,
+                       keepdims, weights=weights, interpolation=interpolation)
+
+
+def nanmedian(a: Any, axis: Any = None, out: Any = None, overwrite_input: bool = False,
+              keepdims: bool = False) -> Tensor:
+    """``np.nanmedian``: the median of the valid values of each slice."""
+    return nanquantile(a, 0.5, axis, out, keepdims=keepdims)
+
+
 def nancumsum(a: Any, axis: Any = None, dtype: Any = None, out: Any = None) -> Tensor:
     """``np.nancumsum``: NaNs count as zero."""
     _no_out(out, "nancumsum")

@@ -33,6 +33,14 @@ def _distinct_roots(rng, shapes):
     return [np.poly([1.0, -2.0, 0.5]) + rng.uniform(-0.05, 0.05, size=shapes[0])]
 
 
+def _distinct(rng, shapes):
+    out = []
+    for sh in shapes:
+        n = int(np.prod(sh))
+        out.append(((0.3 + 0.37 * rng.permutation(n)) * rng.choice([-1.0, 1.0], size=n)).reshape(sh))
+    return out
+
+
 NANS = np.array([[False, True, False, False], [False, False, False, True], [True, False, False, False]])
 
 SPECS = [
@@ -44,6 +52,16 @@ SPECS = [
          lambda x: np.nanvar(np.where(NANS, np.nan, x), axis=1, ddof=1), primitives=("where",)),
     _row("nanstd", lambda x: tnp.nanstd(tnp.where(NANS, np.nan, x)), [(M,)],
          lambda x: np.nanstd(np.where(NANS, np.nan, x)), primitives=("sqrt",)),
+    *[_row(f"nanquantile[{m}]", lambda x, m=m: tnp.nanquantile(tnp.where(NANS, np.nan, x), [0.2, 0.5], axis=1,
+                                                                  method=m), [(M,)],
+           lambda x, m=m: np.nanquantile(np.where(NANS, np.nan, x), [0.2, 0.5], axis=1, method=m),
+           primitives=("getitem",), make_args=_distinct)
+      for m in ("linear", "lower", "higher", "nearest", "midpoint")],
+    _row("nanmedian", lambda x: tnp.nanmedian(tnp.where(NANS, np.nan, x), axis=0, keepdims=True), [(M,)],
+         lambda x: np.nanmedian(np.where(NANS, np.nan, x), axis=0, keepdims=True), primitives=("getitem",),
+         make_args=_distinct),
+    _row("nanpercentile", lambda x: tnp.nanpercentile(tnp.where(NANS, np.nan, x), 40), [(M,)],
+         lambda x: np.nanpercentile(np.where(NANS, np.nan, x), 40), primitives=("getitem",), make_args=_distinct),
     _row("nancumsum", lambda x: tnp.nancumsum(tnp.where(NANS, np.nan, x), axis=1), [(M,)],
          lambda x: np.nancumsum(np.where(NANS, np.nan, x), axis=1), primitives=("cumsum",)),
     _row("nancumprod", lambda x: tnp.nancumprod(tnp.where(NANS, np.nan, x)), [(M,)],
