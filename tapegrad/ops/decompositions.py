@@ -1,8 +1,8 @@
 """Matrix decompositions with several outputs: svd, qr, eig (general, complex results).
 
-As eigh in ops/linalg.py, each primitive returns its outputs packed in one array and the public
-functions slice them apart with getitem, whose rule scatters each part's cotangent back into the
-packed cotangent (zeros for unused parts). Rules are written in tapegrad ops (higher order).
+Each primitive returns a tuple of outputs (the core's multi-output contract, as eigh): the VJP gets
+one cotangent per output (None for an output that received none) and the JVP returns one tangent
+per output. Rules are written in tapegrad ops (higher order).
 
 Conventions (published ones, as noted per rule):
   * svd (Townsend 2016, "Differentiating the singular value decomposition"; JAX's svd_jvp): reduced
@@ -52,40 +52,46 @@ def _gaps(d: Any) -> Any:
     return ops.where(zero, 0, 1 / ops.where(zero, 1, diff))
 
 
-# ---- svd: packed as [U; s; V] of shape (..., m + 1 + n, k), V = Vt^T ------------------------------------
-def _svd_packed(a):
-    u, s, vt = np.linalg.svd(a, full_matrices=False)
-    return np.concatenate([u, s[..., None, :].astype(u.dtype), np.swapaxes(vt, -1, -2)], axis=-2)
+# ---- svd: (U, s, Vh), reduced ----------------------------------------------------------------------------
+def _svd(a):
+    return tuple(np.linalg.svd(a, full_matrices=False))
 
 
-def _svd_parts(p: Any, m: int) -> tuple[Any, Any, Any]:
-    return p[..., :m, :], p[..., m, :], p[..., m + 1:, :]
-
-
+# Abar = U [diag(gs) + (J + J^T) S + S (K + K^T)] V^T + (I - U U^T) gU S^-1 V^T + U S^-1 gV^T (I - V V^T)
+# with F_ij = 1 / (s_j^2 - s_i^2), J = F * (U^T gU), K = F * (V^T gV), V = Vh^T (Townsend 2016).
 def _svd_vjp(g, ans, a):
     m, n = a.shape[-2], a.shape[-1]
-    u, s, v = _svd_parts(ans, m)
-    gu, gs, gv = _svd_parts(g, m)
+    (u, s, vh), (gu, gs, gvh) = ans, g
+    v = _swap(vh)
+    k = s.shape[-1]
     f = _gaps(s * s)
-    j = f * ops.matmul(_swap(u), gu)
-    kk = f * ops.matmul(_swap(v), gv)
     row = ops.expand_dims(s, -2)  # multiplies column j by s_j: M @ diag(s)
     col = ops.expand_dims(s, -1)  # diag(s) @ M
-    mid = (j + _swap(j)) * row + col * (kk + _swap(kk)) + ops.expand_dims(gs, -2) * _eye(s.shape[-1], g.dtype)
-    out = ops.matmul(u, ops.matmul(mid, _swap(v)))
+    mid = ops.zeros_like(f)
+    if gs is not None:
+        mid = mid + ops.expand_dims(gs, -2) * _eye(k, gs.dtype)
+    if gu is not None:
+        j = f * ops.matmul(_swap(u), gu)
+        mid = mid + (j + _swap(j)) * row
+    if gvh is not None:
+        gv = _swap(gvh)
+        kk = f * ops.matmul(_swap(v), gv)
+        mid = mid + col * (kk + _swap(kk))
+    out = ops.matmul(u, ops.matmul(mid, vh))
     s_inv = 1 / ops.where(s == 0, 1, s)
-    if m > n:  # (I - U U^T) gU S^-1 V^T
+    if m > n and gu is not None:  # (I - U U^T) gU S^-1 V^T
         proj = gu - ops.matmul(u, ops.matmul(_swap(u), gu))
-        out = out + ops.matmul(proj * ops.expand_dims(s_inv, -2), _swap(v))
-    if n > m:  # U S^-1 gV^T (I - V V^T)
-        proj = gv - ops.matmul(v, ops.matmul(_swap(v), gv))
+        out = out + ops.matmul(proj * ops.expand_dims(s_inv, -2), vh)
+    if n > m and gvh is not None:  # U S^-1 gV^T (I - V V^T)
+        proj = gv - ops.matmul(v, ops.matmul(vh, gv))
         out = out + ops.matmul(u * ops.expand_dims(s_inv, -2), _swap(proj))
     return out
 
 
 def _svd_jvp(t, ans, a):
     m, n = a.shape[-2], a.shape[-1]
-    u, s, v = _svd_parts(ans, m)
+    u, s, vh = ans
+    v = _swap(vh)
     ds_full = ops.matmul(_swap(u), ops.matmul(t, v))  # U^T dA V (k x k)
     k = s.shape[-1]
     ds = ops.sum(ds_full * _eye(k, t.dtype), axis=-1)
@@ -99,25 +105,23 @@ def _svd_jvp(t, ans, a):
         du = du + (dav - ops.matmul(u, ops.matmul(_swap(u), dav))) * s_inv
     if n > m:
         dau = ops.matmul(_swap(t), u)
-        dv = dv + (dau - ops.matmul(v, ops.matmul(_swap(v), dau))) * s_inv
-    return ops.concatenate([du, ops.expand_dims(ds, -2), dv], axis=-2)
+        dv = dv + (dau - ops.matmul(v, ops.matmul(vh, dau))) * s_inv
+    return du, ds, _swap(dv)
 
 
-svd_p = defrule(_svd_packed, vjps=(_svd_vjp,), jvps=(_svd_jvp,), name="linalg.svd")
+svd_p = defrule(_svd, vjps=(_svd_vjp,), jvps=(_svd_jvp,), name="linalg.svd")
 
 
 def svd_parts(a: Any) -> tuple[Any, Any, Any]:
-    """U (m, k), s (k,), Vt (k, n) of the reduced SVD of a real matrix (or a batch), differentiable."""
+    """U (m, k), s (k,), Vh (k, n) of the reduced SVD of a real matrix (or a batch), differentiable."""
     if np.dtype(a.dtype).kind == "c":
         raise NotImplementedError("tapegrad.numpy.linalg.svd: gradients of complex SVD are not implemented")
-    u, s, v = _svd_parts(svd_p(a), a.shape[-2])
-    return u, s, _swap(v)
+    return svd_p(a)
 
 
-# ---- qr (reduced, m >= n): packed as [Q; R] of shape (..., m + n, n) ----------------------------------------
-def _qr_packed(a):
-    q, r = np.linalg.qr(a, mode="reduced")
-    return np.concatenate([q, r], axis=-2)
+# ---- qr: (Q, R), reduced, m >= n ------------------------------------------------------------------------------
+def _qr(a):
+    return tuple(np.linalg.qr(a, mode="reduced"))
 
 
 def _solve_right_r(x: Any, r: Any) -> Any:
@@ -129,9 +133,10 @@ def _solve_right_r(x: Any, r: Any) -> Any:
 #   dQ = Q (Omega - C) + X,  dR = (C - Omega) R.
 # Transposed: with P = Q^T gQ - gR R^T, Xbar = gQ + Q (tril(P - P^T, -1) - P) and Abar = Xbar R^-T.
 def _qr_vjp(g, ans, a):
-    m, n = a.shape[-2], a.shape[-1]
-    q, r = ans[..., :m, :], ans[..., m:, :]
-    gq, gr = g[..., :m, :], g[..., m:, :]
+    n = a.shape[-1]
+    (q, r), (gq, gr) = ans, g
+    gq = ops.zeros_like(q) if gq is None else gq
+    gr = ops.zeros_like(r) if gr is None else gr
     p = ops.matmul(_swap(q), gq) - ops.matmul(gr, _swap(r))
     lower = np.tril(np.ones((n, n), dtype=bool), -1)
     xbar = gq + ops.matmul(q, ops.where(lower, p - _swap(p), 0) - p)
@@ -139,8 +144,8 @@ def _qr_vjp(g, ans, a):
 
 
 def _qr_jvp(t, ans, a):
-    m, n = a.shape[-2], a.shape[-1]
-    q, r = ans[..., :m, :], ans[..., m:, :]
+    n = a.shape[-1]
+    q, r = ans
     x = _solve_right_r(t, r)
     c = ops.matmul(_swap(q), x)
     lower = np.tril(np.ones((n, n), dtype=bool), -1)
@@ -148,10 +153,10 @@ def _qr_jvp(t, ans, a):
     omega = lo - _swap(lo)
     dq = ops.matmul(q, omega - c) + x
     dr = ops.matmul(c - omega, r)
-    return ops.concatenate([dq, dr], axis=-2)
+    return dq, dr
 
 
-qr_p = defrule(_qr_packed, vjps=(_qr_vjp,), jvps=(_qr_jvp,), name="linalg.qr")
+qr_p = defrule(_qr, vjps=(_qr_vjp,), jvps=(_qr_jvp,), name="linalg.qr")
 
 
 def qr_parts(a: Any) -> tuple[Any, Any]:
@@ -162,28 +167,28 @@ def qr_parts(a: Any) -> tuple[Any, Any]:
                                   "use tg.stop_gradient(a) for the values alone")
     if np.dtype(a.dtype).kind == "c":
         raise NotImplementedError("tapegrad.numpy.linalg.qr: gradients of complex QR are not implemented")
-    p = qr_p(a)
-    return p[..., :m, :], p[..., m:, :]
+    return qr_p(a)
 
 
-# ---- eig: packed as [w; V] of shape (..., n + 1, n), complex --------------------------------------------------
-def _eig_packed(a):
+# ---- eig: (w, V), complex ----------------------------------------------------------------------------------
+def _eig(a):
     w, v = np.linalg.eig(a)
     dtype = np.result_type(w, v, np.complex64)
-    return np.concatenate([w[..., None, :].astype(dtype), v.astype(dtype)], axis=-2)
+    return w.astype(dtype), v.astype(dtype)
 
 
 def _eig_vjp(g, ans, a):
     # TensorFlow's _EigGrad: f = conj(1 / (w_j - w_i)); mid = diag(gw) + f * (V^H gV - V^H V diag(Re diag(V^H gV)))
     # Abar = V^-H mid V^H (real part for a real input)
-    w, v = ans[..., 0, :], ans[..., 1:, :]
-    gw, gv = g[..., 0, :], g[..., 1:, :]
+    (w, v), (gw, gv) = ans, g
     n = w.shape[-1]
-    f = ops.conj(_gaps(w))
-    vgv = ops.matmul(_h(v), gv)
-    diag_real = ops.real(ops.sum(vgv * _eye(n, vgv.dtype), axis=-1))
-    mid = ops.expand_dims(gw, -2) * _eye(n, g.dtype)
-    mid = mid + f * (vgv - ops.matmul(ops.matmul(_h(v), v), ops.expand_dims(diag_real, -2) * _eye(n, g.dtype)))
+    mid = ops.zeros_like(v) if gw is None else ops.expand_dims(ops.cast(gw, v.dtype), -2) * _eye(n, v.dtype)
+    if gv is not None:
+        f = ops.conj(_gaps(w))
+        vgv = ops.matmul(_h(v), gv)
+        diag_real = ops.real(ops.sum(vgv * _eye(n, vgv.dtype), axis=-1))
+        diag_part = ops.expand_dims(diag_real, -2) * _eye(n, v.dtype)
+        mid = mid + f * (vgv - ops.matmul(ops.matmul(_h(v), v), diag_part))
     out = solve(_h(v), ops.matmul(mid, _h(v)))
     return out if np.dtype(a.dtype).kind == "c" else ops.cast(ops.real(out), a.dtype)
 
@@ -191,18 +196,18 @@ def _eig_vjp(g, ans, a):
 def _eig_jvp(t, ans, a):
     # dA' = V^-1 dA V; dw = diag(dA'); dV = V (F * dA') made orthogonal to V's columns' phases:
     # dV -= V Re(diag(V^H dV)) (unit-norm columns stay unit-norm)
-    w, v = ans[..., 0, :], ans[..., 1:, :]
+    w, v = ans
     n = w.shape[-1]
-    t = ops.cast(t, ans.dtype) if t.dtype != ans.dtype else t
+    t = ops.cast(t, v.dtype) if t.dtype != v.dtype else t
     dap = solve(v, ops.matmul(t, v))
-    dw = ops.sum(dap * _eye(n, ans.dtype), axis=-1)
+    dw = ops.sum(dap * _eye(n, v.dtype), axis=-1)
     dv = ops.matmul(v, _gaps(w) * dap)
     correction = ops.real(ops.sum(ops.conj(v) * dv, axis=-2))
-    dv = dv - v * ops.cast(ops.expand_dims(correction, -2), ans.dtype)
-    return ops.concatenate([ops.expand_dims(dw, -2), dv], axis=-2)
+    dv = dv - v * ops.cast(ops.expand_dims(correction, -2), v.dtype)
+    return dw, dv
 
 
-eig_p = defrule(_eig_packed, vjps=(_eig_vjp,), jvps=(_eig_jvp,), name="linalg.eig")
+eig_p = defrule(_eig, vjps=(_eig_vjp,), jvps=(_eig_jvp,), name="linalg.eig")
 
 
 batch_by_broadcasting(svd_p, qr_p, eig_p)  # rules on the last two axes broadcast over a stack
@@ -210,5 +215,4 @@ batch_by_broadcasting(svd_p, qr_p, eig_p)  # rules on the last two axes broadcas
 
 def eig_parts(a: Any) -> tuple[Any, Any]:
     """Eigenvalues and unit eigenvectors (columns) of a square matrix, always complex."""
-    p = eig_p(a)
-    return p[..., 0, :], p[..., 1:, :]
+    return eig_p(a)

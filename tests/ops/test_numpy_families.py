@@ -150,6 +150,11 @@ SPECS = [
            reference=lambda a: np.linalg.svd(a, compute_uv=False)),
     OpSpec("linalg.qr", _qr_features, [((3, 3),), ((4, 2),), ((2, 3, 2),)], make_args=_full_rank_tall,
            reference=_np_qr_features),
+    OpSpec("linalg.qr_r", lambda a: tnp.linalg.qr(a, mode="r"), [((4, 3),)], primitives=("linalg.qr",),
+           make_args=_full_rank_tall, reference=lambda a: np.linalg.qr(a, mode="r")),
+    OpSpec("linalg.svd_u_only", lambda a: tnp.linalg.svd(a, full_matrices=False)[0][:, :1] ** 2, [((4, 3),)],
+           primitives=("linalg.svd",), make_args=_distinct_singular_values,
+           reference=lambda a: np.linalg.svd(a, full_matrices=False)[0][:, :1] ** 2),
     # first order: the second passes through the complex matmul/solve rules (issue 11 section 2)
     OpSpec("linalg.eig", _eig_features, [((3, 3),)], make_args=_complex_spectrum, smooth=False),
     OpSpec("linalg.eigvals", _eigvals_features, [((3, 3),), ((2, 3, 3),)], primitives=("linalg.eig",),
