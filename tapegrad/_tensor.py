@@ -237,8 +237,14 @@ class Tensor:
         return ops.logical_or(self, other)
 
     # ---- method spellings of common ops ------------------------------------------------------
-    def reshape(self, *shape: Any) -> Tensor:
-        return ops.reshape(self, shape[0] if len(shape) == 1 else shape)
+    def reshape(self, *shape: Any, order: str = "C", copy: Any = None) -> Tensor:
+        shape = shape[0] if len(shape) == 1 else shape
+        if order == "C":
+            return ops.reshape(self, shape)
+        if order != "F":
+            raise ValueError(f"reshape: order must be 'C' or 'F', got {order!r}")
+        # Fortran order: reverse the axes, reshape to the reversed shape, reverse back
+        return ops.transpose(ops.reshape(ops.transpose(self), tuple(np.atleast_1d(shape))[::-1]))
 
     def transpose(self, *axes: Any) -> Tensor:
         return ops.transpose(self, (axes[0] if len(axes) == 1 else axes) or None)
@@ -269,8 +275,8 @@ class Tensor:
         return ops.cast(self, dtype)
 
     # ---- the other ndarray methods, with NumPy's keywords (tapegrad.numpy's block) -------------------
-    ravel = lambda self, order="C": _numpy("ravel")(self)  # noqa: E731
-    flatten = lambda self, order="C": _numpy("ravel")(self)  # noqa: E731  (a new tensor either way)
+    ravel = lambda self, order="C": self.reshape(-1, order=order)  # noqa: E731
+    flatten = lambda self, order="C": self.reshape(-1, order=order)  # noqa: E731  (a new tensor either way)
     squeeze = lambda self, axis=None: _numpy("squeeze")(self, axis)  # noqa: E731
     swapaxes = lambda self, axis1, axis2: _numpy("swapaxes")(self, axis1, axis2)  # noqa: E731
     prod = lambda self, *args, **kw: _numpy("prod")(self, *args, **kw)  # noqa: E731

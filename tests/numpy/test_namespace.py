@@ -116,6 +116,8 @@ def test_tensor_methods_match_numpy():
     for name, (got, want) in checks.items():
         assert np.shape(got) == np.shape(want), name
         np.testing.assert_allclose(np.asarray(got.numpy()), want, err_msg=name)
+    np.testing.assert_array_equal(x.reshape(2, 3, order="F").numpy(), a.reshape(2, 3, order="F"))
+    np.testing.assert_array_equal(x.ravel("F").numpy(), a.ravel("F"))
     assert x.item(1) == -1.0 and isinstance(x.item(1), float)
     assert x.tolist() == a.tolist()
     assert [n.numpy().tolist() for n in x.nonzero()] == [v.tolist() for v in a.nonzero()]
