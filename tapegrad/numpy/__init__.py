@@ -40,7 +40,8 @@ result_type, promote_types, can_cast, issubdtype = _np.result_type, _np.promote_
 _SEQUENCE_FIRST = {"stack", "concatenate", "concat", "hstack", "vstack", "dstack", "column_stack", "row_stack",
                    "broadcast_arrays", "einsum", "block", "select", "meshgrid", "atleast_1d", "atleast_2d",
                    "atleast_3d", "apply_along_axis", "broadcast_shapes", "mask_indices", "ravel_multi_index", "ix_",
-                   "bartlett", "blackman", "hamming", "hanning", "kaiser", "unravel_index"}
+                   "bartlett", "blackman", "hamming", "hanning", "kaiser", "unravel_index", "einsum_path",
+                   "isdtype", "typename", "mintypecode", "common_type", "choose", "apply_over_axes"}
 
 
 def _numpy_function(name: str, impl: Callable) -> Callable:

@@ -449,6 +449,103 @@ def copy(a: Any, order: str = "K", subok: bool = False) -> Tensor:
     return asarray(a) * 1 if isinstance(a, Tensor) else array(a)
 
 
+def modf(x: Any) -> tuple[Tensor, Tensor]:
+    """``np.modf``: (fractional part, integral part); d frac/dx = 1, d int/dx = 0."""
+    x = asarray(x)
+    whole = fix(x)
+    return x - whole, whole
+
+
+def frexp(x: Any) -> tuple[Tensor, Any]:
+    """``np.frexp``: (mantissa, exponent) with x = m 2**e; d m/dx = 2**-e, the exponent is an integer."""
+    x = asarray(x)
+    _, exponent = np.frexp(_plain(x))
+    return x * np.ldexp(np.ones((), np.dtype(x.dtype)), -exponent), array(exponent)
+
+
+def divmod(x1: Any, x2: Any) -> tuple[Tensor, Tensor]:  # noqa: A001
+    """``np.divmod``: (floor_divide, mod)."""
+    x1 = asarray(x1)
+    return ops.floor_divide(x1, x2), ops.mod(x1, x2)
+
+
+def sort_complex(a: Any) -> Tensor:
+    """``np.sort_complex``: sorted by real part, then imaginary part (complex result)."""
+    a = asarray(a)
+    order = np.argsort(_plain(a).astype(complex), axis=-1)
+    out = _rearranged(a, lambda c: np.take_along_axis(c, order, -1))
+    return out if _is_complex(out) else ops.complex(out, ops.zeros_like(out))
+
+
+def real_if_close(a: Any, tol: float = 100) -> Tensor:
+    """``np.real_if_close``: the real part when every imaginary part is within tol machine epsilons."""
+    a = asarray(a)
+    if not _is_complex(a):
+        return a
+    limit = tol * np.finfo(np.dtype(a.dtype)).eps if tol > 1 else tol
+    return ops.real(a) if np.all(np.abs(np.imag(_plain(a))) < limit) else a
+
+
+def choose(a: Any, choices: Any, out: Any = None, mode: str = "raise") -> Tensor:
+    """``np.choose``: entry i from ``choices[a[i]]`` (differentiable in the choices)."""
+    _no_out(out, "choose")
+    idx = _plain(a).astype(np.intp)
+    n = len(choices)
+    if mode == "wrap":
+        idx = np.mod(idx, n)
+    elif mode == "clip":
+        idx = np.clip(idx, 0, n - 1)
+    elif idx.size and (idx.min() < 0 or idx.max() >= n):
+        raise ValueError("invalid entry in choice array")
+    parts = ops.broadcast_arrays(*[asarray(c) for c in choices], array(np.zeros(idx.shape)))[:-1]
+    stacked = ops.stack(list(parts), axis=0)
+    from tapegrad.numpy._functions import take_along_axis
+
+    return take_along_axis(stacked, np.broadcast_to(idx, stacked.shape[1:])[None], 0)[0]
+
+
+def apply_over_axes(func: Callable, a: Any, axes: Any) -> Tensor:
+    """``np.apply_over_axes``: func(a, axis) for each axis in turn, keeping the dimensions."""
+    a = asarray(a)
+    for axis in np.atleast_1d(axes).tolist():
+        axis = int(axis) % a.ndim
+        res = asarray(func(a, axis))
+        if res.ndim == a.ndim - 1:
+            res = ops.expand_dims(res, axis)
+        elif res.ndim != a.ndim:
+            raise ValueError("function is not returning an array of the correct shape")
+        a = res
+    return a
+
+
+def asarray_chkfinite(a: Any, dtype: Any = None, order: Any = None) -> Tensor:
+    """``np.asarray_chkfinite``: asarray, raising on NaN or infinity."""
+    out = asarray(a, dtype)
+    if np.dtype(out.dtype).kind in "fc" and not np.isfinite(_plain(out)).all():
+        raise ValueError("array must not contain infs or NaNs")
+    return out
+
+
+def asanyarray(a: Any, dtype: Any = None, order: Any = None, **kw: Any) -> Tensor:
+    """``np.asanyarray``: asarray."""
+    return asarray(a, dtype)
+
+
+def ascontiguousarray(a: Any, dtype: Any = None, **kw: Any) -> Tensor:
+    """``np.ascontiguousarray``: asarray (a tensor's layout is NumPy's business)."""
+    return asarray(a, dtype)
+
+
+def asfortranarray(a: Any, dtype: Any = None, **kw: Any) -> Tensor:
+    """``np.asfortranarray``: asarray (a tensor's layout is NumPy's business)."""
+    return asarray(a, dtype)
+
+
+def require(a: Any, dtype: Any = None, requirements: Any = None, **kw: Any) -> Tensor:
+    """``np.require``: asarray of the dtype (memory-layout requirements do not apply)."""
+    return asarray(a, dtype)
+
+
 # ---- integer- and boolean-valued helpers (plain results: not differentiable) ------------------------------------
 def _plain_result(name: str) -> Callable:
     fn = getattr(np, name)
@@ -468,7 +565,10 @@ def _plain_result(name: str) -> Callable:
 _PLAIN = ("signbit", "isneginf", "isposinf", "iscomplex", "isreal", "isin", "digitize", "lexsort", "nanargmax",
           "nanargmin", "flatnonzero", "broadcast_shapes", "ix_", "unravel_index", "ravel_multi_index",
           "diag_indices_from", "tril_indices_from", "triu_indices_from", "bartlett", "blackman", "hamming",
-          "hanning", "kaiser", "mask_indices", "array_equiv")
+          "hanning", "kaiser", "mask_indices", "array_equiv", "gcd", "lcm", "bitwise_and", "bitwise_or",
+          "bitwise_xor", "bitwise_not", "bitwise_invert", "bitwise_count", "bitwise_left_shift",
+          "bitwise_right_shift", "invert", "left_shift", "right_shift", "einsum_path", "isdtype", "typename",
+          "min_scalar_type", "mintypecode", "common_type", "spacing")
 for _name in _PLAIN:
     globals()[_name] = _plain_result(_name)
 
