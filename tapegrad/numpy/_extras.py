@@ -277,6 +277,53 @@ def polyfit(x: Any, y: Any, deg: int, rcond: Any = None, full: bool = False, w: 
     return (coef.T / scale).T if coef.ndim > 1 else coef / scale
 
 
+def poly(seq_of_zeros: Any) -> Tensor:
+    """``np.poly`` of a 1-d sequence of roots: the monic polynomial, by repeated convolution (a
+    square matrix gives the characteristic polynomial through its eigenvalues)."""
+    from tapegrad.numpy import linalg
+
+    zeros = asarray(seq_of_zeros)
+    if zeros.ndim == 2 and zeros.shape[0] == zeros.shape[1] and zeros.shape[0] > 0:
+        zeros = linalg.eigvals(zeros)
+    elif zeros.ndim != 1:
+        raise ValueError("input must be 1d or non-empty square 2d array.")
+    a = array(np.ones(1, dtype=np.result_type(np.dtype(zeros.dtype), float)))
+    for k in range(zeros.shape[0]):
+        a = convolve(a, ops.stack([ops.ones_like(zeros[k]), -zeros[k]]))
+    if _is_complex(a):  # conjugate pairs of roots give real coefficients, as NumPy returns them
+        roots_v = _plain(zeros)
+        if np.array_equal(np.sort_complex(roots_v[np.iscomplex(roots_v)]),
+                          np.sort_complex(np.conj(roots_v[np.iscomplex(roots_v)]))):
+            a = ops.real(a)
+    return a
+
+
+def polydiv(u: Any, v: Any) -> tuple[Tensor, Tensor]:
+    """``np.polydiv``: quotient and remainder by long division (differentiable in u and v)."""
+    u, v = ops.reshape(asarray(u), (-1,)) * 1.0, ops.reshape(asarray(v), (-1,)) * 1.0
+    m, n = u.shape[0] - 1, v.shape[0] - 1
+    r = [u[i] for i in range(m + 1)]
+    q = []
+    for k in range(max(m - n + 1, 0)):
+        d = r[k] / v[0]
+        q.append(d)
+        for j in range(n + 1):
+            r[k + j] = r[k + j] - d * v[j]
+    quotient = ops.stack(q) if q else ops.zeros_like(u[:1])
+    rest = r
+    while len(rest) > 1 and np.allclose(_plain(rest[0]), 0, rtol=1e-14):
+        rest = rest[1:]
+    return quotient, ops.stack(rest)
+
+
+def unwrap(p: Any, discont: Any = None, axis: int = -1, *, period: float = 2 * np.pi) -> Tensor:
+    """``np.unwrap``: p plus NumPy's piecewise-constant corrections (so the gradient is 1)."""
+    p = asarray(p)
+    values = np.asarray(_plain(p), dtype=np.result_type(_plain(p), float))
+    corrected = np.unwrap(values, discont, axis, period=period)
+    return p + (corrected - values)
+
+
 def roots(p: Any) -> Tensor:
     """``np.roots``: eigenvalues of the companion matrix (complex; differentiable in p)."""
     from tapegrad.numpy import linalg
