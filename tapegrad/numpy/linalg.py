@@ -77,13 +77,16 @@ def svdvals(x: Any) -> Tensor:
     return svd(x, compute_uv=False)
 
 
-def pinv(a: Any, rcond: Any = None, hermitian: bool = False, *, rtol: Any = None) -> Tensor:
+def pinv(a: Any, rcond: Any = None, hermitian: bool = False, *, rtol: Any = np._NoValue) -> Tensor:
     """``np.linalg.pinv`` through the SVD: singular values below ``rcond * max(s)`` are dropped
     (their reciprocal's gradient is 0, as the cutoff is a constant)."""
     a = asarray(a)
     u, s, vh = _dec.svd_parts(a)
-    if rcond is None:
-        rcond = rtol if rtol is not None else 1e-15
+    if rcond is None:  # NumPy's defaults: 1e-15, or max(M, N) eps for an explicit rtol=None
+        rcond = 1e-15 if rtol is np._NoValue else max(a.shape[-2:]) * np.finfo(np.dtype(a.dtype)).eps \
+            if rtol is None else rtol
+    elif rtol is not np._NoValue:
+        raise ValueError("`rtol` and `rcond` can't be both set.")
     sv = np.asarray(s._value)
     cutoff = np.asarray(rcond)[..., None] * np.max(sv, axis=-1, keepdims=True)
     keep = sv > cutoff
