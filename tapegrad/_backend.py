@@ -157,8 +157,10 @@ def _filled(value: Any, shape: tuple, dtype: Any, like: Any) -> Any:
 def conform(value: Any, dtype: Any, shape: tuple) -> Any:
     """A non-NumPy ``value`` cast to ``dtype`` and broadcast to ``shape``, in its own library."""
     xp = namespace(value)
-    if value.dtype != dtype:
-        value = xp.astype(value, dtype)
+    if kind(value.dtype) == "c" and kind(dtype) != "c":  # a real source's part of a complex cotangent
+        value = xp.real(value)
+    if numpy_dtype(value.dtype) != numpy_dtype(dtype):
+        value = xp.astype(value, dtype_in(xp, dtype))
     if tuple(value.shape) != tuple(shape):
         value = xp.broadcast_to(value, shape)
     return value

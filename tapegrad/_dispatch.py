@@ -30,6 +30,7 @@ UNSUPPORTED: dict[str, dict[str, str]] = {}  # primitive name -> {library: why};
 STANDARD_NAMES = {  # NumPy ufunc name -> the array API standard's name
     "arcsin": "asin", "arccos": "acos", "arctan": "atan", "arctan2": "atan2", "arcsinh": "asinh",
     "arccosh": "acosh", "arctanh": "atanh", "power": "pow", "absolute": "abs", "true_divide": "divide",
+    "conjugate": "conj",
 }
 _OPERATORS = frozenset(f for f in vars(operator).values() if callable(f) and not isinstance(f, type))
 _numpy_call = Primitive.__call__

@@ -52,11 +52,17 @@ def is_differentiable_dtype(dtype: np.dtype) -> bool:
 def python_to_array(value: Any, dtype: Any = None) -> Any:
     """Convert a Python or NumPy value to a NumPy array or scalar with TensorFlow's dtype rules.
 
+    A NumPy array is always copied, so the result never shares memory with the caller's array.
+
     Arrays of other libraries (Dask, CuPy, ...) are kept as they are (cast if ``dtype`` is given).
     """
     if dtype is not None:
         dtype = as_dtype(dtype)
-    if isinstance(value, (np.ndarray, np.generic)):
+    if isinstance(value, np.ndarray):
+        # a copy: a tensor never shares writable memory with the caller's array (a reused batch
+        # buffer would otherwise change values that tapes recorded)
+        out = value.astype(value.dtype if dtype is None else dtype)
+    elif isinstance(value, np.generic):
         out = value if dtype is None else value.astype(dtype, copy=False)
     elif _backend.is_foreign(value):  # a Dask, CuPy, ... array: kept as it is (lazy), see _backend
         return _backend.adopt(value, dtype)

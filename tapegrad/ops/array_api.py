@@ -16,10 +16,12 @@ import numpy as np
 
 from tapegrad import _backend
 from tapegrad._dispatch import FORWARDS, UNSUPPORTED
-from tapegrad.ops import activations, linalg
+from tapegrad.ops import activations, fft, linalg
 
 
 def _cast(xp: Any, x: Any, dtype: Any) -> Any:
+    if _backend.kind(x.dtype) == "c" and _backend.kind(dtype) != "c":
+        x = xp.real(x)  # complex to real keeps the real part (tf.cast), with no ComplexWarning
     return xp.astype(x, _backend.dtype_in(xp, dtype))
 
 
@@ -246,8 +248,90 @@ def _eigh(xp: Any, a: Any, UPLO: str = "L") -> tuple:  # noqa: N803
     return tuple(xp.linalg.eigh(a))
 
 
+def _x_times(log_name: str) -> Any:
+    def forward(xp: Any, x: Any, y: Any) -> Any:
+        dtypes = [_backend.numpy_dtype(v.dtype) for v in (x, y) if hasattr(v, "dtype")]
+        dtype = np.result_type(*dtypes) if dtypes else np.dtype(float)
+        if dtype.kind not in "fc":
+            dtype = np.result_type(dtype, np.float64)
+        x, y = (xp.astype(v, _backend.dtype_in(xp, dtype)) if hasattr(v, "dtype") else v for v in (x, y))
+        return xp.where(x == 0, xp.zeros((), dtype=_backend.dtype_in(xp, dtype)), x * getattr(xp, log_name)(y))
+
+    return forward
+
+
+def _complex(xp: Any, re: Any, im: Any) -> Any:
+    dtypes = [_backend.numpy_dtype(v.dtype) for v in (re, im) if hasattr(v, "dtype")]
+    dtype = _backend.dtype_in(xp, np.result_type(*dtypes, np.complex64))
+    re, im = (xp.astype(v, dtype) if hasattr(v, "dtype") else xp.asarray(v, dtype=dtype) for v in (re, im))
+    return re + 1j * im
+
+
+def _whole_axes(x: Any, axes: Any) -> Any:
+    """A Dask array with the given axes (all when None) in one chunk each: its FFTs need them whole."""
+    if _backend.library(x) != "dask":
+        return x
+    axes = range(x.ndim) if axes is None else axes
+    return x.rechunk({a % x.ndim: -1 for a in axes})
+
+
+def _fftn(xp: Any, x: Any, axes: Any, norm: Any, inverse: bool) -> Any:
+    if _backend.library(x) in _backend.PROTOCOL_LIBRARIES:
+        return fft._fftn_impl(_whole_axes(x, axes), axes, norm, inverse)
+    if _backend.kind(x.dtype) != "c":  # the standard's fftn takes complex values only
+        x = xp.astype(x, xp.complex128 if _backend.numpy_dtype(x.dtype).itemsize == 8 else xp.complex64)
+    return (xp.fft.ifftn if inverse else xp.fft.fftn)(x, axes=axes, norm=norm)
+
+
+def _rfft(xp: Any, x: Any, axis: int, norm: Any) -> Any:
+    if _backend.library(x) in _backend.PROTOCOL_LIBRARIES:
+        return fft._rfft_impl(_whole_axes(x, (axis,)), axis, norm)
+    return xp.fft.rfft(x, axis=axis, norm=norm)
+
+
+def _irfft(xp: Any, c: Any, n: Any, axis: int, norm: Any) -> Any:
+    if _backend.library(c) in _backend.PROTOCOL_LIBRARIES:
+        return fft._irfft_impl(_whole_axes(c, (axis,)), n, axis, norm)
+    return xp.fft.irfft(c, n=n, axis=axis, norm=norm)
+
+
+def _factorization(name: str, signature: str, numpy_fn: Any, **kwargs: Any) -> Any:
+    """A matrix factorization with several outputs: on Dask a generalized ufunc over whole matrices
+    (each block holds whole matrices, the batch axes stay chunked), elsewhere ``xp.linalg``'s."""
+
+    def forward(xp: Any, a: Any) -> tuple:
+        if _backend.library(a) == "dask":
+            import dask.array as da
+
+            k = min(a.shape[-2:])
+            return tuple(da.apply_gufunc(numpy_fn, signature, a, output_sizes={"k": k}, allow_rechunk=True,
+                                         output_dtypes=(a.dtype,) * signature.count("(", signature.index(">"))))
+        if _backend.library(a) == "cupy":
+            return tuple(getattr(np.linalg, name)(a, **kwargs))
+        return tuple(getattr(xp.linalg, name)(a, **kwargs))
+
+    return forward
+
+
+_svd = _factorization("svd", "(m,n)->(m,k),(k),(k,n)", lambda a: np.linalg.svd(a, full_matrices=False),
+                      full_matrices=False)
+_qr = _factorization("qr", "(m,n)->(m,k),(k,n)", lambda a: np.linalg.qr(a, mode="reduced"), mode="reduced")
+
+
 FORWARDS.update(
     {
+        "xlogy": _x_times("log"),
+        "xlog1py": _x_times("log1p"),
+        "complex": _complex,
+        "angle": lambda xp, x: xp.atan2(xp.imag(x), xp.real(x)) if _backend.kind(x.dtype) == "c" else xp.where(
+            x < 0, xp.asarray(np.pi, dtype=x.dtype), xp.zeros_like(x)),
+        "real": lambda xp, x: xp.real(x) if _backend.kind(x.dtype) == "c" else x,
+        "imag": lambda xp, x: xp.imag(x) if _backend.kind(x.dtype) == "c" else xp.zeros_like(x),
+        "fft.fftn": _fftn,
+        "fft.rfft": _rfft,
+        "fft.irfft": _irfft,
+        "linalg.svd": _svd,
+        "linalg.qr": _qr,
         "where": _where,
         "linalg.eigh": _eigh,
         "transpose": _transpose,
@@ -302,6 +386,8 @@ FORWARDS.update(
 UNSUPPORTED.update(
     {
         "linalg.eigh": {"dask": "dask.array has no symmetric eigendecomposition (eigh)"},
+        "linalg.eig": {"dask": "dask.array has no eigendecomposition (eig)",
+                       "array_api_strict": "the array API standard's linalg has no eig"},
     }
 )
 
