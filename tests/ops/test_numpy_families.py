@@ -155,10 +155,19 @@ SPECS = [
     OpSpec("linalg.svd_u_only", lambda a: tnp.linalg.svd(a, full_matrices=False)[0][:, :1] ** 2, [((4, 3),)],
            primitives=("linalg.svd",), make_args=_distinct_singular_values,
            reference=lambda a: np.linalg.svd(a, full_matrices=False)[0][:, :1] ** 2),
-    # first order: the second passes through the complex matmul/solve rules (issue 11 section 2)
-    OpSpec("linalg.eig", _eig_features, [((3, 3),)], make_args=_complex_spectrum, smooth=False),
+    OpSpec("linalg.eig", _eig_features, [((3, 3),)], make_args=_complex_spectrum),
     OpSpec("linalg.eigvals", _eigvals_features, [((3, 3),), ((2, 3, 3),)], primitives=("linalg.eig",),
-           make_args=_complex_spectrum, reference=_np_eigvals_features, smooth=False),
+           make_args=_complex_spectrum, reference=_np_eigvals_features),
+    # the new rules next to the table's other complex rules (one convention across them)
+    OpSpec("fft_times_complex", lambda a, b: _parts(tnp.fft.fft(_z(a, b) * (1 + 2j) * (0.5 - 1j))), PAIR,
+           primitives=("fft.fftn",),
+           reference=lambda a, b: _np_parts(np.fft.fft((a + 1j * b) * (1 + 2j) * (0.5 - 1j)))),
+    OpSpec("angle_of_product", lambda a, b: tg.angle(_z(a, b) * (0.5 - 1j)), PAIR, primitives=("angle",),
+           make_args=_away_from_zero, reference=lambda a, b: np.angle((a + 1j * b) * (0.5 - 1j))),
+    OpSpec("imag_of_product", lambda a, b: tg.imag(_z(a, b) * _z(b, a)), PAIR, primitives=("imag", "complex"),
+           reference=lambda a, b: np.imag((a + 1j * b) * (b + 1j * a))),
+    OpSpec("irfft_of_product", lambda a, b: tnp.fft.irfft(_z(a, b) * (2 - 1j)), PAIR, primitives=("fft.irfft",),
+           reference=lambda a, b: np.fft.irfft((a + 1j * b) * (2 - 1j))),
 ]
 
 
