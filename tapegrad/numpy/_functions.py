@@ -416,6 +416,22 @@ def fmin(x1: Any, x2: Any) -> Tensor:
     return ops.where((x1 <= x2) | ops.isnan(x2), x1, x2)
 
 
+def real(val: Any) -> Tensor:
+    """``np.real``: the real part (a real tensor as it is)."""
+    return ops.real(asarray(val))
+
+
+def imag(val: Any) -> Tensor:
+    """``np.imag``: the imaginary part (zeros for a real tensor)."""
+    return ops.imag(asarray(val))
+
+
+def angle(z: Any, deg: bool = False) -> Tensor:
+    """``np.angle``: the argument in radians (degrees with ``deg=True``)."""
+    out = ops.angle(asarray(z))
+    return out * (180.0 / math.pi) if deg else out
+
+
 def deg2rad(x: Any) -> Tensor:
     """``np.deg2rad``."""
     return asarray(x) * (math.pi / 180.0)

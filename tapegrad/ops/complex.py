@@ -97,10 +97,10 @@ angle_p = defrule(np.angle, vjps=(_angle_vjp,), jvps=(_angle_jvp,), name="angle"
 batch_by_broadcasting(angle_p)
 
 
-def angle(z: Any, deg: bool = False) -> Tensor:
-    """The argument of a complex number in radians (degrees with ``deg=True``), as ``np.angle``."""
-    out = angle_p(z)
-    return out * (180.0 / np.pi) if deg else out
+def angle(z: Any) -> Tensor:
+    """The argument of a complex number in radians (``tf.math.angle``; ``tapegrad.numpy.angle``
+    takes NumPy's ``deg=``)."""
+    return angle_p(z)
 
 
 def _complex_impl(re, im):
@@ -139,4 +139,3 @@ def complex(real: Any, imag: Any) -> Tensor:  # noqa: A001
 
 
 NUMPY_UFUNCS = {np.conjugate: conj_p}
-NUMPY_FUNCTIONS = {np.real: real, np.imag: imag, np.angle: angle}
