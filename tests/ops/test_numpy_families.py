@@ -174,3 +174,13 @@ SPECS = [
 @pytest.mark.parametrize("spec, shapes", cases_of(SPECS))
 def test_rule(spec, shapes):
     check_spec(spec, shapes)
+
+
+def test_no_two_primitives_share_a_name():
+    """Families added in parallel must not define the same op twice (one row per name)."""
+    from collections import Counter
+
+    from tapegrad import ops
+
+    twice = sorted(name for name, n in Counter(p.name for p in ops.primitives()).items() if n > 1)
+    assert not twice, f"primitives defined in two families: {twice} (keep one; ops/complex.py keeps only complex)"
