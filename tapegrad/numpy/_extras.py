@@ -10,7 +10,7 @@ import numpy as np
 
 from tapegrad._tensor import Tensor, ops
 from tapegrad.numpy._convert import array, asarray
-from tapegrad.numpy._functions import _gather, _no_out, _plain, _rearranged, convolve, diff, nanmean
+from tapegrad.numpy._functions import _no_out, _plain, _rearranged, convolve, diff, nanmean
 from tapegrad.ops import shape as _shape_ops
 
 
@@ -631,5 +631,3 @@ def bincount(x: Any, /, weights: Any = None, minlength: int = 0) -> Tensor:
     n = max(int(idx.max()) + 1 if idx.size else 0, minlength)
     return scatter_add(ops.reshape(w, (-1,)), index=(idx.reshape(-1),), shape=(n,))
 
-
-_ = _gather  # (shared helpers)

@@ -8,7 +8,6 @@ result is NumPy's by construction, and the gradient is exact for every keyword N
 
 from __future__ import annotations
 
-import builtins
 import math
 from typing import Any, Callable
 
@@ -662,5 +661,3 @@ def correlate(a: Any, v: Any, mode: str = "valid") -> Tensor:
         return correlate(v, a, mode)[::-1] if np.dtype(a.dtype).kind != "c" else ops.conj(correlate(v, a, mode)[::-1])
     return convolve(a, vr, mode)
 
-
-_ = builtins  # (kept for names shadowed by NumPy's)
