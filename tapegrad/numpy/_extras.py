@@ -593,6 +593,49 @@ def require(a: Any, dtype: Any = None, requirements: Any = None, **kw: Any) -> T
     return asarray(a, dtype)
 
 
+def unique(ar: Any, return_index: bool = False, return_inverse: bool = False, return_counts: bool = False,
+           axis: Any = None, *, equal_nan: bool = True, sorted: bool = True) -> Any:  # noqa: A002
+    """``np.unique``: the sorted distinct values, gathered from their first occurrences (so the
+    gradient of each value goes to that entry; where entries tie the derivative is one-sided).
+    Indices, inverse and counts are integers (not differentiable)."""
+    ar = asarray(ar)
+    values = _plain(ar)
+    if axis is None:
+        flat = ops.reshape(ar, (-1,))
+        _, first, inverse, counts = np.unique(values.reshape(-1), True, True, True, equal_nan=equal_nan)
+        out = flat[first]
+    else:
+        axis = int(axis) % ar.ndim
+        _, first, inverse, counts = np.unique(values, True, True, True, axis=axis, equal_nan=equal_nan)
+        out = ops.take(ar, first, axis=axis)
+    extras = [array(first)] if return_index else []
+    if return_inverse:
+        extras.append(array(inverse.reshape(values.shape) if axis is None else inverse))
+    if return_counts:
+        extras.append(array(counts))
+    return (out, *extras) if extras else out
+
+
+def unique_values(x: Any) -> Tensor:
+    """``np.unique_values``."""
+    return unique(x)
+
+
+def unique_counts(x: Any) -> tuple:
+    """``np.unique_counts``: (values, counts)."""
+    return unique(x, return_counts=True)
+
+
+def unique_inverse(x: Any) -> tuple:
+    """``np.unique_inverse``: (values, inverse indices shaped like x)."""
+    return unique(x, return_inverse=True)
+
+
+def unique_all(x: Any) -> tuple:
+    """``np.unique_all``: (values, first indices, inverse indices, counts)."""
+    return unique(x, True, True, True)
+
+
 # ---- integer- and boolean-valued helpers (plain results: not differentiable) ------------------------------------
 def _plain_result(name: str) -> Callable:
     fn = getattr(np, name)
