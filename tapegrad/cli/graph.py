@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 
 import tapegrad as tg
-from tapegrad.cli._common import UsageError, parse_assignments, print_json
+from tapegrad.cli._common import UsageError, check_unused, parse_assignments, plural, print_json
 from tapegrad.cli.expression import parse_expression
 from tapegrad.graph import GraphvizNotFound, tape_graph
 
@@ -50,6 +50,7 @@ def run(args: argparse.Namespace) -> int:
     missing = [v for v in expr.variables if v not in point]
     if missing:
         raise UsageError(f"no value for {', '.join(missing)}: give --at {' '.join(f'{m}=...' for m in missing)}")
+    check_unused(point, expr.variables)
     if not point:
         raise UsageError("the expression has no variables, so nothing is recorded: use a variable and --at NAME=VALUE")
     if args.output:
@@ -75,7 +76,7 @@ def run(args: argparse.Namespace) -> int:
     elif args.output:
         t = graph.target
         print(
-            f"wrote {args.output}: {len(graph.inputs)} inputs, {len(graph.operations)} operations; "
+            f"wrote {args.output}: {plural(len(graph.inputs), 'input')}, {plural(len(graph.operations), 'operation')}; "
             f"{t.name} = {expr.text} = {t.value:.10g}",
             file=sys.stdout,
         )

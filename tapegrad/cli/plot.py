@@ -23,7 +23,7 @@ examples:
   tapegrad plot "sin(x)**2" --range 0:pi --points 5 --json        (the numbers, no figure)
 
 Derivatives come from nested GradientTapes over a tg.linspace grid: the function is elementwise,
-so the gradient of the sum is each point's derivative. Needs matplotlib: pip install tapegrad[plot].
+so the gradient of the sum is each point's derivative. Needs matplotlib: pip install "tapegrad[plot]".
 """
 
 

@@ -63,7 +63,7 @@ def test_plot(cli, seed_csv, tmp_path):
 def test_plot_without_matplotlib(cli, seed_csv, monkeypatch, tmp_path):
     monkeypatch.setitem(sys.modules, "matplotlib", None)
     r = cli("fit", str(seed_csv), "--model", "m*x + c", "--plot", str(tmp_path / "f.png"))
-    assert r.code == 2 and "pip install tapegrad[plot]" in r.err
+    assert r.code == 2 and 'pip install "tapegrad[plot]"' in r.err
 
 
 def test_divergence_is_reported(cli, seed_csv):

@@ -59,7 +59,7 @@ def test_without_matplotlib_exit_2_with_install_hint(cli, monkeypatch, tmp_path)
     monkeypatch.setitem(sys.modules, "matplotlib", None)
     r = cli("plot", "sin(x)", "--range", "0:1", "-o", str(tmp_path / "p.png"))
     assert r.code == 2
-    assert "pip install tapegrad[plot]" in r.err
+    assert 'pip install "tapegrad[plot]"' in r.err
     assert not (tmp_path / "p.png").exists()
     # the numbers alone need no matplotlib
     assert cli("plot", "sin(x)", "--range", "0:1", "--points", "3", "--json").code == 0
