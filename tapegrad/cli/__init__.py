@@ -61,7 +61,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _fix_argv(argv: list[str], parser: argparse.ArgumentParser) -> list[str]:
-    """Let values that start with '-' through: an expression "-x**2", and --range -6.28:6.28."""
+    """Let values that start with '-' through: an expression "-x**2", --range -6.28:6.28, --ylim -1:1."""
     argv = list(argv)
     if len(argv) >= 2 and argv[0] in ("diff", "plot", "graph"):
         options = _option_strings(parser, argv[0])
@@ -72,7 +72,7 @@ def _fix_argv(argv: list[str], parser: argparse.ArgumentParser) -> list[str]:
     i = 0
     while i < len(argv):
         a = argv[i]
-        if a == "--range" and i + 1 < len(argv) and argv[i + 1].startswith("-"):
+        if a in ("--range", "--ylim") and i + 1 < len(argv) and argv[i + 1].startswith("-"):
             out.append(f"{a}={argv[i + 1]}")
             i += 2
             continue
