@@ -190,6 +190,12 @@ def _typo_message(unused: list[str], params: list[str], source: str) -> str:
 
 # ---- the command -----------------------------------------------------------------------------------
 def run(args: argparse.Namespace) -> int:
+    """The fit verb. Floating-point events raise no warning: a nan or inf is reported where it arose."""
+    with np.errstate(all="ignore"):
+        return _run(args)
+
+
+def _run(args: argparse.Namespace) -> int:
     lhs, body = split_model(args.model)
     expr = parse_expression(body, what="model")
     kind = args.optimizer or ("lm" if args.loss == "mse" else "adam")
@@ -348,7 +354,7 @@ def _not_converged(outcome: Outcome, kind: str, max_epochs: int, explicit: bool,
     change = f"the last relative change of the loss was {outcome.loss_change:.2g}"
     if not np.isnan(outcome.param_change):
         change += f", of the parameters {outcome.param_change:.2g}"
-    text = f"did not converge within {max_epochs} {unit} (--tol {tol:g}): {change}"
+    text = f"did not converge within {plural(max_epochs, unit[:-1], unit)} (--tol {tol:g}): {change}"
     if explicit:
         note(PROG, text + "; the result above is where it stopped (--max-epochs)")
         return

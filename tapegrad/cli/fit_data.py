@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from tapegrad.cli._common import UsageError
+from tapegrad.cli._common import UsageError, plural
 
 MISSING = {"", "na", "n/a", "nan", "null", "none", "?"}  # cells read as a missing value
 
@@ -76,7 +76,7 @@ def read_csv(path: str) -> Table:
     cells: dict[str, dict[int, str]] = {}
     for i, (line, row) in enumerate(rows[1:]):
         if len(row) != len(header):
-            raise UsageError(f"{path}, line {line}: {len(row)} values for {len(header)} columns")
+            raise UsageError(f"{path}, line {line}: {plural(len(row), 'value')} for {plural(len(header), 'column')}")
         for j, cell in enumerate(row):
             try:
                 values[i, j] = float(cell)

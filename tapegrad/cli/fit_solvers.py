@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 
 import tapegrad as tg
-from tapegrad.cli._common import UsageError, require_module
+from tapegrad.cli._common import UsageError, plural, require_module
 from tapegrad.cli.expression import Expression, locate_nonfinite
 
 try:  # another module of the package; imported lazily-tolerant so a missing one gives a clear message
@@ -131,7 +131,8 @@ def fit_gradient(problem: Problem, x0: np.ndarray, kind: str, lr: float, momentu
             bar.update(epoch, value)
         else:
             current = np.array(theta.numpy(), dtype=np.float64)
-            out = Outcome(current, False, max_epochs, history, f"reached {max_epochs} epochs", d_loss, d_theta)
+            reason = f"reached the limit of {plural(max_epochs, 'epoch')}"
+            out = Outcome(current, False, max_epochs, history, reason, d_loss, d_theta)
     finally:
         bar.close()
     return out

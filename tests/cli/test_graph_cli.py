@@ -72,3 +72,14 @@ def test_without_dot_exit_2_with_install_hint(cli, tmp_path, monkeypatch):
 def test_bad_input(cli, argv, message):
     r = cli("graph", *argv)
     assert r.code == 2 and message in r.err
+
+
+def test_one_input_is_singular_and_unused_values_are_an_error(cli, tmp_path):
+    out = tmp_path / "g.dot"
+    r = cli("graph", "sin(x)", "--at", "x=1", "-o", str(out))
+    assert r.code == 0 and "wrote" in r.out and "1 input, 1 operation;" in r.out
+    r = cli("graph", "x*y", "--at", "x=1", "y=2", "-o", str(out))
+    assert "2 inputs, 1 operation;" in r.out
+    r = cli("graph", "sin(x)", "--at", "x=1", "y=2")
+    assert r.code == 2
+    assert r.err == "tapegrad graph: error: --at y: not in the expression (its variables are x); remove it\n"
