@@ -230,6 +230,7 @@ def _run(args: argparse.Namespace) -> int:
     unknown = [n for n in init if n not in params]
     if unknown:
         raise UsageError(f"--init {unknown[0]}: not a parameter of the model (parameters: {', '.join(params)})")
+    ignored = [c for c in data.columns if c != target and c not in used]
     columns, dropped = select_rows(data, [*used, target], args.dropna)
     if dropped:
         shown = ", ".join(map(str, dropped[:10])) + (", ..." if len(dropped) > 10 else "")
@@ -269,9 +270,9 @@ def _run(args: argparse.Namespace) -> int:
               file=sys.stderr)
         return 1
     cov = None
-    rank = p
+    undetermined = np.zeros(p, dtype=bool)
     if args.loss == "mse":
-        cov, rank = covariance(problem.jacobian_np(theta), residual)
+        cov, undetermined, rank = covariance(problem.jacobian_np(theta), residual)
     fitted = dict(zip(params, theta.tolist()))
     errors = dict(zip(params, np.sqrt(np.diag(cov)).tolist())) if cov is not None else None
 
@@ -282,6 +283,7 @@ def _run(args: argparse.Namespace) -> int:
         step = max(1, len(outcome.history) // 100)
         print_json({
             "model": args.model, "target": target, "data_columns": used, "parameter_names": params,
+            "ignored_columns": ignored,
             "rows": n, "dropped_rows": len(dropped), "parameters": fitted, "standard_errors": errors,
             "covariance": cov, "loss": final, "loss_name": args.loss,
             "residual_sum_of_squares": float(residual @ residual), "degrees_of_freedom": n - p,
@@ -291,14 +293,17 @@ def _run(args: argparse.Namespace) -> int:
             "plot": args.plot,
         })
     else:
-        print(_report(args, expr, target, used, params, n, len(dropped), kind, lr, outcome, fitted, errors, cov,
-                      residual, final))
+        print(_report(args, expr, target, used, ignored, params, n, len(dropped), kind, lr, outcome, fitted, errors,
+                      cov, residual, final))
     sys.stdout.flush()
-    if rank < p or n <= p:
+    if undetermined.any():
+        names = [name for name, u in zip(params, undetermined) if u]
+        what = (f"the standard error of {names[0]} is" if len(names) == 1 else
+                f"the standard errors of {', '.join(names)} are")
         why = (f"{plural(n, 'row')} for {plural(p, 'parameter')}" if n <= p else
-               f"the Jacobian at the solution has rank {rank} of {p}: some combination of the parameters is not "
-               "determined by the data")
-        note(PROG, f"the standard errors are infinite: {why}")
+               f"the Jacobian at the solution has rank {rank} for {plural(p, 'parameter')}, so the data do not "
+               f"determine {names[0] if len(names) == 1 else ', '.join(names) + ' separately'}")
+        note(PROG, f"{what} infinite: {why}")
     if not outcome.converged:
         _not_converged(outcome, kind, max_epochs, explicit_max, args.tol)
     if args.plot:
@@ -313,7 +318,7 @@ def _run(args: argparse.Namespace) -> int:
     return status
 
 
-def _report(args: argparse.Namespace, expr: Expression, target: str, used: list, params: list, n: int,
+def _report(args: argparse.Namespace, expr: Expression, target: str, used: list, ignored: list, params: list, n: int,
             dropped: int, kind: str, lr: float | None, outcome: Outcome, fitted: dict, errors: dict | None,
             cov: np.ndarray | None, residual: np.ndarray, final: float) -> str:
     how = METHOD_NAMES[kind] + (f", learning rate {lr:g}" if lr is not None else "")
@@ -324,7 +329,8 @@ def _report(args: argparse.Namespace, expr: Expression, target: str, used: list,
         f"fitted {target} = {expr.text} to {plural(n, 'row')}"
         + (f" ({dropped} dropped)" if dropped else "") + f" by {how}: {state}",
         f"  parameters    {', '.join(params)}",
-        f"  data columns  {', '.join(used) if used else '(none)'}; target {target}",
+        f"  data columns  {', '.join(used) if used else '(none)'}; target {target}"
+        + (f"; not used: {', '.join(ignored)}" if ignored else ""),
         "",
     ]
     width = max(len(name) for name in fitted)

@@ -138,19 +138,27 @@ def fit_gradient(problem: Problem, x0: np.ndarray, kind: str, lr: float, momentu
     return out
 
 
-def covariance(J: np.ndarray, residual: np.ndarray) -> tuple[np.ndarray, int]:
-    """curve_fit's covariance: pinv(J^T J) * SSR / (n - p), by the SVD of J; (cov, rank of J).
+def covariance(J: np.ndarray, residual: np.ndarray) -> tuple[np.ndarray, np.ndarray, int]:
+    """curve_fit's covariance, pinv(J^T J) * SSR / (n - p) by the SVD of J; which parameters the data
+    do not determine (a boolean per parameter); and the rank of J.
 
-    Infinite when there are no more rows than parameters or when J is rank deficient (some
-    combination of the parameters is not determined by the data)."""
+    With more rows than parameters and J of full rank this is curve_fit's pcov. When J is rank
+    deficient, a parameter with a component along J's null space (a*b in ``a*b*x``) is not
+    determined: its row and column are infinite, while the others keep their (estimable) variance.
+    With no more rows than parameters everything is infinite, as curve_fit reports it."""
     n, p = J.shape
     _, s, vt = np.linalg.svd(J, full_matrices=False)
     threshold = np.finfo(np.float64).eps * max(J.shape) * (s[0] if s.size else 0.0)
     rank = int(np.sum(s > threshold))
-    if n <= p or rank < p:
-        return np.full((p, p), np.inf), rank
-    cov = (vt.T / s**2) @ vt
-    return cov * float(residual @ residual) / (n - p), rank
+    if n <= p:
+        return np.full((p, p), np.inf), np.ones(p, dtype=bool), rank
+    _, _, v_full = np.linalg.svd(J, full_matrices=True)
+    null = v_full[rank:]  # directions in parameter space the residuals do not see
+    undetermined = np.any(np.abs(null) > 1e-8, axis=0) if null.size else np.zeros(p, dtype=bool)
+    cov = (vt[:rank].T / s[:rank] ** 2) @ vt[:rank] * (float(residual @ residual) / (n - p))
+    cov[undetermined, :] = np.inf
+    cov[:, undetermined] = np.inf
+    return cov, undetermined, rank
 
 
 def _make_optimizer(kind: str, lr: float, momentum: float) -> Any:

@@ -166,13 +166,24 @@ def test_text_report_shows_errors_and_covariance(cli, decay_csv):
     assert "\ncovariance\n" in r.out and "47 degrees of freedom" in r.out
 
 
-def test_undetermined_parameters_get_infinite_errors(cli, seed_csv):
-    r = cli("fit", str(seed_csv), "--model", "a*b*x + c", "--init", "a=1", "b=1", "c=0", "--json")
+def test_undetermined_parameters_get_infinite_errors(cli, tmp_path):
+    rng = np.random.default_rng(3)
+    x = np.linspace(0, 10, 30)
+    path = _csv(tmp_path / "line.csv", "x,y", zip(x, 2 * x - 8 + rng.normal(0, 0.1, x.size)))
+    r = cli("fit", str(path), "--model", "a*b*x + c", "--init", "a=1", "b=1", "c=0", "--json")
     assert r.code == 0
     doc = r.json()
-    assert doc["parameters"]["a"] * doc["parameters"]["b"] == pytest.approx(2, abs=1e-9)
-    assert doc["standard_errors"] == {"a": None, "b": None, "c": None}  # inf in JSON is null
-    assert "the standard errors are infinite: the Jacobian at the solution has rank 2 of 3" in r.err
+    line = cli("fit", str(path), "--model", "m*x + c", "--json").json()
+    assert doc["parameters"]["a"] * doc["parameters"]["b"] == pytest.approx(line["parameters"]["m"], rel=1e-9)
+    errors = doc["standard_errors"]
+    assert errors["a"] is None and errors["b"] is None  # inf in JSON is null: only a*b is determined
+    # c still is: the same variance as in the line fit, with s^2 over n - 3 instead of n - 2 degrees of freedom
+    assert errors["c"] == pytest.approx(line["standard_errors"]["c"] * np.sqrt(28 / 27), rel=1e-6)
+    assert r.err == ("tapegrad fit: note: the standard errors of a, b are infinite: the Jacobian at the solution "
+                     "has rank 2 for 3 parameters, so the data do not determine a, b separately\n")
+    r = cli("fit", str(path), "--model", "0*b + m*x + c", "--init", "m=1", "c=0", "b=0", "--json")
+    assert r.json()["standard_errors"]["b"] is None and r.json()["standard_errors"]["m"] > 0
+    assert "the standard error of b is infinite" in r.err
 
 
 def test_without_scipy_the_default_names_the_extra(cli, seed_csv, monkeypatch):
@@ -209,9 +220,9 @@ def test_params_states_them(cli, tmp_path):
     doc = cli("fit", str(path), "--model", "w1*a + w2*b + k", "--target", "out", "--params", "w1,w2,k",
               "--json").json()
     assert doc["parameters"] == pytest.approx({"w1": 1.5, "w2": -0.5, "k": 0.25}, abs=1e-9)
-    assert doc["data_columns"] == ["a", "b"]
+    assert doc["data_columns"] == ["a", "b"] and doc["ignored_columns"] == ["noise"]
     r = cli("fit", str(path), "--model", "w1*a + w2*b + k", "--params", "w1, w2 k", "--target", "out")
-    assert r.code == 0 and "  parameters    w1, w2, k\n  data columns  a, b; target out\n" in r.out
+    assert r.code == 0 and "  parameters    w1, w2, k\n  data columns  a, b; target out; not used: noise\n" in r.out
     r = cli("fit", str(path), "--model", "w1*a + w2*b + k")
     assert r.code == 2 and "cannot tell which column is the target" in r.err
 
@@ -304,7 +315,7 @@ def test_one_row_one_parameter_plurals(cli, tmp_path):
     assert r.code == 0
     assert r.out.startswith("fitted y = m*x to 1 row by Levenberg-Marquardt with the exact Jacobian: converged")
     assert _values(r.out)["m"] == pytest.approx(3, abs=1e-12)
-    assert "the standard errors are infinite: 1 row for 1 parameter" in r.err
+    assert "the standard error of m is infinite: 1 row for 1 parameter" in r.err
 
 
 # ---- the plot ------------------------------------------------------------------------------------------
