@@ -288,7 +288,8 @@ def _run(args: argparse.Namespace) -> int:
             "covariance": cov, "loss": final, "loss_name": args.loss,
             "residual_sum_of_squares": float(residual @ residual), "degrees_of_freedom": n - p,
             "optimizer": kind, "method": METHOD_NAMES[kind], "learning_rate": lr, "converged": outcome.converged,
-            "stop_reason": outcome.reason, "epochs": outcome.iterations, "max_epochs": max_epochs, "tol": args.tol,
+            "stop_reason": outcome.reason, "epochs": outcome.iterations,
+            "evaluations": outcome.evaluations or None, "max_epochs": max_epochs, "tol": args.tol,
             "history": {"epochs": list(range(0, len(outcome.history), step)), "loss": outcome.history[::step]},
             "plot": args.plot,
         })
@@ -323,8 +324,10 @@ def _report(args: argparse.Namespace, expr: Expression, target: str, used: list,
             cov: np.ndarray | None, residual: np.ndarray, final: float) -> str:
     how = METHOD_NAMES[kind] + (f", learning rate {lr:g}" if lr is not None else "")
     unit = "iteration" if kind in ("lm", "trf") else "epoch"
-    state = (f"converged after {plural(outcome.iterations, unit)}" if outcome.converged else
-             f"NOT converged after {plural(outcome.iterations, unit)}")
+    done = plural(outcome.iterations, unit)
+    if kind in ("lm", "trf"):
+        done += f" ({plural(outcome.evaluations, 'function evaluation')})"
+    state = f"converged after {done}" if outcome.converged else f"NOT converged after {done}"
     lines = [
         f"fitted {target} = {expr.text} to {plural(n, 'row')}"
         + (f" ({dropped} dropped)" if dropped else "") + f" by {how}: {state}",

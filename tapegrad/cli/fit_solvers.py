@@ -63,6 +63,7 @@ class Outcome:
     loss_change: float = float("nan")  # the last relative change of the loss
     param_change: float = float("nan")  # the last relative change of the parameters
     diverged_at: int | None = None
+    evaluations: int = 0  # of the residuals (lm/trf): what --max-epochs counts there
 
 
 def fit_least_squares(problem: Problem, x0: np.ndarray, method: str, tol: float, max_nfev: int) -> Outcome:
@@ -87,7 +88,7 @@ def fit_least_squares(problem: Problem, x0: np.ndarray, method: str, tol: float,
                                  max_nfev=max_nfev)
     change = abs(best[-1] - best[-2]) / max(abs(best[-2]), 1e-300) if len(best) > 1 else 0.0
     return Outcome(np.asarray(res.x, dtype=np.float64), bool(res.status > 0), int(res.njev or res.nfev),
-                   history, str(res.message), loss_change=change)
+                   history, str(res.message), loss_change=change, evaluations=int(res.nfev))
 
 
 def fit_gradient(problem: Problem, x0: np.ndarray, kind: str, lr: float, momentum: float, loss: str, tol: float,

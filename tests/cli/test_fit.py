@@ -82,6 +82,22 @@ def test_explicit_limit_is_a_note_and_exit_0(cli, wide_csv):
     assert "the result above is where it stopped (--max-epochs)" in r.err
 
 
+def test_levenberg_marquardt_limit(cli, decay_csv, monkeypatch):
+    path, _, _ = decay_csv
+    argv = ("fit", str(path), "--model", "y = a*exp(-b*x) + c", "--init", "a=1", "b=1", "c=1")
+    r = cli(*argv, "--max-epochs", "3")
+    assert r.code == 0 and "NOT converged after 2 iterations (3 function evaluations)" in r.out
+    assert r.err.startswith("tapegrad fit: note: did not converge within 3 function evaluations (--tol 1e-08): "
+                            "the last relative change of the loss was ")
+    monkeypatch.setitem(fit_module.DEFAULT_MAX_EPOCHS, "lm", 3)
+    r = cli(*argv)
+    assert r.code == 3 and r.err.startswith("tapegrad fit: error: did not converge within 3 function evaluations")
+    assert "raise --max-epochs, or give starting values closer to the answer with --init" in r.err
+    monkeypatch.setitem(fit_module.DEFAULT_MAX_EPOCHS, "lm", 1000)
+    doc = cli(*argv, "--json").json()
+    assert doc["converged"] and doc["evaluations"] >= doc["epochs"] >= 3
+
+
 def test_gradient_descent_stops_on_convergence(cli, seed_csv):
     doc = cli("fit", str(seed_csv), "--model", "m*x + c", "--optimizer", "adam", "--tol", "1e-6", "--json").json()
     assert doc["converged"] is True and doc["epochs"] < doc["max_epochs"] == 10_000
