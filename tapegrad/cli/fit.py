@@ -24,7 +24,15 @@ import tapegrad as tg
 from tapegrad.cli._common import UsageError, fmt, note, parse_assignments, plural, print_json, require_module, table
 from tapegrad.cli.expression import Expression, parse_expression
 from tapegrad.cli.fit_data import Table, load_data, select_rows
-from tapegrad.cli.fit_solvers import Outcome, Problem, covariance, fit_gradient, fit_least_squares, loss_of
+from tapegrad.cli.fit_solvers import (
+    Outcome,
+    Problem,
+    covariance,
+    fit_gradient,
+    fit_least_absolute,
+    fit_least_squares,
+    loss_of,
+)
 
 PROG = "tapegrad fit"
 MAX_EPOCHS = 10_000_000
@@ -54,7 +62,8 @@ column has is taken for a typo. Parameters start from --init, else from random v
 (--seed). With --loss mse (the default) the fit minimises the sum of squared residuals by
 Levenberg-Marquardt with tapegrad's exact Jacobian (SciPy: {FIT_EXTRA}) and reports each
 parameter's standard error and their covariance, s^2 (J^T J)^-1 with s^2 = SSR / (rows - parameters),
-as scipy.optimize.curve_fit does. --optimizer adam|sgd takes full-batch gradient steps instead.
+as scipy.optimize.curve_fit does. --loss mae is fitted by the same method reweighted round by round
+(1/|residual|). --optimizer adam|sgd takes full-batch gradient steps instead.
 
 A fit stops when the relative change of the loss and of the parameters falls below --tol. If it
 reaches its iteration limit first it says so on stderr, and exits with status 3 unless --max-epochs
@@ -84,12 +93,13 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
     )
     p.add_argument(
         "--loss", choices=("mse", "mae"), default="mse",
-        help="mean squared error (least squares, the default) or mean absolute error (gradient descent only)",
+        help="mean squared error (least squares, the default) or mean absolute error (least absolute deviations: "
+             "robust to outliers; fitted by iteratively reweighted least squares, or by adam/sgd)",
     )
     p.add_argument(
         "--optimizer", choices=tuple(METHOD_NAMES), default=None,
-        help="lm: Levenberg-Marquardt, trf: trust-region reflective (both SciPy, exact Jacobian; "
-             "default lm for mse); adam, sgd: gradient descent (default adam for mae)",
+        help="lm: Levenberg-Marquardt (the default), trf: trust-region reflective (both SciPy, with the exact "
+             "Jacobian); adam, sgd: full-batch gradient descent",
     )
     p.add_argument(
         "--lr", type=float, default=None, help="learning rate of adam/sgd (default 0.1 for adam, 0.01 for sgd)"
@@ -198,10 +208,8 @@ def run(args: argparse.Namespace) -> int:
 def _run(args: argparse.Namespace) -> int:
     lhs, body = split_model(args.model)
     expr = parse_expression(body, what="model")
-    kind = args.optimizer or ("lm" if args.loss == "mse" else "adam")
-    least_squares = kind in ("lm", "trf")
-    if least_squares and args.loss != "mse":
-        raise UsageError(f"--optimizer {kind} fits least squares (--loss mse); for --loss {args.loss} use adam or sgd")
+    kind = args.optimizer or "lm"
+    least_squares = kind in ("lm", "trf")  # with --loss mae: iteratively reweighted least squares
     explicit_max = args.max_epochs is not None
     max_epochs = args.max_epochs if explicit_max else DEFAULT_MAX_EPOCHS[kind]
     if max_epochs < 1 or max_epochs > MAX_EPOCHS:
@@ -254,7 +262,9 @@ def _run(args: argparse.Namespace) -> int:
             + "; give starting values inside its domain with --init"
         )
 
-    if least_squares:
+    if least_squares and args.loss == "mae":
+        outcome = fit_least_absolute(problem, x0, kind, args.tol, max_epochs)
+    elif least_squares:
         outcome = fit_least_squares(problem, x0, kind, args.tol, max_epochs)
     else:
         outcome = fit_gradient(problem, x0, kind, lr, args.momentum, args.loss, args.tol, max_epochs)
@@ -287,7 +297,8 @@ def _run(args: argparse.Namespace) -> int:
             "rows": n, "dropped_rows": len(dropped), "parameters": fitted, "standard_errors": errors,
             "covariance": cov, "loss": final, "loss_name": args.loss,
             "residual_sum_of_squares": float(residual @ residual), "degrees_of_freedom": n - p,
-            "optimizer": kind, "method": METHOD_NAMES[kind], "learning_rate": lr, "converged": outcome.converged,
+            "optimizer": kind, "method": method_name(kind, args.loss), "learning_rate": lr,
+            "converged": outcome.converged,
             "stop_reason": outcome.reason, "epochs": outcome.iterations,
             "evaluations": outcome.evaluations or None, "max_epochs": max_epochs, "tol": args.tol,
             "history": {"epochs": list(range(0, len(outcome.history), step)), "loss": outcome.history[::step]},
@@ -319,10 +330,17 @@ def _run(args: argparse.Namespace) -> int:
     return status
 
 
+def method_name(kind: str, loss: str) -> str:
+    """How the fit is computed, in words."""
+    if loss == "mae" and kind in ("lm", "trf"):
+        return "iteratively reweighted " + METHOD_NAMES[kind]
+    return METHOD_NAMES[kind]
+
+
 def _report(args: argparse.Namespace, expr: Expression, target: str, used: list, ignored: list, params: list, n: int,
             dropped: int, kind: str, lr: float | None, outcome: Outcome, fitted: dict, errors: dict | None,
             cov: np.ndarray | None, residual: np.ndarray, final: float) -> str:
-    how = METHOD_NAMES[kind] + (f", learning rate {lr:g}" if lr is not None else "")
+    how = method_name(kind, args.loss) + (f", learning rate {lr:g}" if lr is not None else "")
     unit = "iteration" if kind in ("lm", "trf") else "epoch"
     done = plural(outcome.iterations, unit)
     if kind in ("lm", "trf"):

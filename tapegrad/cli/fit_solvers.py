@@ -68,9 +68,7 @@ class Outcome:
 
 def fit_least_squares(problem: Problem, x0: np.ndarray, method: str, tol: float, max_nfev: int) -> Outcome:
     """scipy.optimize.least_squares (lm or trf) with the exact Jacobian; stops on ftol/xtol/gtol = tol."""
-    require_module("scipy", "fit", "the default fit (Levenberg-Marquardt)", "or fit by gradient descent with "
-                   "--optimizer adam")
-    from scipy import optimize
+    optimize = _scipy_optimize()
     history: list[float] = []
     best: list[float] = []
 
@@ -89,6 +87,57 @@ def fit_least_squares(problem: Problem, x0: np.ndarray, method: str, tol: float,
     change = abs(best[-1] - best[-2]) / max(abs(best[-2]), 1e-300) if len(best) > 1 else 0.0
     return Outcome(np.asarray(res.x, dtype=np.float64), bool(res.status > 0), int(res.njev or res.nfev),
                    history, str(res.message), loss_change=change, evaluations=int(res.nfev))
+
+
+def fit_least_absolute(problem: Problem, x0: np.ndarray, method: str, tol: float, max_nfev: int) -> Outcome:
+    """Least absolute deviations (--loss mae) by iteratively reweighted least squares: each round
+    minimises sum(w_i r_i^2) with w_i = 1/|r_i| from the round before (lm or trf with the exact
+    Jacobian, scaled), until the relative change of the mean absolute error and of the parameters is
+    below tol. ``max_nfev`` bounds the residual evaluations of all rounds together."""
+    optimize = _scipy_optimize()
+    theta = np.array(x0, dtype=np.float64)
+    r = problem.residual_np(theta)
+    value = float(np.mean(np.abs(r)))
+    history, evaluations, rounds = [value], 1, 0
+    d_loss = d_theta = float("nan")
+    while value > 0 and evaluations < max_nfev:
+        floor = 1e-10 * max(float(np.max(np.abs(r))), 1e-300)  # a zero residual must not get an infinite weight
+        scale = 1.0 / np.sqrt(np.maximum(np.abs(r), floor))
+
+        def fun(th: np.ndarray, scale: np.ndarray = scale) -> np.ndarray:
+            out = problem.residual_np(th)
+            return np.where(np.isfinite(out), out, 1e100) * scale
+
+        def jac(th: np.ndarray, scale: np.ndarray = scale) -> np.ndarray:
+            return problem.jacobian_np(th) * scale[:, None]
+
+        res = optimize.least_squares(fun, theta, jac=jac, method=method, ftol=tol, xtol=tol, gtol=tol,
+                                     max_nfev=max_nfev - evaluations)
+        evaluations += int(res.nfev)
+        rounds += 1
+        new = np.asarray(res.x, dtype=np.float64)
+        r = problem.residual_np(new)
+        new_value = float(np.mean(np.abs(r)))
+        history.append(new_value)
+        d_loss = abs(new_value - value) / max(value, 1e-300)
+        d_theta = float(np.linalg.norm(new - theta) / (tol + np.linalg.norm(new)))
+        theta, value = new, new_value
+        if d_loss <= tol and d_theta <= tol:
+            return Outcome(theta, True, rounds, history, "the loss and the parameters stopped changing", d_loss,
+                           d_theta, evaluations=evaluations)
+    if value == 0:
+        return Outcome(theta, True, rounds, history, "the model fits the data exactly", 0.0, 0.0,
+                       evaluations=evaluations)
+    return Outcome(theta, False, rounds, history, "reached the limit of residual evaluations", d_loss, d_theta,
+                   evaluations=evaluations)
+
+
+def _scipy_optimize() -> Any:
+    require_module("scipy", "fit", "the default fit (Levenberg-Marquardt)", "or fit by gradient descent with "
+                   "--optimizer adam")
+    from scipy import optimize
+
+    return optimize
 
 
 def fit_gradient(problem: Problem, x0: np.ndarray, kind: str, lr: float, momentum: float, loss: str, tol: float,
