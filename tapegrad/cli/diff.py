@@ -12,17 +12,8 @@ import numpy as np
 
 import tapegrad as tg
 from tapegrad.checking import numerical_gradient
-from tapegrad.cli._common import (
-    UsageError,
-    check_unused,
-    fmt,
-    fmt_seconds,
-    note,
-    parse_assignments,
-    plural,
-    print_json,
-    table,
-)
+from tapegrad.cli import _common
+from tapegrad.cli._common import UsageError, fmt, fmt_seconds, parse_assignments, print_json, table
 from tapegrad.cli.expression import Expression, ExpressionError, locate_nonfinite, parse_expression
 
 METHODS = ("reverse", "forward", "numeric", "symbolic")
@@ -200,7 +191,7 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(
             f"no value for {', '.join(missing)}: give --at {' '.join(f'{m}=...' for m in missing)}"
         )
-    check_unused(point_map, expr.variables)
+    _common.check_unused(point_map, expr.variables)
     names = list(point_map)
     point = np.array([point_map[n] for n in names], dtype=np.float64)
     order = args.order
@@ -208,7 +199,7 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(f"--order must be between 0 and {MAX_ORDER}, got {order}")
     if len(names) ** order > MAX_ENTRIES:
         raise UsageError(
-            f"--order {order} with {plural(len(names), 'variable')} means {len(names) ** order} derivative entries; "
+            f"--order {order} with {len(names)} variables means {len(names) ** order} derivative entries; "
             f"at most {MAX_ENTRIES} are computed"
         )
     methods = METHODS if args.method == "all" else (args.method,)
@@ -256,7 +247,7 @@ def run(args: argparse.Namespace) -> int:
         print(_render_one(expr, names, point, order, args.method, results[args.method]))
     if note_text:
         sys.stdout.flush()
-        note("tapegrad diff", note_text)
+        _common.note("tapegrad diff", note_text)
     if args.method == "symbolic" and not results["symbolic"].get("available", True):
         return 2 if results["symbolic"]["note"] == SYMPY_HINT else 1
     return 0

@@ -387,7 +387,7 @@ def _not_converged(outcome: Outcome, kind: str, max_epochs: int, explicit: bool,
         return
     advice = ("raise --max-epochs, or give starting values closer to the answer with --init"
               if kind in ("lm", "trf") else
-              "the default least-squares method (drop --optimizer) converges in a few iterations; or raise "
+              "the default method (drop --optimizer) converges in a few iterations; or raise "
               "--max-epochs or --lr")
     print(f"{PROG}: error: {text}; {advice}. The result above is not converged (exit status 3).", file=sys.stderr)
 
@@ -399,8 +399,7 @@ def _divergence_message(problem: Problem, outcome: Outcome, x0: np.ndarray, kind
     if where:
         text += f": {where}"
     advice = []
-    if loss == "mse":
-        advice.append("the default least-squares method (drop --optimizer) needs no learning rate")
+    advice.append("the default least-squares method (drop --optimizer) needs no learning rate")
     stable = None
     if kind == "sgd" and loss == "mse":
         J = problem.jacobian_np(x0)
