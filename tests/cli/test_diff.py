@@ -235,3 +235,12 @@ def test_every_method_runs_without_warnings():
     r = run_module("diff", "log(x) + 1/y", "--at", "x=-2", "y=0", "--method", "all", "--order", "2")
     assert r.code == 0 and "Warning" not in r.err
     assert r.err == "tapegrad diff: note: log(x) is nan where x = -2\n"
+
+
+def test_flat_sum_of_101_terms_is_not_too_deep(cli):
+    text = " + ".join(f"{k}*x" for k in range(1, 102))  # 101 terms: long, but one level of nesting
+    doc = cli("diff", text, "--at", "x=2", "--json").json()
+    assert doc["value"] == 2 * 101 * 102 / 2 and doc["gradient"] == [101 * 102 / 2]
+    deep = "sin(" * 101 + "x" + ")" * 101
+    r = cli("diff", deep, "--at", "x=1")
+    assert r.code == 2 and "nested too deeply (more than 100 levels)" in r.err
