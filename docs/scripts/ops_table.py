@@ -1,0 +1,113 @@
+"""The supported-functions tables, generated from the rule table when the site is built.
+
+``rows()`` reads every primitive of ``tapegrad.ops.primitives()`` and what it declares;
+``markdown()`` renders them. ``tests/test_docs.py`` renders the table and checks it against the
+rule table, so the page can never drift from the code.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[2]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+import numpy as np  # noqa: E402
+
+import tapegrad as tg  # noqa: E402
+from tapegrad import _tensor, ops  # noqa: E402
+from tapegrad._primitive import PerArgument  # noqa: E402
+
+YES, NO = "✓", "—"
+COLUMNS = ("op", "NumPy", "reverse", "forward", "second order", "batched", "complex")
+
+
+def _family(prim: Any) -> str:
+    for family in ops.FAMILIES:
+        if any(value is prim for value in vars(family).values()):
+            return family.__name__.rsplit(".", 1)[-1]
+    return "other"
+
+
+def _numpy_names(prim: Any) -> list[str]:
+    """NumPy entry points that run this primitive on a tensor (ufuncs, and functions that are it)."""
+    names = [f"np.{u.__name__}" for u, p in _tensor.UFUNCS.items() if p is prim]
+    names += [f"np.{f.__name__}" for f, p in _tensor.FUNCTIONS.items() if p is prim and f.__module__ == "numpy"]
+    return sorted(set(names))
+
+
+def _batched(prim: Any) -> str:
+    if not prim.differentiable:
+        return NO
+    if prim.batched_vjps or prim.batched_jvps or prim.batched_joint_jvp:
+        return "declared"
+    if isinstance(prim.vjps, PerArgument):
+        return "elementwise"
+    return "per row"
+
+
+def _complex(prim: Any) -> str:
+    flag = getattr(prim, "complex", None)
+    return NO if flag is None else (YES if flag else NO)
+
+
+def rows() -> list[dict[str, str]]:
+    """One row per primitive: what the rule table declares for it."""
+    out = []
+    for prim in sorted(ops.primitives(), key=lambda p: (_family(p), p.name)):
+        differentiable = prim.differentiable
+        forward = prim.jvps is not None or prim.joint_jvp is not None
+        public = hasattr(tg, prim.name)  # the primitive itself, or the tg function that calls it
+        out.append({
+            "family": _family(prim),
+            "op": f"`tg.{prim.name}`" if public else f"`{prim.name}`",
+            "NumPy": ", ".join(f"`{n}`" for n in _numpy_names(prim)) or NO,
+            "reverse": YES if differentiable else NO,
+            "forward": YES if forward else NO,
+            # every rule is written in tapegrad's own ops, so a differentiable rule differentiates again
+            "second order": YES if differentiable else NO,
+            "batched": _batched(prim),
+            "complex": _complex(prim),
+        })
+    return out
+
+
+def numpy_functions() -> list[str]:
+    """NumPy functions (not ufuncs) that a tensor accepts."""
+    def qualified(func: Any) -> str:
+        module = (getattr(func, "__module__", None) or "numpy").replace("numpy", "np", 1)
+        return f"{module}.{func.__name__}"
+
+    return sorted({qualified(func) for func in _tensor.FUNCTIONS})
+
+
+def markdown() -> str:
+    table = rows()
+    lines = [
+        f"{len(table)} primitives, {sum(r['reverse'] == YES for r in table)} differentiable.",
+        "",
+        "| family | " + " | ".join(COLUMNS) + " |",
+        "|---" * (len(COLUMNS) + 1) + "|",
+    ]
+    for r in table:
+        lines.append(f"| {r['family']} | " + " | ".join(r[c] for c in COLUMNS) + " |")
+    lines += [
+        "",
+        "## Other NumPy functions on tensors",
+        "",
+        "These NumPy functions, called on a tensor, run tapegrad code built from the primitives above, "
+        "so they are recorded and differentiated like them:",
+        "",
+        ", ".join(f"`{name}`" for name in numpy_functions()),
+        "",
+        "Any other NumPy function called on a tensor raises a `TypeError` naming it.",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+if __name__ == "__main__":
+    np.set_printoptions(linewidth=200)
+    print(markdown())
