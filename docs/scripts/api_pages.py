@@ -129,16 +129,17 @@ def section(name: str) -> str:
     """The markdown of one public name."""
     obj = getattr(tg, name)
     if inspect.isclass(obj) and not issubclass(obj, np.generic) or inspect.isfunction(obj):
-        members = "\n    options:\n      members: true" if inspect.isclass(obj) else ""
+        members = ""
+        if inspect.isclass(obj):  # its own public methods and properties (Variable: those it adds)
+            own = sorted(n for n in vars(obj) if not n.startswith("_"))
+            members = f"\n    options:\n      members: [{', '.join(own)}]" if own else ""
         md = f"::: tapegrad.{name}{members}\n\n"
     elif isinstance(obj, Primitive):
         md = (f"### tg.{name} {{#tapegrad.{name}}}\n\n```python\n{_signature(obj)}\n```\n\n"
               f"{obj.doc}\n\nA primitive of the rule table: see [supported functions](../numpy-functions.md).\n\n")
-    elif inspect.ismodule(obj):
-        doc = (inspect.getdoc(obj) or "").split("\n\n")[0]
-        public = getattr(obj, "__all__", [n for n in vars(obj) if not n.startswith("_")])
-        md = (f"### tg.{name} {{#tapegrad.{name}}}\n\n{doc}\n\nPublic names: "
-              + ", ".join(f"`tg.{name}.{n}`" for n in sorted(public)) + "\n\n")
+    elif inspect.ismodule(obj):  # the module and each of its public names, by mkdocstrings
+        members = ", ".join(sorted(getattr(obj, "__all__", [])))
+        md = f"::: tapegrad.{name}\n    options:\n      members: [{members}]\n      show_root_full_path: true\n\n"
     elif isinstance(obj, np.dtype) or isinstance(obj, type):
         md = (f"### tg.{name} {{#tapegrad.{name}}}\n\nNumPy's `{np.dtype(obj).name}` dtype "
               f"(`tg.{name} == np.{np.dtype(obj).name}`).\n\n")
