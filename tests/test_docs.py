@@ -47,11 +47,14 @@ def test_supported_functions_table_matches_the_rule_table():
         assert row["forward"] == (yes if p.jvps is not None or p.joint_jvp is not None else no), name
         assert row["second order"] == row["reverse"], name  # rules are tapegrad ops: differentiable again
         assert (row["batched"] == no) == (p.vjps is None), name
+        if "complex" in row:
+            assert row["complex"] == (yes if getattr(p, "complex", None) else no), name
         for np_name in row["NumPy"].replace("`", "").split(", "):
             if np_name != no:  # the NumPy ufunc named really runs this primitive on a tensor
                 func = getattr(__import__("numpy"), np_name.removeprefix("np."))
                 assert tg._tensor.UFUNCS.get(func) is p or tg._tensor.FUNCTIONS.get(func) is p, (name, np_name)
     assert sum(r["reverse"] == yes for r in rows) == sum(p.differentiable for p in prims.values())
+    assert ("complex" in rows[0]) == table.declares_complex()
 
 
 def test_sin_row_reads_as_the_rule_table_says():

@@ -49,9 +49,19 @@ def _batched(prim: Any) -> str:
     return "per row"
 
 
+def declares_complex() -> bool:
+    """Whether the rule table says, per primitive, which ops take complex inputs (``prim.complex``).
+
+    Until it does, the table has no complex column (rather than one that could be wrong)."""
+    return any(getattr(p, "complex", None) is not None for p in ops.primitives())
+
+
+def columns() -> tuple[str, ...]:
+    return COLUMNS if declares_complex() else COLUMNS[:-1]
+
+
 def _complex(prim: Any) -> str:
-    flag = getattr(prim, "complex", None)
-    return NO if flag is None else (YES if flag else NO)
+    return YES if getattr(prim, "complex", None) else NO
 
 
 def rows() -> list[dict[str, str]]:
@@ -89,11 +99,11 @@ def markdown() -> str:
     lines = [
         f"{len(table)} primitives, {sum(r['reverse'] == YES for r in table)} differentiable.",
         "",
-        "| family | " + " | ".join(COLUMNS) + " |",
-        "|---" * (len(COLUMNS) + 1) + "|",
+        "| family | " + " | ".join(columns()) + " |",
+        "|---" * (len(columns()) + 1) + "|",
     ]
     for r in table:
-        lines.append(f"| {r['family']} | " + " | ".join(r[c] for c in COLUMNS) + " |")
+        lines.append(f"| {r['family']} | " + " | ".join(r[c] for c in columns()) + " |")
     lines += [
         "",
         "## Other NumPy functions on tensors",
