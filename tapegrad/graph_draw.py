@@ -46,21 +46,30 @@ def layout(graph: Any) -> dict[str, tuple[int, float]]:
     for node in nx.topological_sort(g):
         preds = [layer[p] for p in g.predecessors(node) if kinds[p] != "constant"]
         layer[node] = 1 + max(preds) if preds else 0
-    for node in g:  # a constant sits just before the first op that reads it
+    for node in reversed(list(nx.topological_sort(g))):  # an op sits just before the first op reading it
+        succs = [layer[s] for s in g.successors(node)]
+        if kinds[node] == "op" and succs:
+            layer[node] = max(layer[node], min(succs) - 1)
+    for node in g:  # a constant too
         if kinds[node] == "constant" and g.out_degree(node):
             layer[node] = max(0, min(layer[s] for s in g.successors(node)) - 1)
     order = {n.id: k for k, n in enumerate(graph.nodes)}
-    rows: dict[str, float] = {}
     depths = range(max(layer.values(), default=0) + 1)
-    for depth in depths:  # inputs and ops, each layer by the mean row of its predecessors
-        members = [n for n in layer if layer[n] == depth and kinds[n] != "constant"]
+    members = {d: [n for n in layer if layer[n] == d and kinds[n] != "constant"] for d in depths}
+    rows: dict[str, float] = {n: float(k) for d in depths for k, n in enumerate(members[d])}
 
-        def key(n: str) -> tuple[float, int]:
-            above = [rows[p] for p in g.predecessors(n) if p in rows]
-            return (sum(above) / len(above) if above else -1.0, order[n])
+    def mean(ns: list[str], fallback: float) -> float:
+        return sum(rows[n] for n in ns) / len(ns) if ns else fallback
 
-        for row, n in enumerate(sorted(members, key=key)):
-            rows[n] = float(row)
+    # order each layer by the mean row of its neighbours: down, up and down again (fewer crossings)
+    for sweep, neighbours in ((depths, g.predecessors), (reversed(depths), g.successors), (depths, g.predecessors)):
+        for depth in sweep:
+            placed = sorted(
+                members[depth],
+                key=lambda n: (mean([m for m in neighbours(n) if kinds[m] != "constant"], rows[n]), order[n]),
+            )
+            for row, n in enumerate(placed):
+                rows[n] = float(row)
     for depth in depths:  # then the constants, each beside the op that reads it
         members = [n for n in layer if layer[n] == depth]
         place = {n: rows[n] if n in rows else min((rows.get(s, 0.0) for s in g.successors(n)), default=0.0) + 0.5
@@ -103,24 +112,52 @@ def draw(graph: Any, fmt: str) -> bytes:
         box = {"boxstyle": "round,pad=0.4" if n.kind == "input" else "square,pad=0.4", "fc": face, "ec": edge,
                "lw": 2.0 if n.is_target else 1.0}
         texts[n.id] = ax.text(x, y, f"{head}\nvalue = {_fmt(n.value)}\nadjoint = {adjoint}", ha="center",
-                              va="center", fontsize=10, linespacing=1.4, bbox=box)
+                              va="center", fontsize=10, linespacing=1.4, bbox=box, zorder=3)
     names = {n.id: n.name for n in graph.nodes}
+    boxes = _extents(fig, ax, texts)
     for e in graph.edges:
         if e.source not in texts or e.target not in texts:
             continue
         constant = graph._by_id(e.source).kind == "constant"
-        ax.annotate(
-            "", xy=texts[e.target].get_position(), xytext=texts[e.source].get_position(),
-            arrowprops={"arrowstyle": "-|>", "color": "#999999" if constant else "#555555",
-                        "linestyle": "--" if constant else "-", "shrinkA": 3, "shrinkB": 3,
-                        "patchA": texts[e.source].get_bbox_patch(), "patchB": texts[e.target].get_bbox_patch()},
-        )
+        (xa, ya), (xb, yb) = _clip(boxes[e.source], boxes[e.target])
+        # under the boxes, so an edge passing behind a node never strikes its text
+        ax.annotate("", xy=(xb, yb), xytext=(xa, ya), zorder=1, arrowprops={
+            "arrowstyle": "-|>", "color": "#999999" if constant else "#555555", "shrinkA": 0, "shrinkB": 0,
+            "linestyle": "--" if constant else "-"})
         if e.partial is not None:
-            (xa, ya), (xb, yb) = texts[e.source].get_position(), texts[e.target].get_position()
-            ax.text((xa + xb) / 2, (ya + yb) / 2 + 0.12, f"∂{names[e.target]}/∂{names[e.source]} = {_fmt(e.partial)}",
-                    ha="center", va="bottom", fontsize=8, color="#1f4e9c",
-                    bbox={"boxstyle": "round,pad=0.1", "fc": "white", "ec": "none", "alpha": 0.8})
+            t = min(0.5, 1.0 / (xb - xa)) if xb > xa else 0.5  # mid-edge, or an inch out of a long edge's source
+            label = f"∂{names[e.target]}/∂{names[e.source]} = {_fmt(e.partial)}"
+            ax.text(xa + t * (xb - xa), ya + t * (yb - ya) + 0.06, label, ha="center", va="bottom", fontsize=8,
+                    color="#1f4e9c", zorder=2,
+                    bbox={"boxstyle": "round,pad=0.1", "fc": "white", "ec": "none", "alpha": 0.85})
     buf = io.BytesIO()
     with matplotlib.rc_context({"svg.fonttype": "none"}):  # SVG text stays text (searchable, small)
         fig.savefig(buf, format=fmt, dpi=150)
     return buf.getvalue()
+
+
+def _extents(fig: Any, ax: Any, texts: dict) -> dict[str, tuple[float, float, float, float]]:
+    """(x centre, y centre, half width, half height) of each node's box, in data units (inches)."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    renderer = FigureCanvasAgg(fig).get_renderer()
+    fig.draw(renderer)  # lays the boxes out around their text
+    inverse = ax.transData.inverted()
+    out = {}
+    for node_id, text in texts.items():
+        (x0, y0), (x1, y1) = inverse.transform(text.get_bbox_patch().get_window_extent(renderer).get_points())
+        out[node_id] = ((x0 + x1) / 2, (y0 + y1) / 2, (x1 - x0) / 2, (y1 - y0) / 2)
+    return out
+
+
+def _clip(a: tuple, b: tuple, gap: float = 0.04) -> tuple[tuple[float, float], tuple[float, float]]:
+    """The segment between two boxes' centres, cut where it leaves box ``a`` and enters box ``b``."""
+    (xa, ya, wa, ha), (xb, yb, wb, hb) = a, b
+    dx, dy = xb - xa, yb - ya
+
+    def leave(w: float, h: float) -> float:  # fraction of the segment inside a box of half-size w, h
+        return min(w / abs(dx) if dx else float("inf"), h / abs(dy) if dy else float("inf"))
+
+    length = (dx * dx + dy * dy) ** 0.5 or 1.0
+    ta, tb = leave(wa, ha) + gap / length, 1.0 - leave(wb, hb) - gap / length
+    return (xa + ta * dx, ya + ta * dy), (xa + tb * dx, ya + tb * dy)
