@@ -191,3 +191,26 @@ EXAMPLES.update({
     "losses": "print(tg.losses.mean_squared_error(tg.constant([1.0, 2.0]), tg.constant([1.5, 2.0])).numpy())",
     "nn": "np.random.seed(0)\nlayer = tg.nn.Dense(2, 3)\nprint(layer(tg.ones((4, 2))).shape, len(layer.trainable_variables))",
 })
+
+# Names other branches add (used once they are public; tests/test_docs.py runs each one that is).
+EXAMPLES.update({
+    # complex parts (tapegrad.numpy)
+    "complex": "z = tg.complex(tg.constant(3.0, dtype=tg.float64), tg.constant(4.0, dtype=tg.float64))\nprint(z.numpy())\n# the gradient of a real loss of z = x + iy is dL/dx + i dL/dy (TensorFlow's convention): |z|^2 gives 2z\ng = tg.grad(lambda z: tg.real(z * tg.conj(z)))(z)\nprint(g.numpy())\nassert g.numpy() == 2 * z.numpy()  # 6+8j; JAX's convention would give the conjugate, 6-8j",
+    "real": "z = tg.complex(tg.constant([1.0, 2.0], dtype=tg.float64), tg.constant([3.0, 4.0], dtype=tg.float64))\nprint(tg.real(z).numpy(), tg.grad(lambda z: tg.reduce_sum(tg.real(z)))(z).numpy())",
+    "imag": "z = tg.complex(tg.constant([1.0, 2.0], dtype=tg.float64), tg.constant([3.0, 4.0], dtype=tg.float64))\nprint(tg.imag(z).numpy(), tg.grad(lambda z: tg.reduce_sum(tg.imag(z)))(z).numpy())",
+    "conj": "z = tg.complex(tg.constant(1.0, dtype=tg.float64), tg.constant(2.0, dtype=tg.float64))\nprint(tg.conj(z).numpy())",
+    "angle": "z = tg.complex(tg.constant(1.0, dtype=tg.float64), tg.constant(1.0, dtype=tg.float64))\nprint(tg.angle(z).numpy(), tg.angle(z, deg=True).numpy())",
+    # tg.function
+    "function": "@tg.function\ndef f(x):\n    return x * x + 1.0\n\nx = tg.constant(3.0)\nprint(f(x).numpy(), tg.grad(f)(x).numpy())",
+    "Function": "f = tg.function(lambda x: tg.sin(x) * x)\nprint(type(f).__name__, round(float(f(tg.constant(1.0))), 6))",
+    # Taylor mode
+    "derivatives": "x = tg.constant(0.0, dtype=tg.float64)\nprint([round(float(d), 6) for d in tg.derivatives(tg.sin, x, 4)])  # cos, -sin, -cos, sin at 0",
+    "derivative_tensors": "f = lambda v: v[0] ** 2 * v[1]\nvalue, gradient, hessian = tg.derivative_tensors(f, tg.constant([1.0, 2.0], dtype=tg.float64), 2)\nprint(float(value), gradient.numpy(), hessian.numpy().tolist())",
+    "taylor_series": "x = tg.constant(0.0, dtype=tg.float64)\ny, series = tg.taylor_series(tg.exp, [x], [[tg.constant(1.0, dtype=tg.float64)]], order=3)\nprint(float(y), [round(float(s), 6) for s in series])",
+    # backends
+    "compute": "a, b = tg.compute(tg.constant([1.0, 2.0]), tg.constant(3.0) * 2)\nprint(a, b)",
+    # safety
+    "xlogy": "x = tg.constant([0.0, 2.0], dtype=tg.float64)\nprint(tg.xlogy(x, 3.0).numpy(), tg.grad(lambda x: tg.reduce_sum(tg.xlogy(x, x)))(x).numpy())",
+    "xlog1py": "x = tg.constant([0.0, 2.0], dtype=tg.float64)\nprint(tg.xlog1py(x, 3.0).numpy(), tg.grad(lambda x: tg.reduce_sum(tg.xlog1py(x, x)))(x).numpy())",
+    "tensor_scatter_nd_add": "print(tg.tensor_scatter_nd_add(tg.zeros(4), [[1], [1], [3]], tg.constant([1.0, 2.0, 3.0])).numpy())",
+})

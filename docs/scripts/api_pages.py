@@ -32,12 +32,13 @@ from tapegrad._primitive import Primitive  # noqa: E402
 # page slug -> (title, names); the ops pages take every other public name, by family
 GROUPS: dict[str, tuple[str, list[str]]] = {
     "tape": ("Tensors and the gradient tape", [
-        "Tensor", "Variable", "GradientTape", "ForwardAccumulator", "UnconnectedGradients", "constant",
-        "convert_to_tensor",
+        "Tensor", "Variable", "GradientTape", "ForwardAccumulator", "TaylorAccumulator", "UnconnectedGradients",
+        "constant", "convert_to_tensor",
     ]),
     "transforms": ("Function transforms", [
         "function", "grad", "value_and_grad", "gradients_function", "value_and_gradients_function", "vjp", "jvp",
-        "jacobian", "jacfwd", "jacrev", "hessian", "hvp", "stop_gradient",
+        "jacobian", "jacfwd", "jacrev", "hessian", "hvp", "derivatives", "derivative_tensors", "taylor_series",
+        "stop_gradient", "Function",
     ]),
     "custom": ("Custom derivatives and primitives", [
         "custom_gradient", "recompute_grad", "primitive", "Primitive", "defvjp", "defjvp", "defrule", "elementwise",

@@ -18,8 +18,9 @@ if str(ROOT) not in sys.path:
 import numpy as np  # noqa: E402
 
 import tapegrad as tg  # noqa: E402
-from tapegrad import _tensor, ops  # noqa: E402
-from tapegrad._primitive import PerArgument  # noqa: E402
+from tapegrad import _primitive, _tensor, ops  # noqa: E402
+
+PerArgument = getattr(_primitive, "PerArgument", ())  # per-argument rules (elementwise declarators)
 
 YES, NO = "✓", "—"
 COLUMNS = ("op", "NumPy", "reverse", "forward", "second order", "batched", "complex")
@@ -40,13 +41,20 @@ def _numpy_names(prim: Any) -> list[str]:
 
 
 def _batched(prim: Any) -> str:
+    """How a batched walk (a Jacobian in one walk) runs the op: by a rule for the whole stack,
+    by broadcasting its elementwise partials, or once per row (correct, slower)."""
     if not prim.differentiable:
         return NO
-    if prim.batched_vjps or prim.batched_jvps or prim.batched_joint_jvp:
+    if hasattr(prim, "batch"):  # one batching rule per op
+        rule = prim.batch
+        if rule is None:
+            return "per row"
+        return "elementwise" if getattr(rule, "__name__", "") == "broadcasting" else "declared"
+    if getattr(prim, "batched_vjps", None) or getattr(prim, "batched_jvps", None) or getattr(
+        prim, "batched_joint_jvp", None
+    ):
         return "declared"
-    if isinstance(prim.vjps, PerArgument):
-        return "elementwise"
-    return "per row"
+    return "elementwise" if isinstance(prim.vjps, PerArgument) else "per row"
 
 
 def declares_complex() -> bool:
