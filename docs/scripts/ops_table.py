@@ -78,10 +78,11 @@ def rows() -> list[dict[str, str]]:
     for prim in sorted(ops.primitives(), key=lambda p: (_family(p), p.name)):
         differentiable = prim.differentiable
         forward = prim.jvps is not None or prim.joint_jvp is not None
-        public = hasattr(tg, prim.name)  # the primitive itself, or the tg function that calls it
+        exported = getattr(tg, prim.name, None)  # the primitive itself, or the tg function that calls it
+        public = exported is prim or (exported is not None and not isinstance(exported, _primitive.Primitive))
         out.append({
             "family": _family(prim),
-            "op": f"`tg.{prim.name}`" if public else f"`{prim.name}`",
+            "op": f"`tg.{prim.name}`" if public else f"`{prim.name}`",  # not public: used by the tg functions
             "NumPy": ", ".join(f"`{n}`" for n in _numpy_names(prim)) or NO,
             "reverse": YES if differentiable else NO,
             "forward": YES if forward else NO,
