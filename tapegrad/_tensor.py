@@ -41,7 +41,11 @@ class Tensor:
 
     # ---- plain value access -------------------------------------------------------------
     def numpy(self) -> Any:
-        """The value as a NumPy array (a copy), or a NumPy scalar for a 0-d tensor."""
+        """The value as a NumPy array (a copy), or a NumPy scalar for a 0-d tensor.
+
+        Plain numbers carry no gradient: this is how to log or plot values on purpose (as
+        ``float(t)``); inside a tape, ``np.asarray(t)`` of a tracked tensor is refused instead.
+        """
         _note_export(self)
         v = self._value
         return v.copy() if isinstance(v, np.ndarray) and v.ndim else np.asarray(v)[()]
@@ -77,6 +81,7 @@ class Tensor:
             yield ops.getitem(self, i)
 
     def __float__(self) -> float:
+        """The value as a Python float (for logging): plain numbers carry no gradient."""
         _note_export(self)
         return float(self._scalar("float"))
 
@@ -110,7 +115,21 @@ class Tensor:
         return wrap, (self._value,)  # unpickled: a new constant (keys belong to this process)
 
     def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
-        return np.asarray(self._value, dtype=dtype)
+        """The value for NumPy (``np.asarray(t)``): a read-only view, or a copy with ``copy=True``.
+
+        A tensor that an active tape or accumulator tracks is refused (as JAX refuses tracers): the
+        plain array would silently drop its gradient.
+        """
+        if self._key is not None:
+            _refuse_if_tracked(self)
+        v = self._value
+        if copy:
+            return np.array(v, dtype=dtype, copy=True)
+        out = np.asarray(v, dtype=dtype)
+        if out is v:  # the tensor's own array: hand out a read-only view of it
+            out = out.view()
+            out.flags.writeable = False
+        return out
 
     def __repr__(self) -> str:
         body = np.array_repr(np.asarray(self._value)) if self.ndim else repr(np.asarray(self._value)[()])
@@ -122,6 +141,18 @@ class Tensor:
 
     def __format__(self, spec: str) -> str:
         return format(np.asarray(self._value)[()] if self.ndim == 0 else self._value, spec)
+
+    def _repr_html_(self) -> str:
+        """Jupyter's display: kind, name, shape and dtype on one line, the values (summarised) below."""
+        import html
+
+        name = getattr(self, "name", None)
+        head = f"tg.{type(self).__name__}" + (f" '{name}'" if name else "")
+        values = np.array2string(np.asarray(self._value), threshold=100, edgeitems=3, max_line_width=100)
+        return (
+            f"<div><code><b>{html.escape(head)}</b> shape={self.shape} dtype={self.dtype.name}</code>"
+            f"<pre style='margin:2px 0 0 0'>{html.escape(values)}</pre></div>"
+        )
 
     # ---- NumPy interoperability -----------------------------------------------------------
     def __array_ufunc__(self, ufunc: np.ufunc, method: str, *inputs: Any, **kwargs: Any) -> Any:
@@ -342,6 +373,24 @@ def _note_export(tensor: Tensor) -> None:
                 hook(tensor)
 
 
+def _refuse_if_tracked(tensor: Tensor) -> None:
+    stack = _context.state.recorders
+    if not stack or stack is _context.RAW:
+        return
+    key = tensor._key
+    for recorder in stack:
+        tracks = getattr(recorder, "tracks", None)
+        if tracks is not None and tracks(key):
+            what = "GradientTape" if getattr(recorder, "is_tape", False) else "ForwardAccumulator"
+            raise TypeError(
+                f"a tensor that an active {what} tracks (shape {tensor.shape}, dtype {tensor.dtype}) is being "
+                "converted to a plain NumPy array (np.array, np.asarray, or a list of tensors given to NumPy), "
+                "which would silently drop its gradient. To keep the gradient use tapegrad ops: tnp.array or "
+                "tg.stack for lists of tensors, tg.* / np.* functions on the tensor itself. To drop it on "
+                "purpose use t.numpy() or tg.stop_gradient(t)."
+            )
+
+
 def key_of(tensor: Tensor) -> int:
     """The tensor's recorder key, assigned on first use: how tapes and accumulators name it.
 
@@ -421,7 +470,8 @@ class Variable(Tensor):
             raise TypeError(
                 f"Variable.{method}(None): the gradient is None, so this variable is not connected to the loss"
             )
-        raw = value._value if isinstance(value, Tensor) else np.asarray(value)
+        # the caller's array is copied: assigning never shares memory with it (np.array copies)
+        raw = value._value if isinstance(value, Tensor) else np.array(value)
         own = self._value
         if np.shape(raw) != np.shape(own):
             raise ValueError(
