@@ -13,7 +13,7 @@ Conventions (published ones, as noted per rule):
   * eig (TensorFlow's _EigGrad, Giles 2008): distinct eigenvalues; eigenvectors normalized to unit
     length as NumPy returns them (the rule removes the normalization's direction). Coupling terms
     of exactly equal eigenvalues are taken as 0.
-Complex cotangents follow the table's convention (ops/complex.py: transposes for the bilinear
+Complex cotangents follow the table's convention (tapegrad/backward.py: transposes for the bilinear
 pairing, TensorFlow's gradient after the walk's final conjugation); a real input gets the real part.
 """
 

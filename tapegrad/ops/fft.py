@@ -2,7 +2,7 @@
 ``tapegrad.numpy.fft`` is built on them.
 
 Each transform is linear over the reals, so its JVP is the transform of the tangent and its VJP the
-transpose for the bilinear pairing Re(sum(a * b)) (the table's convention, see ops/complex.py):
+transpose for the bilinear pairing Re(sum(a * b)) (the table's convention, see tapegrad/backward.py):
   * the DFT matrix is symmetric, so fftn (ifftn) with any norm is its own transpose; for a real
     input the cotangent is the real part.
   * rfft = the first n//2 + 1 outputs of fft: its transpose is Re(fft(g padded with zeros to n)).
