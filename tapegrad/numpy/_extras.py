@@ -67,8 +67,9 @@ def nanvar(a: Any, axis: Any = None, dtype: Any = None, out: Any = None, ddof: A
     a = asarray(a)
     nan = np.isnan(_plain(a))
     centred = ops.where(nan, 0.0, a - nanmean(a, axis=axis, keepdims=True))
-    count = np.sum(~nan, axis=axis, keepdims=keepdims).astype(np.dtype(a.dtype)) - ddof
-    return ops.sum(centred * centred, axis=axis, keepdims=keepdims) / count
+    squares = ops.real(centred * ops.conj(centred)) if _is_complex(a) else centred * centred  # |x - mean|^2
+    count = np.sum(~nan, axis=axis, keepdims=keepdims).astype(np.dtype(squares.dtype)) - ddof
+    return ops.sum(squares, axis=axis, keepdims=keepdims) / count
 
 
 def nanstd(a: Any, axis: Any = None, dtype: Any = None, out: Any = None, ddof: Any = 0, keepdims: bool = False,
@@ -89,6 +90,8 @@ def nanquantile(a: Any, q: Any, axis: Any = None, out: Any = None, overwrite_inp
     if method not in _METHODS or weights is not None or isinstance(axis, (tuple, list)):
         raise NotImplementedError(f"tapegrad.numpy.nanquantile supports one axis, method in {_METHODS}, no weights")
     a = asarray(a)
+    if _is_complex(a):
+        raise TypeError("a must be an array of real numbers")
     qv = np.asarray(_plain(q), dtype=np.float64)
     if np.any((qv < 0) | (qv > 1)):
         raise ValueError("Quantiles must be in the range [0, 1]")

@@ -458,7 +458,10 @@ def nan_to_num(x: Any, copy: bool = True, nan: float = 0.0, posinf: Any = None, 
     """``np.nan_to_num``: NaN and infinities replaced (their gradient is 0, elsewhere 1)."""
     x = asarray(x)
     v = _plain(x)
-    if v.dtype.kind not in "fc":
+    if v.dtype.kind == "c":  # NumPy treats the real and imaginary parts separately
+        parts = [nan_to_num(part(x), copy, nan, posinf, neginf) for part in (ops.real, ops.imag)]
+        return ops.complex(*parts)
+    if v.dtype.kind != "f":
         return x
     info = np.finfo(v.dtype)
     hi = info.max if posinf is None else posinf
@@ -498,6 +501,8 @@ def quantile(a: Any, q: Any, axis: Any = None, out: Any = None, overwrite_input:
     if method not in _METHODS or weights is not None:
         raise NotImplementedError(f"tapegrad.numpy.quantile supports method in {_METHODS} without weights")
     a = asarray(a)
+    if np.dtype(a.dtype).kind == "c":
+        raise TypeError("a must be an array of real numbers")
     qv = np.asarray(_plain(q), dtype=np.float64)
     if np.any((qv < 0) | (qv > 1)):
         raise ValueError("Quantiles must be in the range [0, 1]")

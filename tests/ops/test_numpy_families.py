@@ -10,7 +10,7 @@ import pytest
 
 import tapegrad as tg
 import tapegrad.numpy as tnp
-from tests.ops.spec import BINARY_SHAPES, UNARY_SHAPES, OpSpec, cases_of, check_spec
+from tests.ops.spec import BINARY_SHAPES, UNARY_SHAPES, OpSpec, also_complex, cases_of, check_spec
 
 PAIR = [((3,), (3,)), ((2, 3), (2, 3))]
 
@@ -169,6 +169,40 @@ SPECS = [
     OpSpec("irfft_of_product", lambda a, b: tnp.fft.irfft(_z(a, b) * (2 - 1j)), PAIR, primitives=("fft.irfft",),
            reference=lambda a, b: np.fft.irfft((a + 1j * b) * (2 - 1j))),
 ]
+
+SPECS = also_complex(SPECS, exclude=(  # real-only by nature, or built from real parts
+    'complex',
+    'real',
+    'imag',
+    'imag_of_real',
+    'conj',
+    'angle',
+    'fmod',
+    'logaddexp2',
+    'copysign',
+    'fft.fftn',
+    'fft.ifft2',
+    'fft.rfft[backward]',
+    'fft.rfft[ortho]',
+    'fft.rfft[forward]',
+    'fft.rfftn',
+    'fft.irfft[backward,None]',
+    'fft.irfft[backward,5]',
+    'fft.irfft[ortho,None]',
+    'fft.irfft[ortho,5]',
+    'fft.irfft[forward,None]',
+    'fft.irfft[forward,5]',
+    'fft.irfftn',
+    'linalg.svd',
+    'linalg.svd_values',
+    'linalg.qr',
+    'linalg.qr_r',
+    'linalg.svd_u_only',
+    'fft_times_complex',
+    'angle_of_product',
+    'imag_of_product',
+    'irfft_of_product',
+))
 
 
 @pytest.mark.parametrize("spec, shapes", cases_of(SPECS))
