@@ -91,6 +91,7 @@ def pinv(a: Any, rcond: Any = None, hermitian: bool = False, *, rtol: Any = np._
     cutoff = np.asarray(rcond)[..., None] * np.max(sv, axis=-1, keepdims=True)
     keep = sv > cutoff
     s_inv = ops.where(keep, 1 / ops.where(keep, s, 1), 0)
+    vh, u = (ops.conj(vh), ops.conj(u)) if np.dtype(a.dtype).kind == "c" else (vh, u)  # V S^+ U^H
     return ops.matmul(_la.matrix_transpose(vh) * ops.expand_dims(s_inv, -2), _la.matrix_transpose(u))
 
 
@@ -142,9 +143,10 @@ def lstsq(a: Any, b: Any, rcond: Any = None) -> LstsqResult:
     rank = int(np.linalg.matrix_rank(np.asarray(a._value), tol=rcond * float(np.max(np.asarray(s._value)))))
     if rank == n and m > n:
         r = b - ops.matmul(a, x)
-        residuals = ops.sum(r * r, axis=0) if b.ndim > 1 else ops.reshape(ops.sum(r * r), (1,))
+        r2 = ops.real(r * ops.conj(r)) if np.dtype(r.dtype).kind == "c" else r * r  # |r|^2
+        residuals = ops.sum(r2, axis=0) if b.ndim > 1 else ops.reshape(ops.sum(r2), (1,))
     else:
-        residuals = array(np.empty((0,), dtype=np.dtype(a.dtype)))
+        residuals = array(np.empty((0,), dtype=np.finfo(np.dtype(a.dtype)).dtype))
     return LstsqResult(x, residuals, rank, s)
 
 
