@@ -9,7 +9,8 @@ Conventions (published ones, as noted per rule):
     factors, real or complex, distinct non-zero singular values. Where two singular values are exactly equal the
     coupling term 1 / (s_j^2 - s_i^2) is taken as 0 (as eigh does here), so gradients of functions
     of the singular values alone (norms, nuclear norm) stay finite; U and V are then not unique.
-  * qr (Walter & Lehmann 2018; JAX's qr_jvp): reduced Q, R of a matrix with m >= n and full rank.
+  * qr (Walter & Lehmann 2018; JAX's qr_jvp): reduced Q, R of a real or complex matrix with m >= n
+    and full rank (LAPACK's gauge: R has a real diagonal).
   * eig (TensorFlow's _EigGrad, Giles 2008): distinct eigenvalues; eigenvectors normalized to unit
     length as NumPy returns them (the rule removes the normalization's direction). Coupling terms
     of exactly equal eigenvalues are taken as 0.
@@ -150,21 +151,33 @@ def _qr(a):
 
 
 def _solve_right_r(x: Any, r: Any) -> Any:
-    """x R^-T ... here x R^{-1}: solve R^T y^T = x^T."""
+    """x R^-1 (solve R^T y^T = x^T)."""
     return _swap(solve(_swap(r), _swap(x)))
 
 
-# dA = dQ R + Q dR with X = dA R^-1, C = Q^T X, Omega = tril(C, -1) - tril(C, -1)^T:
+def _imag_diagonal(c: Any) -> Any:
+    """i Im(diag(c)) as a diagonal matrix (0 for real values): keeps diag(R) real for complex inputs."""
+    d = _diag_of(c)
+    return _embed(d - ops.real(d), c.dtype)
+
+
+# dA = dQ R + Q dR (JAX's qr_jvp) with X = dA R^-1, C = Q^H X, L = tril(C, -1) and
+# Omega = L - L^H + i Im diag(C) (LAPACK's R has a real diagonal):
 #   dQ = Q (Omega - C) + X,  dR = (C - Omega) R.
-# Transposed: with P = Q^T gQ - gR R^T, Xbar = gQ + Q (tril(P - P^T, -1) - P) and Abar = Xbar R^-T.
+# Transposed for the bilinear pairing: with P = Q^T gQ - gR R^T,
+#   Xbar = gQ + conj(Q) (tril(P - P^H, -1) + i Im diag(P) - P) and Abar = Xbar R^-T.
 def _qr_vjp(g, ans, a):
     n = a.shape[-1]
+    cplx = np.dtype(a.dtype).kind == "c"
     (q, r), (gq, gr) = ans, g
     gq = ops.zeros_like(q) if gq is None else gq
     gr = ops.zeros_like(r) if gr is None else gr
     p = ops.matmul(_swap(q), gq) - ops.matmul(gr, _swap(r))
     lower = np.tril(np.ones((n, n), dtype=bool), -1)
-    xbar = gq + ops.matmul(q, ops.where(lower, p - _swap(p), 0) - p)
+    cbar = ops.where(lower, p - _h(p), 0) - p
+    if cplx:
+        cbar = cbar + _imag_diagonal(p)
+    xbar = gq + ops.matmul(_conj_if(q, cplx), cbar)
     return _swap(solve(r, _swap(xbar)))
 
 
@@ -172,10 +185,12 @@ def _qr_jvp(t, ans, a):
     n = a.shape[-1]
     q, r = ans
     x = _solve_right_r(t, r)
-    c = ops.matmul(_swap(q), x)
+    c = ops.matmul(_h(q), x)
     lower = np.tril(np.ones((n, n), dtype=bool), -1)
     lo = ops.where(lower, c, 0)
-    omega = lo - _swap(lo)
+    omega = lo - _h(lo)
+    if np.dtype(a.dtype).kind == "c":
+        omega = omega + _imag_diagonal(c)
     dq = ops.matmul(q, omega - c) + x
     dr = ops.matmul(c - omega, r)
     return dq, dr
@@ -185,13 +200,11 @@ qr_p = defrule(_qr, vjps=(_qr_vjp,), jvps=(_qr_jvp,), name="linalg.qr")
 
 
 def qr_parts(a: Any) -> tuple[Any, Any]:
-    """Q (m, n) and R (n, n) of the reduced QR of a real m x n matrix, m >= n (differentiable)."""
+    """Q (m, n) and R (n, n) of the reduced QR of an m x n matrix, m >= n (differentiable)."""
     m, n = a.shape[-2], a.shape[-1]
     if m < n:
         raise NotImplementedError(f"tapegrad.numpy.linalg.qr: differentiable QR needs m >= n, got {m} x {n}; "
                                   "use tg.stop_gradient(a) for the values alone")
-    if np.dtype(a.dtype).kind == "c":
-        raise NotImplementedError("tapegrad.numpy.linalg.qr: gradients of complex QR are not implemented")
     return qr_p(a)
 
 

@@ -86,12 +86,12 @@ def _np_svd_phase_free(a):
 
 def _qr_features(a):
     q, r = tnp.linalg.qr(a)
-    return tg.concatenate([tg.reshape(q, (-1,)), tg.reshape(r, (-1,))], axis=0)
+    return tg.concatenate([_parts(q), _parts(r)], axis=0)
 
 
 def _np_qr_features(a):
     q, r = np.linalg.qr(a)
-    return np.concatenate([q.reshape(-1), r.reshape(-1)])
+    return np.concatenate([_np_parts(q), _np_parts(r)])
 
 
 def _eig_features(a):
@@ -212,8 +212,6 @@ SPECS = also_complex(SPECS, exclude=(  # real-only by nature, or built from real
     'fft.irfft[forward,5]',
     'fft.irfftn',
     'linalg.svd',
-    'linalg.qr',
-    'linalg.qr_r',
     'linalg.svd_u_only',
     'fft_times_complex',
     'angle_of_product',
