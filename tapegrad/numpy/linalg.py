@@ -96,7 +96,7 @@ def pinv(a: Any, rcond: Any = None, hermitian: bool = False, *, rtol: Any = np._
 
 
 def qr(a: Any, mode: str = "reduced") -> Any:
-    """``np.linalg.qr`` (modes reduced, r; complete for a square matrix). Differentiable for m >= n."""
+    """``np.linalg.qr`` (modes reduced, r; complete for m <= n), differentiable for full-rank inputs."""
     a = asarray(a)
     if mode not in ("reduced", "complete", "r"):
         raise ValueError(f"tapegrad.numpy.linalg.qr: mode {mode!r} is not supported (reduced, complete, r)")

@@ -9,8 +9,8 @@ Conventions (published ones, as noted per rule):
     factors, real or complex, distinct non-zero singular values. Where two singular values are exactly equal the
     coupling term 1 / (s_j^2 - s_i^2) is taken as 0 (as eigh does here), so gradients of functions
     of the singular values alone (norms, nuclear norm) stay finite; U and V are then not unique.
-  * qr (Walter & Lehmann 2018; JAX's qr_jvp): reduced Q, R of a real or complex matrix with m >= n
-    and full rank (LAPACK's gauge: R has a real diagonal).
+  * qr (Walter & Lehmann 2018; JAX's qr_jvp): reduced Q, R of a real or complex matrix of full
+    rank (LAPACK's gauge: R has a real diagonal); a wide matrix [X | Y] through the QR of X.
   * eig (TensorFlow's _EigGrad, Giles 2008): distinct eigenvalues; eigenvectors normalized to unit
     length as NumPy returns them (the rule removes the normalization's direction). Coupling terms
     of exactly equal eigenvalues are taken as 0.
@@ -200,11 +200,11 @@ qr_p = defrule(_qr, vjps=(_qr_vjp,), jvps=(_qr_jvp,), name="linalg.qr")
 
 
 def qr_parts(a: Any) -> tuple[Any, Any]:
-    """Q (m, n) and R (n, n) of the reduced QR of an m x n matrix, m >= n (differentiable)."""
+    """Q (m, k) and R (k, n) of the reduced QR of an m x n matrix, k = min(m, n) (differentiable)."""
     m, n = a.shape[-2], a.shape[-1]
-    if m < n:
-        raise NotImplementedError(f"tapegrad.numpy.linalg.qr: differentiable QR needs m >= n, got {m} x {n}; "
-                                  "use tg.stop_gradient(a) for the values alone")
+    if m < n:  # a wide matrix [X | Y]: Q R_X = X (square), and R = [R_X | Q^H Y] (as LAPACK's reflectors)
+        q, rx = qr_p(a[..., :, :m])
+        return q, ops.concatenate([rx, ops.matmul(_h(q), a[..., :, m:])], axis=-1)
     return qr_p(a)
 
 

@@ -166,7 +166,7 @@ SPECS = [
     OpSpec("linalg.svd_values", lambda a: tnp.linalg.svd(a, compute_uv=False), [((3, 2),)],
            primitives=("linalg.svd",), make_args=_distinct_singular_values,
            reference=lambda a: np.linalg.svd(a, compute_uv=False)),
-    OpSpec("linalg.qr", _qr_features, [((3, 3),), ((4, 2),), ((2, 3, 2),)], make_args=_full_rank_tall,
+    OpSpec("linalg.qr", _qr_features, [((3, 3),), ((4, 2),), ((2, 3, 2),), ((2, 4),)], make_args=_full_rank_tall,
            reference=_np_qr_features),
     OpSpec("linalg.qr_r", lambda a: tnp.linalg.qr(a, mode="r"), [((4, 3),)], primitives=("linalg.qr",),
            make_args=_full_rank_tall, reference=lambda a: np.linalg.qr(a, mode="r")),
