@@ -55,9 +55,11 @@ def _square(a: Tensor, name: str) -> None:
 
 
 def svd(a: Any, full_matrices: bool = True, compute_uv: bool = True, hermitian: bool = False) -> Any:
-    """``np.linalg.svd``. Gradients flow through the reduced factors; with ``full_matrices=True``
-    and a non-square matrix the extra columns of U (rows of Vh) are not unique, so they are
-    returned as constants (stop_gradient), as only the reduced part is defined by ``a``."""
+    """``np.linalg.svd``. Gradients flow through the reduced factors. With ``full_matrices=True``
+    and a non-square matrix the extra columns of U (rows of Vh) are an arbitrary basis of the
+    complement, not a function of ``a``: their gradients are ignored (PyTorch's convention for
+    ``torch.linalg.svd``), so they come back as constants. Differentiate through the reduced
+    factors (``full_matrices=False``) when the complement matters."""
     a = asarray(a)
     u, s, vh = _dec.svd_parts(a)
     if not compute_uv:
