@@ -66,8 +66,9 @@ as scipy.optimize.curve_fit does. --loss mae is fitted by the same method reweig
 (1/|residual|). --optimizer adam|sgd takes full-batch gradient steps instead.
 
 A fit stops when the relative change of the loss and of the parameters falls below --tol. If it
-reaches its iteration limit first it says so on stderr, and exits with status 3 unless --max-epochs
-was given. Exit status: 0 fitted, 1 failed (diverged, or the plot could not be drawn), 2 bad input,
+reaches its iteration limit first it says so on stderr with the last change, and exits with status 3
+unless --max-epochs was given. A nan or inf in a column the model uses is an error naming its line and
+column (or, with --dropna, its row is dropped and counted). Exit status: 0 fitted, 1 failed (diverged, or the plot could not be drawn), 2 bad input,
 3 not converged.
 """
 
@@ -112,8 +113,8 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
     )
     p.add_argument(
         "--tol", type=float, default=DEFAULT_TOL,
-        help=f"convergence: stop when the relative change of the loss and of the parameters is below it "
-             f"(default {DEFAULT_TOL:g})",
+        help=f"convergence (default {DEFAULT_TOL:g}): adam/sgd stop when the relative change of the loss and of "
+             f"the parameters per step are both below it; lm/trf use it as SciPy's ftol, xtol and gtol",
     )
     p.add_argument("--init", nargs="+", metavar="NAME=VALUE", default=[], help="starting values of parameters")
     p.add_argument("--seed", type=int, default=0, help="seed of the random starting values (default 0)")
