@@ -68,7 +68,9 @@ as scipy.optimize.curve_fit does. --loss mae is fitted by the same method reweig
 A fit stops when the relative change of the loss and of the parameters falls below --tol. If it
 reaches its iteration limit first it says so on stderr with the last change, and exits with status 3
 unless --max-epochs was given. A nan or inf in a column the model uses is an error naming its line and
-column (or, with --dropna, its row is dropped and counted). Exit status: 0 fitted, 1 failed (diverged, or the plot could not be drawn), 2 bad input,
+column (or, with --dropna, its row is dropped and counted).
+
+Exit status: 0 fitted, 1 failed (diverged, or the plot could not be drawn), 2 bad input,
 3 not converged.
 """
 
