@@ -16,6 +16,7 @@ import difflib
 import os
 import re
 import sys
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -208,11 +209,21 @@ def run(args: argparse.Namespace) -> int:
         return _run(args)
 
 
-def _run(args: argparse.Namespace) -> int:
-    lhs, body = split_model(args.model)
-    expr = parse_expression(body, what="model")
+@dataclass
+class Settings:
+    """The checked options of a run: the method, its iteration limit, and the learning rate if any."""
+
+    kind: str
+    least_squares: bool  # lm or trf (for --loss mae: iteratively reweighted)
+    max_epochs: int
+    explicit_max: bool
+    lr: float | None
+
+
+def check_options(args: argparse.Namespace) -> Settings:
+    """The options that need no data, checked before anything is read."""
     kind = args.optimizer or "lm"
-    least_squares = kind in ("lm", "trf")  # with --loss mae: iteratively reweighted least squares
+    least_squares = kind in ("lm", "trf")
     explicit_max = args.max_epochs is not None
     max_epochs = args.max_epochs if explicit_max else DEFAULT_MAX_EPOCHS[kind]
     if max_epochs < 1 or max_epochs > MAX_EPOCHS:
@@ -232,6 +243,15 @@ def _run(args: argparse.Namespace) -> int:
     if least_squares:
         require_module("scipy", "fit", "the default fit (Levenberg-Marquardt)",
                        "or fit by gradient descent with --optimizer adam")
+    return Settings(kind, least_squares, max_epochs, explicit_max, lr)
+
+
+def _run(args: argparse.Namespace) -> int:
+    lhs, body = split_model(args.model)
+    expr = parse_expression(body, what="model")
+    settings = check_options(args)
+    kind, least_squares, max_epochs, explicit_max, lr = (
+        settings.kind, settings.least_squares, settings.max_epochs, settings.explicit_max, settings.lr)
     if args.plot:
         _check_plot_file(args.plot)
     init = parse_assignments(args.init, "--init")
@@ -283,7 +303,7 @@ def _run(args: argparse.Namespace) -> int:
               file=sys.stderr)
         return 1
     cov = None
-    undetermined = np.zeros(p, dtype=bool)
+    undetermined, rank = np.zeros(p, dtype=bool), p
     if args.loss == "mse":
         cov, undetermined, rank = covariance(problem.jacobian_np(theta), residual)
     fitted = dict(zip(params, theta.tolist()))
@@ -312,13 +332,7 @@ def _run(args: argparse.Namespace) -> int:
                       cov, residual, final))
     sys.stdout.flush()
     if undetermined.any():
-        names = [name for name, u in zip(params, undetermined) if u]
-        what = (f"the standard error of {names[0]} is" if len(names) == 1 else
-                f"the standard errors of {', '.join(names)} are")
-        why = (f"{plural(n, 'row')} for {plural(p, 'parameter')}" if n <= p else
-               f"the Jacobian at the solution has rank {rank} for {plural(p, 'parameter')}, so the data do not "
-               f"determine {names[0] if len(names) == 1 else ', '.join(names) + ' separately'}")
-        note(PROG, f"{what} infinite: {why}")
+        note(PROG, _undetermined_note(params, undetermined, n, rank))
     if not outcome.converged:
         _not_converged(outcome, kind, max_epochs, explicit_max, args.tol)
     if args.plot:
@@ -331,6 +345,18 @@ def _run(args: argparse.Namespace) -> int:
         if not args.json:
             print(f"wrote {args.plot}")
     return status
+
+
+def _undetermined_note(params: list[str], undetermined: np.ndarray, n: int, rank: int) -> str:
+    """Which standard errors are infinite, and why."""
+    p = len(params)
+    names = [name for name, u in zip(params, undetermined) if u]
+    what = (f"the standard error of {names[0]} is" if len(names) == 1 else
+            f"the standard errors of {', '.join(names)} are")
+    why = (f"{plural(n, 'row')} for {plural(p, 'parameter')}" if n <= p else
+           f"the Jacobian at the solution has rank {rank} for {plural(p, 'parameter')}, so the data do not "
+           f"determine {names[0] if len(names) == 1 else ', '.join(names) + ' separately'}")
+    return f"{what} infinite: {why}"
 
 
 def method_name(kind: str, loss: str) -> str:
