@@ -337,7 +337,8 @@ def _run(args: argparse.Namespace) -> int:
         _not_converged(outcome, kind, max_epochs, explicit_max, args.tol)
     if args.plot:
         try:
-            _draw(expr, args.model, columns, y, used, target, problem, theta, outcome.history, kind, args.plot)
+            _draw(expr, args.model, columns, y, used, target, problem, theta, outcome.history, kind, args.loss,
+                  args.plot)
         except Exception as err:  # the result is printed already; say why the figure is missing
             first = str(err).splitlines()[0] if str(err) else type(err).__name__
             print(f"{PROG}: failed: could not draw {args.plot}: {first}", file=sys.stderr)
@@ -465,7 +466,7 @@ def _check_plot_file(path: str) -> None:
 
 
 def _draw(expr: Expression, model: str, columns: dict, y: np.ndarray, used: list, target: str, problem: Problem,
-          theta: np.ndarray, history: list, kind: str, path: str) -> None:
+          theta: np.ndarray, history: list, kind: str, loss: str, path: str) -> None:
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
@@ -496,8 +497,9 @@ def _draw(expr: Expression, model: str, columns: dict, y: np.ndarray, used: list
     ax_loss.plot(np.arange(1, len(history) + 1), history, color="#2f855a")
     if all(h > 0 for h in history):
         ax_loss.set_yscale("log")
-    ax_loss.set_xlabel("function evaluation" if kind in ("lm", "trf") else "epoch")
-    ax_loss.set_ylabel("loss (mean squared error)" if kind in ("lm", "trf") else "loss")
+    steps = "epoch" if kind not in ("lm", "trf") else "reweighting round" if loss == "mae" else "function evaluation"
+    ax_loss.set_xlabel(steps)
+    ax_loss.set_ylabel("mean squared error" if loss == "mse" else "mean absolute error")
     ax_loss.set_title("loss during the fit", fontsize=10)
     ax_loss.grid(True, alpha=0.3)
     fig.tight_layout()
