@@ -21,8 +21,9 @@ examples:
   tapegrad graph "x*y + exp(x)" --at x=1 y=2 --json     (nodes and edges as JSON)
 
 Each node shows its operation, its forward value and its adjoint d(result)/d(node), which the
-reverse pass carries back; each edge the local partial derivative. .svg/.png/.pdf need Graphviz's
-`dot` program (apt-get install graphviz; pip install graphviz); .dot needs nothing.
+reverse pass carries back; each edge the local partial derivative. .svg/.png/.pdf are drawn by
+Graphviz's `dot` program when it is installed, otherwise by matplotlib (pip install "tapegrad[graph]");
+.dot needs nothing.
 """
 
 
@@ -38,7 +39,7 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
     p.add_argument("--at", nargs="+", metavar="NAME=VALUE", default=[], help="the point: one NAME=VALUE per variable")
     p.add_argument(
         "-o", "--output", metavar="FILE",
-        help="where to write: .svg, .png, .pdf (Graphviz) or .dot; without it the DOT text is printed",
+        help="where to write: .svg, .png, .pdf (a drawing) or .dot; without it the DOT text is printed",
     )
     p.add_argument("--json", action="store_true", help="print the nodes and edges as JSON")
     return p

@@ -50,14 +50,27 @@ def test_rendered_files(cli, tmp_path, suffix, header):
         assert b"adjoint = 12" in data and b"x7 = 3 * x6" in data
 
 
-def test_without_dot_exit_2_with_install_hint(cli, tmp_path, monkeypatch):
+def test_without_dot_or_the_extra_exit_2_naming_the_pip_command(cli, tmp_path, monkeypatch):
     import sys
 
     monkeypatch.setattr(shutil, "which", lambda name: None)
-    monkeypatch.setitem(sys.modules, "graphviz", None)
+    monkeypatch.setitem(sys.modules, "networkx", None)
     r = cli("graph", *SEED, "-o", str(tmp_path / "g.svg"))
     assert r.code == 2
-    assert "apt-get install graphviz" in r.err and "pip install graphviz" in r.err
+    assert 'pip install "tapegrad[graph]"' in r.err and len(r.err.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize("suffix, header", [("svg", b"<?xml"), ("png", b"\x89PNG\r\n\x1a\n")])
+def test_without_dot_matplotlib_draws_the_file(cli, tmp_path, monkeypatch, suffix, header):
+    pytest.importorskip("networkx")
+    pytest.importorskip("matplotlib")
+    monkeypatch.setattr(shutil, "which", lambda name: None)
+    out = tmp_path / f"graph.{suffix}"
+    r = cli("graph", *SEED, "-o", str(out))
+    assert r.code == 0, r.err
+    assert out.read_bytes().startswith(header) and "wrote" in r.out
+    if suffix == "svg":
+        assert "adjoint = 12" in out.read_text() and "x7 = 3 * x6" in out.read_text()
 
 
 @pytest.mark.parametrize(
