@@ -1,9 +1,12 @@
 """Complex parts: real, imag, conj, angle and complex(re, im) (TensorFlow's ``tf.complex``).
 
-Convention (TensorFlow's and PyTorch's): for a real loss L of z = x + iy the gradient is
-dL/dx + i dL/dy, so a cotangent ``g`` of a complex value carries both partials. A holomorphic f
-then has the VJP g * conj(f'(z)). For a real input the cotangent is the real part of that of the
-complex formula (the imaginary direction does not exist), which the rules below return.
+Convention: the user-facing gradient is TensorFlow's (and PyTorch's), dL/dx + i dL/dy for a real loss
+L of z = x + iy. Inside the walks every rule is the transpose of its JVP for the bilinear pairing
+Re(sum(a * b)) (JAX's), so a cotangent ``g`` there is the conjugate, dL/dx - i dL/dy, and a
+holomorphic f keeps its real rule g * f'(z); ``tape.gradient`` conjugates once at the end (see
+tapegrad.backward). The parts below are not holomorphic, so their rules say how the real and the
+imaginary parts move. For a real input the cotangent is the real part of the complex formula (the
+imaginary direction does not exist).
 """
 
 from __future__ import annotations
@@ -37,8 +40,8 @@ def _real_vjp(g, ans, x):
 
 
 def _imag_vjp(g, ans, x):
-    # L(Im z): dL/dx = 0, dL/dy = g, so the cotangent of z is 0 + g i; a real x has no imaginary part
-    return ops.complex(ops.zeros_like(g), g) if _is_complex(x) else ops.zeros_like(g)
+    # L(Im z): dL/dx = 0, dL/dy = g, so the walk's cotangent of z is 0 - g i; a real x has no imaginary part
+    return complex_p(ops.zeros_like(g), -g) if _is_complex(x) else ops.zeros_like(g)
 
 
 def _conj_vjp(g, ans, x):
@@ -67,7 +70,8 @@ def conj(x: Any) -> Tensor:
     return conj_p(x)
 
 
-# angle(z) = atan2(y, x): dL/dx = -y/|z|^2 g, dL/dy = x/|z|^2 g, so the cotangent is g i z / |z|^2.
+# angle(z) = atan2(y, x): dL/dx = -y/|z|^2 g, dL/dy = x/|z|^2 g, so the walk's cotangent is
+# -g i conj(z) / |z|^2 (dL/dx - i dL/dy).
 # At z = 0 (no direction) the gradient is taken as 0, as for abs. A real x lies on the axis where
 # the angle is locally constant (0 or pi): its gradient is 0. Written with real arithmetic only.
 def _polar_parts(x: Any) -> tuple[Any, Any, Any]:
@@ -81,7 +85,7 @@ def _angle_vjp(g, ans, x):
     if not _is_complex(x):
         return ops.zeros_like(x)
     re, im, inv_r2 = _polar_parts(x)
-    return complex_p(-im * inv_r2 * g, re * inv_r2 * g)
+    return complex_p(-im * inv_r2 * g, -re * inv_r2 * g)
 
 
 def _angle_jvp(t, ans, x):
@@ -107,11 +111,11 @@ def _complex_impl(re, im):
     return out.astype(dtype)
 
 
-# z = a + i b: dL/da = Re g, dL/db = Im g (a cotangent g carries both partials). Batched rules: a
-# leading stack axis, kept by unbroadcast and lifted past the broadcast axes in the tangents.
+# z = a + i b: dL/da = Re g, dL/db = -Im g (the walk's cotangent g is dL/dx - i dL/dy). Batched
+# rules: a leading stack axis, kept by unbroadcast and lifted past the broadcast axes in the tangents.
 complex_p = defrule(
     _complex_impl,
-    vjps=(lambda g, ans, a, b: unbroadcast(_real_p(g), a), lambda g, ans, a, b: unbroadcast(_imag_p(g), b)),
+    vjps=(lambda g, ans, a, b: unbroadcast(_real_p(g), a), lambda g, ans, a, b: unbroadcast(-_imag_p(g), b)),
     jvps=(
         lambda t, ans, a, b: ops.cast(t, ans.dtype),
         lambda t, ans, a, b: complex_p(ops.zeros_like(t), t),
@@ -119,7 +123,7 @@ complex_p = defrule(
     name="complex",
     batched_vjps=(
         lambda g, ans, a, b: unbroadcast(_real_p(g), a, 1),
-        lambda g, ans, a, b: unbroadcast(_imag_p(g), b, 1),
+        lambda g, ans, a, b: unbroadcast(-_imag_p(g), b, 1),
     ),
     batched_jvps=(
         lambda t, ans, a, b: ops.cast(lift(t, ans.ndim), ans.dtype),

@@ -13,7 +13,8 @@ Conventions (published ones, as noted per rule):
   * eig (TensorFlow's _EigGrad, Giles 2008): distinct eigenvalues; eigenvectors normalized to unit
     length as NumPy returns them (the rule removes the normalization's direction). Coupling terms
     of exactly equal eigenvalues are taken as 0.
-Complex cotangents follow TensorFlow's convention (ops/complex.py); a real input gets the real part.
+eig's rule is TensorFlow's (for its convention of complex cotangents), conjugated around for the
+walks' bilinear pairing (ops/complex.py); a real input gets the real part.
 """
 
 from __future__ import annotations
@@ -178,6 +179,13 @@ def _eig(a):
 
 
 def _eig_vjp(g, ans, a):
+    # the walks' cotangents are the conjugates of TensorFlow's (see ops/complex.py): conj around its rule
+    gw, gv = g
+    out = _eig_adjoint((None if gw is None else ops.conj(gw), None if gv is None else ops.conj(gv)), ans, a)
+    return ops.conj(out) if np.dtype(out.dtype).kind == "c" else out
+
+
+def _eig_adjoint(g, ans, a):
     # TensorFlow's _EigGrad: f = conj(1 / (w_j - w_i)); mid = diag(gw) + f * (V^H gV - V^H V diag(Re diag(V^H gV)))
     # Abar = V^-H mid V^H (real part for a real input)
     (w, v), (gw, gv) = ans, g
