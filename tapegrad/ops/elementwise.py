@@ -13,7 +13,7 @@ import operator
 
 import numpy as np
 
-from tapegrad._primitive import defrule, elementwise, lift, unbroadcast
+from tapegrad._primitive import defrule, elementwise, lift, linear, unbroadcast
 from tapegrad._tensor import ops
 
 __all__ = [
@@ -62,6 +62,10 @@ __all__ = [
     "clip",
     "where",
     "hypot",
+    "real",
+    "imag",
+    "conj",
+    "angle",
 ]
 
 
@@ -296,6 +300,60 @@ hypot = elementwise(
 )
 
 
+# ---- complex parts ----------------------------------------------------------------------------------
+# Complex numbers follow one convention (see tapegrad.backward.finish): every rule is the transpose
+# of its JVP for the bilinear pairing Re(sum(a * b)), so holomorphic ops keep their real rules and
+# only the ops below, which are not holomorphic, say how real and imaginary parts move.
+def _to_input(g, x):
+    """A real cotangent as one for ``x`` (complex when x is): the transpose of taking a real part."""
+    return ops.cast(g, x.dtype) if x.dtype.kind == "c" else g
+
+
+def _abs2(x):
+    return ops.real(x * ops.conj(x))
+
+
+real = linear(
+    np.real,
+    lambda g, ans, x: _to_input(g, x),
+    name="real",
+    batched_vjp=lambda g, ans, x: _to_input(g, x),
+    batched_jvp=lambda t, ans, x: real(t),
+)
+imag = linear(  # Im z = Re(-i z): its transpose takes g to -i g (and to 0 for a real input)
+    np.imag,
+    lambda g, ans, x: _to_input(g, x) * -1j if x.dtype.kind == "c" else g * 0,
+    name="imag",
+    batched_vjp=lambda g, ans, x: _to_input(g, x) * -1j if x.dtype.kind == "c" else g * 0,
+    batched_jvp=lambda t, ans, x: imag(t),
+)
+conj = linear(
+    np.conj,
+    lambda g, ans, x: conj(g),
+    name="conj",
+    batched_vjp=lambda g, ans, x: conj(g),
+    batched_jvp=lambda t, ans, x: conj(t),
+)
+
+
+def _angle_vjp(g, ans, x):
+    if x.dtype.kind != "c":
+        return g * 0  # 0 or pi: constant for real values
+    return g * -1j * ops.conj(x) / _abs2(x)  # d angle = Im(conj(z) dz) / |z|^2
+
+
+def _angle_jvp(t, ans, x):
+    if x.dtype.kind != "c":
+        return t * 0
+    return imag(ops.conj(x) * t) / _abs2(x)
+
+
+angle = defrule(
+    np.angle, vjps=(_angle_vjp,), jvps=(_angle_jvp,), name="angle",
+    batched_vjps=(_angle_vjp,), batched_jvps=(_angle_jvp,),
+)
+real.float_out = imag.float_out = conj.float_out = angle.float_out = True
+
 NUMPY_UFUNCS = {
     np.add: add,
     np.subtract: subtract,
@@ -305,4 +363,5 @@ NUMPY_UFUNCS = {
     np.power: power,
     np.floor_divide: floor_divide,
     np.mod: mod,
+    np.conjugate: conj,
 }
