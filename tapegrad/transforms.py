@@ -273,8 +273,10 @@ def _zeros_like(x: Any) -> Tensor:
 def value_and_grad(f: Function, argnums: ArgNums = 0, has_aux: bool = False) -> Function:
     """A function returning ``(f(*args), gradient)``; ``((value, aux), gradient)`` with ``has_aux``.
 
-    ``f`` must return a float scalar. The gradient has the structure of ``args[argnums]`` (a tuple of
-    them when ``argnums`` is a tuple); inputs that ``f`` does not depend on get zeros.
+    ``f`` must return a float scalar (a complex one means its real part, as ``tape.gradient``). The
+    gradient has the structure of ``args[argnums]`` (a tuple of them when ``argnums`` is a tuple);
+    inputs that ``f`` does not depend on get zeros. For complex inputs it is dL/dx + i dL/dy,
+    TensorFlow's convention (JAX's ``grad`` gives the conjugate); see ``tapegrad.backward``.
     """
     _callable(f, "value_and_grad")
     nums, single = _argnums(argnums, "value_and_grad")
