@@ -42,7 +42,6 @@ and key, which arguments need gradients, params), read through ``GradientTape.re
 
 from __future__ import annotations
 
-import dis
 import types
 from typing import Any, Callable, Sequence
 
@@ -94,7 +93,7 @@ class Primitive:
         self.joint_jvp: Rule | None = None
         self.doc = doc or f"tapegrad primitive {name!r} (forward: {getattr(impl, '__name__', impl)})."
         # reads[i]: what the rules of argument i read besides shapes and dtypes, as (argument
-        # positions, reads ans); None: not declared, inferred from the rules' code on first use.
+        # positions, reads ans); None: not declared, taken from the rules' signatures on first use.
         self.reads: Sequence[Reads | None] | None = None
         self._keeps: dict = {}
         # Rules for a stack of cotangents/tangents with a leading batch axis (tapegrad.batching);
@@ -222,43 +221,26 @@ ALL = "all"
 _NOTHING: Reads = (frozenset(), False)  # an argument without a derivative reads nothing
 _AFTER_FIRST = frozenset(range(1, 64))
 SMALL_ARRAY_BYTES = 65536  # below this a stand-in costs more time than the memory is worth
-_META_ATTRIBUTES = frozenset({"shape", "dtype", "ndim", "size"})
-_NAME_OPS = ("FAST", "DEREF", "CLOSURE", "CELL", "NAME")
 
 
 def rule_reads(rule: Any, first: int) -> Reads | None:
-    """Which data arguments (positions) and whether ``ans`` a rule's code reads beyond metadata.
+    """What a rule reads, as its signature states it: (data argument positions, reads ``ans``).
 
-    Like PyTorch's derivatives.yaml codegen, which saves the names a formula mentions: a parameter
-    counts as read unless every use is ``.shape``/``.dtype``/``.ndim``/``.size``. ``first`` is the
-    position of the first data parameter (``ans`` is the one before it). None: cannot tell (a rule
-    taking ``*args`` and using it, or not a plain function), so the record keeps everything.
+    A parameter whose name starts with ``_`` promises to use at most its ``.shape``/``.dtype``/
+    ``.ndim``/``.size``, so a record may keep a ``Meta`` in its place (``lambda ans, _x: ans``:
+    exp's derivative reads its output, not its input). ``first`` is the position of the first data
+    parameter (``ans`` is the one before it). None: not a plain function, or a ``*args`` not named
+    ``_...``: the record keeps everything. ``tests/ops/test_saved_values.py`` reruns every spec
+    row keeping nothing else, so a promise broken fails there.
     """
-    if not isinstance(rule, types.FunctionType):  # a bound method, a partial, a callable object
+    code = getattr(rule, "__code__", None)
+    if not isinstance(rule, types.FunctionType) or code is None:
         return None
-    code = rule.__code__
     names = code.co_varnames[: code.co_argcount]
-    used: set[str] = set(code.co_cellvars)  # captured by an inner function: assume read
-    instructions = list(dis.get_instructions(code))
-    for k, ins in enumerate(instructions):
-        if not any(part in ins.opname for part in _NAME_OPS):
-            continue
-        targets = ins.argval if isinstance(ins.argval, tuple) else (ins.argval,)
-        following = instructions[k + 1] if k + 1 < len(instructions) else None
-        metadata_only = (
-            len(targets) == 1
-            and following is not None
-            and following.opname == "LOAD_ATTR"
-            and following.argval in _META_ATTRIBUTES
-        )
-        if not metadata_only:
-            used.update(t for t in targets if isinstance(t, str))
-    if code.co_flags & 0x04:  # *args
-        star = code.co_varnames[code.co_argcount + code.co_kwonlyargcount]
-        if star in used:
-            return None
-    positions = frozenset(i - first for i, name in enumerate(names) if i >= first and name in used)
-    return positions, first >= 1 and len(names) >= first and names[first - 1] in used
+    if code.co_flags & 0x04 and not code.co_varnames[code.co_argcount + code.co_kwonlyargcount].startswith("_"):
+        return None
+    positions = frozenset(i - first for i, name in enumerate(names) if i >= first and not name.startswith("_"))
+    return positions, first >= 1 and len(names) >= first and not names[first - 1].startswith("_")
 
 
 def merge_reads(*reads: Reads | None) -> Reads | None:

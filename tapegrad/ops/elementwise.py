@@ -69,7 +69,7 @@ def _mask(condition, like):
     return ops.cast(condition, like.dtype)
 
 
-def _zero(ans, *args):
+def _zero(ans, *_args):
     return ops.zeros_like(ans)
 
 
@@ -101,16 +101,16 @@ subtract = defrule(
     ),
     batched_jvps=(lambda t, ans, x, y: lift(t, ans.ndim), lambda t, ans, x, y: -lift(t, ans.ndim)),
 )
-_NEGATE = (lambda g, ans, x: -g,)  # shape-blind, so it serves stacks of cotangents and tangents too
+_NEGATE = (lambda g, _ans, _x: -g,)  # shape-blind, so it serves stacks of cotangents and tangents too
 negative = defrule(
     operator.neg, vjps=_NEGATE, jvps=_NEGATE, name="negative", batched_vjps=_NEGATE, batched_jvps=_NEGATE
 )
 add.float_out = subtract.float_out = negative.float_out = True  # elementwise arithmetic
-multiply = elementwise(operator.mul, lambda ans, x, y: y, lambda ans, x, y: x, name="multiply")
-divide = elementwise(operator.truediv, lambda ans, x, y: 1 / y, lambda ans, x, y: -ans / y, name="divide")
+multiply = elementwise(operator.mul, lambda _ans, _x, y: y, lambda _ans, x, _y: x, name="multiply")
+divide = elementwise(operator.truediv, lambda _ans, _x, y: 1 / y, lambda ans, _x, y: -ans / y, name="divide")
 add.array_scalars = subtract.array_scalars = multiply.array_scalars = divide.array_scalars = True
 # d/dy x**y = x**y log x, taken as 0 where x <= 0 (TensorFlow's convention: no false nan at x = 0)
-def _power_dx(ans, x, y):
+def _power_dx(_ans, x, y):
     if (y.__class__ is int or y.__class__ is float) and y == 2:  # x**2 (as JAX's integer_pow): 2x, one op
         return 2 * x
     return y * x ** (y - 1)
@@ -119,50 +119,50 @@ def _power_dx(ans, x, y):
 power = elementwise(
     operator.pow,
     _power_dx,
-    lambda ans, x, y: ans * ops.where(x > 0, ops.log(ops.where(x > 0, x, 1)), 0),
+    lambda ans, x, _y: ans * ops.where(x > 0, ops.log(ops.where(x > 0, x, 1)), 0),
     name="power",
 )
 floor_divide = elementwise(operator.floordiv, _zero, _zero, name="floor_divide")
 mod = elementwise(
-    operator.mod, lambda ans, x, y: ops.ones_like(ans), lambda ans, x, y: -ops.floor_divide(x, y), name="mod"
+    operator.mod, lambda ans, _x, _y: ops.ones_like(ans), lambda _ans, x, y: -ops.floor_divide(x, y), name="mod"
 )
-square = elementwise(np.square, lambda ans, x: 2 * x, name="square")
-reciprocal = elementwise(np.reciprocal, lambda ans, x: -(ans * ans), name="reciprocal")
-sqrt = elementwise(np.sqrt, lambda ans, x: 0.5 / ans, name="sqrt")
-cbrt = elementwise(np.cbrt, lambda ans, x: 1 / (3 * ans * ans), name="cbrt")
+square = elementwise(np.square, lambda _ans, x: 2 * x, name="square")
+reciprocal = elementwise(np.reciprocal, lambda ans, _x: -(ans * ans), name="reciprocal")
+sqrt = elementwise(np.sqrt, lambda ans, _x: 0.5 / ans, name="sqrt")
+cbrt = elementwise(np.cbrt, lambda ans, _x: 1 / (3 * ans * ans), name="cbrt")
 
 # ---- sign-like (zero derivative almost everywhere, so gradient 0 rather than None) -------------------
-abs = elementwise(np.abs, lambda ans, x: ops.sign(x), name="abs")  # noqa: A001
+abs = elementwise(np.abs, lambda _ans, x: ops.sign(x), name="abs")  # noqa: A001
 sign = elementwise(np.sign, _zero, name="sign")
 floor = elementwise(np.floor, _zero, name="floor")
 ceil = elementwise(np.ceil, _zero, name="ceil")
 round = elementwise(np.round, _zero, name="round")  # noqa: A001
 
 # ---- exponentials and logarithms ---------------------------------------------------------------
-exp = elementwise(np.exp, lambda ans, x: ans, name="exp")
-expm1 = elementwise(np.expm1, lambda ans, x: ans + 1, name="expm1")
-exp2 = elementwise(np.exp2, lambda ans, x: ans * math.log(2), name="exp2")
-log = elementwise(np.log, lambda ans, x: 1 / x, name="log")
-log1p = elementwise(np.log1p, lambda ans, x: 1 / (1 + x), name="log1p")
-log2 = elementwise(np.log2, lambda ans, x: 1 / (x * math.log(2)), name="log2")
-log10 = elementwise(np.log10, lambda ans, x: 1 / (x * math.log(10)), name="log10")
+exp = elementwise(np.exp, lambda ans, _x: ans, name="exp")
+expm1 = elementwise(np.expm1, lambda ans, _x: ans + 1, name="expm1")
+exp2 = elementwise(np.exp2, lambda ans, _x: ans * math.log(2), name="exp2")
+log = elementwise(np.log, lambda _ans, x: 1 / x, name="log")
+log1p = elementwise(np.log1p, lambda _ans, x: 1 / (1 + x), name="log1p")
+log2 = elementwise(np.log2, lambda _ans, x: 1 / (x * math.log(2)), name="log2")
+log10 = elementwise(np.log10, lambda _ans, x: 1 / (x * math.log(10)), name="log10")
 logaddexp = elementwise(
-    np.logaddexp, lambda ans, x, y: ops.exp(x - ans), lambda ans, x, y: ops.exp(y - ans), name="logaddexp"
+    np.logaddexp, lambda ans, x, _y: ops.exp(x - ans), lambda ans, _x, y: ops.exp(y - ans), name="logaddexp"
 )
 
 # ---- trigonometric and hyperbolic ----------------------------------------------------------------
-sin = elementwise(np.sin, lambda ans, x: ops.cos(x), name="sin")
-cos = elementwise(np.cos, lambda ans, x: -ops.sin(x), name="cos")
-tan = elementwise(np.tan, lambda ans, x: 1 + ans * ans, name="tan")
-arcsin = elementwise(np.arcsin, lambda ans, x: 1 / ops.sqrt(1 - x * x), name="arcsin")
-arccos = elementwise(np.arccos, lambda ans, x: -1 / ops.sqrt(1 - x * x), name="arccos")
-arctan = elementwise(np.arctan, lambda ans, x: 1 / (1 + x * x), name="arctan")
+sin = elementwise(np.sin, lambda _ans, x: ops.cos(x), name="sin")
+cos = elementwise(np.cos, lambda _ans, x: -ops.sin(x), name="cos")
+tan = elementwise(np.tan, lambda ans, _x: 1 + ans * ans, name="tan")
+arcsin = elementwise(np.arcsin, lambda _ans, x: 1 / ops.sqrt(1 - x * x), name="arcsin")
+arccos = elementwise(np.arccos, lambda _ans, x: -1 / ops.sqrt(1 - x * x), name="arccos")
+arctan = elementwise(np.arctan, lambda _ans, x: 1 / (1 + x * x), name="arctan")
 arctan2 = elementwise(
-    np.arctan2, lambda ans, y, x: x / (x * x + y * y), lambda ans, y, x: -y / (x * x + y * y), name="arctan2"
+    np.arctan2, lambda _ans, y, x: x / (x * x + y * y), lambda _ans, y, x: -y / (x * x + y * y), name="arctan2"
 )
-sinh = elementwise(np.sinh, lambda ans, x: ops.cosh(x), name="sinh")
-cosh = elementwise(np.cosh, lambda ans, x: ops.sinh(x), name="cosh")
-tanh = elementwise(np.tanh, lambda ans, x: 1 - ans * ans, name="tanh")
+sinh = elementwise(np.sinh, lambda _ans, x: ops.cosh(x), name="sinh")
+cosh = elementwise(np.cosh, lambda _ans, x: ops.sinh(x), name="cosh")
+tanh = elementwise(np.tanh, lambda ans, _x: 1 - ans * ans, name="tanh")
 
 
 def _tanh_vjp(g, ans, x):
@@ -175,9 +175,9 @@ def _tanh_vjp(g, ans, x):
 
 
 tanh.vjps = (_tanh_vjp,)  # the hot activation of MLPs; same values as the generic elementwise rule
-arcsinh = elementwise(np.arcsinh, lambda ans, x: 1 / ops.sqrt(x * x + 1), name="arcsinh")
-arccosh = elementwise(np.arccosh, lambda ans, x: 1 / ops.sqrt(x * x - 1), name="arccosh")
-arctanh = elementwise(np.arctanh, lambda ans, x: 1 / (1 - x * x), name="arctanh")
+arcsinh = elementwise(np.arcsinh, lambda _ans, x: 1 / ops.sqrt(x * x + 1), name="arcsinh")
+arccosh = elementwise(np.arccosh, lambda _ans, x: 1 / ops.sqrt(x * x - 1), name="arccosh")
+arctanh = elementwise(np.arctanh, lambda _ans, x: 1 / (1 - x * x), name="arctanh")
 
 # ---- selection -----------------------------------------------------------------------------------
 maximum = elementwise(
@@ -189,23 +189,23 @@ minimum = elementwise(
 clip = elementwise(
     np.clip,
     lambda ans, x, lo, hi: _mask((x >= lo) & (x <= hi), ans),
-    lambda ans, x, lo, hi: _mask(x < lo, ans),
-    lambda ans, x, lo, hi: _mask(x > hi, ans),
+    lambda ans, x, lo, _hi: _mask(x < lo, ans),
+    lambda ans, x, _lo, hi: _mask(x > hi, ans),
     name="clip",
 )
 where = elementwise(
     np.where,
     None,
-    lambda ans, c, x, y: _mask(c, ans),
-    lambda ans, c, x, y: _mask(ops.logical_not(c), ans),
+    lambda ans, c, _x, _y: _mask(c, ans),
+    lambda ans, c, _x, _y: _mask(ops.logical_not(c), ans),
     name="where",
 )
 where.float_out = False  # a floating condition with integer branches gives integers
 # hypot'(0, 0) is taken as 0 (not nan), like the norm at 0
 hypot = elementwise(
     np.hypot,
-    lambda ans, x, y: x / ops.where(ans == 0, 1, ans),
-    lambda ans, x, y: y / ops.where(ans == 0, 1, ans),
+    lambda ans, x, _y: x / ops.where(ans == 0, 1, ans),
+    lambda ans, _x, y: y / ops.where(ans == 0, 1, ans),
     name="hypot",
 )
 

@@ -89,7 +89,7 @@ def _drop_last(x: Any) -> Any:
     return ops.reshape(x, x.shape[:-1])
 
 
-def _matmul_vjp_a(g, ans, a, b):
+def _matmul_vjp_a(g, _ans, a, b):
     an, bn = a.ndim, b.ndim
     if an == 2 and bn == 2:
         return matmul(g, _swap(b))
@@ -104,7 +104,7 @@ def _matmul_vjp_a(g, ans, a, b):
     return unbroadcast(matmul(g, _swap(b)), a)
 
 
-def _matmul_vjp_b(g, ans, a, b):
+def _matmul_vjp_b(g, _ans, a, b):
     an, bn = a.ndim, b.ndim
     if an == 2 and bn == 2:
         return matmul(_swap(a), g)
@@ -186,9 +186,9 @@ def _inverse_perm(perm: tuple) -> tuple | None:
     return tuple(int(i) for i in np.argsort(perm))
 
 
-def _tensordot_vjp_a(g, ans, a, b, axes):
+def _tensordot_vjp_a(g, _ans, _a, b, axes):
     a_axes, b_axes = axes
-    a_free = _free_axes(a.ndim, a_axes)
+    a_free = _free_axes(_a.ndim, a_axes)
     b_free = _free_axes(b.ndim, b_axes)
     na = len(a_free)
     ga = _tensordot_p(g, b, axes=(tuple(range(na, na + len(b_free))), b_free))
@@ -197,12 +197,12 @@ def _tensordot_vjp_a(g, ans, a, b, axes):
     return ga if inv is None else ops.transpose(ga, inv)
 
 
-def _tensordot_vjp_b(g, ans, a, b, axes):
+def _tensordot_vjp_b(g, _ans, a, _b, axes):
     a_axes, b_axes = axes
     a_free = _free_axes(a.ndim, a_axes)
     gb = _tensordot_p(a, g, axes=(a_free, tuple(range(len(a_free)))))
     # gb's axes: the b axes paired with a's contracted axes in a's order, then b_free
-    inv = _inverse_perm(tuple(b_axes[a_axes.index(i)] for i in sorted(a_axes)) + _free_axes(b.ndim, b_axes))
+    inv = _inverse_perm(tuple(b_axes[a_axes.index(i)] for i in sorted(a_axes)) + _free_axes(_b.ndim, b_axes))
     return gb if inv is None else ops.transpose(gb, inv)
 
 
@@ -558,8 +558,8 @@ def _trace(x, offset=0, axis1=0, axis2=1):
     return np.trace(x, offset=offset, axis1=axis1, axis2=axis2)
 
 
-def _trace_vjp(g, ans, x, offset=0, axis1=0, axis2=1):
-    return _trace_cotangent(g, x.shape, x.dtype, offset, axis1, axis2)
+def _trace_vjp(g, _ans, _x, offset=0, axis1=0, axis2=1):
+    return _trace_cotangent(g, _x.shape, _x.dtype, offset, axis1, axis2)
 
 
 def _trace_cotangent(g: Any, shape: tuple, dtype: Any, offset: int, axis1: int, axis2: int) -> Any:
@@ -612,12 +612,12 @@ def _batch_scalar(c: Any) -> Any:
     return ops.reshape(c, tuple(c.shape) + (1, 1))
 
 
-def _inv_vjp(g, ans, a):
+def _inv_vjp(g, ans, _a):
     ans_t = _swap(ans)
     return -matmul(ans_t, matmul(g, ans_t))
 
 
-_inv_p = defrule(np.linalg.inv, vjps=(_inv_vjp,), jvps=(lambda t, ans, a: -matmul(ans, matmul(t, ans)),),
+_inv_p = defrule(np.linalg.inv, vjps=(_inv_vjp,), jvps=(lambda t, ans, _a: -matmul(ans, matmul(t, ans)),),
                  name="linalg.inv")
 
 
@@ -650,12 +650,12 @@ def _slogdet(a):
 
 
 # d log|det A| = tr(A^-1 dA); the sign has derivative zero almost everywhere and gets none (as TF)
-def _slogdet_vjp(g, ans, a):
+def _slogdet_vjp(g, _ans, a):
     gl = g[1]
     return None if gl is None else _batch_scalar(gl) * _swap(_inv_p(a))
 
 
-def _slogdet_jvp(t, ans, a):
+def _slogdet_jvp(t, _ans, a):
     return None, ops.sum(_swap(_inv_p(a)) * t, axis=(-2, -1))
 
 
@@ -683,7 +683,7 @@ def _solve(a, b, vector=False):
     return x[..., 0] if vector else x
 
 
-def _solve_vjp_a(g, x, a, b, vector=False):
+def _solve_vjp_a(g, x, a, _b, vector=False):
     gb = _solve_p(_swap(a), g, vector=vector)
     if vector:
         ga = -(ops.expand_dims(gb, -1) * ops.expand_dims(x, -2))
@@ -692,11 +692,11 @@ def _solve_vjp_a(g, x, a, b, vector=False):
     return unbroadcast(ga, a)
 
 
-def _solve_vjp_b(g, x, a, b, vector=False):
+def _solve_vjp_b(g, _x, a, b, vector=False):
     return unbroadcast(_solve_p(_swap(a), g, vector=vector), b)
 
 
-def _solve_jvp_a(t, x, a, b, vector=False):
+def _solve_jvp_a(t, x, a, _b, vector=False):
     tx = _drop_last(matmul(t, ops.expand_dims(x, -1))) if vector else matmul(t, x)
     return -_solve_p(a, tx, vector=vector)
 
@@ -746,7 +746,7 @@ def _solve_batched_jvp_a(t, x, a, b, vector=False):
 _solve_p = defrule(
     _solve,
     vjps=(_solve_vjp_a, _solve_vjp_b),
-    jvps=(_solve_jvp_a, lambda t, x, a, b, vector=False: _solve_p(a, t, vector=vector)),
+    jvps=(_solve_jvp_a, lambda t, _x, a, _b, vector=False: _solve_p(a, t, vector=vector)),
     name="linalg.solve",
     batched_vjps=(_solve_batched_vjp_a, _solve_batched_vjp_b),
     batched_jvps=(_solve_batched_jvp_a, lambda t, x, a, b, vector=False: _solve_stack(a, t, vector)),
@@ -785,13 +785,13 @@ def _phi(x: Any) -> Any:
 # A -> cholesky((A + A^T) / 2) (TensorFlow's and JAX's): for dL the tangent is symmetrized,
 #   dL = L phi(L^-1 sym(dA) L^-T),
 # and the gradient is the symmetric S = sym(L^-T phi(L^T Lbar) L^-1).
-def _cholesky_vjp(g, L, a):
+def _cholesky_vjp(g, L, _a):
     l_inv = _inv_p(L)
     s = matmul(_swap(l_inv), matmul(_phi(matmul(_swap(L), g)), l_inv))
     return 0.5 * (s + _swap(s))
 
 
-def _cholesky_jvp(t, L, a):
+def _cholesky_jvp(t, L, _a):
     l_inv = _inv_p(L)
     sym = 0.5 * (t + _swap(t))
     return matmul(L, _phi(matmul(l_inv, matmul(sym, _swap(l_inv)))))
@@ -833,7 +833,7 @@ def _diag_embed(d: Any) -> Any:
 
 # Gradient for a symmetric input (symmetrized as for cholesky), distinct eigenvalues assumed:
 #   Abar = sym(V (diag(wbar) + F * (V^T Vbar)) V^T);  dw = diag(V^T dA V), dV = V (F * (V^T dA V)).
-def _eigh_vjp(g, ans, a, UPLO="L"):  # noqa: N803
+def _eigh_vjp(g, ans, _a, UPLO="L"):  # noqa: N803
     (w, v), (gw, gv) = ans, g  # a cotangent is None for an output that received none
     inner = 0 if gv is None else _eigengaps(w) * matmul(_swap(v), gv)
     if gw is not None:
@@ -842,7 +842,7 @@ def _eigh_vjp(g, ans, a, UPLO="L"):  # noqa: N803
     return 0.5 * (s + _swap(s))
 
 
-def _eigh_jvp(t, ans, a, UPLO="L"):  # noqa: N803
+def _eigh_jvp(t, ans, _a, UPLO="L"):  # noqa: N803
     w, v = ans
     m = matmul(_swap(v), matmul(0.5 * (t + _swap(t)), v))
     n = w.shape[-1]

@@ -131,15 +131,15 @@ def _sum_batched_jvp(t, ans, x, axis=None, keepdims=False):
 
 _sum_p = linear(
     _sum,
-    lambda g, ans, x, axis=None, keepdims=False: expand_reduced(g, x.shape, axis, keepdims),
+    lambda g, _ans, _x, axis=None, keepdims=False: expand_reduced(g, _x.shape, axis, keepdims),
     name="sum",
     batched_vjp=_sum_batched_vjp,
     batched_jvp=_sum_batched_jvp,
 )
 _mean_p = linear(
     _mean,
-    lambda g, ans, x, axis=None, keepdims=False: expand_reduced(g, x.shape, axis, keepdims)
-    / reduced_count(x.shape, axis),
+    lambda g, _ans, _x, axis=None, keepdims=False: expand_reduced(g, _x.shape, axis, keepdims)
+    / reduced_count(_x.shape, axis),
     name="mean",
     batched_vjp=lambda g, ans, x, axis=None, keepdims=False: _sum_batched_vjp(g, ans, x, axis, keepdims)
     / reduced_count(x.shape, axis),
@@ -180,7 +180,7 @@ def _cumprod(x, axis=0, reverse=False):
 # the public wrappers flatten for axis=None first).
 _cumsum_p = linear(
     _cumsum,
-    lambda g, ans, x, axis=0, reverse=False: _cumsum_p(g, axis=axis, reverse=not reverse),
+    lambda g, _ans, _x, axis=0, reverse=False: _cumsum_p(g, axis=axis, reverse=not reverse),
     name="cumsum",
     batched_vjp=lambda g, ans, x, axis=0, reverse=False: _cumsum_p(
         g, axis=negative_axes(axis, x.ndim), reverse=not reverse
@@ -417,12 +417,12 @@ def _dof(x: Any, axis: Any, ddof: Any) -> Any:
 _var_p = defrule(
     _var,
     vjps=(
-        lambda g, ans, x, axis=None, keepdims=False, ddof=0: kept(g, x.shape, axis, keepdims)
+        lambda g, _ans, x, axis=None, keepdims=False, ddof=0: kept(g, x.shape, axis, keepdims)
         * _centered(x, axis)
         * (2 / _dof(x, axis, ddof)),
     ),
     jvps=(
-        lambda t, ans, x, axis=None, keepdims=False, ddof=0: ops.sum(
+        lambda t, _ans, x, axis=None, keepdims=False, ddof=0: ops.sum(
             t * _centered(x, axis), axis=axis, keepdims=keepdims
         )
         * (2 / _dof(x, axis, ddof)),

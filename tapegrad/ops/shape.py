@@ -136,14 +136,14 @@ def _batched_permutation(axes, ndim):
 
 _reshape_p = linear(
     _reshape,
-    lambda g, ans, x, shape: _reshape_p(g, shape=x.shape),
+    lambda g, _ans, _x, shape: _reshape_p(g, shape=_x.shape),
     name="reshape",
     batched_vjp=lambda g, ans, x, shape: _reshape_p(g, shape=(g.shape[0], *x.shape)),
     batched_jvp=lambda t, ans, x, shape: _reshape_p(t, shape=(t.shape[0], *ans.shape)),
 )
 _transpose_p = linear(
     _transpose,
-    lambda g, ans, x, axes=None: _transpose_p(g, axes=_inverse_permutation(axes, x.ndim)),
+    lambda g, _ans, _x, axes=None: _transpose_p(g, axes=_inverse_permutation(axes, _x.ndim)),
     name="transpose",
     batched_vjp=lambda g, ans, x, axes=None: _transpose_p(
         g, axes=_batched_permutation(_inverse_permutation(axes, x.ndim), x.ndim)
@@ -152,14 +152,14 @@ _transpose_p = linear(
 )
 _broadcast_to_p = linear(
     _broadcast_to,
-    lambda g, ans, x, shape: unbroadcast(g, x),
+    lambda g, _ans, x, shape: unbroadcast(g, x),
     name="broadcast_to",
     batched_vjp=lambda g, ans, x, shape: unbroadcast(g, x, 1),
     batched_jvp=lambda t, ans, x, shape: _broadcast_to_p(lift(t, len(shape)), shape=(t.shape[0], *shape)),
 )
 # Casting is linear: the cotangent is cast back to the input's dtype. A cast to an integer or bool
 # dtype gives a result that no tape records, so the gradient stops there (as in TensorFlow).
-_cast_vjp = lambda g, ans, x, dtype: _cast_p(g, dtype=x.dtype)  # noqa: E731  (shape-blind: serves stacks too)
+_cast_vjp = lambda g, _ans, _x, dtype: _cast_p(g, dtype=_x.dtype)  # noqa: E731  (shape-blind: serves stacks too)
 _cast_p = linear(
     _cast,
     _cast_vjp,
@@ -532,8 +532,8 @@ def _pad_impl(x, pad_width, constant_values=0):
     return np.pad(x, pad_width, mode="constant", constant_values=constant_values)
 
 
-def _pad_vjp(g, ans, x, pad_width, constant_values=0):
-    return getitem_primitive(g, index=tuple(slice(b, b + n) for (b, _), n in zip(pad_width, x.shape, strict=True)))
+def _pad_vjp(g, _ans, _x, pad_width, constant_values=0):
+    return getitem_primitive(g, index=tuple(slice(b, b + n) for (b, _), n in zip(pad_width, _x.shape, strict=True)))
 
 
 def _pad_batched_vjp(g, ans, x, pad_width, constant_values=0):
@@ -546,7 +546,7 @@ def _pad_batched_vjp(g, ans, x, pad_width, constant_values=0):
 _pad_p = defrule(
     _pad_impl,
     vjps=(_pad_vjp,),
-    jvps=(lambda t, ans, x, pad_width, constant_values=0: _pad_p(t, pad_width=pad_width, constant_values=0),),
+    jvps=(lambda t, _ans, _x, pad_width, constant_values=0: _pad_p(t, pad_width=pad_width, constant_values=0),),
     name="pad",
     batched_vjps=(_pad_batched_vjp,),
     batched_jvps=(
@@ -713,14 +713,14 @@ def _scatter_add_batched_jvp(t, ans, u, index, shape):
 
 getitem_primitive = linear(
     _getitem_impl,
-    lambda g, ans, x, index: scatter_add(g, index=index, shape=x.shape),
+    lambda g, _ans, _x, index: scatter_add(g, index=index, shape=_x.shape),
     name="getitem",
     batched_vjp=_getitem_batched_vjp,
     batched_jvp=_getitem_batched_jvp,
 )
 scatter_add = linear(
     _scatter_add_impl,
-    lambda g, ans, u, index, shape: getitem_primitive(g, index=index),
+    lambda g, _ans, _u, index, shape: getitem_primitive(g, index=index),
     name="scatter_add",
     batched_vjp=_scatter_add_batched_vjp,
     batched_jvp=_scatter_add_batched_jvp,
