@@ -465,8 +465,13 @@ def defrule(
     batched_vjps: Sequence[Rule | None] | PerArgument | None = None,
     batched_jvps: Sequence[Rule | None] | None = None,
     batched_joint_jvp: Rule | None = None,
+    float_out: bool = False,
+    array_scalars: bool = False,
 ) -> Primitive:
     """A primitive with explicit VJPs and JVPs, one per positional argument (None: no derivative).
+
+    ``float_out``: a floating input always gives a floating output (recorders skip the dtype
+    check); ``array_scalars``: see ``Primitive.array_scalars``.
 
     ``reads`` overrides what the records keep (inferred from the rules' code otherwise), for rules
     that pass an argument to a helper reading only its shape and dtype, e.g. ``unbroadcast(g, x)``.
@@ -477,27 +482,31 @@ def defrule(
     prim.batched_vjps = batched_vjps
     prim.batched_jvps = batched_jvps
     prim.batched_joint_jvp = batched_joint_jvp
+    prim.float_out, prim.array_scalars = float_out, array_scalars
     return prim
 
 
 def elementwise(
-    impl: Callable[..., Any], *partials: Rule | None, name: str | None = None, table: bool = True
+    impl: Callable[..., Any], *partials: Rule | None, name: str | None = None, table: bool = True,
+    float_out: bool | None = None, array_scalars: bool = False, vjp: Rule | None = None,
 ) -> Primitive:
     """An elementwise op from its partial derivatives ``d(ans, *args)``: VJP and JVP both follow.
 
     VJP_i = unbroadcast(g * d_i) to argument i's shape; JVP_i = t_i * d_i. ``table``: a row of
     tapegrad's own rule table, whose ops map floats to floats and take no keyword parameters, so
     the rules can be spelled out per arity; users' elementwise ops (``tg.elementwise``) get the
-    general rules.
+    general rules. ``float_out`` defaults to ``table``; ``vjp``: a faster VJP of a unary op with the
+    same values as the generic one (tanh).
     """
 
     prim = set_rules(
         primitive(impl, name),
-        tuple(None if d is None else _elementwise_vjp(i, d, table) for i, d in enumerate(partials)),
+        (vjp,) if vjp else tuple(None if d is None else _elementwise_vjp(i, d, table) for i, d in enumerate(partials)),
         tuple(None if d is None else _elementwise_jvp(d, table) for d in partials),
     )
     prim.reads = tuple(_NOTHING if d is None else rule_reads(d, 1) for d in partials)
-    prim.float_out = table
+    prim.float_out = table if float_out is None else float_out
+    prim.array_scalars = array_scalars
     prim.batched_vjps = tuple(None if d is None else _elementwise_batched_vjp(i, d) for i, d in enumerate(partials))
     prim.batched_jvps = tuple(None if d is None else _elementwise_batched_jvp(d) for d in partials)
     return prim
@@ -572,9 +581,10 @@ def linear(
     name: str | None = None,
     batched_vjp: Rule | None = None,
     batched_jvp: Rule | None = None,
+    doc: str | None = None,
 ) -> Primitive:
     """A unary op linear in its first argument (reshape, sum, transpose): JVP is the op itself."""
-    prim = primitive(impl, name)
+    prim = Primitive(name or impl.__name__, impl, doc)
     set_rules(prim, (vjp,), (lambda t, ans, x, *args, **params: prim(t, *args, **params),))
     prim.batched_vjps = (batched_vjp,)
     prim.batched_jvps = (batched_jvp,)

@@ -66,8 +66,9 @@ ArgNums = int | Sequence[int]
 # A fresh tensor per differentiated argument (recorded, so outer tapes and accumulators follow it):
 # the same tensor passed twice, f(x, x), then still has one partial derivative per position.
 _PASS = (lambda g, _ans, _x: g,)  # shape-blind: serves stacks of cotangents and tangents too
-_identity = defrule(lambda x: x, vjps=_PASS, jvps=_PASS, name="identity", batched_vjps=_PASS, batched_jvps=_PASS)
-_identity.float_out = True
+_identity = defrule(
+    lambda x: x, vjps=_PASS, jvps=_PASS, name="identity", batched_vjps=_PASS, batched_jvps=_PASS, float_out=True
+)
 
 
 def _fresh(x: Tensor) -> Tensor:

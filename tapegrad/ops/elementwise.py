@@ -83,6 +83,8 @@ add = defrule(
     jvps=(lambda t, ans, x, y: t, lambda t, ans, x, y: t),
     name="add",
     reads=(_NOTHING, _NOTHING),  # unbroadcast reads only shapes and dtypes
+    float_out=True,
+    array_scalars=True,
     batched_vjps=(
         lambda g, ans, x, y: unbroadcast(g, x, 1),
         lambda g, ans, x, y: unbroadcast(g, y, 1),
@@ -95,6 +97,8 @@ subtract = defrule(
     jvps=(lambda t, ans, x, y: t, lambda t, ans, x, y: -t),
     name="subtract",
     reads=(_NOTHING, _NOTHING),
+    float_out=True,
+    array_scalars=True,
     batched_vjps=(
         lambda g, ans, x, y: unbroadcast(g, x, 1),
         lambda g, ans, x, y: unbroadcast(-g, y, 1),
@@ -103,12 +107,13 @@ subtract = defrule(
 )
 _NEGATE = (lambda g, _ans, _x: -g,)  # shape-blind, so it serves stacks of cotangents and tangents too
 negative = defrule(
-    operator.neg, vjps=_NEGATE, jvps=_NEGATE, name="negative", batched_vjps=_NEGATE, batched_jvps=_NEGATE
+    operator.neg, vjps=_NEGATE, jvps=_NEGATE, name="negative", batched_vjps=_NEGATE, batched_jvps=_NEGATE,
+    float_out=True,
 )
-add.float_out = subtract.float_out = negative.float_out = True  # elementwise arithmetic
-multiply = elementwise(operator.mul, lambda _ans, _x, y: y, lambda _ans, x, _y: x, name="multiply")
-divide = elementwise(operator.truediv, lambda _ans, _x, y: 1 / y, lambda ans, _x, y: -ans / y, name="divide")
-add.array_scalars = subtract.array_scalars = multiply.array_scalars = divide.array_scalars = True
+multiply = elementwise(operator.mul, lambda _ans, _x, y: y, lambda _ans, x, _y: x, name="multiply", array_scalars=True)
+divide = elementwise(
+    operator.truediv, lambda _ans, _x, y: 1 / y, lambda ans, _x, y: -ans / y, name="divide", array_scalars=True
+)
 # d/dy x**y = x**y log x, taken as 0 where x <= 0 (TensorFlow's convention: no false nan at x = 0)
 def _power_dx(_ans, x, y):
     if (y.__class__ is int or y.__class__ is float) and y == 2:  # x**2 (as JAX's integer_pow): 2x, one op
@@ -162,7 +167,6 @@ arctan2 = elementwise(
 )
 sinh = elementwise(np.sinh, lambda _ans, x: ops.cosh(x), name="sinh")
 cosh = elementwise(np.cosh, lambda _ans, x: ops.sinh(x), name="cosh")
-tanh = elementwise(np.tanh, lambda ans, _x: 1 - ans * ans, name="tanh")
 
 
 def _tanh_vjp(g, ans, x):
@@ -174,7 +178,7 @@ def _tanh_vjp(g, ans, x):
     return unbroadcast(g * (1 - ans * ans), x)
 
 
-tanh.vjps = (_tanh_vjp,)  # the hot activation of MLPs; same values as the generic elementwise rule
+tanh = elementwise(np.tanh, lambda ans, _x: 1 - ans * ans, name="tanh", vjp=_tanh_vjp)  # MLPs' hot activation
 arcsinh = elementwise(np.arcsinh, lambda _ans, x: 1 / ops.sqrt(x * x + 1), name="arcsinh")
 arccosh = elementwise(np.arccosh, lambda _ans, x: 1 / ops.sqrt(x * x - 1), name="arccosh")
 arctanh = elementwise(np.arctanh, lambda _ans, x: 1 / (1 - x * x), name="arctanh")
@@ -199,8 +203,8 @@ where = elementwise(
     lambda ans, c, _x, _y: _mask(c, ans),
     lambda ans, c, _x, _y: _mask(ops.logical_not(c), ans),
     name="where",
+    float_out=False,  # a floating condition with integer branches gives integers
 )
-where.float_out = False  # a floating condition with integer branches gives integers
 # hypot'(0, 0) is taken as 0 (not nan), like the norm at 0
 hypot = elementwise(
     np.hypot,

@@ -724,15 +724,13 @@ scatter_add = linear(
     name="scatter_add",
     batched_vjp=_scatter_add_batched_vjp,
     batched_jvp=_scatter_add_batched_jvp,
+    doc="scatter_add(u, index=..., shape=...): zeros of ``shape`` with ``u`` added at ``[index]`` "
+    "(repeated integer indices accumulate); the transpose of getitem.",
 )
 _looped_getitem_vjp = looped_vjp(0, getitem_primitive.vjps[0])
 _looped_getitem_jvp = looped_jvp(getitem_primitive.jvps[0])
 _looped_scatter_jvp = looped_jvp(scatter_add.jvps[0])
 _looped_scatter_vjp = looped_vjp(0, scatter_add.vjps[0])
-scatter_add.doc = (
-    "scatter_add(u, index=..., shape=...): zeros of ``shape`` with ``u`` added at ``[index]`` "
-    "(repeated integer indices accumulate); the transpose of getitem."
-)
 
 
 def _plain_index(index: Any) -> Any:
