@@ -337,6 +337,18 @@ def _convert_arguments(args: tuple) -> tuple[tuple, list]:
     NumPy array never upcasts a float32 tensor). With no tensor among the arguments, Python
     values convert as ``tg.constant`` would.
     """
+    vals = []
+    has_tensor = False
+    for a in args:  # the common slow case: Variables among Tensors and Python numbers
+        kind = a.__class__
+        if kind is Variable or kind is Tensor:
+            has_tensor = True
+        elif kind is not float and kind is not int:
+            break
+    else:
+        if has_tensor:
+            args = tuple([a.read_value() if a.__class__ is Variable else a for a in args])
+            return args, [a._value if a.__class__ is Tensor else a for a in args]
     args = list(args)
     dtype = None
     for i, a in enumerate(args):
