@@ -52,6 +52,7 @@ from tapegrad._context import RAW, state
 from tapegrad._dtypes import python_to_array
 from tapegrad._record import Meta
 from tapegrad._tensor import Tensor, Variable, key_of, ops
+from tapegrad.batching import Stacked, batch_call, broadcasting
 
 _new_tensor = Tensor.__new__
 _NUMPY_SCALARS = frozenset({np.float16, np.float32, np.float64, np.longdouble, np.complex64, np.complex128})
@@ -79,8 +80,8 @@ class Primitive:
     """One op of the rule table. Calling it computes with NumPy and notifies the active recorders."""
 
     __slots__ = (
-        "name", "impl", "vjps", "jvps", "joint_vjp", "joint_jvp", "doc", "reads", "_keeps",
-        "batched_vjps", "batched_jvps", "batched_joint_jvp", "_batched", "float_out", "array_scalars",
+        "name", "impl", "vjps", "jvps", "joint_vjp", "joint_jvp", "batch", "doc", "reads", "_keeps", "float_out",
+        "array_scalars",
     )
 
     def __init__(self, name: str, impl: Callable[..., Any], doc: str | None = None) -> None:
@@ -96,12 +97,8 @@ class Primitive:
         # positions, reads ans); None: not declared, taken from the rules' signatures on first use.
         self.reads: Sequence[Reads | None] | None = None
         self._keeps: dict = {}
-        # Rules for a stack of cotangents/tangents with a leading batch axis (tapegrad.batching);
-        # None where not declared: the walks then run the ordinary rule once per row.
-        self.batched_vjps: Sequence[Rule | None] | None = None
-        self.batched_jvps: Sequence[Rule | None] | None = None
-        self.batched_joint_jvp: Rule | None = None
-        self._batched: dict = {}
+        # how the op runs on stacks with a leading batch axis (tapegrad.batching); None: once per row
+        self.batch: Rule | None = None
         # True when a floating input always gives a floating output (elementwise and multilinear
         # ops): recorders then skip checking the output's dtype
         self.float_out = False
@@ -114,14 +111,12 @@ class Primitive:
         if stack is RAW:
             return self.impl(*args, **params) if params else self.impl(*args)
         # Fast paths for one or two arguments that are Tensors or Python scalars (a Python scalar
-        # next to a tensor stays "weak": it never upcasts); anything else takes _convert_arguments.
+        # next to a tensor stays "weak": it never upcasts); anything else (vals None) takes
+        # _convert_arguments.
         n = len(args)
         if n == 1:
             a = args[0]
-            if a.__class__ is Tensor:
-                vals: Any = (a._value,)
-            else:
-                args, vals = _convert_arguments(args)
+            vals: Any = (a._value,) if a.__class__ is Tensor else None
         elif n == 2:
             a, b = args
             ca, cb = a.__class__, b.__class__
@@ -138,7 +133,7 @@ class Primitive:
                 elif cb is _ndarray and b.dtype is a._value.dtype:  # kept as it is (_convert_arguments)
                     vals = (a._value, b)
                 else:
-                    args, vals = _convert_arguments(args)
+                    vals = None
             elif cb is Tensor:
                 if ca is float or ca is int:
                     bv = b._value
@@ -146,9 +141,9 @@ class Primitive:
                 elif ca is _ndarray and a.dtype is b._value.dtype:
                     vals = (a, b._value)
                 else:
-                    args, vals = _convert_arguments(args)
+                    vals = None
             else:
-                args, vals = _convert_arguments(args)
+                vals = None
         else:
             vals = []
             has_tensor = False
@@ -160,11 +155,15 @@ class Primitive:
                 elif kind is float or kind is int:
                     vals.append(a)
                 else:
-                    args, vals = _convert_arguments(args)
+                    vals = None
                     break
             else:
                 if not has_tensor:
-                    args, vals = _convert_arguments(args)
+                    vals = None
+        if vals is None:
+            args, vals = _convert_arguments(args)
+            if vals is None:  # a stack of a batched walk among the arguments: the op's batching rule
+                return batch_call(self, args, params)
         try:
             out = self.impl(*vals, **params) if params else self.impl(*vals)
         except (ValueError, TypeError, IndexError, np.linalg.LinAlgError) as err:
@@ -330,8 +329,11 @@ def _wrapped(value: Any) -> Tensor:
     return t
 
 
-def _convert_arguments(args: tuple) -> tuple[tuple, list]:
+def _convert_arguments(args: tuple) -> tuple[tuple, list | None]:
     """Slow path of a call: read Variables, convert Python and NumPy values (TensorFlow's rules).
+
+    ``vals`` is None when a ``batching.Stacked`` is among the arguments (the op then runs by its
+    batching rule).
 
     Non-tensor operands of a floating op take the tensors' dtype (a Python scalar or a float64
     NumPy array never upcasts a float32 tensor). With no tensor among the arguments, Python
@@ -349,6 +351,8 @@ def _convert_arguments(args: tuple) -> tuple[tuple, list]:
         if has_tensor:
             args = tuple([a.read_value() if a.__class__ is Variable else a for a in args])
             return args, [a._value if a.__class__ is Tensor else a for a in args]
+    if any(a.__class__ is Stacked for a in args):
+        return args, None
     args = list(args)
     dtype = None
     for i, a in enumerate(args):
@@ -409,11 +413,9 @@ def set_rules(
     if joint_vjp is not None or vjps is not _KEEP:
         prim.vjps = vjps if joint_vjp is None and vjps else None
         prim.joint_vjp = joint_vjp if joint_vjp is not None else assembled_vjp(vjps) if vjps else None
-        prim.batched_vjps = None  # declared for the old rules: the new ones get the per-row fallback
     if joint_jvp is not None or jvps is not _KEEP:
         prim.jvps = jvps if joint_jvp is None and jvps else None
         prim.joint_jvp = joint_jvp if joint_jvp is not None else assembled_jvp(jvps) if jvps else None
-        prim.batched_jvps = prim.batched_joint_jvp = None
     _forget_derived(prim)
     return prim
 
@@ -459,11 +461,20 @@ def add_tangents(a: Any, b: Any) -> Any:
     return a + b
 
 
+_OLD_BATCHED = frozenset({"batched_vjps", "batched_jvps", "batched_joint_jvp", "batched_vjp", "batched_jvp"})
+
+
+def _old_batched(rules: dict) -> None:
+    """Declarations written before batching rules may still pass batched rules: no longer used."""
+    unknown = set(rules) - _OLD_BATCHED
+    if unknown:
+        raise TypeError(f"unexpected keyword argument(s) {sorted(unknown)}")
+
+
 def _forget_derived(prim: Primitive) -> None:
-    """Drop what was derived from a primitive's rules (reads, record keeps, batched rules)."""
+    """Drop what was derived from a primitive's rules (reads, record keeps)."""
     prim.reads = None
     prim._keeps = {}
-    prim._batched = {}
 
 
 def defrule(
@@ -474,11 +485,10 @@ def defrule(
     name: str | None = None,
     reads: Sequence[Reads | None] | None = None,
     joint_vjp: Rule | None = None,
-    batched_vjps: Sequence[Rule | None] | PerArgument | None = None,
-    batched_jvps: Sequence[Rule | None] | None = None,
-    batched_joint_jvp: Rule | None = None,
+    batch: Rule | None = None,
     float_out: bool = False,
     array_scalars: bool = False,
+    **_batched_rules: Any,
 ) -> Primitive:
     """A primitive with explicit VJPs and JVPs, one per positional argument (None: no derivative).
 
@@ -487,13 +497,13 @@ def defrule(
 
     ``reads`` overrides what the records keep (inferred from the rules' code otherwise), for rules
     that pass an argument to a helper reading only its shape and dtype, e.g. ``unbroadcast(g, x)``.
-    ``batched_vjps``/``batched_jvps``: the rules for a stack of cotangents/tangents (see batching).
+    ``batch``: how the op runs on stacks with a leading batch axis (see batching); hand-written
+    ``batched_vjps=``/``batched_jvps=`` rules of ops written before batching rules are not used.
     """
+    _old_batched(_batched_rules)
     prim = set_rules(primitive(impl, name), vjps, jvps, joint_vjp, joint_jvp)
     prim.reads = reads
-    prim.batched_vjps = batched_vjps
-    prim.batched_jvps = batched_jvps
-    prim.batched_joint_jvp = batched_joint_jvp
+    prim.batch = batch
     prim.float_out, prim.array_scalars = float_out, array_scalars
     return prim
 
@@ -519,8 +529,7 @@ def elementwise(
     prim.reads = tuple(_NOTHING if d is None else rule_reads(d, 1) for d in partials)
     prim.float_out = table if float_out is None else float_out
     prim.array_scalars = array_scalars
-    prim.batched_vjps = tuple(None if d is None else _elementwise_batched_vjp(i, d) for i, d in enumerate(partials))
-    prim.batched_jvps = tuple(None if d is None else _elementwise_batched_jvp(d) for d in partials)
+    prim.batch = broadcasting
     return prim
 
 
@@ -552,22 +561,15 @@ def _elementwise_jvp(d: Rule, table: bool) -> Rule:
     return lambda t, ans, *args, **params: t * d(ans, *args, **params)
 
 
-def _elementwise_batched_vjp(i: int, d: Rule) -> Rule:
-    return lambda g, ans, *args, **params: unbroadcast(g * d(ans, *args, **params), args[i], 1)
-
-
-def _elementwise_batched_jvp(d: Rule) -> Rule:
-    return lambda t, ans, *args, **params: lift(t, ans.ndim) * d(ans, *args, **params)
-
-
 def multilinear(
     impl: Callable[..., Any],
     *vjps: Rule | None,
     name: str | None = None,
-    batched_vjps: Sequence[Rule | None] | None = None,
-    batched_jvps: Sequence[Rule | None] | None = None,
+    batch: Rule | None = None,
+    **_batched_rules: Any,
 ) -> Primitive:
     """An op linear in each argument separately (mul, matmul, einsum): JVP_i is the op on t_i."""
+    _old_batched(_batched_rules)
     prim = primitive(impl, name)
 
     def jvp_at(i: int) -> Rule:
@@ -577,8 +579,7 @@ def multilinear(
         return jvp
 
     set_rules(prim, vjps, tuple(None if v is None else jvp_at(i) for i, v in enumerate(vjps)))
-    prim.batched_vjps = batched_vjps
-    prim.batched_jvps = batched_jvps
+    prim.batch = batch
     prim.float_out = True
     others = [frozenset(j for j in range(len(vjps)) if j != i) for i in range(len(vjps))]
     prim.reads = tuple(
@@ -591,45 +592,39 @@ def linear(
     impl: Callable[..., Any],
     vjp: Rule,
     name: str | None = None,
-    batched_vjp: Rule | None = None,
-    batched_jvp: Rule | None = None,
+    batch: Rule | None = None,
     doc: str | None = None,
+    **_batched_rules: Any,
 ) -> Primitive:
     """A unary op linear in its first argument (reshape, sum, transpose): JVP is the op itself."""
+    _old_batched(_batched_rules)
     prim = Primitive(name or impl.__name__, impl, doc)
     set_rules(prim, (vjp,), (lambda t, ans, x, *args, **params: prim(t, *args, **params),))
-    prim.batched_vjps = (batched_vjp,)
-    prim.batched_jvps = (batched_jvp,)
+    prim.batch = batch
     prim.reads = (merge_reads(rule_reads(vjp, 2), (_AFTER_FIRST, False)),)  # the JVP passes them on
     return prim
 
 
-def nondifferentiable(impl: Callable[..., Any], name: str | None = None) -> Primitive:
+def nondifferentiable(impl: Callable[..., Any], name: str | None = None, batch: Rule | None = None) -> Primitive:
     """An op whose result is not differentiable (bool or integer valued): never recorded."""
-    return primitive(impl, name)
+    prim = primitive(impl, name)
+    prim.batch = batch
+    return prim
 
 
 # ---- helpers the rules share ------------------------------------------------------------------
-def unbroadcast(g: Any, like: Any, batch_axes: int = 0) -> Any:
-    """Sum a cotangent down to the shape of ``like`` (undo broadcasting) and match its dtype.
-
-    With ``batch_axes=1``, ``g`` is a stack of cotangents ``(m, *out)`` (tapegrad.batching) and the
-    result ``(m, *like.shape)``.
-    """
+def unbroadcast(g: Any, like: Any) -> Any:
+    """Sum a cotangent down to the shape of ``like`` (undo broadcasting) and match its dtype."""
     cls = g.__class__
     if cls is like.__class__ and cls in _NUMPY_SCALARS:  # same scalar type: same shape () and dtype
         return g
     shape = like.shape
     gshape = g.shape
-    if batch_axes:
-        shape = gshape[:batch_axes] + tuple(shape)
     if gshape == shape and g.dtype is like.dtype:  # the common case (dtype objects are shared)
         return g
     if gshape != shape:
         lead = len(gshape) - len(shape)
-        axes = tuple(range(batch_axes, batch_axes + lead)) + tuple(
-            lead + i for i, n in enumerate(shape) if i >= batch_axes and n == 1 and gshape[lead + i] != 1
-        )
+        axes = tuple(range(lead)) + tuple(lead + i for i, n in enumerate(shape) if n == 1 and gshape[lead + i] != 1)
         if axes:
             g = ops.sum(g, axis=axes, keepdims=False)
         if g.shape != shape:
@@ -638,15 +633,6 @@ def unbroadcast(g: Any, like: Any, batch_axes: int = 0) -> Any:
     if g.dtype != dtype and dtype.kind in "fc":
         g = ops.cast(g, dtype)
     return g
-
-
-def lift(t: Any, ndim: int) -> Any:
-    """A stack ``(m, *s)`` reshaped to ``(m, 1, ..., 1, *s)`` with ``1 + ndim`` axes, so that it
-    broadcasts against values of ``ndim`` axes the way each of its rows does."""
-    missing = ndim - (t.ndim - 1)
-    if missing <= 0:
-        return t
-    return ops.reshape(t, t.shape[:1] + (1,) * missing + t.shape[1:])
 
 
 def is_raw() -> bool:

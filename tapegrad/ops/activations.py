@@ -17,7 +17,7 @@ import numpy as np
 
 from tapegrad._primitive import defrule, elementwise
 from tapegrad._tensor import ops
-from tapegrad.batching import negative_axes
+from tapegrad.batching import along_axes
 from tapegrad.ops.reduce import as_axis_param
 
 __all__ = [
@@ -200,19 +200,11 @@ def _log_softmax_jvp(t, ans, _x, axis=-1):
     return t - ops.sum(ops.exp(ans) * t, axis=axis, keepdims=True)
 
 
-def _batched(rule):
-    """The rule for a stack of cotangents or tangents: the same formula with the axes counted from
-    the end, so that they skip the leading stack axis."""
-    return lambda g, ans, x, axis=-1: rule(g, ans, x, axis=negative_axes(axis, x.ndim))
-
-
 _softmax_p = defrule(
-    _softmax, vjps=(_softmax_vjp,), jvps=(_softmax_jvp,), name="softmax",
-    batched_vjps=(_batched(_softmax_vjp),), batched_jvps=(_batched(_softmax_jvp),),
+    _softmax, vjps=(_softmax_vjp,), jvps=(_softmax_jvp,), name="softmax", batch=along_axes
 )
 _log_softmax_p = defrule(
-    _log_softmax, vjps=(_log_softmax_vjp,), jvps=(_log_softmax_jvp,), name="log_softmax",
-    batched_vjps=(_batched(_log_softmax_vjp),), batched_jvps=(_batched(_log_softmax_jvp),),
+    _log_softmax, vjps=(_log_softmax_vjp,), jvps=(_log_softmax_jvp,), name="log_softmax", batch=along_axes
 )
 
 

@@ -13,8 +13,9 @@ import operator
 
 import numpy as np
 
-from tapegrad._primitive import defrule, elementwise, lift, unbroadcast
+from tapegrad._primitive import defrule, elementwise, unbroadcast
 from tapegrad._tensor import ops
+from tapegrad.batching import broadcasting
 
 __all__ = [
     "add",
@@ -85,11 +86,7 @@ add = defrule(
     reads=(_NOTHING, _NOTHING),  # unbroadcast reads only shapes and dtypes
     float_out=True,
     array_scalars=True,
-    batched_vjps=(
-        lambda g, ans, x, y: unbroadcast(g, x, 1),
-        lambda g, ans, x, y: unbroadcast(g, y, 1),
-    ),
-    batched_jvps=(lambda t, ans, x, y: lift(t, ans.ndim), lambda t, ans, x, y: lift(t, ans.ndim)),
+    batch=broadcasting,
 )
 subtract = defrule(
     operator.sub,
@@ -99,17 +96,10 @@ subtract = defrule(
     reads=(_NOTHING, _NOTHING),
     float_out=True,
     array_scalars=True,
-    batched_vjps=(
-        lambda g, ans, x, y: unbroadcast(g, x, 1),
-        lambda g, ans, x, y: unbroadcast(-g, y, 1),
-    ),
-    batched_jvps=(lambda t, ans, x, y: lift(t, ans.ndim), lambda t, ans, x, y: -lift(t, ans.ndim)),
+    batch=broadcasting,
 )
-_NEGATE = (lambda g, _ans, _x: -g,)  # shape-blind, so it serves stacks of cotangents and tangents too
-negative = defrule(
-    operator.neg, vjps=_NEGATE, jvps=_NEGATE, name="negative", batched_vjps=_NEGATE, batched_jvps=_NEGATE,
-    float_out=True,
-)
+_NEGATE = (lambda g, _ans, _x: -g,)
+negative = defrule(operator.neg, vjps=_NEGATE, jvps=_NEGATE, name="negative", float_out=True, batch=broadcasting)
 multiply = elementwise(operator.mul, lambda _ans, _x, y: y, lambda _ans, x, _y: x, name="multiply", array_scalars=True)
 divide = elementwise(
     operator.truediv, lambda _ans, _x, y: 1 / y, lambda ans, _x, y: -ans / y, name="divide", array_scalars=True
