@@ -57,9 +57,8 @@ class Stacked:
 
 def batch_call(prim: Any, args: Sequence[Any], params: dict) -> Any:
     """An op call with ``Stacked`` arguments: its batching rule, the result ``Stacked`` again."""
-    stacked = tuple(a.__class__ is Stacked for a in args)
-    values = [a.value if s else a for a, s in zip(args, stacked)]
-    out = (prim.batch or looped)(prim, values, stacked, params)
+    stacked = tuple([a.__class__ is Stacked for a in args])
+    out = (prim.batch or looped)(prim, [a.value if a.__class__ is Stacked else a for a in args], stacked, params)
     return tuple(Stacked(o) for o in out) if out.__class__ is tuple else Stacked(out)
 
 
@@ -73,14 +72,18 @@ def lift(t: Any, ndim: int) -> Any:
     return ops.reshape(t, tuple(t.shape[:1]) + (1,) * missing + tuple(t.shape[1:]))
 
 
+_NUMBERS = frozenset({float, int, bool, complex})
+
+
 def _ndim(value: Any, stacked: bool) -> int:
-    return getattr(value, "ndim", 0) - stacked
+    return 0 if value.__class__ in _NUMBERS else value.ndim - stacked
 
 
 def broadcasting(prim: Any, args: list, stacked: tuple, params: dict) -> Any:
     """Elementwise ops: each stack lifted so that its rows broadcast as a plain value does."""
-    ndim = max(_ndim(a, s) for a, s in zip(args, stacked))
-    return prim(*[lift(a, ndim) if s else a for a, s in zip(args, stacked)], **params)
+    ndims = [_ndim(a, s) for a, s in zip(args, stacked)]
+    ndim = max(ndims)
+    return prim(*[lift(a, ndim) if s and n < ndim else a for a, s, n in zip(args, stacked, ndims)], **params)
 
 
 def negative_axes(axis: Any, ndim: int) -> Any:
@@ -145,8 +148,18 @@ def stacked_vjp(prim: Any, g: Any, ans: Any, needs: tuple, inputs: tuple, params
         return out
     m = _rows(g)
     gs = tuple(None if x is None else Stacked(x) for x in g) if g.__class__ is tuple else Stacked(g)
-    grads = prim.joint_vjp(gs, ans, needs, *inputs, **params)
-    return [None if i not in needs else _unstacked(grads[i], m, inputs[i], raw) for i in range(len(inputs))]
+    vjps = prim.vjps
+    out = [None] * len(inputs)
+    if vjps is None:
+        grads = prim.joint_vjp(gs, ans, needs, *inputs, **params)
+        for i in needs:
+            out[i] = _unstacked(grads[i], m, inputs[i], raw)
+        return out
+    for i in needs:
+        rule = vjps[i]
+        if rule is not None:
+            out[i] = _unstacked(rule(gs, ans, *inputs, **params), m, inputs[i], raw)
+    return out
 
 
 def stacked_jvp(prim: Any, tangents: list, ans: Any, inputs: tuple, params: dict, raw: bool) -> Any:
@@ -172,6 +185,9 @@ def _unstacked(result: Any, m: int, like: Any, raw: bool) -> Any:
     stack is the same for every row)."""
     if result is None:
         return None
+    if result.__class__ is Stacked and result.value.shape[1:] == like.shape:  # the common case
+        value = result.value
+        return value._value if raw and value.__class__ is Tensor else value
     shape = (m, *like.shape)
     if result.__class__ is Stacked:
         value = lift(result.value, len(shape) - 1)  # a tangent of a broadcast argument: rows broadcast
