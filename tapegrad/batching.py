@@ -102,7 +102,7 @@ def along_axes(prim: Any, args: list, stacked: tuple, params: dict) -> Any:
     if stacked != (True,) + (False,) * (len(args) - 1):
         return looped(prim, args, stacked, params)
     ndim = args[0].ndim - 1
-    moved = {k: negative_axes(v, ndim) for k, v in params.items() if k in ("axis", "axis1", "axis2")}
+    moved = {k: negative_axes(v, ndim) for k, v in params.items() if k in ("axis", "axes", "axis1", "axis2")}
     return prim(*args, **{**params, **moved})
 
 
