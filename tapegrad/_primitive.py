@@ -21,6 +21,12 @@ The walks call per-argument rules directly when an op has them (``prim.vjps``/``
 call per record less on the hot path), the joint rule otherwise. Rules are written in tapegrad
 ops, so when a tape records the backward pass they build a differentiable graph (higher order for
 free); when nothing records it they run on plain NumPy values (``_context.RAW``).
+A batching rule ``batch(prim, args, stacked, params)`` (``tapegrad.batching``) says how the op runs
+when some arguments carry a leading batch axis; Jacobians then run the rules above on stacks.
+``elementwise`` declares ``batching.broadcasting``; ops naming axes take ``batching.along_axes``,
+matrix functions ``batching.last_axes(...)``. What a record keeps is stated in the rules'
+signatures: a parameter named ``_x`` is read at most for its shape and dtype (``rule_reads``).
+Every flag is an argument of the one declaring statement (``float_out``, ``array_scalars``, ``doc``).
 
 The recorder protocol
 ---------------------
