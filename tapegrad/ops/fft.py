@@ -2,13 +2,13 @@
 ``tapegrad.numpy.fft`` is built on them.
 
 Each transform is linear over the reals, so its JVP is the transform of the tangent and its VJP the
-adjoint map (TensorFlow's convention for complex cotangents: see ops/complex.py):
-  * fftn with norm ``nm`` has the adjoint ifftn with the dual norm (backward <-> forward, ortho
-    stays), and the other way round; for a real input the cotangent is the real part.
-  * rfft = the first n//2 + 1 outputs of fft: its adjoint is Re(ifft(g padded with zeros to n)).
+transpose for the bilinear pairing Re(sum(a * b)) (the table's convention, see tapegrad/backward.py):
+  * the DFT matrix is symmetric, so fftn (ifftn) with any norm is its own transpose; for a real
+    input the cotangent is the real part.
+  * rfft = the first n//2 + 1 outputs of fft: its transpose is Re(fft(g padded with zeros to n)).
   * irfft reads c[0], c[1..], c[n//2] of a Hermitian half-spectrum: y_j = sum_k w_k/n Re(c_k e^{..})
-    with w_k = 2 except w_0 = 1 (and w_{n/2} = 1 for even n), so its adjoint is w * rfft(g) with
-    the dual norm.
+    with w_k = 2 except w_0 = 1 (and w_{n/2} = 1 for even n), so its transpose is
+    w * conj(rfft(g)) with the dual norm (backward <-> forward, ortho stays).
 """
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ def _fftn_impl(x, axes, norm, inverse):
 
 
 def _fftn_vjp(g, _ans, x, axes, norm, inverse):
-    adjoint = fftn_p(g, axes=axes, norm=DUAL[norm], inverse=not inverse)
+    adjoint = fftn_p(g, axes=axes, norm=norm, inverse=inverse)
     return adjoint if _is_complex(x) else ops.cast(ops.real(adjoint), x.dtype)
 
 
@@ -46,12 +46,12 @@ def _rfft_impl(x, axis, norm):
     return np.fft.rfft(x, axis=axis, norm=norm)
 
 
-def _rfft_vjp(g, _ans, _x, axis, norm):
-    n = _x.shape[axis]
+def _rfft_vjp(g, _ans, x, axis, norm):
+    n = x.shape[axis]
     widths = [(0, 0)] * g.ndim
     widths[axis] = (0, n - g.shape[axis])
     full = ops.pad(g, widths)
-    return ops.cast(ops.real(fftn_p(full, axes=(axis,), norm=DUAL[norm], inverse=True)), _x.dtype)
+    return ops.cast(ops.real(fftn_p(full, axes=(axis,), norm=norm, inverse=False)), x.dtype)
 
 
 rfft_p = linear(_rfft_impl, _rfft_vjp, name="fft.rfft", batch=along_axes)
@@ -72,7 +72,7 @@ def _irfft_weights(n: int, m: int, ndim: int, axis: int, dtype: Any) -> np.ndarr
 
 
 def _irfft_vjp(g, _ans, c, n, axis, norm):
-    spectrum = rfft_p(g, axis=axis, norm=DUAL[norm])
+    spectrum = ops.conj(rfft_p(g, axis=axis, norm=DUAL[norm]))
     out = spectrum * _irfft_weights(n, c.shape[axis], c.ndim, axis, g.dtype)
     return out if _is_complex(c) else ops.cast(ops.real(out), c.dtype)
 
