@@ -41,7 +41,7 @@ from tapegrad._primitive import defrule, nondifferentiable
 from tapegrad._structure import flatten, map_structure, unflatten
 from tapegrad._tensor import Tensor, Variable, ops, wrap
 from tapegrad.backward import UnconnectedGradients
-from tapegrad.batching import in_chunks
+from tapegrad.batching import broadcasting, in_chunks
 from tapegrad.forward import ForwardAccumulator, forward_walk
 from tapegrad.tape import GradientTape
 
@@ -65,9 +65,8 @@ ArgNums = int | Sequence[int]
 
 # A fresh tensor per differentiated argument (recorded, so outer tapes and accumulators follow it):
 # the same tensor passed twice, f(x, x), then still has one partial derivative per position.
-_PASS = (lambda g, ans, x: g,)  # shape-blind: serves stacks of cotangents and tangents too
-_identity = defrule(lambda x: x, vjps=_PASS, jvps=_PASS, name="identity", batched_vjps=_PASS, batched_jvps=_PASS)
-_identity.float_out = True
+_PASS = (lambda g, _ans, _x: g,)
+_identity = defrule(lambda x: x, vjps=_PASS, jvps=_PASS, name="identity", float_out=True, batch=broadcasting)
 
 
 def _fresh(x: Tensor) -> Tensor:
