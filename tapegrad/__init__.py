@@ -42,7 +42,7 @@ from tapegrad.forward import ForwardAccumulator
 from tapegrad.graph import TapeGraph, tape_graph
 from tapegrad.ops.activations import *  # noqa: F403
 from tapegrad.ops.comparison import *  # noqa: F403
-from tapegrad.ops.complex import *  # noqa: F403  (real, imag, conj, angle, complex: tapegrad.numpy's block)
+from tapegrad.ops.complex import *  # noqa: F403  (complex: tapegrad.numpy's block)
 from tapegrad.ops.creation import *  # noqa: F403
 from tapegrad.ops.elementwise import *  # noqa: F403
 from tapegrad.ops.linalg import *  # noqa: F403
@@ -90,12 +90,8 @@ __all__ = [
     "contrib",
     "enable_eager_execution",
     "executing_eagerly",
-    # tapegrad.numpy's block: complex parts (the namespace itself is imported as tapegrad.numpy)
-    "angle",
+    # tapegrad.numpy's block: tf.complex (the namespace itself is imported as tapegrad.numpy)
     "complex",
-    "conj",
-    "imag",
-    "real",
     "TapeGraph",
     "explain_gradient",
     "tape_graph",
