@@ -32,7 +32,7 @@ DASK_SKIPS = {
             "tnp.sort_complex", "tnp.real_if_close", "tnp.heaviside", "tnp.interp", "tnp.sort", "tnp.sort_flat",
             "tnp.partition", "tnp.median", "tnp.quantile[linear]", "tnp.quantile[lower]", "tnp.quantile[higher]",
             "tnp.quantile[nearest]", "tnp.quantile[midpoint]", "tnp.percentile", "tnp.linalg.pinv",
-            "tnp.linalg.lstsq", "tnp.linalg.lstsq_residuals", "tnp.array",
+            "tnp.linalg.lstsq", "tnp.linalg.lstsq_residuals", "tnp.array", "tnp.unique", "tnp.unique_axis",
         ],
         "this tapegrad.numpy function reads its argument's values with NumPy while recording (NaN masks, sort "
         "orders, conversions), which would compute the Dask array",

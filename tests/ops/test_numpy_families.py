@@ -10,7 +10,7 @@ import pytest
 
 import tapegrad as tg
 import tapegrad.numpy as tnp
-from tests.ops.spec import BINARY_SHAPES, UNARY_SHAPES, OpSpec, cases_of, check_spec
+from tests.ops.spec import BINARY_SHAPES, UNARY_SHAPES, OpSpec, also_complex, cases_of, check_spec
 
 PAIR = [((3,), (3,)), ((2, 3), (2, 3))]
 
@@ -69,14 +69,29 @@ def _np_svd_features(a):
                            (vh[..., :1, :] * vh[..., :1, :1]).reshape(-1)])
 
 
+def _svd_phase_free(a):
+    """Singular values, |U|^2, |Vh|^2 and the rank-one terms u_k vh_k: free of the vectors' phases."""
+    u, s, vh = tnp.linalg.svd(a, full_matrices=False)
+    terms = tnp.einsum("...ik,...kj->...kij", u, vh)
+    return tg.concatenate([tg.reshape(s, (-1,)), tg.reshape(tg.real(u * tg.conj(u)), (-1,)),
+                           tg.reshape(tg.real(vh * tg.conj(vh)), (-1,)), _parts(terms)], axis=0)
+
+
+def _np_svd_phase_free(a):
+    u, s, vh = np.linalg.svd(a, full_matrices=False)
+    terms = np.einsum("...ik,...kj->...kij", u, vh)
+    return np.concatenate([s.reshape(-1), (u * u.conj()).real.reshape(-1), (vh * vh.conj()).real.reshape(-1),
+                           _np_parts(terms)])
+
+
 def _qr_features(a):
     q, r = tnp.linalg.qr(a)
-    return tg.concatenate([tg.reshape(q, (-1,)), tg.reshape(r, (-1,))], axis=0)
+    return tg.concatenate([_parts(q), _parts(r)], axis=0)
 
 
 def _np_qr_features(a):
     q, r = np.linalg.qr(a)
-    return np.concatenate([q.reshape(-1), r.reshape(-1)])
+    return np.concatenate([_np_parts(q), _np_parts(r)])
 
 
 def _eig_features(a):
@@ -145,23 +160,76 @@ SPECS = [
     # ---- decompositions -------------------------------------------------------------------------
     OpSpec("linalg.svd", _svd_features, [((3, 3),), ((4, 2),), ((2, 4),), ((2, 3, 2),)],
            make_args=_distinct_singular_values, reference=_np_svd_features),
+    OpSpec("linalg.svd_phase_free", _svd_phase_free, [((3, 3),), ((4, 2),), ((2, 4),), ((2, 3, 2),)],
+           primitives=("linalg.svd",), make_args=_distinct_singular_values, reference=_np_svd_phase_free,
+           complex=True),
     OpSpec("linalg.svd_values", lambda a: tnp.linalg.svd(a, compute_uv=False), [((3, 2),)],
            primitives=("linalg.svd",), make_args=_distinct_singular_values,
            reference=lambda a: np.linalg.svd(a, compute_uv=False)),
-    OpSpec("linalg.qr", _qr_features, [((3, 3),), ((4, 2),), ((2, 3, 2),)], make_args=_full_rank_tall,
+    OpSpec("linalg.qr", _qr_features, [((3, 3),), ((4, 2),), ((2, 3, 2),), ((2, 4),)], make_args=_full_rank_tall,
            reference=_np_qr_features),
     OpSpec("linalg.qr_r", lambda a: tnp.linalg.qr(a, mode="r"), [((4, 3),)], primitives=("linalg.qr",),
            make_args=_full_rank_tall, reference=lambda a: np.linalg.qr(a, mode="r")),
     OpSpec("linalg.svd_u_only", lambda a: tnp.linalg.svd(a, full_matrices=False)[0][:, :1] ** 2, [((4, 3),)],
            primitives=("linalg.svd",), make_args=_distinct_singular_values,
            reference=lambda a: np.linalg.svd(a, full_matrices=False)[0][:, :1] ** 2),
-    # first order: the second passes through the complex matmul/solve rules (issue 11 section 2)
-    OpSpec("linalg.eig", _eig_features, [((3, 3),)], make_args=_complex_spectrum, smooth=False),
+    OpSpec("linalg.eig", _eig_features, [((3, 3),)], make_args=_complex_spectrum),
     OpSpec("linalg.eigvals", _eigvals_features, [((3, 3),), ((2, 3, 3),)], primitives=("linalg.eig",),
-           make_args=_complex_spectrum, reference=_np_eigvals_features, smooth=False),
+           make_args=_complex_spectrum, reference=_np_eigvals_features),
+    # the new rules next to the table's other complex rules (one convention across them)
+    OpSpec("fft_times_complex", lambda a, b: _parts(tnp.fft.fft(_z(a, b) * (1 + 2j) * (0.5 - 1j))), PAIR,
+           primitives=("fft.fftn",),
+           reference=lambda a, b: _np_parts(np.fft.fft((a + 1j * b) * (1 + 2j) * (0.5 - 1j)))),
+    OpSpec("angle_of_product", lambda a, b: tg.angle(_z(a, b) * (0.5 - 1j)), PAIR, primitives=("angle",),
+           make_args=_away_from_zero, reference=lambda a, b: np.angle((a + 1j * b) * (0.5 - 1j))),
+    OpSpec("imag_of_product", lambda a, b: tg.imag(_z(a, b) * _z(b, a)), PAIR, primitives=("imag", "complex"),
+           reference=lambda a, b: np.imag((a + 1j * b) * (b + 1j * a))),
+    OpSpec("irfft_of_product", lambda a, b: tnp.fft.irfft(_z(a, b) * (2 - 1j)), PAIR, primitives=("fft.irfft",),
+           reference=lambda a, b: np.fft.irfft((a + 1j * b) * (2 - 1j))),
 ]
+
+SPECS = also_complex(SPECS, exclude=(  # real-only by nature, or built from real parts
+    'complex',
+    'real',
+    'imag',
+    'imag_of_real',
+    'conj',
+    'angle',
+    'fmod',
+    'logaddexp2',
+    'copysign',
+    'fft.fftn',
+    'fft.ifft2',
+    'fft.rfft[backward]',
+    'fft.rfft[ortho]',
+    'fft.rfft[forward]',
+    'fft.rfftn',
+    'fft.irfft[backward,None]',
+    'fft.irfft[backward,5]',
+    'fft.irfft[ortho,None]',
+    'fft.irfft[ortho,5]',
+    'fft.irfft[forward,None]',
+    'fft.irfft[forward,5]',
+    'fft.irfftn',
+    'linalg.svd',
+    'linalg.svd_u_only',
+    'fft_times_complex',
+    'angle_of_product',
+    'imag_of_product',
+    'irfft_of_product',
+))
 
 
 @pytest.mark.parametrize("spec, shapes", cases_of(SPECS))
 def test_rule(spec, shapes):
     check_spec(spec, shapes)
+
+
+def test_no_two_primitives_share_a_name():
+    """Families added in parallel must not define the same op twice (one row per name)."""
+    from collections import Counter
+
+    from tapegrad import ops
+
+    twice = sorted(name for name, n in Counter(p.name for p in ops.primitives()).items() if n > 1)
+    assert not twice, f"primitives defined in two families: {twice} (keep one; ops/complex.py keeps only complex)"
