@@ -48,6 +48,7 @@ from tapegrad.ops.linalg import *  # noqa: F403
 from tapegrad.ops.reduce import *  # noqa: F403
 from tapegrad.ops.shape import *  # noqa: F403
 from tapegrad.tape import GradientTape
+from tapegrad.taylor import TaylorAccumulator, derivative_tensors, derivatives, taylor  # Taylor mode
 from tapegrad.transforms import (
     grad,
     gradients_function,
@@ -68,6 +69,11 @@ bool = bool_  # noqa: A001  (tg.bool, as tf.bool)
 __version__ = "0.1.0"
 
 __all__ = [
+    # Taylor mode
+    "TaylorAccumulator",
+    "derivative_tensors",
+    "derivatives",
+    "taylor",
     "TapeGraph",
     "explain_gradient",
     "tape_graph",

@@ -1,0 +1,338 @@
+"""Taylor mode: every derivative up to order K along a direction, in one forward pass.
+
+A third walk beside the reverse (``backward``) and forward (``forward``) ones. Each tensor
+computed from the primals carries the truncated Taylor series of ``t -> y(x + t v + ...)``:
+``y(t) = y0 + y1 t + y2 t**2 + ... + yK t**K``. Coefficients are stored *scaled* (``yk`` is the
+k-th derivative divided by k!), so high orders do not overflow; ``derivatives`` multiplies by k!
+only at the end. Each op's Taylor rule (``tapegrad.ops.taylor_rules``) maps the inputs' series to
+the output's by the standard recurrences, which cost about K**2 / 2 products per op, where nested
+first-order differentiation costs 2**K. An op without a rule but with a JVP is expanded exactly
+by K nested ForwardAccumulators (correct, exponential in K); an op with neither is a clear error.
+
+Mixed partial derivatives (``derivative_tensors``) come from univariate series along several
+directions, combined exactly as Griewank, Utke and Walther (Math. Comp. 69, 2000) do.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from fractions import Fraction
+from functools import cache
+from typing import Any, Callable, Sequence
+
+import numpy as np
+
+from tapegrad import _context
+from tapegrad._context import RAW, recorders_set_to
+from tapegrad._dtypes import python_to_array
+from tapegrad._structure import flatten, unflatten
+from tapegrad._tensor import Tensor, Variable, key_of, ops, wrap
+from tapegrad.forward import ForwardAccumulator
+
+Series = list  # [x0, x1, ..., xk]: the value then its scaled Taylor coefficients (shorter: the rest are 0)
+TaylorRule = Callable[..., Any]  # rule(K, series, ans, *inputs, **params) -> Series, or None to decline
+
+# primitive -> rule, filled by tapegrad.ops.taylor_rules; ``derive`` finds rules from an op's
+# declarator kind (linear, multilinear) for primitives the table does not name
+RULES: dict[Any, TaylorRule] = {}
+DERIVERS: list[Callable[[Any], TaylorRule | None]] = []
+
+
+class TaylorRuleError(TypeError):
+    """An op on the path from the primals has neither a Taylor rule nor a JVP to expand."""
+
+
+def rule_for(prim: Any) -> TaylorRule | None:
+    """The Taylor rule of a primitive: from the table, else derived from its kind, else None."""
+    rule = RULES.get(prim)
+    if rule is None:
+        for derive in DERIVERS:
+            rule = derive(prim)
+            if rule is not None:
+                RULES[prim] = rule
+                break
+    return rule
+
+
+class TaylorAccumulator:
+    """Propagate truncated Taylor series of everything computed from ``primals`` inside the block.
+
+    ``series`` gives, per primal, its scaled Taylor coefficients ``[x1, x2, ..., xK]`` (each shaped
+    like the primal): the input path is ``x(t) = x0 + x1 t + ... + xK t**K``. A straight line
+    ``x + t v`` is ``[v]`` with ``order=K``. Then ``acc.series(y)`` is ``[y1, ..., yK]``, the
+    scaled coefficients of ``y(t)`` (``k! * yk`` is the k-th derivative along the path)::
+
+        with tg.TaylorAccumulator(x, [tg.ones_like(x)], order=4) as acc:
+            y = tg.sin(x) ** 2
+        y1, y2, y3, y4 = acc.series(y)
+    """
+
+    is_tape = False
+
+    def __init__(self, primals: Any, series: Any, order: int | None = None) -> None:
+        p_leaves, _ = flatten(primals)
+        s_list = [series] if isinstance(primals, Tensor) else list(series)
+        if len(p_leaves) != len(s_list):
+            raise ValueError(
+                f"TaylorAccumulator got {len(p_leaves)} primals but {len(s_list)} series; give one list of "
+                "coefficients [x1, ..., xK] per primal"
+            )
+        longest = max((len(s) for s in s_list if isinstance(s, (list, tuple))), default=0)
+        self.order = int(order) if order is not None else longest
+        if self.order < 1 or longest > self.order:
+            raise ValueError(f"TaylorAccumulator order must be at least 1 and at least the series' length, got {order}")
+        self._series: dict[int, list] = {}  # tensor key -> [x1, ..., xk] (k <= order)
+        self._variables: dict[int, tuple[Variable, list]] = {}
+        for i, (p, s) in enumerate(zip(p_leaves, s_list)):
+            if not isinstance(s, (list, tuple)):
+                raise TypeError(
+                    f"TaylorAccumulator series {i} is a {type(s).__name__}; give a list of coefficients [x1, ..., xK]"
+                )
+            if isinstance(p, Variable):
+                ref = p.snapshot()
+                coefs = [self._checked(c, ref, i) for c in s]
+                self._variables[id(p)] = (p, coefs)
+                self._series[key_of(ref)] = coefs
+            elif isinstance(p, Tensor):
+                if p.dtype.kind not in "fc":
+                    raise TypeError(f"TaylorAccumulator primal {i} has dtype {p.dtype}; Taylor series need floats")
+                self._series[key_of(p)] = [self._checked(c, p, i) for c in s]
+            else:
+                raise TypeError(
+                    f"TaylorAccumulator primal {i} is a {type(p).__name__}; primals must be tg.Tensors or "
+                    "tg.Variables (convert with tg.constant)"
+                )
+
+    @staticmethod
+    def _checked(c: Any, primal: Tensor, i: int) -> Any:
+        value = c._value if isinstance(c, Tensor) else python_to_array(c, primal.dtype)
+        value = np.asarray(value)
+        if value.shape != primal.shape:
+            raise ValueError(
+                f"TaylorAccumulator series {i} has a coefficient of shape {value.shape} but its primal has shape "
+                f"{primal.shape}"
+            )
+        return value.astype(primal.dtype, copy=False)
+
+    def __enter__(self) -> TaylorAccumulator:
+        _context.push(self)
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        _context.remove(self)
+
+    def on_variable_read(self, var: Variable, snap: Tensor) -> None:
+        entry = self._variables.get(id(var))
+        if entry is not None and snap._key not in self._series:
+            self._series[key_of(snap)] = entry[1]
+
+    def record(self, prim: Any, args: tuple, vals: Any, params: dict, out: Tensor) -> None:
+        known = self._series
+        incoming = [known.get(a._key) if a.__class__ is Tensor else None for a in args]
+        if not any(incoming) or out._value.dtype.kind not in "fc":
+            return
+        stack = _context.state.recorders
+        outer = stack[: stack.index(self)] if stack is not RAW and self in stack else ()
+        with recorders_set_to(outer if outer else RAW):
+            if outer:  # the outer recorders see (and can differentiate) the series' computation
+                inputs: Any = args
+                ans: Any = out
+                wrapped = [[wrap(c) if not isinstance(c, Tensor) else c for c in s] if s else s for s in incoming]
+                series = [[a, *s] if s else [a] for a, s in zip(args, wrapped)]
+            else:
+                inputs, ans = vals, out._value
+                series = [[v, *s] if s else [v] for v, s in zip(vals, incoming)]
+            coefs = output_series(prim, self.order, series, ans, inputs, params, outer)
+        if coefs:
+            known[key_of(out)] = coefs
+
+    def series(self, y: Any) -> Any:
+        """The scaled Taylor coefficients ``[y1, ..., yK]`` of each tensor in ``y`` (zeros if not connected)."""
+        leaves, treedef = flatten(y)
+        out = []
+        for p in leaves:
+            if isinstance(p, Variable):
+                p = p.snapshot()
+            if not isinstance(p, Tensor):
+                raise TypeError(f"series() takes tg.Tensors, got {type(p).__name__}")
+            coefs = self._series.get(p._key) or []
+            zero = np.zeros_like(p._value)
+            full = [coefs[k] if k < len(coefs) else zero for k in range(self.order)]
+            out.append([c if isinstance(c, Tensor) else wrap(c) for c in full])
+        return unflatten(treedef, out)
+
+
+def output_series(prim: Any, order: int, series: list, ans: Any, inputs: Any, params: dict, outer: tuple) -> list:
+    """The output's coefficients ``[y1, ..., yk]`` from the inputs' full series (rule, else nested forward)."""
+    rule = rule_for(prim)
+    result = rule(order, series, ans, *inputs, **params) if rule is not None else None
+    if result is None:
+        if prim.jvps is None and prim.joint_jvp is None:
+            raise TaylorRuleError(
+                f"Taylor mode: tg.{prim.name} has no Taylor rule and no JVP to expand; add a rule to "
+                "tapegrad.ops.taylor_rules.RULES (or give the op a JVP), or use nested tg.ForwardAccumulators"
+            )
+        result = nested_forward(prim, order, series, inputs, params, outer)
+    coefs = list(result[1 : order + 1])
+    shape, dtype = ans.shape, ans.dtype
+    for k, c in enumerate(coefs):
+        if not hasattr(c, "shape"):  # a Python number from a rule
+            c = np.asarray(c, dtype)
+        if c.shape != shape:
+            c = ops.broadcast_to(c, shape)
+        if c.dtype != dtype:
+            c = ops.cast(c, dtype)
+        coefs[k] = c
+    return coefs
+
+
+def nested_forward(prim: Any, order: int, series: list, inputs: Any, params: dict, outer: tuple) -> Series:
+    """An op's output series by ``order`` nested ForwardAccumulators on the path parameter t.
+
+    Exact (each level differentiates the JVP rules of the level below) but 2**order times one JVP:
+    the fallback for ops without a Taylor rule.
+    """
+    dtype = np.result_type(*[np.asarray(c._value if isinstance(c, Tensor) else c).dtype
+                             for s in series if len(s) > 1 for c in s[1:]])
+    with recorders_set_to(outer):
+        t = wrap(np.zeros((), dtype))
+        one = wrap(np.ones((), dtype))
+        accs = [ForwardAccumulator(t, one) for _ in range(order)]
+        for acc in accs:
+            acc.__enter__()
+        try:
+            paths = [_horner(s, t) if len(s) > 1 else a for s, a in zip(series, inputs)]
+            y = prim(*paths, **params)
+        finally:
+            for acc in reversed(accs):
+                acc.__exit__(None, None, None)
+        result: Series = [y]
+        d = y
+        for k, acc in enumerate(reversed(accs), start=1):
+            d = acc.jvp(d, unconnected_gradients="zero")
+            result.append(d / math.factorial(k))
+    if not outer:
+        result = [r._value if isinstance(r, Tensor) else r for r in result]
+    return result
+
+
+def _horner(s: Series, t: Tensor) -> Any:
+    acc = s[-1] if isinstance(s[-1], Tensor) else wrap(np.asarray(s[-1]))
+    for c in reversed(s[:-1]):
+        acc = (c if isinstance(c, Tensor) else wrap(np.asarray(c))) + t * acc
+    return acc
+
+
+# ---- the functions people call ----------------------------------------------------------------------
+def taylor(f: Callable[..., Any], primals: Sequence[Any], series: Sequence[Sequence[Any]], order: int | None = None
+           ) -> tuple[Any, Any]:
+    """``(f(*primals), [y1, ..., yK])``: the scaled Taylor coefficients of f's output along a path.
+
+    As ``jax.experimental.jet`` (whose coefficients are derivatives, ours divided by k!): primal i
+    moves along ``x_i(t) = x_i + series[i][0] t + series[i][1] t**2 + ...``, and the output's
+    coefficients come back in the same scaled form (``k! * yk`` is the k-th derivative in t).
+    """
+    xs = [p if isinstance(p, Tensor) else wrap(python_to_array(p, None)) for p in primals]
+    with TaylorAccumulator(xs, [list(s) for s in series], order) as acc:
+        y = f(*xs)
+    return y, acc.series(y)
+
+
+def derivatives(f: Callable[[Any], Any], x: Any, order: int, direction: Any = None) -> list:
+    """``[f'(x), f''(x), ..., f^(order)(x)]`` along ``direction`` (default: ones), by one Taylor pass.
+
+    For an elementwise ``f`` on an array this is each element's derivatives (the seeds' plots of
+    ``sin(x)**2``); for several variables it is ``d^k/dt^k f(x + t v)`` at ``t = 0``.
+    """
+    if order < 1:
+        raise ValueError(f"derivatives: order must be at least 1, got {order}")
+    x = x if isinstance(x, Tensor) else wrap(python_to_array(x, np.float64))
+    v = np.ones_like(x._value) if direction is None else direction
+    with TaylorAccumulator(x, [v], order) as acc:
+        y = f(x)
+    return [c * math.factorial(k) for k, c in enumerate(acc.series(y), start=1)]
+
+
+def derivative_tensors(f: Callable[[Any], Any], x: Any, order: int) -> list:
+    """``[f(x), gradient, Hessian, ..., order-th derivative tensor]`` of f at the vector x.
+
+    Entry ``[i1, ..., ik]`` of the k-th tensor is the mixed partial d^k f / dx_i1 ... dx_ik (the
+    output's axes first, then k axes of len(x)). Univariate Taylor passes along the lattice
+    directions ``j`` (integer vectors with |j| <= order, one pass per line through 0) give each
+    homogeneous part ``sum_|i|=k d^i f / i! * j^i``; the monomial coefficients follow by an
+    exact rational inverse of that interpolation (Griewank, Utke, Walther 2000), so the only
+    error is rounding. Cost: one pass of order ``order`` per direction, C(n + order, order) at most.
+    """
+    x = x if isinstance(x, Tensor) else wrap(python_to_array(x, np.float64))
+    if x.ndim != 1:
+        raise ValueError(f"derivative_tensors takes a vector x, got shape {x.shape}")
+    n = x.shape[0]
+    value = f(x)
+    results: list = [value]
+    if order < 1:
+        return results
+    passes: dict[tuple, list] = {}  # primitive direction -> its scaled coefficients [y1..yK]
+    for k in range(1, order + 1):
+        lattice = _lattice(n, k)
+        samples = []
+        for j in lattice:
+            g = math.gcd(*j)
+            base = tuple(c // g for c in j)
+            if base not in passes:
+                with TaylorAccumulator(x, [np.asarray(base, dtype=x.dtype)], order) as acc:
+                    y = f(x)
+                passes[base] = [c._value for c in acc.series(y)]
+            samples.append(passes[base][k - 1] * float(g) ** k)  # p_k(g u) = g**k p_k(u)
+        weights = _interpolation_inverse(n, k)  # monomial coefficient i = sum_j W[i, j] p_k(j)
+        stacked = np.stack([np.asarray(s, dtype=np.float64) for s in samples])
+        coefficients = np.tensordot(weights, stacked, axes=(1, 0))  # (monomials, *out)
+        out_shape = np.shape(value._value)
+        tensor = np.zeros(out_shape + (n,) * k)
+        for m, i in enumerate(lattice):
+            entry = coefficients[m] * _multinomial_factor(i)  # d^i f = i! * coefficient
+            for idx in set(itertools.permutations(_indices_of(i))):
+                tensor[(..., *idx)] = entry
+        results.append(wrap(tensor.astype(value.dtype, copy=False)))
+    return results
+
+
+def _lattice(n: int, k: int) -> list[tuple[int, ...]]:
+    """The multi-indices of n variables with |i| = k, in a fixed order."""
+    return [i for i in itertools.product(range(k + 1), repeat=n) if sum(i) == k]
+
+
+def _indices_of(i: tuple[int, ...]) -> tuple[int, ...]:
+    return tuple(v for v, count in enumerate(i) for _ in range(count))
+
+
+def _multinomial_factor(i: tuple[int, ...]) -> float:
+    return float(math.prod(math.factorial(c) for c in i))
+
+
+@cache
+def _interpolation_inverse(n: int, k: int) -> np.ndarray:
+    """W with coefficient_i = sum_j W[i, j] p(j) for every homogeneous p of degree k (exact rationals).
+
+    The lattice {j : |j| = k} is unisolvent for homogeneous polynomials of degree k, so the
+    matrix A[j, i] = j**i is invertible; it is inverted in Fractions and rounded once.
+    """
+    lattice = _lattice(n, k)
+    a = [[Fraction(math.prod(jv**iv for jv, iv in zip(j, i))) for i in lattice] for j in lattice]
+    return np.array([[float(v) for v in row] for row in _inverse(a)])
+
+
+def _inverse(a: list[list[Fraction]]) -> list[list[Fraction]]:
+    """Gauss-Jordan inverse in exact rational arithmetic."""
+    size = len(a)
+    m = [row[:] + [Fraction(int(r == c)) for c in range(size)] for r, row in enumerate(a)]
+    for col in range(size):
+        pivot = next(r for r in range(col, size) if m[r][col] != 0)
+        m[col], m[pivot] = m[pivot], m[col]
+        p = m[col][col]
+        m[col] = [v / p for v in m[col]]
+        for r in range(size):
+            if r != col and m[r][col] != 0:
+                factor = m[r][col]
+                m[r] = [v - factor * w for v, w in zip(m[r], m[col])]
+    return [row[size:] for row in m]
