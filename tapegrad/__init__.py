@@ -48,7 +48,7 @@ from tapegrad.ops.linalg import *  # noqa: F403
 from tapegrad.ops.reduce import *  # noqa: F403
 from tapegrad.ops.shape import *  # noqa: F403
 from tapegrad.tape import GradientTape
-from tapegrad.taylor import TaylorAccumulator, derivative_tensors, derivatives, taylor  # Taylor mode
+from tapegrad.taylor import TaylorAccumulator, derivative_tensors, derivatives, taylor_series  # Taylor mode
 from tapegrad.transforms import (
     grad,
     gradients_function,
@@ -73,7 +73,7 @@ __all__ = [
     "TaylorAccumulator",
     "derivative_tensors",
     "derivatives",
-    "taylor",
+    "taylor_series",
     "TapeGraph",
     "explain_gradient",
     "tape_graph",

@@ -39,6 +39,10 @@ RULES: dict[Any, TaylorRule] = {}
 DERIVERS: list[Callable[[Any], TaylorRule | None]] = []
 
 
+# ops whose JVP closes over values at the original point: right at order 1, wrong if expanded further
+_FIRST_ORDER_ONLY = ("custom_gradient(", "recompute_grad(")
+
+
 class TaylorRuleError(TypeError):
     """An op on the path from the primals has neither a Taylor rule nor a JVP to expand."""
 
@@ -168,10 +172,16 @@ def output_series(prim: Any, order: int, series: list, ans: Any, inputs: Any, pa
     rule = rule_for(prim)
     result = rule(order, series, ans, *inputs, **params) if rule is not None else None
     if result is None:
+        if order > 1 and prim.name.startswith(_FIRST_ORDER_ONLY):
+            raise TaylorRuleError(
+                f"Taylor mode: tg.{prim.name} fixes first derivatives only (its rules close over values at the "
+                f"original point), so its order-{order} series is unknown; call the undecorated function inside "
+                "the TaylorAccumulator"
+            )
         if prim.jvps is None and prim.joint_jvp is None:
             raise TaylorRuleError(
-                f"Taylor mode: tg.{prim.name} has no Taylor rule and no JVP to expand; add a rule to "
-                "tapegrad.ops.taylor_rules.RULES (or give the op a JVP), or use nested tg.ForwardAccumulators"
+                f"Taylor mode: tg.{prim.name} has no Taylor rule and no JVP to expand; give it a JVP "
+                "(tg.defjvp) or a Taylor rule (tapegrad.taylor.RULES[op] = rule, as in tapegrad.ops.taylor_rules)"
             )
         result = nested_forward(prim, order, series, inputs, params, outer)
     coefs = list(result[1 : order + 1])
@@ -225,7 +235,7 @@ def _horner(s: Series, t: Tensor) -> Any:
 
 
 # ---- the functions people call ----------------------------------------------------------------------
-def taylor(f: Callable[..., Any], primals: Sequence[Any], series: Sequence[Sequence[Any]], order: int | None = None
+def taylor_series(f: Callable[..., Any], primals: Sequence[Any], series: Sequence[Sequence[Any]], order: int | None = None
            ) -> tuple[Any, Any]:
     """``(f(*primals), [y1, ..., yK])``: the scaled Taylor coefficients of f's output along a path.
 
