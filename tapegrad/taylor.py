@@ -235,8 +235,9 @@ def _horner(s: Series, t: Tensor) -> Any:
 
 
 # ---- the functions people call ----------------------------------------------------------------------
-def taylor_series(f: Callable[..., Any], primals: Sequence[Any], series: Sequence[Sequence[Any]], order: int | None = None
-           ) -> tuple[Any, Any]:
+def taylor_series(
+    f: Callable[..., Any], primals: Sequence[Any], series: Sequence[Sequence[Any]], order: int | None = None
+) -> tuple[Any, Any]:
     """``(f(*primals), [y1, ..., yK])``: the scaled Taylor coefficients of f's output along a path.
 
     As ``jax.experimental.jet`` (whose coefficients are derivatives, ours divided by k!): primal i
