@@ -298,12 +298,11 @@ def derivative_tensors(f: Callable[[Any], Any], x: Any, order: int) -> list:
         weights = _interpolation_inverse(n, k)  # monomial coefficient i = sum_j W[i, j] p_k(j)
         stacked = np.stack([np.asarray(s, dtype=np.float64) for s in samples])
         coefficients = np.tensordot(weights, stacked, axes=(1, 0))  # (monomials, *out)
+        partials = {i: coefficients[m] * _multinomial_factor(i) for m, i in enumerate(lattice)}  # d^i f = i! c_i
         out_shape = np.shape(value._value)
         tensor = np.zeros(out_shape + (n,) * k)
-        for m, i in enumerate(lattice):
-            entry = coefficients[m] * _multinomial_factor(i)  # d^i f = i! * coefficient
-            for idx in set(itertools.permutations(_indices_of(i))):
-                tensor[(..., *idx)] = entry
+        for idx in itertools.product(range(n), repeat=k):  # entry [i1..ik] is the partial of its counts
+            tensor[(..., *idx)] = partials[tuple(idx.count(v) for v in range(n))]
         results.append(wrap(tensor.astype(value.dtype, copy=False)))
     return results
 
@@ -311,10 +310,6 @@ def derivative_tensors(f: Callable[[Any], Any], x: Any, order: int) -> list:
 def _lattice(n: int, k: int) -> list[tuple[int, ...]]:
     """The multi-indices of n variables with |i| = k, in a fixed order."""
     return [i for i in itertools.product(range(k + 1), repeat=n) if sum(i) == k]
-
-
-def _indices_of(i: tuple[int, ...]) -> tuple[int, ...]:
-    return tuple(v for v, count in enumerate(i) for _ in range(count))
 
 
 def _multinomial_factor(i: tuple[int, ...]) -> float:
