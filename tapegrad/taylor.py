@@ -136,9 +136,11 @@ class TaylorAccumulator:
         incoming = [known.get(a._key) if a.__class__ is Tensor else None for a in args]
         if not any(incoming) or out._value.dtype.kind not in "fc":
             return
-        stack = _context.state.recorders
+        state = _context.state
+        stack = saved = state.recorders
         outer = stack[: stack.index(self)] if stack is not RAW and self in stack else ()
-        with recorders_set_to(outer if outer else RAW):
+        state.recorders = outer if outer else RAW  # a recorder never sees its own bookkeeping
+        try:
             if outer:  # the outer recorders see (and can differentiate) the series' computation
                 inputs: Any = args
                 ans: Any = out
@@ -148,6 +150,8 @@ class TaylorAccumulator:
                 inputs, ans = vals, out._value
                 series = [[v, *s] if s else [v] for v, s in zip(vals, incoming)]
             coefs = output_series(prim, self.order, series, ans, inputs, params, outer)
+        finally:
+            state.recorders = saved
         if coefs:
             known[key_of(out)] = coefs
 
@@ -161,8 +165,7 @@ class TaylorAccumulator:
             if not isinstance(p, Tensor):
                 raise TypeError(f"series() takes tg.Tensors, got {type(p).__name__}")
             coefs = self._series.get(p._key) or []
-            zero = np.zeros_like(p._value)
-            full = [coefs[k] if k < len(coefs) else zero for k in range(self.order)]
+            full = coefs + [np.zeros_like(p._value)] * (self.order - len(coefs))
             out.append([c if isinstance(c, Tensor) else wrap(c) for c in full])
         return unflatten(treedef, out)
 
@@ -262,7 +265,13 @@ def derivatives(f: Callable[[Any], Any], x: Any, order: int, direction: Any = No
     v = np.ones_like(x._value) if direction is None else direction
     with TaylorAccumulator(x, [v], order) as acc:
         y = f(x)
-    return [c * math.factorial(k) for k, c in enumerate(acc.series(y), start=1)]
+    return [c if k == 1 else _times(c, math.factorial(k)) for k, c in enumerate(acc.series(y), start=1)]
+
+
+def _times(c: Tensor, number: int) -> Tensor:
+    """c * number, without the op dispatch when no recorder is active (the hot path of plots)."""
+    stack = _context.state.recorders
+    return wrap(c._value * number) if not stack or stack is RAW else c * number
 
 
 def derivative_tensors(f: Callable[[Any], Any], x: Any, order: int) -> list:

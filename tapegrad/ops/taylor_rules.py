@@ -58,12 +58,25 @@ def s_scale(a: Series, c: Any) -> Series:
     return [c * x for x in a]
 
 
-def s_mul(a: Series, b: Series, K: int) -> Series:
-    """Cauchy product, truncated after order K."""
-    out = []
-    for k in range(min(len(a) + len(b) - 1, K + 1)):
+def s_mul(a: Series, b: Series, K: int, y0: Any = None) -> Series:
+    """Cauchy product, truncated after order K (``y0``: the product's value, when already known)."""
+    out = [a[0] * b[0] if y0 is None else y0]
+    for k in range(1, min(len(a) + len(b) - 1, K + 1)):
         lo, hi = max(0, k - len(b) + 1), min(k, len(a) - 1)
         out.append(_total([a[j] * b[k - j] for j in range(lo, hi + 1)]))
+    return out
+
+
+def s_square(a: Series, K: int, y0: Any = None) -> Series:
+    """a * a with each cross term once: y_k = 2 sum_{j < k - j} a_j a_{k-j} (+ a_{k/2}**2)."""
+    out = [a[0] * a[0] if y0 is None else y0]
+    for k in range(1, min(2 * len(a) - 1, K + 1)):
+        cross = [a[j] * a[k - j] for j in range(max(0, k - len(a) + 1), (k + 1) // 2)]
+        total = 2 * _total(cross) if cross else None
+        if k % 2 == 0 and k // 2 < len(a):
+            middle = a[k // 2] * a[k // 2]
+            total = middle if total is None else total + middle
+        out.append(total)
     return out
 
 
@@ -81,7 +94,7 @@ def s_div(a: Series, b: Series, K: int, y0: Any = None) -> Series:
 
 def s_deriv(a: Series) -> Series:
     """The series of x'(t): [x1, 2 x2, 3 x3, ...]."""
-    return [j * a[j] for j in range(1, len(a))]
+    return a[1:2] + [j * a[j] for j in range(2, len(a))]
 
 
 def s_integrate(z: Series, y0: Any, K: int) -> Series:
@@ -137,13 +150,15 @@ def s_pow(a: Series, c: Any, K: int, y0: Any) -> Series:
 
 def s_int_pow(a: Series, n: int, K: int) -> Series:
     """a**n for an integer n >= 1 by repeated squaring (exact where a0 = 0)."""
+    if n == 2:
+        return s_square(a, K)
     result, base = None, a
     while n:
         if n & 1:
             result = base if result is None else s_mul(result, base, K)
         n >>= 1
         if n:
-            base = s_mul(base, base, K)
+            base = s_square(base, K)
     return result
 
 
@@ -165,7 +180,7 @@ def s_sincos(a: Series, K: int, s0: Any, c0: Any) -> tuple[Series, Series]:
     for k in range(1, K + 1):
         js = range(1, min(k, len(a) - 1) + 1)
         s.append(_total([da[j - 1] * c[k - j] for j in js]) / k)
-        c.append(-_total([da[j - 1] * s[k - j] for j in js]) / k)
+        c.append(_total([da[j - 1] * s[k - j] for j in js]) / -k)
     return s, c
 
 
@@ -203,9 +218,7 @@ def _sigmoid_series(a: Series, K: int, s0: Any) -> Series:
 
 # ---- the elementwise rules: rule(K, series, ans, *inputs, **params) -> series --------------------------
 def _multiply(K, s, ans, x, y):
-    out = s_mul(s[0], s[1], K)
-    out[0] = ans
-    return out
+    return s_mul(s[0], s[1], K, ans)
 
 
 def _divide(K, s, ans, x, y):
@@ -217,9 +230,7 @@ def _reciprocal(K, s, ans, x):
 
 
 def _square(K, s, ans, x):
-    out = s_mul(s[0], s[0], K)
-    out[0] = ans
-    return out
+    return s_square(s[0], K, ans)
 
 
 def _power(K, s, ans, x, c):
@@ -231,6 +242,8 @@ def _power(K, s, ans, x, c):
     c_raw = np.asarray(_raw(c))
     if c_raw.ndim == 0 and float(c_raw).is_integer() and 1 <= abs(float(c_raw)) <= 64:
         n = int(c_raw)
+        if n == 2:
+            return s_square(base, K, ans)
         out = s_int_pow(base, abs(n), K)
         out = out if n > 0 else s_div([ops.ones_like(ans)], out, K)
         out[0] = ans
