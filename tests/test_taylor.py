@@ -331,3 +331,18 @@ def test_cli_plot_order_uses_one_taylor_pass(capsys):
     assert len(curves) == 7
     for k in range(1, 7):
         np.testing.assert_allclose(curves[k], -(2.0 ** (k - 1)) * np.cos(2 * x + k * np.pi / 2), atol=1e-12)
+
+
+def test_taylor_orders_benchmark_runs_and_checks_agreement():
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    out = subprocess.run(
+        [sys.executable, str(root / "benchmarks" / "taylor_orders.py"), "--max-order", "4", "--mixed-order", "3",
+         "--points", "10", "--limit", "0.5"],
+        capture_output=True, text=True, env={"PYTHONPATH": str(root), "PATH": ""}, timeout=120,
+    )
+    assert out.returncode == 0, out.stderr  # it checks Taylor mode against nested AD before timing
+    assert "| 4 |" in out.stdout and "every mixed partial" in out.stdout
