@@ -274,15 +274,20 @@ def _times(c: Tensor, number: int) -> Tensor:
     return wrap(c._value * number) if not stack or stack is RAW else c * number
 
 
-def derivative_tensors(f: Callable[[Any], Any], x: Any, order: int) -> list:
+def derivative_tensors(f: Callable[[Any], Any], x: Any, order: int, *, vectorized: bool = False) -> list:
     """``[f(x), gradient, Hessian, ..., order-th derivative tensor]`` of f at the vector x.
 
     Entry ``[i1, ..., ik]`` of the k-th tensor is the mixed partial d^k f / dx_i1 ... dx_ik (the
-    output's axes first, then k axes of len(x)). Univariate Taylor passes along the lattice
-    directions ``j`` (integer vectors with |j| <= order, one pass per line through 0) give each
-    homogeneous part ``sum_|i|=k d^i f / i! * j^i``; the monomial coefficients follow by an
-    exact rational inverse of that interpolation (Griewank, Utke, Walther 2000), so the only
-    error is rounding. Cost: one pass of order ``order`` per direction, C(n + order, order) at most.
+    output's axes first, then k axes of len(x)). A univariate Taylor pass along an integer
+    direction j gives the homogeneous part ``p_k(j) = sum_|i|=k d^i f / i! * j^i`` for every k at
+    once; the monomial coefficients follow from p_k on the lattice {j : |j| = k} by Lagrange
+    interpolation in closed form (Griewank, Utke and Walther, Math. Comp. 69, 2000), with weights
+    that are exact rationals rounded once, so the only error is rounding. A monomial in s of the
+    variables needs only the lattice of those s (s <= k): one pass per lattice line through 0.
+
+    ``vectorized=True`` says that f also takes points stacked along a last axis (x of shape (n, m)
+    gives outputs of shape (..., m)), as an elementwise expression in ``x[0], x[1], ...`` does: then
+    every direction goes through f in one pass.
     """
     x = x if isinstance(x, Tensor) else wrap(python_to_array(x, np.float64))
     if x.ndim != 1:
@@ -290,25 +295,36 @@ def derivative_tensors(f: Callable[[Any], Any], x: Any, order: int) -> list:
     n = x.shape[0]
     value = f(x)
     results: list = [value]
-    if order < 1:
-        return results
     passes: dict[tuple, list] = {}  # primitive direction -> its scaled coefficients [y1..yK]
+    if vectorized and order >= 1:
+        bases = sorted({_primitive_direction(j) for k in range(1, order + 1) for j in _compositions(k, n)})
+        stacked = wrap(np.repeat(x._value[:, None], len(bases), axis=1))
+        with TaylorAccumulator(stacked, [np.asarray(bases, dtype=x.dtype).T], order) as acc:
+            y = f(stacked)
+        coefs = [np.asarray(c._value, dtype=np.float64) for c in acc.series(y)]
+        for col, base in enumerate(bases):
+            passes[base] = [c[..., col] for c in coefs]
+
+    def homogeneous_part(j: tuple, k: int) -> Any:
+        g = math.gcd(*j)
+        base = _primitive_direction(j)
+        if base not in passes:
+            with TaylorAccumulator(x, [np.asarray(base, dtype=x.dtype)], order) as acc:
+                y = f(x)
+            passes[base] = [np.asarray(c._value, dtype=np.float64) for c in acc.series(y)]
+        return passes[base][k - 1] * float(g) ** k  # p_k(g u) = g**k p_k(u)
+
+    out_shape = np.shape(value._value)
     for k in range(1, order + 1):
-        lattice = _lattice(n, k)
-        samples = []
-        for j in lattice:
-            g = math.gcd(*j)
-            base = tuple(c // g for c in j)
-            if base not in passes:
-                with TaylorAccumulator(x, [np.asarray(base, dtype=x.dtype)], order) as acc:
-                    y = f(x)
-                passes[base] = [c._value for c in acc.series(y)]
-            samples.append(passes[base][k - 1] * float(g) ** k)  # p_k(g u) = g**k p_k(u)
-        weights = _interpolation_inverse(n, k)  # monomial coefficient i = sum_j W[i, j] p_k(j)
-        stacked = np.stack([np.asarray(s, dtype=np.float64) for s in samples])
-        coefficients = np.tensordot(weights, stacked, axes=(1, 0))  # (monomials, *out)
-        partials = {i: coefficients[m] * _multinomial_factor(i) for m, i in enumerate(lattice)}  # d^i f = i! c_i
-        out_shape = np.shape(value._value)
+        partials: dict[tuple, Any] = {}  # multi-index (counts per variable) -> d^i f
+        for size in range(1, min(n, k) + 1):
+            lattice, rows, weights = _lagrange_weights(size, k)
+            for subset in itertools.combinations(range(n), size):
+                samples = np.stack([homogeneous_part(_embed(j, subset, n), k) for j in lattice])
+                coefficients = np.tensordot(weights, samples, axes=(1, 0))
+                for i, c in zip(rows, coefficients):
+                    counts = _embed(i, subset, n)
+                    partials[counts] = c * float(math.prod(math.factorial(m) for m in i))  # d^i f = i! c_i
         tensor = np.zeros(out_shape + (n,) * k)
         for idx in itertools.product(range(n), repeat=k):  # entry [i1..ik] is the partial of its counts
             tensor[(..., *idx)] = partials[tuple(idx.count(v) for v in range(n))]
@@ -316,38 +332,56 @@ def derivative_tensors(f: Callable[[Any], Any], x: Any, order: int) -> list:
     return results
 
 
-def _lattice(n: int, k: int) -> list[tuple[int, ...]]:
-    """The multi-indices of n variables with |i| = k, in a fixed order."""
-    return [i for i in itertools.product(range(k + 1), repeat=n) if sum(i) == k]
+def _compositions(total: int, parts: int) -> list[tuple]:
+    """Every tuple of ``parts`` non-negative integers summing to ``total``."""
+    if parts == 1:
+        return [(total,)]
+    return [(first, *rest) for first in range(total + 1) for rest in _compositions(total - first, parts - 1)]
 
 
-def _multinomial_factor(i: tuple[int, ...]) -> float:
-    return float(math.prod(math.factorial(c) for c in i))
+def _primitive_direction(j: tuple) -> tuple:
+    g = math.gcd(*j)
+    return tuple(c // g for c in j)
+
+
+def _embed(j: tuple, subset: tuple, n: int) -> tuple:
+    full = [0] * n
+    for position, count in zip(subset, j):
+        full[position] = count
+    return tuple(full)
 
 
 @cache
-def _interpolation_inverse(n: int, k: int) -> np.ndarray:
-    """W with coefficient_i = sum_j W[i, j] p(j) for every homogeneous p of degree k (exact rationals).
+def _lagrange_weights(s: int, d: int) -> tuple[list, list, np.ndarray]:
+    """(lattice, rows, W): c_i = sum_j W[i, j] p(j) for the monomials i of s variables that use all of
+    them, from p on the lattice {j : |j| = d}, for every homogeneous p of degree d.
 
-    The lattice {j : |j| = k} is unisolvent for homogeneous polynomials of degree k, so the
-    matrix A[j, i] = j**i is invertible; it is inverted in Fractions and rounded once.
+    The Lagrange basis of that lattice is H_j(v) = prod_m prod_{r < j_m} (d v_m - r |v|) / (d (r + 1))
+    (on |v| = d it is prod_m binomial(v_m, j_m), 1 at j and 0 at the other lattice points, and it
+    is homogeneous of degree d), so W[i, j] is the coefficient of v^i in H_j: expanded in integers,
+    divided once.
     """
-    lattice = _lattice(n, k)
-    a = [[Fraction(math.prod(jv**iv for jv, iv in zip(j, i))) for i in lattice] for j in lattice]
-    return np.array([[float(v) for v in row] for row in _inverse(a)])
+    lattice = _compositions(d, s)
+    rows = [i for i in lattice if all(i)]
+    weights = np.zeros((len(rows), len(lattice)))
+    for col, j in enumerate(lattice):
+        poly: dict[tuple, int] = {(0,) * s: 1}
+        denominator = d**d
+        for m in range(s):
+            for r in range(j[m]):
+                denominator *= r + 1
+                factor = {tuple(int(q == v) for q in range(s)): (d * (v == m) - r) for v in range(s)}
+                poly = _poly_times(poly, factor)
+        for row, i in enumerate(rows):
+            weights[row, col] = float(Fraction(poly.get(i, 0), denominator))
+    return lattice, rows, weights
 
 
-def _inverse(a: list[list[Fraction]]) -> list[list[Fraction]]:
-    """Gauss-Jordan inverse in exact rational arithmetic."""
-    size = len(a)
-    m = [row[:] + [Fraction(int(r == c)) for c in range(size)] for r, row in enumerate(a)]
-    for col in range(size):
-        pivot = next(r for r in range(col, size) if m[r][col] != 0)
-        m[col], m[pivot] = m[pivot], m[col]
-        p = m[col][col]
-        m[col] = [v / p for v in m[col]]
-        for r in range(size):
-            if r != col and m[r][col] != 0:
-                factor = m[r][col]
-                m[r] = [v - factor * w for v, w in zip(m[r], m[col])]
-    return [row[size:] for row in m]
+def _poly_times(a: dict, b: dict) -> dict:
+    out: dict[tuple, int] = {}
+    for ea, ca in a.items():
+        for eb, cb in b.items():
+            if cb:
+                e = tuple(x + y for x, y in zip(ea, eb))
+                out[e] = out.get(e, 0) + ca * cb
+    return out

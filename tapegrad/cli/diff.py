@@ -55,8 +55,8 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
     p.add_argument("--order", type=int, default=1, help="highest derivative order (default 1: the gradient)")
     p.add_argument(
         "--method", choices=(*METHODS, "all"), default=None,
-        help="how to differentiate (default: the cheapest, reverse mode up to order 2, Taylor mode from "
-        "order 3); 'all' compares them side by side",
+        help="how to differentiate (default: the cheapest, reverse mode up to order 2 or 3, Taylor mode "
+        "above); 'all' compares them side by side",
     )
     p.add_argument("--json", action="store_true", help="print the result as JSON")
     return p
@@ -128,15 +128,16 @@ def forward_mode(f: Callable[[Any], Any], point: np.ndarray, order: int) -> list
 def taylor_mode(f: Callable[[Any], Any], point: np.ndarray, order: int) -> list[np.ndarray]:
     """[value, gradient, ...] by univariate Taylor passes along lattice directions (tg.derivative_tensors):
     about order**2 work per op and pass, where nested first-order differentiation grows exponentially."""
-    x = tg.constant(point, dtype=tg.float64)
-    return [np.asarray(r._value, dtype=np.float64) for r in tg.derivative_tensors(f, x, order)]
+    x = tg.constant(point, dtype=tg.float64)  # the expression is elementwise: all directions in one pass
+    return [np.asarray(r._value, dtype=np.float64) for r in tg.derivative_tensors(f, x, order, vectorized=True)]
 
 
-def cheapest_method(order: int) -> str:
-    """Reverse mode for values, gradients and Hessians; Taylor mode from order 3, where nested reverse
-    mode's cost and memory grow exponentially with the order (order 8 of a small expression: out of
-    memory) and Taylor mode's grow as order**2 per pass, one pass per lattice direction."""
-    return "taylor" if order >= 3 else "reverse"
+def cheapest_method(order: int, n: int) -> str:
+    """Reverse mode for values, gradients, Hessians, and third derivatives of 3 or more variables;
+    Taylor mode above, where nested reverse mode's cost and memory grow exponentially with the
+    order (order 6 of a 3-variable expression: minutes; order 8: out of memory) and Taylor mode's as
+    order**2 per direction (benchmarks/taylor_orders.py measures both)."""
+    return "taylor" if order >= 4 or (order == 3 and n <= 2) else "reverse"
 
 
 def numeric_mode(f: Callable[[Any], Any], point: np.ndarray, order: int) -> list[np.ndarray]:
@@ -216,7 +217,7 @@ def run(args: argparse.Namespace) -> int:
             f"at most {MAX_ENTRIES} are computed"
         )
     if args.method is None:
-        args.method = cheapest_method(order)
+        args.method = cheapest_method(order, len(names))
     methods = METHODS if args.method == "all" else (args.method,)
     f = make_function(expr, names)
     results: dict[str, dict[str, Any]] = {}
