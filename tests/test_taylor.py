@@ -281,6 +281,27 @@ def test_derivative_tensors_match_reverse_mode_hessian_and_vector_outputs():
         np.testing.assert_allclose(hess.numpy()[j], h, rtol=1e-12, atol=1e-14)
 
 
+def test_lagrange_weights_recover_every_homogeneous_polynomial():
+    rng = np.random.default_rng(7)
+    for s, d in [(1, 3), (2, 2), (2, 8), (3, 5), (4, 4), (5, 5)]:
+        lattice, rows, weights = taylor_module._lagrange_weights(s, d)
+        monomials = taylor_module._compositions(d, s)
+        coefficients = dict(zip(monomials, rng.integers(-5, 6, size=len(monomials))))
+        values = [sum(c * math.prod(v**e for v, e in zip(j, i)) for i, c in coefficients.items()) for j in lattice]
+        got = weights @ np.array(values, dtype=np.float64)
+        np.testing.assert_allclose(got, [coefficients[i] for i in rows], atol=1e-9 * max(map(abs, values)))
+
+
+def test_derivative_tensors_vectorized_matches_one_pass_per_direction():
+    f = lambda v: tg.exp(v[0] * v[1]) * tg.sin(v[2] - v[1] ** 2) + v[0] ** 4 * v[2]  # noqa: E731
+    x = np.array([0.3, -0.5, 0.8])
+    one_by_one = tg.derivative_tensors(f, x, order=5)
+    together = tg.derivative_tensors(f, x, order=5, vectorized=True)
+    for a, b in zip(one_by_one, together):
+        np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=1e-12, atol=1e-12)
+    assert together[5].shape == (3,) * 5
+
+
 # ---- the command line -----------------------------------------------------------------------------------
 def _cli_json(capsys, *argv):
     import json
@@ -320,8 +341,14 @@ def test_cli_taylor_mode_against_sympy_symbolic(capsys):
     assert taylor["error"] < 1e-12  # against reverse mode
 
 
-def test_cli_low_orders_stay_reverse_mode(capsys):
-    assert _cli_json(capsys, "diff", "x*y", "--at", "x=1", "y=2", "--order", "2", "--json")["method"] == "reverse"
+def test_cli_picks_the_cheapest_mode(capsys):
+    def method(*argv):
+        return _cli_json(capsys, "diff", *argv, "--json")["method"]
+
+    assert method("x*y", "--at", "x=1", "y=2", "--order", "2") == "reverse"
+    assert method("x*y*z", "--at", "x=1", "y=2", "z=3", "--order", "3") == "reverse"
+    assert method("x*y", "--at", "x=1", "y=2", "--order", "3") == "taylor"
+    assert method("x*y*z", "--at", "x=1", "y=2", "z=3", "--order", "4") == "taylor"
 
 
 def test_cli_plot_order_uses_one_taylor_pass(capsys):
