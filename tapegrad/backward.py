@@ -2,7 +2,17 @@
 
 Records are kept in execution order (a Wengert list), so the walk is one reversed loop with a dict
 of cotangents keyed by tensor keys (``Tensor._key``: unique ints, so a record need not keep the
-tensors themselves alive; see ``GradientTape.record`` for the record layout).
+tensors themselves alive). Records have the layout of ``_record.Record``, unpacked here by name.
+
+Complex numbers follow TensorFlow's (and PyTorch's) convention: for a real loss L of z = x + iy the
+gradient is dL/dx + i dL/dy, the direction of steepest ascent (so ``z -= lr * grad`` descends), e.g.
+|z*z|**2 at 1+2j has gradient 20+40j. JAX's ``grad`` gives the conjugate, dL/dx - i dL/dy. A
+complex target, or complex ``output_gradients`` v, means L = Re(sum(conj(v) * target)) (v = 1 by
+default); for holomorphic f the gradient is then v * conj(f'(z)). Internally every rule is the
+transpose of its JVP for the bilinear pairing Re(sum(a * b)) (JAX's), so holomorphic ops need no
+conjugation and the real hot path no check: only the seed and the result are conjugated
+(``seed_value``, ``finish``), and only the non-holomorphic ops (abs, real, imag, conj, angle, var,
+norm, cholesky, ...) say how real and imaginary parts move.
 """
 
 from __future__ import annotations
@@ -15,14 +25,10 @@ import numpy as np
 from tapegrad import _context
 from tapegrad._context import RAW
 from tapegrad._dtypes import python_to_array
-from tapegrad._primitive import Meta
+from tapegrad._record import Meta
 from tapegrad._structure import flatten
 from tapegrad._tensor import Tensor, Variable, ops, wrap
-from tapegrad.batching import batched_vjps, release
-
-# A tape record is the tuple (prim, vals, params, ans, needs, keys, key), built by
-# GradientTape.record; these name its fields for the code that reads records.
-PRIM, VALS, PARAMS, ANS, NEEDS, KEYS, KEY = range(7)
+from tapegrad.batching import batched_joint_vjp, batched_vjps
 
 
 class UnconnectedGradients(enum.Enum):
@@ -58,14 +64,30 @@ def walk(
             if consume:
                 records[k] = None
             prim, inputs, params, ans, needs, keys, key = record
-            g = pop(key, None)
-            if g is None:
-                continue
-            if key in wanted:
-                found[key] = g
+            if key.__class__ is tuple:  # several outputs: a tuple of cotangents, None where none came
+                g = tuple([pop(kj, None) for kj in key])
+                if all(gj is None for gj in g):
+                    continue
+                found.update((kj, gj) for kj, gj in zip(key, g) if kj in wanted and gj is not None)
+            else:
+                g = pop(key, None)
+                if g is None:
+                    continue
+                if key in wanted:
+                    found[key] = g
             if not raw:
                 inputs, ans = as_tensors(record)
             vjps = batched_vjps(prim) if batched else prim.vjps
+            if vjps is None:  # a joint rule: every needed cotangent at once
+                joint = batched_joint_vjp(prim) if batched else prim.joint_vjp
+                grads_in = joint(g, ans, needs, *inputs, **params)
+                for i in needs:
+                    gi = grads_in[i]
+                    if gi is not None:
+                        ki = keys[i]
+                        prev = get(ki)
+                        grads[ki] = gi if prev is None else prev + gi
+                continue
             arity = len(inputs)
             for i in needs:
                 rule = vjps[i]
@@ -86,8 +108,6 @@ def walk(
                 grads[ki] = gi if prev is None else prev + gi
     finally:
         _context.state.recorders = saved
-        if batched:
-            release()
     for key in wanted:
         if key not in found and key in grads:
             found[key] = grads[key]
@@ -95,13 +115,15 @@ def walk(
 
 
 def as_tensors(record: tuple) -> tuple[tuple, Any]:
-    """A record's arguments and output as Tensors with their keys, for rules an outer tape records.
+    """A record's arguments and output(s) as Tensors with their keys, for rules an outer tape records.
 
     A Tensor is its value and its key, so these stand for the originals on every tape; arguments
     that were not Tensors (key None) and values the record did not keep (Meta) stay as they are.
     """
     prim, vals, params, ans, needs, keys, key = record
     inputs = tuple([v if k is None or v.__class__ is Meta else keyed(v, k) for v, k in zip(vals, keys)])
+    if key.__class__ is tuple:
+        return inputs, tuple([a if a.__class__ is Meta else keyed(a, k) for a, k in zip(ans, key)])
     return inputs, (ans if ans.__class__ is Meta else keyed(ans, key))
 
 
@@ -141,12 +163,21 @@ def seed_value(target: Tensor, given: Any, raw: bool) -> Any:
     shape = np.shape(target._value)
     if isinstance(given, Variable):
         given = given.read_value()
+    if dtype.kind != "c" and np.iscomplexobj(given._value if isinstance(given, Tensor) else given):
+        raise TypeError(
+            f"output_gradients is complex but its target has dtype {dtype}: a real target takes real "
+            "cotangents (its imaginary part would be dropped); give a real array"
+        )
     value = given._value if isinstance(given, Tensor) else python_to_array(given, dtype)
     if np.shape(value) != shape:
         raise ValueError(
             f"output_gradients has shape {np.shape(value)} but its target has shape {shape}; "
             "give one cotangent per target, shaped like it"
         )
+    if dtype.kind == "c":  # the walk carries conjugate cotangents (see finish)
+        if raw:
+            return np.conj(np.asarray(value, dtype=dtype))
+        return ops.conj(given if isinstance(given, Tensor) else wrap(value))
     if raw:
         return value if value.dtype == dtype else value.astype(dtype)
     if isinstance(given, Tensor):
@@ -169,10 +200,18 @@ def finish(grad: Any, source: Tensor, unconnected: UnconnectedGradients, rows: i
     if rows is None and grad.__class__ is value.__class__ and grad.__class__ is not Tensor:
         dtype = grad.dtype
         if (dtype is value.dtype or dtype == value.dtype) and (grad.__class__ is not np.ndarray or grad.shape == shape):
-            return wrap(grad)  # the common case: as it is
+            if dtype.kind != "c":
+                return wrap(grad)  # the common case: as it is
     dtype = value.dtype
+    if dtype.kind == "c":
+        # Complex numbers: the rules are transposes for the bilinear pairing Re(sum(a * b)), so no rule
+        # conjugates (holomorphic ops keep their real rules, as JAX's); the walk's result is then
+        # dL/dx - i dL/dy, and its conjugate is TensorFlow's (and PyTorch's) dL/dx + i dL/dy.
+        grad = ops.conj(grad) if isinstance(grad, Tensor) else np.conj(grad)
     if not isinstance(grad, Tensor):
         grad = np.asarray(grad)
+        if grad.dtype.kind == "c" and dtype.kind != "c":
+            grad = grad.real
         if grad.dtype != dtype:
             grad = grad.astype(dtype)
         if grad.shape != shape:

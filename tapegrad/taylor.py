@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import threading
 from fractions import Fraction
 from functools import cache
 from typing import Any, Callable, Sequence
@@ -28,7 +29,7 @@ from tapegrad._context import RAW, recorders_set_to
 from tapegrad._dtypes import python_to_array
 from tapegrad._structure import flatten, unflatten
 from tapegrad._tensor import Tensor, Variable, key_of, ops, wrap
-from tapegrad.forward import ForwardAccumulator
+from tapegrad.forward import ForwardAccumulator, output_tangent
 
 Series = list  # [x0, x1, ..., xk]: the value then its scaled Taylor coefficients (shorter: the rest are 0)
 TaylorRule = Callable[..., Any]  # rule(K, series, ans, *inputs, **params) -> Series, or None to decline
@@ -121,21 +122,31 @@ class TaylorAccumulator:
 
     def __enter__(self) -> TaylorAccumulator:
         _context.push(self)
+        self._thread = threading.get_ident()
         return self
 
     def __exit__(self, *exc: Any) -> None:
-        _context.remove(self)
+        _context.exit_in_own_thread(self, "TaylorAccumulator")
 
     def on_variable_read(self, var: Variable, snap: Tensor) -> None:
         entry = self._variables.get(id(var))
         if entry is not None and snap._key not in self._series:
             self._series[key_of(snap)] = entry[1]
 
-    def record(self, prim: Any, args: tuple, vals: Any, params: dict, out: Tensor) -> None:
+    def tracks(self, key: Any) -> bool:
+        """True when the tensor with this key carries a Taylor series."""
+        return key in self._series
+
+    def record(self, prim: Any, args: tuple, vals: Any, params: dict, out: Any) -> None:
         known = self._series
         incoming = [known.get(a._key) if a.__class__ is Tensor else None for a in args]
-        if not any(incoming) or out._value.dtype.kind not in "fc":
+        if not any(incoming):
             return
+        several = out.__class__ is tuple  # an op with several outputs (eigh): expanded by nested forward mode
+        if not several and out._value.dtype.kind not in "fc":
+            return
+        if prim.joint_vjp is None and prim.joint_jvp is None and rule_for(prim) is None:
+            return  # not differentiable (integer or boolean meaning): a constant, as forward mode has it
         state = _context.state
         stack = saved = state.recorders
         outer = stack[: stack.index(self)] if stack is not RAW and self in stack else ()
@@ -147,13 +158,18 @@ class TaylorAccumulator:
                 wrapped = [[wrap(c) if not isinstance(c, Tensor) else c for c in s] if s else s for s in incoming]
                 series = [[a, *s] if s else [a] for a, s in zip(args, wrapped)]
             else:
-                inputs, ans = vals, out._value
+                inputs, ans = vals, tuple(o._value for o in out) if several else out._value
                 series = [[v, *s] if s else [v] for v, s in zip(vals, incoming)]
-            coefs = output_series(prim, self.order, series, ans, inputs, params, outer)
+            if several:
+                result = _checked_fallback(prim, self.order, series, ans, inputs, params, outer)
+                per_output = [[_fitted(c[o], a) for c in result[1:]] for o, a in enumerate(ans)]
+            else:
+                per_output = [output_series(prim, self.order, series, ans, inputs, params, outer)]
         finally:
             state.recorders = saved
-        if coefs:
-            known[key_of(out)] = coefs
+        for o, coefs in zip(out if several else (out,), per_output):
+            if coefs and o._value.dtype.kind in "fc":
+                known[key_of(o)] = coefs
 
     def series(self, y: Any) -> Any:
         """The scaled Taylor coefficients ``[y1, ..., yK]`` of each tensor in ``y`` (zeros if not connected)."""
@@ -175,29 +191,39 @@ def output_series(prim: Any, order: int, series: list, ans: Any, inputs: Any, pa
     rule = rule_for(prim)
     result = rule(order, series, ans, *inputs, **params) if rule is not None else None
     if result is None:
-        if order > 1 and prim.name.startswith(_FIRST_ORDER_ONLY):
-            raise TaylorRuleError(
-                f"Taylor mode: tg.{prim.name} fixes first derivatives only (its rules close over values at the "
-                f"original point), so its order-{order} series is unknown; call the undecorated function inside "
-                "the TaylorAccumulator"
-            )
-        if prim.jvps is None and prim.joint_jvp is None:
-            raise TaylorRuleError(
-                f"Taylor mode: tg.{prim.name} has no Taylor rule and no JVP to expand; give it a JVP "
-                "(tg.defjvp) or a Taylor rule (tapegrad.taylor.RULES[op] = rule, as in tapegrad.ops.taylor_rules)"
-            )
-        result = nested_forward(prim, order, series, inputs, params, outer)
-    coefs = list(result[1 : order + 1])
-    shape, dtype = ans.shape, ans.dtype
-    for k, c in enumerate(coefs):
-        if not hasattr(c, "shape"):  # a Python number from a rule
-            c = np.asarray(c, dtype)
-        if c.shape != shape:
-            c = ops.broadcast_to(c, shape)
-        if c.dtype != dtype:
-            c = ops.cast(c, dtype)
-        coefs[k] = c
-    return coefs
+        result = _checked_fallback(prim, order, series, ans, inputs, params, outer)
+    return [_fitted(c, ans) for c in result[1 : order + 1]]
+
+
+def _fitted(c: Any, ans: Any) -> Any:
+    """A coefficient broadcast to its output's shape and cast to its dtype."""
+    if not hasattr(c, "shape"):  # a Python number from a rule
+        c = np.asarray(c, ans.dtype)
+    if c.shape != ans.shape:
+        c = ops.broadcast_to(c, ans.shape)
+    if c.dtype != ans.dtype:
+        c = ops.cast(c, ans.dtype)
+    return c
+
+
+def _checked_fallback(prim: Any, order: int, series: list, ans: Any, inputs: Any, params: dict, outer: tuple
+                      ) -> Series:
+    """The JVP at order 1, nested_forward above, or the clear error when the op cannot be expanded."""
+    if order == 1 and prim.joint_jvp is not None:  # the first coefficient is the tangent
+        tangents = [s[1] if len(s) > 1 else None for s in series]
+        return [ans, output_tangent(prim, tangents, ans, inputs, params)]
+    if order > 1 and prim.name.startswith(_FIRST_ORDER_ONLY):
+        raise TaylorRuleError(
+            f"Taylor mode: tg.{prim.name} fixes first derivatives only (its rules close over values at the "
+            f"original point), so its order-{order} series is unknown; call the undecorated function inside "
+            "the TaylorAccumulator"
+        )
+    if prim.joint_jvp is None:
+        raise TaylorRuleError(
+            f"Taylor mode: tg.{prim.name} has no Taylor rule and no JVP to expand; give it a JVP "
+            "(tg.defjvp) or a Taylor rule (tapegrad.taylor.RULES[op] = rule, as in tapegrad.ops.taylor_rules)"
+        )
+    return nested_forward(prim, order, series, inputs, params, outer)
 
 
 def nested_forward(prim: Any, order: int, series: list, inputs: Any, params: dict, outer: tuple) -> Series:
@@ -220,13 +246,15 @@ def nested_forward(prim: Any, order: int, series: list, inputs: Any, params: dic
         finally:
             for acc in reversed(accs):
                 acc.__exit__(None, None, None)
+        several = isinstance(y, tuple)
         result: Series = [y]
         d = y
         for k, acc in enumerate(reversed(accs), start=1):
             d = acc.jvp(d, unconnected_gradients="zero")
-            result.append(d / math.factorial(k))
+            result.append(tuple(t / math.factorial(k) for t in d) if several else d / math.factorial(k))
     if not outer:
-        result = [r._value if isinstance(r, Tensor) else r for r in result]
+        raw = lambda r: r._value if isinstance(r, Tensor) else r  # noqa: E731
+        result = [tuple(map(raw, r)) if several else raw(r) for r in result]
     return result
 
 

@@ -28,7 +28,7 @@ import numpy as np
 
 from tapegrad import taylor
 from tapegrad._tensor import Tensor, ops
-from tapegrad.forward import ForwardAccumulator
+from tapegrad.forward import output_tangent
 
 Series = list
 
@@ -292,6 +292,19 @@ def _log1p(K, s, ans, x):
     return s_log(s_add([1.0], s[0]), K, ans)
 
 
+def _x_times_log(shift: float) -> Callable[..., Series]:
+    """xlogy (shift 0) and xlog1py (shift 1): x log(shift + y), where shift + y > 0 everywhere (else
+    the exact fallback, which keeps the conventions where x = 0 and y is log's singular point)."""
+
+    def rule(K, s, ans, x, y):
+        inner = s_add([shift], s[1]) if shift else s[1]
+        if _any(_raw(inner[0]) <= 0):
+            return None
+        return s_mul(s[0], s_log(inner, K, ops.log(inner[0])), K, ans)
+
+    return rule
+
+
 def _sin(K, s, ans, x):
     return s_sincos(s[0], K, ans, ops.cos(x))[0]
 
@@ -439,7 +452,7 @@ def locally_linear(prim: Any) -> Callable[..., Series]:
         out = [ans]
         for k in range(1, min(max(len(x) for x in s), K + 1)):
             tangents = [x[k] if k < len(x) else None for x in s]
-            t = ForwardAccumulator._output_tangent(prim, tangents, ans, inputs, params)
+            t = output_tangent(prim, tangents, ans, inputs, params)
             out.append(ops.zeros_like(ans) if t is None else t)
         return out
 
@@ -504,6 +517,8 @@ RULES_BY_NAME: dict[str, Callable[..., Series]] = {
     "log10": _log_base(math.log(10)),
     "log1p": _log1p,
     "logaddexp": _logaddexp,
+    "xlogy": _x_times_log(0.0),
+    "xlog1py": _x_times_log(1.0),
     "sin": _sin,
     "cos": _cos,
     "tan": _tan,
@@ -531,21 +546,38 @@ RULES_BY_NAME: dict[str, Callable[..., Series]] = {
 LOCALLY_LINEAR = (
     "add", "subtract", "negative", "abs", "sign", "floor", "ceil", "round", "floor_divide", "mod",
     "maximum", "minimum", "clip", "where", "relu", "relu6", "leaky_relu", "max", "min", "pad",
-    "stack", "concatenate", "trace",
+    "stack", "concatenate", "trace", "angle",
 )
 MULTILINEAR = ("einsum",)
+# rules that hold for complex arguments too (holomorphic functions, and maps linear over the reals,
+# which the path parameter t is); the others decline complex arguments, which the walk then
+# expands exactly by nested forward mode (|z| is not linear near z, nor sign(z) constant)
+COMPLEX_OK = (
+    "multiply", "divide", "reciprocal", "square", "power", "sqrt", "exp", "expm1", "log", "log1p", "log2",
+    "log10", "sin", "cos", "tan", "sinh", "cosh", "tanh", "add", "subtract", "negative", "pad", "stack",
+    "concatenate", "trace", "einsum",
+)
+
+
+def _real_only(rule: Callable[..., Series]) -> Callable[..., Series]:
+    def checked(K, s, ans, *inputs, **params):
+        if any(np.iscomplexobj(_raw(x)) for x in inputs) or np.iscomplexobj(_raw(ans)):
+            return None
+        return rule(K, s, ans, *inputs, **params)
+
+    return checked
 
 
 def _register() -> None:
     from tapegrad.ops import primitives
 
-    by_name = {p.name: p for p in primitives()}
-    for name, rule in RULES_BY_NAME.items():
-        taylor.RULES[by_name[name]] = rule
-    for name in LOCALLY_LINEAR:
-        taylor.RULES[by_name[name]] = locally_linear(by_name[name])
-    for name in MULTILINEAR:
-        taylor.RULES[by_name[name]] = multilinear(by_name[name])
+    by_name: dict[str, list] = {}
+    for p in primitives():  # a name may belong to more than one primitive (each family's own angle)
+        by_name.setdefault(p.name, []).append(p)
+    for name in [*RULES_BY_NAME, *LOCALLY_LINEAR, *MULTILINEAR]:
+        for prim in by_name[name]:
+            rule = (RULES_BY_NAME.get(name) or (locally_linear if name in LOCALLY_LINEAR else multilinear)(prim))
+            taylor.RULES[prim] = rule if name in COMPLEX_OK else _real_only(rule)
     taylor.DERIVERS.append(derive)
 
 
