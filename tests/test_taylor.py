@@ -375,3 +375,12 @@ def test_taylor_orders_benchmark_runs_and_checks_agreement():
     )
     assert out.returncode == 0, out.stderr  # it checks Taylor mode against nested AD before timing
     assert "| 4 |" in out.stdout and "every mixed partial" in out.stdout
+
+
+def test_linear_and_multilinear_ops_get_their_rule_from_the_declarator():
+    from tapegrad.ops import primitives
+
+    kinds = {p.name: taylor_rules._declared_kind(p) for p in primitives()}
+    assert {kinds[n] for n in ("sum", "reshape", "getitem", "transpose", "broadcast_to", "cumsum")} == {"linear"}
+    assert {kinds[n] for n in ("matmul", "tensordot")} == {"multilinear"}
+    assert kinds["exp"] is None and kinds["multiply"] is None  # elementwise: a rule of its own
