@@ -273,7 +273,9 @@ def taylor_series(
 
     As ``jax.experimental.jet`` (whose coefficients are derivatives, ours divided by k!): primal i
     moves along ``x_i(t) = x_i + series[i][0] t + series[i][1] t**2 + ...``, and the output's
-    coefficients come back in the same scaled form (``k! * yk`` is the k-th derivative in t).
+    coefficients come back in the same scaled form (``k! * yk`` is the k-th derivative in t)::
+
+        y, (y1, y2, y3) = tg.taylor_series(tg.exp, [x], [[tg.ones_like(x)]], order=3)  # e^x, e^x/2, e^x/6
     """
     xs = [p if isinstance(p, Tensor) else wrap(python_to_array(p, None)) for p in primals]
     with TaylorAccumulator(xs, [list(s) for s in series], order) as acc:
@@ -285,7 +287,9 @@ def derivatives(f: Callable[[Any], Any], x: Any, order: int, direction: Any = No
     """``[f'(x), f''(x), ..., f^(order)(x)]`` along ``direction`` (default: ones), by one Taylor pass.
 
     For an elementwise ``f`` on an array this is each element's derivatives (the seeds' plots of
-    ``sin(x)**2``); for several variables it is ``d^k/dt^k f(x + t v)`` at ``t = 0``.
+    ``sin(x)**2``); for several variables it is ``d^k/dt^k f(x + t v)`` at ``t = 0``::
+
+        d1, d2, d3 = tg.derivatives(lambda v: tg.sin(v) ** 2, np.linspace(0, 3, 50), order=3)
     """
     if order < 1:
         raise ValueError(f"derivatives: order must be at least 1, got {order}")
@@ -315,7 +319,9 @@ def derivative_tensors(f: Callable[[Any], Any], x: Any, order: int, *, vectorize
 
     ``vectorized=True`` says that f also takes points stacked along a last axis (x of shape (n, m)
     gives outputs of shape (..., m)), as an elementwise expression in ``x[0], x[1], ...`` does: then
-    every direction goes through f in one pass.
+    every direction goes through f in one pass::
+
+        value, grad, hess, third = tg.derivative_tensors(lambda v: tg.exp(v[0] * v[1]), np.array([1.0, 2.0]), 3)
     """
     x = x if isinstance(x, Tensor) else wrap(python_to_array(x, np.float64))
     if x.ndim != 1:
