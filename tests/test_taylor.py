@@ -167,6 +167,8 @@ def test_polynomial_path_and_several_primals():
     ("prod_fallback", lambda x: tg.reduce_prod(tg.sin(x) + 2), [(3,)]),
     ("logsumexp_fallback", lambda x: tg.reduce_logsumexp(x * x, axis=0), [(2, 3)]),
     ("inv_fallback", lambda a: tg.linalg.inv(a + 3 * tg.eye(2, dtype=tg.float64)), [(2, 2)]),
+    ("eigh_two_outputs_fallback", lambda a: tg.linalg.eigh(a + tg.transpose(a) + tg.constant(
+        np.diag([0.0, 3.0, 6.0])))[1][:, 0] * tg.linalg.eigh(a + tg.transpose(a))[0][1], [(3, 3)]),
 ])
 def test_linear_multilinear_reductions_and_fallback(name, fn, shapes):
     rng = np.random.default_rng(4)
