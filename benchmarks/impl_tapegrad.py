@@ -279,6 +279,10 @@ def w7() -> list[Case]:
             g4 = grad(lambda v: tg.sum(g3(v)))
             cases.append(Case("d1..d4", lambda: (g1(x), g2(x), g3(x), g4(x)), "tg.grad nested, 4 separate calls",
                               convert=convert, row="transforms"))
+    derivatives = getattr(tg, "derivatives", None)
+    if derivatives is not None:
+        cases.append(Case("d1..d4", lambda: tuple(derivatives(f, x, order=4)),
+                          "tg.derivatives(f, x, order=4): one Taylor-mode pass", convert=convert, row="taylor"))
     return cases
 
 
