@@ -39,6 +39,7 @@ from tapegrad.custom import (
 )
 from tapegrad.explain import explain_gradient
 from tapegrad.forward import ForwardAccumulator
+from tapegrad.function import Function, function  # tg.function (the package tapegrad.function holds it)
 from tapegrad.graph import TapeGraph, tape_graph
 from tapegrad.ops.activations import *  # noqa: F403
 from tapegrad.ops.comparison import *  # noqa: F403
@@ -68,6 +69,8 @@ bool = bool_  # noqa: A001  (tg.bool, as tf.bool)
 __version__ = "0.1.0"
 
 __all__ = [
+    "Function",
+    "function",
     "TapeGraph",
     "explain_gradient",
     "tape_graph",

@@ -43,6 +43,7 @@ class Tensor:
     def numpy(self) -> Any:
         """The value as a NumPy array (a copy), or a NumPy scalar for a 0-d tensor."""
         _note_export(self)
+        _note_read(self, "numpy")
         v = self._value
         return v.copy() if isinstance(v, np.ndarray) and v.ndim else np.asarray(v)[()]
 
@@ -97,6 +98,7 @@ class Tensor:
                 f"{what}() needs a tensor with one element, this one has shape {self.shape}; "
                 "reduce it first (e.g. tg.reduce_sum) or use .numpy()"
             )
+        _note_read(self, what)
         return np.asarray(self._value).reshape(())[()]
 
     def __copy__(self) -> Tensor:
@@ -110,6 +112,7 @@ class Tensor:
         return wrap, (self._value,)  # unpickled: a new constant (keys belong to this process)
 
     def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
+        _note_read(self, "numpy")
         return np.asarray(self._value, dtype=dtype)
 
     def __repr__(self) -> str:
@@ -269,6 +272,26 @@ def _note_export(tensor: Tensor) -> None:
                 hook(tensor)
 
 
+def _note_read(tensor: Tensor, what: str) -> None:
+    """Tell recorders that Python reads a tensor's value (tg.function turns such reads into guards)."""
+    stack = _context.state.recorders
+    if stack and stack is not _context.RAW:
+        for recorder in stack:
+            hook = getattr(recorder, "on_read", None)
+            if hook is not None:
+                hook(tensor, what)
+
+
+def _note_assign(var: Variable, method: str, operand: Any) -> None:
+    """Tell recorders that a Variable is about to change (tg.function replays the change)."""
+    stack = _context.state.recorders
+    if stack and stack is not _context.RAW:
+        for recorder in stack:
+            hook = getattr(recorder, "on_assign", None)
+            if hook is not None:
+                hook(var, method, operand)
+
+
 def key_of(tensor: Tensor) -> int:
     """The tensor's recorder key, assigned on first use: how tapes and accumulators name it.
 
@@ -329,16 +352,19 @@ class Variable(Tensor):
         return snap
 
     def assign(self, value: Any) -> Variable:
+        _note_assign(self, "assign", value)
         self._value = self._checked(value, "assign")
         self._snapshot = None
         return self
 
     def assign_add(self, delta: Any) -> Variable:
+        _note_assign(self, "assign_add", delta)
         self._value = self._value + self._checked(delta, "assign_add")
         self._snapshot = None
         return self
 
     def assign_sub(self, delta: Any) -> Variable:
+        _note_assign(self, "assign_sub", delta)
         self._value = self._value - self._checked(delta, "assign_sub")
         self._snapshot = None
         return self
@@ -365,6 +391,7 @@ class Variable(Tensor):
         return raw
 
     def numpy(self) -> Any:
+        _note_read(self, "numpy")
         v = self._value
         return v.copy() if isinstance(v, np.ndarray) and v.ndim else np.asarray(v)[()]
 

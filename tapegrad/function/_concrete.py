@@ -1,0 +1,334 @@
+"""One traced program of a tg.function, its generated code, and its derivatives as generated code.
+
+Called with no recorder active, a ConcreteFunction runs its generated code on NumPy values. Under
+tapes or forward accumulators it runs a variant that also returns what its backward pass needs,
+and each output becomes one record of a per-call primitive: its VJP runs the generated backward
+code (first order, on NumPy values) or, when an outer tape records the backward pass (higher
+order), a tg.function of the replayed program's own VJP (JVP likewise), so every order is exact.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from tapegrad import _context
+from tapegrad._context import RAW, state
+from tapegrad._primitive import PerArgument, Primitive
+from tapegrad._tensor import Tensor, Variable, key_of, wrap
+from tapegrad.function._codegen import RETRACE, compile_source, generate
+from tapegrad.function._trace import Assign, Effect, Guard, Load, Op, Tracer
+
+EAGER = object()  # call_taped's answer when the program cannot run under recorders (it changes Variables)
+
+
+class ConcreteFunction:
+    """A traced program for one input signature (and one path through its guards)."""
+
+    def __init__(self, owner: Any, tracer: Tracer, params: list[str], param_leaves: list[int],
+                 arg_slots: dict, outputs: list, out_treedef: Any, unique_inputs: list[int]) -> None:
+        self.owner = owner
+        self.lines = tracer.lines
+        self.values = tracer.values
+        self.slots = tracer.slot_order
+        self.params = params  # the generated function's parameters, one per tensor-like leaf
+        self.param_leaves = param_leaves  # which argument leaves they come from
+        self.outputs = outputs  # per flat output: ("v", name) | ("arg", leaf index) | ("c", object)
+        self.out_treedef = out_treedef
+        self.unique_inputs = unique_inputs  # param positions that are not aliases of an earlier one
+        self.changes_state = any(x.__class__ in (Assign, Effect) for x in self.lines)
+        names = [o[1] for o in outputs if o[0] == "v"]
+        self.value_names = names
+        self.source, namespace, facts = generate(self.lines, params, self.slots, arg_slots, names, self.values,
+                                                 title="forward")
+        self.guard_after_effect = facts["guard_after_effect"]
+        self.fn = compile_source(self.source, namespace, "forward")
+        self.plain = all(o[0] == "v" for o in outputs)
+        self._taped: Any = None
+        self._vjp_fns: dict[int, Any] = {}
+        self._jvp_fns: dict[int, Any] = {}
+
+    # ---- inputs of the pure program (for derivatives): unique tensor parameters, then Variable loads
+    def pure_inputs(self) -> list[str]:
+        loads = [x.out for x in self.lines if x.__class__ is Load]
+        return [self.params[i] for i in self.unique_inputs] + loads
+
+    def build(self, out: tuple, leaves: list) -> Any:
+        """The user-facing result from the generated code's values."""
+        if self.plain:
+            results = [wrap(v) for v in out]
+        else:
+            results = []
+            k = 0
+            for kind, what in self.outputs:
+                if kind == "v":
+                    results.append(wrap(out[k]))
+                    k += 1
+                elif kind == "arg":
+                    results.append(leaves[what])
+                else:
+                    results.append(what)
+        from tapegrad._structure import unflatten
+
+        return unflatten(self.out_treedef, results)
+
+    def raw_outputs(self, out: tuple, leaves: list) -> list:
+        results = []
+        k = 0
+        for kind, what in self.outputs:
+            if kind == "v":
+                results.append(out[k])
+                k += 1
+            else:
+                x = leaves[what] if kind == "arg" else what
+                results.append(x._value if isinstance(x, Tensor) else x)
+        return results
+
+    # ---- under tapes and accumulators -----------------------------------------------------------
+    def call_taped(self, leaves: list, stack: tuple) -> Any:
+        if self.changes_state:
+            return EAGER
+        inputs = []
+        for i in self.unique_inputs:
+            x = leaves[self.param_leaves[i]]
+            if isinstance(x, Tensor) and x.__class__ is not Tensor:
+                plain = Tensor.__new__(Tensor)
+                plain._value, plain._key = x._value, key_of(x)
+                x = plain
+            inputs.append(x)
+        for line in self.lines:
+            if line.__class__ is Load:
+                inputs.append(self.slots[line.var].var.read_value())  # tapes watch it, accumulators seed it
+        vals = [x._value if isinstance(x, Tensor) else x for x in inputs]
+        taped = self.taped()
+        out = taped.forward(*vals)
+        if out is RETRACE:
+            return RETRACE
+        n = len(self.value_names)
+        values, residuals = out[:n], out[n:]
+        results = []
+        k = 0
+        args = tuple(inputs)
+        for kind, what in self.outputs:
+            if kind == "v":
+                t = wrap(values[k])
+                prim = _call_primitive(self, k, residuals if n == 1 else None)
+                for recorder in stack:
+                    recorder.record(prim, args, vals, {}, t)
+                results.append(t)
+                k += 1
+            elif kind == "arg":
+                results.append(leaves[what])
+            else:
+                results.append(what)
+        from tapegrad._structure import unflatten
+
+        return unflatten(self.out_treedef, results)
+
+    def taped(self) -> Any:
+        if self._taped is None:
+            self._taped = _Taped(self)
+        return self._taped
+
+    def vjp_function(self, k: int) -> Any:
+        fn = self._vjp_fns.get(k)
+        if fn is None:
+            from tapegrad.function import Function
+
+            fn = self._vjp_fns[k] = Function(_VjpOfReplay(self, k), name="vjp")
+        return fn
+
+    def jvp_function(self, k: int) -> Any:
+        fn = self._jvp_fns.get(k)
+        if fn is None:
+            from tapegrad.function import Function
+
+            fn = self._jvp_fns[k] = Function(_JvpOfReplay(self, k), name="jvp")
+        return fn
+
+
+def replay(c: ConcreteFunction, inputs: list) -> list:
+    """Run the program again with tapegrad ops on ``inputs`` (Tensors): recorders see every op.
+
+    Guards are read again (a tracer turns them into its own guards); they hold, since a replay only
+    runs on inputs the program's own guards accepted.
+    """
+    env = dict(zip(c.pure_inputs(), inputs))
+    loads_seen: dict[int, str] = {}
+    for line in c.lines:
+        kind = line.__class__
+        if kind is Op:
+            args = [env[a] if a.__class__ is str else (wrap(a.value) if a.tensor else a.value) for a in line.args]
+            env[line.out] = line.prim(*args, **line.params)
+        elif kind is Load:
+            loads_seen[line.var] = line.out
+        elif kind is Guard:
+            t = env[line.name]
+            if line.what == "bool":
+                bool(t)
+            elif line.what in ("int", "index"):
+                int(t)
+            else:
+                t.numpy()
+    return [env[name] for name in c.value_names]
+
+
+class _VjpOfReplay:
+    """``(*inputs, g) -> input cotangents`` of output ``k``, by a tape over the replayed program."""
+
+    def __init__(self, c: ConcreteFunction, k: int) -> None:
+        self.c, self.k = c, k
+        self.__name__ = "vjp"
+
+    def __call__(self, *a: Any) -> Any:
+        from tapegrad.tape import GradientTape
+
+        xs, g = list(a[:-1]), a[-1]
+        with GradientTape() as tape:
+            tape.watch([x for x in xs if isinstance(x, Tensor)])
+            outs = replay(self.c, xs)
+        return tuple(tape.gradient(outs[self.k], xs, output_gradients=g))
+
+
+class _JvpOfReplay:
+    """``(*inputs, *tangents) -> output tangent`` of output ``k`` (None tangents: none given)."""
+
+    def __init__(self, c: ConcreteFunction, k: int) -> None:
+        self.c, self.k = c, k
+        self.__name__ = "jvp"
+
+    def __call__(self, *a: Any) -> Any:
+        from tapegrad.forward import ForwardAccumulator
+
+        n = len(a) // 2
+        xs, ts = list(a[:n]), a[n:]
+        pairs = [(x, t) for x, t in zip(xs, ts) if t is not None]
+        with ForwardAccumulator([p for p, _ in pairs], [t for _, t in pairs]) as acc:
+            outs = replay(self.c, xs)
+        return acc.jvp(outs[self.k])
+
+
+class _Taped:
+    """Generated code for a call under recorders: the forward returning the backward's residuals
+    (single output), and the backward from residuals and the output cotangent."""
+
+    def __init__(self, c: ConcreteFunction) -> None:
+        inputs = c.pure_inputs()
+        n_out = len(c.value_names)
+        if n_out != 1:
+            from tapegrad.function._codegen import generate as gen
+
+            lines = [x for x in c.lines if x.__class__ is not Load]
+            source, ns, _ = gen(lines, inputs, [], {}, c.value_names, c.values, title="forward")
+            self.forward = compile_source(source, ns, "forward")
+            self.backward = None
+            self.source = source
+            return
+        tracer = Tracer()
+        xs = []
+        for name in inputs:
+            t = wrap(c.values[name])
+            tracer.name_input(t, name)
+            xs.append(t)
+        out_value = c.values[c.value_names[0]]
+        g = wrap(np.ones_like(out_value) if isinstance(out_value, np.ndarray) else out_value.dtype.type(1))
+        tracer.name_input(g, "g")
+        from tapegrad.tape import GradientTape
+
+        with _context.recorders_set_to((tracer,)):
+            with GradientTape() as tape:
+                tape.watch([x for x in xs])
+                (y,) = replay(c, xs)
+            grads = tape.gradient(y, xs, output_gradients=g)
+        y_name = tracer.names.get(y._key) if y._key is not None else None
+        # split: lines that depend on the cotangent are the backward pass
+        depends = {"g"}
+        forward, backward = [], []
+        for line in tracer.lines:
+            reads = _line_reads(line)
+            if line.__class__ is Op and any(r in depends for r in reads):
+                depends.add(line.out)
+                backward.append(line)
+            else:
+                forward.append(line)
+        grad_refs = []
+        for gi in grads:
+            if gi is None:
+                grad_refs.append(None)
+            else:
+                name = tracer.names.get(gi._key) if gi._key is not None else None
+                grad_refs.append(name if name is not None else ("c", gi._value))
+        needed_by_backward = sorted({r for line in backward for r in _line_reads(line)} - depends,
+                                    key=lambda s: (len(s), s))
+        needed_by_backward += [r for r in grad_refs if r.__class__ is str and r not in depends
+                               and r not in needed_by_backward]
+        residuals = [r for r in needed_by_backward]
+        src_f, ns_f, _ = generate(forward, inputs, [], {}, [y_name], tracer.values, taped_residuals=residuals,
+                                  title="forward")
+        self.forward = compile_source(src_f, ns_f, "forward")
+        outs = []
+        consts = {}
+        for j, r in enumerate(grad_refs):
+            if r is None or r.__class__ is str:
+                outs.append(r)
+            else:
+                consts[j] = r[1]
+                outs.append(None)
+        src_b, ns_b, _ = generate(backward, residuals + ["g"], [], {}, outs, tracer.values, title="backward")
+        backward_fn = compile_source(src_b, ns_b, "backward")
+        if consts:
+            def backward_with_constants(*a: Any) -> tuple:
+                got = list(backward_fn(*a))
+                for j, v in consts.items():
+                    got[j] = v
+                return tuple(got)
+
+            self.backward = backward_with_constants
+        else:
+            self.backward = backward_fn
+        self.source = src_f + "\n" + src_b
+
+
+def _line_reads(line: Any) -> list[str]:
+    if line.__class__ is Op:
+        return [a for a in line.args if a.__class__ is str]
+    if line.__class__ is Guard:
+        return [line.name]
+    return []
+
+
+def _no_impl(*args: Any, **kwargs: Any) -> Any:
+    raise RuntimeError("a compiled tg.function call is a record, not an op to run again")
+
+
+def _call_primitive(c: ConcreteFunction, k: int, residuals: Any) -> Primitive:
+    """The primitive standing for output ``k`` of one compiled call (its rules close over the call)."""
+    prim = Primitive(f"function:{c.owner.__name__}", _no_impl)
+    last: list = [None, None]
+    taped = c._taped
+
+    def vjp(i: int, g: Any, ans: Any, *inputs: Any) -> Any:
+        if last[0] is g:
+            return last[1][i]
+        if residuals is not None and state.recorders is RAW and not isinstance(g, Tensor):
+            grads = taped.backward(*residuals, g)
+        elif state.recorders is RAW:
+            grads = c.vjp_function(k).call_raw([*inputs, g])
+        else:
+            grads = c.vjp_function(k)(*inputs, g)
+        last[0], last[1] = g, grads
+        return grads[i]
+
+    def joint_jvp(tangents: list, ans: Any, *inputs: Any) -> Any:
+        fn = c.jvp_function(k)
+        if state.recorders is RAW:
+            return fn.call_raw([*inputs, *tangents])[0]
+        return fn(*inputs, *tangents)
+
+    prim.vjps = PerArgument(vjp)
+    prim.joint_jvp = joint_jvp
+    return prim
+
+
+__all__ = ["ConcreteFunction", "EAGER", "replay", "Variable"]
