@@ -28,7 +28,7 @@ import numpy as np
 from tapegrad import _context
 from tapegrad._context import RAW, state
 from tapegrad._structure import flatten, unflatten
-from tapegrad._tensor import Tensor, Variable, key_of, wrap
+from tapegrad._tensor import Tensor, Variable, wrap
 from tapegrad.function._codegen import RETRACE
 from tapegrad.function._concrete import EAGER, ConcreteFunction
 from tapegrad.function._trace import Tracer

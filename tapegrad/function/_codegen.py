@@ -206,7 +206,7 @@ def generate(lines: list, params: list[str], slots: list, arg_slots: dict, outpu
             pending = {}
             args = [slot_expr[a[1]] if a.__class__ is tuple else p.expr(a) for a in line.args]
             body.append(f"{p.const(line.fn)}({', '.join(args)})")
-        for name in _reads(line):
+        for name in dict.fromkeys(_reads(line)):
             if last.get(name) == i and name not in final and name not in params:
                 v = values.get(name)
                 if getattr(v, "nbytes", 0) >= DEL_BYTES:

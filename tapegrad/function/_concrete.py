@@ -45,8 +45,9 @@ class ConcreteFunction:
         self.guard_after_effect = facts["guard_after_effect"]
         self.fn = compile_source(self.source, namespace, "forward")
         self.plain = all(o[0] == "v" for o in outputs)
+        self.guarded = any(x.__class__ is Guard for x in self.lines)
+        self._pure: Any = None
         self._taped: Any = None
-        self._vjp_fns: dict[int, Any] = {}
         self._jvp_fns: dict[int, Any] = {}
 
     # ---- inputs of the pure program (for derivatives): unique tensor parameters, then Variable loads
@@ -101,22 +102,34 @@ class ConcreteFunction:
             if line.__class__ is Load:
                 inputs.append(self.slots[line.var].var.read_value())  # tapes watch it, accumulators seed it
         vals = [x._value if isinstance(x, Tensor) else x for x in inputs]
+        n = len(self.value_names)
+        if n != 1 or len(stack) > 1:
+            # Several outputs (their records would not share intermediate cotangents as eager does),
+            # or several recorders (a tape may record the backward pass: higher order): the ops are
+            # recorded one by one, exactly as eagerly, once the generated code has checked the guards.
+            if self.guarded and self.pure_forward(*vals) is RETRACE:
+                return RETRACE
+            values = replay(self, inputs)
+            return self._assemble(values, leaves, wrap_values=False)
         taped = self.taped()
         out = taped.forward(*vals)
         if out is RETRACE:
             return RETRACE
-        n = len(self.value_names)
-        values, residuals = out[:n], out[n:]
+        y, residuals = out[0], out[1:]
+        t = wrap(y)
+        prim = _call_primitive(self, taped, residuals)
+        args = tuple([inputs[j] for j in taped.slot_inputs])
+        slot_vals = [vals[j] for j in taped.slot_inputs]
+        for recorder in stack:
+            recorder.record(prim, args, slot_vals, {}, t)
+        return self._assemble([t], leaves, wrap_values=False)
+
+    def _assemble(self, values: list, leaves: list, wrap_values: bool) -> Any:
         results = []
         k = 0
-        args = tuple(inputs)
         for kind, what in self.outputs:
             if kind == "v":
-                t = wrap(values[k])
-                prim = _call_primitive(self, k, residuals if n == 1 else None)
-                for recorder in stack:
-                    recorder.record(prim, args, vals, {}, t)
-                results.append(t)
+                results.append(wrap(values[k]) if wrap_values else values[k])
                 k += 1
             elif kind == "arg":
                 results.append(leaves[what])
@@ -126,18 +139,19 @@ class ConcreteFunction:
 
         return unflatten(self.out_treedef, results)
 
+    def pure_forward(self, *vals: Any) -> Any:
+        """The generated forward taking Variable values as parameters (no Variable objects)."""
+        if self._pure is None:
+            lines = [x for x in self.lines if x.__class__ is not Load]
+            source, ns, _ = generate(lines, self.pure_inputs(), [], {}, self.value_names, self.values,
+                                     title="forward")
+            self._pure = compile_source(source, ns, "forward")
+        return self._pure(*vals)
+
     def taped(self) -> Any:
         if self._taped is None:
             self._taped = _Taped(self)
         return self._taped
-
-    def vjp_function(self, k: int) -> Any:
-        fn = self._vjp_fns.get(k)
-        if fn is None:
-            from tapegrad.function import Function
-
-            fn = self._vjp_fns[k] = Function(_VjpOfReplay(self, k), name="vjp")
-        return fn
 
     def jvp_function(self, k: int) -> Any:
         fn = self._jvp_fns.get(k)
@@ -148,18 +162,24 @@ class ConcreteFunction:
         return fn
 
 
-def replay(c: ConcreteFunction, inputs: list) -> list:
+def replay(c: ConcreteFunction, inputs: list, uses: dict | None = None) -> list:
     """Run the program again with tapegrad ops on ``inputs`` (Tensors): recorders see every op.
 
     Guards are read again (a tracer turns them into its own guards); they hold, since a replay only
-    runs on inputs the program's own guards accepted.
+    runs on inputs the program's own guards accepted. ``uses`` maps (line, argument position) to
+    the tensor that use of an input reads instead (one per use: see ``_Taped``).
     """
     env = dict(zip(c.pure_inputs(), inputs))
     loads_seen: dict[int, str] = {}
-    for line in c.lines:
+    for index, line in enumerate(c.lines):
         kind = line.__class__
         if kind is Op:
             args = [env[a] if a.__class__ is str else (wrap(a.value) if a.tensor else a.value) for a in line.args]
+            if uses is not None:
+                for pos in range(len(args)):
+                    use = uses.get((index, pos))
+                    if use is not None:
+                        args[pos] = use
             env[line.out] = line.prim(*args, **line.params)
         elif kind is Load:
             loads_seen[line.var] = line.out
@@ -172,23 +192,6 @@ def replay(c: ConcreteFunction, inputs: list) -> list:
             else:
                 t.numpy()
     return [env[name] for name in c.value_names]
-
-
-class _VjpOfReplay:
-    """``(*inputs, g) -> input cotangents`` of output ``k``, by a tape over the replayed program."""
-
-    def __init__(self, c: ConcreteFunction, k: int) -> None:
-        self.c, self.k = c, k
-        self.__name__ = "vjp"
-
-    def __call__(self, *a: Any) -> Any:
-        from tapegrad.tape import GradientTape
-
-        xs, g = list(a[:-1]), a[-1]
-        with GradientTape() as tape:
-            tape.watch([x for x in xs if isinstance(x, Tensor)])
-            outs = replay(self.c, xs)
-        return tuple(tape.gradient(outs[self.k], xs, output_gradients=g))
 
 
 class _JvpOfReplay:
@@ -215,22 +218,32 @@ class _Taped:
 
     def __init__(self, c: ConcreteFunction) -> None:
         inputs = c.pure_inputs()
-        n_out = len(c.value_names)
-        if n_out != 1:
-            from tapegrad.function._codegen import generate as gen
-
-            lines = [x for x in c.lines if x.__class__ is not Load]
-            source, ns, _ = gen(lines, inputs, [], {}, c.value_names, c.values, title="forward")
-            self.forward = compile_source(source, ns, "forward")
-            self.backward = None
-            self.source = source
-            return
         tracer = Tracer()
         xs = []
         for name in inputs:
             t = wrap(c.values[name])
             tracer.name_input(t, name)
             xs.append(t)
+        # One tensor per use of an input, in the order eager's reverse walk adds their cotangents
+        # (later ops first, then by argument position): the record lists each use as an argument,
+        # so the walk that reads it adds the same contributions in the same order as eagerly.
+        position = {name: j for j, name in enumerate(inputs)}
+        uses = []
+        for index, line in enumerate(c.lines):
+            if line.__class__ is Op:
+                for pos, a in enumerate(line.args):
+                    if a.__class__ is str and a in position:
+                        uses.append((index, pos, position[a]))
+        uses.sort(key=lambda u: (-u[0], u[1]))
+        slot_tensors = {}
+        slots = []
+        for index, pos, j in uses:
+            t = wrap(xs[j]._value)
+            tracer.name_input(t, inputs[j])
+            slot_tensors[(index, pos)] = t
+            slots.append(t)
+        self.slot_inputs = [j for _, _, j in uses]
+        self.use_positions = [(index, pos) for index, pos, _ in uses]
         out_value = c.values[c.value_names[0]]
         g = wrap(np.ones_like(out_value) if isinstance(out_value, np.ndarray) else out_value.dtype.type(1))
         tracer.name_input(g, "g")
@@ -238,9 +251,9 @@ class _Taped:
 
         with _context.recorders_set_to((tracer,)):
             with GradientTape() as tape:
-                tape.watch([x for x in xs])
-                (y,) = replay(c, xs)
-            grads = tape.gradient(y, xs, output_gradients=g)
+                tape.watch(slots)
+                (y,) = replay(c, xs, slot_tensors)
+            grads = tape.gradient(y, slots, output_gradients=g) if slots else []
         y_name = tracer.names.get(y._key) if y._key is not None else None
         # split: lines that depend on the cotangent are the backward pass
         depends = {"g"}
@@ -302,33 +315,66 @@ def _no_impl(*args: Any, **kwargs: Any) -> Any:
     raise RuntimeError("a compiled tg.function call is a record, not an op to run again")
 
 
-def _call_primitive(c: ConcreteFunction, k: int, residuals: Any) -> Primitive:
-    """The primitive standing for output ``k`` of one compiled call (its rules close over the call)."""
+def _call_primitive(c: ConcreteFunction, taped: _Taped, residuals: Any) -> Primitive:
+    """The primitive standing for one compiled call under a single recorder: its arguments are the
+    uses of the inputs (``_Taped``), its VJP the generated backward code, its JVP a tg.function of
+    the replayed program's JVP."""
     prim = Primitive(f"function:{c.owner.__name__}", _no_impl)
     last: list = [None, None]
-    taped = c._taped
+    slot_inputs = taped.slot_inputs
+    first_slot: dict[int, int] = {}
+    for i, j in enumerate(slot_inputs):
+        first_slot.setdefault(j, i)
+    n_inputs = len(c.pure_inputs())
 
     def vjp(i: int, g: Any, ans: Any, *inputs: Any) -> Any:
-        if last[0] is g:
-            return last[1][i]
-        if residuals is not None and state.recorders is RAW and not isinstance(g, Tensor):
-            grads = taped.backward(*residuals, g)
-        elif state.recorders is RAW:
-            grads = c.vjp_function(k).call_raw([*inputs, g])
-        else:
-            grads = c.vjp_function(k)(*inputs, g)
-        last[0], last[1] = g, grads
-        return grads[i]
+        if last[0] is not g:
+            if state.recorders is RAW and not isinstance(g, Tensor):
+                grads = taped.backward(*residuals, g)
+            else:  # the backward pass is recorded (a persistent tape's own context): by recording
+                grads = _VjpOfUses(c, taped)(*inputs, g)
+            last[0], last[1] = g, grads
+        return last[1][i]
 
     def joint_jvp(tangents: list, ans: Any, *inputs: Any) -> Any:
-        fn = c.jvp_function(k)
+        xs: list = [None] * n_inputs
+        ts: list = [None] * n_inputs
+        for j, i in first_slot.items():
+            xs[j], ts[j] = inputs[i], tangents[i]
+        xs = [x if x is not None else wrap(c.values[name]) for x, name in zip(xs, c.pure_inputs())]
+        fn = c.jvp_function(0)
         if state.recorders is RAW:
-            return fn.call_raw([*inputs, *tangents])[0]
-        return fn(*inputs, *tangents)
+            return fn.call_raw([*xs, *ts])[0]
+        return fn(*xs, *ts)
 
     prim.vjps = PerArgument(vjp)
     prim.joint_jvp = joint_jvp
     return prim
+
+
+class _VjpOfUses:
+    """The VJP per use of the inputs, by recording (for a backward pass that a tape records)."""
+
+    def __init__(self, c: ConcreteFunction, taped: _Taped) -> None:
+        self.c, self.taped = c, taped
+
+    def __call__(self, *a: Any) -> list:
+        from tapegrad.tape import GradientTape
+        from tapegrad.transforms import _identity
+
+        uses_in, g = a[:-1], a[-1]
+        c = self.c
+        inputs: list = [None] * len(c.pure_inputs())
+        for x, j in zip(uses_in, self.taped.slot_inputs):
+            if inputs[j] is None:
+                inputs[j] = x
+        inputs = [x if x is not None else wrap(c.values[n]) for x, n in zip(inputs, c.pure_inputs())]
+        slots = [_identity(x) if isinstance(x, Tensor) else wrap(x) for x in uses_in]
+        slot_tensors = {(index, pos): t for (index, pos), t in zip(self.taped.use_positions, slots)}
+        with GradientTape() as tape:
+            tape.watch(slots)
+            (y,) = replay(c, inputs, slot_tensors)
+        return tape.gradient(y, slots, output_gradients=g)
 
 
 __all__ = ["ConcreteFunction", "EAGER", "replay", "Variable"]
