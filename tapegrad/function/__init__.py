@@ -35,6 +35,7 @@ from tapegrad.function._trace import Tracer
 
 __all__ = ["function", "Function", "ConcreteFunction"]
 
+ndarray = np.ndarray
 RETRACE_WARNING = 5  # TensorFlow warns after this many traces of one function
 MAX_PATHS = 4  # traces of one signature (paths through the guards) before running eagerly
 
@@ -77,6 +78,28 @@ class Function:
     # ---- calling -----------------------------------------------------------------------------
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         stack = state.recorders
+        if not stack and not kwargs:  # the hot path: Tensor arguments, nothing recording
+            key: Any = [len(args)]
+            vals = []
+            for x in args:
+                if x.__class__ is not Tensor:
+                    break
+                v = x._value
+                vals.append(v)
+                cls = v.__class__
+                if cls is ndarray:
+                    key.append(v.shape)
+                    key.append(v.dtype)
+                else:  # a NumPy scalar: its class says its dtype, its shape is ()
+                    key.append(cls)
+            else:
+                # (a call passing one tensor twice may run code traced for two: it computes the same)
+                entry = self._cache.get(tuple(key))
+                if entry is not None:
+                    for c in entry:
+                        out = c.call(args, *vals)
+                        if out is not RETRACE:
+                            return out
         if stack:
             if stack is RAW:
                 return self.python_function(*args, **kwargs)
@@ -90,9 +113,9 @@ class Function:
                 vals = [leaves[i]._value if leaves[i].__class__ is Tensor else leaves[i]
                         for i in entry[0].param_leaves]
                 for c in entry:
-                    out = c.fn(*vals)
+                    out = c.call(leaves, *vals)
                     if out is not RETRACE:
-                        return c.build(out, leaves)
+                        return out
             else:
                 for c in entry:
                     out = c.call_taped(leaves, stack)
@@ -129,13 +152,17 @@ class Function:
             leaves, treedef = flatten((args, kwargs))
         else:
             leaves, treedef = flatten(args)
-        spec = []
+        spec: list = []
         fast = True
         for x in leaves:
             cls = x.__class__
             if cls is Tensor:
                 v = x._value
                 spec.append((v.__class__, v.shape, v.dtype))
+                continue
+            fast = False
+            if cls is Tensor:
+                pass
             elif cls is np.ndarray or isinstance(x, np.generic):
                 spec.append(("array", cls, np.shape(x), x.dtype))
             elif isinstance(x, Variable):
@@ -159,8 +186,14 @@ class Function:
             if len(set(ids)) < n:
                 first: dict = {}
                 alias = tuple(first.setdefault(i, j) for j, i in enumerate(ids))
-        if fast and alias is None and (treedef is None or treedef[1].__class__ is int) and not kwargs:
-            return (treedef, *spec), leaves, treedef
+        if fast and alias is None and args.__class__ is tuple and not kwargs and treedef is not None:
+            flat: list = [len(leaves)]
+            for cls, shape, dtype in spec:
+                if cls is ndarray:
+                    flat += (shape, dtype)
+                else:
+                    flat.append(cls)
+            return tuple(flat), leaves, treedef
         return ("slow", _hashable(treedef), tuple(spec), alias), leaves, treedef
 
     # ---- tracing ------------------------------------------------------------------------------
@@ -298,10 +331,22 @@ def _describe(spec: Any) -> str:
     return "a different object"
 
 
+def _fast_specs(key: tuple) -> list:
+    specs, i = [], 1
+    while i < len(key):
+        if isinstance(key[i], tuple):
+            specs.append((ndarray, key[i], key[i + 1]))
+            i += 2
+        else:
+            specs.append((key[i], (), np.dtype(key[i])))
+            i += 1
+    return specs
+
+
 def _what_changed(fn: Callable, old: Any, new: Any) -> str:
     """Which argument differs between two signatures, in words."""
-    specs_old = old[2] if old[0] == "slow" else old[1:]
-    specs_new = new[2] if new[0] == "slow" else new[1:]
+    specs_old = old[2] if old[0] == "slow" else _fast_specs(old)
+    specs_new = new[2] if new[0] == "slow" else _fast_specs(new)
     try:
         names = [p for p in inspect.signature(fn).parameters]
     except (TypeError, ValueError):

@@ -119,7 +119,8 @@ def _shape_text(value: Any) -> str:
 
 
 def generate(lines: list, params: list[str], slots: list, arg_slots: dict, outputs: list, values: dict,
-             taped_residuals: list | None = None, title: str = "compiled") -> tuple[str, dict, dict]:
+             taped_residuals: list | None = None, title: str = "compiled",
+             result: Any = None) -> tuple[str, dict, dict]:
     """Source of ``def compiled(<params>)`` computing ``outputs`` (value names) from the program.
 
     ``slots``: the Variables touched (``arg_slots`` maps a slot to the parameter holding it; the
@@ -127,7 +128,10 @@ def generate(lines: list, params: list[str], slots: list, arg_slots: dict, outpu
     guard follows an effect (such a program cannot be retried safely).
     """
     lines = _without_identities(lines, values)
+    outputs0 = outputs
     outputs = [_ALIAS.get(o, o) if o.__class__ is str else o for o in outputs]
+    _ALIAS_OUT.clear()
+    _ALIAS_OUT.update(_ALIAS)
     taped_residuals = [_ALIAS.get(o, o) for o in taped_residuals] if taped_residuals is not None else None
     _ALIAS.clear()
     p = Printer()
@@ -225,10 +229,16 @@ def generate(lines: list, params: list[str], slots: list, arg_slots: dict, outpu
         elif isinstance(value, np.ndarray):
             header.append(f"#   {name}: constant {_shape_text(value)}")
     source = "\n".join(header + [f"def {title}({', '.join(params)}):"] + ["    " + b for b in body]) + "\n"
+    if result is not None:  # the same body returning the user's structure of Tensors: `call(L, ...)`
+        text, extra = result([_ALIAS_OUT.get(o, o) for o in outputs0])
+        p.namespace.update(extra)
+        calls = body[:-1] + [f"return {text}"]
+        source += "\n\n" + "\n".join([f"def call(L, {', '.join(params)}):"] + ["    " + b for b in calls]) + "\n"
     return source, p.namespace, {"guard_after_effect": guard_after_effect, "ops": len(kept)}
 
 
 _ALIAS: dict = {}
+_ALIAS_OUT: dict = {}
 
 
 def _without_identities(lines: list, values: dict) -> list:

@@ -16,6 +16,7 @@ import numpy as np
 from tapegrad import _context
 from tapegrad._context import RAW, state
 from tapegrad._primitive import PerArgument, Primitive
+from tapegrad._structure import unflatten
 from tapegrad._tensor import Tensor, Variable, key_of, wrap
 from tapegrad.function._codegen import RETRACE, compile_source, generate
 from tapegrad.function._trace import Assign, Effect, Guard, Load, Op, Tracer
@@ -41,10 +42,11 @@ class ConcreteFunction:
         names = [o[1] for o in outputs if o[0] == "v"]
         self.value_names = names
         self.source, namespace, facts = generate(self.lines, params, self.slots, arg_slots, names, self.values,
-                                                 title="forward")
+                                                 title="forward", result=self._result_expression)
         self.guard_after_effect = facts["guard_after_effect"]
         self.fn = compile_source(self.source, namespace, "forward")
-        self.plain = all(o[0] == "v" for o in outputs)
+        self.call = namespace["call"]
+        self.source = self.source.split("\n\n\ndef call(")[0]  # what users read: the forward
         self.guarded = any(x.__class__ is Guard for x in self.lines)
         self._pure: Any = None
         self._taped: Any = None
@@ -55,24 +57,48 @@ class ConcreteFunction:
         loads = [x.out for x in self.lines if x.__class__ is Load]
         return [self.params[i] for i in self.unique_inputs] + loads
 
-    def build(self, out: tuple, leaves: list) -> Any:
-        """The user-facing result from the generated code's values."""
-        if self.plain:
-            results = [wrap(v) for v in out]
-        else:
-            results = []
-            k = 0
-            for kind, what in self.outputs:
-                if kind == "v":
-                    results.append(wrap(out[k]))
-                    k += 1
-                elif kind == "arg":
-                    results.append(leaves[what])
-                else:
-                    results.append(what)
-        from tapegrad._structure import unflatten
+    def _result_expression(self, names: list) -> tuple[str, dict]:
+        """The user-facing result (Tensors in the output structure) as an expression over the
+        value ``names`` and the argument leaves ``L``, with the namespace entries it needs."""
+        ns: dict[str, Any] = {"_w": wrap}
+        counter = iter(names)
+        it = iter(self.outputs)
 
-        return unflatten(self.out_treedef, results)
+        def leaf() -> str:
+            kind, what = next(it)
+            if kind == "v":
+                return f"_w({next(counter)})"
+            if kind == "arg":
+                return f"L[{what}]"
+            name = f"k{len(ns)}"
+            ns[name] = what
+            return name
+
+        def expr(treedef: Any) -> str:
+            if treedef is None:
+                return leaf()
+            kind, children = treedef
+            if children.__class__ is int:
+                items = [leaf() for _ in range(children)]
+            elif kind is dict:
+                parts = []
+                for key, child in children:
+                    name = f"k{len(ns)}"
+                    ns[name] = key
+                    parts.append(f"{name}: {expr(child)}")
+                return "{" + ", ".join(parts) + "}"
+            else:
+                items = [expr(c) for c in children]
+            if kind is list:
+                return "[" + ", ".join(items) + "]"
+            body = "(" + ", ".join(items) + ("," if len(items) == 1 else "") + ")"
+            if kind is tuple:
+                return body
+            name = f"k{len(ns)}"
+            ns[name] = kind
+            return f"{name}(*{body})"  # a namedtuple
+
+        return expr(self.out_treedef), ns
 
     def raw_outputs(self, out: tuple, leaves: list) -> list:
         results = []
@@ -135,8 +161,6 @@ class ConcreteFunction:
                 results.append(leaves[what])
             else:
                 results.append(what)
-        from tapegrad._structure import unflatten
-
         return unflatten(self.out_treedef, results)
 
     def pure_forward(self, *vals: Any) -> Any:
