@@ -39,7 +39,7 @@ from tapegrad.custom import (
 )
 from tapegrad.explain import explain_gradient
 from tapegrad.forward import ForwardAccumulator
-from tapegrad.function import Function, function  # tg.function (the package tapegrad.function holds it)
+from tapegrad._function import Function, function  # tg.function
 from tapegrad.graph import TapeGraph, tape_graph
 from tapegrad.ops.activations import *  # noqa: F403
 from tapegrad.ops.comparison import *  # noqa: F403

@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from tapegrad.function._trace import Assign, Const, Effect, Guard, Load, Op, guard_value
+from tapegrad._function._trace import Assign, Const, Effect, Guard, Load, Op, guard_value
 
 RETRACE = object()  # what generated code returns when a guard fails
 DEL_BYTES = 1024  # values at least this large are deleted after their last use; a `del` of a

@@ -18,8 +18,8 @@ from tapegrad._context import RAW, state
 from tapegrad._primitive import PerArgument, Primitive
 from tapegrad._structure import unflatten
 from tapegrad._tensor import Tensor, Variable, key_of, wrap
-from tapegrad.function._codegen import RETRACE, compile_source, generate
-from tapegrad.function._trace import Assign, Effect, Guard, Load, Op, Tracer
+from tapegrad._function._codegen import RETRACE, compile_source, generate
+from tapegrad._function._trace import Assign, Effect, Guard, Load, Op, Tracer
 
 EAGER = object()  # call_taped's answer when the program cannot run under recorders (it changes Variables)
 
@@ -44,9 +44,11 @@ class ConcreteFunction:
         self.source, namespace, facts = generate(self.lines, params, self.slots, arg_slots, names, self.values,
                                                  title="forward", result=self._result_expression)
         self.guard_after_effect = facts["guard_after_effect"]
-        self.fn = compile_source(self.source, namespace, "forward")
-        self.call = namespace["call"]
-        self.source = self.source.split("\n\n\ndef call(")[0]  # what users read: the forward
+        forward, call = self.source.split("\n\n\ndef call(")
+        self.source = forward  # what users read
+        self.call = compile_source("def call(" + call, namespace, "call")
+        self._forward_text, self._namespace = forward, namespace
+        self._fn: Any = None
         self.guarded = any(x.__class__ is Guard for x in self.lines)
         self._pure: Any = None
         self._taped: Any = None
@@ -163,6 +165,13 @@ class ConcreteFunction:
                 results.append(what)
         return unflatten(self.out_treedef, results)
 
+    @property
+    def fn(self) -> Any:
+        """The generated forward, returning the output values (compiled on first use)."""
+        if self._fn is None:
+            self._fn = compile_source(self._forward_text, self._namespace, "forward")
+        return self._fn
+
     def pure_forward(self, *vals: Any) -> Any:
         """The generated forward taking Variable values as parameters (no Variable objects)."""
         if self._pure is None:
@@ -180,7 +189,7 @@ class ConcreteFunction:
     def jvp_function(self, k: int) -> Any:
         fn = self._jvp_fns.get(k)
         if fn is None:
-            from tapegrad.function import Function
+            from tapegrad._function import Function
 
             fn = self._jvp_fns[k] = Function(_JvpOfReplay(self, k), name="jvp")
         return fn
