@@ -23,6 +23,7 @@ from tapegrad._dtypes import (
     set_default_float,
     uint8,
 )
+from tapegrad._function import Function, function  # tg.function
 from tapegrad._tensor import Tensor, Variable
 from tapegrad.backward import UnconnectedGradients
 from tapegrad.checking import check_grads, numerical_gradient
@@ -39,7 +40,6 @@ from tapegrad.custom import (
 )
 from tapegrad.explain import explain_gradient
 from tapegrad.forward import ForwardAccumulator
-from tapegrad._function import Function, function  # tg.function
 from tapegrad.graph import TapeGraph, tape_graph
 from tapegrad.ops.activations import *  # noqa: F403
 from tapegrad.ops.comparison import *  # noqa: F403

@@ -27,11 +27,11 @@ import numpy as np
 
 from tapegrad import _context
 from tapegrad._context import RAW, state
-from tapegrad._structure import flatten, unflatten
-from tapegrad._tensor import Tensor, Variable, wrap
 from tapegrad._function._codegen import RETRACE
 from tapegrad._function._concrete import EAGER, ConcreteFunction
 from tapegrad._function._trace import Tracer
+from tapegrad._structure import flatten, unflatten
+from tapegrad._tensor import Tensor, Variable, wrap
 
 __all__ = ["function", "Function", "ConcreteFunction"]
 

@@ -15,11 +15,11 @@ import numpy as np
 
 from tapegrad import _context
 from tapegrad._context import RAW, state
+from tapegrad._function._codegen import RETRACE, compile_source, generate
+from tapegrad._function._trace import Assign, Effect, Guard, Load, Op, Tracer
 from tapegrad._primitive import PerArgument, Primitive
 from tapegrad._structure import unflatten
 from tapegrad._tensor import Tensor, Variable, key_of, wrap
-from tapegrad._function._codegen import RETRACE, compile_source, generate
-from tapegrad._function._trace import Assign, Effect, Guard, Load, Op, Tracer
 
 EAGER = object()  # call_taped's answer when the program cannot run under recorders (it changes Variables)
 
