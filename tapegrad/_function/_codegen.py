@@ -242,9 +242,17 @@ _ALIAS_OUT: dict = {}
 
 
 def _without_identities(lines: list, values: dict) -> list:
-    """Drop ops whose output is their input object (identity, stop_gradient): later lines read the input."""
+    """Simplify the program without changing a bit of any value:
+
+    * ops whose output is their input object (identity, stop_gradient) are dropped;
+    * a product with a constant of ones (a seed of ones) that neither broadcasts nor casts is its
+      other factor (x * 1.0 == x exactly for real floats);
+    * an op repeated with the same arguments and parameters is computed once (common
+      subexpressions: nested derivatives recompute sin(x), cos(x), ...). Primitives are pure NumPy.
+    """
     alias = _ALIAS
     alias.clear()
+    seen: dict = {}
     out = []
     for line in lines:
         kind = line.__class__
@@ -253,6 +261,17 @@ def _without_identities(lines: list, values: dict) -> list:
             if len(args) == 1 and args[0].__class__ is str and line.value is values.get(args[0]) and not line.params:
                 alias[line.out] = args[0]
                 continue
+            other = _times_ones(line, args, values)
+            if other is not None:
+                alias[line.out] = other
+                continue
+            key = _cse_key(line, args)
+            if key is not None:
+                earlier = seen.get(key)
+                if earlier is not None:
+                    alias[line.out] = earlier
+                    continue
+                seen[key] = line.out
             if args != line.args:
                 line = Op(line.prim, args, line.params, line.out, line.value)
         elif kind is Guard and line.name in alias:
@@ -261,8 +280,42 @@ def _without_identities(lines: list, values: dict) -> list:
             line = Assign(line.var, line.method, alias[line.operand], line.current, line.out, line.value)
         elif kind is Effect:
             line = Effect(line.fn, [alias.get(a, a) if a.__class__ is str else a for a in line.args])
+            seen.clear()  # (values do not change, but keep effects as barriers for readers of the code)
         out.append(line)
     return out
+
+
+def _times_ones(line: Op, args: list, values: dict) -> str | None:
+    if line.params or len(args) != 2 or line.prim.impl not in (operator.mul, np.multiply):
+        return None
+    for i in (0, 1):
+        c, x = args[i], args[1 - i]
+        if c.__class__ is str or x.__class__ is not str:
+            continue
+        v, xv = c.value, values.get(x)
+        if xv is None or not isinstance(v, (np.ndarray, np.floating, float)):
+            continue
+        try:
+            xd = np.asarray(xv).dtype
+            if xd.kind != "f" or np.asarray(v).dtype != xd or np.shape(line.value) != np.shape(xv):
+                continue
+            if np.asarray(line.value).dtype != xd or not np.all(np.asarray(v) == 1):
+                continue
+        except (TypeError, ValueError):
+            continue
+        return x
+    return None
+
+
+def _cse_key(line: Op, args: list) -> Any:
+    parts = [a if a.__class__ is str else ("c", id(a.value)) for a in args]
+    try:
+        params = tuple(sorted(line.params.items())) if line.params else ()
+        key = (id(line.prim.impl), tuple(parts), params)
+        hash(key)
+    except TypeError:
+        return None
+    return key
 
 
 def _guard(p: Printer, line: Guard, values: dict) -> str:
