@@ -61,6 +61,16 @@ def effect(fn: Any, *args: Any) -> Any:
         return fn(*args)
 
 
+def tell(hook: str, *args: Any) -> None:
+    """Call ``hook(*args)`` on every active recorder that has it."""
+    stack = state.recorders
+    if stack and stack is not RAW:
+        for recorder in stack:
+            method = getattr(recorder, hook, None)
+            if method is not None:
+                method(*args)
+
+
 def active_tapes() -> tuple:
     stack = state.recorders
     return () if stack is RAW else tuple(r for r in stack if getattr(r, "is_tape", False))

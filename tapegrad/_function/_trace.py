@@ -171,6 +171,9 @@ class Tracer:
     def on_export(self, tensor: Tensor) -> None:
         pass
 
+    def on_nondeterministic(self, what: str) -> None:
+        self.unsupported = what
+
     def on_read(self, tensor: Tensor, what: str) -> None:
         if isinstance(tensor, Variable):
             name: str | None = self.current(tensor)

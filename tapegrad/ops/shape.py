@@ -738,7 +738,7 @@ scatter_add.doc = (
 def _plain_index(index: Any) -> Any:
     """An index with Tensors and lists turned into NumPy values, as NumPy indexing takes them."""
     if isinstance(index, Tensor):
-        value = np.asarray(index._value)
+        value = np.asarray(index)  # (through __array__: tg.function guards what the index read)
         if value.ndim == 0 and value.dtype.kind in "iu":
             return int(value)
         if value.dtype.kind not in "iub":

@@ -372,3 +372,33 @@ def test_persistent_tape_recording_its_own_gradient():
         return g, tape.gradient(s, x)
 
     assert bits(second(f)) == bits(second(lambda v: tg.sum(tg.tanh(v) ** 2)))
+
+
+def test_values_read_by_indexing_and_nonzero_are_guarded():
+    @tg.function
+    def f(x):
+        return tg.sum(x[x > 0] ** 2) + tg.cast(tg.sum(tg.argwhere(x)), tg.float64)
+
+    def eager(x):
+        return tg.sum(x[x > 0] ** 2) + tg.cast(tg.sum(tg.argwhere(x)), tg.float64)
+
+    for v in ([1.0, -2.0, 3.0], [1.0, 2.0, 3.0], [-1.0, 0.0, 3.0], [1.0, -2.0, 3.0]):
+        assert bits(f(c64(v))) == bits(eager(c64(v)))
+
+
+def test_unseeded_random_numbers_run_eagerly_seeded_ones_are_compiled():
+    f = tg.function(lambda x: x + tg.random_normal((3,), dtype=tg.float64))
+    x = c64([0.0, 0.0, 0.0])
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        a, b = f(x), f(x)
+    assert bits(a) != bits(b)  # fresh numbers at each call, as eagerly
+    assert any("random numbers without a seed" in str(w.message) for w in caught)
+    g = tg.function(lambda x: x + tg.random_normal((3,), dtype=tg.float64, seed=3))
+    assert bits(g(x)) == bits(g(x)) == bits(x + tg.random_normal((3,), dtype=tg.float64, seed=3))
+
+
+def test_constant_of_a_traced_tensor_is_guarded():
+    f = tg.function(lambda x: x * tg.constant(x))
+    assert float(f(c64(3.0))) == 9.0
+    assert float(f(c64(4.0))) == 16.0
