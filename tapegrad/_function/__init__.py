@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import functools
 import inspect
+import types
 import warnings
 from typing import Any, Callable
 
@@ -62,15 +63,8 @@ class Function:
         self._warned: set[str] = set()
 
     def __get__(self, obj: Any, objtype: Any = None) -> Any:
-        if obj is None:
-            return self
-        bound = self.__dict__.get("_bound")
-        if bound is None:
-            bound = self._bound = {}
-        fn = bound.get(id(obj))
-        if fn is None:
-            fn = bound[id(obj)] = (obj, Function(self.python_function.__get__(obj, objtype), self.__name__))
-        return fn[1]
+        """As a method: the instance is the first argument (part of the signature, by identity)."""
+        return self if obj is None else types.MethodType(self, obj)
 
     def __repr__(self) -> str:
         return f"<tg.function {self.__name__}: {self._traces} trace(s)>"

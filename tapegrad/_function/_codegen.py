@@ -127,13 +127,10 @@ def generate(lines: list, params: list[str], slots: list, arg_slots: dict, outpu
     others are namespace constants). Returns (source, namespace, facts) where facts say whether a
     guard follows an effect (such a program cannot be retried safely).
     """
-    lines = _without_identities(lines, values)
-    outputs0 = outputs
-    outputs = [_ALIAS.get(o, o) if o.__class__ is str else o for o in outputs]
-    _ALIAS_OUT.clear()
-    _ALIAS_OUT.update(_ALIAS)
-    taped_residuals = [_ALIAS.get(o, o) for o in taped_residuals] if taped_residuals is not None else None
-    _ALIAS.clear()
+    alias: dict = {}
+    lines = _simplified(lines, values, alias)
+    outputs = [alias.get(o, o) if o.__class__ is str else o for o in outputs]
+    taped_residuals = [alias.get(o, o) for o in taped_residuals] if taped_residuals is not None else None
     p = Printer()
     slot_expr = []
     for j, s in enumerate(slots):
@@ -230,18 +227,16 @@ def generate(lines: list, params: list[str], slots: list, arg_slots: dict, outpu
             header.append(f"#   {name}: constant {_shape_text(value)}")
     source = "\n".join(header + [f"def {title}({', '.join(params)}):"] + ["    " + b for b in body]) + "\n"
     if result is not None:  # the same body returning the user's structure of Tensors: `call(L, ...)`
-        text, extra = result([_ALIAS_OUT.get(o, o) for o in outputs0])
+        text, extra = result(outputs)
         p.namespace.update(extra)
         calls = body[:-1] + [f"return {text}"]
         source += "\n\n" + "\n".join([f"def call(L, {', '.join(params)}):"] + ["    " + b for b in calls]) + "\n"
     return source, p.namespace, {"guard_after_effect": guard_after_effect, "ops": len(kept)}
 
 
-_ALIAS: dict = {}
-_ALIAS_OUT: dict = {}
 
 
-def _without_identities(lines: list, values: dict) -> list:
+def _simplified(lines: list, values: dict, alias: dict) -> list:
     """Simplify the program without changing a bit of any value:
 
     * ops whose output is their input object (identity, stop_gradient) are dropped;
@@ -250,8 +245,6 @@ def _without_identities(lines: list, values: dict) -> list:
     * an op repeated with the same arguments and parameters is computed once (common
       subexpressions: nested derivatives recompute sin(x), cos(x), ...). Primitives are pure NumPy.
     """
-    alias = _ALIAS
-    alias.clear()
     seen: dict = {}
     out = []
     for line in lines:

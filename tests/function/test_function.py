@@ -402,3 +402,20 @@ def test_constant_of_a_traced_tensor_is_guarded():
     f = tg.function(lambda x: x * tg.constant(x))
     assert float(f(c64(3.0))) == 9.0
     assert float(f(c64(4.0))) == 16.0
+
+
+def test_method_of_a_module():
+    class Dense:
+        def __init__(self):
+            self.w = tg.Variable(np.array([[1.0, 2.0], [3.0, 4.0]]))
+
+        @tg.function
+        def __call__(self, x):
+            return tg.tanh(x @ self.w)
+
+    a, b = Dense(), Dense()
+    b.w.assign(np.eye(2))
+    x = c64([[0.5, -0.5]])
+    for _ in range(2):
+        assert bits(a(x)) == bits(tg.tanh(x @ a.w))
+        assert bits(b(x)) == bits(tg.tanh(x @ b.w))
