@@ -1,15 +1,43 @@
 """What happens at one op call, and the declarators that build the rule table.
 
-A primitive is a NumPy forward function plus, per positional argument, a vector-Jacobian product
-(VJP) and a Jacobian-vector product (JVP). Rules are written in tapegrad ops, so when a tape is
-recording the backward pass they build a differentiable graph (higher order for free); when nothing
-records it, the backward pass runs the same rules on plain NumPy values (``_context.RAW``).
+The rule contract
+-----------------
+A primitive is a NumPy forward function ``impl(*args, **params)`` plus its derivative rules.
+Positional arguments are the data (Tensors, arrays or numbers); keyword arguments are parameters
+passed unchanged to the forward function and to every rule. ``impl`` returns one array, or a
+tuple of arrays for an op with several outputs (``eigh``): the call then returns a tuple of Tensors.
 
-Rule signatures (``args`` are the op's positional arguments, ``params`` its keyword arguments):
-    vjp(g, ans, *args, **params)  -> cotangent for one argument, shaped like it
-    jvp(t, ans, *args, **params)  -> that argument's contribution to the output tangent
-    joint_jvp(tangents, ans, *args, **params) -> the output tangent; tangents[i] is None when
-                                                 argument i carries none (for variadic ops)
+Joint rules (what the walks call; ``ans`` is the output, or the tuple of outputs):
+    joint_vjp(g, ans, needs, *args, **params) -> one cotangent per argument (None: none)
+        ``g`` is the output cotangent, or a tuple with one per output (None for an output that
+        received none); ``needs`` the positions of the arguments whose cotangents are wanted.
+    joint_jvp(tangents, ans, *args, **params) -> the output tangent (a tuple for several outputs,
+        None where an output gets none); ``tangents[i]`` is None when argument i carries none.
+Per-argument rules (the easy way; ``defrule``/``elementwise``/``linear``/``multilinear`` and the
+public ``tg.defvjp``/``tg.defjvp`` assemble the joint rules from them, as HIPS autograd's defvjp):
+    vjp(g, ans, *args, **params) -> the cotangent of one argument, shaped like it
+    jvp(t, ans, *args, **params) -> that argument's contribution to the output tangent (summed)
+The walks call per-argument rules directly when an op has them (``prim.vjps``/``prim.jvps``; one
+call per record less on the hot path), the joint rule otherwise. Rules are written in tapegrad
+ops, so when a tape records the backward pass they build a differentiable graph (higher order for
+free); when nothing records it they run on plain NumPy values (``_context.RAW``).
+
+The recorder protocol
+---------------------
+Every primitive call (outside RAW) tells each recorder on ``_context.state.recorders``:
+``recorder.record(prim, args, vals, params, result)``: ``args`` the arguments as passed (Variables
+already read into plain Tensors), ``vals`` their values, ``result`` the output Tensor (or tuple of
+Tensors). Every op is reported, on constants and non-differentiable ops too: a tape filters what it
+keeps (``GradientTape.record``), so a tracing recorder (``_context.push(recorder)``) sees the whole
+program. Recorders also get ``on_variable_read(variable, snapshot)`` when an op or ``read_value``
+reads a Variable, and ``on_export(tensor)`` when a tensor becomes plain numbers (``.numpy()``).
+A recorder never sees its own bookkeeping: a walk runs rules with the stack set to the recorders
+entered before it (or RAW).
+
+Records
+-------
+A tape keeps one ``_record.Record`` per recorded call (op, argument values and keys, output value
+and key, which arguments need gradients, params), read through ``GradientTape.records``.
 """
 
 from __future__ import annotations
@@ -23,6 +51,7 @@ import numpy as np
 from tapegrad import _context
 from tapegrad._context import RAW, state
 from tapegrad._dtypes import python_to_array
+from tapegrad._record import Meta
 from tapegrad._tensor import Tensor, Variable, key_of, ops
 
 _new_tensor = Tensor.__new__
@@ -51,15 +80,17 @@ class Primitive:
     """One op of the rule table. Calling it computes with NumPy and notifies the active recorders."""
 
     __slots__ = (
-        "name", "impl", "vjps", "jvps", "joint_jvp", "doc", "reads", "_keeps",
+        "name", "impl", "vjps", "jvps", "joint_vjp", "joint_jvp", "doc", "reads", "_keeps",
         "batched_vjps", "batched_jvps", "batched_joint_jvp", "_batched", "float_out", "array_scalars",
     )
 
     def __init__(self, name: str, impl: Callable[..., Any], doc: str | None = None) -> None:
         self.name = name
         self.impl = impl
-        self.vjps: Sequence[Rule | None] | None = None  # None: not differentiable, never recorded
+        # the rules (see the module docstring); joint_vjp None: not differentiable, never recorded
+        self.vjps: Sequence[Rule | None] | None = None
         self.jvps: Sequence[Rule | None] | None = None
+        self.joint_vjp: Rule | None = None
         self.joint_jvp: Rule | None = None
         self.doc = doc or f"tapegrad primitive {name!r} (forward: {getattr(impl, '__name__', impl)})."
         # reads[i]: what the rules of argument i read besides shapes and dtypes, as (argument
@@ -139,9 +170,12 @@ class Primitive:
             out = self.impl(*vals, **params) if params else self.impl(*vals)
         except (ValueError, TypeError, IndexError, np.linalg.LinAlgError) as err:
             raise type(err)(f"tg.{self.name}: {err} (argument shapes {[np.shape(v) for v in vals]})") from None
-        result = _new_tensor(Tensor)
-        result._value = out
-        result._key = None
+        if out.__class__ is tuple:  # several outputs
+            result: Any = tuple([_wrapped(o) for o in out])
+        else:
+            result = _new_tensor(Tensor)
+            result._value = out
+            result._key = None
         if stack:
             for recorder in stack:
                 recorder.record(self, args, vals, params, result)
@@ -149,7 +183,7 @@ class Primitive:
 
     @property
     def differentiable(self) -> bool:
-        return self.vjps is not None
+        return self.joint_vjp is not None
 
     def keeps(self, needs: tuple) -> Keep:
         """What a record must keep when the arguments at ``needs`` carry gradients (cached).
@@ -242,8 +276,9 @@ def merge_reads(*reads: Reads | None) -> Reads | None:
 def _inferred_reads(prim: Primitive) -> list[Reads | None]:
     vjps, jvps = prim.vjps, prim.jvps
     if vjps is None or isinstance(vjps, PerArgument) or isinstance(jvps, PerArgument):
-        return []
-    joint = rule_reads(prim.joint_jvp, 2) if prim.joint_jvp is not None else (frozenset(), False)
+        return []  # a joint VJP: the records keep everything unless ``reads`` says otherwise
+    declared = jvps is None and prim.joint_jvp is not None
+    joint = rule_reads(prim.joint_jvp, 2) if declared else (frozenset(), False)
     out = []
     for i, vjp in enumerate(vjps):
         jvp = jvps[i] if jvps is not None and i < len(jvps) else None
@@ -251,37 +286,6 @@ def _inferred_reads(prim: Primitive) -> list[Reads | None]:
         parts += [rule_reads(r, 2) for r in (vjp, jvp) if r is not None]
         out.append(merge_reads(*parts))
     return out
-
-
-class Meta:
-    """Stands in, in a record, for an array no derivative rule reads: only its shape and dtype."""
-
-    __slots__ = ("shape", "dtype")
-
-    def __init__(self, value: Any) -> None:
-        self.shape = value.shape
-        self.dtype = value.dtype
-
-    @classmethod
-    def of(cls, shape: tuple, dtype: Any) -> Meta:
-        meta = cls.__new__(cls)
-        meta.shape, meta.dtype = shape, dtype
-        return meta
-
-    @property
-    def ndim(self) -> int:
-        return len(self.shape)
-
-    @property
-    def size(self) -> int:
-        return int(np.prod(self.shape, dtype=np.int64))
-
-    @property
-    def _value(self) -> Meta:
-        return self
-
-    def __repr__(self) -> str:
-        return f"<value not kept: shape={self.shape}, dtype={self.dtype}>"
 
 
 def slim(droppable: tuple, vals: Any) -> Any:
@@ -337,6 +341,13 @@ def _new_operand(cache: dict, number: float, dtype: Any) -> Any:
     return array
 
 
+def _wrapped(value: Any) -> Tensor:
+    t = _new_tensor(Tensor)
+    t._value = value
+    t._key = None
+    return t
+
+
 def _convert_arguments(args: tuple) -> tuple[tuple, list]:
     """Slow path of a call: read Variables, convert Python and NumPy values (TensorFlow's rules).
 
@@ -381,18 +392,77 @@ def primitive(impl: Callable[..., Any], name: str | None = None, doc: str | None
     return Primitive(name or impl.__name__, impl, doc)
 
 
-def defvjp(prim: Primitive, *vjps: Rule | None) -> Primitive:
-    prim.vjps = vjps
-    prim.batched_vjps = None  # declared for the old rules: the new ones get the per-row fallback
+def defvjp(prim: Primitive, *vjps: Rule | None, joint: Rule | None = None) -> Primitive:
+    """Give ``prim`` its VJPs: one per positional argument, or one ``joint`` rule."""
+    return set_rules(prim, vjps=None if joint is not None else vjps, joint_vjp=joint)
+
+
+def defjvp(prim: Primitive, *jvps: Rule | None, joint: Rule | None = None) -> Primitive:
+    """Give ``prim`` its JVPs: one per positional argument, or one ``joint`` rule."""
+    return set_rules(prim, jvps=None if joint is not None else jvps, joint_jvp=joint)
+
+
+_KEEP: Any = object()
+
+
+def set_rules(
+    prim: Primitive, vjps: Any = _KEEP, jvps: Any = _KEEP, joint_vjp: Rule | None = None,
+    joint_jvp: Rule | None = None,
+) -> Primitive:
+    """Set a primitive's reverse rules (``vjps`` per argument, or ``joint_vjp``) and/or its forward
+    rules (``jvps`` or ``joint_jvp``); a side given neither keeps its rules. A joint rule wins over
+    per-argument ones, which are otherwise assembled into the joint rule."""
+    if joint_vjp is not None or vjps is not _KEEP:
+        prim.vjps = vjps if joint_vjp is None and vjps else None
+        prim.joint_vjp = joint_vjp if joint_vjp is not None else assembled_vjp(vjps) if vjps else None
+        prim.batched_vjps = None  # declared for the old rules: the new ones get the per-row fallback
+    if joint_jvp is not None or jvps is not _KEEP:
+        prim.jvps = jvps if joint_jvp is None and jvps else None
+        prim.joint_jvp = joint_jvp if joint_jvp is not None else assembled_jvp(jvps) if jvps else None
+        prim.batched_jvps = prim.batched_joint_jvp = None
     _forget_derived(prim)
     return prim
 
 
-def defjvp(prim: Primitive, *jvps: Rule | None) -> Primitive:
-    prim.jvps = jvps
-    prim.batched_jvps = None
-    _forget_derived(prim)
-    return prim
+def assembled_vjp(vjps: Sequence[Rule | None]) -> Rule:
+    """The joint VJP of per-argument ones: each needed argument's rule, None for the others."""
+
+    def joint_vjp(g: Any, ans: Any, needs: Sequence[int], *args: Any, **params: Any) -> list:
+        out: list = [None] * len(args)
+        for i in needs:
+            rule = vjps[i]
+            if rule is not None:
+                out[i] = rule(g, ans, *args, **params)
+        return out
+
+    return joint_vjp
+
+
+def assembled_jvp(jvps: Sequence[Rule | None]) -> Rule:
+    """The joint JVP of per-argument ones: the sum of the arguments' contributions."""
+
+    def joint_jvp(tangents: Sequence[Any], ans: Any, *args: Any, **params: Any) -> Any:
+        total = None
+        for i, t in enumerate(tangents):
+            if t is None:
+                continue
+            rule = jvps[i]
+            if rule is not None:
+                total = add_tangents(total, rule(t, ans, *args, **params))
+        return total
+
+    return joint_jvp
+
+
+def add_tangents(a: Any, b: Any) -> Any:
+    """a + b where either may be None, or a tuple (one per output) holding Nones."""
+    if a is None:
+        return b
+    if b is None:
+        return a
+    if a.__class__ is tuple:
+        return tuple(add_tangents(x, y) for x, y in zip(a, b))
+    return a + b
 
 
 def _forget_derived(prim: Primitive) -> None:
@@ -409,6 +479,7 @@ def defrule(
     joint_jvp: Rule | None = None,
     name: str | None = None,
     reads: Sequence[Reads | None] | None = None,
+    joint_vjp: Rule | None = None,
     batched_vjps: Sequence[Rule | None] | PerArgument | None = None,
     batched_jvps: Sequence[Rule | None] | None = None,
     batched_joint_jvp: Rule | None = None,
@@ -419,10 +490,7 @@ def defrule(
     that pass an argument to a helper reading only its shape and dtype, e.g. ``unbroadcast(g, x)``.
     ``batched_vjps``/``batched_jvps``: the rules for a stack of cotangents/tangents (see batching).
     """
-    prim = primitive(impl, name)
-    prim.vjps = vjps
-    prim.jvps = jvps
-    prim.joint_jvp = joint_jvp
+    prim = set_rules(primitive(impl, name), vjps, jvps, joint_vjp, joint_jvp)
     prim.reads = reads
     prim.batched_vjps = batched_vjps
     prim.batched_jvps = batched_jvps
@@ -441,9 +509,11 @@ def elementwise(
     general rules.
     """
 
-    prim = primitive(impl, name)
-    prim.vjps = tuple(None if d is None else _elementwise_vjp(i, d, table) for i, d in enumerate(partials))
-    prim.jvps = tuple(None if d is None else _elementwise_jvp(d, table) for d in partials)
+    prim = set_rules(
+        primitive(impl, name),
+        tuple(None if d is None else _elementwise_vjp(i, d, table) for i, d in enumerate(partials)),
+        tuple(None if d is None else _elementwise_jvp(d, table) for d in partials),
+    )
     prim.reads = tuple(_NOTHING if d is None else rule_reads(d, 1) for d in partials)
     prim.float_out = table
     prim.batched_vjps = tuple(None if d is None else _elementwise_batched_vjp(i, d) for i, d in enumerate(partials))
@@ -496,10 +566,6 @@ def multilinear(
 ) -> Primitive:
     """An op linear in each argument separately (mul, matmul, einsum): JVP_i is the op on t_i."""
     prim = primitive(impl, name)
-    prim.vjps = vjps
-    prim.batched_vjps = batched_vjps
-    prim.batched_jvps = batched_jvps
-    prim.float_out = True
 
     def jvp_at(i: int) -> Rule:
         def jvp(t: Any, ans: Any, *args: Any, **params: Any) -> Any:
@@ -507,7 +573,10 @@ def multilinear(
 
         return jvp
 
-    prim.jvps = tuple(None if v is None else jvp_at(i) for i, v in enumerate(vjps))
+    set_rules(prim, vjps, tuple(None if v is None else jvp_at(i) for i, v in enumerate(vjps)))
+    prim.batched_vjps = batched_vjps
+    prim.batched_jvps = batched_jvps
+    prim.float_out = True
     others = [frozenset(j for j in range(len(vjps)) if j != i) for i in range(len(vjps))]
     prim.reads = tuple(
         None if v is None else merge_reads(rule_reads(v, 2), (others[i], False)) for i, v in enumerate(vjps)
@@ -524,10 +593,9 @@ def linear(
 ) -> Primitive:
     """A unary op linear in its first argument (reshape, sum, transpose): JVP is the op itself."""
     prim = primitive(impl, name)
-    prim.vjps = (vjp,)
+    set_rules(prim, (vjp,), (lambda t, ans, x, *args, **params: prim(t, *args, **params),))
     prim.batched_vjps = (batched_vjp,)
     prim.batched_jvps = (batched_jvp,)
-    prim.jvps = (lambda t, ans, x, *args, **params: prim(t, *args, **params),)
     prim.reads = (merge_reads(rule_reads(vjp, 2), (_AFTER_FIRST, False)),)  # the JVP passes them on
     return prim
 

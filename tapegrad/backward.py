@@ -2,7 +2,7 @@
 
 Records are kept in execution order (a Wengert list), so the walk is one reversed loop with a dict
 of cotangents keyed by tensor keys (``Tensor._key``: unique ints, so a record need not keep the
-tensors themselves alive; see ``GradientTape.record`` for the record layout).
+tensors themselves alive). Records have the layout of ``_record.Record``, unpacked here by name.
 """
 
 from __future__ import annotations
@@ -15,14 +15,10 @@ import numpy as np
 from tapegrad import _context
 from tapegrad._context import RAW
 from tapegrad._dtypes import python_to_array
-from tapegrad._primitive import Meta
+from tapegrad._record import Meta
 from tapegrad._structure import flatten
 from tapegrad._tensor import Tensor, Variable, ops, wrap
-from tapegrad.batching import batched_vjps, release
-
-# A tape record is the tuple (prim, vals, params, ans, needs, keys, key), built by
-# GradientTape.record; these name its fields for the code that reads records.
-PRIM, VALS, PARAMS, ANS, NEEDS, KEYS, KEY = range(7)
+from tapegrad.batching import batched_joint_vjp, batched_vjps
 
 
 class UnconnectedGradients(enum.Enum):
@@ -58,14 +54,30 @@ def walk(
             if consume:
                 records[k] = None
             prim, inputs, params, ans, needs, keys, key = record
-            g = pop(key, None)
-            if g is None:
-                continue
-            if key in wanted:
-                found[key] = g
+            if key.__class__ is tuple:  # several outputs: a tuple of cotangents, None where none came
+                g = tuple([pop(kj, None) for kj in key])
+                if all(gj is None for gj in g):
+                    continue
+                found.update((kj, gj) for kj, gj in zip(key, g) if kj in wanted and gj is not None)
+            else:
+                g = pop(key, None)
+                if g is None:
+                    continue
+                if key in wanted:
+                    found[key] = g
             if not raw:
                 inputs, ans = as_tensors(record)
             vjps = batched_vjps(prim) if batched else prim.vjps
+            if vjps is None:  # a joint rule: every needed cotangent at once
+                joint = batched_joint_vjp(prim) if batched else prim.joint_vjp
+                grads_in = joint(g, ans, needs, *inputs, **params)
+                for i in needs:
+                    gi = grads_in[i]
+                    if gi is not None:
+                        ki = keys[i]
+                        prev = get(ki)
+                        grads[ki] = gi if prev is None else prev + gi
+                continue
             arity = len(inputs)
             for i in needs:
                 rule = vjps[i]
@@ -86,8 +98,6 @@ def walk(
                 grads[ki] = gi if prev is None else prev + gi
     finally:
         _context.state.recorders = saved
-        if batched:
-            release()
     for key in wanted:
         if key not in found and key in grads:
             found[key] = grads[key]
@@ -95,13 +105,15 @@ def walk(
 
 
 def as_tensors(record: tuple) -> tuple[tuple, Any]:
-    """A record's arguments and output as Tensors with their keys, for rules an outer tape records.
+    """A record's arguments and output(s) as Tensors with their keys, for rules an outer tape records.
 
     A Tensor is its value and its key, so these stand for the originals on every tape; arguments
     that were not Tensors (key None) and values the record did not keep (Meta) stay as they are.
     """
     prim, vals, params, ans, needs, keys, key = record
     inputs = tuple([v if k is None or v.__class__ is Meta else keyed(v, k) for v, k in zip(vals, keys)])
+    if key.__class__ is tuple:
+        return inputs, tuple([a if a.__class__ is Meta else keyed(a, k) for a, k in zip(ans, key)])
     return inputs, (ans if ans.__class__ is Meta else keyed(ans, key))
 
 

@@ -13,13 +13,12 @@ without one falls back to its ordinary rule once per batch row (correct, just sl
 from __future__ import annotations
 
 import math
-import threading
 from typing import Any, Callable, Sequence
 
 import numpy as np
 
 from tapegrad._context import RAW, state
-from tapegrad._primitive import Meta, PerArgument
+from tapegrad._record import Meta
 from tapegrad._tensor import Tensor, ops
 
 Rule = Callable[..., Any]
@@ -48,7 +47,7 @@ def batch_by_broadcasting(*prims: Any) -> None:
 
 def _broadcasting(rule: Rule) -> Rule:
     def batched(stack: Any, ans: Any, *args: Any, **params: Any) -> Any:
-        m = stack.shape[0]
+        m = _rows(stack)
         if "axis" in params:
             params = {**params, "axis": negative_axes(params["axis"], args[0].ndim)}
         return rule(stack, _repeated(ans, m), *[_repeated(a, m) for a in args], **params)
@@ -58,6 +57,8 @@ def _broadcasting(rule: Rule) -> Rule:
 
 def _repeated(value: Any, m: int) -> Any:
     """``value`` as a stack of m copies: a broadcast view (or a stand-in's shape)."""
+    if value.__class__ is tuple:  # the outputs of a multi-output op
+        return tuple(_repeated(v, m) for v in value)
     if isinstance(value, Meta):
         return Meta.of((m, *value.shape), value.dtype)
     if isinstance(value, (np.ndarray, np.generic, Tensor)):
@@ -79,53 +80,42 @@ def _stack(rows: list, like_shape: tuple, dtype: Any) -> Any:
 def looped_vjp(i: int, rule: Rule) -> Rule:
     def batched(g: Any, ans: Any, *args: Any, **params: Any) -> Any:
         like = args[i]
-        rows = [rule(g[b], ans, *args, **params) for b in range(g.shape[0])]
+        rows = [rule(_row(g, b), ans, *args, **params) for b in range(_rows(g))]
         return _stack(rows, tuple(like.shape), like.dtype)
 
     return batched
 
 
-class _EveryArgument:
-    """The per-row fallback of a variadic primitive (``PerArgument`` rules, e.g. custom_gradient):
-    each row's VJPs for all arguments one after another, so rules that compute every argument's
-    gradient at once (and serve them per argument) run once per row; the stacks wait in ONE
-    thread-local slot until each has been handed out, as ``custom._served`` does per row."""
+def looped_joint_vjp(rule: Rule) -> Rule:
+    """A joint VJP once per row: all the arguments' cotangents of a row at once, then stacked."""
 
-    def __init__(self, vjps: Any) -> None:
-        self.vjps = vjps
+    def batched(g: Any, ans: Any, needs: Sequence[int], *args: Any, **params: Any) -> list:
+        rows = [rule(_row(g, b), ans, needs, *args, **params) for b in range(_rows(g))]
+        out: list = [None] * len(args)
+        for i in needs:
+            out[i] = _stack([row[i] for row in rows], tuple(args[i].shape), args[i].dtype)
+        return out
 
-    def __getitem__(self, i: int) -> Rule:
-        return lambda g, ans, *args, **params: self._stacks(g, ans, args, params)[i]
-
-    def _stacks(self, g: Any, ans: Any, args: tuple, params: dict) -> list:
-        entry = _slot.entry
-        if entry is None or entry[0] is not self or entry[1] is not g:
-            n = len(args)
-            rows = [self._row(g[b], ans, args, params, n) for b in range(g.shape[0])]
-            stacks = [_stack([row[k] for row in rows], tuple(args[k].shape), args[k].dtype) for k in range(n)]
-            entry = _slot.entry = (self, g, stacks)
-        return entry[2]
-
-    def _row(self, g_row: Any, ans: Any, args: tuple, params: dict, n: int) -> list:
-        return [self.vjps[k](g_row, ans, *args, **params) for k in range(n)]  # the same g_row object each time
+    return batched
 
 
-class _Slot(threading.local):
-    entry: Any = None
+def _rows(stack: Any) -> int:
+    """The batch length of a stack, or of the first stack of a tuple (one per output)."""
+    if stack.__class__ is tuple:
+        return next(s.shape[0] for s in stack if s is not None)
+    return stack.shape[0]
 
 
-_slot = _Slot()
-
-
-def release() -> None:
-    """Forget the stacks a batched walk left in the slot (the walk calls this when it ends)."""
-    _slot.entry = None
+def _row(stack: Any, b: int) -> Any:
+    if stack.__class__ is tuple:
+        return tuple(None if s is None else s[b] for s in stack)
+    return stack[b]
 
 
 def looped_jvp(rule: Rule) -> Rule:
     def batched(t: Any, ans: Any, *args: Any, **params: Any) -> Any:
         rows = [rule(t[b], ans, *args, **params) for b in range(t.shape[0])]
-        return _stack(rows, tuple(ans.shape), ans.dtype)
+        return _stacked_outputs(rows, ans)
 
     return batched
 
@@ -134,9 +124,17 @@ def looped_joint_jvp(rule: Rule) -> Rule:
     def batched(tangents: list, ans: Any, *args: Any, **params: Any) -> Any:
         m = next(t.shape[0] for t in tangents if t is not None)
         rows = [rule([None if t is None else t[b] for t in tangents], ans, *args, **params) for b in range(m)]
-        return _stack(rows, tuple(ans.shape), ans.dtype)
+        return _stacked_outputs(rows, ans)
 
     return batched
+
+
+def _stacked_outputs(rows: list, ans: Any) -> Any:
+    if ans.__class__ is tuple:  # several outputs: one stack each
+        return tuple(
+            _stack([None if r is None else r[j] for r in rows], tuple(a.shape), a.dtype) for j, a in enumerate(ans)
+        )
+    return _stack(rows, tuple(ans.shape), ans.dtype)
 
 
 # ---- how many rows per walk ---------------------------------------------------------------------------
@@ -148,9 +146,9 @@ def rows_per_walk(records: Sequence[tuple], rows: int, parallel_iterations: Any 
     outgrow ``STACK_BYTES`` (each is rows x the widest recorded value), or TensorFlow's
     ``parallel_iterations`` asks for fewer."""
     widest = 1
-    for record in records:
-        value = record[3]  # the output's value (backward.ANS): an array, or a Meta stand-in
-        widest = max(widest, math.prod(value.shape) * value.dtype.itemsize)
+    for _prim, _vals, _params, ans, _needs, _keys, key in records:
+        for value in ans if key.__class__ is tuple else (ans,):  # arrays, or Meta stand-ins
+            widest = max(widest, math.prod(value.shape) * value.dtype.itemsize)
     step = max(1, STACK_BYTES // widest)
     if parallel_iterations is not None:
         step = min(step, max(1, int(parallel_iterations)))
@@ -161,20 +159,50 @@ def chunks(rows: int, step: int) -> list[slice]:
     return [slice(start, min(start + step, rows)) for start in range(0, rows, step)]
 
 
+def in_chunks(
+    records: Sequence[tuple], rows: int, walk_rows: Callable[[slice], list], zeros: Callable[[int, int], Any],
+    parallel_iterations: Any = None,
+) -> list:
+    """The Jacobian chunking both walks share: ``walk_rows(rows)`` gives, per result, a stack for
+    those rows (or None); the chunks' stacks are joined per result (None where all are None, zeros
+    ``zeros(result, n)`` filling a chunk that gave None)."""
+    pieces_of_rows = chunks(rows, rows_per_walk(records, rows, parallel_iterations)) if rows else []
+    parts = [walk_rows(r) for r in pieces_of_rows]
+    if len(parts) == 1:
+        return parts[0]
+    stacks = []
+    for k in range(len(parts[0]) if parts else 0):
+        pieces = [p[k] for p in parts]
+        if all(p is None for p in pieces):
+            stacks.append(None)
+            continue
+        sizes = [r.stop - r.start for r in pieces_of_rows]
+        stacks.append(ops.concatenate([zeros(k, n) if p is None else p for p, n in zip(pieces, sizes)], axis=0))
+    return stacks
+
+
 # ---- what the walks call ------------------------------------------------------------------------------
-def batched_vjps(prim: Any) -> Sequence[Rule | None]:
-    """The primitive's batched VJPs, one per argument (declared, else the per-row fallback)."""
+def batched_vjps(prim: Any) -> Sequence[Rule | None] | None:
+    """The primitive's batched VJPs, one per argument (declared, else the per-row fallback);
+    None for a primitive with a joint VJP (``batched_joint_vjp``)."""
     cached = prim._batched.get("vjps")
     if cached is None:
-        declared = prim.batched_vjps or ()
         vjps = prim.vjps
-        if isinstance(vjps, PerArgument) and not declared:
-            cached = prim._batched["vjps"] = _EveryArgument(vjps)
-        else:
-            cached = prim._batched["vjps"] = _Rules(
-                lambda i: declared[i] if i < len(declared) and declared[i] is not None
-                else None if vjps[i] is None else looped_vjp(i, vjps[i])
-            )
+        if vjps is None:
+            return None
+        declared = prim.batched_vjps or ()
+        cached = prim._batched["vjps"] = _Rules(
+            lambda i: declared[i] if i < len(declared) and declared[i] is not None
+            else None if vjps[i] is None else looped_vjp(i, vjps[i])
+        )
+    return cached
+
+
+def batched_joint_vjp(prim: Any) -> Rule:
+    """The joint VJP for stacks of cotangents (the per-row fallback)."""
+    cached = prim._batched.get("joint_vjp")
+    if cached is None:
+        cached = prim._batched["joint_vjp"] = looped_joint_vjp(prim.joint_vjp)
     return cached
 
 
@@ -182,16 +210,16 @@ def batched_jvps(prim: Any) -> tuple[Sequence[Rule | None] | None, Rule | None]:
     """(batched JVPs per argument, batched joint JVP): declared, else the per-row fallback."""
     cached = prim._batched.get("jvps")
     if cached is None:
-        if prim.joint_jvp is not None:
+        jvps = prim.jvps
+        if jvps is None:
             joint = prim.batched_joint_jvp or looped_joint_jvp(prim.joint_jvp)
             cached = (None, joint)
         else:
             declared = prim.batched_jvps or ()
-            jvps = prim.jvps
             cached = (
                 _Rules(
                     lambda i: declared[i] if i < len(declared) and declared[i] is not None
-                    else None if jvps is None or jvps[i] is None else looped_jvp(jvps[i])
+                    else None if jvps[i] is None else looped_jvp(jvps[i])
                 ),
                 None,
             )

@@ -44,7 +44,6 @@ from __future__ import annotations
 
 import functools
 import inspect
-import threading
 from contextlib import nullcontext
 from typing import Any, Callable, Sequence
 
@@ -95,18 +94,24 @@ def primitive(impl: Function | None = None, *, name: str | None = None, doc: str
     return _p.primitive(impl, name or getattr(impl, "__name__", "primitive"), doc or getattr(impl, "__doc__", None))
 
 
-def defvjp(prim: Primitive, *vjps: Rule | None) -> Primitive:
+def defvjp(prim: Primitive, *vjps: Rule | None, joint: Rule | None = None) -> Primitive:
     """Give ``prim`` its vector-Jacobian products, one per positional argument.
 
     Each rule is ``vjp(g, ans, *args, **params)`` and returns the cotangent of its argument, shaped
     like that argument (``tg.unbroadcast(g_like_ans, arg)`` sums broadcast dimensions away).
+    ``joint=rule(g, ans, needs, *args, **params)`` instead returns every argument's cotangent at
+    once (a list, None where there is none; ``needs`` lists the wanted positions). For a primitive
+    whose forward returns a tuple of arrays, ``g`` and ``ans`` are tuples too (None in ``g`` for
+    an output that received no cotangent).
     """
     if not isinstance(prim, Primitive):
         raise TypeError(f"defvjp needs a primitive made by tg.primitive, got {type(prim).__name__}")
     _check_rules("defvjp", vjps)
-    if not vjps:
-        raise ValueError("defvjp needs one rule per positional argument of the primitive")
-    return _p.defvjp(prim, *vjps)
+    if joint is not None and not callable(joint):
+        raise TypeError("defvjp: joint must be a function")
+    if not vjps and joint is None:
+        raise ValueError("defvjp needs one rule per positional argument of the primitive, or joint=")
+    return _p.defvjp(prim, *vjps, joint=joint)
 
 
 def defjvp(prim: Primitive, *jvps: Rule | None, joint: Rule | None = None) -> Primitive:
@@ -123,10 +128,7 @@ def defjvp(prim: Primitive, *jvps: Rule | None, joint: Rule | None = None) -> Pr
         raise TypeError("defjvp: joint must be a function")
     if not jvps and joint is None:
         raise ValueError("defjvp needs one rule per positional argument, or joint=")
-    if jvps:
-        _p.defjvp(prim, *jvps)
-    prim.joint_jvp = joint
-    return prim
+    return _p.defjvp(prim, *jvps, joint=joint)
 
 
 def defrule(
@@ -189,34 +191,6 @@ def _same_kind(g: Any, like: Tensor, what: str, i: int) -> Any:
     if g.dtype != like.dtype and like.dtype.kind in "fc":
         g = ops.cast(g, like.dtype)
     return g
-
-
-# ---- one computation of all input gradients per upstream gradient ------------------------------------
-class _LastResult(threading.local):
-    entry: list | None = None
-
-
-_last = _LastResult()
-
-
-def _served(owner: object, i: int, g: Any, compute: Callable[[], list]) -> Any:
-    """Input gradient ``i`` of a per-call primitive, computing all of them once per upstream ``g``.
-
-    A reverse walk asks for the gradients of one record's inputs one after another with the same
-    ``g``, so the gradients are computed at the first request and kept in ONE thread-local slot
-    (not per primitive, which would keep one set of arrays alive per call, defeating
-    recompute_grad). The slot is emptied once every gradient in it has been handed out.
-    """
-    entry = _last.entry
-    stack = state.recorders
-    if entry is None or entry[0] is not owner or entry[1] is not g or entry[2] is not stack:
-        entry = [owner, g, stack, compute(), set()]
-        _last.entry = entry
-    grads, given = entry[3], entry[4]
-    given.add(i)
-    if all(k in given or gk is None for k, gk in enumerate(grads)) and _last.entry is entry:
-        _last.entry = None
-    return grads[i]
 
 
 # ---- custom_gradient ---------------------------------------------------------------------------------
@@ -283,10 +257,12 @@ def custom_gradient(f: Function | None = None) -> Any:
         tensor_outs = [j for j, v in enumerate(outs) if isinstance(v, Tensor) and v._value.dtype.kind in "fc"]
         n_args = len(flat_args)
 
-        def gradients(j: int, g: Any) -> list:
-            """Input gradients (flat args, then variables) for upstream g at output j, others zero."""
-            ups = [g if k == j else (ops.zeros_like(outs[k]) if isinstance(outs[k], Tensor) else None)
-                   for k in range(len(outs))]
+        def gradients(gs: Sequence[Any]) -> list:
+            """Input gradients (flat args, then variables) for upstream ``gs`` (None: zeros), one grad_fn call."""
+            ups = [
+                gj if gj is not None else (ops.zeros_like(outs[k]) if isinstance(outs[k], Tensor) else None)
+                for k, gj in zip(range(len(outs)), _spread(gs, tensor_outs, len(outs)))
+            ]
             if variables:
                 result = grad_fn(*ups, variables=[v for v, _ in variables])
                 if not isinstance(result, (list, tuple)) or len(result) != 2:
@@ -316,19 +292,22 @@ def custom_gradient(f: Function | None = None) -> Any:
             return [_same_kind(gi, ref, f"custom_gradient({name})", i) for i, (gi, ref) in enumerate(zip(picked, refs))]
 
         results = list(outs)
-        prim_args = inputs + [s for _, s in variables]
-        for j in tensor_outs:
-            prim = Primitive(f"custom_gradient({name})", functools.partial(_constant_value, outs[j]._value))
-            prim.vjps = PerArgument(_custom_vjp(j, gradients))
-            prim.joint_jvp = _custom_jvp(j, gradients, outs[j])
-            results[j] = prim(*prim_args)
+        if tensor_outs:  # ONE op from the inputs (and Variables read) to every float output
+            prim = _p.primitive(_ValueOnce(tuple(outs[j]._value for j in tensor_outs)), f"custom_gradient({name})")
+            _p.set_rules(prim, joint_vjp=_custom_vjp(gradients), joint_jvp=_custom_jvp(gradients, outs, tensor_outs))
+            for j, r in zip(tensor_outs, prim(*inputs, *[s for _, s in variables])):
+                results[j] = r
         return unflatten(y_def, results)
 
     return decorated
 
 
-def _constant_value(value: Any, *args: Any) -> Any:
-    return value
+def _spread(gs: Sequence[Any], positions: list[int], n: int) -> list:
+    """Per-output values at ``positions`` (the op's outputs) spread over all n outputs (None elsewhere)."""
+    out: list = [None] * n
+    for j, g in zip(positions, gs):
+        out[j] = g
+    return out
 
 
 class _ValueOnce:
@@ -370,33 +349,28 @@ def _parameters(fn: Function) -> set[str]:
     return names
 
 
-def _custom_vjp(j: int, gradients: Callable[[int, Any], list]) -> Callable[..., Any]:
-    owner = object()
+def _custom_vjp(gradients: Callable[[Sequence[Any]], list]) -> Callable[..., Any]:
+    def joint_vjp(gs: tuple, ans: Any, needs: Any, *inputs: Any) -> list:
+        if any(isinstance(g, Tensor) for g in gs):
+            return gradients(gs)
+        with recorders_set_to(()):  # a raw walk: grad_fn closes over Tensors, so run it on Tensors
+            grads = gradients([None if g is None else wrap(g) for g in gs])
+        return [None if gi is None else gi._value for gi in grads]
 
-    def rule(i: int, g: Any, ans: Any, *inputs: Any) -> Any:
-        def compute() -> list:
-            if isinstance(g, Tensor):
-                return gradients(j, g)
-            with recorders_set_to(()):  # a raw walk: grad_fn closes over Tensors, so run it on Tensors
-                grads = gradients(j, wrap(g))
-            return [None if gi is None else gi._value for gi in grads]
-
-        return _served(owner, i, g, compute)
-
-    return rule
+    return joint_vjp
 
 
-def _custom_jvp(j: int, gradients: Callable[[int, Any], list], out: Tensor) -> Callable[..., Any]:
-    def joint(tangents: list, ans: Any, *inputs: Any) -> Any:
+def _custom_jvp(gradients: Callable[[Sequence[Any]], list], outs: list, positions: list[int]) -> Callable[..., Any]:
+    def joint_jvp(tangents: list, ans: Any, *inputs: Any) -> Any:
         pairs = [(i, t) for i, t in enumerate(tangents) if t is not None]
         if not pairs:
             return None
-        raw = not isinstance(ans, Tensor)
+        raw = not isinstance(ans[0], Tensor)
         with recorders_set_to(()) if raw else nullcontext():
-            g0 = wrap(np.zeros_like(out._value))
+            g0 = [wrap(np.zeros_like(outs[j]._value)) for j in positions]
             with GradientTape() as tape:  # J t = d/dg <grad_fn(g), t>: transpose the linear VJP
                 tape.watch(g0)
-                grads = gradients(j, g0)
+                grads = gradients(g0)
                 total = None
                 for i, t in pairs:
                     gi = grads[i]
@@ -407,11 +381,9 @@ def _custom_jvp(j: int, gradients: Callable[[int, Any], list], out: Tensor) -> C
             if total is None:
                 return None
             tangent = tape.gradient(total, g0)
-        if tangent is None:
-            return None
-        return tangent._value if raw else tangent
+        return tuple(None if t is None else t._value if raw else t for t in tangent)
 
-    return joint
+    return joint_jvp
 
 
 # ---- recompute_grad ---------------------------------------------------------------------------------
@@ -423,8 +395,8 @@ def recompute_grad(f: Function) -> Function:
     fresh tape and differentiates that. Gradients are the same (exactly, ``f`` must be
     deterministic); memory falls from all intermediates of ``f`` to those of one segment at a
     time, at the cost of running ``f`` twice. Higher order and forward mode work (forward mode
-    recomputes ``f`` under an accumulator). With several outputs, ``f`` is recomputed once per
-    output that receives a gradient.
+    recomputes ``f`` under an accumulator). With several outputs, the backward pass still runs
+    ``f`` once more, for all of them.
 
         block = tg.recompute_grad(lambda x: tg.tanh(tg.sin(x) * 3))
         with tg.GradientTape() as tape:
@@ -450,53 +422,51 @@ def recompute_grad(f: Function) -> Function:
                 recorder.on_variable_read(var, snap)
         y_leaves, y_def = flatten(y)
         results = list(y_leaves)
-        prim_args = inputs + [s for _, s in variables]
-        sources = inputs + [v for v, _ in variables]
-        for j, yj in enumerate(y_leaves):
-            if not isinstance(yj, Tensor) or yj._value.dtype.kind not in "fc":
-                continue
+        floats = [j for j, yj in enumerate(y_leaves) if isinstance(yj, Tensor) and yj._value.dtype.kind in "fc"]
+        if floats:  # ONE op from the inputs (and Variables read) to every float output
+            prim_args = inputs + [s for _, s in variables]
+            sources = inputs + [v for v, _ in variables]
             name = f"recompute_grad({getattr(f, '__name__', 'f')})"
-            prim = Primitive(name, _ValueOnce(yj._value))
-            prim.vjps = PerArgument(_recompute_vjp(f, args, kwargs, j, sources))
-            prim.joint_jvp = _recompute_jvp(f, args, kwargs, j, sources)
-            # the rules recompute the output, so records need not keep it (nor the impl: _ValueOnce)
+            prim = _p.primitive(_ValueOnce(tuple(y_leaves[j]._value for j in floats)), name)
+            _p.set_rules(
+                prim,
+                joint_vjp=_recompute_vjp(f, args, kwargs, floats, sources),
+                joint_jvp=_recompute_jvp(f, args, kwargs, floats, sources),
+            )
+            # the rules recompute the outputs, so records need not keep them (nor the impl: _ValueOnce)
             prim.reads = ((frozenset(range(len(prim_args))), False),) * len(prim_args)
-            results[j] = prim(*prim_args)
+            for j, r in zip(floats, prim(*prim_args)):
+                results[j] = r
         return unflatten(y_def, results)
 
     return decorated
 
 
-def _recompute_vjp(f: Function, args: tuple, kwargs: dict, j: int, sources: list) -> Callable[..., Any]:
-    owner = object()
+def _recompute_vjp(f: Function, args: tuple, kwargs: dict, floats: list[int], sources: list) -> Callable[..., Any]:
+    def joint_vjp(gs: tuple, ans: Any, needs: Any, *inputs: Any) -> list:
+        pairs = [(j, g) for j, g in zip(floats, gs) if g is not None]
+        raw = not any(isinstance(g, Tensor) for _, g in pairs)
+        with recorders_set_to(()) if raw else nullcontext():
+            with GradientTape() as tape:  # f once, for every output that received a cotangent
+                tape.watch(sources)
+                ys = flatten(f(*args, **kwargs))[0]
+            seeds = [wrap(g) if raw else g for _, g in pairs]
+            grads = tape.gradient([ys[j] for j, _ in pairs], sources, output_gradients=seeds)
+        return [None if gi is None else gi._value for gi in grads] if raw else list(grads)
 
-    def rule(i: int, g: Any, ans: Any, *inputs: Any) -> Any:
-        def compute() -> list:
-            raw = not isinstance(g, Tensor)
-            with recorders_set_to(()) if raw else nullcontext():
-                with GradientTape() as tape:
-                    tape.watch(sources)
-                    yj = flatten(f(*args, **kwargs))[0][j]
-                grads = tape.gradient(yj, sources, output_gradients=wrap(g) if raw else g)
-            return [None if gi is None else gi._value for gi in grads] if raw else list(grads)
-
-        return _served(owner, i, g, compute)
-
-    return rule
+    return joint_vjp
 
 
-def _recompute_jvp(f: Function, args: tuple, kwargs: dict, j: int, sources: list) -> Callable[..., Any]:
-    def joint(tangents: list, ans: Any, *inputs: Any) -> Any:
+def _recompute_jvp(f: Function, args: tuple, kwargs: dict, floats: list[int], sources: list) -> Callable[..., Any]:
+    def joint_jvp(tangents: list, ans: Any, *inputs: Any) -> Any:
         pairs = [(s, t) for s, t in zip(sources, tangents) if t is not None]
         if not pairs:
             return None
         raw = state.recorders is RAW  # (ans may be a stand-in: records need not keep the output)
         with recorders_set_to(()) if raw else nullcontext():
             with ForwardAccumulator([s for s, _ in pairs], [t for _, t in pairs]) as acc:
-                yj = flatten(f(*args, **kwargs))[0][j]
-            tangent = acc.jvp(yj)
-        if tangent is None:
-            return None
-        return tangent._value if raw else tangent
+                ys = flatten(f(*args, **kwargs))[0]
+            out = [acc.jvp(ys[j]) for j in floats]
+        return tuple(None if t is None else t._value if raw else t for t in out)
 
-    return joint
+    return joint_jvp

@@ -18,9 +18,8 @@ from typing import Any
 
 import numpy as np
 
-from tapegrad._primitive import Meta
+from tapegrad._record import Meta, Record
 from tapegrad._tensor import Tensor, Variable
-from tapegrad.backward import ANS, KEY, KEYS, NEEDS, PRIM
 
 __all__ = ["explain_gradient"]
 
@@ -28,7 +27,7 @@ __all__ = ["explain_gradient"]
 def explain_gradient(tape: Any, target: Any, source: Any) -> str:
     """One sentence saying why ``tape.gradient(target, source)`` is None, or that it is connected."""
     src_name = _name(source, "the source")
-    if getattr(tape, "_released", False):
+    if tape.released:
         return (
             "This non-persistent tape already answered gradient() once and forgot its records; create it "
             "with tg.GradientTape(persistent=True) to ask it several times."
@@ -48,14 +47,14 @@ def explain_gradient(tape: Any, target: Any, source: Any) -> str:
 
     # ---- the source's keys on the tape -------------------------------------------------------------
     if isinstance(source, Variable):
-        entry = tape._variables.get(id(source))
-        if entry is None:
+        snapshots = tape.variable_snapshots(source)
+        if not snapshots:
             if not source.trainable:
                 return (
                     f"The Variable {src_name} is not trainable (trainable=False), so the tape does not watch "
                     f"it when it is read; call tape.watch({_ref(source)}) inside the `with` block."
                 )
-            if not tape._watch_accessed:
+            if not tape.watches_accessed_variables:
                 return (
                     f"The tape was created with watch_accessed_variables=False and the Variable {src_name} was "
                     f"never watched; call tape.watch({_ref(source)}) inside the `with` block."
@@ -64,30 +63,30 @@ def explain_gradient(tape: Any, target: Any, source: Any) -> str:
                 f"The Variable {src_name} was never read inside the tape's `with` block, so nothing the tape "
                 "recorded depends on it; compute the target from it inside the block."
             )
-        keys = {s._key for s in entry[1]}
+        keys = {s._key for s in snapshots}
     else:
         if source._value.dtype.kind not in "fc":
             return (
                 f"{_cap(src_name)} has the {source.dtype.name} dtype, and integer/bool tensors have no gradient; "
                 "create it as a float (tg.constant(2.0)) or convert it with tg.cast(x, tg.float32)."
             )
-        if source._key not in tape._tracked:
+        if not tape.tracks(source._key):
             return (
                 f"{_cap(src_name)} was never watched by this tape, so the tape did not record what was computed "
                 "from it; call tape.watch(x) inside the `with` block before using it (or make it a tg.Variable)."
             )
         keys = {source._key}
 
-    records = tape._records
+    records = tape.records
     target_key = target._key
     if target_key in keys:
         return "Connected: the target is the source itself, so its gradient is ones."
 
-    produced = {r[KEY]: k for k, r in enumerate(records)}
+    produced = _producers(records)
     if target_key in produced:
         path = _path(records, produced, target_key, keys)
         if path is not None:
-            ops = " -> ".join(records[k][PRIM].name for k in path)
+            ops = " -> ".join(records[k].op for k in path)
             return (
                 f"Connected: the target depends on {src_name} through {len(path)} recorded "
                 f"operation{'s' if len(path) != 1 else ''} ({ops}), so tape.gradient returns a tensor."
@@ -105,9 +104,8 @@ def explain_gradient(tape: Any, target: Any, source: Any) -> str:
         )
 
     # ---- the target was not recorded at all ---------------------------------------------------------
-    # optional signals (a tape that counts stop_recording() pauses and notes .numpy()/float() exports)
-    stops = getattr(tape, "_stops", 0)
-    exported = [t for t in getattr(tape, "_exported", ()) if t._key in _reached(records, keys)]
+    stops = tape.stop_count
+    exported = [t for t in tape.exported if t._key in _reached(records, keys)]
     reached = _reached(records, keys)
     same = _equal_value(records, target, reached, source)
     if same is not None:
@@ -138,7 +136,7 @@ def explain_gradient(tape: Any, target: Any, source: Any) -> str:
         last = records[sinks[-1]]
         return (
             f"The target is not on the tape: the last recorded result that depends on {src_name} is "
-            f"{last[PRIM].name} (value {_fmt(last[ANS])}), and the target was computed from something else, outside "
+            f"{last.op} (value {_fmt(last.outputs[-1])}), and the target was computed from something else, outside "
             "the `with` block, inside tape.stop_recording(), or after a .numpy()/float() round trip."
         )
     return (
@@ -179,7 +177,7 @@ def _path(records: list, produced: dict, target_key: int, keys: set) -> list[int
         k = produced.get(key)
         if k is None:
             continue
-        needs, arg_keys = records[k][NEEDS], records[k][KEYS]
+        needs, arg_keys = records[k].needs, records[k].keys
         for i in needs:
             a = arg_keys[i]
             if a in parent:
@@ -198,19 +196,24 @@ def _path(records: list, produced: dict, target_key: int, keys: set) -> list[int
     return None
 
 
+def _producers(records: tuple[Record, ...]) -> dict[int, int]:
+    """Tensor key -> index of the record that computed it."""
+    return {key: k for k, r in enumerate(records) for key in r.output_keys}
+
+
 def _reached(records: list, keys: set) -> set[int]:
     """Keys of the recorded results that depend on the source."""
     reached = set(keys)
-    for *_, needs, arg_keys, key in records:
-        if any(arg_keys[i] in reached for i in needs):
-            reached.add(key)
+    for r in records:
+        if any(r.keys[i] in reached for i in r.needs):
+            reached.update(r.output_keys)
     return reached
 
 
 def _sinks(records: list, reached: set) -> list[int]:
     """Records whose result depends on the source and is used by no later record."""
-    used = {k for r in records for k in r[KEYS]}
-    return [k for k, r in enumerate(records) if r[KEY] in reached and r[KEY] not in used]
+    used = {k for r in records for k in r.keys}
+    return [k for k, r in enumerate(records) if any(o in reached and o not in used for o in r.output_keys)]
 
 
 def _equal_value(records: list, target: Tensor, reached: set, source: Tensor) -> str | None:
@@ -218,16 +221,20 @@ def _equal_value(records: list, target: Tensor, reached: set, source: Tensor) ->
     value = target._value
     if _same(source._value, value):
         return f"source (value {_fmt(source)})"
-    for prim, _vals, _params, ans, _needs, _keys, key in reversed(records):
-        if key in reached and _same(ans, value):
-            return f"result of {prim.name} (value {_fmt(ans)})"
+    for r in reversed(records):
+        for key, ans in zip(r.output_keys, r.outputs):
+            if key in reached and _same(ans, value):
+                return f"result of {r.op} (value {_fmt(ans)})"
     return None
 
 
 def _constant_copy(records: list, produced: dict, target_key: int, keys: set) -> str | None:
     """An untracked constant input of the target's records equal to a source-dependent result."""
     reached = _reached(records, keys)
-    candidates = [r for r in records if r[KEY] in reached and not isinstance(r[ANS], Meta)]
+    candidates = [
+        (r.op, ans) for r in records for key, ans in zip(r.output_keys, r.outputs)
+        if key in reached and not isinstance(ans, Meta)
+    ]
     if not candidates:
         return None
     seen: set[int] = set()
@@ -238,16 +245,16 @@ def _constant_copy(records: list, produced: dict, target_key: int, keys: set) ->
         if k is None or k in seen:
             continue
         seen.add(k)
-        _, vals, _, _, needs, arg_keys, _ = records[k]
+        vals, needs, arg_keys = records[k].vals, records[k].needs, records[k].keys
         for i, a in enumerate(vals):
             if i in needs:
                 stack.append(arg_keys[i])
                 continue
             if arg_keys[i] is None or isinstance(a, Meta):  # not a tensor, or a value the record did not keep
                 continue
-            for r in candidates:
-                if _same(r[ANS], a) and np.size(a) > 0:
-                    return f"{r[PRIM].name} (value {_fmt(r[ANS])})"
+            for op, ans in candidates:
+                if _same(ans, a) and np.size(a) > 0:
+                    return f"{op} (value {_fmt(ans)})"
     return None
 
 

@@ -1,4 +1,5 @@
-"""ForwardAccumulator: forward-mode differentiation (dual numbers), as TensorFlow's.
+"""Forward mode: ForwardAccumulator (dual numbers, as TensorFlow's) and the forward walk over a
+tape's records (``forward_walk``, beside the reverse walk of ``backward.py``).
 
 While active, every op whose inputs carry tangents gets its output tangent from the ops' JVP rules.
 The JVP computation is visible to the recorders entered *before* this accumulator (so an outer tape
@@ -8,16 +9,17 @@ entered after it.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Sequence
 
 import numpy as np
 
 from tapegrad import _context
 from tapegrad._context import RAW
 from tapegrad._dtypes import python_to_array
+from tapegrad._primitive import add_tangents
 from tapegrad._structure import flatten, unflatten
 from tapegrad._tensor import Tensor, Variable, key_of, ops, wrap
-from tapegrad.backward import UnconnectedGradients, as_unconnected
+from tapegrad.backward import UnconnectedGradients, as_tensors, as_unconnected
 from tapegrad.batching import batched_jvps
 
 
@@ -84,12 +86,13 @@ class ForwardAccumulator:
         if entry is not None and snap._key not in self._tangents:
             self._set(snap, entry[1])
 
-    def record(self, prim: Any, args: tuple, vals: list, params: dict, out: Tensor) -> None:
+    def record(self, prim: Any, args: tuple, vals: list, params: dict, out: Any) -> None:
         tangents = self._tangents
         incoming = [tangents.get(a._key) if a.__class__ is Tensor else None for a in args]
-        if all(t is None for t in incoming) or prim.jvps is None and prim.joint_jvp is None:
+        if all(t is None for t in incoming) or prim.joint_jvp is None:
             return
-        if out._value.dtype.kind not in "fc":
+        several = out.__class__ is tuple
+        if not several and out._value.dtype.kind not in "fc":
             return
         stack = _context.state.recorders
         outer = stack[: stack.index(self)] if stack is not RAW and self in stack else ()
@@ -100,44 +103,17 @@ class ForwardAccumulator:
                 inputs, ans = args, out
                 incoming = [t if t is None or isinstance(t, Tensor) else wrap(t) for t in incoming]
             else:
-                inputs, ans = vals, out._value
+                inputs, ans = vals, tuple(o._value for o in out) if several else out._value
                 incoming = [t._value if isinstance(t, Tensor) else t for t in incoming]
-            tangent = self._output_tangent(prim, incoming, ans, inputs, params)
+            tangent = output_tangent(prim, incoming, ans, inputs, params)
         finally:
             _context.state.recorders = saved
-        if tangent is not None:
+        if several:
+            for o, t in zip(out, tangent or ()):
+                if t is not None and o._value.dtype.kind in "fc":
+                    self._set(o, t)
+        elif tangent is not None:
             self._set(out, tangent)
-
-    @staticmethod
-    def _output_tangent(
-        prim: Any, incoming: list, ans: Any, inputs: Any, params: dict, batch: int | None = None
-    ) -> Any:
-        """The output tangent from the inputs' ones; with ``batch``, each is a stack of that many."""
-        if batch is None:
-            jvps, joint = prim.jvps, prim.joint_jvp
-        else:
-            jvps, joint = batched_jvps(prim)
-        if joint is not None:
-            tangent = joint(incoming, ans, *inputs, **params)
-        else:
-            tangent = None
-            for i, t in enumerate(incoming):
-                if t is None:
-                    continue
-                rule = jvps[i]
-                if rule is None:
-                    continue
-                contribution = rule(t, ans, *inputs, **params)
-                tangent = contribution if tangent is None else tangent + contribution
-        if tangent is None:
-            return None
-        shape = ans.shape if batch is None else (batch, *ans.shape)
-        if tangent.shape != shape:
-            tangent = ops.broadcast_to(tangent, shape)
-        dtype = ans.dtype
-        if tangent.dtype != dtype:
-            tangent = ops.cast(tangent, dtype)
-        return tangent
 
     def jvp(self, primals: Any, unconnected_gradients: Any = UnconnectedGradients.NONE) -> Any:
         """The tangent (J @ v) of each tensor in ``primals`` (a tensor or nested structure)."""
@@ -155,3 +131,87 @@ class ForwardAccumulator:
             else:
                 out.append(t if isinstance(t, Tensor) else wrap(t))
         return unflatten(treedef, out)
+
+
+def output_tangent(prim: Any, incoming: list, ans: Any, inputs: Any, params: dict, batch: int | None = None) -> Any:
+    """The output tangent (a tuple for several outputs) from the inputs' ones; with ``batch``, each
+    tangent is a stack of that many (a leading axis) and the batched rules run."""
+    if batch is None:
+        jvps, joint = prim.jvps, prim.joint_jvp
+    else:
+        jvps, joint = batched_jvps(prim)
+    if jvps is None:
+        tangent = joint(incoming, ans, *inputs, **params)
+    else:  # per-argument rules, summed (what the assembled joint rule does, one call less)
+        tangent = None
+        for i, t in enumerate(incoming):
+            if t is None:
+                continue
+            rule = jvps[i]
+            if rule is None:
+                continue
+            contribution = rule(t, ans, *inputs, **params)
+            tangent = contribution if tangent is None else add_tangents(tangent, contribution)
+    if ans.__class__ is tuple:
+        return None if tangent is None else tuple(_fitted(t, a, batch) for t, a in zip(tangent, ans))
+    return _fitted(tangent, ans, batch)
+
+
+def _fitted(tangent: Any, ans: Any, batch: int | None) -> Any:
+    """A tangent broadcast to its output's shape (with the batch axis) and cast to its dtype."""
+    if tangent is None:
+        return None
+    shape = ans.shape if batch is None else (batch, *ans.shape)
+    if tangent.shape != shape:
+        tangent = ops.broadcast_to(tangent, shape)
+    dtype = ans.dtype
+    if tangent.dtype != dtype:
+        tangent = ops.cast(tangent, dtype)
+    return tangent
+
+
+def forward_walk(
+    records: Sequence[tuple], tangents: dict, raw: bool, batch: int | None = None, keep: set | None = None
+) -> dict:
+    """Propagate tangents forwards through recorded ``records`` (a tape's, in execution order).
+
+    ``tangents`` maps tensor keys to tangents and is extended in place with the tangent of every
+    record output that depends on one; it is also returned. With ``raw`` the JVP rules run on plain
+    NumPy values and nothing records them; otherwise they run on Tensors so that enclosing tapes and
+    accumulators record this computation (higher order). With ``batch``, every tangent is a stack of
+    that many (a leading axis) and the batched JVP rules run: a whole Jacobian in one walk. With
+    ``keep``, only those keys' tangents are wanted: the others are dropped after their last use, so
+    the walk holds as few stacks as the reverse walk does.
+    """
+    last_use: dict = {}
+    if keep is not None:
+        for k, (_prim, _vals, _params, _ans, _needs, keys, _key) in enumerate(records):
+            for used in keys:
+                last_use[used] = k
+    saved = _context.state.recorders
+    if raw:
+        _context.state.recorders = RAW
+    try:
+        for k, record in enumerate(records):
+            prim, inputs, params, ans, _needs, keys, key = record
+            incoming = [None if used is None else tangents.get(used) for used in keys]
+            if all(t is None for t in incoming):
+                continue
+            if prim.joint_jvp is None:
+                raise NotImplementedError(
+                    f"tg.{prim.name} has no JVP rule, so forward mode cannot go through it; use mode='reverse'"
+                )
+            if not raw:
+                inputs, ans = as_tensors(record)
+            tangent = output_tangent(prim, incoming, ans, inputs, params, batch)
+            several = key.__class__ is tuple
+            for kj, tj in zip(key, tangent or ()) if several else ((key, tangent),):
+                if tj is not None and (keep is None or kj in keep or last_use.get(kj, -1) > k):
+                    tangents[kj] = tj
+            if keep is not None:
+                for used in keys:
+                    if used is not None and last_use.get(used) == k and used not in keep:
+                        tangents.pop(used, None)
+    finally:
+        _context.state.recorders = saved
+    return tangents

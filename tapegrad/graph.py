@@ -25,10 +25,10 @@ from typing import Any
 import numpy as np
 
 from tapegrad import _context
-from tapegrad._primitive import Meta
+from tapegrad._record import Meta
 from tapegrad._structure import flatten
 from tapegrad._tensor import Tensor, Variable, wrap
-from tapegrad.backward import ANS, KEY, KEYS, as_target_list, seed_value, walk
+from tapegrad.backward import as_target_list, seed_value, walk
 
 __all__ = ["TapeGraph", "GraphNode", "GraphEdge", "GraphvizNotFound", "tape_graph"]
 
@@ -232,12 +232,12 @@ def tape_graph(tape: Any, target: Any = None, sources: Any = None) -> TapeGraph:
     by their name). Only the operations the target depends on are drawn; inputs it does not depend
     on are drawn unconnected, with no adjoint.
     """
-    if getattr(tape, "_released", False):
+    if tape.released:
         raise RuntimeError(
             "this tape has already forgotten its records: a non-persistent tape drops them in gradient(); "
             "call graph() before gradient(), or create the tape with tg.GradientTape(persistent=True)"
         )
-    records = list(tape._records)
+    records = list(tape.records)
     named = _named_sources(tape, sources)
     if target is None:
         if not records:
@@ -245,12 +245,12 @@ def tape_graph(tape: Any, target: Any = None, sources: Any = None) -> TapeGraph:
                 "the tape recorded no operations on watched tensors, so there is no graph to draw; "
                 "watch the inputs (tape.watch(x) or tg.Variable) and compute with them inside the `with` block"
             )
-        target_value, target_key = records[-1][ANS], records[-1][KEY]  # a value, or a Meta stand-in
+        target_value, target_key = records[-1].outputs[-1], records[-1].output_keys[-1]  # a value, or a Meta
     else:
         (target_t,) = as_target_list(target)[:1]
         target_value, target_key = target_t._value, target_t._key
     source_ids = {t._key for _, ts in named for t in ts if t._key is not None}
-    produced = {r[KEY]: k for k, r in enumerate(records)}
+    produced = {key: k for k, r in enumerate(records) for key in r.output_keys}
     if target_key not in produced and target_key not in source_ids:
         raise ValueError(
             "the target is not recorded on this tape: it does not depend on a watched tensor, or it was "
@@ -261,13 +261,13 @@ def tape_graph(tape: Any, target: Any = None, sources: Any = None) -> TapeGraph:
     needed = {target_key}
     kept: list[int] = []
     for k in range(len(records) - 1, -1, -1):
-        if records[k][KEY] in needed:
+        if any(key in needed for key in records[k].output_keys):
             kept.append(k)
-            needed.update(records[k][KEYS])
+            needed.update(records[k].keys)
     kept.reverse()
 
     # adjoints: one reverse walk over the records (the tape itself is left as it was)
-    wanted = {records[k][KEY] for k in kept} | source_ids
+    wanted = {key for k in kept for key in records[k].output_keys} | source_ids
     if isinstance(target_value, Meta):
         seed = np.ones(target_value.shape, target_value.dtype)
     else:
@@ -285,8 +285,9 @@ def tape_graph(tape: Any, target: Any = None, sources: Any = None) -> TapeGraph:
                 ids[t._key] = node.id
     namer = _Namer([name for name, _ in named])
     for k in kept:
-        prim, vals, params, ans, needs, arg_keys, key = records[k]
-        if key in ids:  # a watched intermediate: already drawn as an input
+        r = records[k]
+        prim, vals, params, needs, arg_keys = r.prim, r.vals, r.params, r.needs, r.keys
+        if all(key in ids for key in r.output_keys):  # a watched intermediate: already drawn as an input
             continue
         arg_ids, arg_names = [], []
         for a, a_key in zip(vals, arg_keys):
@@ -300,21 +301,23 @@ def tape_graph(tape: Any, target: Any = None, sources: Any = None) -> TapeGraph:
                 graph.nodes.append(c)
                 arg_ids.append(c.id)
                 arg_names.append(label)
-        name = namer.next()
-        node = GraphNode(
-            id=f"n{len(graph.nodes)}",
-            name=name,
-            kind="op",
-            value=ans,
-            adjoint=adjoints.get(key),
-            op=prim.name,
-            expression=f"{name} = {_describe(prim.name, arg_names, params)}",
-        )
-        graph.nodes.append(node)
-        ids[key] = node.id
-        for i, src in enumerate(arg_ids):
-            partial = _local_partial(prim, i, vals, params, ans) if i in needs else None
-            graph.edges.append(GraphEdge(source=src, target=node.id, argument=i, partial=partial))
+        for j, (key, ans) in enumerate(zip(r.output_keys, r.outputs)):  # a node per output
+            name = namer.next()
+            part = f"[{j}]" if r.multiple else ""
+            node = GraphNode(
+                id=f"n{len(graph.nodes)}",
+                name=name,
+                kind="op",
+                value=ans,
+                adjoint=adjoints.get(key),
+                op=prim.name,
+                expression=f"{name} = {_describe(prim.name, arg_names, params)}{part}",
+            )
+            graph.nodes.append(node)
+            ids[key] = node.id
+            for i, src in enumerate(arg_ids):
+                partial = _local_partial(prim, i, vals, params, ans) if i in needs and not r.multiple else None
+                graph.edges.append(GraphEdge(source=src, target=node.id, argument=i, partial=partial))
     target_node = graph._by_id(ids[target_key])
     target_node.is_target = True
     graph.title = f"{target_node.name} = {_fmt(target_node.value)}; adjoint = d{target_node.name}/d(node)"
@@ -329,10 +332,10 @@ def _named_sources(tape: Any, sources: Any) -> list[tuple[str, list[Tensor]]]:
         if sources is None:
             leaves = []
             seen: set[int] = set()
-            variable_snaps = {id(s) for _, snaps in tape._variables.values() for s in snaps}
-            for var, _ in tape._variables.values():
-                leaves.append(var)
-            for t in tape._watched:
+            variables = tape.watched_variables()
+            variable_snaps = {id(s) for var in variables for s in tape.variable_snapshots(var)}
+            leaves.extend(variables)
+            for t in tape.watched:
                 if id(t) not in variable_snaps and id(t) not in seen and t._value.dtype.kind in "fc":
                     seen.add(id(t))
                     leaves.append(t)
@@ -350,8 +353,7 @@ def _named_sources(tape: Any, sources: Any) -> list[tuple[str, list[Tensor]]]:
     used: set[str] = set()
     for name, value in items:
         if isinstance(value, Variable):
-            entry = tape._variables.get(id(value))
-            tensors = list(entry[1]) if entry else [value.snapshot()]
+            tensors = list(tape.variable_snapshots(value)) or [value.snapshot()]
         elif isinstance(value, Tensor):
             tensors = [value]
         else:
@@ -406,7 +408,7 @@ def _local_partial(prim: Any, i: int, vals: list, params: dict, ans: Any) -> flo
         return None
     try:
         with _context.recorders_set_to(_context.RAW), np.errstate(all="ignore"):
-            g = prim.vjps[i](np.ones((), dtype=ans.dtype)[()], ans, *vals, **params)
+            g = prim.joint_vjp(np.ones((), dtype=ans.dtype)[()], ans, (i,), *vals, **params)[i]
         if g is None:
             return None
         g = g._value if isinstance(g, Tensor) else g

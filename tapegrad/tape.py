@@ -9,7 +9,8 @@ from typing import Any, Iterator
 import numpy as np
 
 from tapegrad import _context, _primitive
-from tapegrad._primitive import ALL, Meta, slim
+from tapegrad._primitive import ALL, slim
+from tapegrad._record import Meta, Record, as_record
 from tapegrad._structure import flatten, unflatten
 from tapegrad._tensor import Tensor, Variable, key_of, new_key, ops, wrap
 from tapegrad.backward import (
@@ -20,7 +21,7 @@ from tapegrad.backward import (
     seed_value,
     walk,
 )
-from tapegrad.batching import chunks, rows_per_walk
+from tapegrad.batching import in_chunks
 
 _FIRST, _SECOND, _BOTH = (0,), (1,), (0, 1)
 _NO_PARAMS = MappingProxyType({})
@@ -144,17 +145,56 @@ class GradientTape:
     def watched_variables(self) -> tuple[Variable, ...]:
         return tuple(var for var, _ in self._variables.values())
 
+    # ---- the public, read-only view of what the tape holds (explain, graph, transforms, compilers) ----
+    @property
+    def records(self) -> tuple[Record, ...]:
+        """The recorded op calls in execution order, as ``Record``s (see ``tapegrad._record``)."""
+        return tuple([as_record(r) for r in self._records if r is not None])
+
+    @property
+    def watched(self) -> tuple[Tensor, ...]:
+        """The tensors the tape watches (explicitly, or as snapshots of Variables it read)."""
+        return tuple(self._watched)
+
+    def variable_snapshots(self, variable: Variable) -> tuple[Tensor, ...]:
+        """The watched snapshots that stand for ``variable``'s reads (empty: never watched)."""
+        entry = self._variables.get(id(variable))
+        return tuple(entry[1]) if entry else ()
+
+    def tracks(self, key: Any) -> bool:
+        """True when the tensor with this key is watched or computed from a watched tensor."""
+        return key in self._tracked
+
+    @property
+    def watches_accessed_variables(self) -> bool:
+        return self._watch_accessed
+
+    @property
+    def released(self) -> bool:
+        """True once a non-persistent tape answered gradient() and forgot its records."""
+        return self._released
+
+    @property
+    def stop_count(self) -> int:
+        """How often ``stop_recording()`` paused this tape."""
+        return self._stops
+
+    @property
+    def exported(self) -> tuple[Tensor, ...]:
+        """Recorded tensors turned into plain numbers (``.numpy()``, ``float()``) inside the block."""
+        return tuple(self._exported)
+
     # ---- recording (the hot path: called for every op while the tape is active) ------------------
     def record(self, prim: Any, args: tuple, vals: list, params: dict, out: Tensor) -> None:
         """Note one op if a watched tensor flows into it; keep only what its rules will read.
 
-        A record is ``(prim, vals, params, ans, needs, keys, key)``: the arguments' and the output's
-        values, which argument positions carry gradients, the arguments' keys (None for those that
-        are not Tensors) and the output's key. It holds no Tensor: a walk that an outer tape records
+        A record has the layout of ``_record.Record`` (a plain tuple here, for speed): the arguments'
+        and the output's values, which argument positions carry gradients, the arguments' keys (None
+        for those that are not Tensors) and the output's key. It holds no Tensor: a walk that an outer tape records
         rebuilds them from values and keys (``backward.as_tensors``). Arrays the rules do not read
         are ``Meta`` stand-ins (shape, dtype).
         """
-        if prim.vjps is None:
+        if prim.joint_vjp is None:
             return
         tracked = self._tracked
         n = len(args)
@@ -190,6 +230,9 @@ class GradientTape:
             needs = tuple([i for i, k in enumerate(keys) if k in tracked])
             if not needs:
                 return
+        if out.__class__ is tuple:
+            self._record_several(prim, vals, params, out, needs, keys)
+            return
         value = out._value
         float_out = prim.float_out
         if not float_out and value.dtype.kind not in "fc":
@@ -214,6 +257,24 @@ class GradientTape:
         # one shared empty mapping for parameterless ops: a record should not hold a dict of its own
         self._records.append((prim, vals, params or _NO_PARAMS, value, needs, keys, key))
         tracked.add(key)
+
+    def _record_several(self, prim: Any, vals: list, params: dict, outs: tuple, needs: tuple, keys: tuple) -> None:
+        """``record`` for an op with several outputs: each float output is tracked."""
+        floats = [o for o in outs if o._value.dtype.kind in "fc"]
+        if not floats:
+            return
+        for o in outs:
+            if o._key is None:
+                o._key = new_key()
+        values = tuple(o._value for o in outs)
+        keep = prim.keeps(needs)
+        if keep is not ALL:
+            droppable, keep_ans = keep
+            if not keep_ans:
+                values = slim(range(len(values)), values)
+            vals = slim(droppable, vals)
+        self._records.append((prim, vals, params or _NO_PARAMS, values, needs, keys, tuple(o._key for o in outs)))
+        self._tracked.update(o._key for o in floats)
 
     # ---- differentiation ---------------------------------------------------------------------------
     def gradient(
@@ -314,33 +375,21 @@ class GradientTape:
         return ops.reshape(stacked, (batch, *t.shape[1:], *ref.shape[1:]))
 
     def _stacked_rows(self, target: Tensor, resolved: list, seeds: np.ndarray, parallel_iterations: Any) -> list:
-        """Batched reverse walks for all the seeds: per source, (len(seeds), *source.shape) or None.
-
-        One walk takes every seed unless the stacks would be too large (``batching.rows_per_walk``).
-        """
-        m = len(seeds)
-        if m == 0:
-            return [None for _ in resolved]
+        """Batched reverse walks for all the seeds: per source, (len(seeds), *source.shape) or None."""
         raw = not _context.state.recorders
         wanted = {k for _, keys in resolved for k in keys}
-        pieces_of_rows = chunks(m, rows_per_walk(self._records, m, parallel_iterations))
-        parts = []
-        for rows in pieces_of_rows:
+
+        def walk_rows(rows: slice) -> list:
             grads = {key_of(target): seeds[rows] if raw else wrap(seeds[rows])}
             found = walk(self._records, len(self._records), grads, wanted, raw, batched=True)
-            parts.append([_summed(found, keys) for _, keys in resolved])
-        if len(parts) == 1:
-            return parts[0]
-        stacks = []
-        for k, (ref, _) in enumerate(resolved):
-            pieces = [p[k] for p in parts]
-            if all(p is None for p in pieces):
-                stacks.append(None)
-                continue
-            sizes = [r.stop - r.start for r in pieces_of_rows]
-            filled = [finish(p, ref, UnconnectedGradients.ZERO, n) for p, n in zip(pieces, sizes)]  # None: zeros
-            stacks.append(ops.concatenate(filled, axis=0))
-        return stacks
+            return [_summed(found, keys) for _, keys in resolved]
+
+        def zeros(k: int, n: int) -> Any:
+            return finish(None, resolved[k][0], UnconnectedGradients.ZERO, n)
+
+        if len(seeds) == 0:
+            return [None for _ in resolved]
+        return in_chunks(self._records, len(seeds), walk_rows, zeros, parallel_iterations)
 
     # ---- understanding what was recorded ----------------------------------------------------------
     def explain(self, target: Any, source: Any) -> str:

@@ -24,7 +24,7 @@ transforms and ``None`` from ``gradients_function`` (TensorFlow's convention).
 
 Jacobians never re-run ``f`` in Python once per row: ``f`` is recorded once on a tape and the tape's
 records are walked again per row, backwards with the VJP rules (reverse mode) or forwards with the
-JVP rules (forward mode, ``forward_walk``).
+JVP rules (forward mode, ``forward.forward_walk``).
 """
 
 from __future__ import annotations
@@ -40,9 +40,9 @@ from tapegrad._dtypes import python_to_array
 from tapegrad._primitive import defrule, nondifferentiable
 from tapegrad._structure import flatten, map_structure, unflatten
 from tapegrad._tensor import Tensor, Variable, ops, wrap
-from tapegrad.backward import KEYS, UnconnectedGradients, as_tensors
-from tapegrad.batching import chunks, rows_per_walk
-from tapegrad.forward import ForwardAccumulator
+from tapegrad.backward import UnconnectedGradients
+from tapegrad.batching import in_chunks
+from tapegrad.forward import ForwardAccumulator, forward_walk
 from tapegrad.tape import GradientTape
 
 __all__ = [
@@ -435,51 +435,6 @@ def jvp(f: Function, primals: Sequence[Any], tangents: Sequence[Any], has_aux: b
     return (out, tangent_out, aux) if has_aux else (out, tangent_out)
 
 
-def forward_walk(
-    records: Sequence[tuple], tangents: dict, raw: bool, batch: int | None = None, keep: set | None = None
-) -> dict:
-    """Propagate tangents forwards through recorded ``records`` (a tape's, in execution order).
-
-    ``tangents`` maps tensor keys to tangents and is extended in place with the tangent of every
-    record output that depends on one; it is also returned. With ``raw`` the JVP rules run on plain
-    NumPy values and nothing records them; otherwise they run on Tensors so that enclosing tapes and
-    accumulators record this computation (higher order). With ``batch``, every tangent is a stack of
-    that many (a leading axis) and the batched JVP rules run: a whole Jacobian in one walk. With
-    ``keep``, only those keys' tangents are wanted: the others are dropped after their last use, so
-    the walk holds as few stacks as the reverse walk does.
-    """
-    last_use: dict = {}
-    if keep is not None:
-        for k, record in enumerate(records):
-            for key in record[KEYS]:
-                last_use[key] = k
-    saved = _context.state.recorders
-    if raw:
-        _context.state.recorders = RAW
-    try:
-        for k, record in enumerate(records):
-            prim, inputs, params, ans, _needs, keys, key = record
-            incoming = [None if used is None else tangents.get(used) for used in keys]
-            if all(t is None for t in incoming):
-                continue
-            if prim.jvps is None and prim.joint_jvp is None:
-                raise NotImplementedError(
-                    f"tg.{prim.name} has no JVP rule, so forward mode cannot go through it; use mode='reverse'"
-                )
-            if not raw:
-                inputs, ans = as_tensors(record)
-            tangent = ForwardAccumulator._output_tangent(prim, incoming, ans, inputs, params, batch)
-            if tangent is not None and (keep is None or key in keep or last_use.get(key, -1) > k):
-                tangents[key] = tangent
-            if keep is not None:
-                for used in keys:
-                    if used is not None and last_use.get(used) == k and used not in keep:
-                        tangents.pop(used, None)
-    finally:
-        _context.state.recorders = saved
-    return tangents
-
-
 # ---- Jacobians -----------------------------------------------------------------------------------
 def _source_keys(tape: GradientTape, source: Any) -> tuple[Tensor, list[int]]:
     return tape._source(source, 0)
@@ -498,29 +453,33 @@ def _reverse_blocks(tape: GradientTape, outs: list[Tensor], sources: list) -> li
 def _forward_blocks(tape: GradientTape, outs: list[Tensor], sources: list) -> list[list]:
     """Forward mode: per source, one batched forward walk pushing every input direction at once."""
     raw = not _context.state.recorders
-    records = tape._records
+    records = tape.records
     blocks: list[list] = [[] for _ in outs]
     wanted = {y._key for y in outs}
     for s in sources:
         ref, keys = _source_keys(tape, s)
         size = int(np.size(ref._value))
         seeds = np.eye(size, dtype=ref._value.dtype).reshape((size, *ref.shape))
-        parts: list[list] = [[] for _ in outs]  # per output, its stack of tangents per chunk of directions
-        for rows in chunks(size, rows_per_walk(records, size)) if size else ():
+
+        def walk_rows(rows: slice, seeds: Any = seeds, keys: list = keys) -> list:
             chunk = seeds[rows]
             seeded = {key: chunk if raw else wrap(chunk) for key in keys}
             found = forward_walk(records, seeded, raw, batch=rows.stop - rows.start, keep=wanted)
-            for o, y in enumerate(outs):
-                stack = found.get(y._key)
-                if stack is None:
-                    stack = np.zeros((rows.stop - rows.start, *y.shape), dtype=y.dtype)
-                parts[o].append(stack if isinstance(stack, Tensor) else wrap(stack))  # (rows, *y.shape)
+            return [found.get(y._key) for y in outs]  # (rows, *y.shape) each, or None
+
+        def zeros(o: int, n: int) -> Any:
+            return np.zeros((n, *outs[o].shape), dtype=outs[o].dtype)
+
+        stacks = in_chunks(records, size, walk_rows, zeros) if size else [None] * len(outs)
         for o, y in enumerate(outs):
-            if y._value.dtype.kind not in "fc" or not parts[o]:
+            stack = stacks[o]
+            if y._value.dtype.kind not in "fc" or not size:
                 dtype = y.dtype if y.dtype.kind in "fc" else ref.dtype
                 blocks[o].append(wrap(np.zeros(y.shape + ref.shape, dtype=dtype)))
                 continue
-            stack = parts[o][0] if len(parts[o]) == 1 else ops.concatenate(parts[o], axis=0)
+            if stack is None:
+                stack = zeros(o, size)
+            stack = stack if isinstance(stack, Tensor) else wrap(stack)
             moved = ops.transpose(stack, (*range(1, 1 + y.ndim), 0))
             blocks[o].append(ops.reshape(moved, y.shape + ref.shape))
     return blocks

@@ -26,7 +26,7 @@ from tapegrad import (
     value_and_gradients_function,
     vjp,
 )
-from tapegrad.transforms import forward_walk
+from tapegrad.forward import forward_walk
 
 X = np.linspace(-2 * pi, 2 * pi, 100)
 # sin(x)^2 and its derivatives: sin 2x, 2 cos 2x, -4 sin 2x, -8 cos 2x
@@ -422,10 +422,10 @@ def test_forward_walk_over_a_recorded_tape():
     with tg.GradientTape() as tape:
         tape.watch(x)
         y = tg.exp(x) * x
-    tangents = forward_walk(tape._records, {x._key: np.array([1.0, 0.0])}, raw=True)
+    tangents = forward_walk(tape.records, {x._key: np.array([1.0, 0.0])}, raw=True)
     np.testing.assert_allclose(tangents[y._key], [np.exp(0.5) * 1.5, 0.0])
     assert len(tangents) == 3  # x, exp(x) and y
-    kept = forward_walk(tape._records, {x._key: np.array([1.0, 0.0])}, raw=True, keep={y._key})
+    kept = forward_walk(tape.records, {x._key: np.array([1.0, 0.0])}, raw=True, keep={y._key})
     assert set(kept) == {y._key}  # the others were dropped after their last use
     np.testing.assert_allclose(kept[y._key], tangents[y._key])
 

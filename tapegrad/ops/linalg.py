@@ -23,7 +23,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from tapegrad._primitive import PerArgument, defrule, lift, linear, multilinear, nondifferentiable, unbroadcast
+from tapegrad._primitive import PerArgument, defrule, lift, linear, multilinear, unbroadcast
 from tapegrad._tensor import Tensor, ops
 from tapegrad.batching import batch_by_broadcasting, looped_jvp, looped_vjp
 from tapegrad.ops.reduce import as_axis_param, normalize_axis
@@ -645,22 +645,21 @@ def det(a: Any) -> Tensor:
     return _det_p(a)
 
 
-def _logabsdet(a):
-    return np.linalg.slogdet(a)[1]
+def _slogdet(a):
+    return tuple(np.linalg.slogdet(a))  # (sign, log|det|): a plain tuple, so two outputs
 
 
-def _sign_of_det(a):
-    return np.linalg.slogdet(a)[0]
+# d log|det A| = tr(A^-1 dA); the sign has derivative zero almost everywhere and gets none (as TF)
+def _slogdet_vjp(g, ans, a):
+    gl = g[1]
+    return None if gl is None else _batch_scalar(gl) * _swap(_inv_p(a))
 
 
-# d log|det A| = tr(A^-1 dA)
-_logabsdet_p = defrule(
-    _logabsdet,
-    vjps=(lambda g, ans, a: _batch_scalar(g) * _swap(_inv_p(a)),),
-    jvps=(lambda t, ans, a: ops.sum(_swap(_inv_p(a)) * t, axis=(-2, -1)),),
-    name="linalg.slogdet",
-)
-_sign_of_det_p = nondifferentiable(_sign_of_det, name="linalg.slogdet_sign")
+def _slogdet_jvp(t, ans, a):
+    return None, ops.sum(_swap(_inv_p(a)) * t, axis=(-2, -1))
+
+
+_slogdet_p = defrule(_slogdet, vjps=(_slogdet_vjp,), jvps=(_slogdet_jvp,), name="linalg.slogdet")
 
 
 class SlogdetResult(NamedTuple):
@@ -671,7 +670,7 @@ class SlogdetResult(NamedTuple):
 def slogdet(a: Any) -> SlogdetResult:
     """(sign, log|det|) of a square matrix (or batch); only ``logabsdet`` is differentiable."""
     _check_square(a, "slogdet")
-    return SlogdetResult(_sign_of_det_p(a), _logabsdet_p(a))
+    return SlogdetResult(*_slogdet_p(a))
 
 
 # ---- solve ---------------------------------------------------------------------------------------------
@@ -812,17 +811,8 @@ def cholesky(a: Any) -> Tensor:
 
 
 # ---- eigh ----------------------------------------------------------------------------------------------
-# The core's primitives have one output, so eigh's primitive returns both parts packed in one
-# array shaped (..., n + 1, n): row 0 holds the eigenvalues, rows 1.. the eigenvectors (columns).
-# The public eigh slices them apart with getitem, whose VJP scatters each part's cotangent back, so
-# the packed cotangent reaching the rules below holds both (zeros for a part that was not used).
-def _eigh_packed(a, UPLO="L"):  # noqa: N803
-    w, v = np.linalg.eigh(a, UPLO=UPLO)
-    return np.concatenate([w[..., None, :], v], axis=-2)
-
-
-def _unpack(p: Any) -> tuple[Any, Any]:
-    return ops.getitem(p, (Ellipsis, 0, slice(None))), ops.getitem(p, (Ellipsis, slice(1, None), slice(None)))
+def _eigh(a, UPLO="L"):  # noqa: N803
+    return tuple(np.linalg.eigh(a, UPLO=UPLO))  # (eigenvalues, eigenvectors): two outputs
 
 
 def _eigengaps(w: Any) -> Any:
@@ -844,24 +834,25 @@ def _diag_embed(d: Any) -> Any:
 # Gradient for a symmetric input (symmetrized as for cholesky), distinct eigenvalues assumed:
 #   Abar = sym(V (diag(wbar) + F * (V^T Vbar)) V^T);  dw = diag(V^T dA V), dV = V (F * (V^T dA V)).
 def _eigh_vjp(g, ans, a, UPLO="L"):  # noqa: N803
-    w, v = _unpack(ans)
-    gw, gv = _unpack(g)
-    inner = _eigengaps(w) * matmul(_swap(v), gv) + _diag_embed(gw)
+    (w, v), (gw, gv) = ans, g  # a cotangent is None for an output that received none
+    inner = 0 if gv is None else _eigengaps(w) * matmul(_swap(v), gv)
+    if gw is not None:
+        inner = inner + _diag_embed(gw)
     s = matmul(v, matmul(inner, _swap(v)))
     return 0.5 * (s + _swap(s))
 
 
 def _eigh_jvp(t, ans, a, UPLO="L"):  # noqa: N803
-    w, v = _unpack(ans)
+    w, v = ans
     m = matmul(_swap(v), matmul(0.5 * (t + _swap(t)), v))
     n = w.shape[-1]
     dw = ops.sum(m * np.eye(n, dtype=m.dtype), axis=-1)
     dv = matmul(v, _eigengaps(w) * m)
-    return ops.concatenate([ops.expand_dims(dw, -2), dv], axis=-2)
+    return dw, dv
 
 
-_eigh_p = defrule(_eigh_packed, vjps=(_eigh_vjp,), jvps=(_eigh_jvp,), name="linalg.eigh")
-batch_by_broadcasting(_inv_p, _det_p, _logabsdet_p, _cholesky_p, _eigh_p)  # rules on the last two axes
+_eigh_p = defrule(_eigh, vjps=(_eigh_vjp,), jvps=(_eigh_jvp,), name="linalg.eigh")
+batch_by_broadcasting(_inv_p, _det_p, _slogdet_p, _cholesky_p, _eigh_p)  # rules on the last two axes
 
 
 class EighResult(NamedTuple):
@@ -877,15 +868,11 @@ def eigh(a: Any, UPLO: str = "L") -> EighResult:  # noqa: N803
     divides by eigenvalue gaps. Eigenvectors are defined up to sign, so differentiate quantities
     that do not depend on the sign (``v * v``, ``v @ v.T`` products, eigenvalues).
 
-    Implementation: one private primitive returns eigenvalues and eigenvectors packed into one
-    array (the core's primitives have a single output); they are sliced apart here with getitem.
     """
     _check_square(a, "eigh")
     if UPLO not in ("L", "U"):
         raise ValueError(f"tg.linalg.eigh: UPLO must be 'L' or 'U', got {UPLO!r}")
-    packed = _eigh_p(a, UPLO=UPLO)
-    w, v = _unpack(packed)
-    return EighResult(w, v)
+    return EighResult(*_eigh_p(a, UPLO=UPLO))
 
 
 def eigvalsh(a: Any, UPLO: str = "L") -> Tensor:  # noqa: N803

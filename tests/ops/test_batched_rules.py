@@ -136,7 +136,7 @@ def test_every_primitive_of_the_table_declares_batched_rules():
         if not prim.differentiable:
             continue
         vjps_ok = _declares(prim.batched_vjps, prim.vjps)
-        if prim.joint_jvp is not None:
+        if prim.jvps is None:  # a joint JVP
             jvps_ok = prim.batched_joint_jvp is not None
         else:
             jvps_ok = _declares(prim.batched_jvps, prim.jvps)
