@@ -163,6 +163,10 @@ def generate(lines: list, params: list[str], slots: list, arg_slots: dict, outpu
         elif kind is Effect:
             keep[i] = True
             needed.update(a for a in line.args if a.__class__ is str)
+        elif kind is Op and line.out.__class__ is tuple:
+            if any(o in needed for o in line.out):
+                keep[i] = True
+                needed.update(a for a in line.args if a.__class__ is str)
         elif line.out in needed:
             keep[i] = True
             if kind is Op:
@@ -186,7 +190,8 @@ def generate(lines: list, params: list[str], slots: list, arg_slots: dict, outpu
     for i, line in enumerate(kept):
         kind = line.__class__
         if kind is Op:
-            body.append(f"{line.out} = {p.call(line)}")
+            target = ", ".join(line.out) if line.out.__class__ is tuple else line.out
+            body.append(f"{target} = {p.call(line)}")
         elif kind is Load:
             body.append(f"{line.out} = {slot_expr[line.var]}._value")
         elif kind is Assign:
@@ -251,6 +256,16 @@ def _simplified(lines: list, values: dict, alias: dict) -> list:
         kind = line.__class__
         if kind is Op:
             args = [alias.get(a, a) if a.__class__ is str else a for a in line.args]
+            if line.out.__class__ is tuple:
+                key = _cse_key(line, args)
+                earlier = seen.get(key) if key is not None else None
+                if earlier is not None:
+                    alias.update(zip(line.out, earlier))
+                    continue
+                if key is not None:
+                    seen[key] = line.out
+                out.append(Op(line.prim, args, line.params, line.out, line.value))
+                continue
             if len(args) == 1 and args[0].__class__ is str and line.value is values.get(args[0]) and not line.params:
                 alias[line.out] = args[0]
                 continue

@@ -17,8 +17,8 @@ from tapegrad import _context
 from tapegrad._context import RAW, state
 from tapegrad._function._codegen import RETRACE, compile_source, generate
 from tapegrad._function._trace import Assign, Effect, Guard, Load, Op, Tracer
-from tapegrad._primitive import PerArgument, Primitive
-from tapegrad._structure import unflatten
+from tapegrad._primitive import Primitive
+from tapegrad._structure import flatten, unflatten
 from tapegrad._tensor import Tensor, Variable, key_of, wrap
 
 EAGER = object()  # call_taped's answer when the program cannot run under recorders (it changes Variables)
@@ -52,7 +52,7 @@ class ConcreteFunction:
         self.guarded = any(x.__class__ is Guard for x in self.lines)
         self._pure: Any = None
         self._taped: Any = None
-        self._jvp_fns: dict[int, Any] = {}
+        self._jvp_fn: Any = None
 
     # ---- inputs of the pure program (for derivatives): unique tensor parameters, then Variable loads
     def pure_inputs(self) -> list[str]:
@@ -131,9 +131,8 @@ class ConcreteFunction:
                 inputs.append(self.slots[line.var].var.read_value())  # tapes watch it, accumulators seed it
         vals = [x._value if isinstance(x, Tensor) else x for x in inputs]
         n = len(self.value_names)
-        if n != 1 or len(stack) > 1:
-            # Several outputs (their records would not share intermediate cotangents as eager does),
-            # or several recorders (a tape may record the backward pass: higher order): the ops are
+        if len(stack) > 1 or n == 0:
+            # Several recorders (one may record the backward pass: higher order): the ops are
             # recorded one by one, exactly as eagerly, once the generated code has checked the guards.
             if self.guarded and self.pure_forward(*vals) is RETRACE:
                 return RETRACE
@@ -143,14 +142,15 @@ class ConcreteFunction:
         out = taped.forward(*vals)
         if out is RETRACE:
             return RETRACE
-        y, residuals = out[0], out[1:]
-        t = wrap(y)
+        ys, residuals = out[:n], out[n:]
+        ts = tuple([wrap(y) for y in ys])
         prim = _call_primitive(self, taped, residuals)
         args = tuple([inputs[j] for j in taped.slot_inputs])
         slot_vals = [vals[j] for j in taped.slot_inputs]
+        result = ts if n > 1 else ts[0]
         for recorder in stack:
-            recorder.record(prim, args, slot_vals, {}, t)
-        return self._assemble([t], leaves, wrap_values=False)
+            recorder.record(prim, args, slot_vals, {}, result)
+        return self._assemble(list(ts), leaves, wrap_values=False)
 
     def _assemble(self, values: list, leaves: list, wrap_values: bool) -> Any:
         results = []
@@ -186,13 +186,13 @@ class ConcreteFunction:
             self._taped = _Taped(self)
         return self._taped
 
-    def jvp_function(self, k: int) -> Any:
-        fn = self._jvp_fns.get(k)
-        if fn is None:
+    def jvp_function(self) -> Any:
+        """A tg.function ``(*inputs, *tangents) -> the outputs' tangents`` of the replayed program."""
+        if self._jvp_fn is None:
             from tapegrad._function import Function
 
-            fn = self._jvp_fns[k] = Function(_JvpOfReplay(self, k), name="jvp")
-        return fn
+            self._jvp_fn = Function(_JvpOfReplay(self), name="jvp")
+        return self._jvp_fn
 
 
 def replay(c: ConcreteFunction, inputs: list, uses: dict | None = None) -> list:
@@ -213,7 +213,11 @@ def replay(c: ConcreteFunction, inputs: list, uses: dict | None = None) -> list:
                     use = uses.get((index, pos))
                     if use is not None:
                         args[pos] = use
-            env[line.out] = line.prim(*args, **line.params)
+            result = line.prim(*args, **line.params)
+            if line.out.__class__ is tuple:
+                env.update(zip(line.out, result))
+            else:
+                env[line.out] = result
         elif kind is Load:
             loads_seen[line.var] = line.out
         elif kind is Guard:
@@ -228,10 +232,10 @@ def replay(c: ConcreteFunction, inputs: list, uses: dict | None = None) -> list:
 
 
 class _JvpOfReplay:
-    """``(*inputs, *tangents) -> output tangent`` of output ``k`` (None tangents: none given)."""
+    """``(*inputs, *tangents) -> the outputs' tangents`` (None tangents: none given)."""
 
-    def __init__(self, c: ConcreteFunction, k: int) -> None:
-        self.c, self.k = c, k
+    def __init__(self, c: ConcreteFunction) -> None:
+        self.c = c
         self.__name__ = "jvp"
 
     def __call__(self, *a: Any) -> Any:
@@ -242,24 +246,22 @@ class _JvpOfReplay:
         pairs = [(x, t) for x, t in zip(xs, ts) if t is not None]
         with ForwardAccumulator([p for p, _ in pairs], [t for _, t in pairs]) as acc:
             outs = replay(self.c, xs)
-        return acc.jvp(outs[self.k])
+        return tuple(acc.jvp(y) for y in outs)
 
 
 class _Taped:
-    """Generated code for a call under recorders: the forward returning the backward's residuals
-    (single output), and the backward from residuals and the output cotangent."""
+    """Generated code for a call under one recorder, as ONE record of the whole call (all outputs):
+    the forward returning the outputs and what the backward reads (residuals), and per set of
+    outputs that receive cotangents, the backward from the residuals and those cotangents.
+
+    The record's arguments are the uses of the inputs (one per op argument reading an input, in
+    the order eager's reverse walk adds their cotangents: later ops first, then by position), so
+    the walk that reads the record adds the same contributions in the same order as eagerly.
+    """
 
     def __init__(self, c: ConcreteFunction) -> None:
-        inputs = c.pure_inputs()
-        tracer = Tracer()
-        xs = []
-        for name in inputs:
-            t = wrap(c.values[name])
-            tracer.name_input(t, name)
-            xs.append(t)
-        # One tensor per use of an input, in the order eager's reverse walk adds their cotangents
-        # (later ops first, then by argument position): the record lists each use as an argument,
-        # so the walk that reads it adds the same contributions in the same order as eagerly.
+        self.c = c
+        inputs = self.inputs = c.pure_inputs()
         position = {name: j for j, name in enumerate(inputs)}
         uses = []
         for index, line in enumerate(c.lines):
@@ -268,72 +270,115 @@ class _Taped:
                     if a.__class__ is str and a in position:
                         uses.append((index, pos, position[a]))
         uses.sort(key=lambda u: (-u[0], u[1]))
-        slot_tensors = {}
-        slots = []
-        for index, pos, j in uses:
-            t = wrap(xs[j]._value)
-            tracer.name_input(t, inputs[j])
-            slot_tensors[(index, pos)] = t
-            slots.append(t)
         self.slot_inputs = [j for _, _, j in uses]
         self.use_positions = [(index, pos) for index, pos, _ in uses]
-        out_value = c.values[c.value_names[0]]
-        g = wrap(np.ones_like(out_value) if isinstance(out_value, np.ndarray) else out_value.dtype.type(1))
-        tracer.name_input(g, "g")
+        self._backward: dict[tuple, Any] = {}
+        m = len(c.value_names)
+        tracer, grads, y_names = self._trace((True,) * m)
+        depends = {f"g{k}" for k in range(m)}
+        forward, backward = _split(tracer.lines, depends)
+        self.residuals = sorted({r for line in backward for r in _line_reads(line)} - depends,
+                                key=lambda s: (len(s), s))
+        self.residuals += [r for r in grads if r.__class__ is str and r not in depends and r not in self.residuals]
+        source, ns, _ = generate(forward, inputs, [], {}, y_names, tracer.values, taped_residuals=self.residuals,
+                                 title="forward")
+        self.forward = compile_source(source, ns, "forward")
+        self.source = source
+        self._store((True,) * m, backward, grads, tracer.values)
+
+    def _trace(self, seeded: tuple) -> tuple:
+        """Record the replayed program and its reverse walk, seeding the outputs marked in ``seeded``."""
+        c = self.c
+        tracer = Tracer()
+        xs = []
+        for name in self.inputs:
+            t = wrap(c.values[name])
+            tracer.name_input(t, name)
+            xs.append(t)
+        slots, slot_tensors = [], {}
+        for (index, pos), j in zip(self.use_positions, self.slot_inputs):
+            t = wrap(xs[j]._value)
+            tracer.name_input(t, self.inputs[j])
+            slot_tensors[(index, pos)] = t
+            slots.append(t)
         from tapegrad.tape import GradientTape
 
         with _context.recorders_set_to((tracer,)):
             with GradientTape() as tape:
                 tape.watch(slots)
-                (y,) = replay(c, xs, slot_tensors)
-            grads = tape.gradient(y, slots, output_gradients=g) if slots else []
-        y_name = tracer.names.get(y._key) if y._key is not None else None
-        # split: lines that depend on the cotangent are the backward pass
-        depends = {"g"}
-        forward, backward = [], []
-        for line in tracer.lines:
-            reads = _line_reads(line)
-            if line.__class__ is Op and any(r in depends for r in reads):
-                depends.add(line.out)
-                backward.append(line)
-            else:
-                forward.append(line)
-        grad_refs = []
+                ys = replay(c, xs, slot_tensors)
+            targets, seeds = [], []
+            for k, y in enumerate(ys):
+                if seeded[k]:
+                    v = y._value
+                    g = wrap(np.ones_like(v) if isinstance(v, np.ndarray) else v.dtype.type(1))
+                    tracer.name_input(g, f"g{k}")
+                    targets.append(y)
+                    seeds.append(g)
+            grads = tape.gradient(targets, slots, output_gradients=seeds) if slots and targets else [None] * len(slots)
+        refs = []
         for gi in grads:
-            if gi is None:
-                grad_refs.append(None)
-            else:
-                name = tracer.names.get(gi._key) if gi._key is not None else None
-                grad_refs.append(name if name is not None else ("c", gi._value))
-        needed_by_backward = sorted({r for line in backward for r in _line_reads(line)} - depends,
-                                    key=lambda s: (len(s), s))
-        needed_by_backward += [r for r in grad_refs if r.__class__ is str and r not in depends
-                               and r not in needed_by_backward]
-        residuals = [r for r in needed_by_backward]
-        src_f, ns_f, _ = generate(forward, inputs, [], {}, [y_name], tracer.values, taped_residuals=residuals,
-                                  title="forward")
-        self.forward = compile_source(src_f, ns_f, "forward")
-        outs = []
-        consts = {}
-        for j, r in enumerate(grad_refs):
+            name = tracer.names.get(gi._key) if gi is not None and gi._key is not None else None
+            refs.append(None if gi is None else name if name is not None else ("c", gi._value))
+        y_names = [tracer.names.get(y._key) for y in ys]
+        return tracer, refs, y_names
+
+    def _store(self, seeded: tuple, backward: list, grads: list, values: dict) -> None:
+        outs, consts = [], {}
+        for j, r in enumerate(grads):
             if r is None or r.__class__ is str:
                 outs.append(r)
             else:
                 consts[j] = r[1]
                 outs.append(None)
-        src_b, ns_b, _ = generate(backward, residuals + ["g"], [], {}, outs, tracer.values, title="backward")
-        backward_fn = compile_source(src_b, ns_b, "backward")
+        params = self.residuals + [f"g{k}" for k, s in enumerate(seeded) if s]
+        made = {o for line in backward for o in (line.out if line.out.__class__ is tuple else (line.out,))}
+        missing = {r for line in backward for r in _line_reads(line)} - set(params) - made
+        if missing:  # (not expected: the backward of fewer outputs reads fewer forward values)
+            self._backward[seeded] = None
+            return
+        source, ns, _ = generate(backward, params, [], {}, outs, values, title="backward")
+        fn = compile_source(source, ns, "backward")
         if consts:
-            def backward_with_constants(*a: Any) -> tuple:
-                got = list(backward_fn(*a))
+            def with_constants(*a: Any) -> tuple:
+                got = list(fn(*a))
                 for j, v in consts.items():
                     got[j] = v
                 return tuple(got)
 
-            self.backward = backward_with_constants
+            self._backward[seeded] = with_constants
         else:
-            self.backward = backward_fn
-        self.source = src_f + "\n" + src_b
+            self._backward[seeded] = fn
+
+    def backward(self, residuals: tuple, gs: tuple) -> Any:
+        """Cotangents per use of an input, from the residuals and the outputs' cotangents (None:
+        that output received none); None when this set of outputs has no generated backward."""
+        seeded = tuple(g is not None for g in gs)
+        fn = self._backward.get(seeded, _MISSING)
+        if fn is _MISSING:
+            tracer, grads, _ = self._trace(seeded)
+            depends = {f"g{k}" for k, s in enumerate(seeded) if s}
+            _, backward = _split(tracer.lines, depends)
+            self._store(seeded, backward, grads, tracer.values)
+            fn = self._backward[seeded]
+        if fn is None:
+            return None
+        return fn(*residuals, *[g for g in gs if g is not None])
+
+
+_MISSING = object()
+
+
+def _split(lines: list, depends: set) -> tuple[list, list]:
+    """(lines that do not depend on the names in ``depends``, lines that do); extends ``depends``."""
+    forward, backward = [], []
+    for line in lines:
+        if line.__class__ is Op and any(r in depends for r in _line_reads(line)):
+            depends.update(line.out if line.out.__class__ is tuple else (line.out,))
+            backward.append(line)
+        else:
+            forward.append(line)
+    return forward, backward
 
 
 def _line_reads(line: Any) -> list[str]:
@@ -349,65 +394,63 @@ def _no_impl(*args: Any, **kwargs: Any) -> Any:
 
 
 def _call_primitive(c: ConcreteFunction, taped: _Taped, residuals: Any) -> Primitive:
-    """The primitive standing for one compiled call under a single recorder: its arguments are the
-    uses of the inputs (``_Taped``), its VJP the generated backward code, its JVP a tg.function of
-    the replayed program's JVP."""
+    """The primitive standing for one compiled call under a single recorder (one record for all
+    its outputs): its arguments are the uses of the inputs (``_Taped``), its joint VJP the
+    generated backward code, its joint JVP a tg.function of the replayed program's JVP."""
     prim = Primitive(f"function:{c.owner.__name__}", _no_impl)
-    last: list = [None, None]
+    several = len(c.value_names) > 1
     slot_inputs = taped.slot_inputs
     first_slot: dict[int, int] = {}
     for i, j in enumerate(slot_inputs):
         first_slot.setdefault(j, i)
-    n_inputs = len(c.pure_inputs())
+    names = c.pure_inputs()
 
-    def vjp(i: int, g: Any, ans: Any, *inputs: Any) -> Any:
-        if last[0] is not g:
-            if state.recorders is RAW and not isinstance(g, Tensor):
-                grads = taped.backward(*residuals, g)
-            else:  # the backward pass is recorded (a persistent tape's own context): by recording
-                grads = _VjpOfUses(c, taped)(*inputs, g)
-            last[0], last[1] = g, grads
-        return last[1][i]
+    def joint_vjp(g: Any, ans: Any, needs: Any, *inputs: Any) -> Any:
+        gs = g if several else (g,)
+        if state.recorders is RAW and not any(isinstance(x, Tensor) for x in gs):
+            grads = taped.backward(residuals, gs)
+            if grads is not None:
+                return grads
+        return _vjp_of_uses(c, taped, inputs, gs)  # the backward pass is recorded: by recording
 
     def joint_jvp(tangents: list, ans: Any, *inputs: Any) -> Any:
-        xs: list = [None] * n_inputs
-        ts: list = [None] * n_inputs
+        xs: list = [None] * len(names)
+        ts: list = [None] * len(names)
         for j, i in first_slot.items():
             xs[j], ts[j] = inputs[i], tangents[i]
-        xs = [x if x is not None else wrap(c.values[name]) for x, name in zip(xs, c.pure_inputs())]
-        fn = c.jvp_function(0)
-        if state.recorders is RAW:
-            return fn.call_raw([*xs, *ts])[0]
-        return fn(*xs, *ts)
+        raw = state.recorders is RAW
+        xs = [x if x is not None else c.values[n] if raw else wrap(c.values[n]) for x, n in zip(xs, names)]
+        fn = c.jvp_function()
+        if raw:
+            out = fn.call_raw([*xs, *ts])
+        else:
+            out = flatten(fn(*xs, *ts))[0]
+        return tuple(out) if several else out[0]
 
-    prim.vjps = PerArgument(vjp)
+    prim.joint_vjp = joint_vjp
     prim.joint_jvp = joint_jvp
     return prim
 
 
-class _VjpOfUses:
-    """The VJP per use of the inputs, by recording (for a backward pass that a tape records)."""
+def _vjp_of_uses(c: ConcreteFunction, taped: _Taped, uses_in: tuple, gs: tuple) -> list:
+    """The cotangent per use of the inputs, by recording (for a backward pass that a tape records)."""
+    from tapegrad.tape import GradientTape
+    from tapegrad.transforms import _identity
 
-    def __init__(self, c: ConcreteFunction, taped: _Taped) -> None:
-        self.c, self.taped = c, taped
-
-    def __call__(self, *a: Any) -> list:
-        from tapegrad.tape import GradientTape
-        from tapegrad.transforms import _identity
-
-        uses_in, g = a[:-1], a[-1]
-        c = self.c
-        inputs: list = [None] * len(c.pure_inputs())
-        for x, j in zip(uses_in, self.taped.slot_inputs):
-            if inputs[j] is None:
-                inputs[j] = x
-        inputs = [x if x is not None else wrap(c.values[n]) for x, n in zip(inputs, c.pure_inputs())]
-        slots = [_identity(x) if isinstance(x, Tensor) else wrap(x) for x in uses_in]
-        slot_tensors = {(index, pos): t for (index, pos), t in zip(self.taped.use_positions, slots)}
-        with GradientTape() as tape:
-            tape.watch(slots)
-            (y,) = replay(c, inputs, slot_tensors)
-        return tape.gradient(y, slots, output_gradients=g)
+    names = c.pure_inputs()
+    inputs: list = [None] * len(names)
+    for x, j in zip(uses_in, taped.slot_inputs):
+        if inputs[j] is None:
+            inputs[j] = x
+    inputs = [x if x is not None else wrap(c.values[n]) for x, n in zip(inputs, names)]
+    slots = [_identity(x) if isinstance(x, Tensor) else wrap(x) for x in uses_in]
+    slot_tensors = dict(zip(taped.use_positions, slots))
+    with GradientTape() as tape:
+        tape.watch(slots)
+        ys = replay(c, inputs, slot_tensors)
+    targets = [y for y, g in zip(ys, gs) if g is not None]
+    seeds = [g if isinstance(g, Tensor) else wrap(g) for g in gs if g is not None]
+    return tape.gradient(targets, slots, output_gradients=seeds)
 
 
 __all__ = ["ConcreteFunction", "EAGER", "replay", "Variable"]

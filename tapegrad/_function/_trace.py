@@ -25,6 +25,8 @@ class Const:
 
 
 class Op:
+    """``out = prim.impl(*args, **params)``; ``out`` is a tuple of names for an op with several outputs."""
+
     __slots__ = ("prim", "args", "params", "out", "value")
 
     def __init__(self, prim: Any, args: list, params: dict, out: str, value: Any) -> None:
@@ -157,6 +159,15 @@ class Tracer:
         if params and _holds_traced(params, self.names):
             self.unsupported = f"a traced tensor is passed to {prim.name} as a keyword parameter"
         if not traced:
+            return
+        if out.__class__ is tuple:  # an op with several outputs: one name each
+            names = []
+            for o in out:
+                if o._key is None:
+                    o._key = new_key()
+                names.append(self.fresh(o._value))
+                self.names[o._key] = names[-1]
+            self.lines.append(Op(prim, refs, dict(params), tuple(names), tuple(o._value for o in out)))
             return
         key = out._key
         if key is None:
