@@ -181,6 +181,12 @@ class ConcreteFunction:
             self._pure = compile_source(source, ns, "forward")
         return self._pure(*vals)
 
+    def vjp_source(self) -> str:
+        """The generated code a call under a GradientTape runs: the forward that also returns what
+        the backward reads (residuals), and the backward (per use of each input) from the residuals
+        and the outputs' cotangents ``g0, g1, ...``."""
+        return "\n".join(self.taped().sources)
+
     def taped(self) -> Any:
         if self._taped is None:
             self._taped = _Taped(self)
@@ -283,7 +289,7 @@ class _Taped:
         source, ns, _ = generate(forward, inputs, [], {}, y_names, tracer.values, taped_residuals=self.residuals,
                                  title="forward")
         self.forward = compile_source(source, ns, "forward")
-        self.source = source
+        self.sources = [source]
         self._store((True,) * m, backward, grads, tracer.values)
 
     def _trace(self, seeded: tuple) -> tuple:
@@ -338,6 +344,7 @@ class _Taped:
             self._backward[seeded] = None
             return
         source, ns, _ = generate(backward, params, [], {}, outs, values, title="backward")
+        self.sources.append(source)
         fn = compile_source(source, ns, "backward")
         if consts:
             def with_constants(*a: Any) -> tuple:

@@ -37,6 +37,12 @@ def test_seed_example_generated_code_and_values():
     assert f.source(*xs) == src
     assert float(f(c64(1.0), c64(1.0), c64(1.0))) == 6.0  # same signature, other values
     assert f.experimental_get_tracing_count() == 1
+    with tg.GradientTape() as tape:
+        tape.watch(xs)
+        y = f(*xs)
+    assert [float(g) for g in tape.gradient(y, xs)] == [12.0, 12.0, 9.0]
+    vjp = f.get_concrete_function(*xs).vjp_source()
+    assert "def backward(" in vjp and "g0" in vjp and "Tensor" not in vjp
 
 
 def test_dead_values_dropped_constants_folded_and_large_values_freed():
