@@ -43,6 +43,7 @@ from tapegrad.forward import ForwardAccumulator
 from tapegrad.graph import TapeGraph, tape_graph
 from tapegrad.ops.activations import *  # noqa: F403
 from tapegrad.ops.comparison import *  # noqa: F403
+from tapegrad.ops.complex import *  # noqa: F403  (real, imag, conj, angle, complex: tapegrad.numpy's block)
 from tapegrad.ops.creation import *  # noqa: F403
 from tapegrad.ops.elementwise import *  # noqa: F403
 from tapegrad.ops.linalg import *  # noqa: F403
@@ -71,6 +72,12 @@ __version__ = "0.1.0"
 __all__ = [
     "Function",
     "function",
+    # tapegrad.numpy's block: complex parts (the namespace itself is imported as tapegrad.numpy)
+    "angle",
+    "complex",
+    "conj",
+    "imag",
+    "real",
     "TapeGraph",
     "explain_gradient",
     "tape_graph",
@@ -277,3 +284,9 @@ __all__ = [
     "zeros",
     "zeros_like",
 ]
+# safe x log y, adding updates into a tensor, complex parts (issue 11, sections 2 and 3)
+__all__ += ["xlogy", "xlog1py", "tensor_scatter_nd_add"]
+
+# tapegrad.numpy (NumPy's names and semantics) registers np.<name>(tensor) for the functions it adds;
+# it is a submodule, deliberately not in __all__ (``from tapegrad import *`` must not shadow numpy)
+from tapegrad import numpy as _numpy_namespace  # noqa: E402, F401

@@ -33,6 +33,23 @@ def remove(recorder: object) -> None:
         state.recorders = tuple(r for r in stack if r is not recorder)
 
 
+def exit_in_own_thread(recorder: object, what: str) -> None:
+    """Leave a recorder's ``with`` block: an error in a thread that never entered it, where
+    removing it would do nothing and leave it recording (and pinned) on the thread that did."""
+    stack = state.recorders
+    if stack and stack[-1] is recorder:  # the common case: the innermost recorder leaves
+        state.recorders = stack[:-1]
+        return
+    if stack is RAW or recorder not in stack:
+        entered = getattr(recorder, "_thread", None)
+        if entered is not None and entered != threading.get_ident():
+            raise RuntimeError(
+                f"this {what} was entered in another thread; exit it in that thread (a {what} follows "
+                "only the operations of the thread that entered it)"
+            )
+    remove(recorder)
+
+
 @contextmanager
 def recorders_set_to(stack: tuple) -> Iterator[None]:
     """Run a block with ``stack`` as the active recorders, then restore the previous stack."""

@@ -48,10 +48,17 @@ def is_differentiable_dtype(dtype: np.dtype) -> bool:
 
 
 def python_to_array(value: Any, dtype: Any = None) -> Any:
-    """Convert a Python or NumPy value to a NumPy array or scalar with TensorFlow's dtype rules."""
+    """Convert a Python or NumPy value to a NumPy array or scalar with TensorFlow's dtype rules.
+
+    A NumPy array is always copied, so the result never shares memory with the caller's array.
+    """
     if dtype is not None:
         dtype = as_dtype(dtype)
-    if isinstance(value, (np.ndarray, np.generic)):
+    if isinstance(value, np.ndarray):
+        # a copy: a tensor never shares writable memory with the caller's array (a reused batch
+        # buffer would otherwise change values that tapes recorded)
+        out = value.astype(value.dtype if dtype is None else dtype)
+    elif isinstance(value, np.generic):
         out = value if dtype is None else value.astype(dtype, copy=False)
     else:
         try:

@@ -370,20 +370,58 @@ def _convert_arguments(args: tuple) -> tuple[tuple, list]:
     if dtype is None and not any(isinstance(a, Tensor) for a in args):
         for i, a in enumerate(args):  # no tensor: convert as tg.constant would (NumPy keeps its dtype)
             if not isinstance(a, (np.ndarray, np.generic)) and a is not None:
-                args[i] = python_to_array(a)
+                nested = isinstance(a, (list, tuple)) and _holds_tensor(a)
+                args[i] = nested_to_tensor(a) if nested else python_to_array(a)
     vals = []
     for i, a in enumerate(args):
         if isinstance(a, Tensor):
             vals.append(a._value)
             continue
-        if isinstance(a, (list, tuple)) and a and not isinstance(a[0], (list, tuple, Tensor)):
+        if isinstance(a, (list, tuple)) and a:
+            if _holds_tensor(a):  # recorded like tnp.array: the gradient reaches each tensor inside
+                a = args[i] = nested_to_tensor(a, dtype)
+                vals.append(a._value)
+                continue
             a = args[i] = np.asarray(a, dtype=dtype if dtype is not None else None)
-        elif isinstance(a, (list, tuple)) and any(isinstance(x, Tensor) for x in a):
-            raise TypeError("a list of tensors is not a tensor; combine them with tg.stack or tg.concatenate first")
         if dtype is not None and isinstance(a, (np.ndarray, np.generic)) and a.dtype.kind == "f" and a.dtype != dtype:
             a = args[i] = a.astype(dtype)
         vals.append(a)
     return tuple(args), vals
+
+
+def _holds_tensor(obj: Any) -> bool:
+    """True when a (nested) list or tuple holds a Tensor anywhere."""
+    return any(isinstance(o, Tensor) or isinstance(o, (list, tuple)) and _holds_tensor(o) for o in obj)
+
+
+def nested_to_tensor(obj: Any, dtype: Any = None) -> Tensor:
+    """A (nested) list mixing tensors and numbers as one recorded tensor (``tnp.array``'s rule).
+
+    Shape and dtype are NumPy's for the same values (``dtype`` overrides the dtype); the numbers
+    become constants and the tensors are stacked with ``ops.stack``, so the gradient reaches each.
+    """
+
+    def values(o: Any) -> Any:
+        if isinstance(o, Tensor):
+            return o.read_value()._value if isinstance(o, Variable) else o._value
+        if isinstance(o, (list, tuple)):
+            return [values(p) for p in o]
+        return o
+
+    try:
+        reference = np.asarray(values(obj), dtype=dtype)
+    except ValueError as err:
+        raise ValueError(f"cannot make one tensor of this nested list: {err}") from None
+    kind = reference.dtype
+
+    def build(o: Any) -> Any:
+        if isinstance(o, Tensor):
+            return o if o.dtype == kind else ops.cast(o, kind)
+        if isinstance(o, (list, tuple)) and _holds_tensor(o):
+            return ops.stack([build(p) for p in o], axis=0)
+        return Tensor(np.asarray(values(o), dtype=kind))
+
+    return build(obj)
 
 
 # ---- declarators: each builds one row of the rule table --------------------------------------

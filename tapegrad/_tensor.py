@@ -41,7 +41,11 @@ class Tensor:
 
     # ---- plain value access -------------------------------------------------------------
     def numpy(self) -> Any:
-        """The value as a NumPy array (a copy), or a NumPy scalar for a 0-d tensor."""
+        """The value as a NumPy array (a copy), or a NumPy scalar for a 0-d tensor.
+
+        Plain numbers carry no gradient: this is how to log or plot values on purpose (as
+        ``float(t)``); inside a tape, ``np.asarray(t)`` of a tracked tensor is refused instead.
+        """
         _note_export(self)
         _note_read(self, "numpy")
         v = self._value
@@ -78,6 +82,7 @@ class Tensor:
             yield ops.getitem(self, i)
 
     def __float__(self) -> float:
+        """The value as a Python float (for logging): plain numbers carry no gradient."""
         _note_export(self)
         return float(self._scalar("float"))
 
@@ -112,8 +117,22 @@ class Tensor:
         return wrap, (self._value,)  # unpickled: a new constant (keys belong to this process)
 
     def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
+        """The value for NumPy (``np.asarray(t)``): a read-only view, or a copy with ``copy=True``.
+
+        A tensor that an active tape or accumulator tracks is refused (as JAX refuses tracers): the
+        plain array would silently drop its gradient.
+        """
+        if self._key is not None:
+            _refuse_if_tracked(self)
         _note_read(self, "numpy")
-        return np.asarray(self._value, dtype=dtype)
+        v = self._value
+        if copy:
+            return np.array(v, dtype=dtype, copy=True)
+        out = np.asarray(v, dtype=dtype)
+        if out is v:  # the tensor's own array: hand out a read-only view of it
+            out = out.view()
+            out.flags.writeable = False
+        return out
 
     def __repr__(self) -> str:
         body = np.array_repr(np.asarray(self._value)) if self.ndim else repr(np.asarray(self._value)[()])
@@ -240,26 +259,99 @@ class Tensor:
         return ops.logical_or(self, other)
 
     # ---- method spellings of common ops ------------------------------------------------------
-    def reshape(self, *shape: Any) -> Tensor:
-        return ops.reshape(self, shape[0] if len(shape) == 1 else shape)
+    def reshape(self, *shape: Any, order: str = "C", copy: Any = None) -> Tensor:
+        shape = shape[0] if len(shape) == 1 else shape
+        if order == "C":
+            return ops.reshape(self, shape)
+        if order != "F":
+            raise ValueError(f"reshape: order must be 'C' or 'F', got {order!r}")
+        # Fortran order: reverse the axes, reshape to the reversed shape, reverse back
+        return ops.transpose(ops.reshape(ops.transpose(self), tuple(np.atleast_1d(shape))[::-1]))
 
     def transpose(self, *axes: Any) -> Tensor:
         return ops.transpose(self, (axes[0] if len(axes) == 1 else axes) or None)
 
-    def sum(self, axis: Any = None, keepdims: bool = False) -> Tensor:
-        return ops.sum(self, axis=axis, keepdims=keepdims)
+    # NumPy's keywords (dtype=, out=, ...) go to the same function as np.sum(tensor, ...) does
+    def sum(self, axis: Any = None, dtype: Any = None, out: Any = None, keepdims: bool = False, **kw: Any) -> Tensor:
+        if dtype is None and out is None and not kw:
+            return ops.sum(self, axis=axis, keepdims=keepdims)
+        return FUNCTIONS[np.sum](self, axis, dtype, out, keepdims, **kw)
 
-    def mean(self, axis: Any = None, keepdims: bool = False) -> Tensor:
-        return ops.mean(self, axis=axis, keepdims=keepdims)
+    def mean(self, axis: Any = None, dtype: Any = None, out: Any = None, keepdims: bool = False, **kw: Any) -> Tensor:
+        if dtype is None and out is None and not kw:
+            return ops.mean(self, axis=axis, keepdims=keepdims)
+        return FUNCTIONS[np.mean](self, axis, dtype, out, keepdims, **kw)
 
-    def max(self, axis: Any = None, keepdims: bool = False) -> Tensor:
-        return ops.max(self, axis=axis, keepdims=keepdims)
+    def max(self, axis: Any = None, out: Any = None, keepdims: bool = False, **kw: Any) -> Tensor:
+        if out is None and not kw:
+            return ops.max(self, axis=axis, keepdims=keepdims)
+        return FUNCTIONS[np.max](self, axis, out, keepdims, **kw)
 
-    def min(self, axis: Any = None, keepdims: bool = False) -> Tensor:
-        return ops.min(self, axis=axis, keepdims=keepdims)
+    def min(self, axis: Any = None, out: Any = None, keepdims: bool = False, **kw: Any) -> Tensor:
+        if out is None and not kw:
+            return ops.min(self, axis=axis, keepdims=keepdims)
+        return FUNCTIONS[np.min](self, axis, out, keepdims, **kw)
 
-    def astype(self, dtype: Any) -> Tensor:
+    def astype(self, dtype: Any, order: str = "K", casting: str = "unsafe", subok: bool = True,
+               copy: bool = True) -> Tensor:
         return ops.cast(self, dtype)
+
+    # ---- the other ndarray methods, with NumPy's keywords (tapegrad.numpy's block) -------------------
+    ravel = lambda self, order="C": self.reshape(-1, order=order)  # noqa: E731
+    flatten = lambda self, order="C": self.reshape(-1, order=order)  # noqa: E731  (a new tensor either way)
+    squeeze = lambda self, axis=None: _numpy("squeeze")(self, axis)  # noqa: E731
+    swapaxes = lambda self, axis1, axis2: _numpy("swapaxes")(self, axis1, axis2)  # noqa: E731
+    prod = lambda self, *args, **kw: _numpy("prod")(self, *args, **kw)  # noqa: E731
+    argmax = lambda self, *args, **kw: _numpy("argmax")(self, *args, **kw)  # noqa: E731
+    argmin = lambda self, *args, **kw: _numpy("argmin")(self, *args, **kw)  # noqa: E731
+    argsort = lambda self, *args, **kw: _numpy("argsort")(self, *args, **kw)  # noqa: E731
+    cumsum = lambda self, *args, **kw: _numpy("cumsum")(self, *args, **kw)  # noqa: E731
+    cumprod = lambda self, *args, **kw: _numpy("cumprod")(self, *args, **kw)  # noqa: E731
+    clip = lambda self, *args, **kw: _numpy("clip")(self, *args, **kw)  # noqa: E731
+    dot = lambda self, b, out=None: _numpy("dot")(self, b, out)  # noqa: E731
+    round = lambda self, decimals=0, out=None: _numpy("round")(self, decimals, out)  # noqa: A003, E731
+    trace = lambda self, *args, **kw: _numpy("trace")(self, *args, **kw)  # noqa: E731
+    diagonal = lambda self, offset=0, axis1=0, axis2=1: _numpy("diagonal")(self, offset, axis1, axis2)  # noqa: E731
+    repeat = lambda self, repeats, axis=None: _numpy("repeat")(self, repeats, axis)  # noqa: E731
+    take = lambda self, *args, **kw: _numpy("take")(self, *args, **kw)  # noqa: E731
+    conj = conjugate = lambda self: ops.conj(self)  # noqa: E731
+    var = lambda self, *args, **kw: _numpy("var")(self, *args, **kw)  # noqa: E731
+    std = lambda self, *args, **kw: _numpy("std")(self, *args, **kw)  # noqa: E731
+    all = lambda self, *args, **kw: _numpy("all")(self, *args, **kw)  # noqa: A003, E731
+    any = lambda self, *args, **kw: _numpy("any")(self, *args, **kw)  # noqa: A003, E731
+    nonzero = lambda self: _numpy("nonzero")(self)  # noqa: E731
+
+    @property
+    def real(self) -> Tensor:
+        return ops.real(self)
+
+    @property
+    def imag(self) -> Tensor:
+        return ops.imag(self)
+
+    def sort(self, axis: int = -1, kind: Any = None, order: Any = None) -> Tensor:
+        """A sorted copy (NumPy's ndarray.sort sorts in place; tensors are immutable)."""
+        return _numpy("sort")(self, axis, kind, order)
+
+    def item(self, *args: Any) -> Any:
+        """One element as a Python number (stops the gradient, as ``float(t)``)."""
+        _note_export(self)
+        return np.asarray(self._value).item(*args)
+
+    def tolist(self) -> Any:
+        """The value as nested Python lists (stops the gradient, as ``.numpy()``)."""
+        _note_export(self)
+        return np.asarray(self._value).tolist()
+
+
+def _numpy(name: str) -> Callable:
+    """The function ``np.<name>(tensor)`` reaches (tapegrad.numpy registers the ones not in tapegrad.ops)."""
+    op = FUNCTIONS.get(getattr(np, name))
+    if op is None:
+        import tapegrad.numpy  # noqa: F401  (registers its functions)
+
+        op = FUNCTIONS[getattr(np, name)]
+    return op
 
 
 def _note_export(tensor: Tensor) -> None:
@@ -290,6 +382,30 @@ def _note_assign(var: Variable, method: str, operand: Any) -> None:
             hook = getattr(recorder, "on_assign", None)
             if hook is not None:
                 hook(var, method, operand)
+
+
+def value_read(tensor: Tensor) -> Any:
+    """A tensor's value as Python code reads it (an index, a fill value): tracing recorders guard it."""
+    _note_read(tensor, "numpy")
+    return tensor._value
+
+
+def _refuse_if_tracked(tensor: Tensor) -> None:
+    stack = _context.state.recorders
+    if not stack or stack is _context.RAW:
+        return
+    key = tensor._key
+    for recorder in stack:
+        tracks = getattr(recorder, "tracks", None)
+        if tracks is not None and tracks(key):
+            what = "GradientTape" if getattr(recorder, "is_tape", False) else "ForwardAccumulator"
+            raise TypeError(
+                f"a tensor that an active {what} tracks (shape {tensor.shape}, dtype {tensor.dtype}) is being "
+                "converted to a plain NumPy array (np.array, np.asarray, or a list of tensors given to NumPy), "
+                "which would silently drop its gradient. To keep the gradient use tapegrad ops: tnp.array or "
+                "tg.stack for lists of tensors, tg.* / np.* functions on the tensor itself. To drop it on "
+                "purpose use t.numpy() or tg.stop_gradient(t)."
+            )
 
 
 def key_of(tensor: Tensor) -> int:
@@ -374,7 +490,8 @@ class Variable(Tensor):
             raise TypeError(
                 f"Variable.{method}(None): the gradient is None, so this variable is not connected to the loss"
             )
-        raw = value._value if isinstance(value, Tensor) else np.asarray(value)
+        # the caller's array is copied: assigning never shares memory with it (np.array copies)
+        raw = value._value if isinstance(value, Tensor) else np.array(value)
         own = self._value
         if np.shape(raw) != np.shape(own):
             raise ValueError(

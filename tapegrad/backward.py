@@ -3,6 +3,16 @@
 Records are kept in execution order (a Wengert list), so the walk is one reversed loop with a dict
 of cotangents keyed by tensor keys (``Tensor._key``: unique ints, so a record need not keep the
 tensors themselves alive). Records have the layout of ``_record.Record``, unpacked here by name.
+
+Complex numbers follow TensorFlow's (and PyTorch's) convention: for a real loss L of z = x + iy the
+gradient is dL/dx + i dL/dy, the direction of steepest ascent (so ``z -= lr * grad`` descends), e.g.
+|z*z|**2 at 1+2j has gradient 20+40j. JAX's ``grad`` gives the conjugate, dL/dx - i dL/dy. A
+complex target, or complex ``output_gradients`` v, means L = Re(sum(conj(v) * target)) (v = 1 by
+default); for holomorphic f the gradient is then v * conj(f'(z)). Internally every rule is the
+transpose of its JVP for the bilinear pairing Re(sum(a * b)) (JAX's), so holomorphic ops need no
+conjugation and the real hot path no check: only the seed and the result are conjugated
+(``seed_value``, ``finish``), and only the non-holomorphic ops (abs, real, imag, conj, angle, var,
+norm, cholesky, ...) say how real and imaginary parts move.
 """
 
 from __future__ import annotations
@@ -153,12 +163,23 @@ def seed_value(target: Tensor, given: Any, raw: bool) -> Any:
     shape = np.shape(target._value)
     if isinstance(given, Variable):
         given = given.read_value()
+    if dtype.kind != "c" and np.iscomplexobj(given._value if isinstance(given, Tensor) else given):
+        raise TypeError(
+            f"output_gradients is complex but its target has dtype {dtype}: a real target takes real "
+            "cotangents (its imaginary part would be dropped); give a real array"
+        )
     value = given._value if isinstance(given, Tensor) else python_to_array(given, dtype)
     if np.shape(value) != shape:
         raise ValueError(
             f"output_gradients has shape {np.shape(value)} but its target has shape {shape}; "
             "give one cotangent per target, shaped like it"
         )
+    if dtype.kind == "c":  # the walk carries conjugate cotangents (see finish)
+        if raw:
+            return np.conj(np.asarray(value, dtype=dtype))
+        if isinstance(given, Tensor):  # cast first, as the raw branch does: conj(complex(v)) = v - 0j
+            return ops.conj(given if given.dtype == dtype else ops.cast(given, dtype))
+        return ops.conj(wrap(np.asarray(value, dtype=dtype)))
     if raw:
         return value if value.dtype == dtype else value.astype(dtype)
     if isinstance(given, Tensor):
@@ -181,10 +202,18 @@ def finish(grad: Any, source: Tensor, unconnected: UnconnectedGradients, rows: i
     if rows is None and grad.__class__ is value.__class__ and grad.__class__ is not Tensor:
         dtype = grad.dtype
         if (dtype is value.dtype or dtype == value.dtype) and (grad.__class__ is not np.ndarray or grad.shape == shape):
-            return wrap(grad)  # the common case: as it is
+            if dtype.kind != "c":
+                return wrap(grad)  # the common case: as it is
     dtype = value.dtype
+    if dtype.kind == "c":
+        # Complex numbers: the rules are transposes for the bilinear pairing Re(sum(a * b)), so no rule
+        # conjugates (holomorphic ops keep their real rules, as JAX's); the walk's result is then
+        # dL/dx - i dL/dy, and its conjugate is TensorFlow's (and PyTorch's) dL/dx + i dL/dy.
+        grad = ops.conj(grad) if isinstance(grad, Tensor) else np.conj(grad)
     if not isinstance(grad, Tensor):
         grad = np.asarray(grad)
+        if grad.dtype.kind == "c" and dtype.kind != "c":
+            grad = grad.real
         if grad.dtype != dtype:
             grad = grad.astype(dtype)
         if grad.shape != shape:

@@ -3,6 +3,11 @@
 ``check_grads`` tests forward mode (JVP) and reverse mode (VJP) against central finite differences,
 and against each other (<v, J u> == <J^T v, u>), then recurses: the VJP and the JVP are functions of
 the inputs too, so order 2 checks "VJP of VJP of f", "JVP of VJP of f", and so on.
+
+Complex inputs and outputs are checked along the real and the imaginary directions: the random
+directions u are complex, and the reverse mode is compared, in tapegrad's (TensorFlow's)
+convention, with the finite-difference derivatives of L = Re(sum(conj(v) * f)) along the real
+and the imaginary part of each input, dL/dx + i dL/dy.
 """
 
 from __future__ import annotations
@@ -25,7 +30,14 @@ def _as_array(x: Any) -> np.ndarray:
 
 
 def _call(f: Function, arrays: Sequence[np.ndarray]) -> np.ndarray:
-    return np.asarray(_as_array(f(*[wrap(a if a.ndim else a[()]) for a in arrays])), dtype=np.float64)
+    out = np.asarray(_as_array(f(*[wrap(a if a.ndim else a[()]) for a in arrays])))
+    return out.astype(np.complex128 if out.dtype.kind == "c" else np.float64)
+
+
+def _wide(a: Any) -> np.ndarray:
+    """float64, or complex128 for complex values."""
+    a = np.asarray(a)
+    return np.array(a, dtype=np.complex128 if a.dtype.kind == "c" else np.float64)
 
 
 def default_step(dtype: Any) -> float:
@@ -37,24 +49,27 @@ def numerical_gradient(f: Function, *args: Any, eps: float | None = None) -> lis
     """Central-difference derivatives of ``f`` w.r.t. each argument.
 
     For a scalar ``f`` each entry is shaped like its argument; otherwise it is the Jacobian, shaped
-    ``f(...).shape + arg.shape``. The step is relative: ``eps * max(1, |x_i|)``.
+    ``f(...).shape + arg.shape``. The step is relative: ``eps * max(1, |x_i|)``. For a complex
+    argument the entry is d/dx + i d/dy (x, y its real and imaginary parts), tapegrad's convention.
     """
     arrays = [np.array(_as_array(a), dtype=np.result_type(_as_array(a), np.float32)) for a in args]
     out_shape = _call(f, arrays).shape
     result = []
     for a in arrays:
         h0 = default_step(a.dtype) if eps is None else eps
-        jac = np.zeros(out_shape + a.shape)
+        directions = (1.0, 1j) if a.dtype.kind == "c" else (1.0,)
+        jac = np.zeros(out_shape + a.shape, dtype=np.complex128 if len(directions) == 2 else np.float64)
         flat = a.reshape(-1)
         for i in range(flat.size):
             orig = flat[i]
-            h = h0 * max(1.0, abs(float(orig)))
-            flat[i] = orig + h
-            plus = _call(f, arrays)
-            flat[i] = orig - h
-            minus = _call(f, arrays)
-            flat[i] = orig
-            jac.reshape(out_shape + (-1,))[..., i] = (plus - minus) / (2 * h)
+            h = h0 * max(1.0, abs(orig))
+            for direction in directions:
+                flat[i] = orig + h * direction
+                plus = _call(f, arrays)
+                flat[i] = orig - h * direction
+                minus = _call(f, arrays)
+                flat[i] = orig
+                jac.reshape(out_shape + (-1,))[..., i] += direction * (plus - minus) / (2 * h)
         result.append(jac)
     return result
 
@@ -65,10 +80,7 @@ def _vjp(f: Function, arrays: list[np.ndarray], v: np.ndarray) -> list[np.ndarra
         tape.watch(xs)
         y = f(*xs)
     grads = tape.gradient(y, xs, output_gradients=v)
-    return [
-        np.zeros_like(a) if g is None else np.asarray(_as_array(g), dtype=np.float64)
-        for g, a in zip(grads, arrays)
-    ]
+    return [np.zeros_like(a) if g is None else _wide(_as_array(g)) for g, a in zip(grads, arrays)]
 
 
 def _jvp(f: Function, arrays: list[np.ndarray], us: list[np.ndarray]) -> np.ndarray:
@@ -76,12 +88,16 @@ def _jvp(f: Function, arrays: list[np.ndarray], us: list[np.ndarray]) -> np.ndar
     with ForwardAccumulator(xs, [u if u.ndim else u[()] for u in us]) as acc:
         y = f(*xs)
     t = acc.jvp(y)
-    return np.zeros(np.shape(_as_array(y))) if t is None else np.asarray(_as_array(t), dtype=np.float64)
+    return np.zeros(np.shape(_as_array(y))) if t is None else _wide(_as_array(t))
 
 
 def _report(level: str, what: str, analytic: np.ndarray, numeric: np.ndarray, rtol: float, atol: float) -> None:
-    analytic = np.asarray(analytic, dtype=np.float64).reshape(-1)
-    numeric = np.asarray(numeric, dtype=np.float64).reshape(-1)
+    analytic = np.asarray(analytic).reshape(-1)
+    numeric = np.asarray(numeric).reshape(-1)
+    if analytic.dtype.kind == "c" or numeric.dtype.kind == "c":  # real parts, then imaginary parts
+        analytic = np.concatenate([analytic.real, analytic.imag]).astype(np.float64)
+        numeric = np.concatenate([numeric.real, numeric.imag]).astype(np.float64)
+    analytic, numeric = analytic.astype(np.float64), numeric.astype(np.float64)
     err = np.abs(analytic - numeric)
     bad = err > atol + rtol * np.abs(numeric)
     if not bad.any() and np.isfinite(analytic).all() == np.isfinite(numeric).all():
@@ -113,11 +129,11 @@ def check_grads(
     unknown = set(modes) - {"forward", "reverse"}
     if unknown:
         raise ValueError(f"check_grads modes must be 'forward' and/or 'reverse', got {sorted(unknown)}")
-    arrays = [np.array(_as_array(a), dtype=np.float64) for a in args]
+    arrays = [_wide(_as_array(a)) for a in args]
     rng = np.random.default_rng(seed)
     y0 = _call(f, arrays)
-    us = [rng.standard_normal(a.shape) for a in arrays]
-    v = rng.standard_normal(y0.shape)
+    us = [_direction(rng, a) for a in arrays]
+    v = _direction(rng, y0)
     h = default_step(np.float64) if eps is None else eps
     rtol = 1e-6 if rtol is None else rtol
     atol = 1e-6 if atol is None else atol
@@ -135,8 +151,8 @@ def check_grads(
         for k, (g, n) in enumerate(zip(jtv, numeric)):
             _report(_level, f"reverse mode J^T v (argument {k}) and central differences", g, n, rtol, atol)
         if "forward" in modes:
-            lhs = float(np.vdot(v, ju))
-            rhs = float(sum(np.vdot(g, u) for g, u in zip(jtv, us)))
+            lhs = float(np.vdot(v, ju).real)  # Re <v, J u> = Re <J^T v, u>, the pairing of L's derivative
+            rhs = float(sum(np.vdot(g, u).real for g, u in zip(jtv, us)))
             what = "<v, J u> (forward) and <J^T v, u> (reverse)"
             _report(_level, what, np.array([rhs]), np.array([lhs]), 1e-10, 1e-12)
     if order > 1:
@@ -161,10 +177,18 @@ def check_grads(
                         seed=seed + 2, _level=f"JVP of {_level}")
 
 
+def _direction(rng: Any, like: np.ndarray) -> np.ndarray:
+    """A random direction shaped like ``like``: complex for complex values (real and imaginary)."""
+    u = rng.standard_normal(like.shape)
+    return u + 1j * rng.standard_normal(like.shape) if like.dtype.kind == "c" else u
+
+
 def _contract(y: Any, v: np.ndarray) -> Any:
+    """L = Re(sum(conj(v) * y)): the real function whose gradient is the VJP with cotangent v."""
     from tapegrad._tensor import ops
 
-    return ops.sum(y * wrap(v if v.ndim else v[()]))
+    product = y * wrap(np.conj(v) if v.ndim else np.conj(v)[()])
+    return ops.sum(ops.real(product) if np.iscomplexobj(v) or _as_array(y).dtype.kind == "c" else product)
 
 
 def _concat(parts: list) -> Any:

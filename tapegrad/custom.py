@@ -29,6 +29,12 @@ partial derivatives ``d(ans, *args)`` for elementwise ops (broadcasting handled)
 Rules must use ``x.shape``/``x.dtype`` and tapegrad ops, not ``np.`` math on their arguments: they
 run on Tensors when a tape records the backward pass, and on plain NumPy values otherwise.
 
+Complex values: a VJP rule is the transpose of the JVP for the bilinear pairing Re(sum(a * b)), as
+in JAX: a holomorphic op's VJP is ``g * f'(z)`` with no conjugate, exactly its real rule; only ops
+that are not holomorphic (|z|, Re z, ...) need more (see ``tg.abs``, ``tg.real``). The user-facing
+gradient, TensorFlow's dL/dx + i dL/dy, is the conjugate that ``tape.gradient`` returns.
+``custom_gradient``'s ``grad_fn`` works in that user-facing convention, as in TensorFlow.
+
 custom_gradient
 ---------------
 ``@tg.custom_gradient`` (TensorFlow's): the decorated function returns ``(y, grad_fn)`` and
@@ -260,7 +266,7 @@ def custom_gradient(f: Function | None = None) -> Any:
         def gradients(gs: Sequence[Any]) -> list:
             """Input gradients (flat args, then variables) for upstream ``gs`` (None: zeros), one grad_fn call."""
             ups = [
-                gj if gj is not None else (ops.zeros_like(outs[k]) if isinstance(outs[k], Tensor) else None)
+                _conj(gj) if gj is not None else (ops.zeros_like(outs[k]) if isinstance(outs[k], Tensor) else None)
                 for k, gj in zip(range(len(outs)), _spread(gs, tensor_outs, len(outs)))
             ]
             if variables:
@@ -289,7 +295,8 @@ def custom_gradient(f: Function | None = None) -> Any:
                 )
             picked = [arg_grads[i] for i in positions] + list(var_grads)
             refs = inputs + [s for _, s in variables]
-            return [_same_kind(gi, ref, f"custom_gradient({name})", i) for i, (gi, ref) in enumerate(zip(picked, refs))]
+            what = f"custom_gradient({name})"
+            return [_conj(_same_kind(gi, ref, what, i)) for i, (gi, ref) in enumerate(zip(picked, refs))]
 
         results = list(outs)
         if tensor_outs:  # ONE op from the inputs (and Variables read) to every float output
@@ -349,6 +356,14 @@ def _parameters(fn: Function) -> set[str]:
     return names
 
 
+def _conj(g: Any) -> Any:
+    """Complex values: ``grad_fn`` takes and gives gradients in tapegrad's convention (TensorFlow's,
+    dL/dx + i dL/dy), the conjugates of the cotangents the walks carry (see tapegrad.backward)."""
+    if g is None or g.dtype.kind != "c":
+        return g
+    return ops.conj(g)
+
+
 def _custom_vjp(gradients: Callable[[Sequence[Any]], list]) -> Callable[..., Any]:
     def joint_vjp(gs: tuple, ans: Any, needs: Any, *inputs: Any) -> list:
         if any(isinstance(g, Tensor) for g in gs):
@@ -380,7 +395,7 @@ def _custom_jvp(gradients: Callable[[Sequence[Any]], list], outs: list, position
                     total = term if total is None else total + term
             if total is None:
                 return None
-            tangent = tape.gradient(total, g0)
+            tangent = [_conj(t) for t in tape.gradient(total, g0)]  # the bilinear transpose, see _conj
         return tuple(None if t is None else t._value if raw else t for t in tangent)
 
     return joint_jvp

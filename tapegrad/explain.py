@@ -128,8 +128,8 @@ def explain_gradient(tape: Any, target: Any, source: Any) -> str:
     if not records:
         return (
             "The target is not on the tape, which recorded no operation on watched tensors at all: it was "
-            "computed before or after the `with` block (or inside tape.stop_recording()); compute it from "
-            f"{src_name} inside the block."
+            "computed before or after the `with` block, inside tape.stop_recording(), or in another thread (a "
+            f"tape records only the thread that entered it); compute it from {src_name} inside the block."
         )
     sinks = _sinks(records, reached)
     if sinks:
@@ -137,7 +137,8 @@ def explain_gradient(tape: Any, target: Any, source: Any) -> str:
         return (
             f"The target is not on the tape: the last recorded result that depends on {src_name} is "
             f"{last.op} (value {_fmt(last.outputs[-1])}), and the target was computed from something else, outside "
-            "the `with` block, inside tape.stop_recording(), or after a .numpy()/float() round trip."
+            "the `with` block, inside tape.stop_recording(), in another thread (a tape records only the thread "
+            "that entered it), or after a .numpy()/float() round trip."
         )
     return (
         "The target is not on the tape: it was computed outside the `with` block, inside "

@@ -9,6 +9,7 @@ entered after it.
 
 from __future__ import annotations
 
+import threading
 from typing import Any, Sequence
 
 import numpy as np
@@ -27,6 +28,7 @@ class ForwardAccumulator:
     """Compute Jacobian-vector products of everything computed from ``primals`` inside the block.
 
     ``with tg.ForwardAccumulator(x, v) as acc: y = f(x)`` then ``acc.jvp(y)`` is J_f(x) @ v.
+    Like a tape, it follows only the operations of the thread that entered it.
     """
 
     is_tape = False
@@ -55,11 +57,17 @@ class ForwardAccumulator:
                     "tg.Variables (convert with tg.constant)"
                 )
         self._active = False
+        self._thread: int | None = None
 
     @staticmethod
     def _checked_tangent(t: Any, primal: Tensor, i: int) -> Any:
         if t is None:
             raise TypeError(f"ForwardAccumulator tangent {i} is None; give an array shaped like its primal")
+        if primal.dtype.kind != "c" and np.iscomplexobj(t._value if isinstance(t, Tensor) else t):
+            raise TypeError(
+                f"ForwardAccumulator tangent {i} is complex but its primal has dtype {primal.dtype}: a real "
+                "primal moves along real directions only (the imaginary part would be dropped)"
+            )
         value = t if isinstance(t, Tensor) else wrap(python_to_array(t, primal.dtype))
         if value.shape != primal.shape:
             raise ValueError(
@@ -75,11 +83,16 @@ class ForwardAccumulator:
     def __enter__(self) -> ForwardAccumulator:
         _context.push(self)
         self._active = True
+        self._thread = threading.get_ident()
         return self
 
     def __exit__(self, *exc: Any) -> None:
-        _context.remove(self)
+        _context.exit_in_own_thread(self, "ForwardAccumulator")
         self._active = False
+
+    def tracks(self, key: Any) -> bool:
+        """True when the tensor with this key carries a tangent."""
+        return key in self._tangents
 
     def on_variable_read(self, var: Variable, snap: Tensor) -> None:
         entry = self._variables.get(id(var))

@@ -30,7 +30,7 @@ from typing import Any
 import numpy as np
 
 from tapegrad import _context
-from tapegrad._tensor import Tensor, Variable
+from tapegrad._tensor import Tensor, Variable, wrap
 
 __all__ = ["Optimizer", "SGD", "Adam", "RMSprop", "Adagrad"]
 
@@ -79,7 +79,7 @@ def _assign_owned(variable: Variable, delta: Any, combine: np.ufunc, fallback: C
     value = variable._value
     if _fresh(delta) and _fresh(value) and delta.shape == value.shape and delta.dtype == value.dtype:
         combine(value, delta, out=delta)
-        variable.assign(delta)
+        variable.assign(wrap(delta))  # as a Tensor: assign copies plain arrays, and delta is ours
     else:
         fallback(delta)
 

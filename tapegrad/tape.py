@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from contextlib import contextmanager
 from types import MappingProxyType
 from typing import Any, Iterator
@@ -34,6 +35,11 @@ class GradientTape:
     Trainable Variables read inside the ``with`` block are watched automatically; other tensors
     after ``tape.watch(x)``. ``tape.gradient(target, sources)`` then runs one reverse pass. A
     gradient computed while another tape records is itself recorded, so tapes nest to any order.
+
+    A tape records the operations of the thread that entered it, and only those (as TensorFlow's):
+    work done in other threads (a thread pool, a data loader) is not recorded, and ``gradient()``
+    of such a result is None. Enter and exit it in the same thread; exiting it from another one is
+    an error.
     """
 
     is_tape = True
@@ -49,6 +55,7 @@ class GradientTape:
         self._exported: list[Tensor] = []  # recorded tensors turned into plain numbers (.numpy(), float())
         self._entered = False
         self._released = False
+        self._thread: int | None = None  # the thread that entered the tape: the only one it records
 
     # ---- context ----------------------------------------------------------------------------
     def __enter__(self) -> GradientTape:
@@ -56,10 +63,11 @@ class GradientTape:
             raise RuntimeError("this non-persistent tape was already used by gradient(); create a new GradientTape")
         _context.push(self)
         self._entered = True
+        self._thread = threading.get_ident()
         return self
 
     def __exit__(self, *exc: Any) -> None:
-        _context.remove(self)
+        _context.exit_in_own_thread(self, "GradientTape")
 
     @property
     def persistent(self) -> bool:
@@ -70,7 +78,11 @@ class GradientTape:
         """A block whose operations this tape does not record."""
         stack = _context.state.recorders
         if stack is _context.RAW or self not in stack:
-            raise RuntimeError("stop_recording() is only valid inside this tape's `with` block while it records")
+            elsewhere = self._thread is not None and self._thread != threading.get_ident()
+            raise RuntimeError(
+                "stop_recording() is only valid inside this tape's `with` block while it records"
+                + ("; this tape records in the thread that entered it, not this one" if elsewhere else "")
+            )
         _context.remove(self)
         self._stops += 1
         try:
@@ -207,6 +219,7 @@ class GradientTape:
                 return
             needs: tuple = _FIRST
             keys: tuple = (ka,)
+            own = False
         elif n == 2:
             a, b = args
             ka = a._key if a.__class__ is Tensor else None
@@ -225,11 +238,16 @@ class GradientTape:
             else:
                 return
             keys = (ka, kb)
+            # the caller's own array passed as it is (not a Python number made an array): copy it below
+            own = (kb is None and vals[1] is b and b.__class__ is ndarray) or (
+                ka is None and vals[0] is a and a.__class__ is ndarray
+            )
         else:
             keys = tuple([(a._key or key_of(a)) if a.__class__ is Tensor else None for a in args])
             needs = tuple([i for i, k in enumerate(keys) if k in tracked])
             if not needs:
                 return
+            own = None in keys
         if out.__class__ is tuple:
             self._record_several(prim, vals, params, out, needs, keys)
             return
@@ -254,6 +272,8 @@ class GradientTape:
                     value = Meta(value)
                 if droppable:
                     vals = slim(droppable, vals)
+        if own:
+            vals = _owned(vals, keys)
         # one shared empty mapping for parameterless ops: a record should not hold a dict of its own
         self._records.append((prim, vals, params or _NO_PARAMS, value, needs, keys, key))
         tracked.add(key)
@@ -273,6 +293,8 @@ class GradientTape:
             if not keep_ans:
                 values = slim(range(len(values)), values)
             vals = slim(droppable, vals)
+        if None in keys:
+            vals = _owned(vals, keys)
         self._records.append((prim, vals, params or _NO_PARAMS, values, needs, keys, tuple(o._key for o in outs)))
         self._tracked.update(o._key for o in floats)
 
@@ -284,7 +306,11 @@ class GradientTape:
         output_gradients: Any = None,
         unconnected_gradients: Any = UnconnectedGradients.NONE,
     ) -> Any:
-        """d(sum of targets)/d(source) for each source, in the structure of ``sources``."""
+        """d(sum of targets)/d(source) for each source, in the structure of ``sources``.
+
+        For complex sources the gradient is dL/dx + i dL/dy (TensorFlow's convention, the conjugate
+        of JAX's), with L = Re(sum(conj(output_gradients) * target)); see ``tapegrad.backward``.
+        """
         self._check_usable("gradient")
         unconnected = as_unconnected(unconnected_gradients)
         targets = as_target_list(target)
@@ -440,6 +466,19 @@ class GradientTape:
         self._watched = []
         self._variables = {}
         self._released = True
+
+
+def _owned(vals: Any, keys: tuple) -> Any:
+    """A record's values with the caller's writable arrays (arguments that are not Tensors) copied,
+    so that changing such an array after the op cannot change the gradient."""
+    copied = None
+    for i, k in enumerate(keys):
+        v = vals[i]
+        if k is None and v.__class__ is ndarray and v.flags.writeable:
+            if copied is None:
+                copied = list(vals)
+            copied[i] = v.copy()
+    return vals if copied is None else tuple(copied)
 
 
 def _summed(found: dict, keys: list[int]) -> Any:

@@ -158,6 +158,12 @@ def _source(x: Any, position: int, strict: bool, what: str) -> tuple[Any, bool]:
     return wrap(value), True
 
 
+def _callable(f: Any, what: str) -> None:
+    """Reject a non-function at once (``tg.grad(3.0)``), not at its first call."""
+    if not callable(f):
+        raise TypeError(f"{what} takes a function to differentiate, got a {type(f).__name__} ({f!r:.40})")
+
+
 class _Arguments:
     """The call's positional arguments with the differentiated ones converted and flattened."""
 
@@ -171,6 +177,11 @@ class _Arguments:
                 value, is_source = _source(leaf, p, strict, what)
                 converted.append(value)
                 flags.append(is_source)
+            if strict and leaves and not any(flags):
+                raise TypeError(
+                    f"{what}: argument {p} is a {type(self.args[p]).__name__} ({self.args[p]!r:.40}), which holds "
+                    "no float value to differentiate; pass a number, an array or a tensor, or leave it out of argnums"
+                )
             self.args[p] = unflatten(treedef, converted)
             self.groups.append((treedef, converted, flags))
 
@@ -243,6 +254,11 @@ def _flatten_as(treedef: Any, value: Any, what: str) -> list:
 
 def _like(value: Any, ref: Tensor) -> Tensor:
     """A user's tangent or cotangent as a Tensor of ``ref``'s dtype (so nested lists stay one value)."""
+    if ref._value.dtype.kind != "c" and np.iscomplexobj(value._value if isinstance(value, Tensor) else value):
+        raise TypeError(
+            f"a complex tangent or cotangent for a value of dtype {ref.dtype}: real values take real ones "
+            "(the imaginary part would be dropped)"
+        )
     if isinstance(value, Tensor):
         return value
     return wrap(python_to_array(value, ref._value.dtype if ref._value.dtype.kind in "fc" else None))
@@ -260,6 +276,7 @@ def value_and_grad(f: Function, argnums: ArgNums = 0, has_aux: bool = False) -> 
     ``f`` must return a float scalar. The gradient has the structure of ``args[argnums]`` (a tuple of
     them when ``argnums`` is a tuple); inputs that ``f`` does not depend on get zeros.
     """
+    _callable(f, "value_and_grad")
     nums, single = _argnums(argnums, "value_and_grad")
     name = "grad"
 
@@ -297,6 +314,7 @@ def grad(f: Function, argnums: ArgNums = 0, has_aux: bool = False) -> Function:
 
     With ``has_aux=True`` ``f`` returns ``(output, aux)`` and the result is ``(gradient, aux)``.
     """
+    _callable(f, "grad")
     value_and_grad_f = value_and_grad(f, argnums, has_aux)
 
     @functools.wraps(f)
@@ -314,6 +332,7 @@ def value_and_gradients_function(f: Function, params: Sequence[int] | None = Non
     the ``dy=`` keyword gives the output gradients. Integer arguments (loop counts) are passed
     through unchanged and get ``None``, as do arguments ``f`` does not depend on.
     """
+    _callable(f, "gradients_function")
     what = "gradients_function"
 
     @functools.wraps(f)
@@ -367,6 +386,7 @@ def vjp(f: Function, *primals: Any, has_aux: bool = False) -> tuple[Any, ...]:
     times (each call walks the recorded tape backwards). With ``has_aux`` returns
     ``(out, vjp_fn, aux)``.
     """
+    _callable(f, "vjp")
     what = "vjp"
     call = _Arguments(primals, tuple(range(len(primals))), True, what)
     sources = call.sources()
@@ -411,6 +431,7 @@ def jvp(f: Function, primals: Sequence[Any], tangents: Sequence[Any], has_aux: b
     >>> round(float(t), 2)
     -5.47
     """
+    _callable(f, "jvp")
     what = "jvp"
     if not isinstance(primals, (list, tuple)) or not isinstance(tangents, (list, tuple)):
         raise TypeError("jvp(f, primals, tangents): primals and tangents must be tuples, one entry per argument of f")
@@ -490,9 +511,12 @@ def jacobian(f: Function, argnums: ArgNums = 0, mode: str = "auto", has_aux: boo
 
     ``mode="reverse"`` walks the recorded tape backwards once per output element, ``"forward"``
     forwards once per input element, ``"auto"`` picks forward when the inputs have fewer elements
-    than the outputs. ``f`` runs once either way. The result has the structure of ``f``'s output,
+    than the outputs, and always for complex inputs or outputs (a column is then the derivative along the
+    real parts: for holomorphic ``f`` the complex derivative, as JAX's ``holomorphic=True``). ``f`` runs
+    once either way. The result has the structure of ``f``'s output,
     each leaf holding the structure of ``args[argnums]`` (a tuple of them for a tuple ``argnums``).
     """
+    _callable(f, "jacobian")
     if mode not in ("auto", "forward", "reverse"):
         raise ValueError(f"jacobian: mode must be 'auto', 'forward' or 'reverse', got {mode!r}")
     nums, single = _argnums(argnums, "jacobian")
@@ -508,9 +532,22 @@ def jacobian(f: Function, argnums: ArgNums = 0, mode: str = "auto", has_aux: boo
         out, aux = _split_aux(result, has_aux, what)
         leaves, out_def = flatten(out)
         outs = [_as_tensor_output(y, what) for y in leaves]
+        for k, y in enumerate(outs):
+            if y._value.dtype.kind not in "fc":
+                raise TypeError(
+                    f"{what}: output {k} has dtype {y.dtype}, and integer or bool outputs are not differentiable; "
+                    "return float results (e.g. tg.cast(y, tg.float64) if that is what you mean), or leave it out"
+                )
         n_in = sum(int(np.size(_zeros_like(s)._value)) for s in sources)
         n_out = sum(int(y.size) for y in outs)
         forward = mode == "forward" or (mode == "auto" and n_in < n_out)
+        if not forward and _any_complex(sources, outs):
+            if mode == "reverse":
+                raise ValueError(
+                    "jacobian: with complex inputs or outputs reverse mode gives gradients (rows d/dx + i d/dy "
+                    "of real parts, as tape.jacobian does), not the Jacobian; use mode='forward' or 'auto'"
+                )
+            forward = True  # columns: derivatives along the real parts (the complex derivative when holomorphic)
         if sources:
             blocks = (_forward_blocks if forward else _reverse_blocks)(tape, outs, sources)
         else:
@@ -519,6 +556,11 @@ def jacobian(f: Function, argnums: ArgNums = 0, mode: str = "auto", has_aux: boo
         return (jac, aux) if has_aux else jac
 
     return jacobian_f
+
+
+def _any_complex(sources: list, outs: list) -> bool:
+    refs = [s.snapshot() if isinstance(s, Variable) else s for s in sources]
+    return any(t._value.dtype.kind == "c" for t in (*refs, *outs))
 
 
 def jacfwd(f: Function, argnums: ArgNums = 0, has_aux: bool = False) -> Function:
@@ -541,6 +583,7 @@ def hessian(f: Function, argnums: ArgNums = 0) -> Function:
     array([[8., 6.],
            [6., 0.]])
     """
+    _callable(f, "hessian")
     return jacobian(grad(f, argnums), argnums, mode="forward")
 
 
@@ -550,6 +593,7 @@ def hvp(f: Function, primals: Sequence[Any], tangents: Sequence[Any]) -> Any:
     ``primals`` and ``tangents`` are tuples with one entry per argument of ``f``; the result is
     shaped like the first argument when there is one, else a tuple with one entry per argument.
     """
+    _callable(f, "hvp")
     if not isinstance(primals, (list, tuple)) or not isinstance(tangents, (list, tuple)):
         raise TypeError("hvp(f, primals, tangents): primals and tangents must be tuples, one entry per argument of f")
     n = len(primals)

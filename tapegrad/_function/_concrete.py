@@ -321,7 +321,7 @@ class _Taped:
                     tracer.name_input(g, f"g{k}")
                     targets.append(y)
                     seeds.append(g)
-            grads = tape.gradient(targets, slots, output_gradients=seeds) if slots and targets else [None] * len(slots)
+            grads = _walked(tape, targets, seeds, slots)
         refs = []
         for gi in grads:
             name = tracer.names.get(gi._key) if gi is not None and gi._key is not None else None
@@ -457,7 +457,25 @@ def _vjp_of_uses(c: ConcreteFunction, taped: _Taped, uses_in: tuple, gs: tuple) 
         ys = replay(c, inputs, slot_tensors)
     targets = [y for y, g in zip(ys, gs) if g is not None]
     seeds = [g if isinstance(g, Tensor) else wrap(g) for g in gs if g is not None]
-    return tape.gradient(targets, slots, output_gradients=seeds)
+    return _walked(tape, targets, seeds, slots)
+
+
+def _walked(tape: Any, targets: list, seeds: list, slots: list) -> list:
+    """The reverse walk's own cotangent of each slot, seeded with ``seeds`` at ``targets``: what a
+    walk reading the call's record must receive (the walk's internal convention, which for complex
+    values differs from ``gradient()``'s by a conjugation at both ends)."""
+    from tapegrad.backward import walk
+
+    grads: dict = {}
+    for y, g in zip(targets, seeds):
+        k = y._key
+        if k is not None:
+            grads[k] = g if k not in grads else grads[k] + g
+    if not grads or not slots:
+        return [None] * len(slots)
+    records = list(tape.records)
+    found = walk(records, len(records), grads, {s._key for s in slots}, raw=False)
+    return [found.get(s._key) for s in slots]
 
 
 __all__ = ["ConcreteFunction", "EAGER", "replay", "Variable"]

@@ -13,9 +13,24 @@ import numpy as np
 
 from tapegrad import _tensor
 from tapegrad._primitive import Primitive
-from tapegrad.ops import activations, comparison, creation, elementwise, linalg, reduce, shape
+from tapegrad.ops import (
+    activations,
+    comparison,
+    creation,
+    decompositions,
+    elementwise,
+    extra_elementwise,
+    fft,
+    linalg,
+    reduce,
+    shape,
+)
+from tapegrad.ops import complex as complex_parts  # noqa: I001  (after the families its rules use)
 
-FAMILIES: tuple[ModuleType, ...] = (elementwise, activations, reduce, shape, linalg, comparison, creation)
+FAMILIES: tuple[ModuleType, ...] = (
+    elementwise, activations, reduce, shape, linalg, comparison, creation,
+    complex_parts, extra_elementwise, fft, decompositions,  # tapegrad.numpy's families
+)
 
 
 def primitives() -> list[Primitive]:

@@ -48,26 +48,37 @@ def _mask(condition: Any, like: Any) -> Any:
     return ops.cast(condition, like.dtype)
 
 
+def _real(x: Any, name: str) -> None:
+    """These activations order their input (x > 0, |x|): for complex values they would be wrong."""
+    if x.dtype.kind == "c":
+        raise TypeError(f"{name} is defined for real values, got {x.dtype}; apply it to tg.real(x) or tg.abs(x)")
+
+
 # ---- forward values in NumPy ----------------------------------------------------------------------
 def _sigmoid(x):
+    _real(x, "sigmoid")
     e = np.exp(-np.abs(x))  # in (0, 1]: never overflows
     r = 1 / (1 + e)
     return _scalar(np.where(x >= 0, r, e * r))
 
 
 def _relu(x):
+    _real(x, "relu")
     return np.maximum(x, 0)
 
 
 def _relu6(x):
+    _real(x, "relu6")
     return np.clip(x, 0, 6)
 
 
 def _leaky_relu(x, alpha=0.2):
+    _real(x, "leaky_relu")
     return _scalar(np.where(x > 0, x, alpha * x))
 
 
 def _elu(x, alpha=1.0):
+    _real(x, "elu")
     return _scalar(np.where(x > 0, x, alpha * np.expm1(np.minimum(x, 0))))
 
 
@@ -76,6 +87,7 @@ _SELU_SCALE = 1.0507009873554804934193349852946
 
 
 def _selu(x):
+    _real(x, "selu")
     return _scalar(_SELU_SCALE * np.where(x > 0, x, _SELU_ALPHA * np.expm1(np.minimum(x, 0))))
 
 
@@ -84,6 +96,7 @@ def _softplus(x):
 
 
 def _softsign(x):
+    _real(x, "softsign")
     return x / (1 + np.abs(x))
 
 
@@ -96,6 +109,7 @@ _GELU_A = 0.044715
 
 
 def _gelu_tanh(x):
+    _real(x, "gelu")
     xc = np.clip(x, -100, 100)  # tanh is exactly +-1 beyond; clipping keeps x**3 from overflowing
     return 0.5 * x * (1 + np.tanh(_GELU_C * (xc + _GELU_A * (xc * xc * xc))))
 
@@ -119,6 +133,7 @@ def _normal_cdf(x):
     if _erfc is None:
         _erfc = _choose_erfc()
     x = np.asarray(x)
+    _real(x, "gelu")
     return _scalar(np.asarray(0.5 * _erfc(-x * (1 / math.sqrt(2))), dtype=x.dtype if x.dtype.kind == "f" else float))
 
 

@@ -13,7 +13,7 @@ import operator
 
 import numpy as np
 
-from tapegrad._primitive import defrule, elementwise, lift, unbroadcast
+from tapegrad._primitive import defrule, elementwise, lift, linear, unbroadcast
 from tapegrad._tensor import ops
 
 __all__ = [
@@ -42,6 +42,8 @@ __all__ = [
     "log2",
     "log10",
     "logaddexp",
+    "xlogy",
+    "xlog1py",
     "sin",
     "cos",
     "tan",
@@ -60,6 +62,10 @@ __all__ = [
     "clip",
     "where",
     "hypot",
+    "real",
+    "imag",
+    "conj",
+    "angle",
 ]
 
 
@@ -107,21 +113,36 @@ negative = defrule(
 )
 add.float_out = subtract.float_out = negative.float_out = True  # elementwise arithmetic
 multiply = elementwise(operator.mul, lambda ans, x, y: y, lambda ans, x, y: x, name="multiply")
-divide = elementwise(operator.truediv, lambda ans, x, y: 1 / y, lambda ans, x, y: -ans / y, name="divide")
+def _divide_dx(ans, x, y):
+    if (y.__class__ is float or y.__class__ is int) and not y:  # x / 0.0: inf as the forward, no ZeroDivisionError
+        return ans.dtype.type(math.copysign(math.inf, y) if y.__class__ is float else math.inf)
+    return 1 / y
+
+
+divide = elementwise(operator.truediv, _divide_dx, lambda ans, x, y: -ans / y, name="divide")
 add.array_scalars = subtract.array_scalars = multiply.array_scalars = divide.array_scalars = True
 # d/dy x**y = x**y log x, taken as 0 where x <= 0 (TensorFlow's convention: no false nan at x = 0)
 def _power_dx(ans, x, y):
-    if (y.__class__ is int or y.__class__ is float) and y == 2:  # x**2 (as JAX's integer_pow): 2x, one op
-        return 2 * x
-    return y * x ** (y - 1)
+    if y.__class__ is int or y.__class__ is float:
+        if y == 2:  # x**2 (as JAX's integer_pow): 2x, one op
+            return 2 * x
+        if y == 0:  # x**0 is constant: 0, not 0 * 0**-1 = nan at x = 0
+            return ops.zeros_like(x)
+        return y * x ** (y - 1)
+    # where y is 0 the derivative is 0; x is replaced there (the double-where) so that no inf from
+    # 0**-1 reaches this value or its own derivatives
+    zero = y == 0
+    return ops.where(zero, 0, y * ops.where(zero, 1, x) ** (y - 1))
 
 
-power = elementwise(
-    operator.pow,
-    _power_dx,
-    lambda ans, x, y: ans * ops.where(x > 0, ops.log(ops.where(x > 0, x, 1)), 0),
-    name="power",
-)
+def _power_dy(ans, x, y):
+    # d/dy x**y = x**y log x: for real x taken as 0 where x <= 0, for complex x the principal log
+    # (0 at x = 0); the double where keeps log's singular point out of every order of derivative
+    inside = x > 0 if x.dtype.kind != "c" else x != 0
+    return ans * ops.where(inside, ops.log(ops.where(inside, x, 1)), 0)
+
+
+power = elementwise(operator.pow, _power_dx, _power_dy, name="power")
 floor_divide = elementwise(operator.floordiv, _zero, _zero, name="floor_divide")
 mod = elementwise(
     operator.mod, lambda ans, x, y: ops.ones_like(ans), lambda ans, x, y: -ops.floor_divide(x, y), name="mod"
@@ -132,8 +153,22 @@ sqrt = elementwise(np.sqrt, lambda ans, x: 0.5 / ans, name="sqrt")
 cbrt = elementwise(np.cbrt, lambda ans, x: 1 / (3 * ans * ans), name="cbrt")
 
 # ---- sign-like (zero derivative almost everywhere, so gradient 0 rather than None) -------------------
-abs = elementwise(np.abs, lambda ans, x: ops.sign(x), name="abs")  # noqa: A001
-sign = elementwise(np.sign, _zero, name="sign")
+def _abs_d(ans, x):
+    if x.dtype.kind == "c":
+        # |z| is not holomorphic: d|z| = Re(conj(z) dz) / |z|. The VJP g * conj(z) / |z| is the rule's
+        # transpose; the JVP t * conj(z) / |z| is made real by the cast to the output's dtype. 0 at z = 0.
+        return ops.conj(x) / ops.where(ans == 0, 1, ans)
+    return ops.sign(x)
+
+
+def _sign_d(ans, x):
+    if x.dtype.kind == "c":
+        raise NotImplementedError("tg.sign of complex values (z / |z|) has no derivative rule; write x / tg.abs(x)")
+    return ops.zeros_like(ans)
+
+
+abs = elementwise(np.abs, _abs_d, name="abs")  # noqa: A001
+sign = elementwise(np.sign, _sign_d, name="sign")
 floor = elementwise(np.floor, _zero, name="floor")
 ceil = elementwise(np.ceil, _zero, name="ceil")
 round = elementwise(np.round, _zero, name="round")  # noqa: A001
@@ -148,6 +183,47 @@ log2 = elementwise(np.log2, lambda ans, x: 1 / (x * math.log(2)), name="log2")
 log10 = elementwise(np.log10, lambda ans, x: 1 / (x * math.log(10)), name="log10")
 logaddexp = elementwise(
     np.logaddexp, lambda ans, x, y: ops.exp(x - ans), lambda ans, x, y: ops.exp(y - ans), name="logaddexp"
+)
+
+
+# x log y and x log1p y, 0 wherever x = 0 (even where log y is -inf or nan), as scipy.special.xlogy
+# and tf.math.xlogy: entropies and log-likelihoods with zero weights. d/dy = x / y is exactly 0 at
+# x = 0; d/dx = log y, taken as 0 where x = 0 and y = 0 (TensorFlow's choice: the one-sided limit is
+# -inf). The y replaced there (the double-where) keeps every order of derivative finite.
+def _x_times(log, x, y):
+    dtype = np.result_type(x, y)  # Python numbers are weak, as in the other binary ops
+    if dtype.kind not in "fc":
+        dtype = np.result_type(dtype, np.float64)
+    x, y = np.asarray(x, dtype), np.asarray(y, dtype)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out = np.where(x == 0, np.zeros((), dtype), x * log(y))
+    return out[()] if out.ndim == 0 else out
+
+
+def _xlogy(x, y):
+    return _x_times(np.log, x, y)
+
+
+def _xlog1py(x, y):
+    return _x_times(np.log1p, x, y)
+
+
+def _safe_y(x, y, pole):
+    """y, with 1 + pole where both x = 0 and y = pole (log's singular point), so no inf appears there."""
+    return ops.where((x == 0) & (y == pole), pole + 1, y)
+
+
+xlogy = elementwise(
+    _xlogy,
+    lambda ans, x, y: ops.log(_safe_y(x, y, 0)),
+    lambda ans, x, y: x / _safe_y(x, y, 0),
+    name="xlogy",
+)
+xlog1py = elementwise(
+    _xlog1py,
+    lambda ans, x, y: ops.log1p(_safe_y(x, y, -1)),
+    lambda ans, x, y: x / (1 + _safe_y(x, y, -1)),
+    name="xlog1py",
 )
 
 # ---- trigonometric and hyperbolic ----------------------------------------------------------------
@@ -201,6 +277,20 @@ where = elementwise(
     name="where",
 )
 where.float_out = False  # a floating condition with integer branches gives integers
+where.doc = """where(condition, x, y): x where condition holds, else y (np.where, tf.where).
+
+The gradient flows to x where the condition holds and to y elsewhere; the condition has none.
+
+The NaN trap: ``tg.where(x > 0, tg.log(x), 0)`` has the right value but a NaN gradient at x <= 0.
+Both branches are computed everywhere, and the masked branch's derivative is multiplied by the
+zero cotangent: 0 * (1/0) = 0 * inf = NaN (the same in TensorFlow and JAX). The fix is the
+double where: make the masked input harmless before the unsafe op,
+
+    safe = tg.where(x > 0, x, 1.0)
+    y = tg.where(x > 0, tg.log(safe), 0.0)
+
+For x log y with 0 at x = 0 use ``tg.xlogy`` (``tg.xlog1py`` for x log(1 + y)).
+"""
 # hypot'(0, 0) is taken as 0 (not nan), like the norm at 0
 hypot = elementwise(
     np.hypot,
@@ -208,6 +298,61 @@ hypot = elementwise(
     lambda ans, x, y: y / ops.where(ans == 0, 1, ans),
     name="hypot",
 )
+
+
+# ---- complex parts ----------------------------------------------------------------------------------
+# Complex numbers follow one convention (see tapegrad.backward.finish): every rule is the transpose
+# of its JVP for the bilinear pairing Re(sum(a * b)), so holomorphic ops keep their real rules and
+# only the ops below, which are not holomorphic, say how real and imaginary parts move.
+def _to_input(g, x):
+    """A real cotangent as one for ``x`` (complex when x is): the transpose of taking a real part."""
+    return ops.cast(g, x.dtype) if x.dtype.kind == "c" else g
+
+
+def _abs2(x):
+    return ops.real(x * ops.conj(x))
+
+
+real = linear(
+    np.real,
+    lambda g, ans, x: _to_input(g, x),
+    name="real",
+    batched_vjp=lambda g, ans, x: _to_input(g, x),
+    batched_jvp=lambda t, ans, x: real(t),
+)
+imag = linear(  # Im z = Re(-i z): its transpose takes g to -i g (and to 0 for a real input)
+    np.imag,
+    lambda g, ans, x: _to_input(g, x) * -1j if x.dtype.kind == "c" else g * 0,
+    name="imag",
+    batched_vjp=lambda g, ans, x: _to_input(g, x) * -1j if x.dtype.kind == "c" else g * 0,
+    batched_jvp=lambda t, ans, x: imag(t),
+)
+conj = linear(
+    np.conj,
+    lambda g, ans, x: conj(g),
+    name="conj",
+    batched_vjp=lambda g, ans, x: conj(g),
+    batched_jvp=lambda t, ans, x: conj(t),
+)
+
+
+def _angle_vjp(g, ans, x):
+    if x.dtype.kind != "c":
+        return g * 0  # 0 or pi: constant for real values
+    return g * -1j * ops.conj(x) / _abs2(x)  # d angle = Im(conj(z) dz) / |z|^2
+
+
+def _angle_jvp(t, ans, x):
+    if x.dtype.kind != "c":
+        return t * 0
+    return imag(ops.conj(x) * t) / _abs2(x)
+
+
+angle = defrule(
+    np.angle, vjps=(_angle_vjp,), jvps=(_angle_jvp,), name="angle",
+    batched_vjps=(_angle_vjp,), batched_jvps=(_angle_jvp,),
+)
+real.float_out = imag.float_out = conj.float_out = angle.float_out = True
 
 NUMPY_UFUNCS = {
     np.add: add,
@@ -218,4 +363,5 @@ NUMPY_UFUNCS = {
     np.power: power,
     np.floor_divide: floor_divide,
     np.mod: mod,
+    np.conjugate: conj,
 }

@@ -309,10 +309,12 @@ def dot(a: Any, b: Any) -> Tensor:
 
 
 def vdot(a: Any, b: Any) -> Tensor:
-    """np.vdot for real arguments: the dot product of the flattened arrays (a scalar)."""
+    """np.vdot: the dot product of the flattened arrays (a scalar), the first one conjugated."""
     sa, sb = _shape(a), _shape(b)
     if int(np.prod(sa)) != int(np.prod(sb)):
         raise ValueError(f"vdot: arguments have {int(np.prod(sa))} and {int(np.prod(sb))} elements; they must match")
+    if np.iscomplexobj(a._value if isinstance(a, Tensor) else np.asarray(a)):
+        a = ops.conj(a)
     return matmul(ops.reshape(a, (-1,)), ops.reshape(b, (-1,)))
 
 
@@ -649,14 +651,24 @@ def _slogdet(a):
     return tuple(np.linalg.slogdet(a))  # (sign, log|det|): a plain tuple, so two outputs
 
 
-# d log|det A| = tr(A^-1 dA); the sign has derivative zero almost everywhere and gets none (as TF)
+# d log|det A| = Re tr(A^-1 dA); for real A the sign has derivative zero almost everywhere and gets
+# none (as TF). For complex A the sign s = det / |det| moves: ds = s i Im tr(A^-1 dA), whose
+# transpose (bilinear pairing, see backward.finish) takes gs to -i Re(i s gs) A^-T.
 def _slogdet_vjp(g, ans, a):
-    gl = g[1]
-    return None if gl is None else _batch_scalar(gl) * _swap(_inv_p(a))
+    gs, gl = g
+    inv_t = _swap(_inv_p(a))
+    out = None if gl is None else _batch_scalar(gl) * inv_t
+    if gs is not None and a.dtype.kind == "c":
+        turn = _batch_scalar(ops.real(gs * ans[0] * 1j) * -1j) * inv_t
+        out = turn if out is None else out + turn
+    return out
 
 
 def _slogdet_jvp(t, ans, a):
-    return None, ops.sum(_swap(_inv_p(a)) * t, axis=(-2, -1))
+    trace = ops.sum(_swap(_inv_p(a)) * t, axis=(-2, -1))
+    if a.dtype.kind != "c":
+        return None, trace
+    return ans[0] * (ops.imag(trace) * 1j), ops.real(trace)
 
 
 _slogdet_p = defrule(_slogdet, vjps=(_slogdet_vjp,), jvps=(_slogdet_jvp,), name="linalg.slogdet")
@@ -782,19 +794,24 @@ def _phi(x: Any) -> Any:
 
 
 # Convention: NumPy reads only the lower triangle, but the derivatives here are those of
-# A -> cholesky((A + A^T) / 2) (TensorFlow's and JAX's): for dL the tangent is symmetrized,
-#   dL = L phi(L^-1 sym(dA) L^-T),
-# and the gradient is the symmetric S = sym(L^-T phi(L^T Lbar) L^-1).
+# A -> cholesky((A + A^H) / 2) (TensorFlow's and JAX's): for dL the tangent is symmetrized,
+#   dL = L phi(L^-1 herm(dA) L^-H),
+# and the gradient is the Hermitian S = herm(L^-T phi(L^T Lbar) conj(L^-1)) (the transpose of the
+# JVP for the bilinear pairing, see backward.finish; for real values conj is skipped).
 def _cholesky_vjp(g, L, a):
     l_inv = _inv_p(L)
-    s = matmul(_swap(l_inv), matmul(_phi(matmul(_swap(L), g)), l_inv))
-    return 0.5 * (s + _swap(s))
+    s = matmul(_swap(l_inv), matmul(_phi(matmul(_swap(L), g)), _conj(l_inv)))
+    return 0.5 * (s + _conj(_swap(s)))
 
 
 def _cholesky_jvp(t, L, a):
     l_inv = _inv_p(L)
-    sym = 0.5 * (t + _swap(t))
-    return matmul(L, _phi(matmul(l_inv, matmul(sym, _swap(l_inv)))))
+    herm = 0.5 * (t + _conj(_swap(t)))
+    return matmul(L, _phi(matmul(l_inv, matmul(herm, _conj(_swap(l_inv))))))
+
+
+def _conj(x: Any) -> Any:
+    return ops.conj(x) if x.dtype.kind == "c" else x
 
 
 _cholesky_p = defrule(np.linalg.cholesky, vjps=(_cholesky_vjp,), jvps=(_cholesky_jvp,), name="linalg.cholesky")
@@ -831,22 +848,27 @@ def _diag_embed(d: Any) -> Any:
     return ops.expand_dims(d, -2) * np.eye(n, dtype=d.dtype)
 
 
-# Gradient for a symmetric input (symmetrized as for cholesky), distinct eigenvalues assumed:
-#   Abar = sym(V (diag(wbar) + F * (V^T Vbar)) V^T);  dw = diag(V^T dA V), dV = V (F * (V^T dA V)).
+# Gradient for a symmetric (Hermitian) input, symmetrized as for cholesky, distinct eigenvalues assumed:
+#   dw = Re diag(V^H herm(dA) V), dV = V (F * (V^H herm(dA) V))  (each eigenvector's phase held: the
+#   diagonal of V^H dV is 0, so only losses that do not depend on the phases are meaningful), and
+#   Abar = herm(conj(V) (diag(wbar) + F * (V^T Vbar)) V^T), the transpose for the bilinear pairing
+#   (see backward.finish). For real input conj is skipped: sym(V (diag(wbar) + F * (V^T Vbar)) V^T).
 def _eigh_vjp(g, ans, a, UPLO="L"):  # noqa: N803
     (w, v), (gw, gv) = ans, g  # a cotangent is None for an output that received none
     inner = 0 if gv is None else _eigengaps(w) * matmul(_swap(v), gv)
     if gw is not None:
         inner = inner + _diag_embed(gw)
-    s = matmul(v, matmul(inner, _swap(v)))
-    return 0.5 * (s + _swap(s))
+    s = matmul(_conj(v), matmul(inner, _swap(v)))
+    return 0.5 * (s + _conj(_swap(s)))
 
 
 def _eigh_jvp(t, ans, a, UPLO="L"):  # noqa: N803
     w, v = ans
-    m = matmul(_swap(v), matmul(0.5 * (t + _swap(t)), v))
+    m = matmul(_conj(_swap(v)), matmul(0.5 * (t + _conj(_swap(t))), v))
     n = w.shape[-1]
     dw = ops.sum(m * np.eye(n, dtype=m.dtype), axis=-1)
+    if dw.dtype.kind == "c":
+        dw = ops.real(dw)
     dv = matmul(v, _eigengaps(w) * m)
     return dw, dv
 

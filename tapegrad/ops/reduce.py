@@ -97,11 +97,6 @@ def _shape(x: Any) -> tuple:
     return np.shape(_value(x))
 
 
-def _all_nonzero(x: Any) -> bool:
-    """Decides which formula a rule uses; inspecting values here is control flow, not math."""
-    return bool(np.all(np.asarray(_value(x)) != 0))
-
-
 def _safe(d: Any) -> Any:
     """``d`` with its zeros replaced by ones (a denominator where the numerator is 0 anyway)."""
     return ops.where(d == 0, ops.ones_like(d), d)
@@ -191,55 +186,71 @@ _cumsum_p = linear(
 )
 
 
-def _to_last(x: Any, axis: int) -> tuple[Any, tuple | None]:
-    """``x`` with ``axis`` (negative: from the end) moved to the end, and the permutation that moves
-    it back (None: no move)."""
-    ndim = len(x.shape)
-    axis %= ndim
-    if axis == ndim - 1:
-        return x, None
-    perm = tuple(i for i in range(ndim) if i != axis) + (axis,)
-    return ops.transpose(x, perm), tuple(int(i) for i in np.argsort(perm))
+def _part(x: Any, axis: int, start: int, stop: int) -> Any:
+    """``x[start:stop]`` along ``axis`` counted from the end (so it names the same axis of a stack)."""
+    return ops.getitem(x, (Ellipsis, slice(start, stop)) + (slice(None),) * (-axis - 1))
 
 
-def _back(x: Any, inverse: tuple | None) -> Any:
-    return x if inverse is None else ops.transpose(x, inverse)
+def _shifted(x: Any, axis: int, reverse: bool) -> Any:
+    """``x`` moved one step along ``axis`` (from the end), the vacated end filled with ones:
+    the exclusive running product when ``x`` is the inclusive one."""
+    n = x.shape[axis]
+    if n == 0:
+        return x
+    if reverse:
+        return ops.concatenate([_part(x, axis, 1, n), ops.ones_like(_part(x, axis, 0, 1))], axis)
+    return ops.concatenate([ops.ones_like(_part(x, axis, 0, 1)), _part(x, axis, 0, n - 1)], axis)
 
 
-def _cumprod_jacobian(xl: Any, reverse: bool) -> Any:
-    """J[..., k, i] = d y_i / d x_k for y = cumprod(xl) along the last axis, without division.
+def _recurrence(a: Any, b: Any, axis: int, reverse: bool) -> Any:
+    """h with h_i = b_i + a_i h_(i-1) along ``axis`` (from the end; ``reverse``: h_(i+1)), h_(-1) = 0.
 
-    Row k is the running product of xl with x_k replaced by 1, kept where i >= k (i <= k when
-    reversed). Exact where xl has zeros, for n times the memory of xl; only used there.
+    A Hillis-Steele scan over the maps h -> a h + b in log2(n) steps of products and sums: no
+    division, so it stays exact with zeros, subnormals and huge values. ``b`` may carry a leading
+    batch axis that ``a`` lacks (a stack of tangents or cotangents): they broadcast.
     """
-    shape = xl.shape
-    n = shape[-1]
-    rows = ops.broadcast_to(ops.reshape(xl, shape[:-1] + (1, n)), shape[:-1] + (n, n))
-    rows = ops.where(np.eye(n, dtype=bool), ops.ones_like(rows), rows)
-    run = _cumprod_p(rows, axis=len(shape), reverse=reverse)
-    reach = np.tril(np.ones((n, n), dtype=bool)) if reverse else np.triu(np.ones((n, n), dtype=bool))
-    return ops.where(reach, run, ops.zeros_like(run))
+    n = b.shape[axis]
+    step = 1
+    while step < n:
+        if reverse:  # combine i with i + step
+            b = ops.concatenate([_part(b, axis, 0, n - step) + _part(a, axis, 0, n - step) * _part(b, axis, step, n),
+                                 _part(b, axis, n - step, n)], axis)
+            if 2 * step < n:
+                a = ops.concatenate([_part(a, axis, 0, n - step) * _part(a, axis, step, n),
+                                     _part(a, axis, n - step, n)], axis)
+        else:  # combine i with i - step
+            b = ops.concatenate([_part(b, axis, 0, step),
+                                 _part(b, axis, step, n) + _part(a, axis, step, n) * _part(b, axis, 0, n - step)], axis)
+            if 2 * step < n:
+                a = ops.concatenate([_part(a, axis, 0, step), _part(a, axis, step, n) * _part(a, axis, 0, n - step)],
+                                    axis)
+        step *= 2
+    return b
 
 
-# The rules below also serve stacks (a leading batch axis on g or t) given the axis counted from
-# the end: the stack broadcasts against x and ans, and is permuted by its own _to_last.
+def _from_end(axis: int, x: Any) -> int:
+    return axis - len(x.shape) if axis >= 0 else axis
+
+
+# y = cumprod(x): y_i = e_i x_i with e the exclusive running product. Forward: dy_i = x_i dy_(i-1)
+# + e_i t_i (the product rule, one step at a time). Reverse: dL/dx_k = e_k h_k with h_k = g_k +
+# x_(k+1) h_(k+1). Both are linear recurrences, scanned without any division (y_i / x_k is not exact
+# at subnormals and undefined at zeros). The rules also serve stacks (a leading batch axis on g or
+# t): the axis is counted from the end, and x, ans broadcast against the stack.
 def _cumprod_vjp(g, ans, x, axis=0, reverse=False):
-    if _all_nonzero(ans):
-        # d y_i / d x_k = y_i / x_k for i past k, exact while no x_k (nor any y_i) is 0
-        return _cumsum_p(g * ans, axis=axis, reverse=not reverse) / x
-    xl, _ = _to_last(x, axis)
-    gl, inverse = _to_last(g, axis)
-    jac = _cumprod_jacobian(xl, reverse)
-    return _back(ops.sum(jac * ops.reshape(gl, gl.shape[:-1] + (1, gl.shape[-1])), axis=-1), inverse)
+    axis = _from_end(axis, x)
+    if x.shape[axis] == 0:
+        return g
+    # the coefficient of step k is x_(k+1) (x_(k-1) when reversed): x shifted towards k
+    a = _shifted(x, axis, not reverse)
+    return _shifted(ans, axis, reverse) * _recurrence(a, g, axis, not reverse)
 
 
 def _cumprod_jvp(t, ans, x, axis=0, reverse=False):
-    if _all_nonzero(ans):
-        return ans * _cumsum_p(t / x, axis=axis, reverse=reverse)
-    xl, _ = _to_last(x, axis)
-    tl, inverse = _to_last(t, axis)
-    jac = _cumprod_jacobian(xl, reverse)
-    return _back(ops.sum(jac * ops.reshape(tl, tl.shape + (1,)), axis=-2), inverse)
+    axis = _from_end(axis, x)
+    if x.shape[axis] == 0:
+        return t
+    return _recurrence(x, _shifted(ans, axis, reverse) * t, axis, reverse)
 
 
 _cumprod_p = defrule(
@@ -247,12 +258,8 @@ _cumprod_p = defrule(
     vjps=(_cumprod_vjp,),
     jvps=(_cumprod_jvp,),
     name="cumprod",
-    batched_vjps=(
-        lambda g, ans, x, axis=0, reverse=False: _cumprod_vjp(g, ans, x, negative_axes(axis, x.ndim), reverse),
-    ),
-    batched_jvps=(
-        lambda t, ans, x, axis=0, reverse=False: _cumprod_jvp(t, ans, x, negative_axes(axis, x.ndim), reverse),
-    ),
+    batched_vjps=(_cumprod_vjp,),
+    batched_jvps=(_cumprod_jvp,),
 )
 
 
@@ -334,16 +341,29 @@ def _others_product(x: Any, axis: Any) -> Any:
     return ops.transpose(others, tuple(int(i) for i in np.argsort(perm)))
 
 
+def _divisible(ans: Any, x: Any) -> bool:
+    """True when ans / x_k is the product of the others to within rounding: every value normal and
+    finite (a zero makes it undefined, a subnormal or an overflowed product inexact). Decides which
+    formula a rule uses; inspecting values here is control flow, not math."""
+    for v in (ans, x):
+        v = np.abs(np.asarray(_value(v)))
+        if v.dtype.kind == "f" and not np.all((v >= np.finfo(v.dtype).tiny) & (v < np.inf)):
+            return False
+        if v.dtype.kind != "f" and not np.all(v != 0):
+            return False
+    return True
+
+
 def _prod_vjp(g, ans, x, axis=None, keepdims=False):
     g = kept(g, x.shape, axis, keepdims)
-    if _all_nonzero(ans):
-        # ans / x_k is the product of the others, exactly so while no element is 0
+    if _divisible(ans, x):
+        # ans / x_k is the product of the others, to rounding while every value is normal
         return g * (kept(ans, x.shape, axis, keepdims) / x)
     return g * _others_product(x, axis)
 
 
 def _prod_jvp(t, ans, x, axis=None, keepdims=False):
-    if _all_nonzero(ans):
+    if _divisible(ans, x):
         return ans * ops.sum(t / x, axis=axis, keepdims=keepdims)
     return ops.sum(t * _others_product(x, axis), axis=axis, keepdims=keepdims)
 
@@ -414,16 +434,27 @@ def _dof(x: Any, axis: Any, ddof: Any) -> Any:
     return reduced_count(x.shape, axis) - ddof
 
 
+# var, std and norm are real functions of complex values (|x|^2 in place of x^2), so not holomorphic:
+# d|c|^2 = 2 Re(conj(c) dc), whose transpose takes g to 2 g conj(c). For real values conj and Re
+# are the identity and are skipped.
+def _conj(x: Any) -> Any:
+    return ops.conj(x) if x.dtype.kind == "c" else x
+
+
+def _re(x: Any) -> Any:
+    return ops.real(x) if x.dtype.kind == "c" else x
+
+
 _var_p = defrule(
     _var,
     vjps=(
         lambda g, ans, x, axis=None, keepdims=False, ddof=0: kept(g, x.shape, axis, keepdims)
-        * _centered(x, axis)
+        * _conj(_centered(x, axis))
         * (2 / _dof(x, axis, ddof)),
     ),
     jvps=(
-        lambda t, ans, x, axis=None, keepdims=False, ddof=0: ops.sum(
-            t * _centered(x, axis), axis=axis, keepdims=keepdims
+        lambda t, ans, x, axis=None, keepdims=False, ddof=0: _re(
+            ops.sum(t * _conj(_centered(x, axis)), axis=axis, keepdims=keepdims)
         )
         * (2 / _dof(x, axis, ddof)),
     ),
@@ -434,11 +465,12 @@ _var_p = defrule(
 # std'(x) = (x - mean) / (dof * std); where std is 0 all x - mean are 0 and the gradient is 0 (not nan).
 def _std_vjp(g, ans, x, axis=None, keepdims=False, ddof=0):
     scale = kept(g, x.shape, axis, keepdims) / (_safe(kept(ans, x.shape, axis, keepdims)) * _dof(x, axis, ddof))
-    return scale * _centered(x, axis)
+    return scale * _conj(_centered(x, axis))
 
 
 def _std_jvp(t, ans, x, axis=None, keepdims=False, ddof=0):
-    return ops.sum(t * _centered(x, axis), axis=axis, keepdims=keepdims) / (_safe(ans) * _dof(x, axis, ddof))
+    projected = _re(ops.sum(t * _conj(_centered(x, axis)), axis=axis, keepdims=keepdims))
+    return projected / (_safe(ans) * _dof(x, axis, ddof))
 
 
 _std_p = defrule(_std, vjps=(_std_vjp,), jvps=(_std_jvp,), name="std")
@@ -468,18 +500,23 @@ def std(x: Any, axis: Any = None, keepdims: bool = False, ddof: int = 0) -> Any:
 
 # ---- the Euclidean norm -------------------------------------------------------------------------
 def _norm(x, axis=None, keepdims=False):
-    return np.sqrt(np.sum(np.square(x), axis=axis, keepdims=keepdims))
+    squares = np.square(np.abs(x)) if np.iscomplexobj(x) else np.square(x)
+    return np.sqrt(np.sum(squares, axis=axis, keepdims=keepdims))
 
 
-# norm'(x) = x / norm; the gradient at norm = 0 is 0, not nan (x is 0 there, so x / 1 = 0).
+# norm'(x) = x / norm (conj(x) / norm for complex x); the gradient at norm = 0 is 0, not nan (x is 0
+# there, so x / 1 = 0).
 _norm_p = defrule(
     _norm,
     vjps=(
         lambda g, ans, x, axis=None, keepdims=False: kept(g, x.shape, axis, keepdims)
-        * x
+        * _conj(x)
         / _safe(kept(ans, x.shape, axis, keepdims)),
     ),
-    jvps=(lambda t, ans, x, axis=None, keepdims=False: ops.sum(t * x, axis=axis, keepdims=keepdims) / _safe(ans),),
+    jvps=(
+        lambda t, ans, x, axis=None, keepdims=False: _re(ops.sum(t * _conj(x), axis=axis, keepdims=keepdims))
+        / _safe(ans),
+    ),
     name="norm",
 )
 

@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 
 from tapegrad._primitive import PerArgument, defrule, lift, linear, unbroadcast
-from tapegrad._tensor import Tensor, ops
+from tapegrad._tensor import Tensor, ops, value_read
 from tapegrad.batching import looped_jvp, looped_vjp
 from tapegrad.ops.reduce import normalize_axis
 
@@ -59,6 +59,7 @@ __all__ = [
     "gather",
     "boolean_mask",
     "scatter_add",
+    "tensor_scatter_nd_add",
     "getitem",
 ]
 
@@ -118,7 +119,10 @@ def _broadcast_to(x, shape):
 
 
 def _cast(x, dtype):
-    out = np.asarray(x).astype(dtype)
+    x = np.asarray(x)
+    if x.dtype.kind == "c" and dtype.kind != "c":
+        x = x.real  # complex to real keeps the real part (tf.cast), with no ComplexWarning
+    out = x.astype(dtype)
     return out[()] if out.ndim == 0 else out
 
 
@@ -157,7 +161,8 @@ _broadcast_to_p = linear(
     batched_vjp=lambda g, ans, x, shape: unbroadcast(g, x, 1),
     batched_jvp=lambda t, ans, x, shape: _broadcast_to_p(lift(t, len(shape)), shape=(t.shape[0], *shape)),
 )
-# Casting is linear: the cotangent is cast back to the input's dtype. A cast to an integer or bool
+# Casting is linear: the cotangent is cast back to the input's dtype (complex to real keeps the real
+# part, the transpose of real to complex). A cast to an integer or bool
 # dtype gives a result that no tape records, so the gradient stops there (as in TensorFlow).
 _cast_vjp = lambda g, ans, x, dtype: _cast_p(g, dtype=x.dtype)  # noqa: E731  (shape-blind: serves stacks too)
 _cast_p = linear(
@@ -664,6 +669,12 @@ def _is_basic(index: Any) -> bool:
 
 
 def _scatter_add_impl(g, index, shape):
+    if not isinstance(shape, (tuple, list)) or not builtins.all(isinstance(n, (int, np.integer)) for n in shape):
+        raise TypeError(
+            "scatter_add(u, index, shape) builds zeros of `shape` (a tuple of ints) with u added at [index]; "
+            "to add updates into a tensor use tg.tensor_scatter_nd_add(tensor, indices, updates) "
+            "or tensor + tg.scatter_add(updates, index=..., shape=tensor.shape)"
+        )
     out = np.zeros(shape, dtype=np.result_type(g))
     if _is_basic(index):
         out[index] = g
@@ -735,10 +746,28 @@ scatter_add.doc = (
 )
 
 
+def tensor_scatter_nd_add(tensor: Any, indices: Any, updates: Any) -> Any:
+    """``tensor`` with ``updates`` added at ``indices`` (tf.tensor_scatter_nd_add); repeats accumulate.
+
+    ``indices`` has shape (..., depth): each row picks one element (depth = tensor.ndim) or one
+    slice; ``updates`` has shape ``indices.shape[:-1] + tensor.shape[depth:]``. Differentiable in
+    ``tensor`` and ``updates``.
+    """
+    idx = np.asarray(indices._value if isinstance(indices, Tensor) else indices)
+    if idx.dtype.kind not in "iu" or idx.ndim == 0:
+        raise TypeError(
+            f"tensor_scatter_nd_add: indices must be integers of shape (..., depth), got dtype {idx.dtype} "
+            f"and shape {idx.shape}"
+        )
+    shape = tuple(np.shape(tensor._value if isinstance(tensor, Tensor) else tensor))
+    index = tuple(np.moveaxis(idx, -1, 0))
+    return ops.add(tensor, scatter_add(updates, index=index, shape=shape))
+
+
 def _plain_index(index: Any) -> Any:
     """An index with Tensors and lists turned into NumPy values, as NumPy indexing takes them."""
     if isinstance(index, Tensor):
-        value = np.asarray(index)  # (through __array__: tg.function guards what the index read)
+        value = np.asarray(value_read(index))  # (tg.function guards what an index reads)
         if value.ndim == 0 and value.dtype.kind in "iu":
             return int(value)
         if value.dtype.kind not in "iub":

@@ -6,7 +6,7 @@ Each family's test module defines ``SPECS = [OpSpec(...), ...]`` and runs ``chec
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Callable, Sequence
 
 import numpy as np
@@ -32,6 +32,10 @@ class OpSpec:
     smooth      also check second order (VJP of VJP, JVP of VJP, ...)
     make_args   optional (rng, shapes) -> list of arrays, for inputs needing structure (SPD, ...)
     reference   optional NumPy function: the forward value must equal it
+    complex     also run every case with complex128 arguments (a second case per shape, id suffix
+                ``-complex``): real parts as for the real case, imaginary parts drawn the same way;
+                check_grads then checks along the real and the imaginary directions
+    dtype       the arguments' dtype in this case (set by ``cases_of``)
     """
 
     name: str
@@ -44,21 +48,42 @@ class OpSpec:
     reference: Callable[..., Any] | None = None
     rtol: float = 1e-6
     atol: float = 1e-6
+    complex: bool = False
+    dtype: str = "float64"
 
     def covered(self) -> tuple[str, ...]:
         return self.primitives or (self.name,)
 
 
+def also_complex(specs: Sequence[OpSpec], *, names: Sequence[str] = (), exclude: Sequence[str] = ()) -> list[OpSpec]:
+    """The rows, with those in ``names`` (all but ``exclude`` when ``names`` is empty) also checked with
+    complex arguments."""
+    chosen = (lambda n: n in names) if names else (lambda n: n not in exclude)
+    return [replace(spec, complex=True) if chosen(spec.name) else spec for spec in specs]
+
+
 def cases_of(specs: Sequence[OpSpec]) -> list:
     """pytest parameters: one per (spec, case), with readable ids."""
-    return [
-        pytest.param(spec, shapes, id=f"{spec.name}-{'x'.join(str(s) for s in shapes)}")
-        for spec in specs
-        for shapes in spec.cases
-    ]
+    params = []
+    for spec in specs:
+        for shapes in spec.cases:
+            case = f"{spec.name}-{'x'.join(str(s) for s in shapes)}"
+            params.append(pytest.param(spec, shapes, id=case))
+            if spec.complex:
+                params.append(pytest.param(replace(spec, dtype="complex128"), shapes, id=f"{case}-complex"))
+    return params
 
 
 def arguments(spec: OpSpec, shapes: tuple, seed: int = 0) -> list[np.ndarray]:
+    real = _real_arguments(spec, shapes, seed)
+    if spec.dtype != "complex128":
+        return real
+    imaginary = _real_arguments(spec, shapes, seed + 1000)
+    # arguments the real case draws as integers (indices, counts) stay real
+    return [a + 1j * b if a.dtype.kind == "f" else a for a, b in zip(real, imaginary)]
+
+
+def _real_arguments(spec: OpSpec, shapes: tuple, seed: int) -> list[np.ndarray]:
     rng = np.random.default_rng(seed)
     if spec.make_args is not None:
         return [np.asarray(a, dtype=np.float64) for a in spec.make_args(rng, shapes)]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 
@@ -39,6 +41,15 @@ def _where_args(rng, shapes):
     return [rng.uniform(-1, 1, size=s) for s in shapes]
 
 
+def _xlog1py_args(rng, shapes):
+    return [rng.uniform(-2, 2, size=shapes[0]), rng.uniform(-0.9, 2, size=shapes[1])]
+
+
+def _zero_weights(rng, shapes):
+    """x with exact zeros, where the value is pinned to 0 but d/dx is still log y."""
+    return [np.array([0.0, 0.0, 1.3]), rng.uniform(0.3, 2.0, size=shapes[1])]
+
+
 SPECS = [
     # arithmetic
     OpSpec("add", lambda x, y: x + y, BINARY_SHAPES, reference=np.add),
@@ -73,6 +84,13 @@ SPECS = [
     OpSpec("log2", tg.log2, domain=POSITIVE, reference=np.log2),
     OpSpec("log10", tg.log10, domain=POSITIVE, reference=np.log10),
     OpSpec("logaddexp", tg.logaddexp, BINARY_SHAPES, reference=np.logaddexp),
+    OpSpec("xlogy", tg.xlogy, BINARY_SHAPES, domain=POSITIVE, reference=lambda x, y: x * np.log(y)),
+    OpSpec("xlog1py", tg.xlog1py, BINARY_SHAPES, domain=UNIT, make_args=_xlog1py_args,
+           reference=lambda x, y: x * np.log1p(y)),
+    OpSpec("xlogy_at_zero_x", tg.xlogy, [((3,), (3,))], ("xlogy",), make_args=_zero_weights,
+           reference=lambda x, y: x * np.log(y)),
+    OpSpec("xlog1py_at_zero_x", tg.xlog1py, [((3,), (3,))], ("xlog1py",), make_args=_zero_weights,
+           reference=lambda x, y: x * np.log1p(y)),
     # trigonometric and hyperbolic
     OpSpec("sin", tg.sin, reference=np.sin),
     OpSpec("cos", tg.cos, reference=np.cos),
@@ -95,7 +113,28 @@ SPECS = [
     OpSpec("where", lambda c, x, y: tg.where(c > 0, x * x, y), [((4,), (4,), (4,)), ((2, 3), (3,), ())],
            make_args=_where_args, smooth=True),
     OpSpec("hypot", tg.hypot, BINARY_SHAPES, domain=POSITIVE, reference=np.hypot),
+    # complex parts (also given real arguments: real(x) = conj(x) = x, imag(x) = 0, angle(x) is 0 or pi)
+    OpSpec("real", tg.real, reference=np.real),
+    OpSpec("imag", tg.imag, reference=np.imag),
+    OpSpec("conj", tg.conj, reference=np.conj),
+    OpSpec("angle", tg.angle, reference=np.angle),
+    OpSpec("abs_of_complex_product", lambda x: tg.abs(x * (1 + 1j)), primitives=("abs",),
+           reference=lambda x: np.abs(x * (1 + 1j))),
+    OpSpec("abs_squared_of_square", lambda z: tg.abs(z * z) ** 2, primitives=("abs",),
+           reference=lambda z: np.abs(z * z) ** 2),
 ]
+
+# Rows also checked with complex arguments, along the real and the imaginary directions: every
+# holomorphic op (whose real rules serve complex values unchanged), and those that are not (abs,
+# the complex parts), whose rules say how the real and imaginary parts move.
+HOLOMORPHIC = (
+    "add", "subtract", "multiply", "divide", "negative", "power", "power_int_exponent", "power_two",
+    "power_two_float", "square", "reciprocal", "sqrt", "exp", "expm1", "exp2", "log", "log1p", "log2", "log10",
+    "xlogy", "xlog1py", "xlogy_at_zero_x", "xlog1py_at_zero_x", "sin", "cos", "tan", "arcsin", "arccos", "arctan",
+    "sinh", "cosh", "tanh", "arcsinh", "arccosh", "arctanh", "where",
+)
+NOT_HOLOMORPHIC = ("abs", "abs_negative", "real", "imag", "conj", "angle", "abs_squared_of_square")
+SPECS = [replace(s, complex=True) if s.name in HOLOMORPHIC + NOT_HOLOMORPHIC else s for s in SPECS]
 
 
 @pytest.mark.parametrize("spec, shapes", cases_of(SPECS))

@@ -7,7 +7,7 @@ import pytest
 
 import tapegrad as tg
 from tapegrad.ops.shape import getitem, scatter_add
-from tests.ops.spec import MATRIX, SCALAR, VECTOR, OpSpec, cases_of, check_spec
+from tests.ops.spec import MATRIX, SCALAR, VECTOR, OpSpec, also_complex, cases_of, check_spec
 
 CUBE = (2, 3, 2)
 MASK_2x3 = np.array([[True, False, True], [False, True, True]])
@@ -82,6 +82,7 @@ SPECS = [
     OpSpec("scatter_add_mask", lambda u: scatter_add(u, index=MASK_2x3, shape=(2, 3)), [((4,),)],
            primitives=("scatter_add",), reference=lambda u: _masked_fill(u)),
 ]
+SPECS = also_complex(SPECS, exclude=("scatter_add", "scatter_add_mask"))  # their references are real-only
 
 
 @pytest.mark.parametrize("spec, shapes", cases_of(SPECS))

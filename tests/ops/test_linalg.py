@@ -8,7 +8,7 @@ import pytest
 import tapegrad as tg
 import tapegrad.linalg  # noqa: F401  (makes tg.linalg available even before tapegrad/__init__ imports it)
 from tapegrad.ops import linalg as L
-from tests.ops.spec import OpSpec, cases_of, check_spec
+from tests.ops.spec import OpSpec, also_complex, cases_of, check_spec
 
 
 # ---- argument makers ------------------------------------------------------------------------------
@@ -58,6 +58,33 @@ def _sym(a):
 
 def _np_sym(a):
     return 0.5 * (a + np.swapaxes(a, -1, -2))
+
+
+def _cholesky_of_gram(a):
+    """cholesky of a a^H + 3 I: Hermitian positive definite for any a, real or complex."""
+    return tg.linalg.cholesky(a @ tg.conj(L.matrix_transpose(a)) + 3 * np.eye(3))
+
+
+def _herm(a):
+    return 0.5 * (a + tg.conj(L.matrix_transpose(a)))
+
+
+def _eigh_hermitian_features(a):
+    """Eigenvalues and |eigenvector entries|^2 of the Hermitian part (independent of the phases)."""
+    w, v = tg.linalg.eigh(_herm(a))
+    return tg.concatenate([tg.reshape(w, (-1,)), tg.reshape(tg.real(v * tg.conj(v)), (-1,))])
+
+
+def _np_eigh_hermitian_features(a):
+    w, v = np.linalg.eigh(0.5 * (a + np.conj(np.swapaxes(a, -1, -2))))
+    return np.concatenate([w.reshape(-1), (np.abs(v) ** 2).reshape(-1)])
+
+
+def _sign_and_abs_det(a):
+    """sign * exp(logabsdet): the determinant again, through both outputs of slogdet (for complex
+    matrices the sign moves too)."""
+    sign, logabsdet = tg.linalg.slogdet(a)
+    return sign * tg.exp(logabsdet)
 
 
 def _eigh_features(a):
@@ -193,6 +220,13 @@ SPECS = [
            make_args=_square_args, reference=np.linalg.solve),
     OpSpec("linalg.cholesky", lambda a: tg.linalg.cholesky(_sym(a)), [((3, 3),), ((2, 3, 3),)], make_args=_spd_args,
            reference=lambda a: np.linalg.cholesky(_np_sym(a))),
+    OpSpec("linalg.cholesky_gram", _cholesky_of_gram, [((3, 3),), ((2, 3, 3),)], primitives=("linalg.cholesky",),
+           reference=lambda a: np.linalg.cholesky(a @ np.conj(np.swapaxes(a, -1, -2)) + 3 * np.eye(3))),
+    OpSpec("linalg.eigh_hermitian", _eigh_hermitian_features, [((3, 3),), ((2, 3, 3),)],
+           make_args=_distinct_spectrum_args, primitives=("linalg.eigh",), complex=True,
+           reference=_np_eigh_hermitian_features),
+    OpSpec("linalg.slogdet_sign_times_det", _sign_and_abs_det, [((3, 3),), ((2, 3, 3),)],
+           primitives=("linalg.slogdet",), complex=True, reference=np.linalg.det),
     OpSpec("linalg.eigh", _eigh_features, [((3, 3),), ((2, 3, 3),)], make_args=_distinct_spectrum_args,
            reference=_np_eigh_features),
     OpSpec("linalg.eigh_upper", lambda a: tg.linalg.eigh(_sym(a), UPLO="U")[0], [((3, 3),)],
@@ -224,6 +258,9 @@ SPECS = [
     OpSpec("linalg.norm_matrix_minus1", lambda x: tg.linalg.norm(x, -1), [((3, 2),)], primitives=("min",),
            make_args=_away_from_ties, reference=lambda x: np.linalg.norm(x, -1)),
 ]
+# Complex rows: all but the symmetric-input rows (their complex counterpart, for Hermitian inputs,
+# is linalg.cholesky_gram)
+SPECS = also_complex(SPECS, exclude=("linalg.cholesky", "linalg.eigh", "linalg.eigh_upper", "linalg.eigvalsh"))
 
 
 @pytest.mark.parametrize("spec, shapes", cases_of(SPECS))

@@ -8,7 +8,7 @@ import pytest
 
 import tapegrad as tg
 from tapegrad.checking import check_grads
-from tests.ops.spec import OpSpec, cases_of, check_spec
+from tests.ops.spec import OpSpec, also_complex, cases_of, check_spec
 
 ALL = [((),), ((3,),), ((2, 3),)]  # reductions over every axis, scalar included
 AXIS = [((3,),), ((2, 3),), ((2, 3, 2),)]  # axis=0 and axis=-1
@@ -92,13 +92,13 @@ SPECS = [
            reference=lambda x: np.std(x, -1, keepdims=True)),
     OpSpec("std_tuple", lambda x: tg.std(x, (0, 1)), AXIS2, ("std",), reference=lambda x: np.std(x, (0, 1))),
     # the Euclidean / Frobenius norm
-    OpSpec("norm", lambda x: tg.norm(x), ALL, reference=lambda x: np.sqrt(np.sum(x * x))),
+    OpSpec("norm", lambda x: tg.norm(x), ALL, reference=lambda x: np.sqrt(np.sum(np.abs(x) ** 2))),
     OpSpec("norm_axis0", lambda x: tg.norm(x, axis=0), AXIS, ("norm",),
            reference=lambda x: np.linalg.norm(x, axis=0)),
     OpSpec("norm_neg_keep", lambda x: tg.norm(x, "euclidean", axis=-1, keepdims=True), AXIS, ("norm",),
            reference=lambda x: np.linalg.norm(x, axis=-1, keepdims=True)),
     OpSpec("norm_fro_tuple", lambda x: tg.norm(x, "fro", axis=(0, 1)), AXIS2, ("norm",),
-           reference=lambda x: np.sqrt(np.sum(x * x, axis=(0, 1)))),
+           reference=lambda x: np.sqrt(np.sum(np.abs(x) ** 2, axis=(0, 1)))),
     # logsumexp
     OpSpec("logsumexp", lambda x: tg.logsumexp(x), ALL, reference=_logsumexp_ref),
     OpSpec("logsumexp_axis0", lambda x: tg.logsumexp(x, 0), AXIS, ("logsumexp",),
@@ -135,6 +135,8 @@ SPECS = [
     OpSpec("cumprod_none_reverse_zero", lambda x: tg.cumprod(x, None, reverse=True), [((2, 2),), ((2, 1, 3),)],
            ("cumprod",), make_args=_with_zeros(1, axis=0), reference=lambda x: _reverse_cumprod(x.ravel(), 0)),
 ]
+# Complex rows: all but the orderings (max, min) and logsumexp, which are for real values
+SPECS = also_complex(SPECS, exclude=[spec.name for spec in SPECS if spec.name.startswith(("max", "min", "logsumexp"))])
 
 
 @pytest.mark.parametrize("spec, shapes", cases_of(SPECS))

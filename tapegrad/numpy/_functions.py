@@ -1,0 +1,650 @@
+"""NumPy functions that are exact compositions of tapegrad's differentiable ops (no new rules).
+
+Rearrangements (roll, rot90, sort, delete, insert, take_along_axis, ...) run NumPy's own function
+on an array of position codes ``0..size-1`` and gather the tensor's elements at the resulting
+codes with ``getitem``, whose rule scatters the gradient back (repeated positions add up). So the
+result is NumPy's by construction, and the gradient is exact for every keyword NumPy accepts.
+"""
+
+from __future__ import annotations
+
+import builtins
+import math
+from typing import Any, Callable
+
+import numpy as np
+
+from tapegrad._tensor import Tensor, ops
+from tapegrad.numpy._convert import array, asarray
+from tapegrad.ops import shape as _shape_ops
+
+
+def _codes(x: Tensor) -> np.ndarray:
+    return np.arange(x.size).reshape(x.shape)
+
+
+def _gather(x: Tensor, codes: Any) -> Tensor:
+    """The elements of ``x`` at flat positions ``codes`` (an integer array of any shape)."""
+    return ops.getitem(ops.reshape(x, (-1,)), np.asarray(codes, dtype=np.intp))
+
+
+def _rearranged(x: Any, how: Callable[[np.ndarray], Any]) -> Tensor:
+    x = asarray(x)
+    return _gather(x, how(_codes(x)))
+
+
+def _with_values(arr: Tensor, values: Any, how: Callable[[np.ndarray, np.ndarray], np.ndarray]) -> Tensor:
+    """NumPy's placement of ``values`` into ``arr`` (insert, put_along_axis) on codes: positions of
+    ``arr`` keep codes >= 0, entries of ``values`` get -1, -2, ..."""
+    values = asarray(values)
+    if values.dtype != arr.dtype:
+        values = ops.cast(values, arr.dtype)
+    placed = np.asarray(how(_codes(arr), -1 - np.arange(values.size).reshape(values.shape)))
+    both = ops.concatenate([ops.reshape(arr, (-1,)), ops.reshape(values, (-1,))], axis=0)
+    return _gather(both, np.where(placed >= 0, placed, arr.size - 1 - placed))
+
+
+def _no_out(out: Any, name: str) -> None:
+    if out is not None:
+        raise TypeError(f"tapegrad.numpy.{name} does not take out=; tensors are immutable")
+
+
+# ---- rearranging -------------------------------------------------------------------------------------
+def roll(a: Any, shift: Any, axis: Any = None) -> Tensor:
+    """``np.roll``: elements shifted cyclically along ``axis`` (of the flattened tensor when None)."""
+    return _rearranged(a, lambda c: np.roll(c, shift, axis))
+
+
+def rot90(m: Any, k: int = 1, axes: Any = (0, 1)) -> Tensor:
+    """``np.rot90``: rotate by 90 degrees k times in the plane of ``axes``."""
+    return _rearranged(m, lambda c: np.rot90(c, k, axes))
+
+
+def rollaxis(a: Any, axis: int, start: int = 0) -> Tensor:
+    """``np.rollaxis``: a transpose (the permutation is NumPy's, read off a zero-stride array)."""
+    a = asarray(a)
+    probe = np.lib.stride_tricks.as_strided(np.zeros(1), shape=tuple(range(1, a.ndim + 1)), strides=(0,) * a.ndim)
+    return ops.transpose(a, tuple(n - 1 for n in np.rollaxis(probe, axis, start).shape))
+
+
+def diagonal(a: Any, offset: int = 0, axis1: int = 0, axis2: int = 1) -> Tensor:
+    """``np.diagonal``: the diagonal of the plane (axis1, axis2), appended as the last axis."""
+    return _rearranged(a, lambda c: np.diagonal(c, offset, axis1, axis2))
+
+
+def delete(arr: Any, obj: Any, axis: Any = None) -> Tensor:
+    """``np.delete`` (functional): a new tensor without the given entries."""
+    return _rearranged(arr, lambda c: np.delete(c, obj, axis))
+
+
+def insert(arr: Any, obj: Any, values: Any, axis: Any = None) -> Tensor:
+    """``np.insert`` (functional); the gradient reaches both ``arr`` and ``values``."""
+    arr = asarray(arr)
+    return _with_values(arr, values, lambda c, v: np.insert(c, obj, v, axis))
+
+
+def append(arr: Any, values: Any, axis: Any = None) -> Tensor:
+    """``np.append``: concatenate (flattened when ``axis`` is None)."""
+    arr, values = asarray(arr), asarray(values)
+    if axis is None:
+        return ops.concatenate([ops.reshape(arr, (-1,)), ops.reshape(values, (-1,))], axis=0)
+    return ops.concatenate([arr, values], axis=axis)
+
+
+def take_along_axis(arr: Any, indices: Any, axis: Any = -1) -> Tensor:
+    """``np.take_along_axis``; the indices carry no gradient."""
+    idx = np.asarray(indices._value if isinstance(indices, Tensor) else indices)
+    return _rearranged(arr, lambda c: np.take_along_axis(c, idx, axis))
+
+
+def put_along_axis(arr: Any, indices: Any, values: Any, axis: Any) -> Tensor:
+    """``np.put_along_axis`` made functional: returns the new tensor (NumPy's writes in place)."""
+    arr = asarray(arr)
+    idx = np.asarray(indices._value if isinstance(indices, Tensor) else indices)
+
+    def place(c: np.ndarray, v: np.ndarray) -> np.ndarray:
+        c = c.copy()
+        np.put_along_axis(c, idx, v, axis)
+        return c
+
+    return _with_values(arr, values, place)
+
+
+def sort(a: Any, axis: Any = -1, kind: Any = None, order: Any = None, *, stable: Any = None) -> Tensor:
+    """``np.sort`` (a new tensor); ties keep NumPy's order and each value's gradient goes home."""
+    a = asarray(a)
+    if order is not None:
+        raise TypeError("tapegrad.numpy.sort: order= is for structured arrays, which tensors are not")
+    if axis is None:
+        a, axis = ops.reshape(a, (-1,)), -1
+    values = np.asarray(a._value)
+    return _gather(a, np.take_along_axis(_codes(a), np.argsort(values, axis=axis, kind=kind, stable=stable), axis))
+
+
+def partition(a: Any, kth: Any, axis: Any = -1, kind: str = "introselect", order: Any = None) -> Tensor:
+    """``np.partition`` (a new tensor)."""
+    a = asarray(a)
+    if axis is None:
+        a, axis = ops.reshape(a, (-1,)), -1
+    values = np.asarray(a._value)
+    return _gather(a, np.take_along_axis(_codes(a), np.argpartition(values, kth, axis=axis, kind=kind), axis))
+
+
+def argsort(a: Any, axis: Any = -1, kind: Any = None, order: Any = None, *, stable: Any = None) -> Tensor:
+    """``np.argsort``: integer positions (not differentiable)."""
+    return array(np.argsort(np.asarray(asarray(a)._value), axis=axis, kind=kind, stable=stable))
+
+
+def argpartition(a: Any, kth: Any, axis: Any = -1, kind: str = "introselect", order: Any = None) -> Tensor:
+    """``np.argpartition``: integer positions (not differentiable)."""
+    return array(np.argpartition(np.asarray(asarray(a)._value), kth, axis=axis, kind=kind))
+
+
+# ---- joining and splitting (NumPy's forms) -------------------------------------------------------------
+def atleast_1d(*arys: Any) -> Any:
+    """``np.atleast_1d``."""
+    out = [ops.reshape(a, (1,)) if a.ndim == 0 else a for a in map(asarray, arys)]
+    return out[0] if len(out) == 1 else tuple(out)
+
+
+def atleast_2d(*arys: Any) -> Any:
+    """``np.atleast_2d``: a 1-d array becomes one row."""
+    out = [a if a.ndim >= 2 else ops.reshape(a, (1, -1) if a.ndim else (1, 1)) for a in map(asarray, arys)]
+    return out[0] if len(out) == 1 else tuple(out)
+
+
+def atleast_3d(*arys: Any) -> Any:
+    """``np.atleast_3d``: (n,) becomes (1, n, 1) and (m, n) becomes (m, n, 1)."""
+    out = []
+    for a in map(asarray, arys):
+        if a.ndim == 0:
+            a = ops.reshape(a, (1, 1, 1))
+        elif a.ndim == 1:
+            a = ops.reshape(a, (1, a.shape[0], 1))
+        elif a.ndim == 2:
+            a = ops.reshape(a, a.shape + (1,))
+        out.append(a)
+    return out[0] if len(out) == 1 else tuple(out)
+
+
+def column_stack(tup: Any) -> Tensor:
+    """``np.column_stack``: 1-d arrays become columns."""
+    cols = [ops.reshape(a, (-1, 1)) if a.ndim < 2 else a for a in map(asarray, tup)]
+    return ops.concatenate(cols, axis=1)
+
+
+def row_stack(tup: Any, *, dtype: Any = None, casting: str = "same_kind") -> Tensor:
+    """``np.row_stack`` (``np.vstack``)."""
+    return _shape_ops.vstack([asarray(a) for a in tup])
+
+
+def dstack(tup: Any) -> Tensor:
+    """``np.dstack``: stack along the third axis."""
+    arrays = atleast_3d(*tup)
+    return ops.concatenate(list(arrays) if isinstance(arrays, tuple) else [arrays], axis=2)
+
+
+def hsplit(ary: Any, indices_or_sections: Any) -> list[Tensor]:
+    """``np.hsplit``: split along axis 1 (axis 0 for 1-d)."""
+    ary = asarray(ary)
+    if ary.ndim == 0:
+        raise ValueError("hsplit only works on arrays of 1 or more dimensions")
+    return _shape_ops._numpy_split(ary, indices_or_sections, 1 if ary.ndim > 1 else 0)
+
+
+def vsplit(ary: Any, indices_or_sections: Any) -> list[Tensor]:
+    """``np.vsplit``: split along axis 0 (2 or more dimensions)."""
+    ary = asarray(ary)
+    if ary.ndim < 2:
+        raise ValueError("vsplit only works on arrays of 2 or more dimensions")
+    return _shape_ops._numpy_split(ary, indices_or_sections, 0)
+
+
+def dsplit(ary: Any, indices_or_sections: Any) -> list[Tensor]:
+    """``np.dsplit``: split along axis 2 (3 or more dimensions)."""
+    ary = asarray(ary)
+    if ary.ndim < 3:
+        raise ValueError("dsplit only works on arrays of 3 or more dimensions")
+    return _shape_ops._numpy_split(ary, indices_or_sections, 2)
+
+
+def meshgrid(*xi: Any, copy: bool = True, sparse: bool = False, indexing: str = "xy") -> tuple[Tensor, ...]:
+    """``np.meshgrid``: coordinate grids (broadcasts, so gradients sum over the repeated axes)."""
+    if indexing not in ("xy", "ij"):
+        raise ValueError("Valid values for `indexing` are 'xy' and 'ij'.")
+    xs = [ops.reshape(asarray(x), (-1,)) for x in xi]
+    nd = len(xs)
+    shapes = []
+    for i, x in enumerate(xs):
+        s = [1] * nd
+        s[i] = x.shape[0]
+        shapes.append(s)
+    if indexing == "xy" and nd > 1:
+        for s in shapes:
+            s[0], s[1] = s[1], s[0]
+    out = [ops.reshape(x, tuple(s)) for x, s in zip(xs, shapes)]
+    if not sparse:
+        full = tuple(max(s[k] for s in shapes) for k in range(nd))
+        out = [ops.broadcast_to(o, full) for o in out]
+    return tuple(out)
+
+
+def tri(N: int, M: int | None = None, k: int = 0, dtype: Any = float, *, like: Any = None) -> Tensor:  # noqa: N803
+    """``np.tri`` (a constant)."""
+    return array(np.tri(N, M, k, dtype=dtype))
+
+
+# ---- products built from multiply/reshape --------------------------------------------------------------
+def kron(a: Any, b: Any) -> Tensor:
+    """``np.kron``: the Kronecker product, as a broadcast product reshaped."""
+    a, b = asarray(a), asarray(b)
+    nd = max(a.ndim, b.ndim)
+    sa = (1,) * (nd - a.ndim) + a.shape
+    sb = (1,) * (nd - b.ndim) + b.shape
+    a2 = ops.reshape(a, tuple(n for s in sa for n in (s, 1)))
+    b2 = ops.reshape(b, tuple(n for s in sb for n in (1, s)))
+    return ops.reshape(a2 * b2, tuple(x * y for x, y in zip(sa, sb)))
+
+
+def cross(a: Any, b: Any, axisa: int = -1, axisb: int = -1, axisc: int = -1, axis: Any = None) -> Tensor:
+    """``np.cross`` of 3-vectors (2-vectors are taken with a zero z component; two 2-vectors give
+    the z component alone, as NumPy)."""
+    if axis is not None:
+        axisa = axisb = axisc = axis
+    a = ops.moveaxis(asarray(a), axisa, -1)
+    b = ops.moveaxis(asarray(b), axisb, -1)
+    na, nb = a.shape[-1], b.shape[-1]
+    if na not in (2, 3) or nb not in (2, 3):
+        raise ValueError("incompatible dimensions for cross product\n(dimension must be 2 or 3)")
+    a0, a1 = a[..., 0], a[..., 1]
+    b0, b1 = b[..., 0], b[..., 1]
+    if na == 2 and nb == 2:
+        return a0 * b1 - a1 * b0
+    a2 = a[..., 2] if na == 3 else None
+    b2 = b[..., 2] if nb == 3 else None
+    c0 = (a1 * b2 if b2 is not None else 0) - (a2 * b1 if a2 is not None else 0)
+    c1 = (a2 * b0 if a2 is not None else 0) - (a0 * b2 if b2 is not None else 0)
+    c2 = a0 * b1 - a1 * b0
+    c0, c1, c2 = ops.broadcast_arrays(asarray(c0) * 1, asarray(c1) * 1, c2)
+    return ops.moveaxis(ops.stack([c0, c1, c2], axis=-1), -1, axisc)
+
+
+def diff(a: Any, n: int = 1, axis: int = -1, prepend: Any = np._NoValue, append: Any = np._NoValue) -> Tensor:
+    """``np.diff``: n-th discrete difference along ``axis`` (with optional prepend/append)."""
+    a = asarray(a)
+    if n < 0:
+        raise ValueError(f"order must be non-negative but got {n}")
+    axis = int(axis) % a.ndim
+    parts = []
+    for extra in (prepend, append):
+        if extra is np._NoValue:
+            parts.append(None)
+            continue
+        e = asarray(extra)
+        if e.ndim == 0:
+            shape = list(a.shape)
+            shape[axis] = 1
+            e = ops.broadcast_to(e, tuple(shape))
+        parts.append(e)
+    if parts[0] is not None or parts[1] is not None:
+        a = ops.concatenate([p for p in (parts[0], a, parts[1]) if p is not None], axis=axis)
+    lead = (slice(None),) * axis
+    for _ in range(n):
+        a = a[lead + (slice(1, None),)] - a[lead + (slice(None, -1),)]
+    return a
+
+
+def ediff1d(ary: Any, to_end: Any = None, to_begin: Any = None) -> Tensor:
+    """``np.ediff1d``: differences of the flattened array, with optional ends."""
+    flat = ops.reshape(asarray(ary), (-1,))
+    out = flat[1:] - flat[:-1]
+    pieces = [ops.reshape(asarray(to_begin), (-1,))] if to_begin is not None else []
+    pieces.append(out)
+    if to_end is not None:
+        pieces.append(ops.reshape(asarray(to_end), (-1,)))
+    if len(pieces) == 1:
+        return out
+    return ops.concatenate([ops.cast(p, out.dtype) for p in pieces], axis=0)
+
+
+def gradient(f: Any, *varargs: Any, axis: Any = None, edge_order: int = 1) -> Any:
+    """``np.gradient`` with scalar spacings: central differences inside, one-sided (order 1 or 2)
+    at the edges. (Coordinate arrays as spacings are not supported.)"""
+    f = asarray(f)
+    axes = tuple(range(f.ndim)) if axis is None else tuple(int(x) % f.ndim for x in np.atleast_1d(axis))
+    if not varargs:
+        spacings = [1.0] * len(axes)
+    elif len(varargs) == 1 and np.ndim(varargs[0]) == 0:
+        spacings = [float(varargs[0])] * len(axes)
+    elif len(varargs) == len(axes) and all(np.ndim(v) == 0 for v in varargs):
+        spacings = [float(v) for v in varargs]
+    else:
+        raise NotImplementedError("tapegrad.numpy.gradient: only scalar spacings are supported")
+    if edge_order not in (1, 2):
+        raise ValueError("'edge_order' greater than 2 not supported")
+    out = []
+    for ax, h in zip(axes, spacings):
+        n = f.shape[ax]
+        if n < edge_order + 1:
+            raise ValueError("Shape of array too small to calculate a numerical gradient, "
+                             "at least (edge_order + 1) elements are required.")
+
+        def at(s: Any, ax: int = ax) -> Tensor:
+            return f[(slice(None),) * ax + (s,)]
+
+        inner = (at(slice(2, None)) - at(slice(None, -2))) / (2.0 * h)
+        if edge_order == 1:
+            first = (at(slice(1, 2)) - at(slice(0, 1))) / h
+            last = (at(slice(n - 1, n)) - at(slice(n - 2, n - 1))) / h
+        else:
+            first = (-1.5 * at(slice(0, 1)) + 2.0 * at(slice(1, 2)) - 0.5 * at(slice(2, 3))) / h
+            last = (0.5 * at(slice(n - 3, n - 2)) - 2.0 * at(slice(n - 2, n - 1)) + 1.5 * at(slice(n - 1, n))) / h
+        out.append(ops.concatenate([first, inner, last], axis=ax))
+    return out[0] if len(out) == 1 else tuple(out)
+
+
+# ---- selection, elementwise compositions ----------------------------------------------------------------
+def _plain(x: Any) -> Any:
+    return np.asarray(x._value) if isinstance(x, Tensor) else np.asarray(x)
+
+
+def select(condlist: Any, choicelist: Any, default: Any = 0) -> Tensor:
+    """``np.select``: the first choice whose condition holds (conditions are not differentiated)."""
+    if len(condlist) != len(choicelist):
+        raise ValueError("list of cases must be same length as list of conditions")
+    out = asarray(default)
+    for cond, choice in reversed(list(zip(condlist, choicelist))):
+        out = ops.where(_plain(cond).astype(bool), choice, out)
+    return out
+
+
+def piecewise(x: Any, condlist: Any, funclist: Any, *args: Any, **kw: Any) -> Tensor:
+    """``np.piecewise``: each function is evaluated on all of x and selected where its condition
+    holds (later conditions win, as NumPy). Keep the functions finite everywhere (or use the
+    double-where pattern): a NaN in an unselected branch still reaches the gradient as 0 * NaN."""
+    x = asarray(x)
+    if isinstance(condlist, (bool, np.ndarray, Tensor)) and np.ndim(_plain(condlist)) == x.ndim:
+        condlist = [condlist]
+    conds = [_plain(c).astype(bool) for c in condlist]
+    if len(funclist) == len(conds) + 1:
+        otherwise = ~np.any(conds, axis=0) if conds else np.ones(x.shape, bool)
+        conds.append(otherwise)
+    elif len(funclist) != len(conds):
+        raise ValueError(f"with {len(conds)} condition(s), give {len(conds)} or {len(conds) + 1} functions")
+    out = ops.zeros_like(x)
+    for cond, fn in zip(conds, funclist):
+        value = fn(x, *args, **kw) if callable(fn) else fn
+        out = ops.where(cond, value, out)
+    return ops.cast(out, x.dtype) if out.dtype != x.dtype else out
+
+
+def interp(x: Any, xp: Any, fp: Any, left: Any = None, right: Any = None, period: Any = None) -> Tensor:
+    """``np.interp``: piecewise-linear interpolation, differentiable w.r.t. ``x`` and ``fp`` (the
+    sample points ``xp`` are constants)."""
+    if period is not None:
+        raise NotImplementedError("tapegrad.numpy.interp: period= is not supported")
+    xp = _plain(xp).astype(np.float64)
+    fp = asarray(fp)
+    x = asarray(x)
+    if xp.ndim != 1 or fp.ndim != 1 or xp.shape != fp.shape:
+        raise ValueError("fp and xp are not of the same length.")
+    xv = _plain(x)
+    n = xp.shape[0]
+    if n == 1:
+        out = ops.broadcast_to(fp[0], x.shape) * ops.ones_like(x)
+    else:
+        i = np.clip(np.searchsorted(xp, xv, side="right") - 1, 0, n - 2)
+        x0, x1 = xp[i], xp[i + 1]
+        f0, f1 = ops.take(fp, i), ops.take(fp, i + 1)
+        out = f0 + (f1 - f0) * ((x - x0) / (x1 - x0))
+        out = ops.where(xv == xp[-1], ops.take(fp, np.full(np.shape(xv), n - 1)), out)
+    lo = fp[0] if left is None else left
+    hi = fp[-1] if right is None else right
+    out = ops.where(xv < xp[0], lo * ops.ones_like(out), out)
+    return ops.where(xv > xp[-1], hi * ops.ones_like(out), out)
+
+
+def fmax(x1: Any, x2: Any) -> Tensor:
+    """``np.fmax``: the larger, ignoring a NaN (ties go to the first argument)."""
+    x1, x2 = asarray(x1), asarray(x2)
+    return ops.where((x1 >= x2) | ops.isnan(x2), x1, x2)
+
+
+def fmin(x1: Any, x2: Any) -> Tensor:
+    """``np.fmin``: the smaller, ignoring a NaN (ties go to the first argument)."""
+    x1, x2 = asarray(x1), asarray(x2)
+    return ops.where((x1 <= x2) | ops.isnan(x2), x1, x2)
+
+
+def deg2rad(x: Any) -> Tensor:
+    """``np.deg2rad``."""
+    return asarray(x) * (math.pi / 180.0)
+
+
+def rad2deg(x: Any) -> Tensor:
+    """``np.rad2deg``."""
+    return asarray(x) * (180.0 / math.pi)
+
+
+def round(a: Any, decimals: int = 0, out: Any = None) -> Tensor:  # noqa: A001
+    """``np.round``: to ``decimals`` places (NumPy's own scaling, so the same values; gradient 0)."""
+    _no_out(out, "round")
+    a = asarray(a)
+    if decimals == 0:
+        return ops.round(a)
+    scale = 10.0 ** decimals
+    return ops.round(a * scale) / scale
+
+
+around = round
+
+
+def nan_to_num(x: Any, copy: bool = True, nan: float = 0.0, posinf: Any = None, neginf: Any = None) -> Tensor:
+    """``np.nan_to_num``: NaN and infinities replaced (their gradient is 0, elsewhere 1)."""
+    x = asarray(x)
+    v = _plain(x)
+    if v.dtype.kind not in "fc":
+        return x
+    info = np.finfo(v.dtype)
+    hi = info.max if posinf is None else posinf
+    lo = info.min if neginf is None else neginf
+    out = ops.where(np.isnan(v), nan, x)
+    out = ops.where(np.isposinf(v), hi, out)
+    return ops.where(np.isneginf(v), lo, out)
+
+
+def heaviside(x1: Any, x2: Any) -> Tensor:
+    """``np.heaviside``: 0 below zero, x2 at zero, 1 above (differentiable in x2 only)."""
+    x1 = asarray(x1)
+    v = _plain(x1)
+    step = ops.where(v > 0, ops.ones_like(x1), ops.zeros_like(x1))
+    return ops.where(v == 0, x2, step)
+
+
+# ---- reductions and order statistics ------------------------------------------------------------------
+def _reduce_axis(a: Tensor, axis: Any) -> tuple[Tensor, int]:
+    """The tensor with the reduced axis last (flattened when None)."""
+    if axis is None:
+        return ops.reshape(a, (-1,)), 0
+    return ops.moveaxis(a, int(axis), -1), int(axis) % a.ndim
+
+
+_METHODS = ("linear", "lower", "higher", "nearest", "midpoint")
+
+
+def quantile(a: Any, q: Any, axis: Any = None, out: Any = None, overwrite_input: bool = False,
+             method: str = "linear", keepdims: bool = False, *, weights: Any = None,
+             interpolation: Any = None) -> Tensor:
+    """``np.quantile`` (methods linear, lower, higher, nearest, midpoint; one axis or all): sorted
+    values blended with constant weights, so the gradient goes to the order statistics used."""
+    _no_out(out, "quantile")
+    if interpolation is not None:
+        method = interpolation
+    if method not in _METHODS or weights is not None:
+        raise NotImplementedError(f"tapegrad.numpy.quantile supports method in {_METHODS} without weights")
+    a = asarray(a)
+    qv = np.asarray(_plain(q), dtype=np.float64)
+    if np.any((qv < 0) | (qv > 1)):
+        raise ValueError("Quantiles must be in the range [0, 1]")
+    if isinstance(axis, (tuple, list)):
+        raise NotImplementedError("tapegrad.numpy.quantile: give one axis or None")
+    moved, ax = _reduce_axis(a, axis)
+    s = sort(moved, axis=-1)
+    n = s.shape[-1]
+    pos = qv * (n - 1)
+    lo = np.floor(pos).astype(np.intp)
+    hi = np.minimum(lo + 1, n - 1)
+    frac = pos - lo
+    if method == "lower":
+        res = ops.take(s, lo, axis=-1)
+    elif method == "higher":
+        res = ops.take(s, np.ceil(pos).astype(np.intp), axis=-1)
+    elif method == "nearest":
+        res = ops.take(s, np.round(pos).astype(np.intp), axis=-1)  # half to even, as NumPy
+    else:
+        f = frac if method == "linear" else np.full_like(frac, 0.5) * (frac > 0)
+        f = f.astype(np.dtype(a.dtype) if np.dtype(a.dtype).kind == "f" else np.float64)
+        below, above = ops.take(s, lo, axis=-1), ops.take(s, hi, axis=-1)
+        res = below + (above - below) * f
+    # res: rest + q.shape; NumPy puts q's axes first
+    rest = res.ndim - qv.ndim
+    res = ops.transpose(res, tuple(range(rest, res.ndim)) + tuple(range(rest))) if qv.ndim else res
+    if keepdims:
+        shape = list(a.shape) if axis is not None else [1] * a.ndim
+        if axis is not None:
+            shape[ax] = 1
+        res = ops.reshape(res, qv.shape + tuple(shape))
+    return res
+
+
+def percentile(a: Any, q: Any, axis: Any = None, out: Any = None, overwrite_input: bool = False,
+               method: str = "linear", keepdims: bool = False, *, weights: Any = None,
+               interpolation: Any = None) -> Tensor:
+    """``np.percentile``: quantile at q / 100."""
+    return quantile(a, np.asarray(_plain(q), dtype=np.float64) / 100, axis, out, overwrite_input, method,
+                    keepdims, weights=weights, interpolation=interpolation)
+
+
+def median(a: Any, axis: Any = None, out: Any = None, overwrite_input: bool = False, keepdims: bool = False) -> Tensor:
+    """``np.median``: the middle value, the mean of the two middle ones for an even count."""
+    _no_out(out, "median")
+    a = asarray(a)
+    moved, ax = _reduce_axis(a, axis)
+    s = sort(moved, axis=-1)
+    n = s.shape[-1]
+    res = s[..., n // 2] if n % 2 else (s[..., n // 2 - 1] + s[..., n // 2]) / 2
+    if keepdims:
+        shape = [1] * a.ndim if axis is None else list(a.shape)
+        if axis is not None:
+            shape[ax] = 1
+        res = ops.reshape(res, tuple(shape))
+    return res
+
+
+def average(a: Any, axis: Any = None, weights: Any = None, returned: bool = False, *, keepdims: bool = False) -> Any:
+    """``np.average``: the (weighted) mean; differentiable w.r.t. the values and the weights."""
+    a = asarray(a)
+    if weights is None:
+        avg = ops.mean(a, axis=axis, keepdims=keepdims)
+        count = np.prod(a.shape) / np.prod(avg.shape) if axis is not None else a.size
+        scl = ops.ones_like(avg) * count
+    else:
+        w = asarray(weights)
+        if w.shape != a.shape:
+            if axis is None or w.ndim != 1:
+                raise TypeError("Axis must be specified when shapes of a and weights differ.")
+            shape = [1] * a.ndim
+            shape[int(axis) % a.ndim] = w.shape[0]
+            w = ops.reshape(w, tuple(shape))
+        scl = ops.sum(w * ops.ones_like(a), axis=axis, keepdims=keepdims)
+        avg = ops.sum(a * w, axis=axis, keepdims=keepdims) / scl
+    return (avg, scl) if returned else avg
+
+
+def _nan_free(a: Any, fill: float) -> tuple[Tensor, np.ndarray]:
+    a = asarray(a)
+    nan = np.isnan(_plain(a))
+    return ops.where(nan, fill, a), nan
+
+
+def nansum(a: Any, axis: Any = None, dtype: Any = None, out: Any = None, keepdims: bool = False, **kw: Any) -> Tensor:
+    """``np.nansum``: NaNs count as zero (and get no gradient)."""
+    _no_out(out, "nansum")
+    clean, _ = _nan_free(a, 0.0)
+    return ops.sum(clean, axis=axis, keepdims=keepdims)
+
+
+def nanmean(a: Any, axis: Any = None, dtype: Any = None, out: Any = None, keepdims: bool = False, **kw: Any) -> Tensor:
+    """``np.nanmean``: the mean of the non-NaN entries."""
+    _no_out(out, "nanmean")
+    clean, nan = _nan_free(a, 0.0)
+    count = np.sum(~nan, axis=axis, keepdims=keepdims)
+    return ops.sum(clean, axis=axis, keepdims=keepdims) / count.astype(_plain(clean).dtype)
+
+
+def nanmax(a: Any, axis: Any = None, out: Any = None, keepdims: bool = False, **kw: Any) -> Tensor:
+    """``np.nanmax``: the maximum ignoring NaNs."""
+    _no_out(out, "nanmax")
+    clean, _ = _nan_free(a, -np.inf)
+    return ops.max(clean, axis=axis, keepdims=keepdims)
+
+
+def nanmin(a: Any, axis: Any = None, out: Any = None, keepdims: bool = False, **kw: Any) -> Tensor:
+    """``np.nanmin``: the minimum ignoring NaNs."""
+    _no_out(out, "nanmin")
+    clean, _ = _nan_free(a, np.inf)
+    return ops.min(clean, axis=axis, keepdims=keepdims)
+
+
+def nanprod(a: Any, axis: Any = None, dtype: Any = None, out: Any = None, keepdims: bool = False, **kw: Any) -> Tensor:
+    """``np.nanprod``: NaNs count as one."""
+    _no_out(out, "nanprod")
+    clean, _ = _nan_free(a, 1.0)
+    return ops.prod(clean, axis=axis, keepdims=keepdims)
+
+
+def ptp(a: Any, axis: Any = None, out: Any = None, keepdims: bool = False) -> Tensor:
+    """``np.ptp``: maximum minus minimum."""
+    _no_out(out, "ptp")
+    a = asarray(a)
+    return ops.max(a, axis=axis, keepdims=keepdims) - ops.min(a, axis=axis, keepdims=keepdims)
+
+
+# ---- products -----------------------------------------------------------------------------------------
+def convolve(a: Any, v: Any, mode: str = "full") -> Tensor:
+    """``np.convolve`` of two 1-d arrays (full, same, valid), bilinear: a sum of shifted products."""
+    a, v = ops.reshape(asarray(a), (-1,)), ops.reshape(asarray(v), (-1,))
+    n, m = a.shape[0], v.shape[0]
+    if n == 0 or m == 0:
+        raise ValueError("v cannot be empty" if m == 0 else "a cannot be empty")
+    if m > n:
+        a, v, n, m = v, a, m, n
+    # full[k] = sum_j a[k - j] v[j]: gather a Toeplitz matrix of a (zero outside), then a product
+    k = np.arange(n + m - 1)[:, None] - np.arange(m)[None, :]
+    inside = (k >= 0) & (k < n)
+    padded = ops.concatenate([a, ops.zeros_like(a[:1])], axis=0)
+    toeplitz = ops.getitem(padded, np.where(inside, k, n))
+    full = ops.matmul(toeplitz, v)
+    if mode == "full":
+        return full
+    if mode == "same":
+        start = (m - 1) // 2
+        return full[start:start + n]
+    if mode == "valid":
+        return full[m - 1:n]
+    raise ValueError(f"mode must be one of 'full', 'same', 'valid', got {mode!r}")
+
+
+def correlate(a: Any, v: Any, mode: str = "valid") -> Tensor:
+    """``np.correlate``: convolve with the reversed conjugate of ``v``."""
+    a, v = asarray(a), asarray(v)
+    nv, na = v.shape[0], a.shape[0]
+    vr = ops.reshape(v, (-1,))[::-1]
+    if np.dtype(v.dtype).kind == "c":
+        vr = ops.conj(vr)
+    if nv > na:  # NumPy swaps and reverses the result
+        return correlate(v, a, mode)[::-1] if np.dtype(a.dtype).kind != "c" else ops.conj(correlate(v, a, mode)[::-1])
+    return convolve(a, vr, mode)
+
+
+_ = builtins  # (kept for names shadowed by NumPy's)

@@ -1,0 +1,99 @@
+"""Discrete Fourier transforms: three linear primitives (fftn/ifftn, rfft, irfft); everything in
+``tapegrad.numpy.fft`` is built on them.
+
+Each transform is linear over the reals, so its JVP is the transform of the tangent and its VJP the
+adjoint map (TensorFlow's convention for complex cotangents: see ops/complex.py):
+  * fftn with norm ``nm`` has the adjoint ifftn with the dual norm (backward <-> forward, ortho
+    stays), and the other way round; for a real input the cotangent is the real part.
+  * rfft = the first n//2 + 1 outputs of fft: its adjoint is Re(ifft(g padded with zeros to n)).
+  * irfft reads c[0], c[1..], c[n//2] of a Hermitian half-spectrum: y_j = sum_k w_k/n Re(c_k e^{..})
+    with w_k = 2 except w_0 = 1 (and w_{n/2} = 1 for even n), so its adjoint is w * rfft(g) with
+    the dual norm.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from tapegrad._primitive import linear
+from tapegrad._tensor import ops
+
+__all__: list[str] = []
+
+DUAL = {"backward": "forward", "forward": "backward", "ortho": "ortho"}
+
+
+def _is_complex(x: Any) -> bool:
+    return np.dtype(x.dtype).kind == "c"
+
+
+def _fftn_impl(x, axes, norm, inverse):
+    return (np.fft.ifftn if inverse else np.fft.fftn)(x, axes=axes, norm=norm)
+
+
+def _fftn_vjp(g, ans, x, axes, norm, inverse, stack=0):
+    adjoint = fftn_p(g, axes=tuple(a + stack for a in axes), norm=DUAL[norm], inverse=not inverse)
+    return adjoint if _is_complex(x) else ops.cast(ops.real(adjoint), x.dtype)
+
+
+# Batched rules: a stack of cotangents/tangents has one more, leading axis; the axes shift by one.
+fftn_p = linear(
+    _fftn_impl,
+    _fftn_vjp,
+    name="fft.fftn",
+    batched_vjp=lambda g, ans, x, axes, norm, inverse: _fftn_vjp(g, ans, x, axes, norm, inverse, 1),
+    batched_jvp=lambda t, ans, x, axes, norm, inverse: fftn_p(t, axes=tuple(a + 1 for a in axes), norm=norm,
+                                                              inverse=inverse),
+)
+
+
+def _rfft_impl(x, axis, norm):
+    return np.fft.rfft(x, axis=axis, norm=norm)
+
+
+def _rfft_vjp(g, ans, x, axis, norm, stack=0):
+    n = x.shape[axis]
+    widths = [(0, 0)] * g.ndim
+    widths[axis + stack] = (0, n - g.shape[axis + stack])
+    full = ops.pad(g, widths)
+    return ops.cast(ops.real(fftn_p(full, axes=(axis + stack,), norm=DUAL[norm], inverse=True)), x.dtype)
+
+
+rfft_p = linear(
+    _rfft_impl,
+    _rfft_vjp,
+    name="fft.rfft",
+    batched_vjp=lambda g, ans, x, axis, norm: _rfft_vjp(g, ans, x, axis, norm, 1),
+    batched_jvp=lambda t, ans, x, axis, norm: rfft_p(t, axis=axis + 1, norm=norm),
+)
+
+
+def _irfft_impl(c, n, axis, norm):
+    return np.fft.irfft(c, n=n, axis=axis, norm=norm)
+
+
+def _irfft_weights(n: int, m: int, ndim: int, axis: int, dtype: Any) -> np.ndarray:
+    w = np.full(m, 2.0)
+    w[0] = 1.0
+    if n % 2 == 0:
+        w[n // 2] = 1.0
+    shape = [1] * ndim
+    shape[axis] = m
+    return w.reshape(shape).astype(dtype)
+
+
+def _irfft_vjp(g, ans, c, n, axis, norm, stack=0):
+    spectrum = rfft_p(g, axis=axis + stack, norm=DUAL[norm])
+    out = spectrum * _irfft_weights(n, c.shape[axis], c.ndim, axis, g.dtype)
+    return out if _is_complex(c) else ops.cast(ops.real(out), c.dtype)
+
+
+irfft_p = linear(
+    _irfft_impl,
+    _irfft_vjp,
+    name="fft.irfft",
+    batched_vjp=lambda g, ans, c, n, axis, norm: _irfft_vjp(g, ans, c, n, axis, norm, 1),
+    batched_jvp=lambda t, ans, c, n, axis, norm: irfft_p(t, n=n, axis=axis + 1, norm=norm),
+)
