@@ -177,9 +177,7 @@ def seed_value(target: Tensor, given: Any, raw: bool) -> Any:
     if dtype.kind == "c":  # the walk carries conjugate cotangents (see finish)
         if raw:
             return np.conj(np.asarray(value, dtype=dtype))
-        if isinstance(given, Tensor):  # cast first, as the raw branch does: conj(complex(v)) = v - 0j
-            return ops.conj(given if given.dtype == dtype else ops.cast(given, dtype))
-        return ops.conj(wrap(np.asarray(value, dtype=dtype)))
+        return ops.conj(given if isinstance(given, Tensor) else wrap(value))
     if raw:
         return value if value.dtype == dtype else value.astype(dtype)
     if isinstance(given, Tensor):

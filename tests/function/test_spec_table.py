@@ -69,8 +69,9 @@ def test_compiled_equals_eager(spec, shapes):
     same(np.asarray(_target(compiled(*xs))), np.asarray(_target(eager_y)))  # the trace
     same(np.asarray(_target(compiled(*xs))), np.asarray(_target(eager_y)))  # the generated code
     y = np.asarray(_target(eager_y))
-    v = tg.constant(rng.standard_normal(y.shape))
-    ts = [tg.constant(rng.standard_normal(a.shape)) for a in args]
+    v = tg.constant(rng.standard_normal(y.shape).astype(y.dtype if y.dtype.kind in "fc" else np.float64))
+    ts = [tg.constant(rng.standard_normal(a.shape).astype(a.dtype if a.dtype.kind in "fc" else np.float64))
+          for a in args]
     same(reverse(compiled, xs, v), reverse(spec.fn, xs, v))
     same(forward(compiled, xs, ts), forward(spec.fn, xs, ts))
     if spec.smooth:
