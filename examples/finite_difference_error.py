@@ -7,7 +7,8 @@ so its error is smallest near h ~ sqrt(eps); a central difference (f(x1 + h) - f
 rounding is left. Automatic differentiation has neither error.
 
 The step is relative, h = epsilon * x1, as in the seed article ("epsilon in % of x1"). Writes a
-log-log plot (needs matplotlib) and prints the table:
+log-log plot (needs matplotlib) and prints the table. Written from seed 001's prose, lines 45-61
+(it has no code block):
 
     python examples/finite_difference_error.py -o fd_error.png
 """

@@ -4,6 +4,8 @@ Plain gradient descent on the absolute loss moves m and c by a fixed amount per 
 blog's loop (examples/fit_line_sgd.py) is still at y ~ 1.9x - 7.5 after 2000 epochs. Adam scales
 each step by its running gradient statistics and reaches m = 2, c = -8 in 1000 epochs.
 
+Not a seed block: a variant of seed 000 lines 155-176 (the loop of examples/fit_line_sgd.py).
+
 Run: python examples/fit_line_adam.py
 """
 

@@ -5,6 +5,9 @@ loss, a persistent tape, one `tape.gradient` per variable and a hand-written upd
 `assign_sub`. The data are the ten points the blog printed; the NumPy RNG is seeded so the
 starting point (and so every printed number) is reproducible.
 
+From seed 000 lines 138-198 (../shared/seeds/000_*.txt), where the blog's run was unseeded;
+tests/test_seeds_verbatim.py runs those lines verbatim too.
+
 Run: python examples/fit_line_sgd.py
 """
 

@@ -10,6 +10,9 @@ gradient (6 x1, 3 x3, 3 x2) = (12, 12, 9). This script computes it
 
 and prints them side by side with their errors against the exact gradient.
 
+Seed 001 (../shared/seeds/001_*.txt) has no code block (its gists were not scraped): this is
+written from its prose, lines 15-128.
+
     python examples/four_ways_to_differentiate.py
 """
 

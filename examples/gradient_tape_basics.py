@@ -1,5 +1,11 @@
 """Gradient tapes, step by step: the TensorFlow programs of the seed tutorials with `tf` -> `tg`.
 
+From the seeds (../shared/seeds/, line numbers of the seed file; tests/test_seeds_verbatim.py runs
+those blocks verbatim): seed 000 lines 69-80 (d/dx x^3), 85-97 (z = (sum x)^2), 107-114
+(persistent tape, 108.0 and 6.0), 118-129 (derivative of a derivative, indentation restored as in
+the blog's original). The last three sections (one backward pass for all variables,
+`stop_recording`, watched constants) are seed 004's prose, whose code the scrape lost.
+
 Run: python examples/gradient_tape_basics.py
 """
 

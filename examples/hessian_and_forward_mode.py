@@ -1,6 +1,10 @@
 """The autodiff notebook's TensorFlow cells with `tf` -> `tg`: Jacobians and Hessians from one
 persistent tape (unconnected derivatives are None), and forward vs reverse mode on sin(x^2).
 
+Seed 003 (../shared/seeds/003_*.txt) keeps only the notebook's markdown cells (Hessians from a
+persistent tape, "the gradient() function returns None" for unconnected sources, forward vs reverse
+on sin(x^2) at x = 3, about -5.46); its code cells were lost, so this is written from that prose.
+
 Run: python examples/hessian_and_forward_mode.py
 """
 

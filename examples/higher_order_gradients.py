@@ -2,6 +2,8 @@
 
 Derivatives of a function (gradients_function), Python control flow, gradients with respect to
 intermediate values on a persistent tape, and higher-order gradients by nesting tapes.
+From seed 002 (../shared/seeds/002_*.txt), its blocks at lines 9-12 (the eager prelude), 18-30,
+36-51 (the plot, behind --plot here), 59-74, 80-97 and 103-115, in that order.
 Run: python examples/higher_order_gradients.py [--plot sin_squared.png]
 """
 
@@ -10,7 +12,8 @@ from math import pi
 
 import tapegrad as tg
 
-tfe = tg  # the tutorial's `tf.contrib.eager` shorthand: gradients_function lives in tg itself
+tg.enable_eager_execution()  # does nothing: tapegrad is always eager (kept from the tutorial)
+tfe = tg.contrib.eager  # Shorthand for some symbols
 
 
 def f(x):

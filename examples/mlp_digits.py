@@ -3,6 +3,8 @@
 The data ship with scikit-learn (no download); scikit-learn is an optional extra for the examples:
     pip install scikit-learn      (or: pip install "tapegrad[examples]")
 
+Not from a seed block: the seeds' training loop (seed 000 lines 155-176) grown to a real model.
+
 Run: python examples/mlp_digits.py [--epochs N]
 """
 

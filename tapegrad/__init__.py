@@ -43,7 +43,7 @@ from tapegrad.forward import ForwardAccumulator
 from tapegrad.graph import TapeGraph, tape_graph
 from tapegrad.ops.activations import *  # noqa: F403
 from tapegrad.ops.comparison import *  # noqa: F403
-from tapegrad.ops.complex import *  # noqa: F403  (real, imag, conj, angle, complex: tapegrad.numpy's block)
+from tapegrad.ops.complex import *  # noqa: F403  (complex: tapegrad.numpy's block)
 from tapegrad.ops.creation import *  # noqa: F403
 from tapegrad.ops.elementwise import *  # noqa: F403
 from tapegrad.ops.linalg import *  # noqa: F403
@@ -67,17 +67,35 @@ from tapegrad.transforms import (
 
 bool = bool_  # noqa: A001  (tg.bool, as tf.bool)
 
+# --- TensorFlow 1.x eager prelude (issue 16): `tf.enable_eager_execution()`, `tfe = tf.contrib.eager`
+from tapegrad import contrib  # noqa: E402
+from tapegrad.contrib.eager import executing_eagerly  # noqa: E402
+
+
+def enable_eager_execution(*args: object, **kwargs: object) -> None:
+    """Do nothing: tapegrad is always eager, every op runs when called (TensorFlow 1.x needed this call).
+
+    Accepts and ignores TensorFlow's arguments (``config``, ``device_policy``, ...), so the first
+    lines of a TF 1.x eager program run unchanged with ``import tapegrad as tf``.
+
+        >>> import tapegrad as tg
+        >>> tg.enable_eager_execution()
+        >>> tg.executing_eagerly()
+        True
+    """
+
 __version__ = "0.1.0"
 
 __all__ = [
+    # tg.function (issue 12)
     "Function",
     "function",
-    # tapegrad.numpy's block: complex parts (the namespace itself is imported as tapegrad.numpy)
-    "angle",
+    # TensorFlow 1.x eager prelude (issue 16)
+    "contrib",
+    "enable_eager_execution",
+    "executing_eagerly",
+    # tapegrad.numpy's block: tf.complex (the namespace itself is imported as tapegrad.numpy)
     "complex",
-    "conj",
-    "imag",
-    "real",
     "TapeGraph",
     "explain_gradient",
     "tape_graph",

@@ -145,6 +145,18 @@ class Tensor:
     def __format__(self, spec: str) -> str:
         return format(np.asarray(self._value)[()] if self.ndim == 0 else self._value, spec)
 
+    def _repr_html_(self) -> str:
+        """Jupyter's display: kind, name, shape and dtype on one line, the values (summarised) below."""
+        import html
+
+        name = getattr(self, "name", None)
+        head = f"tg.{type(self).__name__}" + (f" '{name}'" if name else "")
+        values = np.array2string(np.asarray(self._value), threshold=100, edgeitems=3, max_line_width=100)
+        return (
+            f"<div><code><b>{html.escape(head)}</b> shape={self.shape} dtype={self.dtype.name}</code>"
+            f"<pre style='margin:2px 0 0 0'>{html.escape(values)}</pre></div>"
+        )
+
     # ---- NumPy interoperability -----------------------------------------------------------
     def __array_ufunc__(self, ufunc: np.ufunc, method: str, *inputs: Any, **kwargs: Any) -> Any:
         op = UFUNCS.get(ufunc)

@@ -24,6 +24,29 @@ from tapegrad._tensor import Tensor, Variable
 __all__ = ["explain_gradient"]
 
 
+class Explanation(str):
+    """The sentence explain_gradient returns: a str that shows as plain text in a REPL or Jupyter."""
+
+    def __repr__(self) -> str:
+        return str(self)
+
+    def _repr_html_(self) -> str:
+        import html
+
+        return f"<p style='white-space: pre-wrap'>{html.escape(str(self))}</p>"
+
+
+def _as_explanation(explain: Any) -> Any:
+    import functools
+
+    @functools.wraps(explain)
+    def explained(*args: Any, **kwargs: Any) -> Explanation:
+        return Explanation(explain(*args, **kwargs))
+
+    return explained
+
+
+@_as_explanation
 def explain_gradient(tape: Any, target: Any, source: Any) -> str:
     """One sentence saying why ``tape.gradient(target, source)`` is None, or that it is connected."""
     src_name = _name(source, "the source")

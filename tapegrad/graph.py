@@ -4,7 +4,7 @@
         tape.watch([x1, x2, x3])
         f = 3 * (x1**2 + x2 * x3)
     g = tape.graph(f, {"x1": x1, "x2": x2, "x3": x3})
-    g.render("graph.svg")     # or .png / .pdf (Graphviz's `dot`), or .dot (no dependency)
+    g.render("graph.svg")     # or .png / .pdf (Graphviz's `dot`, else matplotlib), or .dot (no dependency)
     print(g.to_dot())
 
 The adjoint of a node is d(target)/d(node), what the reverse pass carries back to it; the edges of
@@ -158,12 +158,17 @@ class TapeGraph:
         return "\n".join(lines) + "\n"
 
     def pipe(self, format: str = "svg") -> bytes:
-        """The graph drawn by Graphviz in ``format`` (svg, png or pdf), as bytes."""
+        """The graph drawn in ``format`` (svg, png or pdf), as bytes: by Graphviz's ``dot`` when it is
+        installed, otherwise by matplotlib and networkx (``pip install "tapegrad[graph]"``)."""
         fmt = format.lower().lstrip(".")
         if fmt in _TEXT:
             return self.to_dot().encode()
         if fmt not in _RENDERED:
             raise ValueError(f"cannot draw the graph as {format!r}; use one of: {', '.join(_RENDERED + _TEXT)}")
+        if shutil.which("dot") is None:  # no Graphviz: the same drawing with matplotlib (tapegrad[graph])
+            from tapegrad.graph_draw import draw
+
+            return draw(self, fmt)
         return _run_dot(self.to_dot(), fmt)
 
     def render(self, path: Any, format: str | None = None) -> str:

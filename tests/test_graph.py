@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 import sys
 
@@ -123,14 +124,48 @@ def test_errors():
 def test_dot_file_needs_no_graphviz(tmp_path, monkeypatch):
     monkeypatch.setattr(shutil, "which", lambda name: None)
     monkeypatch.setitem(sys.modules, "graphviz", None)
+    monkeypatch.setitem(sys.modules, "networkx", None)  # and no tapegrad[graph] extra either
     tape, f, xs = seed_tape()
     g = tape.graph(f, xs)
     path = g.render(tmp_path / "g.dot")
     assert open(path).read() == g.to_dot()
-    with pytest.raises(GraphvizNotFound, match="apt-get install graphviz"):
+    with pytest.raises(GraphvizNotFound, match=r'pip install "tapegrad\[graph\]"'):
         g.render(tmp_path / "g.svg")
     assert g._repr_svg_() is None  # Jupyter falls back to the text repr
     assert "target x7 = 48" in repr(g)
+
+
+def test_without_dot_matplotlib_draws_svg_and_png(tmp_path, monkeypatch):
+    """`pip install "tapegrad[graph]"` alone (networkx + matplotlib, no Graphviz) draws the graph."""
+    pytest.importorskip("networkx")
+    pytest.importorskip("matplotlib")
+    monkeypatch.setattr(shutil, "which", lambda name: None)
+    tape, f, xs = seed_tape()
+    g = tape.graph(f, xs)
+    text = (tmp_path / "g.svg").read_text() if g.render(tmp_path / "g.svg") else ""
+    assert "<svg" in text
+    for label in ("x5 = x2 * x3", "value = 12", "adjoint = 9", "∂x5/∂x3 = 3", "∂x7/∂x6 = 3", g.title):
+        assert label in text, label
+    data = (tmp_path / "g.png").read_bytes() if g.render(tmp_path / "g.png") else b""
+    assert data[:8] == b"\x89PNG\r\n\x1a\n"
+    width, height = int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
+    assert width > height > 100  # left to right
+    assert g.pipe("pdf")[:5] == b"%PDF-"
+    assert len(re.findall(r"adjoint = \d+<", g._repr_svg_())) == 7  # Jupyter shows it inline
+
+
+def test_layout_layers_follow_the_data(monkeypatch):
+    pytest.importorskip("networkx")
+    from tapegrad.graph_draw import layout
+
+    tape, f, xs = seed_tape()
+    g = tape.graph(f, xs)
+    pos = {g._by_id(k).name: v for k, v in layout(g).items()}
+    assert {pos[n][0] for n in ("x1", "x2", "x3")} == {0}
+    assert (pos["x4"][0], pos["x5"][0], pos["x6"][0], pos["x7"][0]) == (1, 1, 2, 3)
+    assert pos["2"][0] == 0 and pos["3"][0] == 2  # a constant sits one layer before the op reading it
+    for e in g.edges:  # every edge goes left to right
+        assert pos[g._by_id(e.source).name][0] < pos[g._by_id(e.target).name][0]
 
 
 @needs_dot

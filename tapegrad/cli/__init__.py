@@ -7,7 +7,9 @@
 
 Expressions are data, never code: they are parsed against a whitelist (see
 :mod:`tapegrad.cli.expression`) and evaluated with tapegrad ops. Exit codes: 0 on success, 2 on bad
-input (with a one-line message), 1 when the computation itself failed.
+input (with a one-line message), 1 when the computation itself failed, 3 when ``fit`` stopped at its
+default iteration limit before converging. No Python warning reaches the user: a nan or inf in a
+result comes with a one-line note saying where it first arose.
 """
 
 from __future__ import annotations
@@ -15,7 +17,10 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import warnings
 from typing import Sequence
+
+import numpy as np
 
 from tapegrad.cli._common import UsageError
 from tapegrad.cli.expression import ExpressionError
@@ -56,7 +61,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _fix_argv(argv: list[str], parser: argparse.ArgumentParser) -> list[str]:
-    """Let values that start with '-' through: an expression "-x**2", and --range -6.28:6.28."""
+    """Let values that start with '-' through: an expression "-x**2", --range -6.28:6.28, --ylim -1:1."""
     argv = list(argv)
     if len(argv) >= 2 and argv[0] in ("diff", "plot", "graph"):
         options = _option_strings(parser, argv[0])
@@ -67,7 +72,7 @@ def _fix_argv(argv: list[str], parser: argparse.ArgumentParser) -> list[str]:
     i = 0
     while i < len(argv):
         a = argv[i]
-        if a == "--range" and i + 1 < len(argv) and argv[i + 1].startswith("-"):
+        if a in ("--range", "--ylim") and i + 1 < len(argv) and argv[i + 1].startswith("-"):
             out.append(f"{a}={argv[i + 1]}")
             i += 2
             continue
@@ -84,6 +89,23 @@ def _option_strings(parser: argparse.ArgumentParser, verb: str) -> set[str]:
     return {s for action in sub._actions for s in action.option_strings}
 
 
+def _run_quietly(args: argparse.Namespace, prog: str) -> int:
+    """Run a verb so that no Python warning reaches the user: floating-point events are silenced (the
+    verbs say where a nan or inf arose), any other warning becomes a one-line note on stderr."""
+    with warnings.catch_warnings(record=True) as caught, np.errstate(all="ignore"):
+        warnings.simplefilter("always")
+        try:
+            return int(args._run(args))
+        finally:
+            seen = set()
+            for w in caught:
+                text = str(w.message).splitlines()[0] if str(w.message) else type(w.message).__name__
+                if text in seen or (issubclass(w.category, RuntimeWarning) and "encountered in" in text):
+                    continue
+                seen.add(text)
+                print(f"{prog}: note: {text}", file=sys.stderr)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit code (0 success, 2 bad input, 1 failure)."""
     argv = list(sys.argv[1:] if argv is None else argv)
@@ -94,7 +116,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(exc.code) if isinstance(exc.code, int) else (0 if exc.code is None else 2)
     prog = f"tapegrad {args.verb}"
     try:
-        return int(args._run(args))
+        return _run_quietly(args, prog)
     except (UsageError, ExpressionError) as err:
         print(f"{prog}: error: {err}", file=sys.stderr)
         return 2

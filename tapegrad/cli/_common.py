@@ -36,6 +36,27 @@ def parse_assignments(items: list[str] | None, option: str) -> dict[str, float]:
     return out
 
 
+def check_unused(point: dict[str, float], variables: tuple[str, ...] | list[str], option: str = "--at") -> None:
+    """A value for a name the expression does not have is a mistake (a typo, a stale option): say which."""
+    unused = [n for n in point if n not in variables]
+    if unused:
+        has = f"its variables are {', '.join(variables)}" if variables else "it has no variables"
+        raise UsageError(
+            f"{option} {', '.join(unused)}: not in the expression ({has}); remove "
+            + ("it" if len(unused) == 1 else "them")
+        )
+
+
+def plural(n: int, word: str, many: str | None = None) -> str:
+    """``plural(1, "row")`` -> "1 row"; ``plural(3, "row")`` -> "3 rows"."""
+    return f"{n} {word if n == 1 else (many or word + 's')}"
+
+
+def note(prog: str, text: str) -> None:
+    """A one-line note on stderr (never a Python warning)."""
+    print(f"{prog}: note: {text}", file=sys.stderr)
+
+
 def fmt(value: Any, digits: int = 10) -> str:
     """A number for people: 48, 12, 0.5, 1.234567891e-07, nan."""
     v = float(value)
@@ -91,7 +112,7 @@ def table(rows: list[list[str]], right: set[int] | None = None, indent: str = ""
     return "\n".join(lines)
 
 
-def require_module(name: str, extra: str, purpose: str) -> Any:
+def require_module(name: str, extra: str, purpose: str, alternative: str = "") -> Any:
     """Import an optional dependency or raise UsageError saying how to install it."""
     import importlib
 
@@ -99,5 +120,6 @@ def require_module(name: str, extra: str, purpose: str) -> Any:
         return importlib.import_module(name)
     except ImportError:
         raise UsageError(
-            f"{purpose} needs {name}, which is not installed: pip install tapegrad[{extra}]  (or pip install {name})"
+            f'{purpose} needs {name}, which is not installed: pip install "tapegrad[{extra}]"  (or pip install {name})'
+            + (f"; {alternative}" if alternative else "")
         ) from None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import itertools
+import sys
 import time
 from typing import Any, Callable
 
@@ -11,8 +12,9 @@ import numpy as np
 
 import tapegrad as tg
 from tapegrad.checking import numerical_gradient
+from tapegrad.cli import _common
 from tapegrad.cli._common import UsageError, fmt, fmt_seconds, parse_assignments, print_json, table
-from tapegrad.cli.expression import Expression, ExpressionError, parse_expression
+from tapegrad.cli.expression import Expression, ExpressionError, locate_nonfinite, parse_expression
 
 METHODS = ("reverse", "forward", "numeric", "symbolic")
 TITLES = {
@@ -23,7 +25,7 @@ TITLES = {
 }
 MAX_ORDER = 8
 MAX_ENTRIES = 4096  # n**order derivative entries at most
-SYMPY_HINT = "SymPy is not installed: pip install tapegrad[symbolic]  (or pip install sympy)"
+SYMPY_HINT = 'SymPy is not installed: pip install "tapegrad[symbolic]"  (or pip install sympy)'
 
 EXAMPLES = """\
 examples:
@@ -189,6 +191,7 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(
             f"no value for {', '.join(missing)}: give --at {' '.join(f'{m}=...' for m in missing)}"
         )
+    _common.check_unused(point_map, expr.variables)
     names = list(point_map)
     point = np.array([point_map[n] for n in names], dtype=np.float64)
     order = args.order
@@ -229,17 +232,37 @@ def run(args: argparse.Namespace) -> int:
     for method, r in results.items():
         if method in ("reverse", "_reference") or "values" not in r or reference is None:
             continue
-        r["error"] = _max_abs(np.concatenate([np.ravel(a - b) for a, b in zip(r["values"], reference)]))
+        with np.errstate(all="ignore"):  # inf - inf is nan: no warning, the table shows nan
+            r["error"] = _max_abs(np.concatenate([np.ravel(a - b) for a, b in zip(r["values"], reference)]))
     results.pop("_reference", None)
+    main_values = (results.get("reverse") or results.get(args.method) or {}).get("values")
+    note_text = nonfinite_note(expr, names, point, main_values) if main_values is not None else None
     if args.json:
-        print_json(_as_json(expr, names, point, order, args.method, results))
+        doc = _as_json(expr, names, point, order, args.method, results)
+        doc["note"] = note_text
+        print_json(doc)
     elif args.method == "all":
         print(_render_all(expr, names, point, order, results))
     else:
         print(_render_one(expr, names, point, order, args.method, results[args.method]))
+    if note_text:
+        sys.stdout.flush()
+        _common.note("tapegrad diff", note_text)
     if args.method == "symbolic" and not results["symbolic"].get("available", True):
         return 2 if results["symbolic"]["note"] == SYMPY_HINT else 1
     return 0
+
+
+def nonfinite_note(expr: Expression, names: list[str], point: np.ndarray, values: list) -> str | None:
+    """One line saying where a nan or inf in the value or the derivatives first arose, or None."""
+    env = dict(zip(names, point))
+    if not np.all(np.isfinite(values[0])):
+        return locate_nonfinite(expr, env) or f"the value is {float(values[0])}"
+    for k, v in enumerate(values[1:], start=1):
+        if not np.all(np.isfinite(v)):
+            where = locate_nonfinite(expr, env, derivative=True) if k == 1 else None
+            return where or f"some derivatives of order {k} are not finite at this point"
+    return None
 
 
 def _max_abs(a: np.ndarray) -> float:

@@ -21,10 +21,12 @@ import operator
 from collections.abc import Callable, Mapping
 from typing import Any
 
+import numpy as np
+
 import tapegrad as tg
 
 MAX_LENGTH = 4000  # characters
-MAX_DEPTH = 100  # nesting levels of the expression tree (walks are iterative; this keeps SymPy safe)
+MAX_DEPTH = 100  # nesting levels (parentheses, calls, powers); a flat sum a + b + ... + z is one level
 MAX_NODES = 2000
 
 CONSTANTS: dict[str, float] = {"pi": math.pi, "e": math.e}
@@ -341,7 +343,9 @@ def parse_expression(text: str, *, what: str = "expression") -> Expression:
             holder = [None, None]
             pending.append((parent, slot, ("bin", op), holder))
             stack.append((node.right, depth + 1, holder, 1))  # popped after the left side: names keep their order
-            stack.append((node.left, depth + 1, holder, 0))
+            # a chain a + b - c + ... (or a * b / c ...) is one level of nesting however long it is
+            flat = isinstance(node.left, ast.BinOp) and _group(node.left.op) == _group(node.op) != "**"
+            stack.append((node.left, depth if flat else depth + 1, holder, 0))
         elif isinstance(node, ast.Call):
             func = node.func
             if not isinstance(func, ast.Name):
@@ -382,6 +386,11 @@ def parse_expression(text: str, *, what: str = "expression") -> Expression:
     return Expression(text.strip(), root[0], tuple(variables), tuple(functions))
 
 
+def _group(op: ast.operator) -> str:
+    """Operators that chain left to right at one precedence level share a group."""
+    return "+" if isinstance(op, (ast.Add, ast.Sub)) else "*" if isinstance(op, (ast.Mult, ast.Div)) else "**"
+
+
 def _number(node: ast.Constant) -> float:
     value = node.value
     if isinstance(value, bool) or value is None or value is Ellipsis:
@@ -403,4 +412,97 @@ def parse_number(text: str, what: str = "value") -> float:
     expr = parse_expression(text, what=what)
     if expr.variables:
         raise ExpressionError(f"the {what} {text!r} must be a number, not contain the name {expr.variables[0]!r}")
-    return float(expr({}, dtype=tg.float64))
+    with np.errstate(all="ignore"):
+        value = float(expr({}, dtype=tg.float64))
+    if not math.isfinite(value):
+        raise ExpressionError(f"the {what} {text.strip()!r} is not a finite number (it is {value})")
+    return value
+
+
+# ---- where a nan or inf first arises ------------------------------------------------------------------
+def _finite(a: np.ndarray) -> np.ndarray:
+    return np.isfinite(a) if np.iscomplexobj(a) or a.dtype.kind == "f" else np.ones(a.shape, dtype=bool)
+
+
+def _describe(node: Node, children: tuple, arg_values: list, index: tuple, label: Callable[[tuple], str]) -> str:
+    """``x = -1`` style text for the non-constant arguments of ``node`` at element ``index``."""
+    parts = []
+    for child, value in zip(children, arg_values):
+        if child[0] in ("num", "const"):
+            continue
+        v = np.asarray(value)
+        v = v[index[len(index) - v.ndim:]] if v.ndim else v[()]
+        parts.append(f"{to_text(child)} = {float(v):.6g}")
+    where = f" where {', '.join(parts)}" if parts else ""
+    extra = label(index)
+    return where + (f" ({extra})" if extra else "")
+
+
+def locate_nonfinite(
+    expr: Expression, env: Mapping[str, Any], *, derivative: bool = False,
+    label: Callable[[tuple], str] | None = None,
+) -> str | None:
+    """Where a nan or inf first arises when ``expr`` is evaluated at ``env`` (numbers or arrays).
+
+    Walks the tree bottom up and returns e.g. ``"log(x) is nan where x = -1"`` for the first
+    subexpression whose value is not finite although its arguments are. With ``derivative=True`` it
+    looks instead for the first operation whose local partial derivative is not finite at finite
+    arguments (``"the derivative of sqrt(x) is inf where x = 0"``). ``label(index)`` names an array
+    element (a data row, a grid point). None when every value (or partial) is finite.
+    """
+    label = label or (lambda index: "")
+    table = allowed_functions()
+    found: list[str] = []
+
+    def leaf(node: Node) -> Any:
+        if node[0] == "num":
+            return np.float64(node[1])
+        if node[0] == "const":
+            return np.float64(CONSTANTS[node[1]])
+        value = env[node[1]]
+        return np.asarray(value._value if isinstance(value, tg.Tensor) else value, dtype=np.float64)
+
+    def apply(node: Node, args: list) -> Any:
+        if node[0] == "neg":
+            return -args[0]
+        if node[0] == "bin":
+            return _BINARY[node[1]](*args)
+        return table[node[1]][0](*args)
+
+    def combine(node: Node, args: list) -> Any:
+        if found:
+            return args[0]
+        shape = np.broadcast_shapes(*(np.shape(a) for a in args))
+        ok = np.ones(shape, dtype=bool)
+        for a in args:
+            ok &= np.broadcast_to(_finite(np.asarray(a)), shape)
+        consts = [tg.constant(a, dtype=tg.float64) for a in args]
+        if derivative:
+            with tg.GradientTape() as tape:
+                tape.watch(consts)
+                out = apply(node, consts)
+            partials = tape.gradient(out, consts, unconnected_gradients="zero")
+            for k, g in enumerate(partials):
+                bad = ok & ~np.broadcast_to(_finite(np.asarray(g._value)), shape)
+                if bad.any():
+                    index = tuple(int(i) for i in np.argwhere(bad)[0])
+                    g_val = np.asarray(g._value)
+                    g_val = g_val[index[len(index) - g_val.ndim:]] if g_val.ndim else g_val[()]
+                    of = f" with respect to {to_text(_children(node)[k])}" if len(args) > 1 else ""
+                    found.append(f"the derivative of {to_text(node)}{of} is {float(g_val)}"
+                                 + _describe(node, _children(node), args, index, label))
+                    break
+        else:
+            out = apply(node, consts)
+        value = np.asarray(out._value)
+        if not found and not derivative:
+            bad = ok & ~np.broadcast_to(_finite(value), shape)
+            if bad.any():
+                index = tuple(int(i) for i in np.argwhere(bad)[0])
+                v = value[index[len(index) - value.ndim:]] if value.ndim else value[()]
+                found.append(f"{to_text(node)} is {float(v)}" + _describe(node, _children(node), args, index, label))
+        return value
+
+    with np.errstate(all="ignore"):
+        fold(expr.tree, leaf, combine)
+    return found[0] if found else None

@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 
 import tapegrad as tg
-from tapegrad.cli._common import UsageError, parse_assignments, print_json
+from tapegrad.cli._common import UsageError, check_unused, parse_assignments, plural, print_json
 from tapegrad.cli.expression import parse_expression
 from tapegrad.graph import GraphvizNotFound, tape_graph
 
@@ -21,8 +21,9 @@ examples:
   tapegrad graph "x*y + exp(x)" --at x=1 y=2 --json     (nodes and edges as JSON)
 
 Each node shows its operation, its forward value and its adjoint d(result)/d(node), which the
-reverse pass carries back; each edge the local partial derivative. .svg/.png/.pdf need Graphviz's
-`dot` program (apt-get install graphviz; pip install graphviz); .dot needs nothing.
+reverse pass carries back; each edge the local partial derivative. .svg/.png/.pdf are drawn by
+Graphviz's `dot` program when it is installed, otherwise by matplotlib (pip install "tapegrad[graph]");
+.dot needs nothing.
 """
 
 
@@ -38,7 +39,7 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
     p.add_argument("--at", nargs="+", metavar="NAME=VALUE", default=[], help="the point: one NAME=VALUE per variable")
     p.add_argument(
         "-o", "--output", metavar="FILE",
-        help="where to write: .svg, .png, .pdf (Graphviz) or .dot; without it the DOT text is printed",
+        help="where to write: .svg, .png, .pdf (a drawing) or .dot; without it the DOT text is printed",
     )
     p.add_argument("--json", action="store_true", help="print the nodes and edges as JSON")
     return p
@@ -50,6 +51,7 @@ def run(args: argparse.Namespace) -> int:
     missing = [v for v in expr.variables if v not in point]
     if missing:
         raise UsageError(f"no value for {', '.join(missing)}: give --at {' '.join(f'{m}=...' for m in missing)}")
+    check_unused(point, expr.variables)
     if not point:
         raise UsageError("the expression has no variables, so nothing is recorded: use a variable and --at NAME=VALUE")
     if args.output:
@@ -75,7 +77,7 @@ def run(args: argparse.Namespace) -> int:
     elif args.output:
         t = graph.target
         print(
-            f"wrote {args.output}: {len(graph.inputs)} inputs, {len(graph.operations)} operations; "
+            f"wrote {args.output}: {plural(len(graph.inputs), 'input')}, {plural(len(graph.operations), 'operation')}; "
             f"{t.name} = {expr.text} = {t.value:.10g}",
             file=sys.stdout,
         )

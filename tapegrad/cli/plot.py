@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import argparse
+import sys
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 import tapegrad as tg
-from tapegrad.cli._common import UsageError, parse_assignments, print_json, require_module
-from tapegrad.cli.expression import Expression, ExpressionError, parse_expression, parse_number
+from tapegrad.cli._common import UsageError, check_unused, note, parse_assignments, plural, print_json, require_module
+from tapegrad.cli.expression import Expression, ExpressionError, locate_nonfinite, parse_expression, parse_number
 
 MAX_POINTS = 100_000
 MAX_ORDER = 10
@@ -23,7 +25,7 @@ examples:
   tapegrad plot "sin(x)**2" --range 0:pi --points 5 --json        (the numbers, no figure)
 
 Derivatives come from nested GradientTapes over a tg.linspace grid: the function is elementwise,
-so the gradient of the sum is each point's derivative. Needs matplotlib: pip install tapegrad[plot].
+so the gradient of the sum is each point's derivative. Needs matplotlib: pip install "tapegrad[plot]".
 """
 
 
@@ -44,6 +46,15 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
     p.add_argument("--order", type=int, default=3, help="highest derivative to plot (default 3)")
     p.add_argument("--points", type=int, default=200, help="grid points (default 200)")
     p.add_argument("--at", nargs="+", metavar="NAME=VALUE", default=[], help="values of the other variables")
+    p.add_argument(
+        "--ylim", metavar="A:B",
+        help="the vertical axis range, e.g. -5:5 (default: fitted to the curves, clipped near a singularity)",
+    )
+    p.add_argument(
+        "--yscale", choices=("auto", "linear", "symlog"), default="auto",
+        help="vertical scale: linear, symlog (logarithmic in both directions, linear near 0), or auto (default: "
+             "linear, with the axis clipped when a curve shoots off, as 1/x does near 0)",
+    )
     p.add_argument("-o", "--output", metavar="FILE", help="image file: .png, .svg, .pdf (default derivatives.png)")
     p.add_argument("--json", action="store_true", help="print the grid and the curves as JSON (no figure unless -o)")
     return p
@@ -97,15 +108,9 @@ def run(args: argparse.Namespace) -> int:
     missing = [v for v in expr.variables if v != var and v not in others]
     if missing:
         raise UsageError(f"no value for {', '.join(missing)}: give --at {' '.join(f'{m}=...' for m in missing)}")
-    lo_text, sep, hi_text = args.range_.partition(":")
-    if not sep:
-        raise UsageError(f"--range expects A:B such as -6.283:6.283, got {args.range_!r}")
-    try:
-        lo, hi = parse_number(lo_text, "range start"), parse_number(hi_text, "range end")
-    except ExpressionError as err:
-        raise UsageError(f"--range: {err}") from None
-    if not (np.isfinite(lo) and np.isfinite(hi)) or lo >= hi:
-        raise UsageError(f"--range needs finite A < B, got {lo:g}:{hi:g}")
+    check_unused(others, [v for v in expr.variables if v != var])
+    lo, hi = _interval(args.range_, "--range", "-6.283:6.283")
+    ylim = _interval(args.ylim, "--ylim", "-5:5") if args.ylim is not None else None
     if not 0 <= args.order <= MAX_ORDER:
         raise UsageError(f"--order must be between 0 and {MAX_ORDER}, got {args.order}")
     if not 2 <= args.points <= MAX_POINTS:
@@ -120,27 +125,138 @@ def run(args: argparse.Namespace) -> int:
     grid = np.linspace(lo, hi, args.points)
     with np.errstate(all="ignore"):
         curves = derivatives_on_grid(expr, var, grid, args.order, others)
+    axis = y_axis(curves, ylim, args.yscale)
     if output:
-        _draw(expr, var, grid, curves, others, output)
+        _draw(expr, var, grid, curves, others, output, axis)
     if args.json:
         print_json({
             "expression": expr.text, "var": var, "at": others, "order": args.order, "output": output,
             "x": grid, "curves": {label(k): c for k, c in enumerate(curves)},
+            "y_axis": {"limits": axis.limits, "scale": axis.scale, "clipped": axis.clipped},
         })
     else:
-        print(f"wrote {output}: f({var}) = {expr.text} and {args.order} derivative(s) on [{lo:g}, {hi:g}]")
+        derivs = plural(args.order, "derivative")
+        print(f"wrote {output}: f({var}) = {expr.text} and {derivs} on [{lo:g}, {hi:g}]")
+    sys.stdout.flush()
+    if axis.clipped:
+        far = max(float(np.nanmax(np.abs(np.where(np.isfinite(c), c, np.nan)))) for c in curves)
+        note("tapegrad plot", f"the y axis is clipped to [{axis.limits[0]:.4g}, {axis.limits[1]:.4g}] (the curves "
+                              f"reach {far:.3g}); use --ylim A:B or --yscale symlog to see more")
+    problem = _nonfinite_note(expr, var, grid, curves, others)
+    if problem:
+        note("tapegrad plot", problem)
     return 0
 
 
-def _draw(expr: Expression, var: str, grid: np.ndarray, curves: list, others: dict, output: str) -> None:
+def _interval(text: str, option: str, example: str) -> tuple[float, float]:
+    """``"A:B"`` (constant expressions) -> (A, B) with finite A < B."""
+    lo_text, sep, hi_text = text.partition(":")
+    if not sep:
+        raise UsageError(f"{option} expects A:B such as {example}, got {text!r}")
+    try:
+        lo, hi = parse_number(lo_text, f"{option[2:]} start"), parse_number(hi_text, f"{option[2:]} end")
+    except ExpressionError as err:
+        raise UsageError(f"{option}: {err}") from None
+    if lo >= hi:
+        raise UsageError(f"{option} needs A < B, got {lo:g}:{hi:g}")
+    return lo, hi
+
+
+@dataclass
+class YAxis:
+    """How the vertical axis is drawn: limits (None: matplotlib's choice), scale, and whether clipped."""
+
+    limits: tuple[float, float] | None
+    scale: str
+    clipped: bool = False
+    linthresh: float = 1.0
+
+
+def y_axis(curves: list[np.ndarray], ylim: tuple[float, float] | None, yscale: str) -> YAxis:
+    """The vertical axis for the curves: --ylim if given; symlog if asked; else linear, clipped to where
+    the bulk of each curve lies when some curve shoots off (a singularity such as 1/x at 0)."""
+    finite = [c[np.isfinite(c)] for c in curves]
+    values = np.concatenate(finite) if finite else np.zeros(0)
+    if yscale == "symlog":
+        nonzero = np.abs(values[values != 0])
+        linthresh = float(np.percentile(nonzero, 10)) if nonzero.size else 1.0
+        return YAxis(ylim, "symlog", linthresh=max(linthresh, 1e-300))
+    if ylim is not None or yscale == "linear" or values.size == 0:
+        return YAxis(ylim, "linear")
+    fences, singular = [], False
+    for c in curves:  # Tukey's fences of each curve: where its bulk lies, whatever a singularity does
+        v = c[np.isfinite(c)]
+        if not v.size:
+            continue
+        q1, q3 = np.percentile(v, [25, 75])
+        lo, hi = max(q1 - 1.5 * (q3 - q1), v.min()), min(q3 + 1.5 * (q3 - q1), v.max())
+        fences.append((lo, hi))
+        span = hi - lo if hi > lo else max(abs(hi), 1.0)
+        # a pole: the curve shoots far past its bulk at a point inside the range (growth toward an end,
+        # as exp(x) shows, is drawn as it is)
+        peak = int(np.nanargmax(np.abs(np.where(np.isfinite(c), c - np.median(v), np.nan))))
+        singular |= bool(v.max() - v.min() > 4 * span and 0 < peak < c.size - 1)
+    if not singular:
+        return YAxis(None, "linear")
+    lo, hi = float(min(f[0] for f in fences)), float(max(f[1] for f in fences))
+    span = hi - lo if hi > lo else max(abs(hi), 1.0)
+    return YAxis((lo - 0.25 * span, hi + 0.25 * span), "linear", clipped=True)
+
+
+def _nonfinite_note(expr: Expression, var: str, grid: np.ndarray, curves: list, others: dict) -> str | None:
+    """Say where the function (or a derivative) is nan or inf on the grid, in one line."""
+    for k, c in enumerate(curves):
+        bad = ~np.isfinite(c)
+        if bad.any():
+            env = {**others, var: grid}
+            where = locate_nonfinite(expr, env, derivative=k > 0)
+            if where and f" {var} = " not in where:  # say at which point of the grid
+                where = locate_nonfinite(expr, env, derivative=k > 0,
+                                         label=lambda i: f"at {var} = {grid[i[0]]:.6g}" if i else "")
+            what = "f" if k == 0 else label(k)
+            text = f"{what} is not finite at {int(bad.sum())} of {plural(c.size, 'point')}"
+            return text + (f": {where}" if where else "")
+    return None
+
+
+def _break_at_jumps(x: np.ndarray, y: np.ndarray, lo: float, hi: float) -> tuple[np.ndarray, np.ndarray]:
+    """Lift the pen where a curve jumps through a pole (1/x at 0, tan at pi/2), so that no vertical line
+    is drawn there: a step larger than the axis, reaching outside it, against the slope on either side."""
+    d = np.diff(y)
+    outside = (y < lo) | (y > hi)
+    breaks = []
+    for i in np.flatnonzero((np.abs(d) > hi - lo) & (outside[:-1] | outside[1:])):
+        before = d[i - 1] if i > 0 else np.nan
+        after = d[i + 1] if i + 1 < d.size else np.nan
+        if np.sign(before) == -np.sign(d[i]) or np.sign(after) == -np.sign(d[i]):
+            breaks.append(i)
+    if breaks:
+        at = np.array(breaks)
+        x = np.insert(x, at + 1, (x[at] + x[at + 1]) / 2)
+        y = np.insert(y, at + 1, np.nan)
+    return x, y
+
+
+def _draw(expr: Expression, var: str, grid: np.ndarray, curves: list, others: dict, output: str,
+          axis: YAxis | None = None) -> Any:
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
+    axis = axis or YAxis(None, "linear")
     fig = Figure(figsize=(8, 5), dpi=100)
     FigureCanvasAgg(fig)
     ax = fig.add_subplot(1, 1, 1)
     for k, c in enumerate(curves):
-        ax.plot(grid, c, label=label(k), linewidth=2.0 if k == 0 else 1.4)
+        x = grid
+        if axis.limits is not None and axis.scale == "linear":
+            x, c = _break_at_jumps(grid, c, *axis.limits)
+        ax.plot(x, c, label=label(k), linewidth=2.0 if k == 0 else 1.4)
+    if axis.scale == "symlog":
+        ax.set_yscale("symlog", linthresh=axis.linthresh)
+    if axis.limits is not None:
+        ax.set_ylim(*axis.limits)
+    ax.set_ylabel(f"f({var})" if len(curves) == 1 else f"f({var}) and its derivatives"
+                  + (" (clipped)" if axis.clipped else ""))
     title = f"f({var}) = {expr.text}"
     if others:
         title += "   (" + ", ".join(f"{n} = {v:g}" for n, v in others.items()) + ")"
@@ -151,3 +267,4 @@ def _draw(expr: Expression, var: str, grid: np.ndarray, curves: list, others: di
     ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.12), ncol=min(len(curves), 4), frameon=False)
     fig.tight_layout()
     fig.savefig(output)
+    return ax

@@ -27,7 +27,6 @@ from tapegrad import _tensor
 from tapegrad._tensor import Tensor
 from tapegrad.numpy import _extras, _functions, fft, linalg
 from tapegrad.numpy._convert import array, asarray, numpy_args  # noqa: F401  (asarray: public)
-from tapegrad.ops import complex as _complex
 
 # ---- constants and types (NumPy's own) -------------------------------------------------------------
 pi, e, inf, nan, newaxis, euler_gamma = _np.pi, _np.e, _np.inf, _np.nan, _np.newaxis, _np.euler_gamma
@@ -110,9 +109,6 @@ for _name, _ufunc in _ALIASES.items():
 
 _PUBLIC["fabs"] = _PUBLIC["absolute"]
 _PUBLIC["degrees"], _PUBLIC["radians"] = _PUBLIC["rad2deg"], _PUBLIC["deg2rad"]
-_PUBLIC["real"] = _numpy_function("real", _complex.real)
-_PUBLIC["imag"] = _numpy_function("imag", _complex.imag)
-_PUBLIC["angle"] = _numpy_function("angle", _complex.angle)
 _PUBLIC["amax"], _PUBLIC["amin"] = _PUBLIC.get("max"), _PUBLIC.get("min")
 
 

@@ -10,7 +10,7 @@ import numpy as np
 
 from tapegrad._tensor import Tensor, ops
 from tapegrad.numpy._convert import array, asarray
-from tapegrad.numpy._functions import _gather, _no_out, _plain, _rearranged, convolve, diff, nanmean
+from tapegrad.numpy._functions import _no_out, _plain, _rearranged, convolve, diff, nanmean
 from tapegrad.ops import shape as _shape_ops
 
 
@@ -67,8 +67,9 @@ def nanvar(a: Any, axis: Any = None, dtype: Any = None, out: Any = None, ddof: A
     a = asarray(a)
     nan = np.isnan(_plain(a))
     centred = ops.where(nan, 0.0, a - nanmean(a, axis=axis, keepdims=True))
-    count = np.sum(~nan, axis=axis, keepdims=keepdims).astype(np.dtype(a.dtype)) - ddof
-    return ops.sum(centred * centred, axis=axis, keepdims=keepdims) / count
+    squares = ops.real(centred * ops.conj(centred)) if _is_complex(a) else centred * centred  # |x - mean|^2
+    count = np.sum(~nan, axis=axis, keepdims=keepdims).astype(np.dtype(squares.dtype)) - ddof
+    return ops.sum(squares, axis=axis, keepdims=keepdims) / count
 
 
 def nanstd(a: Any, axis: Any = None, dtype: Any = None, out: Any = None, ddof: Any = 0, keepdims: bool = False,
@@ -89,6 +90,8 @@ def nanquantile(a: Any, q: Any, axis: Any = None, out: Any = None, overwrite_inp
     if method not in _METHODS or weights is not None or isinstance(axis, (tuple, list)):
         raise NotImplementedError(f"tapegrad.numpy.nanquantile supports one axis, method in {_METHODS}, no weights")
     a = asarray(a)
+    if _is_complex(a):
+        raise TypeError("a must be an array of real numbers")
     qv = np.asarray(_plain(q), dtype=np.float64)
     if np.any((qv < 0) | (qv > 1)):
         raise ValueError("Quantiles must be in the range [0, 1]")
@@ -593,6 +596,49 @@ def require(a: Any, dtype: Any = None, requirements: Any = None, **kw: Any) -> T
     return asarray(a, dtype)
 
 
+def unique(ar: Any, return_index: bool = False, return_inverse: bool = False, return_counts: bool = False,
+           axis: Any = None, *, equal_nan: bool = True, sorted: bool = True) -> Any:  # noqa: A002
+    """``np.unique``: the sorted distinct values, gathered from their first occurrences (so the
+    gradient of each value goes to that entry; where entries tie the derivative is one-sided).
+    Indices, inverse and counts are integers (not differentiable)."""
+    ar = asarray(ar)
+    values = _plain(ar)
+    if axis is None:
+        flat = ops.reshape(ar, (-1,))
+        _, first, inverse, counts = np.unique(values.reshape(-1), True, True, True, equal_nan=equal_nan)
+        out = flat[first]
+    else:
+        axis = int(axis) % ar.ndim
+        _, first, inverse, counts = np.unique(values, True, True, True, axis=axis, equal_nan=equal_nan)
+        out = ops.take(ar, first, axis=axis)
+    extras = [array(first)] if return_index else []
+    if return_inverse:
+        extras.append(array(inverse.reshape(values.shape) if axis is None else inverse))
+    if return_counts:
+        extras.append(array(counts))
+    return (out, *extras) if extras else out
+
+
+def unique_values(x: Any) -> Tensor:
+    """``np.unique_values``."""
+    return unique(x)
+
+
+def unique_counts(x: Any) -> tuple:
+    """``np.unique_counts``: (values, counts)."""
+    return unique(x, return_counts=True)
+
+
+def unique_inverse(x: Any) -> tuple:
+    """``np.unique_inverse``: (values, inverse indices shaped like x)."""
+    return unique(x, return_inverse=True)
+
+
+def unique_all(x: Any) -> tuple:
+    """``np.unique_all``: (values, first indices, inverse indices, counts)."""
+    return unique(x, True, True, True)
+
+
 # ---- integer- and boolean-valued helpers (plain results: not differentiable) ------------------------------------
 def _plain_result(name: str) -> Callable:
     fn = getattr(np, name)
@@ -631,5 +677,3 @@ def bincount(x: Any, /, weights: Any = None, minlength: int = 0) -> Tensor:
     n = max(int(idx.max()) + 1 if idx.size else 0, minlength)
     return scatter_add(ops.reshape(w, (-1,)), index=(idx.reshape(-1),), shape=(n,))
 
-
-_ = _gather  # (shared helpers)

@@ -8,7 +8,6 @@ result is NumPy's by construction, and the gradient is exact for every keyword N
 
 from __future__ import annotations
 
-import builtins
 import math
 from typing import Any, Callable
 
@@ -416,6 +415,22 @@ def fmin(x1: Any, x2: Any) -> Tensor:
     return ops.where((x1 <= x2) | ops.isnan(x2), x1, x2)
 
 
+def real(val: Any) -> Tensor:
+    """``np.real``: the real part (a real tensor as it is)."""
+    return ops.real(asarray(val))
+
+
+def imag(val: Any) -> Tensor:
+    """``np.imag``: the imaginary part (zeros for a real tensor)."""
+    return ops.imag(asarray(val))
+
+
+def angle(z: Any, deg: bool = False) -> Tensor:
+    """``np.angle``: the argument in radians (degrees with ``deg=True``)."""
+    out = ops.angle(asarray(z))
+    return out * (180.0 / math.pi) if deg else out
+
+
 def deg2rad(x: Any) -> Tensor:
     """``np.deg2rad``."""
     return asarray(x) * (math.pi / 180.0)
@@ -443,7 +458,10 @@ def nan_to_num(x: Any, copy: bool = True, nan: float = 0.0, posinf: Any = None, 
     """``np.nan_to_num``: NaN and infinities replaced (their gradient is 0, elsewhere 1)."""
     x = asarray(x)
     v = _plain(x)
-    if v.dtype.kind not in "fc":
+    if v.dtype.kind == "c":  # NumPy treats the real and imaginary parts separately
+        parts = [nan_to_num(part(x), copy, nan, posinf, neginf) for part in (ops.real, ops.imag)]
+        return ops.complex(*parts)
+    if v.dtype.kind != "f":
         return x
     info = np.finfo(v.dtype)
     hi = info.max if posinf is None else posinf
@@ -483,6 +501,8 @@ def quantile(a: Any, q: Any, axis: Any = None, out: Any = None, overwrite_input:
     if method not in _METHODS or weights is not None:
         raise NotImplementedError(f"tapegrad.numpy.quantile supports method in {_METHODS} without weights")
     a = asarray(a)
+    if np.dtype(a.dtype).kind == "c":
+        raise TypeError("a must be an array of real numbers")
     qv = np.asarray(_plain(q), dtype=np.float64)
     if np.any((qv < 0) | (qv > 1)):
         raise ValueError("Quantiles must be in the range [0, 1]")
@@ -646,5 +666,3 @@ def correlate(a: Any, v: Any, mode: str = "valid") -> Tensor:
         return correlate(v, a, mode)[::-1] if np.dtype(a.dtype).kind != "c" else ops.conj(correlate(v, a, mode)[::-1])
     return convolve(a, vr, mode)
 
-
-_ = builtins  # (kept for names shadowed by NumPy's)

@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from tapegrad._tensor import Tensor
+from tapegrad._tensor import Tensor, ops
 from tapegrad.numpy._convert import asarray
 from tapegrad.ops import shape as _shape_ops
 from tapegrad.ops.fft import fftn_p, irfft_p, rfft_p
@@ -154,19 +154,15 @@ def irfft2(a: Any, s: Any = None, axes: Any = (-2, -1), norm: str | None = None,
 def hfft(a: Any, n: int | None = None, axis: int = -1, norm: str | None = None, out: Any = None) -> Tensor:
     """DFT of a Hermitian-symmetric signal given by its first half (``np.fft.hfft``): irfft of the
     conjugate with the dual normalisation."""
-    from tapegrad.ops.complex import conj
-
     a = asarray(a)
     axis = int(axis) % a.ndim
     n = 2 * (a.shape[axis] - 1) if n is None else int(n)
-    return irfft(conj(a), n, axis, _DUAL_NORM[_norm(norm)])
+    return irfft(ops.conj(a), n, axis, _DUAL_NORM[_norm(norm)])
 
 
 def ihfft(a: Any, n: int | None = None, axis: int = -1, norm: str | None = None, out: Any = None) -> Tensor:
     """Inverse of hfft (``np.fft.ihfft``): the conjugate of rfft with the dual normalisation."""
-    from tapegrad.ops.complex import conj
-
-    return conj(rfft(a, n, axis, _DUAL_NORM[_norm(norm)]))
+    return ops.conj(rfft(a, n, axis, _DUAL_NORM[_norm(norm)]))
 
 
 _DUAL_NORM = {"backward": "forward", "forward": "backward", "ortho": "ortho"}

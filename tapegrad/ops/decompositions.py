@@ -13,7 +13,8 @@ Conventions (published ones, as noted per rule):
   * eig (TensorFlow's _EigGrad, Giles 2008): distinct eigenvalues; eigenvectors normalized to unit
     length as NumPy returns them (the rule removes the normalization's direction). Coupling terms
     of exactly equal eigenvalues are taken as 0.
-Complex cotangents follow TensorFlow's convention (ops/complex.py); a real input gets the real part.
+Complex cotangents follow the table's convention (tapegrad/backward.py: transposes for the bilinear
+pairing, TensorFlow's gradient after the walk's final conjugation); a real input gets the real part.
 """
 
 from __future__ import annotations
@@ -178,18 +179,18 @@ def _eig(a):
 
 
 def _eig_vjp(g, ans, a):
-    # TensorFlow's _EigGrad: f = conj(1 / (w_j - w_i)); mid = diag(gw) + f * (V^H gV - V^H V diag(Re diag(V^H gV)))
-    # Abar = V^-H mid V^H (real part for a real input)
+    # TensorFlow's _EigGrad, in the table's bilinear convention (its conjugate on conjugated cotangents):
+    # F = 1 / (w_j - w_i); mid = diag(gw) + F * (V^T gV - V^T conj(V) diag(Re diag(V^T gV)))
+    # Abar = V^-T mid V^T (real part for a real input)
     (w, v), (gw, gv) = ans, g
     n = w.shape[-1]
     mid = ops.zeros_like(v) if gw is None else ops.expand_dims(ops.cast(gw, v.dtype), -2) * _eye(n, v.dtype)
     if gv is not None:
-        f = ops.conj(_gaps(w))
-        vgv = ops.matmul(_h(v), gv)
+        vgv = ops.matmul(_swap(v), gv)
         diag_real = ops.real(ops.sum(vgv * _eye(n, vgv.dtype), axis=-1))
         diag_part = ops.expand_dims(diag_real, -2) * _eye(n, v.dtype)
-        mid = mid + f * (vgv - ops.matmul(ops.matmul(_h(v), v), diag_part))
-    out = solve(_h(v), ops.matmul(mid, _h(v)))
+        mid = mid + _gaps(w) * (vgv - ops.matmul(ops.matmul(_swap(v), ops.conj(v)), diag_part))
+    out = solve(_swap(v), ops.matmul(mid, _swap(v)))
     return out if np.dtype(a.dtype).kind == "c" else ops.cast(ops.real(out), a.dtype)
 
 

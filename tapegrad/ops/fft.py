@@ -2,13 +2,13 @@
 ``tapegrad.numpy.fft`` is built on them.
 
 Each transform is linear over the reals, so its JVP is the transform of the tangent and its VJP the
-adjoint map (TensorFlow's convention for complex cotangents: see ops/complex.py):
-  * fftn with norm ``nm`` has the adjoint ifftn with the dual norm (backward <-> forward, ortho
-    stays), and the other way round; for a real input the cotangent is the real part.
-  * rfft = the first n//2 + 1 outputs of fft: its adjoint is Re(ifft(g padded with zeros to n)).
+transpose for the bilinear pairing Re(sum(a * b)) (the table's convention, see tapegrad/backward.py):
+  * the DFT matrix is symmetric, so fftn (ifftn) with any norm is its own transpose; for a real
+    input the cotangent is the real part.
+  * rfft = the first n//2 + 1 outputs of fft: its transpose is Re(fft(g padded with zeros to n)).
   * irfft reads c[0], c[1..], c[n//2] of a Hermitian half-spectrum: y_j = sum_k w_k/n Re(c_k e^{..})
-    with w_k = 2 except w_0 = 1 (and w_{n/2} = 1 for even n), so its adjoint is w * rfft(g) with
-    the dual norm.
+    with w_k = 2 except w_0 = 1 (and w_{n/2} = 1 for even n), so its transpose is
+    w * conj(rfft(g)) with the dual norm (backward <-> forward, ortho stays).
 """
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ def _fftn_impl(x, axes, norm, inverse):
 
 
 def _fftn_vjp(g, ans, x, axes, norm, inverse, stack=0):
-    adjoint = fftn_p(g, axes=tuple(a + stack for a in axes), norm=DUAL[norm], inverse=not inverse)
+    adjoint = fftn_p(g, axes=tuple(a + stack for a in axes), norm=norm, inverse=inverse)
     return adjoint if _is_complex(x) else ops.cast(ops.real(adjoint), x.dtype)
 
 
@@ -58,7 +58,7 @@ def _rfft_vjp(g, ans, x, axis, norm, stack=0):
     widths = [(0, 0)] * g.ndim
     widths[axis + stack] = (0, n - g.shape[axis + stack])
     full = ops.pad(g, widths)
-    return ops.cast(ops.real(fftn_p(full, axes=(axis + stack,), norm=DUAL[norm], inverse=True)), x.dtype)
+    return ops.cast(ops.real(fftn_p(full, axes=(axis + stack,), norm=norm, inverse=False)), x.dtype)
 
 
 rfft_p = linear(
@@ -85,7 +85,7 @@ def _irfft_weights(n: int, m: int, ndim: int, axis: int, dtype: Any) -> np.ndarr
 
 
 def _irfft_vjp(g, ans, c, n, axis, norm, stack=0):
-    spectrum = rfft_p(g, axis=axis + stack, norm=DUAL[norm])
+    spectrum = ops.conj(rfft_p(g, axis=axis + stack, norm=DUAL[norm]))
     out = spectrum * _irfft_weights(n, c.shape[axis], c.ndim, axis, g.dtype)
     return out if _is_complex(c) else ops.cast(ops.real(out), c.dtype)
 

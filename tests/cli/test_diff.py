@@ -10,6 +10,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from tests.cli.conftest import run_module
+
 SEED = ["3*(x1**2 + x2*x3)", "--at", "x1=2", "x2=3", "x3=4"]
 
 
@@ -102,12 +104,12 @@ def test_symbolic_without_sympy_says_how_to_install(cli, monkeypatch):
     monkeypatch.setitem(sys.modules, "sympy", None)  # import sympy now raises ImportError
     r = cli("diff", *SEED, "--method", "all")
     assert r.code == 0
-    assert "pip install tapegrad[symbolic]" in r.out
+    assert 'pip install "tapegrad[symbolic]"' in r.out
     assert "reverse mode" in r.out
     doc = cli("diff", *SEED, "--method", "all", "--json").json()
     assert doc["methods"]["symbolic"] == {"available": False, "note": doc["methods"]["symbolic"]["note"]}
     r = cli("diff", *SEED, "--method", "symbolic")
-    assert r.code == 2 and "pip install tapegrad[symbolic]" in r.out
+    assert r.code == 2 and 'pip install "tapegrad[symbolic]"' in r.out
 
 
 @pytest.mark.parametrize(
@@ -135,8 +137,9 @@ def test_leading_minus_and_constant_values(cli):
     doc = cli("diff", "-x**2", "--at", "x=pi/2", "--json").json()
     assert doc["value"] == pytest.approx(-(math.pi / 2) ** 2)
     assert doc["gradient"] == pytest.approx([-math.pi])
-    doc = cli("diff", "2*y", "--at", "x=1", "y=3", "--json").json()  # x unused: its derivative is 0
-    assert doc["gradient"] == [0.0, 2.0]
+    r = cli("diff", "2*y", "--at", "x=1", "y=3", "z=4", "--json")  # a value for a name not in it: a mistake
+    assert r.code == 2 and r.out == ""
+    assert r.err == "tapegrad diff: error: --at x, z: not in the expression (its variables are y); remove them\n"
 
 
 def test_non_finite_results_are_null_in_json(cli):
@@ -190,6 +193,7 @@ expressions = st.recursive(_leaf(), _extend, max_leaves=8)
 @given(expr=expressions, a=st.floats(-1.5, 1.5), b=st.floats(-1.5, 1.5), method=st.sampled_from(["reverse", "forward"]))
 def test_gradient_matches_central_differences(cli, expr, a, b, method):
     text, f = expr
+    text += " + 0*x1 + 0*x2"  # both variables appear, whatever was drawn (a value for an absent name is an error)
     a, b = round(a, 6), round(b, 6)
     r = cli("diff", text, "--at", f"x1={a!r}", f"x2={b!r}", "--method", method, "--json")
     assert r.code == 0, (text, r.err)
@@ -199,3 +203,44 @@ def test_gradient_matches_central_differences(cli, expr, a, b, method):
     fd = [(f(a + h, b) - f(a - h, b)) / (2 * h), (f(a, b + h) - f(a, b - h)) / (2 * h)]
     scale = 1 + max(abs(float(f(a, b))), *map(abs, fd))
     np.testing.assert_allclose(doc["gradient"], fd, rtol=1e-5, atol=1e-6 * scale, err_msg=text)
+
+
+# ---- no Python warning reaches the user; a nan or inf says where it arose ---------------------------
+@pytest.mark.parametrize("value, shown", [("1/0", "inf"), ("-1/0", "-inf"), ("0/0", "nan"), ("inf", None)])
+def test_infinite_point_is_rejected(value, shown):
+    r = run_module("diff", "x", "--at", f"x={value}")
+    assert r.code == 2 and r.out == ""
+    assert "Warning" not in r.err and len(r.err.splitlines()) == 1
+    if shown:
+        assert f"--at 'x={value}': the value of x '{value}' is not a finite number (it is {shown})" in r.err
+    else:
+        assert "must be a number, not contain the name 'inf'" in r.err
+
+
+def test_nan_value_is_explained_in_one_line():
+    r = run_module("diff", "exp(log(x)) + 1", "--at", "x=-1")
+    assert r.code == 0
+    assert "value     nan" in r.out
+    assert r.err == "tapegrad diff: note: log(x) is nan where x = -1\n"  # and no RuntimeWarning
+
+
+def test_infinite_derivative_is_explained(cli):
+    doc = cli("diff", "sqrt(x) + y", "--at", "x=0", "y=2", "--json").json()
+    assert doc["value"] == 2.0 and doc["gradient"] == [None, 1.0]
+    assert doc["note"] == "the derivative of sqrt(x) is inf where x = 0"
+    assert cli("diff", "x**2", "--at", "x=3", "--json").json()["note"] is None
+
+
+def test_every_method_runs_without_warnings():
+    r = run_module("diff", "log(x) + 1/y", "--at", "x=-2", "y=0", "--method", "all", "--order", "2")
+    assert r.code == 0 and "Warning" not in r.err
+    assert r.err == "tapegrad diff: note: log(x) is nan where x = -2\n"
+
+
+def test_flat_sum_of_101_terms_is_not_too_deep(cli):
+    text = " + ".join(f"{k}*x" for k in range(1, 102))  # 101 terms: long, but one level of nesting
+    doc = cli("diff", text, "--at", "x=2", "--json").json()
+    assert doc["value"] == 2 * 101 * 102 / 2 and doc["gradient"] == [101 * 102 / 2]
+    deep = "sin(" * 101 + "x" + ")" * 101
+    r = cli("diff", deep, "--at", "x=1")
+    assert r.code == 2 and "nested too deeply (more than 100 levels)" in r.err

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import warnings
 
 import numpy as np
 import pytest
@@ -13,6 +14,7 @@ from tapegrad.cli.expression import (
     MAX_LENGTH,
     ExpressionError,
     allowed_functions,
+    locate_nonfinite,
     parse_expression,
     parse_number,
     to_text,
@@ -142,12 +144,24 @@ def test_oversized_input():
 
 
 def test_long_flat_sums_are_fine_and_evaluate_without_recursion():
-    text = "+".join(["x"] * 600)  # a left-leaning chain 600 deep would pass MAX_DEPTH if it were nested
-    if 600 > MAX_DEPTH:
-        with pytest.raises(ExpressionError, match="nested too deeply"):
-            parse_expression(text)
-    text = "+".join(["x"] * (MAX_DEPTH - 5))
-    assert value(text, x=1.0) == MAX_DEPTH - 5
+    # depth measures nesting, not length: a flat chain of + and - (or * and /) is one level
+    assert value("+".join(["x"] * 101), x=1.0) == 101
+    assert value("-".join(["x"] * 999), x=1.0) == 1 - 998
+    assert value("*".join(["x"] * 600), x=1.001) == pytest.approx(1.001**600, rel=1e-12)
+    assert value("x" + "/x*x" * 300, x=3.0) == pytest.approx(3.0, rel=1e-12)
+    assert value("+".join(f"sin({i}*x)" for i in range(200)), x=0.5) == pytest.approx(
+        sum(math.sin(i * 0.5) for i in range(200)), rel=1e-12)
+
+
+def test_nesting_still_counts_inside_a_flat_chain():
+    ok = "x + " + "(" * 90 + "x" + ")" * 90
+    assert value(ok, x=2.0) == 4.0
+    deep = "x + " + "sin(" * (MAX_DEPTH + 1) + "x" + ")" * (MAX_DEPTH + 1)
+    with pytest.raises(ExpressionError, match="nested too deeply"):
+        parse_expression(deep)
+    mixed = "x" + "+x*(x" * (MAX_DEPTH + 1) + ")" * (MAX_DEPTH + 1)  # each * opens a new level
+    with pytest.raises(ExpressionError, match="nested too deeply"):
+        parse_expression(mixed)
 
 
 def test_huge_powers_overflow_to_inf_instead_of_hanging():
@@ -169,6 +183,38 @@ def test_parse_number():
     assert parse_number("1.5") == 1.5
     with pytest.raises(ExpressionError, match="must be a number"):
         parse_number("x + 1")
+    for text, shown in [("1/0", "inf"), ("-1/0", "-inf"), ("0/0", "nan"), ("1e400", "inf"), ("exp(1000)", "inf")]:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")  # rejected without a RuntimeWarning on the way
+            with pytest.raises(ExpressionError, match=f"is not a finite number \\(it is {shown}\\)"):
+                parse_number(text)
+
+
+@pytest.mark.parametrize(
+    "text, env, derivative, expected",
+    [
+        ("exp(log(x)) + 1", {"x": -1.0}, False, "log(x) is nan where x = -1"),
+        ("2 + 1/y", {"y": 0.0}, False, "1 / y is inf where y = 0"),
+        ("log(sin(x))", {"x": 4.0}, False, f"log(sin(x)) is nan where sin(x) = {math.sin(4.0):.6g}"),
+        ("x/y", {"x": 0.0, "y": 0.0}, False, "x / y is nan where x = 0, y = 0"),
+        ("exp(x)*0", {"x": 1000.0}, False, "exp(x) is inf where x = 1000"),
+        ("2*sqrt(x)", {"x": 0.0}, True, "the derivative of sqrt(x) is inf where x = 0"),
+        ("x**y", {"x": 0.0, "y": 0.5}, True, "the derivative of x**y with respect to x is inf where x = 0, y = 0.5"),
+        ("sin(x) + x**2", {"x": 1.0}, False, None),
+        ("sin(x) + x**2", {"x": 1.0}, True, None),
+    ],
+)
+def test_locate_nonfinite(text, env, derivative, expected):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert locate_nonfinite(parse_expression(text), env, derivative=derivative) == expected
+
+
+def test_locate_nonfinite_in_arrays_names_the_element():
+    x = np.array([0.0, 300.0, 800.0, 900.0])
+    note = locate_nonfinite(parse_expression("a*exp(b*x)"), {"x": x, "a": 1.0, "b": 1.0},
+                            label=lambda i: f"data row {i[0] + 1}")
+    assert note == "exp(b * x) is inf where b * x = 800 (data row 3)"
 
 
 def test_to_sympy():

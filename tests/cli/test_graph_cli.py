@@ -50,14 +50,27 @@ def test_rendered_files(cli, tmp_path, suffix, header):
         assert b"adjoint = 12" in data and b"x7 = 3 * x6" in data
 
 
-def test_without_dot_exit_2_with_install_hint(cli, tmp_path, monkeypatch):
+def test_without_dot_or_the_extra_exit_2_naming_the_pip_command(cli, tmp_path, monkeypatch):
     import sys
 
     monkeypatch.setattr(shutil, "which", lambda name: None)
-    monkeypatch.setitem(sys.modules, "graphviz", None)
+    monkeypatch.setitem(sys.modules, "networkx", None)
     r = cli("graph", *SEED, "-o", str(tmp_path / "g.svg"))
     assert r.code == 2
-    assert "apt-get install graphviz" in r.err and "pip install graphviz" in r.err
+    assert 'pip install "tapegrad[graph]"' in r.err and len(r.err.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize("suffix, header", [("svg", b"<?xml"), ("png", b"\x89PNG\r\n\x1a\n")])
+def test_without_dot_matplotlib_draws_the_file(cli, tmp_path, monkeypatch, suffix, header):
+    pytest.importorskip("networkx")
+    pytest.importorskip("matplotlib")
+    monkeypatch.setattr(shutil, "which", lambda name: None)
+    out = tmp_path / f"graph.{suffix}"
+    r = cli("graph", *SEED, "-o", str(out))
+    assert r.code == 0, r.err
+    assert out.read_bytes().startswith(header) and "wrote" in r.out
+    if suffix == "svg":
+        assert "adjoint = 12" in out.read_text() and "x7 = 3 * x6" in out.read_text()
 
 
 @pytest.mark.parametrize(
@@ -72,3 +85,14 @@ def test_without_dot_exit_2_with_install_hint(cli, tmp_path, monkeypatch):
 def test_bad_input(cli, argv, message):
     r = cli("graph", *argv)
     assert r.code == 2 and message in r.err
+
+
+def test_one_input_is_singular_and_unused_values_are_an_error(cli, tmp_path):
+    out = tmp_path / "g.dot"
+    r = cli("graph", "sin(x)", "--at", "x=1", "-o", str(out))
+    assert r.code == 0 and "wrote" in r.out and "1 input, 1 operation;" in r.out
+    r = cli("graph", "x*y", "--at", "x=1", "y=2", "-o", str(out))
+    assert "2 inputs, 1 operation;" in r.out
+    r = cli("graph", "sin(x)", "--at", "x=1", "y=2")
+    assert r.code == 2
+    assert r.err == "tapegrad graph: error: --at y: not in the expression (its variables are x); remove it\n"

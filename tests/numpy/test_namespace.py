@@ -62,10 +62,10 @@ def test_numpy_dispatch_reaches_the_same_functions():
 
 
 def test_a_function_tapegrad_lacks_is_a_clear_error():
-    with pytest.raises(TypeError, match="numpy.unwrap"):
-        np.unwrap(tg.constant([1.0, 2.0]))
-    with pytest.raises(AttributeError, match="unwrap"):
-        tnp.unwrap  # noqa: B018
+    with pytest.raises(TypeError, match="numpy.i0"):
+        np.i0(tg.constant([1.0, 2.0]))
+    with pytest.raises(AttributeError, match="i0"):
+        tnp.i0  # noqa: B018
 
 
 def test_numpy_forms_where_tensorflow_differs():

@@ -10,7 +10,7 @@ import pytest
 
 import tapegrad as tg
 import tapegrad.numpy as tnp
-from tests.ops.spec import BINARY_SHAPES, UNARY_SHAPES, OpSpec, cases_of, check_spec
+from tests.ops.spec import BINARY_SHAPES, UNARY_SHAPES, OpSpec, also_complex, cases_of, check_spec
 
 PAIR = [((3,), (3,)), ((2, 3), (2, 3))]
 
@@ -155,13 +155,66 @@ SPECS = [
     OpSpec("linalg.svd_u_only", lambda a: tnp.linalg.svd(a, full_matrices=False)[0][:, :1] ** 2, [((4, 3),)],
            primitives=("linalg.svd",), make_args=_distinct_singular_values,
            reference=lambda a: np.linalg.svd(a, full_matrices=False)[0][:, :1] ** 2),
-    # first order: the second passes through the complex matmul/solve rules (issue 11 section 2)
-    OpSpec("linalg.eig", _eig_features, [((3, 3),)], make_args=_complex_spectrum, smooth=False),
+    OpSpec("linalg.eig", _eig_features, [((3, 3),)], make_args=_complex_spectrum),
     OpSpec("linalg.eigvals", _eigvals_features, [((3, 3),), ((2, 3, 3),)], primitives=("linalg.eig",),
-           make_args=_complex_spectrum, reference=_np_eigvals_features, smooth=False),
+           make_args=_complex_spectrum, reference=_np_eigvals_features),
+    # the new rules next to the table's other complex rules (one convention across them)
+    OpSpec("fft_times_complex", lambda a, b: _parts(tnp.fft.fft(_z(a, b) * (1 + 2j) * (0.5 - 1j))), PAIR,
+           primitives=("fft.fftn",),
+           reference=lambda a, b: _np_parts(np.fft.fft((a + 1j * b) * (1 + 2j) * (0.5 - 1j)))),
+    OpSpec("angle_of_product", lambda a, b: tg.angle(_z(a, b) * (0.5 - 1j)), PAIR, primitives=("angle",),
+           make_args=_away_from_zero, reference=lambda a, b: np.angle((a + 1j * b) * (0.5 - 1j))),
+    OpSpec("imag_of_product", lambda a, b: tg.imag(_z(a, b) * _z(b, a)), PAIR, primitives=("imag", "complex"),
+           reference=lambda a, b: np.imag((a + 1j * b) * (b + 1j * a))),
+    OpSpec("irfft_of_product", lambda a, b: tnp.fft.irfft(_z(a, b) * (2 - 1j)), PAIR, primitives=("fft.irfft",),
+           reference=lambda a, b: np.fft.irfft((a + 1j * b) * (2 - 1j))),
 ]
+
+SPECS = also_complex(SPECS, exclude=(  # real-only by nature, or built from real parts
+    'complex',
+    'real',
+    'imag',
+    'imag_of_real',
+    'conj',
+    'angle',
+    'fmod',
+    'logaddexp2',
+    'copysign',
+    'fft.fftn',
+    'fft.ifft2',
+    'fft.rfft[backward]',
+    'fft.rfft[ortho]',
+    'fft.rfft[forward]',
+    'fft.rfftn',
+    'fft.irfft[backward,None]',
+    'fft.irfft[backward,5]',
+    'fft.irfft[ortho,None]',
+    'fft.irfft[ortho,5]',
+    'fft.irfft[forward,None]',
+    'fft.irfft[forward,5]',
+    'fft.irfftn',
+    'linalg.svd',
+    'linalg.svd_values',
+    'linalg.qr',
+    'linalg.qr_r',
+    'linalg.svd_u_only',
+    'fft_times_complex',
+    'angle_of_product',
+    'imag_of_product',
+    'irfft_of_product',
+))
 
 
 @pytest.mark.parametrize("spec, shapes", cases_of(SPECS))
 def test_rule(spec, shapes):
     check_spec(spec, shapes)
+
+
+def test_no_two_primitives_share_a_name():
+    """Families added in parallel must not define the same op twice (one row per name)."""
+    from collections import Counter
+
+    from tapegrad import ops
+
+    twice = sorted(name for name, n in Counter(p.name for p in ops.primitives()).items() if n > 1)
+    assert not twice, f"primitives defined in two families: {twice} (keep one; ops/complex.py keeps only complex)"

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 import tapegrad.numpy as tnp
-from tests.ops.spec import OpSpec, cases_of, check_spec
+from tests.ops.spec import OpSpec, also_complex, cases_of, check_spec
 
 V, M, T3 = (4,), (3, 4), (2, 3, 2)
 
@@ -183,6 +183,29 @@ SPECS = [
     _row("array", lambda x, y: tnp.array([[x, 2.0], [1.0, y]]) * x, [((), ())],
          lambda x, y: np.array([[x, 2.0], [1.0, y]]) * x, primitives=("stack",)),
 ]
+
+SPECS = also_complex(SPECS, exclude=(  # real-only by nature, or built from real parts
+    'tnp.deg2rad',
+    'tnp.degrees',
+    'tnp.heaviside',
+    'tnp.remainder',
+    'tnp.fmod',
+    'tnp.interp',
+    'tnp.quantile[linear]',
+    'tnp.quantile[lower]',
+    'tnp.quantile[higher]',
+    'tnp.quantile[nearest]',
+    'tnp.quantile[midpoint]',
+    'tnp.percentile',
+    'tnp.linalg.pinv',
+    'tnp.linalg.lstsq',
+    'tnp.linalg.lstsq_residuals',
+    'tnp.linalg.norm[2]',
+    'tnp.linalg.norm[-2]',
+    'tnp.linalg.norm[nuc]',
+    'tnp.linalg.eigh_upper',
+    'tnp.linalg.cholesky_upper',
+))
 
 
 @pytest.mark.parametrize("spec, shapes", cases_of(SPECS))

@@ -352,7 +352,7 @@ def test_numpy_shape_queries_on_tensors():
 
 
 def test_unmapped_numpy_function_names_itself():
-    with pytest.raises(TypeError, match="unwrap"):  # median is mapped now (tapegrad.numpy)
-        np.unwrap(tg.ones(3))
+    with pytest.raises(TypeError, match="i0"):  # median is mapped now (tapegrad.numpy)
+        np.i0(tg.ones(3))
     with pytest.raises(TypeError, match="out="):
         np.concatenate([tg.ones(2), tg.ones(2)], out=np.zeros(4))
