@@ -23,7 +23,7 @@ from tapegrad._dtypes import (
     set_default_float,
     uint8,
 )
-from tapegrad._function import Function, function  # tg.function
+from tapegrad._function import Function, FunctionWarning, function  # tg.function
 from tapegrad._tensor import Tensor, Variable
 from tapegrad.backward import UnconnectedGradients
 from tapegrad.checking import check_grads, numerical_gradient
@@ -89,6 +89,7 @@ __version__ = "0.1.0"
 __all__ = [
     # tg.function (issue 12)
     "Function",
+    "FunctionWarning",
     "function",
     # TensorFlow 1.x eager prelude (issue 16)
     "contrib",

@@ -34,7 +34,12 @@ from tapegrad._function._trace import Tracer
 from tapegrad._structure import flatten, unflatten
 from tapegrad._tensor import Tensor, Variable, wrap
 
-__all__ = ["function", "Function", "ConcreteFunction"]
+__all__ = ["function", "Function", "ConcreteFunction", "FunctionWarning"]
+
+
+class FunctionWarning(UserWarning):
+    """tg.function retraces too often, or runs a function eagerly (it stays correct either way)."""
+
 
 ndarray = np.ndarray
 RETRACE_WARNING = 5  # TensorFlow warns after this many traces of one function
@@ -278,7 +283,7 @@ class Function:
     def _warn_once(self, what: str, message: str) -> None:
         if what not in self._warned:
             self._warned.add(what)
-            warnings.warn(message, stacklevel=4)
+            warnings.warn(message, FunctionWarning, stacklevel=4)
 
     # ---- inspection ------------------------------------------------------------------------------
     def get_concrete_function(self, *args: Any, **kwargs: Any) -> ConcreteFunction:
