@@ -227,7 +227,10 @@ def generate(lines: list, params: list[str], slots: list, arg_slots: dict, outpu
             header.append(f"#   {name}: {_shape_text(values[name])}")
     for name, value in p.constants:
         if isinstance(value, (bool, int, float, np.number)) and not isinstance(value, np.ndarray):
-            header.append(f"#   {name} = {value!r}")
+            # (NumPy's own repr would load its printing machinery: 10 ms on a first trace)
+            shown = repr(value.item()) if isinstance(value, np.number) else repr(value)
+            kind = f" ({value.dtype.name})" if isinstance(value, np.number) else ""
+            header.append(f"#   {name} = {shown}{kind}")
         elif isinstance(value, np.ndarray):
             header.append(f"#   {name}: constant {_shape_text(value)}")
     source = "\n".join(header + [f"def {title}({', '.join(params)}):"] + ["    " + b for b in body]) + "\n"
