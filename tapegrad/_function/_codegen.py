@@ -304,7 +304,10 @@ def _times_ones(line: Op, args: list, values: dict) -> str | None:
         if c.__class__ is str or x.__class__ is not str:
             continue
         v, xv = c.value, values.get(x)
-        if xv is None or not isinstance(v, (np.ndarray, np.floating, float)):
+        if v.__class__ is float or isinstance(v, np.floating):
+            if v != 1:  # the common case, decided at once
+                continue
+        elif v.__class__ is not np.ndarray or xv is None:
             continue
         try:
             xd = np.asarray(xv).dtype
