@@ -55,9 +55,11 @@ def _square(a: Tensor, name: str) -> None:
 
 
 def svd(a: Any, full_matrices: bool = True, compute_uv: bool = True, hermitian: bool = False) -> Any:
-    """``np.linalg.svd``. Gradients flow through the reduced factors; with ``full_matrices=True``
-    and a non-square matrix the extra columns of U (rows of Vh) are not unique, so they are
-    returned as constants (stop_gradient), as only the reduced part is defined by ``a``."""
+    """``np.linalg.svd``. Gradients flow through the reduced factors. With ``full_matrices=True``
+    and a non-square matrix the extra columns of U (rows of Vh) are an arbitrary basis of the
+    complement, not a function of ``a``: their gradients are ignored (PyTorch's convention for
+    ``torch.linalg.svd``), so they come back as constants. Differentiate through the reduced
+    factors (``full_matrices=False``) when the complement matters."""
     a = asarray(a)
     u, s, vh = _dec.svd_parts(a)
     if not compute_uv:
@@ -91,11 +93,12 @@ def pinv(a: Any, rcond: Any = None, hermitian: bool = False, *, rtol: Any = np._
     cutoff = np.asarray(rcond)[..., None] * np.max(sv, axis=-1, keepdims=True)
     keep = sv > cutoff
     s_inv = ops.where(keep, 1 / ops.where(keep, s, 1), 0)
+    vh, u = (ops.conj(vh), ops.conj(u)) if np.dtype(a.dtype).kind == "c" else (vh, u)  # V S^+ U^H
     return ops.matmul(_la.matrix_transpose(vh) * ops.expand_dims(s_inv, -2), _la.matrix_transpose(u))
 
 
 def qr(a: Any, mode: str = "reduced") -> Any:
-    """``np.linalg.qr`` (modes reduced, r; complete for a square matrix). Differentiable for m >= n."""
+    """``np.linalg.qr`` (modes reduced, r; complete for m <= n), differentiable for full-rank inputs."""
     a = asarray(a)
     if mode not in ("reduced", "complete", "r"):
         raise ValueError(f"tapegrad.numpy.linalg.qr: mode {mode!r} is not supported (reduced, complete, r)")
@@ -142,9 +145,10 @@ def lstsq(a: Any, b: Any, rcond: Any = None) -> LstsqResult:
     rank = int(np.linalg.matrix_rank(np.asarray(a._value), tol=rcond * float(np.max(np.asarray(s._value)))))
     if rank == n and m > n:
         r = b - ops.matmul(a, x)
-        residuals = ops.sum(r * r, axis=0) if b.ndim > 1 else ops.reshape(ops.sum(r * r), (1,))
+        r2 = ops.real(r * ops.conj(r)) if np.dtype(r.dtype).kind == "c" else r * r  # |r|^2
+        residuals = ops.sum(r2, axis=0) if b.ndim > 1 else ops.reshape(ops.sum(r2), (1,))
     else:
-        residuals = array(np.empty((0,), dtype=np.dtype(a.dtype)))
+        residuals = array(np.empty((0,), dtype=np.finfo(np.dtype(a.dtype)).dtype))
     return LstsqResult(x, residuals, rank, s)
 
 

@@ -6,10 +6,11 @@ per output. Rules are written in tapegrad ops (higher order).
 
 Conventions (published ones, as noted per rule):
   * svd (Townsend 2016, "Differentiating the singular value decomposition"; JAX's svd_jvp): reduced
-    factors, distinct non-zero singular values. Where two singular values are exactly equal the
+    factors, real or complex, distinct non-zero singular values. Where two singular values are exactly equal the
     coupling term 1 / (s_j^2 - s_i^2) is taken as 0 (as eigh does here), so gradients of functions
     of the singular values alone (norms, nuclear norm) stay finite; U and V are then not unique.
-  * qr (Walter & Lehmann 2018; JAX's qr_jvp): reduced Q, R of a matrix with m >= n and full rank.
+  * qr (Walter & Lehmann 2018; JAX's qr_jvp): reduced Q, R of a real or complex matrix of full
+    rank (LAPACK's gauge: R has a real diagonal); a wide matrix [X | Y] through the QR of X.
   * eig (TensorFlow's _EigGrad, Giles 2008): distinct eigenvalues; eigenvectors normalized to unit
     length as NumPy returns them (the rule removes the normalization's direction). Coupling terms
     of exactly equal eigenvalues are taken as 0.
@@ -58,65 +59,89 @@ def _svd(a):
     return tuple(np.linalg.svd(a, full_matrices=False))
 
 
-# Abar = U [diag(gs) + (J + J^T) S + S (K + K^T)] V^T + (I - U U^T) gU S^-1 V^T + U S^-1 gV^T (I - V V^T)
-# with F_ij = 1 / (s_j^2 - s_i^2), J = F * (U^T gU), K = F * (V^T gV), V = Vh^T (Townsend 2016).
+def _conj_if(x: Any, is_complex: bool) -> Any:
+    return ops.conj(x) if is_complex else x
+
+
+def _diag_of(x: Any) -> Any:
+    return ops.sum(x * _eye(x.shape[-1], x.dtype), axis=-1)
+
+
+def _embed(d: Any, dtype: Any) -> Any:
+    return ops.expand_dims(ops.cast(d, dtype) if d.dtype != dtype else d, -2) * _eye(d.shape[-1], dtype)
+
+
+# The JVP (Townsend 2016; JAX's svd_jvp, complex included), V = Vh^H, S = diag(s), F_ij = 1 / (s_j^2 - s_i^2):
+#   dP = U^H dA V, ds = Re diag(dP), dU = U (F * (dP S + S dP^H) + i Im diag(dP) S^-1) + (I - U U^H) dA V S^-1,
+#   dV = V (F * (S dP + dP^H S)) + (I - V V^H) dA^H U S^-1.
+# The VJP is its transpose for the bilinear pairing Re(sum(a * b)) (the table's convention): with
+#   Q = U^T gU, R = V^T gV (gV = gVh^H), G = diag(gs) + (F*Q + (F*Q)^H) S + S (F*R + (F*R)^H) + i Im diag(Q) S^-1,
+#   Abar = conj(U) G V^T + (gU - conj(U) U^T gU) S^-1 V^T + conj(U) S^-1 (gV - conj(V) V^T gV)^H.
 def _svd_vjp(g, ans, a):
     m, n = a.shape[-2], a.shape[-1]
     (u, s, vh), (gu, gs, gvh) = ans, g
-    v = _swap(vh)
-    k = s.shape[-1]
+    cplx = np.dtype(a.dtype).kind == "c"
+    v = _h(vh)
+    cu, cv = _conj_if(u, cplx), _conj_if(v, cplx)
     f = _gaps(s * s)
     row = ops.expand_dims(s, -2)  # multiplies column j by s_j: M @ diag(s)
     col = ops.expand_dims(s, -1)  # diag(s) @ M
-    mid = ops.zeros_like(f)
-    if gs is not None:
-        mid = mid + ops.expand_dims(gs, -2) * _eye(k, gs.dtype)
-    if gu is not None:
-        j = f * ops.matmul(_swap(u), gu)
-        mid = mid + (j + _swap(j)) * row
-    if gvh is not None:
-        gv = _swap(gvh)
-        kk = f * ops.matmul(_swap(v), gv)
-        mid = mid + col * (kk + _swap(kk))
-    out = ops.matmul(u, ops.matmul(mid, vh))
     s_inv = 1 / ops.where(s == 0, 1, s)
-    if m > n and gu is not None:  # (I - U U^T) gU S^-1 V^T
-        proj = gu - ops.matmul(u, ops.matmul(_swap(u), gu))
-        out = out + ops.matmul(proj * ops.expand_dims(s_inv, -2), vh)
-    if n > m and gvh is not None:  # U S^-1 gV^T (I - V V^T)
-        proj = gv - ops.matmul(v, ops.matmul(vh, gv))
-        out = out + ops.matmul(u * ops.expand_dims(s_inv, -2), _swap(proj))
+    mid = ops.zeros_like(ops.cast(f, a.dtype) if cplx else f)
+    if gs is not None:
+        mid = mid + _embed(gs, mid.dtype)
+    if gu is not None:
+        q = ops.matmul(_swap(u), gu)
+        fq = f * q
+        mid = mid + (fq + _h(fq)) * row
+        if cplx:  # the phase of each pair of singular vectors: i Im diag(Q) / s
+            dq = _diag_of(q) * s_inv
+            mid = mid + _embed(dq - ops.conj(dq), mid.dtype) * 0.5
+    if gvh is not None:
+        gv = _h(gvh)
+        fr = f * ops.matmul(_swap(v), gv)
+        mid = mid + col * (fr + _h(fr))
+    out = ops.matmul(cu, ops.matmul(mid, _swap(v)))
+    if m > n and gu is not None:
+        proj = gu - ops.matmul(cu, ops.matmul(_swap(u), gu))
+        out = out + ops.matmul(proj * ops.expand_dims(s_inv, -2), _swap(v))
+    if n > m and gvh is not None:
+        proj = gv - ops.matmul(cv, ops.matmul(_swap(v), gv))
+        out = out + ops.matmul(cu * ops.expand_dims(s_inv, -2), _h(proj))
     return out
 
 
 def _svd_jvp(t, ans, a):
     m, n = a.shape[-2], a.shape[-1]
     u, s, vh = ans
-    v = _swap(vh)
-    ds_full = ops.matmul(_swap(u), ops.matmul(t, v))  # U^T dA V (k x k)
-    k = s.shape[-1]
-    ds = ops.sum(ds_full * _eye(k, t.dtype), axis=-1)
+    cplx = np.dtype(a.dtype).kind == "c"
+    v = _h(vh)
+    dp = ops.matmul(_h(u), ops.matmul(t, v))  # U^H dA V (k x k)
+    d = _diag_of(dp)
+    ds = ops.real(d) if cplx else d
     f = _gaps(s * s)
     row, col = ops.expand_dims(s, -2), ops.expand_dims(s, -1)
-    du = ops.matmul(u, f * (ds_full * row + col * _swap(ds_full)))
-    dv = ops.matmul(v, f * (col * ds_full + _swap(ds_full) * row))
-    s_inv = ops.expand_dims(1 / ops.where(s == 0, 1, s), -2)
+    s_inv = 1 / ops.where(s == 0, 1, s)
+    inner_u = f * (dp * row + col * _h(dp))
+    if cplx:
+        inner_u = inner_u + _embed((d - ops.conj(d)) * 0.5 * s_inv, dp.dtype)
+    du = ops.matmul(u, inner_u)
+    dv = ops.matmul(v, f * (col * dp + _h(dp) * row))
+    scale = ops.expand_dims(s_inv, -2)
     if m > n:
         dav = ops.matmul(t, v)
-        du = du + (dav - ops.matmul(u, ops.matmul(_swap(u), dav))) * s_inv
+        du = du + (dav - ops.matmul(u, ops.matmul(_h(u), dav))) * scale
     if n > m:
-        dau = ops.matmul(_swap(t), u)
-        dv = dv + (dau - ops.matmul(v, ops.matmul(vh, dau))) * s_inv
-    return du, ds, _swap(dv)
+        dau = ops.matmul(_h(t), u)
+        dv = dv + (dau - ops.matmul(v, ops.matmul(vh, dau))) * scale
+    return du, ds, _h(dv)
 
 
 svd_p = defrule(_svd, vjps=(_svd_vjp,), jvps=(_svd_jvp,), name="linalg.svd")
 
 
 def svd_parts(a: Any) -> tuple[Any, Any, Any]:
-    """U (m, k), s (k,), Vh (k, n) of the reduced SVD of a real matrix (or a batch), differentiable."""
-    if np.dtype(a.dtype).kind == "c":
-        raise NotImplementedError("tapegrad.numpy.linalg.svd: gradients of complex SVD are not implemented")
+    """U (m, k), s (k,), Vh (k, n) of the reduced SVD of a matrix (or a batch), differentiable."""
     return svd_p(a)
 
 
@@ -126,21 +151,33 @@ def _qr(a):
 
 
 def _solve_right_r(x: Any, r: Any) -> Any:
-    """x R^-T ... here x R^{-1}: solve R^T y^T = x^T."""
+    """x R^-1 (solve R^T y^T = x^T)."""
     return _swap(solve(_swap(r), _swap(x)))
 
 
-# dA = dQ R + Q dR with X = dA R^-1, C = Q^T X, Omega = tril(C, -1) - tril(C, -1)^T:
+def _imag_diagonal(c: Any) -> Any:
+    """i Im(diag(c)) as a diagonal matrix (0 for real values): keeps diag(R) real for complex inputs."""
+    d = _diag_of(c)
+    return _embed(d - ops.real(d), c.dtype)
+
+
+# dA = dQ R + Q dR (JAX's qr_jvp) with X = dA R^-1, C = Q^H X, L = tril(C, -1) and
+# Omega = L - L^H + i Im diag(C) (LAPACK's R has a real diagonal):
 #   dQ = Q (Omega - C) + X,  dR = (C - Omega) R.
-# Transposed: with P = Q^T gQ - gR R^T, Xbar = gQ + Q (tril(P - P^T, -1) - P) and Abar = Xbar R^-T.
+# Transposed for the bilinear pairing: with P = Q^T gQ - gR R^T,
+#   Xbar = gQ + conj(Q) (tril(P - P^H, -1) + i Im diag(P) - P) and Abar = Xbar R^-T.
 def _qr_vjp(g, ans, a):
     n = a.shape[-1]
+    cplx = np.dtype(a.dtype).kind == "c"
     (q, r), (gq, gr) = ans, g
     gq = ops.zeros_like(q) if gq is None else gq
     gr = ops.zeros_like(r) if gr is None else gr
     p = ops.matmul(_swap(q), gq) - ops.matmul(gr, _swap(r))
     lower = np.tril(np.ones((n, n), dtype=bool), -1)
-    xbar = gq + ops.matmul(q, ops.where(lower, p - _swap(p), 0) - p)
+    cbar = ops.where(lower, p - _h(p), 0) - p
+    if cplx:
+        cbar = cbar + _imag_diagonal(p)
+    xbar = gq + ops.matmul(_conj_if(q, cplx), cbar)
     return _swap(solve(r, _swap(xbar)))
 
 
@@ -148,10 +185,12 @@ def _qr_jvp(t, ans, a):
     n = a.shape[-1]
     q, r = ans
     x = _solve_right_r(t, r)
-    c = ops.matmul(_swap(q), x)
+    c = ops.matmul(_h(q), x)
     lower = np.tril(np.ones((n, n), dtype=bool), -1)
     lo = ops.where(lower, c, 0)
-    omega = lo - _swap(lo)
+    omega = lo - _h(lo)
+    if np.dtype(a.dtype).kind == "c":
+        omega = omega + _imag_diagonal(c)
     dq = ops.matmul(q, omega - c) + x
     dr = ops.matmul(c - omega, r)
     return dq, dr
@@ -161,13 +200,11 @@ qr_p = defrule(_qr, vjps=(_qr_vjp,), jvps=(_qr_jvp,), name="linalg.qr")
 
 
 def qr_parts(a: Any) -> tuple[Any, Any]:
-    """Q (m, n) and R (n, n) of the reduced QR of a real m x n matrix, m >= n (differentiable)."""
+    """Q (m, k) and R (k, n) of the reduced QR of an m x n matrix, k = min(m, n) (differentiable)."""
     m, n = a.shape[-2], a.shape[-1]
-    if m < n:
-        raise NotImplementedError(f"tapegrad.numpy.linalg.qr: differentiable QR needs m >= n, got {m} x {n}; "
-                                  "use tg.stop_gradient(a) for the values alone")
-    if np.dtype(a.dtype).kind == "c":
-        raise NotImplementedError("tapegrad.numpy.linalg.qr: gradients of complex QR are not implemented")
+    if m < n:  # a wide matrix [X | Y]: Q R_X = X (square), and R = [R_X | Q^H Y] (as LAPACK's reflectors)
+        q, rx = qr_p(a[..., :, :m])
+        return q, ops.concatenate([rx, ops.matmul(_h(q), a[..., :, m:])], axis=-1)
     return qr_p(a)
 
 

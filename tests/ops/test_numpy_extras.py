@@ -165,7 +165,6 @@ SPECS = also_complex(SPECS, exclude=(  # real-only by nature, or built from real
     'tnp.frexp',
     'tnp.divmod',
     'tnp.real_if_close',
-    'tnp.linalg.cond',
     'tnp.fft.hfft',
     'tnp.fft.ihfft',
 ))

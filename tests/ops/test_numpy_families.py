@@ -69,14 +69,29 @@ def _np_svd_features(a):
                            (vh[..., :1, :] * vh[..., :1, :1]).reshape(-1)])
 
 
+def _svd_phase_free(a):
+    """Singular values, |U|^2, |Vh|^2 and the rank-one terms u_k vh_k: free of the vectors' phases."""
+    u, s, vh = tnp.linalg.svd(a, full_matrices=False)
+    terms = tnp.einsum("...ik,...kj->...kij", u, vh)
+    return tg.concatenate([tg.reshape(s, (-1,)), tg.reshape(tg.real(u * tg.conj(u)), (-1,)),
+                           tg.reshape(tg.real(vh * tg.conj(vh)), (-1,)), _parts(terms)], axis=0)
+
+
+def _np_svd_phase_free(a):
+    u, s, vh = np.linalg.svd(a, full_matrices=False)
+    terms = np.einsum("...ik,...kj->...kij", u, vh)
+    return np.concatenate([s.reshape(-1), (u * u.conj()).real.reshape(-1), (vh * vh.conj()).real.reshape(-1),
+                           _np_parts(terms)])
+
+
 def _qr_features(a):
     q, r = tnp.linalg.qr(a)
-    return tg.concatenate([tg.reshape(q, (-1,)), tg.reshape(r, (-1,))], axis=0)
+    return tg.concatenate([_parts(q), _parts(r)], axis=0)
 
 
 def _np_qr_features(a):
     q, r = np.linalg.qr(a)
-    return np.concatenate([q.reshape(-1), r.reshape(-1)])
+    return np.concatenate([_np_parts(q), _np_parts(r)])
 
 
 def _eig_features(a):
@@ -145,10 +160,13 @@ SPECS = [
     # ---- decompositions -------------------------------------------------------------------------
     OpSpec("linalg.svd", _svd_features, [((3, 3),), ((4, 2),), ((2, 4),), ((2, 3, 2),)],
            make_args=_distinct_singular_values, reference=_np_svd_features),
+    OpSpec("linalg.svd_phase_free", _svd_phase_free, [((3, 3),), ((4, 2),), ((2, 4),), ((2, 3, 2),)],
+           primitives=("linalg.svd",), make_args=_distinct_singular_values, reference=_np_svd_phase_free,
+           complex=True),
     OpSpec("linalg.svd_values", lambda a: tnp.linalg.svd(a, compute_uv=False), [((3, 2),)],
            primitives=("linalg.svd",), make_args=_distinct_singular_values,
            reference=lambda a: np.linalg.svd(a, compute_uv=False)),
-    OpSpec("linalg.qr", _qr_features, [((3, 3),), ((4, 2),), ((2, 3, 2),)], make_args=_full_rank_tall,
+    OpSpec("linalg.qr", _qr_features, [((3, 3),), ((4, 2),), ((2, 3, 2),), ((2, 4),)], make_args=_full_rank_tall,
            reference=_np_qr_features),
     OpSpec("linalg.qr_r", lambda a: tnp.linalg.qr(a, mode="r"), [((4, 3),)], primitives=("linalg.qr",),
            make_args=_full_rank_tall, reference=lambda a: np.linalg.qr(a, mode="r")),
@@ -194,9 +212,6 @@ SPECS = also_complex(SPECS, exclude=(  # real-only by nature, or built from real
     'fft.irfft[forward,5]',
     'fft.irfftn',
     'linalg.svd',
-    'linalg.svd_values',
-    'linalg.qr',
-    'linalg.qr_r',
     'linalg.svd_u_only',
     'fft_times_complex',
     'angle_of_product',

@@ -197,12 +197,6 @@ SPECS = also_complex(SPECS, exclude=(  # real-only by nature, or built from real
     'tnp.quantile[nearest]',
     'tnp.quantile[midpoint]',
     'tnp.percentile',
-    'tnp.linalg.pinv',
-    'tnp.linalg.lstsq',
-    'tnp.linalg.lstsq_residuals',
-    'tnp.linalg.norm[2]',
-    'tnp.linalg.norm[-2]',
-    'tnp.linalg.norm[nuc]',
     'tnp.linalg.eigh_upper',
     'tnp.linalg.cholesky_upper',
 ))
