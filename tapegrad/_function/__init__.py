@@ -39,7 +39,15 @@ __all__ = ["function", "Function", "ConcreteFunction", "FunctionWarning"]
 
 
 class FunctionWarning(UserWarning):
-    """tg.function retraces too often, or runs a function eagerly (it stays correct either way)."""
+    """tg.function retraces too often, or runs a function eagerly (it stays correct either way).
+
+    Each is said once per function; silence them as any warning category:
+
+        import warnings
+        warnings.simplefilter("ignore", tg.FunctionWarning)
+        f = tg.function(lambda x: x * int(x))  # int(x) is a guard: new values trace again
+        print([float(f(tg.constant(float(k)))) for k in range(6)])
+    """
 
 
 ndarray = np.ndarray
@@ -376,7 +384,16 @@ def function(func: Callable[..., Any] | None = None, *, name: str | None = None)
 
     Each new input signature traces ``func`` once (running it eagerly) and generates straight-line
     NumPy code for it; later calls run that code. Under tapes and accumulators the compiled call
-    gives exactly the eager derivatives. ``f.get_concrete_function(*args).source`` shows the code.
+    gives exactly the eager derivatives. ``f.get_concrete_function(*args).source`` shows the code
+    (``.vjp_source()`` the code a call under a GradientTape runs):
+
+        @tg.function
+        def f(x1, x2, x3):
+            return 3 * (x1**2 + x2 * x3)
+
+        xs = [tg.constant(v, dtype=tg.float64) for v in (2.0, 3.0, 4.0)]
+        print(f(*xs))
+        print(f.get_concrete_function(*xs).source)
     """
     if func is None:
         return lambda f: function(f, name=name)
