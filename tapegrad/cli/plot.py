@@ -138,7 +138,7 @@ def run(args: argparse.Namespace) -> int:
         derivs = plural(args.order, "derivative")
         print(f"wrote {output}: f({var}) = {expr.text} and {derivs} on [{lo:g}, {hi:g}]")
     sys.stdout.flush()
-    if axis.clipped:
+    if axis.clipped and output:
         far = max(float(np.nanmax(np.abs(np.where(np.isfinite(c), c, np.nan)))) for c in curves)
         note("tapegrad plot", f"the y axis is clipped to [{axis.limits[0]:.4g}, {axis.limits[1]:.4g}] (the curves "
                               f"reach {far:.3g}); use --ylim A:B or --yscale symlog to see more")

@@ -26,7 +26,7 @@ import numpy as np
 
 from tapegrad._primitive import defrule
 from tapegrad._tensor import ops
-from tapegrad.batching import batch_by_broadcasting
+from tapegrad.batching import last_axes
 from tapegrad.ops.linalg import solve
 
 __all__: list[str] = []
@@ -137,7 +137,7 @@ def _svd_jvp(t, ans, a):
     return du, ds, _h(dv)
 
 
-svd_p = defrule(_svd, vjps=(_svd_vjp,), jvps=(_svd_jvp,), name="linalg.svd")
+svd_p = defrule(_svd, vjps=(_svd_vjp,), jvps=(_svd_jvp,), name="linalg.svd", batch=last_axes(2))
 
 
 def svd_parts(a: Any) -> tuple[Any, Any, Any]:
@@ -196,7 +196,7 @@ def _qr_jvp(t, ans, a):
     return dq, dr
 
 
-qr_p = defrule(_qr, vjps=(_qr_vjp,), jvps=(_qr_jvp,), name="linalg.qr")
+qr_p = defrule(_qr, vjps=(_qr_vjp,), jvps=(_qr_jvp,), name="linalg.qr", batch=last_axes(2))
 
 
 def qr_parts(a: Any) -> tuple[Any, Any]:
@@ -245,10 +245,9 @@ def _eig_jvp(t, ans, a):
     return dw, dv
 
 
-eig_p = defrule(_eig, vjps=(_eig_vjp,), jvps=(_eig_jvp,), name="linalg.eig")
+eig_p = defrule(_eig, vjps=(_eig_vjp,), jvps=(_eig_jvp,), name="linalg.eig", batch=last_axes(2))
 
 
-batch_by_broadcasting(svd_p, qr_p, eig_p)  # rules on the last two axes broadcast over a stack
 
 
 def eig_parts(a: Any) -> tuple[Any, Any]:
