@@ -24,6 +24,7 @@ from tapegrad._dtypes import (
     set_default_float,
     uint8,
 )
+from tapegrad._function import Function, FunctionWarning, function  # tg.function
 from tapegrad._tensor import Tensor, Variable
 from tapegrad.backward import UnconnectedGradients
 from tapegrad.checking import check_grads, numerical_gradient
@@ -51,6 +52,7 @@ from tapegrad.ops.linalg import *  # noqa: F403
 from tapegrad.ops.reduce import *  # noqa: F403
 from tapegrad.ops.shape import *  # noqa: F403
 from tapegrad.tape import GradientTape
+from tapegrad.taylor import TaylorAccumulator, derivative_tensors, derivatives, taylor_series  # Taylor mode
 from tapegrad.transforms import (
     grad,
     gradients_function,
@@ -88,6 +90,15 @@ def enable_eager_execution(*args: object, **kwargs: object) -> None:
 __version__ = "0.1.0"
 
 __all__ = [
+    # Taylor mode
+    "TaylorAccumulator",
+    "derivative_tensors",
+    "derivatives",
+    "taylor_series",
+    # tg.function (issue 12)
+    "Function",
+    "FunctionWarning",
+    "function",
     # TensorFlow 1.x eager prelude (issue 16)
     "contrib",
     "enable_eager_execution",

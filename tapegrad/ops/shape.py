@@ -24,7 +24,7 @@ import numpy as np
 
 from tapegrad import _backend
 from tapegrad._primitive import PerArgument, defrule, linear, unbroadcast
-from tapegrad._tensor import Tensor, ops
+from tapegrad._tensor import Tensor, ops, value_read
 from tapegrad.batching import broadcasting, lift, looped, stacks_of
 from tapegrad.ops.reduce import normalize_axis
 
@@ -722,7 +722,7 @@ def _plain_index(index: Any) -> Any:
                 f"indexing with a tensor holding a {_backend.library(index._value)} array needs its values (the "
                 "result's shape depends on them); compute the index first, e.g. index.numpy()"
             )
-        value = np.asarray(index._value)
+        value = np.asarray(value_read(index))  # (tg.function guards what an index reads)
         if value.ndim == 0 and value.dtype.kind in "iu":
             return int(value)
         if value.dtype.kind not in "iub":
