@@ -24,6 +24,7 @@ import numpy as np
 import tapegrad as tg
 from tapegrad.cli._common import UsageError, fmt, note, parse_assignments, plural, print_json, require_module, table
 from tapegrad.cli.expression import Expression, parse_expression
+from tapegrad.cli.fit_dask import DaskProblem, DaskTable, cluster, select_rows_dask
 from tapegrad.cli.fit_data import Table, load_data, select_rows
 from tapegrad.cli.fit_solvers import (
     Outcome,
@@ -56,6 +57,7 @@ examples:
   tapegrad fit data.csv --model "a*exp(b*t)" --target n --init a=1 b=-0.1 --plot fit.png
   tapegrad fit data.csv --model "y = m*x + c" --params m,c --dropna --json
   tapegrad fit data.csv --model "y = m*x + c" --optimizer adam --lr 0.1 --max-epochs 5000
+  tapegrad fit "data/*.parquet" --model "y = m*x + c" --dask   (many files, on a local Dask cluster)
 
 data.csv has a header row. Names in the model that are columns are data, the others are parameters
 (or say which are parameters with --params); a column the model does not use while it has a name no
@@ -70,6 +72,11 @@ A fit stops when the relative change of the loss and of the parameters falls bel
 reaches its iteration limit first it says so on stderr with the last change, and exits with status 3
 unless --max-epochs was given. A nan or inf in a column the model uses is an error naming its line and
 column (or, with --dropna, its row is dropped and counted).
+
+A quoted glob of CSV or Parquet files is read with dask.dataframe (pip install "tapegrad[dask]"), each
+file checked as above (errors name the file); with --dask (a local cluster) or --scheduler ADDRESS every
+residual and Jacobian evaluation, or epoch, runs on the cluster and the solver here, so the result
+printed is the in-memory fit's of the files' rows in sorted file order.
 
 Exit status: 0 fitted, 1 failed (diverged, or the plot could not be drawn), 2 bad input,
 3 not converged.
@@ -87,7 +94,11 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
         epilog=EXAMPLES,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    p.add_argument("data", metavar="DATA.CSV", help="CSV file with a header row ('-' reads standard input)")
+    p.add_argument(
+        "data", metavar="DATA.CSV",
+        help="CSV file with a header row ('-' reads standard input), or a quoted glob of CSV or Parquet files "
+             "(\"data/*.parquet\"), read with dask.dataframe, one partition per file, in sorted order",
+    )
     p.add_argument("--model", required=True, help='the model, e.g. "m*x + c" or "y = m*x + c"')
     p.add_argument("--target", help="the column the model predicts (default: from 'y = ...', or the one unused column)")
     p.add_argument(
@@ -130,6 +141,17 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
         help="draw the data, the fit and the loss curve (.png, .svg, .pdf); checked writable before fitting",
     )
     p.add_argument("--json", action="store_true", help="print the result as JSON")
+    p.add_argument(
+        "--dask", action="store_true",
+        help="read DATA with dask.dataframe and run every residual and Jacobian evaluation (or epoch) on a local "
+             "dask.distributed cluster started for the run and closed at its end; the solver runs here and the "
+             "result is the in-memory fit's (needs: pip install 'tapegrad[dask]')",
+    )
+    p.add_argument(
+        "--scheduler", metavar="ADDRESS",
+        help="as --dask, on an existing cluster: the address of its scheduler (e.g. tcp://10.0.0.5:8786); the "
+             "files must be readable by its workers at the same path",
+    )
     return p
 
 
@@ -247,6 +269,15 @@ def check_options(args: argparse.Namespace) -> Settings:
 
 
 def _run(args: argparse.Namespace) -> int:
+    if getattr(args, "dask", False) and getattr(args, "scheduler", None):
+        raise UsageError("give --dask (a local cluster) or --scheduler ADDRESS (an existing one), not both")
+    if (getattr(args, "dask", False) or getattr(args, "scheduler", None)) and args.plot:
+        raise UsageError("--plot draws in-memory data: drop --dask/--scheduler to plot the fit")
+    with cluster(args):
+        return _fit(args)
+
+
+def _fit(args: argparse.Namespace) -> int:
     lhs, body = split_model(args.model)
     expr = parse_expression(body, what="model")
     settings = check_options(args)
@@ -262,7 +293,13 @@ def _run(args: argparse.Namespace) -> int:
     if unknown:
         raise UsageError(f"--init {unknown[0]}: not a parameter of the model (parameters: {', '.join(params)})")
     ignored = [c for c in data.columns if c != target and c not in used]
-    columns, dropped = select_rows(data, [*used, target], args.dropna)
+    on_dask = isinstance(data, DaskTable)
+    if on_dask and args.plot:
+        raise UsageError("--plot draws in-memory data: give one CSV file to plot the fit")
+    if on_dask:
+        columns, dropped = select_rows_dask(data, [*used, target], args.dropna)
+    else:
+        columns, dropped = select_rows(data, [*used, target], args.dropna)
     if dropped:
         shown = ", ".join(map(str, dropped[:10])) + (", ..." if len(dropped) > 10 else "")
         note(PROG, f"dropped {plural(len(dropped), 'row')} of {data.rows} with a missing or non-finite value "
@@ -275,7 +312,7 @@ def _run(args: argparse.Namespace) -> int:
 
     rng = np.random.default_rng(args.seed)
     x0 = np.array([init[name] if name in init else float(rng.uniform(0.0, 1.0)) for name in params])
-    problem = Problem(expr, params, columns, y)
+    problem = (DaskProblem if on_dask else Problem)(expr, params, columns, y)
     r0 = problem.residual_np(x0)
     if not np.all(np.isfinite(r0)):
         where = problem.where_nonfinite(x0)

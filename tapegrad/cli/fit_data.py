@@ -32,6 +32,7 @@ class Table:
     columns: dict[str, np.ndarray]
     lines: np.ndarray
     text: dict[str, dict[int, str]] = field(default_factory=dict)
+    line_word: str = "line"  # what ``lines`` counts: lines of a text file, or rows (Parquet)
 
     @property
     def rows(self) -> int:
@@ -39,7 +40,12 @@ class Table:
 
 
 def load_data(args: argparse.Namespace) -> Table:
-    """The table the model is fitted to: the CSV file (or standard input) named on the command line."""
+    """The table the model is fitted to: the CSV file (or standard input) named on the command line;
+    a glob of CSV or Parquet files (or --dask/--scheduler) gives a lazy DaskTable (``fit_dask``)."""
+    from tapegrad.cli import fit_dask
+
+    if fit_dask.wants_dask(args):
+        return fit_dask.read_dataset(args.data)
     return read_csv(args.data)
 
 
@@ -86,7 +92,8 @@ def read_csv(path: str) -> Table:
     return Table(path, {h: values[:, j].copy() for j, h in enumerate(header)}, lines, cells)
 
 
-def select_rows(data: Table, names: list[str], dropna: bool) -> tuple[dict[str, np.ndarray], list[int]]:
+def select_rows(data: Table, names: list[str], dropna: bool,
+                allow_empty: bool = False) -> tuple[dict[str, np.ndarray], list[int]]:
     """The named columns with every value finite: a bad cell is an error naming its line and column,
     or (``dropna``) a missing or non-finite value drops its row. Returns (columns, dropped lines)."""
     bad = np.zeros(data.rows, dtype=bool)
@@ -96,7 +103,8 @@ def select_rows(data: Table, names: list[str], dropna: bool) -> tuple[dict[str, 
         for name in names:  # the first bad cell, in row order, then in the order of the names
             if np.isfinite(data.columns[name][i]):
                 continue
-            where = f"{data.source}, line {data.lines[i]} (data row {i + 1}), column {name!r}"
+            where = (f"{data.source}, line {data.lines[i]} (data row {i + 1}), column {name!r}"
+                     if data.line_word == "line" else f"{data.source}, data row {i + 1}, column {name!r}")
             cell = data.text.get(name, {}).get(int(i))
             if cell is not None and cell.lower() not in MISSING:
                 raise UsageError(f"{where}: {cell!r} is not a number")
@@ -105,6 +113,6 @@ def select_rows(data: Table, names: list[str], dropna: bool) -> tuple[dict[str, 
                 raise UsageError(f"{where} {what}: fix the data, or drop such rows with --dropna")
             break
     keep = ~bad
-    if not keep.any():
+    if not keep.any() and not allow_empty:  # one file of several may lose all its rows
         raise UsageError(f"{data.source}: every row has a missing or non-finite value in {', '.join(names)}")
     return {name: data.columns[name][keep] for name in names}, [int(v) for v in data.lines[bad]]

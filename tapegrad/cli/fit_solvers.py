@@ -186,6 +186,8 @@ def fit_gradient(problem: Problem, x0: np.ndarray, kind: str, lr: float, momentu
             optimizer.apply_gradients([(grad, theta)])
             previous = (value, current)
             bar.update(epoch, value)
+            if hasattr(problem, "report"):  # a fit on a cluster says how it goes, a line per some epochs
+                problem.report(epoch, value)
         else:
             current = np.array(theta.numpy(), dtype=np.float64)
             reason = f"reached the limit of {plural(max_epochs, 'epoch')}"
