@@ -149,8 +149,8 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
     )
     p.add_argument(
         "--scheduler", metavar="ADDRESS",
-        help="as --dask, on an existing cluster: the address of its scheduler (e.g. tcp://10.0.0.5:8786); the "
-             "files must be readable by its workers at the same path",
+        help="as --dask, on an existing cluster: the address of its scheduler (e.g. tcp://10.0.0.5:8786); its "
+             "workers need tapegrad installed and the files readable at the same path",
     )
     return p
 

@@ -96,6 +96,8 @@ class DaskTable:
 
 def read_dataset(pattern: str) -> DaskTable:
     """The files matching ``pattern`` (sorted), all CSV or all Parquet, with the first file's header."""
+    if pattern == "-":
+        raise UsageError("--dask and --scheduler read files, not standard input: give a file name or a glob")
     _require_dask("a glob of files")
     files = sorted(f for f in glob.glob(pattern) if os.path.isfile(f))
     if not files:
