@@ -270,10 +270,13 @@ class Tensor:
     # ---- method spellings of common ops ------------------------------------------------------
     def reshape(self, *shape: Any, order: str = "C", copy: Any = None) -> Tensor:
         shape = shape[0] if len(shape) == 1 else shape
+        if order in ("A", "K"):  # NumPy's: F for a Fortran-contiguous value, else C (K as A: tensors have no strides)
+            flags = np.asarray(self._value).flags
+            order = "F" if flags.f_contiguous and not flags.c_contiguous else "C"
         if order == "C":
             return ops.reshape(self, shape)
         if order != "F":
-            raise ValueError(f"reshape: order must be 'C' or 'F', got {order!r}")
+            raise ValueError(f"reshape: order must be 'C', 'F', 'A' or 'K', got {order!r}")
         # Fortran order: reverse the axes, reshape to the reversed shape, reverse back
         return ops.transpose(ops.reshape(ops.transpose(self), tuple(np.atleast_1d(shape))[::-1]))
 

@@ -57,20 +57,20 @@ def _square(a: Tensor, name: str) -> None:
 def svd(a: Any, full_matrices: bool = True, compute_uv: bool = True, hermitian: bool = False) -> Any:
     """``np.linalg.svd``. Gradients flow through the reduced factors. With ``full_matrices=True``
     and a non-square matrix the extra columns of U (rows of Vh) are an arbitrary basis of the
-    complement, not a function of ``a``: their gradients are ignored (PyTorch's convention for
-    ``torch.linalg.svd``), so they come back as constants. Differentiate through the reduced
-    factors (``full_matrices=False``) when the complement matters."""
+    complement, not a function of ``a``: a nonzero gradient reaching them raises an error naming
+    the fix, ``full_matrices=False``, and their forward-mode tangent is NaN (undefined); derivatives
+    through the other columns work as for the reduced factors."""
     a = asarray(a)
     u, s, vh = _dec.svd_parts(a)
     if not compute_uv:
         return s
     m, n = a.shape[-2], a.shape[-1]
     if full_matrices and m != n:
-        uf, _, vhf = np.linalg.svd(np.asarray(a._value), full_matrices=True)
+        extra = _dec.svd_complement(a)
         if m > n:
-            u = ops.concatenate([u, array(uf[..., :, n:])], axis=-1)
+            u = ops.concatenate([u, extra], axis=-1)
         else:
-            vh = ops.concatenate([vh, array(vhf[..., m:, :])], axis=-2)
+            vh = ops.concatenate([vh, extra], axis=-2)
     return SVDResult(u, s, vh)
 
 

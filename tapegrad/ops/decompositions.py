@@ -145,6 +145,46 @@ def svd_parts(a: Any) -> tuple[Any, Any, Any]:
     return svd_p(a)
 
 
+# ---- svd's complement: the extra columns of U (rows of Vh) that full_matrices=True adds -------------------
+# They are an arbitrary orthonormal basis of the complement, not a function of the matrix: no derivative
+# exists (JAX refuses every full_matrices=True derivative). Reverse mode: a nonzero cotangent reaching them
+# is an error naming the fix. Forward mode: their tangent is NaN (undefined), not an error, so that
+# forward-over-reverse (tg.hessian) through the unique columns still works; a reverse pass that uses the
+# extra columns raises first.
+_COMPLEMENT_ERROR = (
+    "tapegrad.numpy.linalg.svd(a, full_matrices=True) of a non-square matrix: the extra {what} are an "
+    "arbitrary basis of the complement, not differentiable functions of a, and a nonzero gradient reaches "
+    "them; use full_matrices=False (the reduced factors), or tg.stop_gradient on the extra {what}"
+)
+
+
+def _complement(a):
+    m, n = a.shape[-2], a.shape[-1]
+    u, _, vh = np.linalg.svd(a, full_matrices=True)
+    return u[..., :, n:] if m > n else vh[..., m:, :]
+
+
+def _complement_vjp(g, ans, a):
+    if np.any(np.asarray(getattr(g, "_value", g)) != 0):
+        what = "columns of U" if a.shape[-2] > a.shape[-1] else "rows of Vh"
+        raise ValueError(_COMPLEMENT_ERROR.format(what=what))
+    return ops.zeros_like(a)
+
+
+def _complement_jvp(t, ans, a):
+    return ops.zeros_like(ans) * np.nan  # undefined (see above)
+
+
+svd_complement_p = defrule(_complement, vjps=(_complement_vjp,), jvps=(_complement_jvp,),
+                           name="linalg.svd_complement")
+
+
+def svd_complement(a: Any) -> Any:
+    """The extra columns of U (m > n) or rows of Vh (m < n) of the full SVD: values only, and an
+    error when a derivative reaches them (they are not unique)."""
+    return svd_complement_p(a)
+
+
 # ---- qr: (Q, R), reduced, m >= n ------------------------------------------------------------------------------
 def _qr(a):
     return tuple(np.linalg.qr(a, mode="reduced"))

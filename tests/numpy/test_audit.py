@@ -1,0 +1,135 @@
+"""Adversarial audit of ``tapegrad.numpy``: ordinary NumPy programs whose value or gradient was
+silently wrong or missing (or failed deep inside), each checked against NumPy and central finite
+differences in float64."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import tapegrad as tg
+import tapegrad.numpy as tnp
+
+RNG = np.random.default_rng(7)
+
+
+def _fd(f, x, eps=1e-6):
+    """Central differences of sum(f(x)) in float64."""
+    x = np.array(x, dtype=np.float64)
+    g = np.zeros_like(x)
+    for i in np.ndindex(x.shape):
+        xp, xm = x.copy(), x.copy()
+        xp[i] += eps
+        xm[i] -= eps
+        g[i] = (np.sum(np.asarray(f(xp))) - np.sum(np.asarray(f(xm)))) / (2 * eps)
+    return g
+
+
+def _check(f, ref, x, tol=1e-6):
+    """f (tapegrad.numpy) has NumPy's value ``ref`` and the finite-difference gradient of ``ref``."""
+    x = np.asarray(x, dtype=np.float64)
+    np.testing.assert_allclose(np.asarray(f(tg.constant(x))), ref(x), rtol=1e-12, atol=1e-12)
+    g = tg.grad(lambda t: tnp.sum(f(t)))(tg.constant(x))
+    assert g is not None
+    np.testing.assert_allclose(np.asarray(g), _fd(ref, x), rtol=tol, atol=tol)
+
+
+# ---- np.reshape / np.ravel on a tensor ignored order= (a silently wrong value) -------------------------
+@pytest.mark.parametrize("order", ["C", "F", "A"])
+def test_reshape_and_ravel_follow_order(order):
+    w = np.arange(12.0).reshape(4, 3)
+    x = RNG.normal(size=(3, 4))
+    _check(lambda t: np.reshape(t, (4, 3), order=order) * w, lambda a: np.reshape(a, (4, 3), order=order) * w, x)
+    _check(lambda t: tnp.ravel(t, order=order) * w.ravel(), lambda a: np.ravel(a, order=order) * w.ravel(), x)
+    _check(lambda t: np.ravel(t.T, order=order) * w.ravel(), lambda a: np.ravel(a.T, order=order) * w.ravel(), x)
+
+
+def test_ravel_order_k_follows_the_values_layout():
+    a = np.arange(12.0).reshape(3, 4)
+    assert np.array_equal(np.ravel(tg.constant(a).T, order="K").numpy(), np.ravel(a.T, order="K"))
+
+
+# ---- linspace with tensor endpoints gave a zero gradient (silently missing) ----------------------------
+@pytest.mark.parametrize("num", [0, 1, 2, 5])
+@pytest.mark.parametrize("endpoint", [True, False])
+def test_linspace_is_differentiable_in_its_endpoints(num, endpoint):
+    x = RNG.normal(size=(3, 4))
+    _check(lambda t: tnp.linspace(t[0, 0], t[0, 1], num, endpoint=endpoint) ** 2,
+           lambda a: np.linspace(a[0, 0], a[0, 1], num, endpoint=endpoint) ** 2, x)
+    _check(lambda t: np.linspace(t[0], t[1], num, endpoint=endpoint, axis=1) ** 2,
+           lambda a: np.linspace(a[0], a[1], num, endpoint=endpoint, axis=1) ** 2, x)
+    _check(lambda t: tnp.linspace(t[0], t[:, :1], num, endpoint=endpoint, axis=-1) ** 2,
+           lambda a: np.linspace(a[0], a[:, :1], num, endpoint=endpoint, axis=-1) ** 2, x)
+
+
+def test_linspace_forward_mode_and_dtype():
+    start = tg.constant(np.float32(1.0))
+    assert tg.linspace(start, 2.0, 3).dtype == np.float32
+    x = tg.constant(0.5, dtype="float64")
+    with tg.ForwardAccumulator(x, tg.constant(1.0, dtype="float64")) as acc:
+        y = tnp.linspace(x, 3.0, 5)
+    np.testing.assert_allclose(acc.jvp(y).numpy(), 1 - np.linspace(0, 1, 5))
+
+
+# ---- a Python number as the base of a power: AttributeError deep in the rule ---------------------------
+def test_power_with_a_python_base():
+    x = RNG.normal(size=(3, 4))
+    _check(lambda t: tnp.power(2.0, t), lambda a: np.power(2.0, a), x)
+    _check(lambda t: np.power(0.0, t * t + 1), lambda a: np.power(0.0, a * a + 1), x)
+    _check(lambda t: 3 ** t, lambda a: 3.0 ** a, x)
+    h = tg.hessian(lambda t: tnp.sum(tnp.power(2.0, t)))(tg.constant(x[0]))
+    np.testing.assert_allclose(np.asarray(h), np.diag(2 ** x[0] * np.log(2) ** 2), rtol=1e-12)
+
+
+def test_power_with_a_complex_python_base():
+    z0 = 0.3 + 0.2j
+    f = lambda z: abs((1 + 1j) ** z) ** 2  # noqa: E731
+    z = tg.constant(np.array([z0]))
+    with tg.GradientTape() as tape:
+        tape.watch(z)
+        y = tnp.sum(tnp.abs((1 + 1j) ** z) ** 2)
+    e = 1e-6
+    fd = (f(z0 + e) - f(z0 - e)) / (2 * e) + 1j * (f(z0 + 1j * e) - f(z0 - 1j * e)) / (2 * e)
+    np.testing.assert_allclose(tape.gradient(y, z).numpy(), [fd], rtol=1e-6)
+
+
+# ---- svd(full_matrices=True) of a non-square matrix: the complement is not differentiable --------------
+@pytest.mark.parametrize("shape", [(4, 2), (2, 4), (3, 4, 2)])
+def test_full_svd_gradient_through_the_unique_columns(shape):
+    a = RNG.normal(size=shape)
+    k = min(shape[-2:])
+
+    def full(x):
+        u, s, vh = tnp.linalg.svd(x)
+        return tnp.sum(u[..., :, :k] ** 3) + tnp.sum(vh[..., :k, :] ** 3) + tnp.sum(s ** 2)
+
+    def reduced(x):
+        u, s, vh = tnp.linalg.svd(x, full_matrices=False)
+        return tnp.sum(u ** 3) + tnp.sum(vh ** 3) + tnp.sum(s ** 2)
+
+    g = tg.grad(full)(tg.constant(a))
+    np.testing.assert_allclose(np.asarray(g), np.asarray(tg.grad(reduced)(tg.constant(a))), rtol=1e-12, atol=1e-12)
+    u, s, vh = tnp.linalg.svd(tg.constant(a))
+    nu, ns, nvh = np.linalg.svd(a)
+    np.testing.assert_allclose(u.numpy(), nu)
+    np.testing.assert_allclose(vh.numpy(), nvh)
+
+
+@pytest.mark.parametrize("shape, part", [((4, 2), 0), ((2, 4), 2)])
+def test_full_svd_gradient_reaching_the_complement_is_an_error(shape, part):
+    a = tg.constant(RNG.normal(size=shape))
+    with pytest.raises(ValueError, match="full_matrices=False"):
+        tg.grad(lambda x: tnp.sum(tnp.linalg.svd(x)[part] ** 3))(a)
+    # forward mode: the extra columns' tangent is NaN (undefined), never a silent number
+    with tg.ForwardAccumulator(a, tg.ones_like(a)) as acc:
+        factor = tnp.linalg.svd(a)[part]
+    k = min(shape)
+    extra = acc.jvp(factor).numpy()[:, k:] if part == 0 else acc.jvp(factor).numpy()[k:, :]
+    assert np.isnan(extra).all()
+    # a zero cotangent (the extra columns unused) is fine, to second order (forward over reverse)
+    g = tg.grad(lambda x: tnp.sum(tnp.linalg.svd(x)[1] ** 3))(a)
+    h = tg.hessian(lambda x: tnp.sum(tnp.linalg.svd(x)[1] ** 3))(a)
+    g2 = tg.grad(lambda x: tnp.sum(tnp.linalg.svd(x, full_matrices=False)[1] ** 3))(a)
+    h2 = tg.hessian(lambda x: tnp.sum(tnp.linalg.svd(x, full_matrices=False)[1] ** 3))(a)
+    np.testing.assert_allclose(np.asarray(g), np.asarray(g2))
+    np.testing.assert_allclose(np.asarray(h), np.asarray(h2))
