@@ -192,7 +192,7 @@ def linspace(start: Any, stop: Any, num: int, dtype: Any = None, axis: int = 0, 
         raise ValueError(f"linspace: num must be a non-negative int, got {num!r}")
     if dtype is None:
         dtype = _typed_dtype(start, stop)
-        if dtype is None or np.dtype(dtype).kind != "f":
+        if dtype is None or np.dtype(dtype).kind not in "fc":  # complex endpoints stay complex
             dtype = default_float()
     values = np.linspace(_value(start), _value(stop), num, endpoint=bool(endpoint), dtype=as_dtype(dtype), axis=axis)
     if not (isinstance(start, Tensor) or isinstance(stop, Tensor)):

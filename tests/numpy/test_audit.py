@@ -133,3 +133,57 @@ def test_full_svd_gradient_reaching_the_complement_is_an_error(shape, part):
     h2 = tg.hessian(lambda x: tnp.sum(tnp.linalg.svd(x, full_matrices=False)[1] ** 3))(a)
     np.testing.assert_allclose(np.asarray(g), np.asarray(g2))
     np.testing.assert_allclose(np.asarray(h), np.asarray(h2))
+
+
+# ---- eigh / eigvalsh / cholesky read one triangle (NumPy's), and the gradient follows ------------------
+# The rules' symmetric gradient was returned for every input: for a non-symmetric input (even
+# cholesky(tril(x))) half of it landed on the triangle NumPy never reads.
+def _complex_fd(f, z, eps=1e-6):
+    g = np.zeros_like(z)
+    for i in np.ndindex(z.shape):
+        e = np.zeros_like(z)
+        e[i] = eps
+        g[i] = (f(z + e) - f(z - e)) / (2 * eps) + 1j * (f(z + 1j * e) - f(z - 1j * e)) / (2 * eps)
+    return g
+
+
+W3 = np.arange(9.0).reshape(3, 3)
+TRIANGLE_CASES = {
+    "eigvalsh_L": (lambda t: tnp.linalg.eigvalsh(t) ** 3, lambda a: np.linalg.eigvalsh(a) ** 3),
+    "eigvalsh_U": (lambda t: tnp.linalg.eigvalsh(t, UPLO="U") ** 3, lambda a: np.linalg.eigvalsh(a, UPLO="U") ** 3),
+    "eigh_vectors_U": (lambda t: tnp.abs(tnp.linalg.eigh(t, UPLO="U")[1]) ** 2 * W3,
+                       lambda a: np.abs(np.linalg.eigh(a, UPLO="U")[1]) ** 2 * W3),
+    "cholesky": (lambda t: tnp.abs(tnp.linalg.cholesky(t)) ** 2 * W3,
+                 lambda a: np.abs(np.linalg.cholesky(a)) ** 2 * W3),
+    "cholesky_tril": (lambda t: tnp.abs(np.linalg.cholesky(tnp.tril(t))) ** 2 * W3,
+                      lambda a: np.abs(np.linalg.cholesky(np.tril(a))) ** 2 * W3),
+    "cholesky_upper": (lambda t: tnp.abs(tnp.linalg.cholesky(t, upper=True)) ** 2 * W3,
+                       lambda a: np.abs(np.linalg.cholesky(a, upper=True)) ** 2 * W3),
+}
+
+
+@pytest.mark.parametrize("case", sorted(TRIANGLE_CASES))
+def test_one_triangle_is_read_and_differentiated(case):
+    f, ref = TRIANGLE_CASES[case]
+    a = RNG.normal(size=(3, 3)) + 4 * np.eye(3) + 0.3
+    _check(f, ref, a)
+    z = a + 0.3j * RNG.normal(size=(3, 3))
+    np.testing.assert_allclose(f(tg.constant(z)).numpy(), ref(z), rtol=1e-12)
+    g = tg.grad(lambda t: tnp.sum(f(t)))(tg.constant(z)).numpy()
+    np.testing.assert_allclose(g, _complex_fd(lambda v: np.sum(ref(v)), z), atol=1e-6)
+
+
+def test_symmetric_inputs_keep_the_symmetric_gradient_through_their_construction():
+    x = RNG.normal(size=(3, 3))
+    _check(lambda t: tnp.linalg.eigvalsh(t @ t.T + np.eye(3)) ** 2,
+           lambda a: np.linalg.eigvalsh(a @ a.T + np.eye(3)) ** 2, x)
+    _check(lambda t: tnp.linalg.cholesky(t @ t.T + np.eye(3)) ** 2,
+           lambda a: np.linalg.cholesky(a @ a.T + np.eye(3)) ** 2, x)
+
+
+def test_linspace_of_complex_endpoints_stays_complex():
+    z = tg.constant(np.array([1 + 2j, 3 - 1j]))
+    np.testing.assert_array_equal(tnp.linspace(z[0], z[1], 3).numpy(), np.linspace(1 + 2j, 3 - 1j, 3))
+    ref = lambda v: np.sum(np.abs(np.linspace(v[0], v[1], 4)) ** 2 * np.arange(4.0))  # noqa: E731
+    g = tg.grad(lambda t: tnp.sum(tnp.abs(tnp.linspace(t[0], t[1], 4)) ** 2 * np.arange(4.0)))(z).numpy()
+    np.testing.assert_allclose(g, _complex_fd(ref, z.numpy()), atol=1e-6)
