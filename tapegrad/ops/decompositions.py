@@ -27,7 +27,7 @@ import numpy as np
 from tapegrad._primitive import defrule
 from tapegrad._tensor import ops
 from tapegrad.batching import batch_by_broadcasting
-from tapegrad.ops.linalg import solve
+from tapegrad.ops.linalg import check_gauge, solve
 
 __all__: list[str] = []
 
@@ -82,6 +82,10 @@ def _svd_vjp(g, ans, a):
     (u, s, vh), (gu, gs, gvh) = ans, g
     cplx = np.dtype(a.dtype).kind == "c"
     v = _h(vh)
+    if cplx:
+        check_gauge("tapegrad.numpy.linalg.svd of a complex matrix",
+                    "differentiate phase-free quantities (singular values, |U|^2, U[:, k] Vh[k] products)",
+                    (u, gu), (v, None if gvh is None else _h(gvh)))
     cu, cv = _conj_if(u, cplx), _conj_if(v, cplx)
     f = _gaps(s * s)
     row = ops.expand_dims(s, -2)  # multiplies column j by s_j: M @ diag(s)
@@ -260,6 +264,8 @@ def _eig_vjp(g, ans, a):
     # F = 1 / (w_j - w_i); mid = diag(gw) + F * (V^T gV - V^T conj(V) diag(Re diag(V^T gV)))
     # Abar = V^-T mid V^T (real part for a real input)
     (w, v), (gw, gv) = ans, g
+    check_gauge("tapegrad.numpy.linalg.eig", "differentiate phase-free quantities (eigenvalues, |v|^2, v v^H)",
+                (v, gv))
     n = w.shape[-1]
     mid = ops.zeros_like(v) if gw is None else ops.expand_dims(ops.cast(gw, v.dtype), -2) * _eye(n, v.dtype)
     if gv is not None:

@@ -827,6 +827,33 @@ def cholesky(a: Any) -> Tensor:
     return _cholesky_p(a)
 
 
+def _values(x: Any) -> np.ndarray:
+    return np.asarray(getattr(x, "_value", x))
+
+
+def check_gauge(what: str, fix: str, *pairs: tuple[Any, Any]) -> None:
+    """Refuse a cotangent that changes the loss along the vectors' arbitrary phases (PyTorch's check).
+
+    Each pair is (vectors as columns, their cotangent in the table's convention); a phase rotation
+    v_k -> e^{i theta} v_k of every pair at once changes the loss by -theta Im(sum of diag(V^T gV)_k).
+    Only where that is zero (up to rounding) is the gradient defined."""
+    im, scale = 0.0, 0.0
+    for v, g in pairs:
+        if g is None:
+            continue
+        v, g = _values(v), _values(g)
+        im = im + np.imag(np.sum(v * g, axis=-2))
+        scale = scale + np.sum(np.abs(v) * np.abs(g), axis=-2)
+    if np.ndim(im) == 0:
+        return
+    tol = 10 * np.sqrt(np.finfo(np.result_type(*[_values(v).dtype for v, _ in pairs]).type(0).real.dtype).eps)
+    if np.any(np.abs(im) > tol * (scale + np.finfo(np.float64).tiny)):
+        raise ValueError(
+            f"{what}: the loss depends on the phases of the singular/eigen vectors, which are arbitrary "
+            f"(any e^(i theta) multiple is as valid), so its gradient is not defined; {fix}"
+        )
+
+
 # ---- eigh ----------------------------------------------------------------------------------------------
 def _eigh(a, UPLO="L"):  # noqa: N803
     return tuple(np.linalg.eigh(a, UPLO=UPLO))  # (eigenvalues, eigenvectors): two outputs
@@ -855,6 +882,9 @@ def _diag_embed(d: Any) -> Any:
 #   (see backward.finish). For real input conj is skipped: sym(V (diag(wbar) + F * (V^T Vbar)) V^T).
 def _eigh_vjp(g, ans, a, UPLO="L"):  # noqa: N803
     (w, v), (gw, gv) = ans, g  # a cotangent is None for an output that received none
+    if v.dtype.kind == "c":
+        check_gauge("linalg.eigh of a complex matrix",
+                    "differentiate phase-free quantities (eigenvalues, |v|^2, v v^H)", (v, gv))
     inner = 0 if gv is None else _eigengaps(w) * matmul(_swap(v), gv)
     if gw is not None:
         inner = inner + _diag_embed(gw)

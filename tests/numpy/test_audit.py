@@ -187,3 +187,49 @@ def test_linspace_of_complex_endpoints_stays_complex():
     ref = lambda v: np.sum(np.abs(np.linspace(v[0], v[1], 4)) ** 2 * np.arange(4.0))  # noqa: E731
     g = tg.grad(lambda t: tnp.sum(tnp.abs(tnp.linspace(t[0], t[1], 4)) ** 2 * np.arange(4.0)))(z).numpy()
     np.testing.assert_allclose(g, _complex_fd(ref, z.numpy()), atol=1e-6)
+
+
+# ---- eigenvector / singular vector phases: a loss that depends on them has no gradient -----------------
+# (eig, complex eigh and complex svd gave a number that finite differences of NumPy disagree with)
+def _complex_square():
+    return RNG.normal(size=(3, 3)) + 4 * np.eye(3) + 1j * RNG.normal(size=(3, 3))
+
+
+def _rotation_like():
+    a = RNG.normal(size=(3, 3))
+    a[0, 1] += 3.0
+    a[1, 0] -= 3.0  # a pair of complex eigenvalues: complex eigenvectors of a real matrix
+    return a
+
+
+PHASE_CASES = {
+    "eig_real_matrix": (lambda t: tnp.real(tnp.sum(tnp.linalg.eig(t)[1])), _rotation_like, "linalg.eig"),
+    "eig_complex": (lambda t: tnp.real(tnp.sum(tnp.linalg.eig(t)[1])), _complex_square, "linalg.eig"),
+    "eigh_complex": (lambda t: tnp.imag(tnp.sum(tnp.linalg.eigh(t)[1])), _complex_square, "linalg.eigh"),
+    "svd_complex": (lambda t: tnp.real(tnp.sum(tnp.linalg.svd(t)[0])), _complex_square, "linalg.svd"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(PHASE_CASES))
+def test_a_phase_dependent_loss_is_an_error(case):
+    f, make, name = PHASE_CASES[case]
+    with pytest.raises(ValueError, match=f"{name}.*phases.*phase-free"):
+        tg.grad(f)(tg.constant(make()))
+
+
+def test_phase_free_losses_still_match_finite_differences():
+    z = _complex_square()
+    cases = [
+        (lambda t: tnp.abs(tnp.linalg.eig(t)[1]) ** 2 * W3, lambda a: np.abs(np.linalg.eig(a)[1]) ** 2 * W3),
+        (lambda t: tnp.abs(tnp.linalg.eigh(t)[1]) ** 2 * W3, lambda a: np.abs(np.linalg.eigh(a)[1]) ** 2 * W3),
+        (lambda t: tnp.abs(tnp.einsum("ik,kj->ij", *tnp.linalg.svd(t)[::2])) * W3,
+         lambda a: np.abs(np.einsum("ik,kj->ij", *np.linalg.svd(a)[::2])) * W3),
+    ]
+    for f, ref in cases:
+        g = tg.grad(lambda t: tnp.sum(f(t)))(tg.constant(z)).numpy()  # noqa: B023
+        np.testing.assert_allclose(g, _complex_fd(lambda v: np.sum(ref(v)), z), atol=1e-6)  # noqa: B023
+    # a real matrix with real eigenvalues has real eigenvectors: their entries are differentiable
+    a = RNG.normal(size=(3, 3))
+    a = a + a.T + np.diag([0.0, 3.0, 6.0]) + 0.1 * np.triu(np.ones((3, 3)))
+    _check(lambda t: tnp.real(tnp.linalg.eig(t)[1][:, 0]) * np.sign(np.linalg.eig(a)[1][0, 0]),
+           lambda x: np.real(np.linalg.eig(x)[1][:, 0]) * np.sign(np.linalg.eig(a)[1][0, 0]), a, tol=1e-5)
