@@ -181,6 +181,7 @@ def _complement_jvp(t, ans, a):
 
 svd_complement_p = defrule(_complement, vjps=(_complement_vjp,), jvps=(_complement_jvp,),
                            name="linalg.svd_complement")
+batch_by_broadcasting(svd_complement_p)
 
 
 def svd_complement(a: Any) -> Any:
