@@ -63,8 +63,17 @@ def w1() -> list[Case]:
             y = 3 * (x1**2 + x2 * x3)
         return y, tape.gradient(y, xs)
 
+    v1, v2, v3 = (tg.Variable(v, dtype=F64) for v in P.data("W1")["x"])
+    vs = [v1, v2, v3]
+
+    def run_variables() -> Any:  # the seeds' style: Variables read inside the tape, watched on read
+        with tg.GradientTape() as tape:
+            y = 3 * (v1**2 + v2 * v3)
+        return y, tape.gradient(y, vs)
+
     convert = lambda r: (_np(r[0]), *map(_np, r[1]))  # noqa: E731
-    cases = [Case("value+grad", run, "GradientTape", convert=convert, row="tape")]
+    cases = [Case("value+grad", run, "GradientTape", convert=convert, row="tape"),
+             Case("value+grad", run_variables, "GradientTape, 3 tg.Variables", convert=convert, row="variables")]
     if hasattr(tg, "value_and_grad"):
         vg = tg.value_and_grad(lambda a, b, c: 3 * (a**2 + b * c), argnums=(0, 1, 2))
         cases.append(Case("value+grad", lambda: vg(x1, x2, x3), "tg.value_and_grad(argnums=(0,1,2))",
@@ -270,6 +279,10 @@ def w7() -> list[Case]:
             g4 = grad(lambda v: tg.sum(g3(v)))
             cases.append(Case("d1..d4", lambda: (g1(x), g2(x), g3(x), g4(x)), "tg.grad nested, 4 separate calls",
                               convert=convert, row="transforms"))
+    derivatives = getattr(tg, "derivatives", None)
+    if derivatives is not None:
+        cases.append(Case("d1..d4", lambda: tuple(derivatives(f, x, order=4)),
+                          "tg.derivatives(f, x, order=4): one Taylor-mode pass", convert=convert, row="taylor"))
     return cases
 
 

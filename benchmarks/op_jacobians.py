@@ -34,16 +34,13 @@ from tapegrad import ops  # noqa: E402
 
 @contextmanager
 def per_row(name: str) -> Iterator[None]:
-    """The primitive ``name`` without its batched rules, so the walks fall back to one row at a time."""
+    """The primitive ``name`` without its batching rule, so the walks fall back to one row at a time."""
     prim = next(p for p in ops.primitives() if p.name == name)
-    saved = prim.batched_vjps, prim.batched_jvps
-    prim.batched_vjps = prim.batched_jvps = None
-    prim._batched = {}
+    saved, prim.batch = prim.batch, None
     try:
         yield
     finally:
-        prim.batched_vjps, prim.batched_jvps = saved
-        prim._batched = {}
+        prim.batch = saved
 
 
 def cases(n: int) -> tuple[tg.Tensor, list[tuple[str, str, Callable[[Any], Any], np.ndarray]]]:

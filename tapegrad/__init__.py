@@ -49,6 +49,7 @@ from tapegrad.ops.linalg import *  # noqa: F403
 from tapegrad.ops.reduce import *  # noqa: F403
 from tapegrad.ops.shape import *  # noqa: F403
 from tapegrad.tape import GradientTape
+from tapegrad.taylor import TaylorAccumulator, derivative_tensors, derivatives, taylor_series  # Taylor mode
 from tapegrad.transforms import (
     grad,
     gradients_function,
@@ -86,6 +87,11 @@ def enable_eager_execution(*args: object, **kwargs: object) -> None:
 __version__ = "0.1.0"
 
 __all__ = [
+    # Taylor mode
+    "TaylorAccumulator",
+    "derivative_tensors",
+    "derivatives",
+    "taylor_series",
     # TensorFlow 1.x eager prelude (issue 16)
     "contrib",
     "enable_eager_execution",

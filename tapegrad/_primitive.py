@@ -21,6 +21,12 @@ The walks call per-argument rules directly when an op has them (``prim.vjps``/``
 call per record less on the hot path), the joint rule otherwise. Rules are written in tapegrad
 ops, so when a tape records the backward pass they build a differentiable graph (higher order for
 free); when nothing records it they run on plain NumPy values (``_context.RAW``).
+A batching rule ``batch(prim, args, stacked, params)`` (``tapegrad.batching``) says how the op runs
+when some arguments carry a leading batch axis; Jacobians then run the rules above on stacks.
+``elementwise`` declares ``batching.broadcasting``; ops naming axes take ``batching.along_axes``,
+matrix functions ``batching.last_axes(...)``. What a record keeps is stated in the rules'
+signatures: a parameter named ``_x`` is read at most for its shape and dtype (``rule_reads``).
+Every flag is an argument of the one declaring statement (``float_out``, ``array_scalars``, ``doc``).
 
 The recorder protocol
 ---------------------
@@ -42,7 +48,6 @@ and key, which arguments need gradients, params), read through ``GradientTape.re
 
 from __future__ import annotations
 
-import dis
 import types
 from typing import Any, Callable, Sequence
 
@@ -53,6 +58,7 @@ from tapegrad._context import RAW, state
 from tapegrad._dtypes import python_to_array
 from tapegrad._record import Meta
 from tapegrad._tensor import Tensor, Variable, key_of, ops
+from tapegrad.batching import Stacked, batch_call, broadcasting
 
 _new_tensor = Tensor.__new__
 _NUMPY_SCALARS = frozenset({np.float16, np.float32, np.float64, np.longdouble, np.complex64, np.complex128})
@@ -80,8 +86,8 @@ class Primitive:
     """One op of the rule table. Calling it computes with NumPy and notifies the active recorders."""
 
     __slots__ = (
-        "name", "impl", "vjps", "jvps", "joint_vjp", "joint_jvp", "doc", "reads", "_keeps",
-        "batched_vjps", "batched_jvps", "batched_joint_jvp", "_batched", "float_out", "array_scalars",
+        "name", "impl", "vjps", "jvps", "joint_vjp", "joint_jvp", "batch", "doc", "reads", "_keeps", "float_out",
+        "array_scalars",
     )
 
     def __init__(self, name: str, impl: Callable[..., Any], doc: str | None = None) -> None:
@@ -94,15 +100,11 @@ class Primitive:
         self.joint_jvp: Rule | None = None
         self.doc = doc or f"tapegrad primitive {name!r} (forward: {getattr(impl, '__name__', impl)})."
         # reads[i]: what the rules of argument i read besides shapes and dtypes, as (argument
-        # positions, reads ans); None: not declared, inferred from the rules' code on first use.
+        # positions, reads ans); None: not declared, taken from the rules' signatures on first use.
         self.reads: Sequence[Reads | None] | None = None
         self._keeps: dict = {}
-        # Rules for a stack of cotangents/tangents with a leading batch axis (tapegrad.batching);
-        # None where not declared: the walks then run the ordinary rule once per row.
-        self.batched_vjps: Sequence[Rule | None] | None = None
-        self.batched_jvps: Sequence[Rule | None] | None = None
-        self.batched_joint_jvp: Rule | None = None
-        self._batched: dict = {}
+        # how the op runs on stacks with a leading batch axis (tapegrad.batching); None: once per row
+        self.batch: Rule | None = None
         # True when a floating input always gives a floating output (elementwise and multilinear
         # ops): recorders then skip checking the output's dtype
         self.float_out = False
@@ -115,14 +117,12 @@ class Primitive:
         if stack is RAW:
             return self.impl(*args, **params) if params else self.impl(*args)
         # Fast paths for one or two arguments that are Tensors or Python scalars (a Python scalar
-        # next to a tensor stays "weak": it never upcasts); anything else takes _convert_arguments.
+        # next to a tensor stays "weak": it never upcasts); anything else (vals None) takes
+        # _convert_arguments.
         n = len(args)
         if n == 1:
             a = args[0]
-            if a.__class__ is Tensor:
-                vals: Any = (a._value,)
-            else:
-                args, vals = _convert_arguments(args)
+            vals: Any = (a._value,) if a.__class__ is Tensor else None
         elif n == 2:
             a, b = args
             ca, cb = a.__class__, b.__class__
@@ -139,7 +139,7 @@ class Primitive:
                 elif cb is _ndarray and b.dtype is a._value.dtype:  # kept as it is (_convert_arguments)
                     vals = (a._value, b)
                 else:
-                    args, vals = _convert_arguments(args)
+                    vals = None
             elif cb is Tensor:
                 if ca is float or ca is int:
                     bv = b._value
@@ -147,9 +147,9 @@ class Primitive:
                 elif ca is _ndarray and a.dtype is b._value.dtype:
                     vals = (a, b._value)
                 else:
-                    args, vals = _convert_arguments(args)
+                    vals = None
             else:
-                args, vals = _convert_arguments(args)
+                vals = None
         else:
             vals = []
             has_tensor = False
@@ -161,11 +161,15 @@ class Primitive:
                 elif kind is float or kind is int:
                     vals.append(a)
                 else:
-                    args, vals = _convert_arguments(args)
+                    vals = None
                     break
             else:
                 if not has_tensor:
-                    args, vals = _convert_arguments(args)
+                    vals = None
+        if vals is None:
+            args, vals = _convert_arguments(args)
+            if vals is None:  # a stack of a batched walk among the arguments: the op's batching rule
+                return batch_call(self, args, params)
         try:
             out = self.impl(*vals, **params) if params else self.impl(*vals)
         except (ValueError, TypeError, IndexError, np.linalg.LinAlgError) as err:
@@ -222,43 +226,26 @@ ALL = "all"
 _NOTHING: Reads = (frozenset(), False)  # an argument without a derivative reads nothing
 _AFTER_FIRST = frozenset(range(1, 64))
 SMALL_ARRAY_BYTES = 65536  # below this a stand-in costs more time than the memory is worth
-_META_ATTRIBUTES = frozenset({"shape", "dtype", "ndim", "size"})
-_NAME_OPS = ("FAST", "DEREF", "CLOSURE", "CELL", "NAME")
 
 
 def rule_reads(rule: Any, first: int) -> Reads | None:
-    """Which data arguments (positions) and whether ``ans`` a rule's code reads beyond metadata.
+    """What a rule reads, as its signature states it: (data argument positions, reads ``ans``).
 
-    Like PyTorch's derivatives.yaml codegen, which saves the names a formula mentions: a parameter
-    counts as read unless every use is ``.shape``/``.dtype``/``.ndim``/``.size``. ``first`` is the
-    position of the first data parameter (``ans`` is the one before it). None: cannot tell (a rule
-    taking ``*args`` and using it, or not a plain function), so the record keeps everything.
+    A parameter whose name starts with ``_`` promises to use at most its ``.shape``/``.dtype``/
+    ``.ndim``/``.size``, so a record may keep a ``Meta`` in its place (``lambda ans, _x: ans``:
+    exp's derivative reads its output, not its input). ``first`` is the position of the first data
+    parameter (``ans`` is the one before it). None: not a plain function, or a ``*args`` not named
+    ``_...``: the record keeps everything. ``tests/ops/test_saved_values.py`` reruns every spec
+    row keeping nothing else, so a promise broken fails there.
     """
-    if not isinstance(rule, types.FunctionType):  # a bound method, a partial, a callable object
+    code = getattr(rule, "__code__", None)
+    if not isinstance(rule, types.FunctionType) or code is None:
         return None
-    code = rule.__code__
     names = code.co_varnames[: code.co_argcount]
-    used: set[str] = set(code.co_cellvars)  # captured by an inner function: assume read
-    instructions = list(dis.get_instructions(code))
-    for k, ins in enumerate(instructions):
-        if not any(part in ins.opname for part in _NAME_OPS):
-            continue
-        targets = ins.argval if isinstance(ins.argval, tuple) else (ins.argval,)
-        following = instructions[k + 1] if k + 1 < len(instructions) else None
-        metadata_only = (
-            len(targets) == 1
-            and following is not None
-            and following.opname == "LOAD_ATTR"
-            and following.argval in _META_ATTRIBUTES
-        )
-        if not metadata_only:
-            used.update(t for t in targets if isinstance(t, str))
-    if code.co_flags & 0x04:  # *args
-        star = code.co_varnames[code.co_argcount + code.co_kwonlyargcount]
-        if star in used:
-            return None
-    positions = frozenset(i - first for i, name in enumerate(names) if i >= first and name in used)
-    return positions, first >= 1 and len(names) >= first and names[first - 1] in used
+    if code.co_flags & 0x04 and not code.co_varnames[code.co_argcount + code.co_kwonlyargcount].startswith("_"):
+        return None
+    positions = frozenset(i - first for i, name in enumerate(names) if i >= first and not name.startswith("_"))
+    return positions, first >= 1 and len(names) >= first and not names[first - 1].startswith("_")
 
 
 def merge_reads(*reads: Reads | None) -> Reads | None:
@@ -348,13 +335,30 @@ def _wrapped(value: Any) -> Tensor:
     return t
 
 
-def _convert_arguments(args: tuple) -> tuple[tuple, list]:
+def _convert_arguments(args: tuple) -> tuple[tuple, list | None]:
     """Slow path of a call: read Variables, convert Python and NumPy values (TensorFlow's rules).
+
+    ``vals`` is None when a ``batching.Stacked`` is among the arguments (the op then runs by its
+    batching rule).
 
     Non-tensor operands of a floating op take the tensors' dtype (a Python scalar or a float64
     NumPy array never upcasts a float32 tensor). With no tensor among the arguments, Python
     values convert as ``tg.constant`` would.
     """
+    vals = []
+    has_tensor = False
+    for a in args:  # the common slow case: Variables among Tensors and Python numbers
+        kind = a.__class__
+        if kind is Variable or kind is Tensor:
+            has_tensor = True
+        elif kind is not float and kind is not int:
+            break
+    else:
+        if has_tensor:
+            args = tuple([a.read_value() if a.__class__ is Variable else a for a in args])
+            return args, [a._value if a.__class__ is Tensor else a for a in args]
+    if any(a.__class__ is Stacked for a in args):
+        return args, None
     args = list(args)
     dtype = None
     for i, a in enumerate(args):
@@ -453,11 +457,9 @@ def set_rules(
     if joint_vjp is not None or vjps is not _KEEP:
         prim.vjps = vjps if joint_vjp is None and vjps else None
         prim.joint_vjp = joint_vjp if joint_vjp is not None else assembled_vjp(vjps) if vjps else None
-        prim.batched_vjps = None  # declared for the old rules: the new ones get the per-row fallback
     if joint_jvp is not None or jvps is not _KEEP:
         prim.jvps = jvps if joint_jvp is None and jvps else None
         prim.joint_jvp = joint_jvp if joint_jvp is not None else assembled_jvp(jvps) if jvps else None
-        prim.batched_jvps = prim.batched_joint_jvp = None
     _forget_derived(prim)
     return prim
 
@@ -503,11 +505,20 @@ def add_tangents(a: Any, b: Any) -> Any:
     return a + b
 
 
+_OLD_BATCHED = frozenset({"batched_vjps", "batched_jvps", "batched_joint_jvp", "batched_vjp", "batched_jvp"})
+
+
+def _old_batched(rules: dict) -> None:
+    """Declarations written before batching rules may still pass batched rules: no longer used."""
+    unknown = set(rules) - _OLD_BATCHED
+    if unknown:
+        raise TypeError(f"unexpected keyword argument(s) {sorted(unknown)}")
+
+
 def _forget_derived(prim: Primitive) -> None:
-    """Drop what was derived from a primitive's rules (reads, record keeps, batched rules)."""
+    """Drop what was derived from a primitive's rules (reads, record keeps)."""
     prim.reads = None
     prim._keeps = {}
-    prim._batched = {}
 
 
 def defrule(
@@ -518,44 +529,51 @@ def defrule(
     name: str | None = None,
     reads: Sequence[Reads | None] | None = None,
     joint_vjp: Rule | None = None,
-    batched_vjps: Sequence[Rule | None] | PerArgument | None = None,
-    batched_jvps: Sequence[Rule | None] | None = None,
-    batched_joint_jvp: Rule | None = None,
+    batch: Rule | None = None,
+    float_out: bool = False,
+    array_scalars: bool = False,
+    **_batched_rules: Any,
 ) -> Primitive:
     """A primitive with explicit VJPs and JVPs, one per positional argument (None: no derivative).
 
+    ``float_out``: a floating input always gives a floating output (recorders skip the dtype
+    check); ``array_scalars``: see ``Primitive.array_scalars``.
+
     ``reads`` overrides what the records keep (inferred from the rules' code otherwise), for rules
     that pass an argument to a helper reading only its shape and dtype, e.g. ``unbroadcast(g, x)``.
-    ``batched_vjps``/``batched_jvps``: the rules for a stack of cotangents/tangents (see batching).
+    ``batch``: how the op runs on stacks with a leading batch axis (see batching); hand-written
+    ``batched_vjps=``/``batched_jvps=`` rules of ops written before batching rules are not used.
     """
+    _old_batched(_batched_rules)
     prim = set_rules(primitive(impl, name), vjps, jvps, joint_vjp, joint_jvp)
     prim.reads = reads
-    prim.batched_vjps = batched_vjps
-    prim.batched_jvps = batched_jvps
-    prim.batched_joint_jvp = batched_joint_jvp
+    prim.batch = batch
+    prim.float_out, prim.array_scalars = float_out, array_scalars
     return prim
 
 
 def elementwise(
-    impl: Callable[..., Any], *partials: Rule | None, name: str | None = None, table: bool = True
+    impl: Callable[..., Any], *partials: Rule | None, name: str | None = None, table: bool = True,
+    float_out: bool | None = None, array_scalars: bool = False, vjp: Rule | None = None, doc: str | None = None,
 ) -> Primitive:
     """An elementwise op from its partial derivatives ``d(ans, *args)``: VJP and JVP both follow.
 
     VJP_i = unbroadcast(g * d_i) to argument i's shape; JVP_i = t_i * d_i. ``table``: a row of
     tapegrad's own rule table, whose ops map floats to floats and take no keyword parameters, so
     the rules can be spelled out per arity; users' elementwise ops (``tg.elementwise``) get the
-    general rules.
+    general rules. ``float_out`` defaults to ``table``; ``vjp``: a faster VJP of a unary op with the
+    same values as the generic one (tanh).
     """
 
     prim = set_rules(
-        primitive(impl, name),
-        tuple(None if d is None else _elementwise_vjp(i, d, table) for i, d in enumerate(partials)),
+        primitive(impl, name, doc),
+        (vjp,) if vjp else tuple(None if d is None else _elementwise_vjp(i, d, table) for i, d in enumerate(partials)),
         tuple(None if d is None else _elementwise_jvp(d, table) for d in partials),
     )
     prim.reads = tuple(_NOTHING if d is None else rule_reads(d, 1) for d in partials)
-    prim.float_out = table
-    prim.batched_vjps = tuple(None if d is None else _elementwise_batched_vjp(i, d) for i, d in enumerate(partials))
-    prim.batched_jvps = tuple(None if d is None else _elementwise_batched_jvp(d) for d in partials)
+    prim.float_out = table if float_out is None else float_out
+    prim.array_scalars = array_scalars
+    prim.batch = broadcasting
     return prim
 
 
@@ -587,22 +605,15 @@ def _elementwise_jvp(d: Rule, table: bool) -> Rule:
     return lambda t, ans, *args, **params: t * d(ans, *args, **params)
 
 
-def _elementwise_batched_vjp(i: int, d: Rule) -> Rule:
-    return lambda g, ans, *args, **params: unbroadcast(g * d(ans, *args, **params), args[i], 1)
-
-
-def _elementwise_batched_jvp(d: Rule) -> Rule:
-    return lambda t, ans, *args, **params: lift(t, ans.ndim) * d(ans, *args, **params)
-
-
 def multilinear(
     impl: Callable[..., Any],
     *vjps: Rule | None,
     name: str | None = None,
-    batched_vjps: Sequence[Rule | None] | None = None,
-    batched_jvps: Sequence[Rule | None] | None = None,
+    batch: Rule | None = None,
+    **_batched_rules: Any,
 ) -> Primitive:
     """An op linear in each argument separately (mul, matmul, einsum): JVP_i is the op on t_i."""
+    _old_batched(_batched_rules)
     prim = primitive(impl, name)
 
     def jvp_at(i: int) -> Rule:
@@ -612,8 +623,7 @@ def multilinear(
         return jvp
 
     set_rules(prim, vjps, tuple(None if v is None else jvp_at(i) for i, v in enumerate(vjps)))
-    prim.batched_vjps = batched_vjps
-    prim.batched_jvps = batched_jvps
+    prim.batch = batch
     prim.float_out = True
     others = [frozenset(j for j in range(len(vjps)) if j != i) for i in range(len(vjps))]
     prim.reads = tuple(
@@ -626,44 +636,40 @@ def linear(
     impl: Callable[..., Any],
     vjp: Rule,
     name: str | None = None,
-    batched_vjp: Rule | None = None,
-    batched_jvp: Rule | None = None,
+    batch: Rule | None = None,
+    doc: str | None = None,
+    float_out: bool = False,
+    **_batched_rules: Any,
 ) -> Primitive:
     """A unary op linear in its first argument (reshape, sum, transpose): JVP is the op itself."""
-    prim = primitive(impl, name)
+    _old_batched(_batched_rules)
+    prim = Primitive(name or impl.__name__, impl, doc)
     set_rules(prim, (vjp,), (lambda t, ans, x, *args, **params: prim(t, *args, **params),))
-    prim.batched_vjps = (batched_vjp,)
-    prim.batched_jvps = (batched_jvp,)
+    prim.batch, prim.float_out = batch, float_out
     prim.reads = (merge_reads(rule_reads(vjp, 2), (_AFTER_FIRST, False)),)  # the JVP passes them on
     return prim
 
 
-def nondifferentiable(impl: Callable[..., Any], name: str | None = None) -> Primitive:
+def nondifferentiable(impl: Callable[..., Any], name: str | None = None, batch: Rule | None = None) -> Primitive:
     """An op whose result is not differentiable (bool or integer valued): never recorded."""
-    return primitive(impl, name)
+    prim = primitive(impl, name)
+    prim.batch = batch
+    return prim
 
 
 # ---- helpers the rules share ------------------------------------------------------------------
-def unbroadcast(g: Any, like: Any, batch_axes: int = 0) -> Any:
-    """Sum a cotangent down to the shape of ``like`` (undo broadcasting) and match its dtype.
-
-    With ``batch_axes=1``, ``g`` is a stack of cotangents ``(m, *out)`` (tapegrad.batching) and the
-    result ``(m, *like.shape)``.
-    """
+def unbroadcast(g: Any, like: Any) -> Any:
+    """Sum a cotangent down to the shape of ``like`` (undo broadcasting) and match its dtype."""
     cls = g.__class__
     if cls is like.__class__ and cls in _NUMPY_SCALARS:  # same scalar type: same shape () and dtype
         return g
     shape = like.shape
     gshape = g.shape
-    if batch_axes:
-        shape = gshape[:batch_axes] + tuple(shape)
     if gshape == shape and g.dtype is like.dtype:  # the common case (dtype objects are shared)
         return g
     if gshape != shape:
         lead = len(gshape) - len(shape)
-        axes = tuple(range(batch_axes, batch_axes + lead)) + tuple(
-            lead + i for i, n in enumerate(shape) if i >= batch_axes and n == 1 and gshape[lead + i] != 1
-        )
+        axes = tuple(range(lead)) + tuple(lead + i for i, n in enumerate(shape) if n == 1 and gshape[lead + i] != 1)
         if axes:
             g = ops.sum(g, axis=axes, keepdims=False)
         if g.shape != shape:
@@ -672,15 +678,6 @@ def unbroadcast(g: Any, like: Any, batch_axes: int = 0) -> Any:
     if g.dtype != dtype and dtype.kind in "fc":
         g = ops.cast(g, dtype)
     return g
-
-
-def lift(t: Any, ndim: int) -> Any:
-    """A stack ``(m, *s)`` reshaped to ``(m, 1, ..., 1, *s)`` with ``1 + ndim`` axes, so that it
-    broadcasts against values of ``ndim`` axes the way each of its rows does."""
-    missing = ndim - (t.ndim - 1)
-    if missing <= 0:
-        return t
-    return ops.reshape(t, t.shape[:1] + (1,) * missing + t.shape[1:])
 
 
 def is_raw() -> bool:

@@ -439,7 +439,9 @@ class Variable(Tensor):
 
     def read_value(self) -> Tensor:
         """The current value as an (immutable) Tensor; tapes see this read."""
-        snap = self.snapshot()
+        snap = self._snapshot
+        if snap is None:
+            snap = self._snapshot = wrap(self._value)
         stack = _context.state.recorders
         if stack and stack is not _context.RAW:
             for recorder in stack:

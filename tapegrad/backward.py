@@ -28,7 +28,7 @@ from tapegrad._dtypes import python_to_array
 from tapegrad._record import Meta
 from tapegrad._structure import flatten
 from tapegrad._tensor import Tensor, Variable, ops, wrap
-from tapegrad.batching import batched_joint_vjp, batched_vjps
+from tapegrad.batching import stacked_vjp
 
 
 class UnconnectedGradients(enum.Enum):
@@ -49,15 +49,15 @@ def walk(
     tape records the backward computation. With ``consume`` each record is dropped once used, so a
     non-persistent tape frees its forward values while the backward pass allocates cotangents.
     With ``batched`` every cotangent carries a leading batch axis (a stack of them, one per row of
-    a Jacobian) and the primitives' batched VJPs run instead (tapegrad.batching).
+    a Jacobian) and the rules run on stacks (tapegrad.batching).
     """
     if wanted.__class__ is not set:
         wanted = set(wanted)
     found: dict = {}
     pop, get = grads.pop, grads.get
     saved = _context.state.recorders
-    if raw:
-        _context.state.recorders = RAW
+    if raw:  # stacks need their ops' batching rules, which RAW calls skip
+        _context.state.recorders = () if batched else RAW
     try:
         for k in range(count - 1, -1, -1):
             record = records[k]
@@ -75,12 +75,14 @@ def walk(
                     continue
                 if key in wanted:
                     found[key] = g
-            if not raw:
+            if not raw or batched:
                 inputs, ans = as_tensors(record)
-            vjps = batched_vjps(prim) if batched else prim.vjps
-            if vjps is None:  # a joint rule: every needed cotangent at once
-                joint = batched_joint_vjp(prim) if batched else prim.joint_vjp
-                grads_in = joint(g, ans, needs, *inputs, **params)
+            vjps = prim.vjps
+            if vjps is None or batched:  # a joint rule (or stacks): every needed cotangent at once
+                if batched:
+                    grads_in = stacked_vjp(prim, g, ans, needs, inputs, params, raw)
+                else:
+                    grads_in = prim.joint_vjp(g, ans, needs, *inputs, **params)
                 for i in needs:
                     gi = grads_in[i]
                     if gi is not None:

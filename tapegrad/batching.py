@@ -1,13 +1,17 @@
-"""Batched cotangents and tangents: a whole Jacobian in one walk over the records.
+"""Batched cotangents and tangents: a whole Jacobian in one walk over the records (JAX's vmap).
 
 A Jacobian needs one VJP per output element (or one JVP per input element). Instead of walking the
 records once per row, the walks push a stack of cotangents (tangents) with a leading batch axis
-through *batched* rules: ``batched_vjp(g, ans, *args)`` gets ``g`` of shape ``(m, *ans.shape)`` and
-returns ``(m, *arg.shape)``; ``batched_jvp(t, ans, *args)`` gets ``t`` of shape ``(m, *arg.shape)``.
+through the ORDINARY rules: the stack enters a rule as a ``Stacked`` value, and every op it reaches
+runs by that op's *batching rule* (how the op runs when some arguments carry a leading batch
+axis), so the batched VJP and JVP follow from the rules, which are written in tapegrad ops.
 
-Declarators give most primitives their batched rules for free (an elementwise partial broadcasts
-against the whole stack); the others declare them next to their ordinary rules, and a primitive
-without one falls back to its ordinary rule once per batch row (correct, just slower).
+A batching rule is ``rule(prim, args, stacked, params)``: ``args`` the argument values (a stack's
+leading axis included), ``stacked[i]`` whether argument i carries the axis; it returns the output
+with the batch axis leading. Declarators give elementwise ops theirs (``broadcasting``); ops that
+name their axes take ``along_axes``, matrix functions ``last_axes``; the others declare their own
+next to their rules. A primitive without one runs once per row (``looped``: correct, slower), and
+so do the rules of a primitive without one (users' ``tg.primitive``s).
 """
 
 from __future__ import annotations
@@ -17,11 +21,69 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
-from tapegrad._context import RAW, state
-from tapegrad._record import Meta
-from tapegrad._tensor import Tensor, ops
+from tapegrad._tensor import Tensor, ops, wrap
 
 Rule = Callable[..., Any]
+
+
+class Stacked:
+    """A stack of values (leading batch axis) inside a rule run by a batched walk: an op that gets
+    one runs by its batching rule. ``shape``, ``dtype`` and ``ndim`` are a row's, as a rule reads
+    them from a plain value."""
+
+    __slots__ = ("value",)
+    __array_ufunc__ = None  # NumPy defers to the reflected operator: array * stacked -> __rmul__
+
+    def __init__(self, value: Any) -> None:
+        self.value = value
+
+    shape = property(lambda self: tuple(self.value.shape[1:]))
+    dtype = property(lambda self: self.value.dtype)
+    ndim = property(lambda self: self.value.ndim - 1)
+    size = property(lambda self: math.prod(self.value.shape[1:]))
+    __add__ = lambda self, other: ops.add(self, other)  # noqa: E731
+    __radd__ = lambda self, other: ops.add(other, self)  # noqa: E731
+    __sub__ = lambda self, other: ops.subtract(self, other)  # noqa: E731
+    __rsub__ = lambda self, other: ops.subtract(other, self)  # noqa: E731
+    __mul__ = lambda self, other: ops.multiply(self, other)  # noqa: E731
+    __rmul__ = lambda self, other: ops.multiply(other, self)  # noqa: E731
+    __truediv__ = lambda self, other: ops.divide(self, other)  # noqa: E731
+    __rtruediv__ = lambda self, other: ops.divide(other, self)  # noqa: E731
+    __pow__ = lambda self, other: ops.power(self, other)  # noqa: E731
+    __matmul__ = lambda self, other: ops.matmul(self, other)  # noqa: E731
+    __rmatmul__ = lambda self, other: ops.matmul(other, self)  # noqa: E731
+    __neg__ = lambda self: ops.negative(self)  # noqa: E731
+
+
+def batch_call(prim: Any, args: Sequence[Any], params: dict) -> Any:
+    """An op call with ``Stacked`` arguments: its batching rule, the result ``Stacked`` again."""
+    stacked = tuple([a.__class__ is Stacked for a in args])
+    out = (prim.batch or looped)(prim, [a.value if a.__class__ is Stacked else a for a in args], stacked, params)
+    return tuple(Stacked(o) for o in out) if out.__class__ is tuple else Stacked(out)
+
+
+# ---- batching rules ---------------------------------------------------------------------------------
+def lift(t: Any, ndim: int) -> Any:
+    """A stack ``(m, *s)`` reshaped to ``(m, 1, ..., 1, *s)`` with ``1 + ndim`` axes, so that it
+    broadcasts against values of ``ndim`` axes the way each of its rows does."""
+    missing = ndim - (t.ndim - 1)
+    if missing <= 0:
+        return t
+    return ops.reshape(t, tuple(t.shape[:1]) + (1,) * missing + tuple(t.shape[1:]))
+
+
+_NUMBERS = frozenset({float, int, bool, complex})
+
+
+def _ndim(value: Any, stacked: bool) -> int:
+    return 0 if value.__class__ in _NUMBERS else value.ndim - stacked
+
+
+def broadcasting(prim: Any, args: list, stacked: tuple, params: dict) -> Any:
+    """Elementwise ops: each stack lifted so that its rows broadcast as a plain value does."""
+    ndims = [_ndim(a, s) for a, s in zip(args, stacked)]
+    ndim = max(ndims)
+    return prim(*[lift(a, ndim) if s and n < ndim else a for a, s, n in zip(args, stacked, ndims)], **params)
 
 
 def negative_axes(axis: Any, ndim: int) -> Any:
@@ -34,69 +96,110 @@ def negative_axes(axis: Any, ndim: int) -> Any:
     return axis - ndim if axis >= 0 else axis
 
 
-# ---- rules that broadcast over leading axes ----------------------------------------------------------
-def batch_by_broadcasting(*prims: Any) -> None:
-    """Batched rules for primitives whose ordinary rules already broadcast over leading axes
-    (reductions that name their axes by an ``axis`` parameter, matrix functions of the last two
-    axes): the rule runs once with the primal values broadcast to the stack's length (views) and
-    the axes counted from the end. ``tests/ops/test_batched_rules.py`` holds each one to its rows."""
-    for prim in prims:
-        prim.batched_vjps = tuple(None if r is None else _broadcasting(r) for r in prim.vjps)
-        prim.batched_jvps = tuple(None if r is None else _broadcasting(r) for r in prim.jvps)
+def along_axes(prim: Any, args: list, stacked: tuple, params: dict) -> Any:
+    """Ops on one value that name their axes by parameters (reductions, softmax, cumsum, trace):
+    the same axes counted from the end."""
+    if stacked != (True,) + (False,) * (len(args) - 1):
+        return looped(prim, args, stacked, params)
+    ndim = args[0].ndim - 1
+    moved = {k: negative_axes(v, ndim) for k, v in params.items() if k in ("axis", "axes", "axis1", "axis2")}
+    return prim(*args, **{**params, **moved})
 
 
-def _broadcasting(rule: Rule) -> Rule:
-    def batched(stack: Any, ans: Any, *args: Any, **params: Any) -> Any:
-        m = _rows(stack)
-        if "axis" in params:
-            params = {**params, "axis": negative_axes(params["axis"], args[0].ndim)}
-        return rule(stack, _repeated(ans, m), *[_repeated(a, m) for a in args], **params)
+def last_axes(*ranks: int | Callable[[dict], int]) -> Rule:
+    """Ops on the last ``ranks[i]`` axes of argument i that broadcast over leading ones (matrix
+    functions, solve); a rank may depend on the params. Stacks are lifted to a common batch."""
 
-    return batched
+    def rule(prim: Any, args: list, stacked: tuple, params: dict) -> Any:
+        core = [r(params) if callable(r) else r for r in ranks]
+        lead = max(_ndim(a, s) - r for a, s, r in zip(args, stacked, core))
+        return prim(*[lift(a, lead + r) if s else a for a, s, r in zip(args, stacked, core)], **params)
 
-
-def _repeated(value: Any, m: int) -> Any:
-    """``value`` as a stack of m copies: a broadcast view (or a stand-in's shape)."""
-    if value.__class__ is tuple:  # the outputs of a multi-output op
-        return tuple(_repeated(v, m) for v in value)
-    if isinstance(value, Meta):
-        return Meta.of((m, *value.shape), value.dtype)
-    if isinstance(value, (np.ndarray, np.generic, Tensor)):
-        return ops.broadcast_to(value, (m, *value.shape))
-    return value
+    return rule
 
 
-# ---- the fallback: the ordinary rule once per row ---------------------------------------------------
-def _stack(rows: list, like_shape: tuple, dtype: Any) -> Any:
-    if all(r is None for r in rows):
-        return None
-    raw = state.recorders is RAW
-    filled = [ops.zeros(like_shape, dtype=dtype) if r is None else r for r in rows]
-    if raw:
-        return np.stack([np.broadcast_to(r, like_shape) for r in filled])
-    return ops.stack([ops.broadcast_to(r, like_shape) for r in filled])
+def stacks_of(args: list, stacked: tuple) -> list:
+    """Every argument as a stack: plain ones broadcast to the stack's length (views)."""
+    m = next(a.shape[0] for a, s in zip(args, stacked) if s)
+    return [a if s else ops.broadcast_to(a, (m, *np.shape(a))) for a, s in zip(args, stacked)]
 
 
-def looped_vjp(i: int, rule: Rule) -> Rule:
-    def batched(g: Any, ans: Any, *args: Any, **params: Any) -> Any:
-        like = args[i]
-        rows = [rule(_row(g, b), ans, *args, **params) for b in range(_rows(g))]
-        return _stack(rows, tuple(like.shape), like.dtype)
+def looped(prim: Any, args: list, stacked: tuple, params: dict) -> Any:
+    """Any op: once per row, the results stacked (correct for every op, one call per row)."""
+    m = next(a.shape[0] for a, s in zip(args, stacked) if s)
+    rows = [prim(*[a[b] if s else a for a, s in zip(args, stacked)], **params) for b in range(m)]
+    if rows[0].__class__ is tuple:
+        return tuple(ops.stack([r[j] for r in rows]) for j in range(len(rows[0])))
+    return ops.stack(rows)
 
-    return batched
 
+# ---- what the walks call ------------------------------------------------------------------------------
+def stacked_vjp(prim: Any, g: Any, ans: Any, needs: tuple, inputs: tuple, params: dict, raw: bool) -> list:
+    """The cotangent stacks of the arguments at ``needs`` for the cotangent stack(s) ``g``.
 
-def looped_joint_vjp(rule: Rule) -> Rule:
-    """A joint VJP once per row: all the arguments' cotangents of a row at once, then stacked."""
-
-    def batched(g: Any, ans: Any, needs: Sequence[int], *args: Any, **params: Any) -> list:
-        rows = [rule(_row(g, b), ans, needs, *args, **params) for b in range(_rows(g))]
-        out: list = [None] * len(args)
+    The rules run on Tensors even in a raw walk (``inputs`` from ``backward.as_tensors``), so that
+    Python numbers in them follow the tensors' dtype as they do in a taped pass."""
+    g = tuple(None if x is None else _tensor(x) for x in g) if g.__class__ is tuple else _tensor(g)
+    if prim.batch is None:
+        rows = [prim.joint_vjp(_row(g, b), ans, needs, *inputs, **params) for b in range(_rows(g))]
+        out: list = [None] * len(inputs)
         for i in needs:
-            out[i] = _stack([row[i] for row in rows], tuple(args[i].shape), args[i].dtype)
+            out[i] = _stack([row[i] for row in rows], tuple(inputs[i].shape), inputs[i].dtype, raw)
         return out
+    m = _rows(g)
+    gs = tuple(None if x is None else Stacked(x) for x in g) if g.__class__ is tuple else Stacked(g)
+    vjps = prim.vjps
+    out = [None] * len(inputs)
+    if vjps is None:
+        grads = prim.joint_vjp(gs, ans, needs, *inputs, **params)
+        for i in needs:
+            out[i] = _unstacked(grads[i], m, inputs[i], raw)
+        return out
+    for i in needs:
+        rule = vjps[i]
+        if rule is not None:
+            out[i] = _unstacked(rule(gs, ans, *inputs, **params), m, inputs[i], raw)
+    return out
 
-    return batched
+
+def stacked_jvp(prim: Any, tangents: list, ans: Any, inputs: tuple, params: dict, raw: bool) -> Any:
+    """The output tangent stack(s) for the arguments' tangent stacks (None where none)."""
+    m = next(t.shape[0] for t in tangents if t is not None)
+    tangents = [None if t is None else _tensor(t) for t in tangents]
+    several = ans.__class__ is tuple
+    if prim.batch is None:
+        rows = [prim.joint_jvp([None if t is None else t[b] for t in tangents], ans, *inputs, **params)
+                for b in range(m)]
+        if several:
+            return tuple(_stack([None if r is None else r[j] for r in rows], tuple(a.shape), a.dtype, raw)
+                         for j, a in enumerate(ans))
+        return _stack(rows, tuple(ans.shape), ans.dtype, raw)
+    out = prim.joint_jvp([None if t is None else Stacked(t) for t in tangents], ans, *inputs, **params)
+    if several:
+        return None if out is None else tuple(_unstacked(o, m, a, raw) for o, a in zip(out, ans))
+    return _unstacked(out, m, ans, raw)
+
+
+def _unstacked(result: Any, m: int, like: Any, raw: bool) -> Any:
+    """A rule's result as a plain stack ``(m, *like.shape)`` (a result that does not depend on the
+    stack is the same for every row)."""
+    if result is None:
+        return None
+    if result.__class__ is Stacked and result.value.shape[1:] == like.shape:  # the common case
+        value = result.value
+        return value._value if raw and value.__class__ is Tensor else value
+    shape = (m, *like.shape)
+    if result.__class__ is Stacked:
+        value = lift(result.value, len(shape) - 1)  # a tangent of a broadcast argument: rows broadcast
+    else:
+        value = ops.broadcast_to(result, (m, *np.shape(result)))
+    if tuple(value.shape) != shape:
+        value = ops.broadcast_to(value, shape)
+    return value._value if raw and isinstance(value, Tensor) else value
+
+
+def _tensor(value: Any) -> Any:
+    return value if isinstance(value, Tensor) else wrap(value)
 
 
 def _rows(stack: Any) -> int:
@@ -112,29 +215,12 @@ def _row(stack: Any, b: int) -> Any:
     return stack[b]
 
 
-def looped_jvp(rule: Rule) -> Rule:
-    def batched(t: Any, ans: Any, *args: Any, **params: Any) -> Any:
-        rows = [rule(t[b], ans, *args, **params) for b in range(t.shape[0])]
-        return _stacked_outputs(rows, ans)
-
-    return batched
-
-
-def looped_joint_jvp(rule: Rule) -> Rule:
-    def batched(tangents: list, ans: Any, *args: Any, **params: Any) -> Any:
-        m = next(t.shape[0] for t in tangents if t is not None)
-        rows = [rule([None if t is None else t[b] for t in tangents], ans, *args, **params) for b in range(m)]
-        return _stacked_outputs(rows, ans)
-
-    return batched
-
-
-def _stacked_outputs(rows: list, ans: Any) -> Any:
-    if ans.__class__ is tuple:  # several outputs: one stack each
-        return tuple(
-            _stack([None if r is None else r[j] for r in rows], tuple(a.shape), a.dtype) for j, a in enumerate(ans)
-        )
-    return _stack(rows, tuple(ans.shape), ans.dtype)
+def _stack(rows: list, like_shape: tuple, dtype: Any, raw: bool) -> Any:
+    if all(r is None for r in rows):
+        return None
+    filled = [ops.zeros(like_shape, dtype=dtype) if r is None else ops.broadcast_to(r, like_shape) for r in rows]
+    out = ops.stack(filled)
+    return out._value if raw and isinstance(out, Tensor) else out
 
 
 # ---- how many rows per walk ---------------------------------------------------------------------------
@@ -155,10 +241,6 @@ def rows_per_walk(records: Sequence[tuple], rows: int, parallel_iterations: Any 
     return min(rows, step)
 
 
-def chunks(rows: int, step: int) -> list[slice]:
-    return [slice(start, min(start + step, rows)) for start in range(0, rows, step)]
-
-
 def in_chunks(
     records: Sequence[tuple], rows: int, walk_rows: Callable[[slice], list], zeros: Callable[[int, int], Any],
     parallel_iterations: Any = None,
@@ -166,7 +248,8 @@ def in_chunks(
     """The Jacobian chunking both walks share: ``walk_rows(rows)`` gives, per result, a stack for
     those rows (or None); the chunks' stacks are joined per result (None where all are None, zeros
     ``zeros(result, n)`` filling a chunk that gave None)."""
-    pieces_of_rows = chunks(rows, rows_per_walk(records, rows, parallel_iterations)) if rows else []
+    step = rows_per_walk(records, rows, parallel_iterations) if rows else 1
+    pieces_of_rows = [slice(start, min(start + step, rows)) for start in range(0, rows, step)]
     parts = [walk_rows(r) for r in pieces_of_rows]
     if len(parts) == 1:
         return parts[0]
@@ -179,66 +262,3 @@ def in_chunks(
         sizes = [r.stop - r.start for r in pieces_of_rows]
         stacks.append(ops.concatenate([zeros(k, n) if p is None else p for p, n in zip(pieces, sizes)], axis=0))
     return stacks
-
-
-# ---- what the walks call ------------------------------------------------------------------------------
-def batched_vjps(prim: Any) -> Sequence[Rule | None] | None:
-    """The primitive's batched VJPs, one per argument (declared, else the per-row fallback);
-    None for a primitive with a joint VJP (``batched_joint_vjp``)."""
-    cached = prim._batched.get("vjps")
-    if cached is None:
-        vjps = prim.vjps
-        if vjps is None:
-            return None
-        declared = prim.batched_vjps or ()
-        cached = prim._batched["vjps"] = _Rules(
-            lambda i: declared[i] if i < len(declared) and declared[i] is not None
-            else None if vjps[i] is None else looped_vjp(i, vjps[i])
-        )
-    return cached
-
-
-def batched_joint_vjp(prim: Any) -> Rule:
-    """The joint VJP for stacks of cotangents (the per-row fallback)."""
-    cached = prim._batched.get("joint_vjp")
-    if cached is None:
-        cached = prim._batched["joint_vjp"] = looped_joint_vjp(prim.joint_vjp)
-    return cached
-
-
-def batched_jvps(prim: Any) -> tuple[Sequence[Rule | None] | None, Rule | None]:
-    """(batched JVPs per argument, batched joint JVP): declared, else the per-row fallback."""
-    cached = prim._batched.get("jvps")
-    if cached is None:
-        jvps = prim.jvps
-        if jvps is None:
-            joint = prim.batched_joint_jvp or looped_joint_jvp(prim.joint_jvp)
-            cached = (None, joint)
-        else:
-            declared = prim.batched_jvps or ()
-            cached = (
-                _Rules(
-                    lambda i: declared[i] if i < len(declared) and declared[i] is not None
-                    else None if jvps[i] is None else looped_jvp(jvps[i])
-                ),
-                None,
-            )
-        prim._batched["jvps"] = cached
-    return cached
-
-
-class _Rules:
-    """Per-argument rules built on first use (variadic primitives have no fixed argument count)."""
-
-    __slots__ = ("make", "built")
-
-    def __init__(self, make: Callable[[int], Rule | None]) -> None:
-        self.make = make
-        self.built: dict[int, Rule | None] = {}
-
-    def __getitem__(self, i: int) -> Rule | None:
-        try:
-            return self.built[i]
-        except KeyError:
-            rule = self.built[i] = self.make(i)
-            return rule

@@ -21,7 +21,7 @@ from tapegrad._primitive import add_tangents
 from tapegrad._structure import flatten, unflatten
 from tapegrad._tensor import Tensor, Variable, key_of, ops, wrap
 from tapegrad.backward import UnconnectedGradients, as_tensors, as_unconnected
-from tapegrad.batching import batched_jvps
+from tapegrad.batching import stacked_jvp
 
 
 class ForwardAccumulator:
@@ -146,15 +146,17 @@ class ForwardAccumulator:
         return unflatten(treedef, out)
 
 
-def output_tangent(prim: Any, incoming: list, ans: Any, inputs: Any, params: dict, batch: int | None = None) -> Any:
+def output_tangent(
+    prim: Any, incoming: list, ans: Any, inputs: Any, params: dict, batch: int | None = None, raw: bool = False
+) -> Any:
     """The output tangent (a tuple for several outputs) from the inputs' ones; with ``batch``, each
-    tangent is a stack of that many (a leading axis) and the batched rules run."""
-    if batch is None:
-        jvps, joint = prim.jvps, prim.joint_jvp
-    else:
-        jvps, joint = batched_jvps(prim)
-    if jvps is None:
-        tangent = joint(incoming, ans, *inputs, **params)
+    tangent is a stack of that many (a leading axis) and the rules run on stacks (plain arrays out
+    with ``raw``)."""
+    jvps = prim.jvps
+    if batch is not None:
+        tangent = stacked_jvp(prim, incoming, ans, inputs, params, raw)
+    elif jvps is None:
+        tangent = prim.joint_jvp(incoming, ans, *inputs, **params)
     else:  # per-argument rules, summed (what the assembled joint rule does, one call less)
         tangent = None
         for i, t in enumerate(incoming):
@@ -166,11 +168,11 @@ def output_tangent(prim: Any, incoming: list, ans: Any, inputs: Any, params: dic
             contribution = rule(t, ans, *inputs, **params)
             tangent = contribution if tangent is None else add_tangents(tangent, contribution)
     if ans.__class__ is tuple:
-        return None if tangent is None else tuple(_fitted(t, a, batch) for t, a in zip(tangent, ans))
-    return _fitted(tangent, ans, batch)
+        return None if tangent is None else tuple(_fitted(t, a, batch, raw) for t, a in zip(tangent, ans))
+    return _fitted(tangent, ans, batch, raw)
 
 
-def _fitted(tangent: Any, ans: Any, batch: int | None) -> Any:
+def _fitted(tangent: Any, ans: Any, batch: int | None, raw: bool) -> Any:
     """A tangent broadcast to its output's shape (with the batch axis) and cast to its dtype."""
     if tangent is None:
         return None
@@ -180,7 +182,7 @@ def _fitted(tangent: Any, ans: Any, batch: int | None) -> Any:
     dtype = ans.dtype
     if tangent.dtype != dtype:
         tangent = ops.cast(tangent, dtype)
-    return tangent
+    return tangent._value if raw and batch is not None and isinstance(tangent, Tensor) else tangent
 
 
 def forward_walk(
@@ -202,8 +204,8 @@ def forward_walk(
             for used in keys:
                 last_use[used] = k
     saved = _context.state.recorders
-    if raw:
-        _context.state.recorders = RAW
+    if raw:  # stacks need their ops' batching rules, which RAW calls skip
+        _context.state.recorders = RAW if batch is None else ()
     try:
         for k, record in enumerate(records):
             prim, inputs, params, ans, _needs, keys, key = record
@@ -214,9 +216,9 @@ def forward_walk(
                 raise NotImplementedError(
                     f"tg.{prim.name} has no JVP rule, so forward mode cannot go through it; use mode='reverse'"
                 )
-            if not raw:
+            if not raw or batch is not None:  # (stacks: see batching.stacked_vjp)
                 inputs, ans = as_tensors(record)
-            tangent = output_tangent(prim, incoming, ans, inputs, params, batch)
+            tangent = output_tangent(prim, incoming, ans, inputs, params, batch, raw)
             several = key.__class__ is tuple
             for kj, tj in zip(key, tangent or ()) if several else ((key, tangent),):
                 if tj is not None and (keep is None or kj in keep or last_use.get(kj, -1) > k):

@@ -140,10 +140,12 @@ class GradientTape:
     def _watch_variable(self, var: Variable, snap: Tensor) -> None:
         entry = self._variables.get(id(var))
         if entry is None:
-            entry = self._variables[id(var)] = (var, [])
-        if not any(s is snap for s in entry[1]):
+            self._variables[id(var)] = (var, [snap])
+        elif entry[1][-1] is snap or any(s is snap for s in entry[1]):  # read again: already watched
+            return
+        else:
             entry[1].append(snap)
-            self._watch_tensor(snap)
+        self._watch_tensor(snap)
 
     def on_variable_read(self, var: Variable, snap: Tensor) -> None:
         if self._watch_accessed and var.trainable:
@@ -433,9 +435,10 @@ class GradientTape:
     # ---- helpers -------------------------------------------------------------------------------
     def _source(self, source: Any, position: int) -> tuple[Tensor, list[int]]:
         """The reference tensor (for shape/dtype) and the tape keys that stand for one source."""
-        if source.__class__ is Tensor and source._value.dtype.kind == "f":  # the common case
+        kind = source.__class__
+        if kind is Tensor and source._value.dtype.kind == "f":  # the common case
             return source, [source._key or key_of(source)]
-        if isinstance(source, Variable):
+        if kind is Variable or isinstance(source, Variable):
             entry = self._variables.get(id(source))
             return source.snapshot(), [s._key for s in entry[1]] if entry else []
         if isinstance(source, Tensor):

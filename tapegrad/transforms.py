@@ -41,7 +41,7 @@ from tapegrad._primitive import defrule, nondifferentiable
 from tapegrad._structure import flatten, map_structure, unflatten
 from tapegrad._tensor import Tensor, Variable, ops, wrap
 from tapegrad.backward import UnconnectedGradients
-from tapegrad.batching import in_chunks
+from tapegrad.batching import broadcasting, in_chunks
 from tapegrad.forward import ForwardAccumulator, forward_walk
 from tapegrad.tape import GradientTape
 
@@ -65,9 +65,8 @@ ArgNums = int | Sequence[int]
 
 # A fresh tensor per differentiated argument (recorded, so outer tapes and accumulators follow it):
 # the same tensor passed twice, f(x, x), then still has one partial derivative per position.
-_PASS = (lambda g, ans, x: g,)  # shape-blind: serves stacks of cotangents and tangents too
-_identity = defrule(lambda x: x, vjps=_PASS, jvps=_PASS, name="identity", batched_vjps=_PASS, batched_jvps=_PASS)
-_identity.float_out = True
+_PASS = (lambda g, _ans, _x: g,)
+_identity = defrule(lambda x: x, vjps=_PASS, jvps=_PASS, name="identity", float_out=True, batch=broadcasting)
 
 
 def _fresh(x: Tensor) -> Tensor:
@@ -273,8 +272,10 @@ def _zeros_like(x: Any) -> Tensor:
 def value_and_grad(f: Function, argnums: ArgNums = 0, has_aux: bool = False) -> Function:
     """A function returning ``(f(*args), gradient)``; ``((value, aux), gradient)`` with ``has_aux``.
 
-    ``f`` must return a float scalar. The gradient has the structure of ``args[argnums]`` (a tuple of
-    them when ``argnums`` is a tuple); inputs that ``f`` does not depend on get zeros.
+    ``f`` must return a float scalar (a complex one means its real part, as ``tape.gradient``). The
+    gradient has the structure of ``args[argnums]`` (a tuple of them when ``argnums`` is a tuple);
+    inputs that ``f`` does not depend on get zeros. For complex inputs it is dL/dx + i dL/dy,
+    TensorFlow's convention (JAX's ``grad`` gives the conjugate); see ``tapegrad.backward``.
     """
     _callable(f, "value_and_grad")
     nums, single = _argnums(argnums, "value_and_grad")

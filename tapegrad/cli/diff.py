@@ -16,9 +16,10 @@ from tapegrad.cli import _common
 from tapegrad.cli._common import UsageError, fmt, fmt_seconds, parse_assignments, print_json, table
 from tapegrad.cli.expression import Expression, ExpressionError, locate_nonfinite, parse_expression
 
-METHODS = ("reverse", "forward", "numeric", "symbolic")
+METHODS = ("reverse", "forward", "taylor", "numeric", "symbolic")
 TITLES = {
     "reverse": "reverse mode",
+    "taylor": "Taylor mode",
     "forward": "forward mode",
     "numeric": "central differences",
     "symbolic": "symbolic (SymPy)",
@@ -55,8 +56,9 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
     )
     p.add_argument("--order", type=int, default=1, help="highest derivative order (default 1: the gradient)")
     p.add_argument(
-        "--method", choices=(*METHODS, "all"), default="reverse",
-        help="how to differentiate (default reverse); 'all' compares the four side by side",
+        "--method", choices=(*METHODS, "all"), default=None,
+        help="how to differentiate (default: the cheapest, reverse mode up to order 2 or 3, Taylor mode "
+        "above); 'all' compares them side by side",
     )
     p.add_argument("--json", action="store_true", help="print the result as JSON")
     return p
@@ -123,6 +125,21 @@ def forward_mode(f: Callable[[Any], Any], point: np.ndarray, order: int) -> list
             out[idx] = float(np.asarray(t._value))
         results.append(out)
     return results
+
+
+def taylor_mode(f: Callable[[Any], Any], point: np.ndarray, order: int) -> list[np.ndarray]:
+    """[value, gradient, ...] by univariate Taylor passes along lattice directions (tg.derivative_tensors):
+    about order**2 work per op and pass, where nested first-order differentiation grows exponentially."""
+    x = tg.constant(point, dtype=tg.float64)  # the expression is elementwise: all directions in one pass
+    return [np.asarray(r._value, dtype=np.float64) for r in tg.derivative_tensors(f, x, order, vectorized=True)]
+
+
+def cheapest_method(order: int, n: int) -> str:
+    """Reverse mode for values, gradients, Hessians, and third derivatives of 3 or more variables;
+    Taylor mode above, where nested reverse mode's cost and memory grow exponentially with the
+    order (order 6 of a 3-variable expression: minutes; order 8: out of memory) and Taylor mode's as
+    order**2 per direction (benchmarks/taylor_orders.py measures both)."""
+    return "taylor" if order >= 4 or (order == 3 and n <= 2) else "reverse"
 
 
 def numeric_mode(f: Callable[[Any], Any], point: np.ndarray, order: int) -> list[np.ndarray]:
@@ -202,6 +219,8 @@ def run(args: argparse.Namespace) -> int:
             f"--order {order} with {len(names)} variables means {len(names) ** order} derivative entries; "
             f"at most {MAX_ENTRIES} are computed"
         )
+    if args.method is None:
+        args.method = cheapest_method(order, len(names))
     methods = METHODS if args.method == "all" else (args.method,)
     f = make_function(expr, names)
     results: dict[str, dict[str, Any]] = {}
@@ -223,7 +242,9 @@ def run(args: argparse.Namespace) -> int:
                     continue
                 results[method] = {"values": values, "expressions": texts}
             else:
-                fn = {"reverse": reverse_mode, "forward": forward_mode, "numeric": numeric_mode}[method]
+                fn = {
+                    "reverse": reverse_mode, "forward": forward_mode, "taylor": taylor_mode, "numeric": numeric_mode,
+                }[method]
                 results[method] = {"values": fn(f, point, order)}
             results[method]["seconds"] = time.perf_counter() - start
         if "reverse" not in results and args.method in ("numeric",):

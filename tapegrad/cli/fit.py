@@ -16,6 +16,7 @@ import difflib
 import os
 import re
 import sys
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -66,8 +67,11 @@ as scipy.optimize.curve_fit does. --loss mae is fitted by the same method reweig
 (1/|residual|). --optimizer adam|sgd takes full-batch gradient steps instead.
 
 A fit stops when the relative change of the loss and of the parameters falls below --tol. If it
-reaches its iteration limit first it says so on stderr, and exits with status 3 unless --max-epochs
-was given. Exit status: 0 fitted, 1 failed (diverged, or the plot could not be drawn), 2 bad input,
+reaches its iteration limit first it says so on stderr with the last change, and exits with status 3
+unless --max-epochs was given. A nan or inf in a column the model uses is an error naming its line and
+column (or, with --dropna, its row is dropped and counted).
+
+Exit status: 0 fitted, 1 failed (diverged, or the plot could not be drawn), 2 bad input,
 3 not converged.
 """
 
@@ -112,8 +116,8 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
     )
     p.add_argument(
         "--tol", type=float, default=DEFAULT_TOL,
-        help=f"convergence: stop when the relative change of the loss and of the parameters is below it "
-             f"(default {DEFAULT_TOL:g})",
+        help=f"convergence (default {DEFAULT_TOL:g}): adam/sgd stop when the relative change of the loss and of "
+             f"the parameters per step are both below it; lm/trf use it as SciPy's ftol, xtol and gtol",
     )
     p.add_argument("--init", nargs="+", metavar="NAME=VALUE", default=[], help="starting values of parameters")
     p.add_argument("--seed", type=int, default=0, help="seed of the random starting values (default 0)")
@@ -205,11 +209,21 @@ def run(args: argparse.Namespace) -> int:
         return _run(args)
 
 
-def _run(args: argparse.Namespace) -> int:
-    lhs, body = split_model(args.model)
-    expr = parse_expression(body, what="model")
+@dataclass
+class Settings:
+    """The checked options of a run: the method, its iteration limit, and the learning rate if any."""
+
+    kind: str
+    least_squares: bool  # lm or trf (for --loss mae: iteratively reweighted)
+    max_epochs: int
+    explicit_max: bool
+    lr: float | None
+
+
+def check_options(args: argparse.Namespace) -> Settings:
+    """The options that need no data, checked before anything is read."""
     kind = args.optimizer or "lm"
-    least_squares = kind in ("lm", "trf")  # with --loss mae: iteratively reweighted least squares
+    least_squares = kind in ("lm", "trf")
     explicit_max = args.max_epochs is not None
     max_epochs = args.max_epochs if explicit_max else DEFAULT_MAX_EPOCHS[kind]
     if max_epochs < 1 or max_epochs > MAX_EPOCHS:
@@ -229,6 +243,15 @@ def _run(args: argparse.Namespace) -> int:
     if least_squares:
         require_module("scipy", "fit", "the default fit (Levenberg-Marquardt)",
                        "or fit by gradient descent with --optimizer adam")
+    return Settings(kind, least_squares, max_epochs, explicit_max, lr)
+
+
+def _run(args: argparse.Namespace) -> int:
+    lhs, body = split_model(args.model)
+    expr = parse_expression(body, what="model")
+    settings = check_options(args)
+    kind, least_squares, max_epochs, explicit_max, lr = (
+        settings.kind, settings.least_squares, settings.max_epochs, settings.explicit_max, settings.lr)
     if args.plot:
         _check_plot_file(args.plot)
     init = parse_assignments(args.init, "--init")
@@ -280,7 +303,7 @@ def _run(args: argparse.Namespace) -> int:
               file=sys.stderr)
         return 1
     cov = None
-    undetermined = np.zeros(p, dtype=bool)
+    undetermined, rank = np.zeros(p, dtype=bool), p
     if args.loss == "mse":
         cov, undetermined, rank = covariance(problem.jacobian_np(theta), residual)
     fitted = dict(zip(params, theta.tolist()))
@@ -309,18 +332,13 @@ def _run(args: argparse.Namespace) -> int:
                       cov, residual, final))
     sys.stdout.flush()
     if undetermined.any():
-        names = [name for name, u in zip(params, undetermined) if u]
-        what = (f"the standard error of {names[0]} is" if len(names) == 1 else
-                f"the standard errors of {', '.join(names)} are")
-        why = (f"{plural(n, 'row')} for {plural(p, 'parameter')}" if n <= p else
-               f"the Jacobian at the solution has rank {rank} for {plural(p, 'parameter')}, so the data do not "
-               f"determine {names[0] if len(names) == 1 else ', '.join(names) + ' separately'}")
-        note(PROG, f"{what} infinite: {why}")
+        note(PROG, _undetermined_note(params, undetermined, n, rank))
     if not outcome.converged:
         _not_converged(outcome, kind, max_epochs, explicit_max, args.tol)
     if args.plot:
         try:
-            _draw(expr, args.model, columns, y, used, target, problem, theta, outcome.history, kind, args.plot)
+            _draw(expr, args.model, columns, y, used, target, problem, theta, outcome.history, kind, args.loss,
+                  args.plot)
         except Exception as err:  # the result is printed already; say why the figure is missing
             first = str(err).splitlines()[0] if str(err) else type(err).__name__
             print(f"{PROG}: failed: could not draw {args.plot}: {first}", file=sys.stderr)
@@ -328,6 +346,18 @@ def _run(args: argparse.Namespace) -> int:
         if not args.json:
             print(f"wrote {args.plot}")
     return status
+
+
+def _undetermined_note(params: list[str], undetermined: np.ndarray, n: int, rank: int) -> str:
+    """Which standard errors are infinite, and why."""
+    p = len(params)
+    names = [name for name, u in zip(params, undetermined) if u]
+    what = (f"the standard error of {names[0]} is" if len(names) == 1 else
+            f"the standard errors of {', '.join(names)} are")
+    why = (f"{plural(n, 'row')} for {plural(p, 'parameter')}" if n <= p else
+           f"the Jacobian at the solution has rank {rank} for {plural(p, 'parameter')}, so the data do not "
+           f"determine {names[0] if len(names) == 1 else ', '.join(names) + ' separately'}")
+    return f"{what} infinite: {why}"
 
 
 def method_name(kind: str, loss: str) -> str:
@@ -436,7 +466,7 @@ def _check_plot_file(path: str) -> None:
 
 
 def _draw(expr: Expression, model: str, columns: dict, y: np.ndarray, used: list, target: str, problem: Problem,
-          theta: np.ndarray, history: list, kind: str, path: str) -> None:
+          theta: np.ndarray, history: list, kind: str, loss: str, path: str) -> None:
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
@@ -467,8 +497,9 @@ def _draw(expr: Expression, model: str, columns: dict, y: np.ndarray, used: list
     ax_loss.plot(np.arange(1, len(history) + 1), history, color="#2f855a")
     if all(h > 0 for h in history):
         ax_loss.set_yscale("log")
-    ax_loss.set_xlabel("function evaluation" if kind in ("lm", "trf") else "epoch")
-    ax_loss.set_ylabel("loss (mean squared error)" if kind in ("lm", "trf") else "loss")
+    steps = "epoch" if kind not in ("lm", "trf") else "reweighting round" if loss == "mae" else "function evaluation"
+    ax_loss.set_xlabel(steps)
+    ax_loss.set_ylabel("mean squared error" if loss == "mse" else "mean absolute error")
     ax_loss.set_title("loss during the fit", fontsize=10)
     ax_loss.grid(True, alpha=0.3)
     fig.tight_layout()

@@ -17,7 +17,7 @@ import numpy as np
 
 from tapegrad._primitive import defrule, elementwise
 from tapegrad._tensor import ops
-from tapegrad.batching import negative_axes
+from tapegrad.batching import along_axes
 from tapegrad.ops.reduce import as_axis_param
 
 __all__ = [
@@ -148,7 +148,7 @@ def _log_softmax(x, axis=-1):
 
 
 # ---- the rule table: elementwise ones from their derivative d(ans, x) --------------------------------
-_sigmoid_p = elementwise(_sigmoid, lambda ans, x: ans * (1 - ans), name="sigmoid")
+_sigmoid_p = elementwise(_sigmoid, lambda ans, _x: ans * (1 - ans), name="sigmoid")
 # relu'(0) = 0 (TensorFlow)
 _relu_p = elementwise(_relu, lambda ans, x: _mask(x > 0, ans), name="relu")
 # relu6' = 1 on 0 < x < 6 only (TensorFlow's Relu6Grad)
@@ -166,8 +166,8 @@ _selu_p = elementwise(
     lambda ans, x: ops.where(x < 0, ans + _SELU_SCALE * _SELU_ALPHA, ops.ones_like(ans) * _SELU_SCALE),
     name="selu",
 )
-_softplus_p = elementwise(_softplus, lambda ans, x: _sigmoid_p(x), name="softplus")
-_softsign_p = elementwise(_softsign, lambda ans, x: 1 / ops.square(1 + ops.abs(x)), name="softsign")
+_softplus_p = elementwise(_softplus, lambda _ans, x: _sigmoid_p(x), name="softplus")
+_softsign_p = elementwise(_softsign, lambda _ans, x: 1 / ops.square(1 + ops.abs(x)), name="softsign")
 # silu'(x) = s + beta x s (1 - s) with s = sigmoid(beta x); x s = ans keeps it finite for large |x|
 _silu_p = elementwise(
     _silu,
@@ -180,7 +180,7 @@ def _silu_slope(ans: Any, s: Any, beta: float) -> Any:
     return s + beta * ans * (1 - s)
 
 
-def _gelu_tanh_slope(ans: Any, x: Any) -> Any:
+def _gelu_tanh_slope(_ans: Any, x: Any) -> Any:
     # beyond |x| = 100, th is exactly +-1 and 1 - th**2 exactly 0: clipping changes no value, and keeps
     # x**3 from overflowing (0 * inf = nan)
     xc = ops.clip(x, -100.0, 100.0)
@@ -192,42 +192,34 @@ _gelu_tanh_p = elementwise(_gelu_tanh, _gelu_tanh_slope, name="gelu_tanh")
 # the normal density; beyond |x| = 40 it is 0 in every float type, so clipping only prevents x**2 overflow
 _normal_cdf_p = elementwise(
     _normal_cdf,
-    lambda ans, x: ops.exp(-0.5 * ops.square(ops.clip(x, -40.0, 40.0))) * (1 / math.sqrt(2 * math.pi)),
+    lambda _ans, x: ops.exp(-0.5 * ops.square(ops.clip(x, -40.0, 40.0))) * (1 / math.sqrt(2 * math.pi)),
     name="normal_cdf",
 )
 
 
 # ---- softmax and log_softmax ----------------------------------------------------------------------
-def _softmax_vjp(g, ans, x, axis=-1):
+def _softmax_vjp(g, ans, _x, axis=-1):
     return ans * (g - ops.sum(g * ans, axis=axis, keepdims=True))
 
 
-def _softmax_jvp(t, ans, x, axis=-1):
+def _softmax_jvp(t, ans, _x, axis=-1):
     return ans * (t - ops.sum(t * ans, axis=axis, keepdims=True))
 
 
 # d log_softmax = dx - softmax . dx, with softmax = exp(ans) (ans <= 0, so exp never overflows)
-def _log_softmax_vjp(g, ans, x, axis=-1):
+def _log_softmax_vjp(g, ans, _x, axis=-1):
     return g - ops.exp(ans) * ops.sum(g, axis=axis, keepdims=True)
 
 
-def _log_softmax_jvp(t, ans, x, axis=-1):
+def _log_softmax_jvp(t, ans, _x, axis=-1):
     return t - ops.sum(ops.exp(ans) * t, axis=axis, keepdims=True)
 
 
-def _batched(rule):
-    """The rule for a stack of cotangents or tangents: the same formula with the axes counted from
-    the end, so that they skip the leading stack axis."""
-    return lambda g, ans, x, axis=-1: rule(g, ans, x, axis=negative_axes(axis, x.ndim))
-
-
 _softmax_p = defrule(
-    _softmax, vjps=(_softmax_vjp,), jvps=(_softmax_jvp,), name="softmax",
-    batched_vjps=(_batched(_softmax_vjp),), batched_jvps=(_batched(_softmax_jvp),),
+    _softmax, vjps=(_softmax_vjp,), jvps=(_softmax_jvp,), name="softmax", batch=along_axes
 )
 _log_softmax_p = defrule(
-    _log_softmax, vjps=(_log_softmax_vjp,), jvps=(_log_softmax_jvp,), name="log_softmax",
-    batched_vjps=(_batched(_log_softmax_vjp),), batched_jvps=(_batched(_log_softmax_jvp),),
+    _log_softmax, vjps=(_log_softmax_vjp,), jvps=(_log_softmax_jvp,), name="log_softmax", batch=along_axes
 )
 
 

@@ -14,6 +14,7 @@ import numpy as np
 
 from tapegrad._primitive import nondifferentiable
 from tapegrad._tensor import Tensor, wrap
+from tapegrad.batching import broadcasting
 
 __all__ = [
     "equal",
@@ -43,19 +44,19 @@ __all__ = [
     "argwhere",
 ]
 
-equal = nondifferentiable(np.equal, "equal")
-not_equal = nondifferentiable(np.not_equal, "not_equal")
-less = nondifferentiable(np.less, "less")
-less_equal = nondifferentiable(np.less_equal, "less_equal")
-greater = nondifferentiable(np.greater, "greater")
-greater_equal = nondifferentiable(np.greater_equal, "greater_equal")
-logical_and = nondifferentiable(np.logical_and, "logical_and")
-logical_or = nondifferentiable(np.logical_or, "logical_or")
-logical_xor = nondifferentiable(np.logical_xor, "logical_xor")
-logical_not = nondifferentiable(np.logical_not, "logical_not")
-isfinite = nondifferentiable(np.isfinite, "isfinite")
-isnan = nondifferentiable(np.isnan, "isnan")
-isinf = nondifferentiable(np.isinf, "isinf")
+equal = nondifferentiable(np.equal, "equal", broadcasting)
+not_equal = nondifferentiable(np.not_equal, "not_equal", broadcasting)
+less = nondifferentiable(np.less, "less", broadcasting)
+less_equal = nondifferentiable(np.less_equal, "less_equal", broadcasting)
+greater = nondifferentiable(np.greater, "greater", broadcasting)
+greater_equal = nondifferentiable(np.greater_equal, "greater_equal", broadcasting)
+logical_and = nondifferentiable(np.logical_and, "logical_and", broadcasting)
+logical_or = nondifferentiable(np.logical_or, "logical_or", broadcasting)
+logical_xor = nondifferentiable(np.logical_xor, "logical_xor", broadcasting)
+logical_not = nondifferentiable(np.logical_not, "logical_not", broadcasting)
+isfinite = nondifferentiable(np.isfinite, "isfinite", broadcasting)
+isnan = nondifferentiable(np.isnan, "isnan", broadcasting)
+isinf = nondifferentiable(np.isinf, "isinf", broadcasting)
 is_finite, is_nan, is_inf = isfinite, isnan, isinf  # TensorFlow's spellings
 
 

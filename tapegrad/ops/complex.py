@@ -12,8 +12,9 @@ from typing import Any
 
 import numpy as np
 
-from tapegrad._primitive import defrule, lift, unbroadcast
+from tapegrad._primitive import defrule, unbroadcast
 from tapegrad._tensor import Tensor, ops
+from tapegrad.batching import broadcasting
 
 __all__ = ["complex"]
 
@@ -24,24 +25,16 @@ def _complex_impl(re, im):
     return out.astype(dtype)
 
 
-# z = a + i b: Re(g dz) = Re(g) da - Im(g) db, so the transposes are Re g and -Im g. Batched rules:
-# a leading stack axis, kept by unbroadcast and lifted past the broadcast axes in the tangents.
+# z = a + i b: Re(g dz) = Re(g) da - Im(g) db, so the transposes are Re g and -Im g.
 complex_p = defrule(
     _complex_impl,
-    vjps=(lambda g, ans, a, b: unbroadcast(ops.real(g), a), lambda g, ans, a, b: unbroadcast(-ops.imag(g), b)),
+    vjps=(lambda g, _ans, a, _b: unbroadcast(ops.real(g), a), lambda g, _ans, _a, b: unbroadcast(-ops.imag(g), b)),
     jvps=(
-        lambda t, ans, a, b: ops.cast(t, ans.dtype),
-        lambda t, ans, a, b: complex_p(ops.zeros_like(t), t),
+        lambda t, _ans, _a, _b: ops.cast(t, _ans.dtype),
+        lambda t, _ans, _a, _b: complex_p(ops.zeros_like(t), t),
     ),
     name="complex",
-    batched_vjps=(
-        lambda g, ans, a, b: unbroadcast(ops.real(g), a, 1),
-        lambda g, ans, a, b: unbroadcast(-ops.imag(g), b, 1),
-    ),
-    batched_jvps=(
-        lambda t, ans, a, b: ops.cast(lift(t, ans.ndim), ans.dtype),
-        lambda t, ans, a, b: complex_p(ops.zeros_like(lift(t, ans.ndim)), lift(t, ans.ndim)),
-    ),
+    batch=broadcasting,
 )
 
 

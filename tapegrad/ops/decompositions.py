@@ -26,8 +26,8 @@ import numpy as np
 
 from tapegrad._primitive import defrule
 from tapegrad._tensor import ops
-from tapegrad.batching import batch_by_broadcasting
-from tapegrad.ops.linalg import check_gauge, solve
+from tapegrad.batching import last_axes
+from tapegrad.ops.linalg import check_gauge, plain_values, solve
 
 __all__: list[str] = []
 
@@ -141,7 +141,7 @@ def _svd_jvp(t, ans, a):
     return du, ds, _h(dv)
 
 
-svd_p = defrule(_svd, vjps=(_svd_vjp,), jvps=(_svd_jvp,), name="linalg.svd")
+svd_p = defrule(_svd, vjps=(_svd_vjp,), jvps=(_svd_jvp,), name="linalg.svd", batch=last_axes(2))
 
 
 def svd_parts(a: Any) -> tuple[Any, Any, Any]:
@@ -169,7 +169,7 @@ def _complement(a):
 
 
 def _complement_vjp(g, ans, a):
-    if np.any(np.asarray(getattr(g, "_value", g)) != 0):
+    if np.any(plain_values(g) != 0):
         what = "columns of U" if a.shape[-2] > a.shape[-1] else "rows of Vh"
         raise ValueError(_COMPLEMENT_ERROR.format(what=what))
     return ops.zeros_like(a)
@@ -180,8 +180,7 @@ def _complement_jvp(t, ans, a):
 
 
 svd_complement_p = defrule(_complement, vjps=(_complement_vjp,), jvps=(_complement_jvp,),
-                           name="linalg.svd_complement")
-batch_by_broadcasting(svd_complement_p)
+                           name="linalg.svd_complement", batch=last_axes(2))
 
 
 def svd_complement(a: Any) -> Any:
@@ -241,7 +240,7 @@ def _qr_jvp(t, ans, a):
     return dq, dr
 
 
-qr_p = defrule(_qr, vjps=(_qr_vjp,), jvps=(_qr_jvp,), name="linalg.qr")
+qr_p = defrule(_qr, vjps=(_qr_vjp,), jvps=(_qr_jvp,), name="linalg.qr", batch=last_axes(2))
 
 
 def qr_parts(a: Any) -> tuple[Any, Any]:
@@ -292,10 +291,9 @@ def _eig_jvp(t, ans, a):
     return dw, dv
 
 
-eig_p = defrule(_eig, vjps=(_eig_vjp,), jvps=(_eig_jvp,), name="linalg.eig")
+eig_p = defrule(_eig, vjps=(_eig_vjp,), jvps=(_eig_jvp,), name="linalg.eig", batch=last_axes(2))
 
 
-batch_by_broadcasting(svd_p, qr_p, eig_p)  # rules on the last two axes broadcast over a stack
 
 
 def eig_parts(a: Any) -> tuple[Any, Any]:

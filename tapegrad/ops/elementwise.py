@@ -14,8 +14,9 @@ import operator
 
 import numpy as np
 
-from tapegrad._primitive import defrule, elementwise, lift, linear, unbroadcast
+from tapegrad._primitive import defrule, elementwise, linear, unbroadcast
 from tapegrad._tensor import ops
+from tapegrad.batching import broadcasting
 
 __all__ = [
     "add",
@@ -76,7 +77,7 @@ def _mask(condition, like):
     return ops.cast(condition, like.dtype)
 
 
-def _zero(ans, *args):
+def _zero(ans, *_args):
     return ops.zeros_like(ans)
 
 
@@ -90,11 +91,9 @@ add = defrule(
     jvps=(lambda t, ans, x, y: t, lambda t, ans, x, y: t),
     name="add",
     reads=(_NOTHING, _NOTHING),  # unbroadcast reads only shapes and dtypes
-    batched_vjps=(
-        lambda g, ans, x, y: unbroadcast(g, x, 1),
-        lambda g, ans, x, y: unbroadcast(g, y, 1),
-    ),
-    batched_jvps=(lambda t, ans, x, y: lift(t, ans.ndim), lambda t, ans, x, y: lift(t, ans.ndim)),
+    float_out=True,
+    array_scalars=True,
+    batch=broadcasting,
 )
 subtract = defrule(
     operator.sub,
@@ -102,28 +101,28 @@ subtract = defrule(
     jvps=(lambda t, ans, x, y: t, lambda t, ans, x, y: -t),
     name="subtract",
     reads=(_NOTHING, _NOTHING),
-    batched_vjps=(
-        lambda g, ans, x, y: unbroadcast(g, x, 1),
-        lambda g, ans, x, y: unbroadcast(-g, y, 1),
-    ),
-    batched_jvps=(lambda t, ans, x, y: lift(t, ans.ndim), lambda t, ans, x, y: -lift(t, ans.ndim)),
+    float_out=True,
+    array_scalars=True,
+    batch=broadcasting,
 )
-_NEGATE = (lambda g, ans, x: -g,)  # shape-blind, so it serves stacks of cotangents and tangents too
-negative = defrule(
-    operator.neg, vjps=_NEGATE, jvps=_NEGATE, name="negative", batched_vjps=_NEGATE, batched_jvps=_NEGATE
-)
-add.float_out = subtract.float_out = negative.float_out = True  # elementwise arithmetic
-multiply = elementwise(operator.mul, lambda ans, x, y: y, lambda ans, x, y: x, name="multiply")
-def _divide_dx(ans, x, y):
+_NEGATE = (lambda g, _ans, _x: -g,)
+negative = defrule(operator.neg, vjps=_NEGATE, jvps=_NEGATE, name="negative", float_out=True, batch=broadcasting)
+multiply = elementwise(operator.mul, lambda _ans, _x, y: y, lambda _ans, x, _y: x, name="multiply", array_scalars=True)
+
+
+def _divide_dx(_ans, x, y):
     if (y.__class__ is float or y.__class__ is int) and not y:  # x / 0.0: inf as the forward, no ZeroDivisionError
-        return ans.dtype.type(math.copysign(math.inf, y) if y.__class__ is float else math.inf)
+        return _ans.dtype.type(math.copysign(math.inf, y) if y.__class__ is float else math.inf)
     return 1 / y
 
 
-divide = elementwise(operator.truediv, _divide_dx, lambda ans, x, y: -ans / y, name="divide")
-add.array_scalars = subtract.array_scalars = multiply.array_scalars = divide.array_scalars = True
+divide = elementwise(
+    operator.truediv, _divide_dx, lambda ans, _x, y: -ans / y, name="divide", array_scalars=True
+)
+
+
 # d/dy x**y = x**y log x, taken as 0 where x <= 0 (TensorFlow's convention: no false nan at x = 0)
-def _power_dx(ans, x, y):
+def _power_dx(_ans, x, y):
     if y.__class__ is int or y.__class__ is float:
         if y == 2:  # x**2 (as JAX's integer_pow): 2x, one op
             return 2 * x
@@ -150,12 +149,12 @@ def _power_dy(ans, x, y):
 power = elementwise(operator.pow, _power_dx, _power_dy, name="power")
 floor_divide = elementwise(operator.floordiv, _zero, _zero, name="floor_divide")
 mod = elementwise(
-    operator.mod, lambda ans, x, y: ops.ones_like(ans), lambda ans, x, y: -ops.floor_divide(x, y), name="mod"
+    operator.mod, lambda ans, _x, _y: ops.ones_like(ans), lambda _ans, x, y: -ops.floor_divide(x, y), name="mod"
 )
-square = elementwise(np.square, lambda ans, x: 2 * x, name="square")
-reciprocal = elementwise(np.reciprocal, lambda ans, x: -(ans * ans), name="reciprocal")
-sqrt = elementwise(np.sqrt, lambda ans, x: 0.5 / ans, name="sqrt")
-cbrt = elementwise(np.cbrt, lambda ans, x: 1 / (3 * ans * ans), name="cbrt")
+square = elementwise(np.square, lambda _ans, x: 2 * x, name="square")
+reciprocal = elementwise(np.reciprocal, lambda ans, _x: -(ans * ans), name="reciprocal")
+sqrt = elementwise(np.sqrt, lambda ans, _x: 0.5 / ans, name="sqrt")
+cbrt = elementwise(np.cbrt, lambda ans, _x: 1 / (3 * ans * ans), name="cbrt")
 
 # ---- sign-like (zero derivative almost everywhere, so gradient 0 rather than None) -------------------
 def _abs_d(ans, x):
@@ -166,8 +165,8 @@ def _abs_d(ans, x):
     return ops.sign(x)
 
 
-def _sign_d(ans, x):
-    if x.dtype.kind == "c":
+def _sign_d(ans, _x):
+    if _x.dtype.kind == "c":
         raise NotImplementedError("tg.sign of complex values (z / |z|) has no derivative rule; write x / tg.abs(x)")
     return ops.zeros_like(ans)
 
@@ -179,15 +178,15 @@ ceil = elementwise(np.ceil, _zero, name="ceil")
 round = elementwise(np.round, _zero, name="round")  # noqa: A001
 
 # ---- exponentials and logarithms ---------------------------------------------------------------
-exp = elementwise(np.exp, lambda ans, x: ans, name="exp")
-expm1 = elementwise(np.expm1, lambda ans, x: ans + 1, name="expm1")
-exp2 = elementwise(np.exp2, lambda ans, x: ans * math.log(2), name="exp2")
-log = elementwise(np.log, lambda ans, x: 1 / x, name="log")
-log1p = elementwise(np.log1p, lambda ans, x: 1 / (1 + x), name="log1p")
-log2 = elementwise(np.log2, lambda ans, x: 1 / (x * math.log(2)), name="log2")
-log10 = elementwise(np.log10, lambda ans, x: 1 / (x * math.log(10)), name="log10")
+exp = elementwise(np.exp, lambda ans, _x: ans, name="exp")
+expm1 = elementwise(np.expm1, lambda ans, _x: ans + 1, name="expm1")
+exp2 = elementwise(np.exp2, lambda ans, _x: ans * math.log(2), name="exp2")
+log = elementwise(np.log, lambda _ans, x: 1 / x, name="log")
+log1p = elementwise(np.log1p, lambda _ans, x: 1 / (1 + x), name="log1p")
+log2 = elementwise(np.log2, lambda _ans, x: 1 / (x * math.log(2)), name="log2")
+log10 = elementwise(np.log10, lambda _ans, x: 1 / (x * math.log(10)), name="log10")
 logaddexp = elementwise(
-    np.logaddexp, lambda ans, x, y: ops.exp(x - ans), lambda ans, x, y: ops.exp(y - ans), name="logaddexp"
+    np.logaddexp, lambda ans, x, _y: ops.exp(x - ans), lambda ans, _x, y: ops.exp(y - ans), name="logaddexp"
 )
 
 
@@ -232,18 +231,17 @@ xlog1py = elementwise(
 )
 
 # ---- trigonometric and hyperbolic ----------------------------------------------------------------
-sin = elementwise(np.sin, lambda ans, x: ops.cos(x), name="sin")
-cos = elementwise(np.cos, lambda ans, x: -ops.sin(x), name="cos")
-tan = elementwise(np.tan, lambda ans, x: 1 + ans * ans, name="tan")
-arcsin = elementwise(np.arcsin, lambda ans, x: 1 / ops.sqrt(1 - x * x), name="arcsin")
-arccos = elementwise(np.arccos, lambda ans, x: -1 / ops.sqrt(1 - x * x), name="arccos")
-arctan = elementwise(np.arctan, lambda ans, x: 1 / (1 + x * x), name="arctan")
+sin = elementwise(np.sin, lambda _ans, x: ops.cos(x), name="sin")
+cos = elementwise(np.cos, lambda _ans, x: -ops.sin(x), name="cos")
+tan = elementwise(np.tan, lambda ans, _x: 1 + ans * ans, name="tan")
+arcsin = elementwise(np.arcsin, lambda _ans, x: 1 / ops.sqrt(1 - x * x), name="arcsin")
+arccos = elementwise(np.arccos, lambda _ans, x: -1 / ops.sqrt(1 - x * x), name="arccos")
+arctan = elementwise(np.arctan, lambda _ans, x: 1 / (1 + x * x), name="arctan")
 arctan2 = elementwise(
-    np.arctan2, lambda ans, y, x: x / (x * x + y * y), lambda ans, y, x: -y / (x * x + y * y), name="arctan2"
+    np.arctan2, lambda _ans, y, x: x / (x * x + y * y), lambda _ans, y, x: -y / (x * x + y * y), name="arctan2"
 )
-sinh = elementwise(np.sinh, lambda ans, x: ops.cosh(x), name="sinh")
-cosh = elementwise(np.cosh, lambda ans, x: ops.sinh(x), name="cosh")
-tanh = elementwise(np.tanh, lambda ans, x: 1 - ans * ans, name="tanh")
+sinh = elementwise(np.sinh, lambda _ans, x: ops.cosh(x), name="sinh")
+cosh = elementwise(np.cosh, lambda _ans, x: ops.sinh(x), name="cosh")
 
 
 def _tanh_vjp(g, ans, x):
@@ -255,10 +253,10 @@ def _tanh_vjp(g, ans, x):
     return unbroadcast(g * (1 - ans * ans), x)
 
 
-tanh.vjps = (_tanh_vjp,)  # the hot activation of MLPs; same values as the generic elementwise rule
-arcsinh = elementwise(np.arcsinh, lambda ans, x: 1 / ops.sqrt(x * x + 1), name="arcsinh")
-arccosh = elementwise(np.arccosh, lambda ans, x: 1 / ops.sqrt(x * x - 1), name="arccosh")
-arctanh = elementwise(np.arctanh, lambda ans, x: 1 / (1 - x * x), name="arctanh")
+tanh = elementwise(np.tanh, lambda ans, _x: 1 - ans * ans, name="tanh", vjp=_tanh_vjp)  # MLPs' hot activation
+arcsinh = elementwise(np.arcsinh, lambda _ans, x: 1 / ops.sqrt(x * x + 1), name="arcsinh")
+arccosh = elementwise(np.arccosh, lambda _ans, x: 1 / ops.sqrt(x * x - 1), name="arccosh")
+arctanh = elementwise(np.arctanh, lambda _ans, x: 1 / (1 - x * x), name="arctanh")
 
 # ---- selection -----------------------------------------------------------------------------------
 maximum = elementwise(
@@ -270,19 +268,18 @@ minimum = elementwise(
 clip = elementwise(
     np.clip,
     lambda ans, x, lo, hi: _mask((x >= lo) & (x <= hi), ans),
-    lambda ans, x, lo, hi: _mask(x < lo, ans),
-    lambda ans, x, lo, hi: _mask(x > hi, ans),
+    lambda ans, x, lo, _hi: _mask(x < lo, ans),
+    lambda ans, x, _lo, hi: _mask(x > hi, ans),
     name="clip",
 )
 where = elementwise(
     np.where,
     None,
-    lambda ans, c, x, y: _mask(c, ans),
-    lambda ans, c, x, y: _mask(ops.logical_not(c), ans),
+    lambda ans, c, _x, _y: _mask(c, ans),
+    lambda ans, c, _x, _y: _mask(ops.logical_not(c), ans),
     name="where",
-)
-where.float_out = False  # a floating condition with integer branches gives integers
-where.doc = """where(condition, x, y): x where condition holds, else y (np.where, tf.where).
+    float_out=False,  # a floating condition with integer branches gives integers
+    doc="""where(condition, x, y): x where condition holds, else y (np.where, tf.where).
 
 The gradient flows to x where the condition holds and to y elsewhere; the condition has none.
 
@@ -295,12 +292,13 @@ double where: make the masked input harmless before the unsafe op,
     y = tg.where(x > 0, tg.log(safe), 0.0)
 
 For x log y with 0 at x = 0 use ``tg.xlogy`` (``tg.xlog1py`` for x log(1 + y)).
-"""
+""",
+)
 # hypot'(0, 0) is taken as 0 (not nan), like the norm at 0
 hypot = elementwise(
     np.hypot,
-    lambda ans, x, y: x / ops.where(ans == 0, 1, ans),
-    lambda ans, x, y: y / ops.where(ans == 0, 1, ans),
+    lambda ans, x, _y: x / ops.where(ans == 0, 1, ans),
+    lambda ans, _x, y: y / ops.where(ans == 0, 1, ans),
     name="hypot",
 )
 
@@ -318,46 +316,30 @@ def _abs2(x):
     return ops.real(x * ops.conj(x))
 
 
-real = linear(
-    np.real,
-    lambda g, ans, x: _to_input(g, x),
-    name="real",
-    batched_vjp=lambda g, ans, x: _to_input(g, x),
-    batched_jvp=lambda t, ans, x: real(t),
-)
+real = linear(np.real, lambda g, _ans, x: _to_input(g, x), name="real", batch=broadcasting, float_out=True)
 imag = linear(  # Im z = Re(-i z): its transpose takes g to -i g (and to 0 for a real input)
     np.imag,
-    lambda g, ans, x: _to_input(g, x) * -1j if x.dtype.kind == "c" else g * 0,
+    lambda g, _ans, x: _to_input(g, x) * -1j if x.dtype.kind == "c" else g * 0,
     name="imag",
-    batched_vjp=lambda g, ans, x: _to_input(g, x) * -1j if x.dtype.kind == "c" else g * 0,
-    batched_jvp=lambda t, ans, x: imag(t),
+    batch=broadcasting,
+    float_out=True,
 )
-conj = linear(
-    np.conj,
-    lambda g, ans, x: conj(g),
-    name="conj",
-    batched_vjp=lambda g, ans, x: conj(g),
-    batched_jvp=lambda t, ans, x: conj(t),
-)
+conj = linear(np.conj, lambda g, _ans, _x: conj(g), name="conj", batch=broadcasting, float_out=True)
 
 
-def _angle_vjp(g, ans, x):
+def _angle_vjp(g, _ans, x):
     if x.dtype.kind != "c":
         return g * 0  # 0 or pi: constant for real values
     return g * -1j * ops.conj(x) / _abs2(x)  # d angle = Im(conj(z) dz) / |z|^2
 
 
-def _angle_jvp(t, ans, x):
+def _angle_jvp(t, _ans, x):
     if x.dtype.kind != "c":
         return t * 0
     return imag(ops.conj(x) * t) / _abs2(x)
 
 
-angle = defrule(
-    np.angle, vjps=(_angle_vjp,), jvps=(_angle_jvp,), name="angle",
-    batched_vjps=(_angle_vjp,), batched_jvps=(_angle_jvp,),
-)
-real.float_out = imag.float_out = conj.float_out = angle.float_out = True
+angle = defrule(np.angle, vjps=(_angle_vjp,), jvps=(_angle_jvp,), name="angle", batch=broadcasting, float_out=True)
 
 NUMPY_UFUNCS = {
     np.add: add,

@@ -19,6 +19,7 @@ import numpy as np
 
 from tapegrad._primitive import linear
 from tapegrad._tensor import ops
+from tapegrad.batching import along_axes
 
 __all__: list[str] = []
 
@@ -33,41 +34,27 @@ def _fftn_impl(x, axes, norm, inverse):
     return (np.fft.ifftn if inverse else np.fft.fftn)(x, axes=axes, norm=norm)
 
 
-def _fftn_vjp(g, ans, x, axes, norm, inverse, stack=0):
-    adjoint = fftn_p(g, axes=tuple(a + stack for a in axes), norm=norm, inverse=inverse)
+def _fftn_vjp(g, _ans, x, axes, norm, inverse):
+    adjoint = fftn_p(g, axes=axes, norm=norm, inverse=inverse)
     return adjoint if _is_complex(x) else ops.cast(ops.real(adjoint), x.dtype)
 
 
-# Batched rules: a stack of cotangents/tangents has one more, leading axis; the axes shift by one.
-fftn_p = linear(
-    _fftn_impl,
-    _fftn_vjp,
-    name="fft.fftn",
-    batched_vjp=lambda g, ans, x, axes, norm, inverse: _fftn_vjp(g, ans, x, axes, norm, inverse, 1),
-    batched_jvp=lambda t, ans, x, axes, norm, inverse: fftn_p(t, axes=tuple(a + 1 for a in axes), norm=norm,
-                                                              inverse=inverse),
-)
+fftn_p = linear(_fftn_impl, _fftn_vjp, name="fft.fftn", batch=along_axes)
 
 
 def _rfft_impl(x, axis, norm):
     return np.fft.rfft(x, axis=axis, norm=norm)
 
 
-def _rfft_vjp(g, ans, x, axis, norm, stack=0):
+def _rfft_vjp(g, _ans, x, axis, norm):
     n = x.shape[axis]
     widths = [(0, 0)] * g.ndim
-    widths[axis + stack] = (0, n - g.shape[axis + stack])
+    widths[axis] = (0, n - g.shape[axis])
     full = ops.pad(g, widths)
-    return ops.cast(ops.real(fftn_p(full, axes=(axis + stack,), norm=norm, inverse=False)), x.dtype)
+    return ops.cast(ops.real(fftn_p(full, axes=(axis,), norm=norm, inverse=False)), x.dtype)
 
 
-rfft_p = linear(
-    _rfft_impl,
-    _rfft_vjp,
-    name="fft.rfft",
-    batched_vjp=lambda g, ans, x, axis, norm: _rfft_vjp(g, ans, x, axis, norm, 1),
-    batched_jvp=lambda t, ans, x, axis, norm: rfft_p(t, axis=axis + 1, norm=norm),
-)
+rfft_p = linear(_rfft_impl, _rfft_vjp, name="fft.rfft", batch=along_axes)
 
 
 def _irfft_impl(c, n, axis, norm):
@@ -84,16 +71,10 @@ def _irfft_weights(n: int, m: int, ndim: int, axis: int, dtype: Any) -> np.ndarr
     return w.reshape(shape).astype(dtype)
 
 
-def _irfft_vjp(g, ans, c, n, axis, norm, stack=0):
-    spectrum = ops.conj(rfft_p(g, axis=axis + stack, norm=DUAL[norm]))
+def _irfft_vjp(g, _ans, c, n, axis, norm):
+    spectrum = ops.conj(rfft_p(g, axis=axis, norm=DUAL[norm]))
     out = spectrum * _irfft_weights(n, c.shape[axis], c.ndim, axis, g.dtype)
     return out if _is_complex(c) else ops.cast(ops.real(out), c.dtype)
 
 
-irfft_p = linear(
-    _irfft_impl,
-    _irfft_vjp,
-    name="fft.irfft",
-    batched_vjp=lambda g, ans, c, n, axis, norm: _irfft_vjp(g, ans, c, n, axis, norm, 1),
-    batched_jvp=lambda t, ans, c, n, axis, norm: irfft_p(t, n=n, axis=axis + 1, norm=norm),
-)
+irfft_p = linear(_irfft_impl, _irfft_vjp, name="fft.irfft", batch=along_axes)

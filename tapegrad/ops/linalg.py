@@ -23,9 +23,9 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from tapegrad._primitive import PerArgument, defrule, lift, linear, multilinear, unbroadcast
+from tapegrad._primitive import PerArgument, defrule, linear, multilinear, unbroadcast
 from tapegrad._tensor import Tensor, ops
-from tapegrad.batching import batch_by_broadcasting, looped_jvp, looped_vjp
+from tapegrad.batching import Stacked, along_axes, last_axes, lift, looped
 from tapegrad.ops.reduce import as_axis_param, normalize_axis
 from tapegrad.ops.reduce import norm as _euclidean_norm
 
@@ -89,7 +89,7 @@ def _drop_last(x: Any) -> Any:
     return ops.reshape(x, x.shape[:-1])
 
 
-def _matmul_vjp_a(g, ans, a, b):
+def _matmul_vjp_a(g, _ans, a, b):
     an, bn = a.ndim, b.ndim
     if an == 2 and bn == 2:
         return matmul(g, _swap(b))
@@ -104,7 +104,7 @@ def _matmul_vjp_a(g, ans, a, b):
     return unbroadcast(matmul(g, _swap(b)), a)
 
 
-def _matmul_vjp_b(g, ans, a, b):
+def _matmul_vjp_b(g, _ans, a, b):
     an, bn = a.ndim, b.ndim
     if an == 2 and bn == 2:
         return matmul(_swap(a), g)
@@ -120,45 +120,27 @@ def _matmul_vjp_b(g, ans, a, b):
     return unbroadcast(matmul(_swap(a), g), b)
 
 
-# Batched rules (a leading stack axis on g or t) for operands of one or two axes, the common case;
-# operands with more axes fall back to the ordinary rule once per row.
-def _matmul_batched_vjp_a(g, ans, a, b):
-    an, bn = a.ndim, b.ndim
-    if an > 2 or bn > 2:
-        return _looped_vjp_a(g, ans, a, b)
-    if bn == 1:
-        return ops.expand_dims(g, -1) * b  # (m, *a.shape[:-1], 1) * (k,)
-    return matmul(g, _swap(b))  # (m, [n,] p) @ (p, k)
+def _matmul_batch(prim, args, stacked, params):
+    """A stack of vectors next to a plain matrix is one product; otherwise a stacked vector operand
+    becomes a matrix of one row (column), so that the stack axis is a batch axis, and stacks are
+    lifted to a common number of batch axes."""
+    (a, b), (sa, sb) = args, stacked
+    if stacked == (True, False) and a.ndim == 2 and b.ndim <= 2:  # rows of vectors: one product
+        return prim(a, b)
+    if stacked == (False, True) and b.ndim == 2 and a.ndim <= 2:
+        return prim(b, a if a.ndim == 1 else _swap(a))
+    row, column = sa and a.ndim == 2, sb and b.ndim == 2
+    a = ops.expand_dims(a, 1) if row else a
+    b = ops.expand_dims(b, -1) if column else b
+    la, lb = a.ndim - sa, b.ndim - sb
+    lead = max(la - min(la, 2), lb - min(lb, 2))
+    out = prim(lift(a, lead + min(la, 2)) if sa else a, lift(b, lead + min(lb, 2)) if sb else b)
+    if row:  # the one-row axis: next to last, or last when b is a vector
+        out = ops.reshape(out, (*out.shape[:-2], out.shape[-1]) if b.ndim >= 2 else out.shape[:-1])
+    if column:
+        out = ops.reshape(out, out.shape[:-1])
+    return out
 
-
-def _matmul_batched_vjp_b(g, ans, a, b):
-    an, bn = a.ndim, b.ndim
-    if an > 2 or bn > 2:
-        return _looped_vjp_b(g, ans, a, b)
-    if an == 1:
-        return ops.reshape(a, (-1, 1)) * ops.expand_dims(g, -2) if bn == 2 else ops.expand_dims(g, -1) * a
-    if bn == 1:
-        return matmul(g, a)  # (m, n) @ (n, k)
-    return matmul(_swap(a), g)  # (k, n) @ (m, n, p)
-
-
-def _matmul_batched_jvp_a(t, ans, a, b):
-    if b.ndim > 2 and a.ndim < b.ndim:  # the stack axis would meet b's batch axes
-        return _looped_jvp_a(t, ans, a, b)
-    return matmul(t, b)  # a stack of a's: (m, ..., n, k) @ b
-
-
-def _matmul_batched_jvp_b(t, ans, a, b):
-    if b.ndim == 1 and a.ndim <= 2:
-        return matmul(t, _swap(a) if a.ndim == 2 else a)  # rows of t are vectors: (m, k) @ (k, n)
-    if a.ndim > 2 or b.ndim > 2:
-        return _looped_jvp_b(t, ans, a, b)
-    return matmul(a, t)  # (n, k) @ (m, k, p)
-
-
-_looped_vjp_a, _looped_vjp_b = looped_vjp(0, _matmul_vjp_a), looped_vjp(1, _matmul_vjp_b)
-_looped_jvp_a = looped_jvp(lambda t, ans, a, b: matmul(t, b))
-_looped_jvp_b = looped_jvp(lambda t, ans, a, b: matmul(a, t))
 
 # The impl is exactly np.matmul (a ufunc), so np.matmul(array, tensor) dispatches here by itself.
 matmul = multilinear(
@@ -166,8 +148,7 @@ matmul = multilinear(
     _matmul_vjp_a,
     _matmul_vjp_b,
     name="matmul",
-    batched_vjps=(_matmul_batched_vjp_a, _matmul_batched_vjp_b),
-    batched_jvps=(_matmul_batched_jvp_a, _matmul_batched_jvp_b),
+    batch=_matmul_batch,
 )
 
 
@@ -186,9 +167,9 @@ def _inverse_perm(perm: tuple) -> tuple | None:
     return tuple(int(i) for i in np.argsort(perm))
 
 
-def _tensordot_vjp_a(g, ans, a, b, axes):
+def _tensordot_vjp_a(g, _ans, _a, b, axes):
     a_axes, b_axes = axes
-    a_free = _free_axes(a.ndim, a_axes)
+    a_free = _free_axes(_a.ndim, a_axes)
     b_free = _free_axes(b.ndim, b_axes)
     na = len(a_free)
     ga = _tensordot_p(g, b, axes=(tuple(range(na, na + len(b_free))), b_free))
@@ -197,51 +178,25 @@ def _tensordot_vjp_a(g, ans, a, b, axes):
     return ga if inv is None else ops.transpose(ga, inv)
 
 
-def _tensordot_vjp_b(g, ans, a, b, axes):
+def _tensordot_vjp_b(g, _ans, a, _b, axes):
     a_axes, b_axes = axes
     a_free = _free_axes(a.ndim, a_axes)
     gb = _tensordot_p(a, g, axes=(a_free, tuple(range(len(a_free)))))
     # gb's axes: the b axes paired with a's contracted axes in a's order, then b_free
-    inv = _inverse_perm(tuple(b_axes[a_axes.index(i)] for i in sorted(a_axes)) + _free_axes(b.ndim, b_axes))
+    inv = _inverse_perm(tuple(b_axes[a_axes.index(i)] for i in sorted(a_axes)) + _free_axes(_b.ndim, b_axes))
     return gb if inv is None else ops.transpose(gb, inv)
 
 
-# Batched rules: the stack axis leads g and t; the contracted and free axes shift past it.
-def _tensordot_batched_vjp_a(g, ans, a, b, axes):
-    a_axes, b_axes = axes
-    a_free = _free_axes(a.ndim, a_axes)
-    b_free = _free_axes(b.ndim, b_axes)
-    na = len(a_free)
-    ga = _tensordot_p(g, b, axes=(tuple(range(1 + na, 1 + na + len(b_free))), b_free))
-    # ga's axes: the stack, a_free, then the a axes paired with b's contracted axes in b's order
-    order = a_free + tuple(a_axes[b_axes.index(j)] for j in sorted(b_axes))
-    inv = _inverse_perm((0,) + tuple(1 + i for i in order))
-    return ga if inv is None else ops.transpose(ga, inv)
-
-
-def _tensordot_batched_vjp_b(g, ans, a, b, axes):
-    a_axes, b_axes = axes
-    a_free = _free_axes(a.ndim, a_axes)
-    gb = _tensordot_p(g, a, axes=(tuple(range(1, 1 + len(a_free))), a_free))
-    # gb's axes: the stack, b_free, then the b axes paired with a's contracted axes in a's order
-    order = _free_axes(b.ndim, b_axes) + tuple(b_axes[a_axes.index(i)] for i in sorted(a_axes))
-    inv = _inverse_perm((0,) + tuple(1 + j for j in order))
-    return gb if inv is None else ops.transpose(gb, inv)
-
-
-def _tensordot_batched_jvp_a(t, ans, a, b, axes):
-    a_axes, b_axes = axes
-    return _tensordot_p(t, b, axes=(tuple(1 + i for i in a_axes), b_axes))  # (m, *a_free, *b_free)
-
-
-def _tensordot_batched_jvp_b(t, ans, a, b, axes):
-    a_axes, b_axes = axes
-    out = _tensordot_p(t, a, axes=(tuple(1 + j for j in b_axes), a_axes))  # (m, *b_free, *a_free)
-    nb = b.ndim - len(b_axes)
-    na = a.ndim - len(a_axes)
-    if na == 0 or nb == 0:
-        return out
-    return ops.transpose(out, (0, *range(1 + nb, 1 + nb + na), *range(1, 1 + nb)))
+def _tensordot_batch(prim, args, stacked, params):
+    """The stack axis joins the free axes of its operand (moved in front when that is b)."""
+    (a, b), (a_axes, b_axes) = args, params["axes"]
+    if stacked == (True, False):
+        return prim(a, b, axes=(tuple(1 + i for i in a_axes), b_axes))
+    if stacked == (False, True):
+        out = prim(a, b, axes=(a_axes, tuple(1 + j for j in b_axes)))  # (*a_free, m, *b_free)
+        na = a.ndim - len(a_axes)
+        return out if na == 0 else ops.transpose(out, (na, *range(na), *range(na + 1, out.ndim)))
+    return looped(prim, args, stacked, params)
 
 
 _tensordot_p = multilinear(
@@ -249,8 +204,7 @@ _tensordot_p = multilinear(
     _tensordot_vjp_a,
     _tensordot_vjp_b,
     name="tensordot",
-    batched_vjps=(_tensordot_batched_vjp_a, _tensordot_batched_vjp_b),
-    batched_jvps=(_tensordot_batched_jvp_a, _tensordot_batched_jvp_b),
+    batch=_tensordot_batch,
 )
 
 
@@ -392,33 +346,17 @@ def _einsum_jvp(i, t, ans, *operands, subscripts):
     return _einsum_p(*operands[:i], t, *operands[i + 1 :], subscripts=subscripts)
 
 
-# Batched rules: the stack axis gets a letter of its own, leading t (or g) and the result. The
-# subscripts reaching the primitive are explicit with every '...' spelled out (see einsum below),
-# so implicit outputs and ellipses need nothing more here.
-def _stack_letter(subscripts: str, needed: int) -> str | None:
-    """A letter for the stack axis, when the subscripts leave ``needed`` letters unused (the stack's
-    plus the fresh ones a VJP ties repeated letters with); None when they do not."""
-    unused = [c for c in _LETTERS if c not in subscripts]
-    return unused[0] if len(unused) >= needed else None
-
-
-def _einsum_batched_vjp(i, g, ans, *operands, subscripts):
-    spec = _split_subscripts(subscripts)[0][i]
-    stack = _stack_letter(subscripts, 1 + len(spec) - len(set(spec)))
-    if stack is None:
-        # Every one of the 52 letters is taken: no letter is left for the stack axis, so such an
-        # einsum takes the ordinary rule once per row (correct, just slower).
-        return looped_vjp(i, _einsum_p.vjps[i])(g, ans, *operands, subscripts=subscripts)
-    return _einsum_cotangent(i, g, operands, subscripts, stack)
-
-
-def _einsum_batched_jvp(i, t, ans, *operands, subscripts):
-    stack = _stack_letter(subscripts, 1)
-    if stack is None:  # no letter left for the stack axis: once per row (see _einsum_batched_vjp)
-        return looped_jvp(_einsum_p.jvps[i])(t, ans, *operands, subscripts=subscripts)
+# Batching: the stack axis gets a letter of its own, leading each stacked operand and the result.
+# The subscripts reaching the primitive are explicit with every '...' spelled out (see einsum
+# below), so implicit outputs and ellipses need nothing more here.
+def _einsum_batch(prim, args, stacked, params):
+    subscripts = params["subscripts"]
+    letter = next((c for c in _LETTERS if c not in subscripts), None)
+    if letter is None:  # all 52 letters taken: once per row (correct, just slower)
+        return looped(prim, args, stacked, params)
     ins, out = _split_subscripts(subscripts)
-    ins[i] = stack + ins[i]
-    return _einsum_p(*operands[:i], t, *operands[i + 1 :], subscripts=",".join(ins) + "->" + stack + out)
+    ins = [letter + spec if s else spec for spec, s in zip(ins, stacked, strict=True)]
+    return prim(*args, subscripts=",".join(ins) + "->" + letter + out)
 
 
 _einsum_p = defrule(
@@ -426,8 +364,7 @@ _einsum_p = defrule(
     vjps=PerArgument(_einsum_vjp),
     jvps=PerArgument(_einsum_jvp),
     name="einsum",
-    batched_vjps=PerArgument(_einsum_batched_vjp),
-    batched_jvps=PerArgument(_einsum_batched_jvp),
+    batch=_einsum_batch,
 )
 
 
@@ -560,8 +497,8 @@ def _trace(x, offset=0, axis1=0, axis2=1):
     return np.trace(x, offset=offset, axis1=axis1, axis2=axis2)
 
 
-def _trace_vjp(g, ans, x, offset=0, axis1=0, axis2=1):
-    return _trace_cotangent(g, x.shape, x.dtype, offset, axis1, axis2)
+def _trace_vjp(g, _ans, _x, offset=0, axis1=0, axis2=1):
+    return _trace_cotangent(g, _x.shape, _x.dtype, offset, axis1, axis2)
 
 
 def _trace_cotangent(g: Any, shape: tuple, dtype: Any, offset: int, axis1: int, axis2: int) -> Any:
@@ -576,19 +513,7 @@ def _trace_cotangent(g: Any, shape: tuple, dtype: Any, offset: int, axis1: int, 
     return ops.reshape(g, tuple(g_shape)) * eye.reshape(mask_shape)
 
 
-# Batched rules: the traced axes shift one place past the stack axis (np.trace keeps the other
-# axes in order, the stack first).
-_trace_p = linear(
-    _trace,
-    _trace_vjp,
-    name="trace",
-    batched_vjp=lambda g, ans, x, offset=0, axis1=0, axis2=1: _trace_cotangent(
-        g, (g.shape[0], *x.shape), x.dtype, offset, axis1 + 1, axis2 + 1
-    ),
-    batched_jvp=lambda t, ans, x, offset=0, axis1=0, axis2=1: _trace_p(
-        t, offset=offset, axis1=axis1 + 1, axis2=axis2 + 1
-    ),
-)
+_trace_p = linear(_trace, _trace_vjp, name="trace", batch=along_axes)
 
 
 def trace(x: Any, offset: int = 0, axis1: int = 0, axis2: int = 1) -> Tensor:
@@ -614,13 +539,15 @@ def _batch_scalar(c: Any) -> Any:
     return ops.reshape(c, tuple(c.shape) + (1, 1))
 
 
-def _inv_vjp(g, ans, a):
+def _inv_vjp(g, ans, _a):
     ans_t = _swap(ans)
     return -matmul(ans_t, matmul(g, ans_t))
 
 
-_inv_p = defrule(np.linalg.inv, vjps=(_inv_vjp,), jvps=(lambda t, ans, a: -matmul(ans, matmul(t, ans)),),
-                 name="linalg.inv")
+_inv_p = defrule(
+    np.linalg.inv, vjps=(_inv_vjp,), jvps=(lambda t, ans, _a: -matmul(ans, matmul(t, ans)),), name="linalg.inv",
+    batch=last_axes(2),
+)
 
 
 def inv(a: Any) -> Tensor:
@@ -638,7 +565,7 @@ def _det_jvp(t, ans, a):
     return ans * ops.sum(_swap(_inv_p(a)) * t, axis=(-2, -1))
 
 
-_det_p = defrule(np.linalg.det, vjps=(_det_vjp,), jvps=(_det_jvp,), name="linalg.det")
+_det_p = defrule(np.linalg.det, vjps=(_det_vjp,), jvps=(_det_jvp,), name="linalg.det", batch=last_axes(2))
 
 
 def det(a: Any) -> Tensor:
@@ -671,7 +598,9 @@ def _slogdet_jvp(t, ans, a):
     return ans[0] * (ops.imag(trace) * 1j), ops.real(trace)
 
 
-_slogdet_p = defrule(_slogdet, vjps=(_slogdet_vjp,), jvps=(_slogdet_jvp,), name="linalg.slogdet")
+_slogdet_p = defrule(
+    _slogdet, vjps=(_slogdet_vjp,), jvps=(_slogdet_jvp,), name="linalg.slogdet", batch=last_axes(2)
+)
 
 
 class SlogdetResult(NamedTuple):
@@ -695,7 +624,7 @@ def _solve(a, b, vector=False):
     return x[..., 0] if vector else x
 
 
-def _solve_vjp_a(g, x, a, b, vector=False):
+def _solve_vjp_a(g, x, a, _b, vector=False):
     gb = _solve_p(_swap(a), g, vector=vector)
     if vector:
         ga = -(ops.expand_dims(gb, -1) * ops.expand_dims(x, -2))
@@ -704,19 +633,19 @@ def _solve_vjp_a(g, x, a, b, vector=False):
     return unbroadcast(ga, a)
 
 
-def _solve_vjp_b(g, x, a, b, vector=False):
+def _solve_vjp_b(g, _x, a, b, vector=False):
     return unbroadcast(_solve_p(_swap(a), g, vector=vector), b)
 
 
-def _solve_jvp_a(t, x, a, b, vector=False):
+def _solve_jvp_a(t, x, a, _b, vector=False):
     tx = _drop_last(matmul(t, ops.expand_dims(x, -1))) if vector else matmul(t, x)
     return -_solve_p(a, tx, vector=vector)
 
 
-# Batched rules. A stack of right-hand sides must not meet NumPy's batch axes (with a vector
-# right-hand side (n,), a leading stack axis would turn it into a batch of vectors, each solved
-# with its own factorization): the stack moves to the columns instead, so one factorization of
-# each matrix of ``a`` serves every row.
+# Batching: a stack of right-hand sides must not meet NumPy's batch axes (a leading stack axis
+# would turn a vector right-hand side (n,) into a batch of vectors, each solved with its own
+# factorization): the stack moves to the columns instead, so one factorization of each matrix of
+# ``a`` serves every row (benchmarks/op_jacobians.py measures it against the per-row loop).
 def _solve_stack(a: Any, s: Any, vector: bool) -> Any:
     """The rows of ``s`` solved: ``s`` is (m, *B, n) (``vector``) or (m, *B, n, k); the result is
     (m, *X, n) or (m, *X, n, k), X the batch shape of a and B broadcast together."""
@@ -733,35 +662,19 @@ def _solve_stack(a: Any, s: Any, vector: bool) -> Any:
     return ops.transpose(x, (lead + 1, *range(lead + 1), lead + 2))
 
 
-def _solve_batched_vjp_a(g, x, a, b, vector=False):
-    gb = _solve_stack(_swap(a), g, vector)  # (m, *X, n[, k])
-    if vector:
-        ga = -(ops.expand_dims(gb, -1) * ops.expand_dims(x, -2))
-    else:
-        ga = -matmul(gb, _swap(x))
-    return unbroadcast(ga, a, 1)
-
-
-def _solve_batched_vjp_b(g, x, a, b, vector=False):
-    return unbroadcast(_solve_stack(_swap(a), g, vector), b, 1)
-
-
-def _solve_batched_jvp_a(t, x, a, b, vector=False):
-    # t (m, *A, n, n): lifted so that its batch axes line up with x's (the stack axis in front)
-    if vector:
-        tx = _drop_last(matmul(lift(t, x.ndim + 1), ops.expand_dims(x, -1)))
-    else:
-        tx = matmul(lift(t, x.ndim), x)
-    return -_solve_stack(a, tx, vector)  # tx: (m, *X, n[, k])
+def _solve_batch(prim, args, stacked, params):
+    vector = params.get("vector", False)
+    if stacked == (False, True):
+        return _solve_stack(args[0], args[1], vector)
+    return last_axes(2, 1 if vector else 2)(prim, args, stacked, params)
 
 
 _solve_p = defrule(
     _solve,
     vjps=(_solve_vjp_a, _solve_vjp_b),
-    jvps=(_solve_jvp_a, lambda t, x, a, b, vector=False: _solve_p(a, t, vector=vector)),
+    jvps=(_solve_jvp_a, lambda t, _x, a, _b, vector=False: _solve_p(a, t, vector=vector)),
     name="linalg.solve",
-    batched_vjps=(_solve_batched_vjp_a, _solve_batched_vjp_b),
-    batched_jvps=(_solve_batched_jvp_a, lambda t, x, a, b, vector=False: _solve_stack(a, t, vector)),
+    batch=_solve_batch,
 )
 
 
@@ -798,13 +711,13 @@ def _phi(x: Any) -> Any:
 #   dL = L phi(L^-1 herm(dA) L^-H),
 # and the gradient is the Hermitian S = herm(L^-T phi(L^T Lbar) conj(L^-1)) (the transpose of the
 # JVP for the bilinear pairing, see backward.finish; for real values conj is skipped).
-def _cholesky_vjp(g, L, a):
+def _cholesky_vjp(g, L, _a):
     l_inv = _inv_p(L)
     s = matmul(_swap(l_inv), matmul(_phi(matmul(_swap(L), g)), _conj(l_inv)))
     return 0.5 * (s + _conj(_swap(s)))
 
 
-def _cholesky_jvp(t, L, a):
+def _cholesky_jvp(t, L, _a):
     l_inv = _inv_p(L)
     herm = 0.5 * (t + _conj(_swap(t)))
     return matmul(L, _phi(matmul(l_inv, matmul(herm, _conj(_swap(l_inv))))))
@@ -814,7 +727,9 @@ def _conj(x: Any) -> Any:
     return ops.conj(x) if x.dtype.kind == "c" else x
 
 
-_cholesky_p = defrule(np.linalg.cholesky, vjps=(_cholesky_vjp,), jvps=(_cholesky_jvp,), name="linalg.cholesky")
+_cholesky_p = defrule(
+    np.linalg.cholesky, vjps=(_cholesky_vjp,), jvps=(_cholesky_jvp,), name="linalg.cholesky", batch=last_axes(2)
+)
 
 
 def cholesky(a: Any) -> Tensor:
@@ -827,7 +742,9 @@ def cholesky(a: Any) -> Tensor:
     return _cholesky_p(a)
 
 
-def _values(x: Any) -> np.ndarray:
+def plain_values(x: Any) -> np.ndarray:
+    """The numbers of a value, a tensor or a batched walk's stack (its leading axis the batch)."""
+    x = x.value if isinstance(x, Stacked) else x
     return np.asarray(getattr(x, "_value", x))
 
 
@@ -841,12 +758,12 @@ def check_gauge(what: str, fix: str, *pairs: tuple[Any, Any]) -> None:
     for v, g in pairs:
         if g is None:
             continue
-        v, g = _values(v), _values(g)
+        v, g = plain_values(v), plain_values(g)
         im = im + np.imag(np.sum(v * g, axis=-2))
         scale = scale + np.sum(np.abs(v) * np.abs(g), axis=-2)
     if np.ndim(im) == 0:
         return
-    tol = 10 * np.sqrt(np.finfo(np.result_type(*[_values(v).dtype for v, _ in pairs]).type(0).real.dtype).eps)
+    tol = 10 * np.sqrt(np.finfo(np.result_type(*[plain_values(v).dtype for v, _ in pairs]).type(0).real.dtype).eps)
     if np.any(np.abs(im) > tol * (scale + np.finfo(np.float64).tiny)):
         raise ValueError(
             f"{what}: the loss depends on the phases of the singular/eigen vectors, which are arbitrary "
@@ -880,7 +797,7 @@ def _diag_embed(d: Any) -> Any:
 #   diagonal of V^H dV is 0, so only losses that do not depend on the phases are meaningful), and
 #   Abar = herm(conj(V) (diag(wbar) + F * (V^T Vbar)) V^T), the transpose for the bilinear pairing
 #   (see backward.finish). For real input conj is skipped: sym(V (diag(wbar) + F * (V^T Vbar)) V^T).
-def _eigh_vjp(g, ans, a, UPLO="L"):  # noqa: N803
+def _eigh_vjp(g, ans, _a, UPLO="L"):  # noqa: N803
     (w, v), (gw, gv) = ans, g  # a cotangent is None for an output that received none
     if v.dtype.kind == "c":
         check_gauge("linalg.eigh of a complex matrix",
@@ -892,7 +809,7 @@ def _eigh_vjp(g, ans, a, UPLO="L"):  # noqa: N803
     return 0.5 * (s + _conj(_swap(s)))
 
 
-def _eigh_jvp(t, ans, a, UPLO="L"):  # noqa: N803
+def _eigh_jvp(t, ans, _a, UPLO="L"):  # noqa: N803
     w, v = ans
     m = matmul(_conj(_swap(v)), matmul(0.5 * (t + _conj(_swap(t))), v))
     n = w.shape[-1]
@@ -903,8 +820,7 @@ def _eigh_jvp(t, ans, a, UPLO="L"):  # noqa: N803
     return dw, dv
 
 
-_eigh_p = defrule(_eigh, vjps=(_eigh_vjp,), jvps=(_eigh_jvp,), name="linalg.eigh")
-batch_by_broadcasting(_inv_p, _det_p, _slogdet_p, _cholesky_p, _eigh_p)  # rules on the last two axes
+_eigh_p = defrule(_eigh, vjps=(_eigh_vjp,), jvps=(_eigh_jvp,), name="linalg.eigh", batch=last_axes(2))
 
 
 class EighResult(NamedTuple):

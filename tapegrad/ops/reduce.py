@@ -19,7 +19,7 @@ import numpy as np
 
 from tapegrad._primitive import defrule, linear
 from tapegrad._tensor import Tensor, ops
-from tapegrad.batching import batch_by_broadcasting, negative_axes
+from tapegrad.batching import along_axes
 
 __all__ = [
     "sum",
@@ -111,35 +111,18 @@ def _mean(x, axis=None, keepdims=False):
     return np.mean(x, axis=axis, keepdims=keepdims)
 
 
-def _batched_axes(shape: tuple, axis: Any) -> tuple[int, ...]:
-    """The reduced axes of a value of ``shape``, counted from the end: the same axes of its stack."""
-    return negative_axes(normalize_axis(axis, len(shape)), len(shape)) if shape else ()
-
-
-def _sum_batched_vjp(g, ans, x, axis=None, keepdims=False):
-    return expand_reduced(g, (g.shape[0], *x.shape), _batched_axes(x.shape, axis), keepdims)
-
-
-def _sum_batched_jvp(t, ans, x, axis=None, keepdims=False):
-    return _sum_p(t, axis=_batched_axes(x.shape, axis), keepdims=keepdims)
-
-
 _sum_p = linear(
     _sum,
-    lambda g, ans, x, axis=None, keepdims=False: expand_reduced(g, x.shape, axis, keepdims),
+    lambda g, _ans, _x, axis=None, keepdims=False: expand_reduced(g, _x.shape, axis, keepdims),
     name="sum",
-    batched_vjp=_sum_batched_vjp,
-    batched_jvp=_sum_batched_jvp,
+    batch=along_axes,
 )
 _mean_p = linear(
     _mean,
-    lambda g, ans, x, axis=None, keepdims=False: expand_reduced(g, x.shape, axis, keepdims)
-    / reduced_count(x.shape, axis),
+    lambda g, _ans, _x, axis=None, keepdims=False: expand_reduced(g, _x.shape, axis, keepdims)
+    / reduced_count(_x.shape, axis),
     name="mean",
-    batched_vjp=lambda g, ans, x, axis=None, keepdims=False: _sum_batched_vjp(g, ans, x, axis, keepdims)
-    / reduced_count(x.shape, axis),
-    batched_jvp=lambda t, ans, x, axis=None, keepdims=False: _sum_batched_jvp(t, ans, x, axis, keepdims)
-    / reduced_count(x.shape, axis),
+    batch=along_axes,
 )
 
 
@@ -170,19 +153,13 @@ def _cumprod(x, axis=0, reverse=False):
     return np.cumprod(x, axis=axis)
 
 
-# The transpose of a forward running sum is the reversed running sum. Batched rules: the scanned
-# axis counted from the end is the same axis of a stack (the primitive always gets one int axis;
-# the public wrappers flatten for axis=None first).
+# The transpose of a forward running sum is the reversed running sum (the primitive always gets
+# one int axis; the public wrappers flatten for axis=None first).
 _cumsum_p = linear(
     _cumsum,
-    lambda g, ans, x, axis=0, reverse=False: _cumsum_p(g, axis=axis, reverse=not reverse),
+    lambda g, _ans, _x, axis=0, reverse=False: _cumsum_p(g, axis=axis, reverse=not reverse),
     name="cumsum",
-    batched_vjp=lambda g, ans, x, axis=0, reverse=False: _cumsum_p(
-        g, axis=negative_axes(axis, x.ndim), reverse=not reverse
-    ),
-    batched_jvp=lambda t, ans, x, axis=0, reverse=False: _cumsum_p(
-        t, axis=negative_axes(axis, x.ndim), reverse=reverse
-    ),
+    batch=along_axes,
 )
 
 
@@ -258,8 +235,7 @@ _cumprod_p = defrule(
     vjps=(_cumprod_vjp,),
     jvps=(_cumprod_jvp,),
     name="cumprod",
-    batched_vjps=(_cumprod_vjp,),
-    batched_jvps=(_cumprod_jvp,),
+    batch=along_axes,
 )
 
 
@@ -368,7 +344,7 @@ def _prod_jvp(t, ans, x, axis=None, keepdims=False):
     return ops.sum(t * _others_product(x, axis), axis=axis, keepdims=keepdims)
 
 
-_prod_p = defrule(_prod, vjps=(_prod_vjp,), jvps=(_prod_jvp,), name="prod")
+_prod_p = defrule(_prod, vjps=(_prod_vjp,), jvps=(_prod_jvp,), name="prod", batch=along_axes)
 
 
 def prod(x: Any, axis: Any = None, keepdims: bool = False) -> Any:
@@ -403,8 +379,8 @@ def _extremum_jvp(t, ans, x, axis=None, keepdims=False):
     return ops.sum(t * (hit / count), axis=axis, keepdims=keepdims)
 
 
-_max_p = defrule(_max, vjps=(_extremum_vjp,), jvps=(_extremum_jvp,), name="max")
-_min_p = defrule(_min, vjps=(_extremum_vjp,), jvps=(_extremum_jvp,), name="min")
+_max_p = defrule(_max, vjps=(_extremum_vjp,), jvps=(_extremum_jvp,), name="max", batch=along_axes)
+_min_p = defrule(_min, vjps=(_extremum_vjp,), jvps=(_extremum_jvp,), name="min", batch=along_axes)
 
 
 def max(x: Any, axis: Any = None, keepdims: bool = False) -> Any:  # noqa: A001
@@ -448,17 +424,18 @@ def _re(x: Any) -> Any:
 _var_p = defrule(
     _var,
     vjps=(
-        lambda g, ans, x, axis=None, keepdims=False, ddof=0: kept(g, x.shape, axis, keepdims)
+        lambda g, _ans, x, axis=None, keepdims=False, ddof=0: kept(g, x.shape, axis, keepdims)
         * _conj(_centered(x, axis))
         * (2 / _dof(x, axis, ddof)),
     ),
     jvps=(
-        lambda t, ans, x, axis=None, keepdims=False, ddof=0: _re(
+        lambda t, _ans, x, axis=None, keepdims=False, ddof=0: _re(
             ops.sum(t * _conj(_centered(x, axis)), axis=axis, keepdims=keepdims)
         )
         * (2 / _dof(x, axis, ddof)),
     ),
     name="var",
+    batch=along_axes,
 )
 
 
@@ -473,7 +450,7 @@ def _std_jvp(t, ans, x, axis=None, keepdims=False, ddof=0):
     return projected / (_safe(ans) * _dof(x, axis, ddof))
 
 
-_std_p = defrule(_std, vjps=(_std_vjp,), jvps=(_std_jvp,), name="std")
+_std_p = defrule(_std, vjps=(_std_vjp,), jvps=(_std_jvp,), name="std", batch=along_axes)
 
 
 def _checked_ddof(x: Any, axis: Any, ddof: Any, what: str) -> Any:
@@ -518,6 +495,7 @@ _norm_p = defrule(
         / _safe(ans),
     ),
     name="norm",
+    batch=along_axes,
 )
 
 _EUCLIDEAN = (None, "euclidean", "fro", "f")
@@ -565,8 +543,9 @@ def _logsumexp_jvp(t, ans, x, axis=None, keepdims=False):
     return ops.sum(t * ops.exp(x - kept(ans, x.shape, axis, keepdims)), axis=axis, keepdims=keepdims)
 
 
-_logsumexp_p = defrule(_logsumexp, vjps=(_logsumexp_vjp,), jvps=(_logsumexp_jvp,), name="logsumexp")
-batch_by_broadcasting(_prod_p, _max_p, _min_p, _var_p, _std_p, _norm_p, _logsumexp_p)
+_logsumexp_p = defrule(
+    _logsumexp, vjps=(_logsumexp_vjp,), jvps=(_logsumexp_jvp,), name="logsumexp", batch=along_axes
+)
 
 
 def logsumexp(x: Any, axis: Any = None, keepdims: bool = False) -> Any:

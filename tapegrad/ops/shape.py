@@ -22,9 +22,9 @@ from typing import Any
 
 import numpy as np
 
-from tapegrad._primitive import PerArgument, defrule, lift, linear, unbroadcast
+from tapegrad._primitive import PerArgument, defrule, linear, unbroadcast
 from tapegrad._tensor import Tensor, as_tensor, ops
-from tapegrad.batching import looped_jvp, looped_vjp
+from tapegrad.batching import broadcasting, lift, looped, stacks_of
 from tapegrad.ops.reduce import normalize_axis
 
 __all__ = [
@@ -132,46 +132,44 @@ def _inverse_permutation(axes, ndim):
     return tuple(int(i) for i in np.argsort([a % ndim for a in axes]))
 
 
-def _batched_permutation(axes, ndim):
-    """``axes`` of a value with ``ndim`` axes, as a permutation of its batched stack (axis 0 stays)."""
-    order = range(ndim - 1, -1, -1) if axes is None else (a % ndim for a in axes)
-    return (0, *(1 + a for a in order))
+# Batching rules (tapegrad.batching): how each op runs on stacks with a leading batch axis.
+def _reshape_batch(prim, args, stacked, params):
+    return prim(args[0], shape=(args[0].shape[0], *params["shape"]))
+
+
+def _transpose_batch(prim, args, stacked, params):
+    ndim, axes = args[0].ndim - 1, params.get("axes")
+    order = builtins.range(ndim - 1, -1, -1) if axes is None else (a % ndim for a in axes)
+    return prim(args[0], axes=(0, *(1 + a for a in order)))
+
+
+def _broadcast_to_batch(prim, args, stacked, params):
+    shape = params["shape"]
+    return prim(lift(args[0], len(shape)), shape=(args[0].shape[0], *shape))
 
 
 _reshape_p = linear(
     _reshape,
-    lambda g, ans, x, shape: _reshape_p(g, shape=x.shape),
+    lambda g, _ans, _x, shape: _reshape_p(g, shape=_x.shape),
     name="reshape",
-    batched_vjp=lambda g, ans, x, shape: _reshape_p(g, shape=(g.shape[0], *x.shape)),
-    batched_jvp=lambda t, ans, x, shape: _reshape_p(t, shape=(t.shape[0], *ans.shape)),
+    batch=_reshape_batch,
 )
 _transpose_p = linear(
     _transpose,
-    lambda g, ans, x, axes=None: _transpose_p(g, axes=_inverse_permutation(axes, x.ndim)),
+    lambda g, _ans, _x, axes=None: _transpose_p(g, axes=_inverse_permutation(axes, _x.ndim)),
     name="transpose",
-    batched_vjp=lambda g, ans, x, axes=None: _transpose_p(
-        g, axes=_batched_permutation(_inverse_permutation(axes, x.ndim), x.ndim)
-    ),
-    batched_jvp=lambda t, ans, x, axes=None: _transpose_p(t, axes=_batched_permutation(axes, x.ndim)),
+    batch=_transpose_batch,
 )
 _broadcast_to_p = linear(
     _broadcast_to,
-    lambda g, ans, x, shape: unbroadcast(g, x),
+    lambda g, _ans, x, shape: unbroadcast(g, x),
     name="broadcast_to",
-    batched_vjp=lambda g, ans, x, shape: unbroadcast(g, x, 1),
-    batched_jvp=lambda t, ans, x, shape: _broadcast_to_p(lift(t, len(shape)), shape=(t.shape[0], *shape)),
+    batch=_broadcast_to_batch,
 )
 # Casting is linear: the cotangent is cast back to the input's dtype (complex to real keeps the real
 # part, the transpose of real to complex). A cast to an integer or bool
 # dtype gives a result that no tape records, so the gradient stops there (as in TensorFlow).
-_cast_vjp = lambda g, ans, x, dtype: _cast_p(g, dtype=x.dtype)  # noqa: E731  (shape-blind: serves stacks too)
-_cast_p = linear(
-    _cast,
-    _cast_vjp,
-    name="cast",
-    batched_vjp=_cast_vjp,
-    batched_jvp=lambda t, ans, x, dtype: _cast_p(t, dtype=dtype),
-)
+_cast_p = linear(_cast, lambda g, _ans, _x, dtype: _cast_p(g, dtype=_x.dtype), name="cast", batch=broadcasting)
 
 
 def reshape(x: Any, shape: Any) -> Tensor:
@@ -289,26 +287,12 @@ def _stack_jvp(tangents, ans, *xs, axis=0):
     return _stack(*filled, axis=axis)
 
 
-# for stacks of cotangents and tangents (a leading axis): the same, one axis further in
-def _stack_batched_vjp(i, g, ans, *xs, axis=0):
-    return getitem_primitive(g, index=(slice(None),) * (1 + axis % ans.ndim) + (i,))
-
-
-def _stack_batched_jvp(tangents, ans, *xs, axis=0):
-    return _stack(*_zeros_for_missing(tangents, xs), axis=1 + axis % ans.ndim)
-
-
-def _zeros_for_missing(tangents, xs):
-    given = next(t for t in tangents if t is not None)
-    return [
-        t if t is not None else ops.zeros_like(given, dtype=x.dtype, shape=(given.shape[0], *x.shape))
-        for t, x in zip(tangents, xs, strict=True)
-    ]
+def _stack_batch(prim, args, stacked, params):
+    return prim(*stacks_of(args, stacked), axis=1 + params.get("axis", 0) % (np.ndim(args[0]) - stacked[0] + 1))
 
 
 _stack = defrule(
-    _stack_impl, vjps=PerArgument(_stack_vjp), joint_jvp=_stack_jvp, name="stack",
-    batched_vjps=PerArgument(_stack_batched_vjp), batched_joint_jvp=_stack_batched_jvp,
+    _stack_impl, vjps=PerArgument(_stack_vjp), joint_jvp=_stack_jvp, name="stack", batch=_stack_batch
 )
 
 
@@ -355,20 +339,13 @@ def _concatenate_jvp(tangents, ans, *xs, axis=0):
     return _concatenate(*filled, axis=axis)
 
 
-def _concatenate_batched_vjp(i, g, ans, *xs, axis=0):
-    axis = axis % ans.ndim
-    start = builtins.sum(x.shape[axis] for x in xs[:i])
-    stop = start + xs[i].shape[axis]
-    return getitem_primitive(g, index=(slice(None),) * (1 + axis) + (slice(start, stop),))
-
-
-def _concatenate_batched_jvp(tangents, ans, *xs, axis=0):
-    return _concatenate(*_zeros_for_missing(tangents, xs), axis=1 + axis % ans.ndim)
+def _concatenate_batch(prim, args, stacked, params):
+    return prim(*stacks_of(args, stacked), axis=1 + params.get("axis", 0) % (np.ndim(args[0]) - stacked[0]))
 
 
 _concatenate = defrule(
     _concatenate_impl, vjps=PerArgument(_concatenate_vjp), joint_jvp=_concatenate_jvp, name="concatenate",
-    batched_vjps=PerArgument(_concatenate_batched_vjp), batched_joint_jvp=_concatenate_batched_jvp,
+    batch=_concatenate_batch,
 )
 
 
@@ -537,26 +514,17 @@ def _pad_impl(x, pad_width, constant_values=0):
     return np.pad(x, pad_width, mode="constant", constant_values=constant_values)
 
 
-def _pad_vjp(g, ans, x, pad_width, constant_values=0):
-    return getitem_primitive(g, index=tuple(slice(b, b + n) for (b, _), n in zip(pad_width, x.shape, strict=True)))
-
-
-def _pad_batched_vjp(g, ans, x, pad_width, constant_values=0):
-    inner = tuple(slice(b, b + n) for (b, _), n in zip(pad_width, x.shape, strict=True))
-    return getitem_primitive(g, index=(slice(None), *inner))
+def _pad_vjp(g, _ans, _x, pad_width, constant_values=0):
+    return getitem_primitive(g, index=tuple(slice(b, b + n) for (b, _), n in zip(pad_width, _x.shape, strict=True)))
 
 
 # Padding with a constant c is affine in x: the tangent is the padded tangent with zeros around it.
-# Batched rules: the stack axis is not padded.
 _pad_p = defrule(
     _pad_impl,
     vjps=(_pad_vjp,),
-    jvps=(lambda t, ans, x, pad_width, constant_values=0: _pad_p(t, pad_width=pad_width, constant_values=0),),
+    jvps=(lambda t, _ans, _x, pad_width, constant_values=0: _pad_p(t, pad_width=pad_width, constant_values=0),),
     name="pad",
-    batched_vjps=(_pad_batched_vjp,),
-    batched_jvps=(
-        lambda t, ans, x, pad_width, constant_values=0: _pad_p(t, pad_width=((0, 0), *pad_width), constant_values=0),
-    ),
+    batch=lambda prim, args, stacked, params: prim(args[0], **{**params, "pad_width": ((0, 0), *params["pad_width"])}),
 )
 
 _PAD_MODES = ("constant", "reflect", "symmetric", "edge", "wrap")
@@ -698,51 +666,31 @@ def _stack_index(index: Any) -> Any:
     return (slice(None), *parts)
 
 
-def _getitem_batched_vjp(g, ans, x, index):
-    stacked = _stack_index(index)
-    if stacked is None:
-        return _looped_getitem_vjp(g, ans, x, index)
-    return scatter_add(g, index=stacked, shape=(g.shape[0], *x.shape))
+def _getitem_batch(prim, args, stacked, params):
+    index = _stack_index(params["index"])
+    return looped(prim, args, stacked, params) if index is None else prim(args[0], index=index)
 
 
-def _getitem_batched_jvp(t, ans, x, index):
-    stacked = _stack_index(index)
-    return _looped_getitem_jvp(t, ans, x, index) if stacked is None else getitem_primitive(t, index=stacked)
-
-
-def _scatter_add_batched_vjp(g, ans, u, index, shape):
-    stacked = _stack_index(index)
-    return _looped_scatter_vjp(g, ans, u, index, shape) if stacked is None else getitem_primitive(g, index=stacked)
-
-
-def _scatter_add_batched_jvp(t, ans, u, index, shape):
-    stacked = _stack_index(index)
-    if stacked is None:
-        return _looped_scatter_jvp(t, ans, u, index, shape)
-    return scatter_add(t, index=stacked, shape=(t.shape[0], *shape))
+def _scatter_add_batch(prim, args, stacked, params):
+    index = _stack_index(params["index"])
+    if index is None:
+        return looped(prim, args, stacked, params)
+    return prim(args[0], index=index, shape=(args[0].shape[0], *params["shape"]))
 
 
 getitem_primitive = linear(
     _getitem_impl,
-    lambda g, ans, x, index: scatter_add(g, index=index, shape=x.shape),
+    lambda g, _ans, _x, index: scatter_add(g, index=index, shape=_x.shape),
     name="getitem",
-    batched_vjp=_getitem_batched_vjp,
-    batched_jvp=_getitem_batched_jvp,
+    batch=_getitem_batch,
 )
 scatter_add = linear(
     _scatter_add_impl,
-    lambda g, ans, u, index, shape: getitem_primitive(g, index=index),
+    lambda g, _ans, _u, index, shape: getitem_primitive(g, index=index),
     name="scatter_add",
-    batched_vjp=_scatter_add_batched_vjp,
-    batched_jvp=_scatter_add_batched_jvp,
-)
-_looped_getitem_vjp = looped_vjp(0, getitem_primitive.vjps[0])
-_looped_getitem_jvp = looped_jvp(getitem_primitive.jvps[0])
-_looped_scatter_jvp = looped_jvp(scatter_add.jvps[0])
-_looped_scatter_vjp = looped_vjp(0, scatter_add.vjps[0])
-scatter_add.doc = (
-    "scatter_add(u, index=..., shape=...): zeros of ``shape`` with ``u`` added at ``[index]`` "
-    "(repeated integer indices accumulate); the transpose of getitem."
+    batch=_scatter_add_batch,
+    doc="scatter_add(u, index=..., shape=...): zeros of ``shape`` with ``u`` added at ``[index]`` "
+    "(repeated integer indices accumulate); the transpose of getitem.",
 )
 
 

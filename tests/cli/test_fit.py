@@ -107,17 +107,28 @@ def test_gradient_descent_stops_on_convergence(cli, seed_csv):
     assert loss[-1] < loss[0] * 1e-6
 
 
-def test_convergence_criterion_is_relative_change_below_tol(cli, seed_csv):
-    for tol in ("1e-3", "1e-6"):
-        doc = cli("fit", str(seed_csv), "--model", "m*x + c", "--optimizer", "sgd", "--lr", "0.01", "--tol", tol,
-                  "--json").json()
-        assert doc["converged"] is True, tol
-        hist = doc["history"]
-        assert hist["epochs"][-1] == doc["epochs"] or len(hist["loss"]) > 1
-    loose = cli("fit", str(seed_csv), "--model", "m*x + c", "--optimizer", "sgd", "--tol", "1e-3", "--json").json()
-    tight = cli("fit", str(seed_csv), "--model", "m*x + c", "--optimizer", "sgd", "--tol", "1e-6", "--json").json()
-    assert loose["epochs"] < tight["epochs"]
-    assert abs(tight["parameters"]["c"] + 8) < abs(loose["parameters"]["c"] + 8)
+def test_convergence_criterion_is_relative_change_below_tol(cli, tmp_path):
+    from tapegrad.cli.expression import parse_expression
+    from tapegrad.cli.fit_solvers import Problem, fit_gradient
+
+    x = np.linspace(-1, 1, 21)
+    y = 2 * x - 8 + np.random.default_rng(2).normal(0, 0.1, x.size)  # noisy: the loss has a positive minimum
+    path = _csv(tmp_path / "unit.csv", "x,y", zip(x, y))
+    problem = Problem(parse_expression("m*x + c"), ["m", "c"], {"x": x}, y)
+    for tol in (1e-3, 1e-6):
+        out = fit_gradient(problem, np.array([0.0, 0.0]), "sgd", 0.5, 0.0, "mse", tol, 10_000)
+        assert out.converged and 0 < out.loss_change <= tol and out.param_change <= tol
+        h = out.history
+        assert out.loss_change == pytest.approx(abs(h[-1] - h[-2]) / h[-2], rel=1e-12)  # the last step's change
+    loose = cli("fit", str(path), "--model", "m*x + c", "--optimizer", "sgd", "--lr", "0.5", "--tol", "1e-3",
+                "--json").json()
+    tight = cli("fit", str(path), "--model", "m*x + c", "--optimizer", "sgd", "--lr", "0.5", "--tol", "1e-6",
+                "--json").json()
+    assert loose["converged"] and tight["converged"]
+    assert loose["epochs"] < tight["epochs"] < 10_000
+    best = np.polyfit(x, y, 1)  # the least-squares line: the tighter tolerance gets closer to it
+    assert abs(tight["parameters"]["m"] - best[0]) < abs(loose["parameters"]["m"] - best[0]) / 10
+    assert tight["parameters"]["m"] == pytest.approx(best[0], abs=1e-4)
 
 
 @pytest.mark.parametrize("optimizer, lr, epochs", [("adam", "0.1", "1000"), ("sgd", "0.01", "2000")])

@@ -129,6 +129,8 @@ def test_ylim(cli, tmp_path):
 
 def test_singular_function_is_clipped_automatically(cli, tmp_path):
     r = cli("plot", "1/x", "--range", "-3:3", "--order", "2", "--json")
+    assert r.code == 0 and r.err == ""  # no figure, so nothing is clipped
+    r = cli("plot", "1/x", "--range", "-3:3", "--order", "2", "--json", "-o", str(tmp_path / "inv.png"))
     assert r.code == 0
     doc = r.json()
     lo, hi = doc["y_axis"]["limits"]

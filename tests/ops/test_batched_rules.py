@@ -14,20 +14,18 @@ import numpy as np
 import pytest
 
 import tapegrad as tg
-from tapegrad import ops
-from tapegrad._primitive import PerArgument
+from tapegrad import batching, ops
 from tests.ops.spec import arguments, cases_of
 from tests.ops.test_rule_table import all_specs
 
 SPECS = []  # this module checks the other modules' rows; it adds none
 
-# primitives on the paths of Jacobians and Hessians of everyday code: their batched rules must be
-# declared (a stack through them is one NumPy call), not the per-row fallback
+# primitives on the paths of Jacobians and Hessians of everyday code: a stack through them is one
+# NumPy call, never the per-row loop
 HOT = ("add", "subtract", "negative", "multiply", "divide", "power", "sin", "tanh", "exp", "matmul", "sum", "mean",
        "reshape", "transpose", "broadcast_to", "cast", "getitem", "scatter_add", "softmax", "log_softmax",
        "tensordot", "trace", "linalg.solve", "cumsum", "cumprod", "pad")
-VARIADIC_HOT = ("stack", "concatenate")  # PerArgument rules and a joint JVP
-PER_ARGUMENT_HOT = ("einsum",)  # PerArgument batched rules for any number of operands
+VARIADIC_HOT = ("stack", "concatenate", "einsum")
 
 
 def _constants(args):
@@ -122,153 +120,25 @@ def test_batched_hessians_equal_row_by_row(spec, shapes):
         np.testing.assert_allclose(forward_over_reverse, expected, rtol=1e-10, atol=1e-10)
 
 
-def test_hot_primitives_declare_batched_rules():
+def test_every_primitive_of_the_table_has_a_batching_rule():
+    """So a Jacobian or Hessian through any tapegrad op runs its rules on whole stacks; the per-row
+    loop stays for users' own primitives."""
     from tapegrad.transforms import _identity  # every tg.jacobian / tg.hessian argument goes through it
 
-    by_name = {p.name: p for p in ops.primitives()}
-    by_name["identity"] = _identity
-    for name in (*HOT, "identity"):
-        prim = by_name[name]
-        assert prim.batched_vjps is not None and all(r is not None for r in prim.batched_vjps), name
-        assert prim.batched_jvps is not None and all(r is not None for r in prim.batched_jvps), name
-    for name in VARIADIC_HOT:
-        prim = by_name[name]
-        assert isinstance(prim.batched_vjps, PerArgument) and prim.batched_joint_jvp is not None, name
-    for name in PER_ARGUMENT_HOT:
-        prim = by_name[name]
-        assert isinstance(prim.batched_vjps, PerArgument) and isinstance(prim.batched_jvps, PerArgument), name
+    missing = [p.name for p in (*ops.primitives(), _identity) if p.differentiable and p.batch is None]
+    assert not missing, f"primitives without a batching rule: {missing}"
 
 
-def _declares(batched, rules):
-    """Whether a batched rule is declared for every argument that has an ordinary rule."""
-    if batched is None:
-        return False
-    if isinstance(batched, PerArgument):
-        return True
-    return all(b is not None for b, r in zip(batched, rules) if r is not None)
-
-
-def test_every_primitive_of_the_table_declares_batched_rules():
-    """So a Jacobian or Hessian through any tapegrad op is one walk, never the per-row fallback
-    (which stays for users' own ops): a rule added without its batched form fails here."""
-    missing = []
-    for prim in ops.primitives():
-        if not prim.differentiable:
-            continue
-        vjps_ok = _declares(prim.batched_vjps, prim.vjps)
-        if prim.jvps is None:  # a joint JVP
-            jvps_ok = prim.batched_joint_jvp is not None
-        else:
-            jvps_ok = _declares(prim.batched_jvps, prim.jvps)
-        if not (vjps_ok and jvps_ok):
-            missing.append(prim.name)
-    assert not missing, f"primitives on the per-row fallback: {missing}"
-
-
-def test_batch_jacobian_is_one_batched_walk():
-    x = tg.constant(np.random.default_rng(0).normal(size=(4, 3)))
-    w = tg.constant(np.random.default_rng(1).normal(size=(3, 2)))
-    with tg.GradientTape() as tape:
-        tape.watch(x)
-        y = tg.tanh(x @ w)
-    j = tape.batch_jacobian(y, x).numpy()  # (4, 2, 3)
-    d = 1 - np.tanh(x.numpy() @ w.numpy()) ** 2  # (4, 2)
-    np.testing.assert_allclose(j, d[:, :, None] * w.numpy().T[None], rtol=1e-12)
-
-
-def test_batched_walks_are_differentiable_again():
-    """A Jacobian taken while an outer tape records runs the batched rules on Tensors: third order."""
-    rng = np.random.default_rng(3)
-    a = tg.constant(rng.normal(size=(4, 3)))
-
-    def f(v):
-        return tg.sum(tg.log_softmax(tg.tanh(a @ v) * v[0]) ** 2) + tg.sum(tg.reshape(tg.sin(v), (3, 1)) * v)
-
-    _check_third_order(f, rng.normal(size=3), atol=1e-7)
-
-
-def _gradient_on_tape(f, v, persistent=False):
-    """f's gradient at v, taken while an outer tape records: (outer tape, gradient)."""
-    with tg.GradientTape(persistent=persistent) as outer:
-        outer.watch(v)
-        with tg.GradientTape() as inner:
-            inner.watch(v)
-            y = f(v)
-        g = inner.gradient(y, v)
-    return outer, g
-
-
-def _hessian_sum(f, v, mode):
-    """The sum of f's Hessian at v by a batched walk: reverse over reverse, or forward over reverse."""
-    if mode == "reverse":
-        outer, g = _gradient_on_tape(f, v)
-        return tg.sum(outer.jacobian(g, v))
-    return tg.sum(tg.hessian(f)(v))
-
-
-def _check_third_order(f, x0, expected=None, atol=1e-6):
-    """The batched Hessian walks, recorded by a tape, give third derivatives that match differences
-    (and, with ``expected``, the Hessian sum itself)."""
-    for mode in ("reverse", "forward"):
-        x = tg.constant(x0)
-        with tg.GradientTape() as top:
-            top.watch(x)
-            s = _hessian_sum(f, x, mode)
-        if expected is not None:
-            np.testing.assert_allclose(s.numpy(), expected, rtol=1e-10)
-        third = top.gradient(s, x).numpy()
-        numeric = tg.numerical_gradient(lambda v, mode=mode: _hessian_sum(f, tg.constant(v), mode).numpy(), x0)
-        np.testing.assert_allclose(third, np.asarray(numeric[0]), rtol=1e-6, atol=atol)
-
-
-@pytest.mark.parametrize("name", ["tensordot", "einsum", "trace", "solve", "solve_matrix", "cumsum", "cumprod", "pad"])
-def test_batched_rules_keep_float32(name):
-    """Batched Jacobians and Hessians through the declared rules stay float32 and match float64."""
-    rng = np.random.default_rng(4)
-    a64 = rng.uniform(-1, 1, size=(3, 3)) + 3 * np.eye(3)
-    x64 = rng.uniform(0.5, 1.5, size=3)
-
-    def make(a):
-        return {
-            "tensordot": lambda v: tg.tanh(tg.tensordot(a, v, 1)),
-            "einsum": lambda v: tg.einsum("ii,i,ij->j", a, v, a) * v,
-            "trace": lambda v: tg.trace(tg.outer(v, v) + a) * v,
-            "solve": lambda v: tg.linalg.solve(a * v, v),
-            "solve_matrix": lambda v: tg.reshape(tg.linalg.solve(a + tg.outer(v, v), tg.outer(v, v)), (-1,)),
-            "cumsum": lambda v: tg.cumsum(v * v),
-            "cumprod": lambda v: tg.cumprod(v * v, reverse=True),
-            "pad": lambda v: tg.pad(v * v, (1, 2)),
-        }[name]
-
-    results = {}
-    for dtype in (np.float32, np.float64):
-        f = make(tg.constant(a64.astype(dtype)))
-        x = tg.constant(x64.astype(dtype))
-        got = [tg.jacobian(f, mode=m)(x) for m in ("reverse", "forward")]
-        got.append(tg.hessian(lambda v, f=f: tg.sum(f(v) ** 2))(x))
-        assert all(g.dtype == dtype for g in got), [g.dtype for g in got]
-        results[dtype] = [g.numpy() for g in got]
-    for g32, g64 in zip(results[np.float32], results[np.float64]):
-        np.testing.assert_allclose(g32, g64, rtol=2e-4, atol=2e-4)
-
-
-def test_declared_linalg_and_scan_rules_are_differentiable_again():
-    """Third order through the batched rules of tensordot, einsum, trace, solve, cumsum, cumprod and
-    pad: a Hessian taken while a tape records (the rules then run on Tensors), against differences."""
-    rng = np.random.default_rng(5)
-    a = tg.constant(rng.uniform(-1, 1, (3, 3)) + 3 * np.eye(3))
-
-    def f(v):
-        y = tg.tensordot(a, v, 1) + tg.einsum("ij,j->i", a, v * v) + tg.linalg.solve(a * v, v)
-        y = y + tg.linalg.solve(a + tg.outer(v, v), tg.outer(v, v))[0]
-        y = tg.cumsum(y) * tg.trace(tg.outer(v, v)) * 0.1 + tg.cumprod(tg.sin(y))
-        return tg.sum(tg.pad(tg.tanh(y), (1, 2)) ** 2)
-
-    def rows_sum(v):  # the same sum from ordinary walks, one Hessian row at a time
-        outer, g = _gradient_on_tape(f, v, persistent=True)
-        with outer:
-            rows = [g[k] for k in range(3)]
-        return sum(float(np.sum(outer.gradient(r, v).numpy())) for r in rows)
-
-    x0 = rng.uniform(0.5, 1.0, size=3)
-    _check_third_order(f, x0, expected=rows_sum(tg.constant(x0)))
+@pytest.mark.parametrize(
+    "spec, shapes", [p for p in cases_of(all_specs()) if set(p.values[0].covered()) <= set(HOT + VARIADIC_HOT)]
+)
+def test_hot_rows_take_no_per_row_loop(spec, shapes, monkeypatch):
+    """The ops of everyday Jacobians run each batched op once, never once per row."""
+    looped = []
+    real = batching.looped
+    monkeypatch.setattr(batching, "looped", lambda prim, *rest: looped.append(prim.name) or real(prim, *rest))
+    xs = _constants(arguments(spec, shapes))
+    for i in range(len(xs)):
+        _jacobian_batched(spec.fn, xs, i)
+        _jacobian_forward(spec.fn, xs, i)
+    assert not looped, looped

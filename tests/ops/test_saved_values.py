@@ -120,15 +120,20 @@ def test_records_keep_what_the_rules_read(keep_nothing_spare):
     assert sin_record.kept == ((True,), (False,)) and isinstance(sin_record.ans, Meta)
 
 
-def test_rule_reads_ignores_metadata_only_uses():
-    assert rule_reads(lambda g, ans, x, y: g * y + x.shape[0], 2) == (frozenset({1}), False)
-    assert rule_reads(lambda g, ans, x: g * ans, 2) == (frozenset(), True)
-    assert rule_reads(lambda ans, x, y: x / y, 1) == (frozenset({0, 1}), False)
+def test_rule_reads_follows_the_signature():
+    """A parameter named ``_...`` is promised unread (beyond shape and dtype); no bytecode is read."""
+    assert rule_reads(lambda g, _ans, _x, y: g * y + _x.shape[0], 2) == (frozenset({1}), False)
+    assert rule_reads(lambda g, ans, _x: g * ans, 2) == (frozenset(), True)
+    assert rule_reads(lambda _ans, x, y: x / y, 1) == (frozenset({0, 1}), False)
 
     def uses_star(g, ans, *args):
         return g * args[0]
 
+    def ignores_star(g, ans, *_args):
+        return g * ans
+
     assert rule_reads(uses_star, 2) is None  # cannot tell: the record keeps everything
+    assert rule_reads(ignores_star, 2) == (frozenset(), True)
     assert rule_reads(len, 2) is None
 
 
