@@ -240,6 +240,12 @@ class Tensor:
     def __getitem__(self, index: Any) -> Tensor:
         return ops.getitem(self, index)
 
+    def __setitem__(self, index: Any, value: Any) -> None:
+        raise TypeError(
+            "tapegrad tensors are immutable: x[...] = v would not be recorded; build a new tensor instead "
+            "(tnp.where(mask, v, x), tnp.put_along_axis(x, idx, v, axis), or tnp.concatenate of the pieces)"
+        )
+
     def __eq__(self, other: Any) -> Tensor:  # type: ignore[override]
         return ops.equal(self, other)
 

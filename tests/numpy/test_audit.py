@@ -233,3 +233,10 @@ def test_phase_free_losses_still_match_finite_differences():
     a = a + a.T + np.diag([0.0, 3.0, 6.0]) + 0.1 * np.triu(np.ones((3, 3)))
     _check(lambda t: tnp.real(tnp.linalg.eig(t)[1][:, 0]) * np.sign(np.linalg.eig(a)[1][0, 0]),
            lambda x: np.real(np.linalg.eig(x)[1][:, 0]) * np.sign(np.linalg.eig(a)[1][0, 0]), a, tol=1e-5)
+
+
+def test_item_assignment_is_a_clear_error_naming_the_fix():
+    x = tg.constant(np.zeros(3))
+    with pytest.raises(TypeError, match="immutable.*tnp.where"):
+        x[0] = 1.0
+    np.testing.assert_array_equal(x.numpy(), np.zeros(3))
