@@ -240,3 +240,15 @@ def test_item_assignment_is_a_clear_error_naming_the_fix():
     with pytest.raises(TypeError, match="immutable.*tnp.where"):
         x[0] = 1.0
     np.testing.assert_array_equal(x.numpy(), np.zeros(3))
+
+
+@pytest.mark.parametrize("axis", [0, 1])
+def test_nanstd_of_a_slice_with_one_valid_value_has_a_zero_gradient(axis):
+    x = np.array([[1.0, np.nan, 3.0], [np.nan, np.nan, 2.0], [4.0, 5.0, 6.0]])
+    w = np.arange(1.0, 4.0)
+    g = tg.grad(lambda t: tnp.sum(tnp.nanstd(t, axis=axis) * w))(tg.constant(x)).numpy()
+    fd = _fd(lambda v: np.nanstd(v, axis=axis) * w, x)
+    valid = ~np.isnan(x)
+    np.testing.assert_allclose(g[valid], fd[valid], atol=1e-6)
+    assert np.all(g[~valid] == 0)
+    np.testing.assert_allclose(tnp.nanstd(tg.constant(x), axis=axis).numpy(), np.nanstd(x, axis=axis))
