@@ -877,7 +877,11 @@ def _vector_norm(x: Any, ord: Any, axes: tuple, keepdims: bool) -> Any:  # noqa:
     if isinstance(ord, str):
         raise ValueError(f"tg.linalg.norm: ord={ord!r} is a matrix norm; give a 2-tuple axis or a 2-D input")
     p = float(ord)
-    return ops.sum(ops.abs(x) ** p, axis=axes, keepdims=keepdims) ** (1.0 / p)
+    total = ops.sum(ops.abs(x) ** p, axis=axes, keepdims=keepdims)
+    if p <= 1:
+        return total ** (1.0 / p)
+    zero = plain_values(total) == 0  # the 0 vector: gradient 0 (as the 2-norm's), not 0 * inf = nan
+    return ops.where(zero, 0.0, ops.where(zero, 1.0, total) ** (1.0 / p))
 
 
 def _dtype_of(x: Any) -> Any:

@@ -252,3 +252,14 @@ def test_nanstd_of_a_slice_with_one_valid_value_has_a_zero_gradient(axis):
     np.testing.assert_allclose(g[valid], fd[valid], atol=1e-6)
     assert np.all(g[~valid] == 0)
     np.testing.assert_allclose(tnp.nanstd(tg.constant(x), axis=axis).numpy(), np.nanstd(x, axis=axis))
+
+
+@pytest.mark.parametrize("ord_", [1.5, 3, 4.0])
+def test_p_norm_of_a_zero_vector_has_the_2_norms_zero_gradient(ord_):
+    g = tg.grad(lambda t: tnp.linalg.norm(t, ord_))(tg.constant(np.zeros(3)))
+    np.testing.assert_array_equal(g.numpy(), np.zeros(3))
+    x = RNG.normal(size=(3, 4))
+    _check(lambda t: tnp.linalg.norm(t, ord_, axis=0), lambda a: np.linalg.norm(a, ord_, axis=0), x)
+    x[:, 1] = 0.0
+    g = tg.grad(lambda t: tnp.sum(tnp.linalg.norm(t, ord_, axis=0)))(tg.constant(x)).numpy()
+    assert np.all(g[:, 1] == 0) and np.all(np.isfinite(g))
