@@ -78,6 +78,16 @@ def w1() -> list[Case]:
         vg = tg.value_and_grad(lambda a, b, c: 3 * (a**2 + b * c), argnums=(0, 1, 2))
         cases.append(Case("value+grad", lambda: vg(x1, x2, x3), "tg.value_and_grad(argnums=(0,1,2))",
                           convert=convert, row="transforms"))
+    if hasattr(tg, "function"):
+        def body(a: Any, b: Any, c: Any) -> Any:
+            with tg.GradientTape() as tape:
+                tape.watch([a, b, c])
+                y = 3 * (a**2 + b * c)
+            return y, tape.gradient(y, [a, b, c])
+
+        compiled = tg.function(body)
+        cases.append(Case("value+grad", lambda: compiled(x1, x2, x3), "tg.function(GradientTape)",
+                          convert=convert, row="function"))
     return cases
 
 
@@ -102,6 +112,16 @@ def _chain(name: str) -> list[Case]:
     if hasattr(tg, "grad"):
         cases.append(Case("record+grad", lambda: tg.grad(f)(x), "tg.grad", convert=lambda g: (_np(g),),
                           row="transforms"))
+    if hasattr(tg, "function"):
+        def body(v: Any) -> Any:
+            with tg.GradientTape() as tape:
+                tape.watch(v)
+                y = f(v)
+            return tape.gradient(y, v)
+
+        compiled = tg.function(body)
+        cases.append(Case("record+grad", lambda: compiled(x), "tg.function(GradientTape)",
+                          convert=lambda g: (_np(g),), row="function"))
     return cases
 
 
@@ -150,11 +170,29 @@ def w4() -> list[Case]:
         return loss
 
     initial = fresh()
-    return [
+    cases = [
         Case("step", step, "; ".join(impl), check=lambda: grads(fresh()),
              convert=lambda r: (_np(r[0]), *map(_np, r[1]))),
         Case("forward", lambda: loss_fn(initial), "no tape", convert=lambda v: (_np(v),), ref=slice(0, 1)),
     ]
+    if hasattr(tg, "function") and opt is not None:
+        params_c = fresh()
+        opt_c = sgd_class(learning_rate=lr)
+
+        def body() -> Any:
+            with tg.GradientTape() as tape:
+                loss = loss_fn(params_c)
+            opt_c.apply_gradients(zip(tape.gradient(loss, params_c), params_c))
+            return loss
+
+        step_c = tg.function(body)
+        forward_c = tg.function(lambda: loss_fn(initial))
+        cases += [
+            Case("step", step_c, "tg.function(tape + SGD.apply_gradients)", check=lambda: grads(fresh()),
+                 convert=lambda r: (_np(r[0]), *map(_np, r[1])), row="function"),
+            Case("forward", forward_c, "tg.function", convert=lambda v: (_np(v),), ref=slice(0, 1), row="function"),
+        ]
+    return cases
 
 
 # ---- W5 ---------------------------------------------------------------------------------------------
@@ -180,6 +218,10 @@ def w5() -> list[Case]:
     if hasattr(tg, "hessian"):
         cases.append(Case("hessian", lambda: tg.hessian(f)(x), "tg.hessian", convert=lambda h: (_np(h),),
                           row="transforms"))
+        if hasattr(tg, "function"):
+            compiled = tg.function(tg.hessian(f))
+            cases.append(Case("hessian", lambda: compiled(x), "tg.function(tg.hessian)", convert=lambda h: (_np(h),),
+                              row="function"))
     return cases
 
 
@@ -221,6 +263,12 @@ def w6() -> list[Case]:
                               convert=convert, row="transforms"))
         else:
             cases.append(Case("reverse", lambda: jac(f)(x), "tg.jacobian", convert=convert, row="transforms"))
+        if hasattr(tg, "function") and _accepts(jac, "mode"):
+            rev, fwd = tg.function(jac(f, mode="reverse")), tg.function(jac(f, mode="forward"))
+            cases.append(Case("reverse", lambda: rev(x), "tg.function(tg.jacobian(mode='reverse'))", convert=convert,
+                              row="function"))
+            cases.append(Case("forward", lambda: fwd(x), "tg.function(tg.jacobian(mode='forward'))", convert=convert,
+                              row="function"))
     return cases
 
 
@@ -272,6 +320,10 @@ def w7() -> list[Case]:
 
             cases.append(Case("d1..d4", with_aux, "nested tg.grad(has_aux=True) (one nest)", convert=convert,
                               row="transforms"))
+            if hasattr(tg, "function"):
+                compiled = tg.function(lambda v: (lambda d4, aux: (*aux, d4))(*grad(s3, has_aux=True)(v)))
+                cases.append(Case("d1..d4", lambda: compiled(x), "tg.function(nested tg.grad(has_aux=True))",
+                                  convert=convert, row="function"))
         else:
             g1 = grad(s0)
             g2 = grad(lambda v: tg.sum(g1(v)))

@@ -23,6 +23,7 @@ from tapegrad._dtypes import (
     set_default_float,
     uint8,
 )
+from tapegrad._function import Function, FunctionWarning, function  # tg.function
 from tapegrad._tensor import Tensor, Variable
 from tapegrad.backward import UnconnectedGradients
 from tapegrad.checking import check_grads, numerical_gradient
@@ -92,6 +93,10 @@ __all__ = [
     "derivative_tensors",
     "derivatives",
     "taylor_series",
+    # tg.function (issue 12)
+    "Function",
+    "FunctionWarning",
+    "function",
     # TensorFlow 1.x eager prelude (issue 16)
     "contrib",
     "enable_eager_execution",

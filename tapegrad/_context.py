@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import threading
 from contextlib import contextmanager
-from typing import Iterator
+from typing import Any, Iterator
 
 RAW: tuple = ("raw",)  # sentinel stack: rules run on plain arrays
 
@@ -59,6 +59,33 @@ def recorders_set_to(stack: tuple) -> Iterator[None]:
         yield
     finally:
         state.recorders = saved
+
+
+def effect(fn: Any, *args: Any) -> Any:
+    """Run ``fn(*args)``, a side effect on Variables that no recorder records (an optimizer step).
+
+    Recorders with an ``on_effect`` hook are told first (tg.function replays the call each time
+    its compiled code runs); inside, nothing records, so the effect runs as it would eagerly.
+    """
+    stack = state.recorders
+    if not stack or stack is RAW:
+        return fn(*args)
+    for recorder in stack:
+        hook = getattr(recorder, "on_effect", None)
+        if hook is not None:
+            hook(fn, list(args))
+    with recorders_set_to(()):
+        return fn(*args)
+
+
+def tell(hook: str, *args: Any) -> None:
+    """Call ``hook(*args)`` on every active recorder that has it."""
+    stack = state.recorders
+    if stack and stack is not RAW:
+        for recorder in stack:
+            method = getattr(recorder, hook, None)
+            if method is not None:
+                method(*args)
 
 
 def active_tapes() -> tuple:

@@ -47,6 +47,7 @@ class Tensor:
         ``float(t)``); inside a tape, ``np.asarray(t)`` of a tracked tensor is refused instead.
         """
         _note_export(self)
+        _note_read(self, "numpy")
         v = self._value
         return v.copy() if isinstance(v, np.ndarray) and v.ndim else np.asarray(v)[()]
 
@@ -102,6 +103,7 @@ class Tensor:
                 f"{what}() needs a tensor with one element, this one has shape {self.shape}; "
                 "reduce it first (e.g. tg.reduce_sum) or use .numpy()"
             )
+        _note_read(self, what)
         return np.asarray(self._value).reshape(())[()]
 
     def __copy__(self) -> Tensor:
@@ -122,6 +124,7 @@ class Tensor:
         """
         if self._key is not None:
             _refuse_if_tracked(self)
+        _note_read(self, "numpy")
         v = self._value
         if copy:
             return np.array(v, dtype=dtype, copy=True)
@@ -382,6 +385,32 @@ def _note_export(tensor: Tensor) -> None:
                 hook(tensor)
 
 
+def _note_read(tensor: Tensor, what: str) -> None:
+    """Tell recorders that Python reads a tensor's value (tg.function turns such reads into guards)."""
+    stack = _context.state.recorders
+    if stack and stack is not _context.RAW:
+        for recorder in stack:
+            hook = getattr(recorder, "on_read", None)
+            if hook is not None:
+                hook(tensor, what)
+
+
+def _note_assign(var: Variable, method: str, operand: Any) -> None:
+    """Tell recorders that a Variable is about to change (tg.function replays the change)."""
+    stack = _context.state.recorders
+    if stack and stack is not _context.RAW:
+        for recorder in stack:
+            hook = getattr(recorder, "on_assign", None)
+            if hook is not None:
+                hook(var, method, operand)
+
+
+def value_read(tensor: Tensor) -> Any:
+    """A tensor's value as Python code reads it (an index, a fill value): tracing recorders guard it."""
+    _note_read(tensor, "numpy")
+    return tensor._value
+
+
 def _refuse_if_tracked(tensor: Tensor) -> None:
     stack = _context.state.recorders
     if not stack or stack is _context.RAW:
@@ -462,16 +491,19 @@ class Variable(Tensor):
         return snap
 
     def assign(self, value: Any) -> Variable:
+        _note_assign(self, "assign", value)
         self._value = self._checked(value, "assign")
         self._snapshot = None
         return self
 
     def assign_add(self, delta: Any) -> Variable:
+        _note_assign(self, "assign_add", delta)
         self._value = self._value + self._checked(delta, "assign_add")
         self._snapshot = None
         return self
 
     def assign_sub(self, delta: Any) -> Variable:
+        _note_assign(self, "assign_sub", delta)
         self._value = self._value - self._checked(delta, "assign_sub")
         self._snapshot = None
         return self
@@ -499,6 +531,7 @@ class Variable(Tensor):
         return raw
 
     def numpy(self) -> Any:
+        _note_read(self, "numpy")
         v = self._value
         return v.copy() if isinstance(v, np.ndarray) and v.ndim else np.asarray(v)[()]
 

@@ -29,6 +29,7 @@ from typing import Any
 
 import numpy as np
 
+from tapegrad import _context
 from tapegrad._tensor import Tensor, Variable, wrap
 
 __all__ = ["Optimizer", "SGD", "Adam", "RMSprop", "Adagrad"]
@@ -140,6 +141,9 @@ class Optimizer:
         Returns the new value of ``iterations`` (Keras returns the step counter too).
         """
         pairs = list(grads_and_vars)
+        if _context.state.recorders and all(isinstance(p, (tuple, list)) and len(p) == 2 for p in pairs):
+            # one effect that recorders see whole (tg.function replays it at each call)
+            return _context.effect(self._apply_flat, len(pairs), *[x for pair in pairs for x in pair])
         for pair in pairs:
             if not (isinstance(pair, (tuple, list)) and len(pair) == 2):
                 raise TypeError(
@@ -184,6 +188,9 @@ class Optimizer:
             self._update(var, grad, slots, lr)
         self.iterations += 1
         return self.iterations
+
+    def _apply_flat(self, n: int, *flat: Any) -> int:
+        return self.apply_gradients([(flat[2 * i], flat[2 * i + 1]) for i in range(n)])
 
     def minimize(self, loss: Callable[[], Any], var_list: Iterable[Variable]) -> Any:
         """Compute ``loss()`` on a tape, differentiate it with respect to ``var_list``, apply one step.

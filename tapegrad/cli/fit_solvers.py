@@ -4,6 +4,7 @@ trust-region (SciPy) and gradient descent with a convergence test, and curve_fit
 from __future__ import annotations
 
 import sys
+import warnings
 from dataclasses import dataclass
 from typing import Any
 
@@ -149,11 +150,18 @@ def fit_gradient(problem: Problem, x0: np.ndarray, kind: str, lr: float, momentu
     bar = _progress(max_epochs)
     previous = None
     out = None
+    @tg.function
+    def loss_and_gradient() -> Any:  # traced once; later epochs run generated NumPy (the same numbers)
+        with tg.GradientTape() as tape:
+            r = problem.residual(theta)
+            value_t = tg.mean(r * r) if loss == "mse" else tg.mean(tg.abs(r))
+        return value_t, tape.gradient(value_t, [theta])[0]
+
     try:
         for epoch in range(max_epochs):
-            with tg.GradientTape() as tape:
-                r = problem.residual(theta)
-                value_t = tg.mean(r * r) if loss == "mse" else tg.mean(tg.abs(r))
+            with warnings.catch_warnings():  # a function that cannot be compiled runs eagerly: no news
+                warnings.simplefilter("ignore", tg.FunctionWarning)
+                value_t, grad = loss_and_gradient()
             value = float(value_t)
             current = np.array(theta.numpy(), dtype=np.float64)
             history.append(value)
@@ -173,7 +181,6 @@ def fit_gradient(problem: Problem, x0: np.ndarray, kind: str, lr: float, momentu
                     break
             else:
                 d_loss = d_theta = float("nan")
-            (grad,) = tape.gradient(value_t, [theta])
             if grad is None:
                 raise UsageError("the loss does not depend on any parameter; check the model")
             optimizer.apply_gradients([(grad, theta)])

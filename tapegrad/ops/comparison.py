@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 
 from tapegrad._primitive import nondifferentiable
-from tapegrad._tensor import Tensor, wrap
+from tapegrad._tensor import Tensor, value_read, wrap
 from tapegrad.batching import broadcasting
 
 __all__ = [
@@ -168,7 +168,7 @@ def reduce_any(x: Any, axis: Any = None, keepdims: bool = False, name: str | Non
 
 def nonzero(x: Any) -> tuple[Tensor, ...]:
     """``np.nonzero``: one int64 tensor of indices per axis, where ``x`` is non-zero."""
-    value = np.asarray(_value(x))
+    value = np.asarray(value_read(x) if isinstance(x, Tensor) else x)  # (tg.function guards what it reads)
     if value.ndim == 0:
         raise ValueError("nonzero of a 0-d tensor is undefined; reshape it to 1-d first")
     return tuple(wrap(i.astype(np.int64)) for i in np.nonzero(value))
@@ -176,7 +176,7 @@ def nonzero(x: Any) -> tuple[Tensor, ...]:
 
 def argwhere(x: Any) -> Tensor:
     """``np.argwhere`` (and one-argument ``tf.where``): the (n, ndim) int64 indices of non-zero entries."""
-    return wrap(np.argwhere(np.asarray(_value(x))).astype(np.int64))
+    return wrap(np.argwhere(np.asarray(value_read(x) if isinstance(x, Tensor) else x)).astype(np.int64))
 
 
 def _np_argsort(a: Any, axis: int = -1, kind: Any = None, order: Any = None, *, stable: Any = None) -> Tensor:

@@ -16,8 +16,9 @@ from typing import Any
 
 import numpy as np
 
+from tapegrad import _context
 from tapegrad._dtypes import as_dtype, default_float, python_to_array
-from tapegrad._tensor import Tensor, Variable, as_tensor, ops, wrap
+from tapegrad._tensor import Tensor, Variable, as_tensor, ops, value_read, wrap
 
 __all__ = [
     "constant",
@@ -88,10 +89,10 @@ def constant(value: Any, dtype: Any = None, shape: Any = None, name: str | None 
 
     With ``shape``, a single value fills it and any other value is reshaped to it.
     """
-    if isinstance(value, Tensor):
-        value = _value(value)
+    if isinstance(value, Tensor):  # (tg.function guards what it reads)
+        value = value.snapshot()._value if isinstance(value, Variable) else value_read(value)
     if _has_tensor(value):
-        value = np.asarray(_value(_pack(value)))
+        value = np.asarray(value_read(_pack(value)))
     if dtype is not None and not isinstance(value, (np.ndarray, np.generic)):
         raw = np.asarray(value)
         target = as_dtype(dtype)
@@ -150,7 +151,7 @@ def ones(shape: Any, dtype: Any = None, name: str | None = None) -> Tensor:
 
 def full(shape: Any, fill_value: Any, dtype: Any = None) -> Tensor:
     """``np.full``: ``shape`` filled with ``fill_value`` (dtype from the value, as ``constant``)."""
-    v = python_to_array(_value(fill_value) if isinstance(fill_value, Tensor) else fill_value, dtype)
+    v = python_to_array(value_read(fill_value) if isinstance(fill_value, Tensor) else fill_value, dtype)
     return wrap(_scalarize(np.full(_shape(shape), v, dtype=v.dtype)))
 
 
@@ -252,6 +253,8 @@ def eye(num_rows: int, num_columns: int | None = None, batch_shape: Any = None, 
 
 
 def _rng(seed: Any) -> np.random.Generator:
+    if seed is None:  # new numbers at each call: tg.function cannot bake them into its code
+        _context.tell("on_nondeterministic", "random numbers without a seed")
     return np.random.default_rng(None if seed is None else int(seed))
 
 

@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 
 from tapegrad._primitive import PerArgument, defrule, linear, unbroadcast
-from tapegrad._tensor import Tensor, as_tensor, ops
+from tapegrad._tensor import Tensor, as_tensor, ops, value_read
 from tapegrad.batching import broadcasting, lift, looped, stacks_of
 from tapegrad.ops.reduce import normalize_axis
 
@@ -715,7 +715,7 @@ def tensor_scatter_nd_add(tensor: Any, indices: Any, updates: Any) -> Any:
 def _plain_index(index: Any) -> Any:
     """An index with Tensors and lists turned into NumPy values, as NumPy indexing takes them."""
     if isinstance(index, Tensor):
-        value = np.asarray(index._value)
+        value = np.asarray(value_read(index))  # (tg.function guards what an index reads)
         if value.ndim == 0 and value.dtype.kind in "iu":
             return int(value)
         if value.dtype.kind not in "iub":

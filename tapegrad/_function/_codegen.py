@@ -1,0 +1,379 @@
+"""Code generation: print a traced program as straight-line Python calling NumPy directly.
+
+The source is built only from the rule table (each primitive's forward function) and the recorded
+program: names of values (``v7``), of constants (``c2``, whose values live in the namespace) and
+of Variables (``w0``). Nothing a user typed reaches the source; keyword names that are not plain
+identifiers and every non-integer parameter go into the namespace too.
+"""
+
+from __future__ import annotations
+
+import keyword
+import linecache
+import math
+import operator
+from typing import Any
+
+import numpy as np
+
+from tapegrad._function._trace import Assign, Const, Effect, Guard, Load, Op, guard_value
+
+RETRACE = object()  # what generated code returns when a guard fails
+DEL_BYTES = 1024  # values at least this large are deleted after their last use; a `del` of a
+# small value costs more time than the memory is worth
+
+_INFIX = {operator.add: "+", operator.sub: "-", operator.mul: "*", operator.truediv: "/",
+          operator.floordiv: "//", operator.mod: "%", operator.matmul: "@"}
+_counter = [0]
+
+
+def _literal(v: Any) -> str | None:
+    """Source text for an int/bool/None (or a tuple of them): numbers, never text from a user."""
+    if v is None or v is True or v is False:
+        return repr(v)
+    if v.__class__ is int:
+        return repr(v)
+    if v.__class__ is tuple:
+        parts = [_literal(x) for x in v]
+        if all(p is not None for p in parts):
+            return "(" + ", ".join(parts) + ("," if len(parts) == 1 else "") + ")"
+    return None
+
+
+def _truth(v: Any) -> bool:
+    return bool(np.asarray(v).reshape(())[()])
+
+
+def _int(v: Any) -> int:
+    return int(np.asarray(v).reshape(())[()])
+
+
+def _bits(v: Any) -> Any:
+    return guard_value(v, "numpy")
+
+
+class Printer:
+    """Turns one program into source text plus the namespace it runs in."""
+
+    def __init__(self) -> None:
+        self.namespace: dict[str, Any] = {"np": np, "math": math, "_RETRACE": RETRACE, "_truth": _truth,
+                                          "_int": _int, "_bits": _bits}
+        self._const_names: dict[int, str] = {}
+        self._fn_names: dict[int, str] = {}
+        self.constants: list[tuple[str, Any]] = []
+
+    def const(self, value: Any) -> str:
+        name = self._const_names.get(id(value))
+        if name is None:
+            name = self._const_names[id(value)] = f"c{len(self._const_names)}"
+            self.namespace[name] = value
+            self.constants.append((name, value))
+        return name
+
+    def expr(self, ref: Any) -> str:
+        return ref if ref.__class__ is str else self.const(ref.value)
+
+    def function_name(self, prim: Any) -> str:
+        impl = prim.impl
+        name = self._fn_names.get(id(impl))
+        if name is None:
+            base = getattr(impl, "__name__", "")
+            if isinstance(impl, np.ufunc) or getattr(np, base, None) is impl:
+                name = f"np.{base}"
+            else:
+                label = prim.name if prim.name.isidentifier() and prim.name.isascii() else "f"
+                name = f"tg_{label}"
+                while name in self.namespace and self.namespace[name] is not impl:
+                    name = f"tg_{label}_{len(self._fn_names)}"
+                self.namespace[name] = impl
+            self._fn_names[id(impl)] = name
+        return name
+
+    def call(self, line: Op) -> str:
+        impl = line.prim.impl
+        args = [self.expr(a) for a in line.args]
+        if not line.params:
+            op = _INFIX.get(impl)
+            if op is not None and len(args) == 2:
+                return f"{args[0]} {op} {args[1]}"
+            if impl is operator.neg and len(args) == 1:
+                return f"-{args[0]}"
+            if impl is operator.pow and len(args) == 2:
+                return f"{args[0]} ** {args[1]}"
+        parts = list(args)
+        odd: dict[str, Any] = {}
+        for k, v in line.params.items():
+            if not (k.isidentifier() and k.isascii() and not keyword.iskeyword(k)):
+                odd[k] = v
+                continue
+            lit = _literal(v)
+            parts.append(f"{k}={lit if lit is not None else self.const(v)}")
+        if odd:
+            parts.append(f"**{self.const(odd)}")
+        return f"{self.function_name(line.prim)}({', '.join(parts)})"
+
+
+def _shape_text(value: Any) -> str:
+    a = np.asarray(value)
+    return f"{a.dtype.name}[{','.join(str(n) for n in a.shape)}]"
+
+
+def generate(lines: list, params: list[str], slots: list, arg_slots: dict, outputs: list, values: dict,
+             taped_residuals: list | None = None, title: str = "compiled",
+             result: Any = None) -> tuple[str, dict, dict]:
+    """Source of ``def compiled(<params>)`` computing ``outputs`` (value names) from the program.
+
+    ``slots``: the Variables touched (``arg_slots`` maps a slot to the parameter holding it; the
+    others are namespace constants). Returns (source, namespace, facts) where facts say whether a
+    guard follows an effect (such a program cannot be retried safely).
+    """
+    alias: dict = {}
+    lines = _simplified(lines, values, alias)
+    outputs = [alias.get(o, o) if o.__class__ is str else o for o in outputs]
+    taped_residuals = [alias.get(o, o) for o in taped_residuals] if taped_residuals is not None else None
+    p = Printer()
+    slot_expr = []
+    for j, s in enumerate(slots):
+        if j in arg_slots:
+            slot_expr.append(arg_slots[j])
+        else:
+            p.namespace[f"w{j}"] = s.var
+            slot_expr.append(f"w{j}")
+    # which Assign results get stored, and where (at an effect, or at the end)
+    pending: dict[int, str] = {}
+    stored: set[str] = set()
+    for line in lines:
+        if line.__class__ is Assign:
+            pending[line.var] = line.out
+        elif line.__class__ is Effect:
+            stored.update(pending.values())
+            pending = {}
+    stored.update(pending.values())
+    # dead-code elimination, backwards from what is returned, checked or stored
+    needed = {o for o in outputs if o.__class__ is str}
+    needed.update(taped_residuals or ())
+    needed |= stored
+    keep = [False] * len(lines)
+    for i in range(len(lines) - 1, -1, -1):
+        line = lines[i]
+        kind = line.__class__
+        if kind is Guard:
+            keep[i] = True
+            needed.add(line.name)
+        elif kind is Effect:
+            keep[i] = True
+            needed.update(a for a in line.args if a.__class__ is str)
+        elif kind is Op and line.out.__class__ is tuple:
+            if any(o in needed for o in line.out):
+                keep[i] = True
+                needed.update(a for a in line.args if a.__class__ is str)
+        elif line.out in needed:
+            keep[i] = True
+            if kind is Op:
+                needed.update(a for a in line.args if a.__class__ is str)
+            elif kind is Assign:
+                if line.operand.__class__ is str:
+                    needed.add(line.operand)
+                if line.current is not None and line.method != "assign":
+                    needed.add(line.current)
+    kept = [line for line, k in zip(lines, keep) if k]
+    # the last line reading each value, for `del`
+    last: dict[str, int] = {}
+    for i, line in enumerate(kept):
+        for name in _reads(line):
+            last[name] = i
+    final = {o for o in outputs if o.__class__ is str} | set(taped_residuals or ())
+    body: list[str] = []
+    pending = {}
+    seen_effect = False
+    guard_after_effect = False
+    for i, line in enumerate(kept):
+        kind = line.__class__
+        if kind is Op:
+            target = ", ".join(line.out) if line.out.__class__ is tuple else line.out
+            body.append(f"{target} = {p.call(line)}")
+        elif kind is Load:
+            body.append(f"{line.out} = {slot_expr[line.var]}._value")
+        elif kind is Assign:
+            operand = p.expr(line.operand)
+            checked = f'{slot_expr[line.var]}._checked({operand}, "{line.method}")'
+            if line.method == "assign":
+                body.append(f"{line.out} = {checked}")
+            else:
+                sign = "+" if line.method == "assign_add" else "-"
+                body.append(f"{line.out} = {line.current} {sign} {checked}")
+            pending[line.var] = line.out
+        elif kind is Guard:
+            guard_after_effect = guard_after_effect or seen_effect
+            body.append(_guard(p, line, values))
+        elif kind is Effect:
+            seen_effect = True
+            body.extend(_stores(pending, slot_expr))
+            pending = {}
+            args = [slot_expr[a[1]] if a.__class__ is tuple else p.expr(a) for a in line.args]
+            body.append(f"{p.const(line.fn)}({', '.join(args)})")
+        for name in dict.fromkeys(_reads(line)):
+            if last.get(name) == i and name not in final and name not in params:
+                v = values.get(name)
+                if getattr(v, "nbytes", 0) >= DEL_BYTES:
+                    body.append(f"del {name}")
+    body.extend(_stores(pending, slot_expr))
+    returned = [o if o.__class__ is str else "None" for o in outputs]
+    ret = ", ".join(returned + list(taped_residuals or ()))
+    body.append(f"return ({ret}{',' if len(returned) + len(taped_residuals or ()) == 1 else ''})")
+    header = [f"# generated by tg.function: {sum(1 for x in kept if x.__class__ is Op)} primitive calls"]
+    for name in params:
+        if name in values:
+            header.append(f"#   {name}: {_shape_text(values[name])}")
+    for name, value in p.constants:
+        if isinstance(value, (bool, int, float, np.number)) and not isinstance(value, np.ndarray):
+            # (NumPy's own repr would load its printing machinery: 10 ms on a first trace)
+            shown = repr(value.item()) if isinstance(value, np.number) else repr(value)
+            kind = f" ({value.dtype.name})" if isinstance(value, np.number) else ""
+            header.append(f"#   {name} = {shown}{kind}")
+        elif isinstance(value, np.ndarray):
+            header.append(f"#   {name}: constant {_shape_text(value)}")
+    source = "\n".join(header + [f"def {title}({', '.join(params)}):"] + ["    " + b for b in body]) + "\n"
+    if result is not None:  # the same body returning the user's structure of Tensors: `call(L, ...)`
+        text, extra = result(outputs)
+        p.namespace.update(extra)
+        calls = body[:-1] + [f"return {text}"]
+        source += "\n\n" + "\n".join([f"def call(L, {', '.join(params)}):"] + ["    " + b for b in calls]) + "\n"
+    return source, p.namespace, {"guard_after_effect": guard_after_effect, "ops": len(kept)}
+
+
+
+
+def _simplified(lines: list, values: dict, alias: dict) -> list:
+    """Simplify the program without changing a bit of any value:
+
+    * ops whose output is their input object (identity, stop_gradient) are dropped;
+    * a product with a constant of ones (a seed of ones) that neither broadcasts nor casts is its
+      other factor (x * 1.0 == x exactly for real floats);
+    * an op repeated with the same arguments and parameters is computed once (common
+      subexpressions: nested derivatives recompute sin(x), cos(x), ...). Primitives are pure NumPy.
+    """
+    seen: dict = {}
+    out = []
+    for line in lines:
+        kind = line.__class__
+        if kind is Op:
+            args = [alias.get(a, a) if a.__class__ is str else a for a in line.args]
+            if line.out.__class__ is tuple:
+                key = _cse_key(line, args)
+                earlier = seen.get(key) if key is not None else None
+                if earlier is not None:
+                    alias.update(zip(line.out, earlier))
+                    continue
+                if key is not None:
+                    seen[key] = line.out
+                out.append(Op(line.prim, args, line.params, line.out, line.value))
+                continue
+            if len(args) == 1 and args[0].__class__ is str and line.value is values.get(args[0]) and not line.params:
+                alias[line.out] = args[0]
+                continue
+            other = _times_ones(line, args, values)
+            if other is not None:
+                alias[line.out] = other
+                continue
+            key = _cse_key(line, args)
+            if key is not None:
+                earlier = seen.get(key)
+                if earlier is not None:
+                    alias[line.out] = earlier
+                    continue
+                seen[key] = line.out
+            if args != line.args:
+                line = Op(line.prim, args, line.params, line.out, line.value)
+        elif kind is Guard and line.name in alias:
+            line = Guard(alias[line.name], line.what, line.expected)
+        elif kind is Assign and (line.operand in alias if line.operand.__class__ is str else False):
+            line = Assign(line.var, line.method, alias[line.operand], line.current, line.out, line.value)
+        elif kind is Effect:
+            line = Effect(line.fn, [alias.get(a, a) if a.__class__ is str else a for a in line.args])
+            seen.clear()  # (values do not change, but keep effects as barriers for readers of the code)
+        out.append(line)
+    return out
+
+
+def _times_ones(line: Op, args: list, values: dict) -> str | None:
+    if line.params or len(args) != 2 or line.prim.impl not in (operator.mul, np.multiply):
+        return None
+    for i in (0, 1):
+        c, x = args[i], args[1 - i]
+        if c.__class__ is str or x.__class__ is not str:
+            continue
+        v, xv = c.value, values.get(x)
+        if v.__class__ is float or isinstance(v, np.floating):
+            if v != 1:  # the common case, decided at once
+                continue
+        elif v.__class__ is not np.ndarray or xv is None:
+            continue
+        try:
+            xd = np.asarray(xv).dtype
+            if xd.kind != "f" or np.asarray(v).dtype != xd or np.shape(line.value) != np.shape(xv):
+                continue
+            if np.asarray(line.value).dtype != xd or not np.all(np.asarray(v) == 1):
+                continue
+        except (TypeError, ValueError):
+            continue
+        return x
+    return None
+
+
+def _cse_key(line: Op, args: list) -> Any:
+    parts = [a if a.__class__ is str else ("c", id(a.value)) for a in args]
+    try:
+        params = tuple(sorted(line.params.items())) if line.params else ()
+        key = (id(line.prim.impl), tuple(parts), params)
+        hash(key)
+    except TypeError:
+        return None
+    return key
+
+
+def _guard(p: Printer, line: Guard, values: dict) -> str:
+    name, what, expected = line.name, line.what, line.expected
+    scalar = np.ndim(values.get(name)) == 0
+    if what == "bool":
+        test = name if scalar else f"_truth({name})"
+        return f"if {'not ' if expected else ''}{test}: return _RETRACE"
+    if what in ("int", "index"):
+        return f"if _int({name}) != {expected!r}: return _RETRACE"
+    return f"if _bits({name}) != {p.const(expected)}: return _RETRACE"
+
+
+def _stores(pending: dict, slot_expr: list) -> list[str]:
+    out = []
+    for j, name in pending.items():
+        out.append(f"{slot_expr[j]}._value = {name}")
+        out.append(f"{slot_expr[j]}._snapshot = None")
+    return out
+
+
+def _reads(line: Any) -> list[str]:
+    kind = line.__class__
+    if kind is Op:
+        return [a for a in line.args if a.__class__ is str]
+    if kind is Guard:
+        return [line.name]
+    if kind is Assign:
+        out = [line.operand] if line.operand.__class__ is str else []
+        if line.current is not None and line.method != "assign":
+            out.append(line.current)
+        return out
+    if kind is Effect:
+        return [a for a in line.args if a.__class__ is str]
+    return []
+
+
+def compile_source(source: str, namespace: dict, title: str) -> Any:
+    """Execute the generated source (ours only) and return the function; tracebacks show its lines."""
+    _counter[0] += 1
+    filename = f"<tg.function #{_counter[0]}>"
+    linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
+    exec(compile(source, filename, "exec"), namespace)  # noqa: S102 - source printed from the rule table
+    return namespace[title]
+
+
+__all__ = ["RETRACE", "generate", "compile_source", "Const"]

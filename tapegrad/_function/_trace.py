@@ -1,0 +1,235 @@
+"""Tracing: a recorder that writes down every primitive call of one run of a function.
+
+The program it builds is data: ``Op`` lines (a primitive applied to named values and constants),
+``Load``/``Assign`` lines for Variables, ``Guard`` lines for what Python read from a value, and
+``Effect`` lines for calls that must run again at call time (an optimizer's update).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from tapegrad._tensor import Tensor, Variable, key_of, new_key
+
+
+class Const:
+    """A value fixed at trace time; code generation puts it in the namespace, never in the source."""
+
+    __slots__ = ("value", "tensor")
+
+    def __init__(self, value: Any, tensor: bool = False) -> None:
+        self.value = value
+        self.tensor = tensor  # it was a Tensor in the trace (a replay passes a Tensor again)
+
+
+class Op:
+    """``out = prim.impl(*args, **params)``; ``out`` is a tuple of names for an op with several outputs."""
+
+    __slots__ = ("prim", "args", "params", "out", "value")
+
+    def __init__(self, prim: Any, args: list, params: dict, out: str, value: Any) -> None:
+        self.prim, self.args, self.params, self.out, self.value = prim, args, params, out, value
+
+
+class Load:
+    """``out = <variable>._value``: a Variable read at call time."""
+
+    __slots__ = ("var", "out", "value")
+
+    def __init__(self, var: int, out: str, value: Any) -> None:
+        self.var, self.out, self.value = var, out, value
+
+
+class Assign:
+    """The new local value of a Variable after ``assign``/``assign_add``/``assign_sub``."""
+
+    __slots__ = ("var", "method", "operand", "current", "out", "value")
+
+    def __init__(self, var: int, method: str, operand: Any, current: str | None, out: str, value: Any) -> None:
+        self.var, self.method, self.operand, self.current, self.out = var, method, operand, current, out
+        self.value = value
+
+
+class Guard:
+    """What Python read from a traced value (``bool``, ``int``, ``float``, ``numpy``): checked at call time."""
+
+    __slots__ = ("name", "what", "expected")
+
+    def __init__(self, name: str, what: str, expected: Any) -> None:
+        self.name, self.what, self.expected = name, what, expected
+
+
+class Effect:
+    """A call run again at call time with the traced values (``Optimizer.apply_gradients``)."""
+
+    __slots__ = ("fn", "args")
+
+    def __init__(self, fn: Any, args: list) -> None:
+        self.fn, self.args = fn, args
+
+
+def guard_value(value: Any, what: str) -> Any:
+    """What a guard compares: truth for ``bool``, the integer for ``int``/``index``, the exact bits
+    (with shape and dtype) otherwise."""
+    if what == "bool":
+        return bool(np.asarray(value).reshape(())[()])
+    if what in ("int", "index"):
+        return int(np.asarray(value).reshape(())[()])
+    a = np.asarray(value)
+    return (a.shape, a.dtype.str, a.tobytes())
+
+
+class VarSlot:
+    """A Variable the program touches: where it comes from (an argument or the namespace), its
+    current local value, and whether the program changes it."""
+
+    __slots__ = ("var", "arg", "current", "dirty", "first")
+
+    def __init__(self, var: Variable, arg: int | None) -> None:
+        self.var, self.arg, self.current, self.dirty, self.first = var, arg, None, False, None
+
+
+class Tracer:
+    """The tracing recorder: sees every primitive call (constants included), Variable reads and
+    assignments, and value reads. ``record`` notes an op only when one of its arguments is traced;
+    an op on constants alone is folded (its output, when used, is a constant)."""
+
+    is_tape = False
+    is_tracer = True
+
+    def __init__(self) -> None:
+        self.names: dict[int, str] = {}  # tensor key -> value name
+        self.lines: list = []
+        self.values: dict[str, Any] = {}  # name -> the value it had in the trace
+        self.slots: dict[int, VarSlot] = {}  # id(variable) -> slot
+        self.slot_order: list[VarSlot] = []
+        self.unsupported: str | None = None
+        self._count = 0
+
+    def fresh(self, value: Any) -> str:
+        name = f"v{self._count}"
+        self._count += 1
+        self.values[name] = value
+        return name
+
+    def name_input(self, tensor: Tensor, name: str) -> None:
+        self.names[key_of(tensor)] = name
+        self.values[name] = tensor._value
+
+    def slot(self, var: Variable, arg: int | None = None) -> VarSlot:
+        s = self.slots.get(id(var))
+        if s is None:
+            s = self.slots[id(var)] = VarSlot(var, arg)
+            self.slot_order.append(s)
+        return s
+
+    def ref(self, a: Any, v: Any) -> Any:
+        """A traced name for ``a`` (a Tensor the trace computed), else a Const of the value ``v``."""
+        if isinstance(a, Tensor):
+            if isinstance(a, Variable):
+                return self.current(a)
+            k = a._key
+            if k is not None:
+                name = self.names.get(k)
+                if name is not None:
+                    return name
+            return Const(v, True)
+        return Const(v)
+
+    def current(self, var: Variable) -> str:
+        """The local name holding a Variable's value now (loading it at the first read)."""
+        s = self.slot(var)
+        if s.current is None:
+            s.current = self.fresh(var._value)
+            s.first = s.current
+            self.lines.append(Load(self.slot_order.index(s), s.current, var._value))
+        return s.current
+
+    # ---- the recorder protocol -------------------------------------------------------------
+    def record(self, prim: Any, args: tuple, vals: Any, params: dict, out: Tensor) -> None:
+        refs = []
+        traced = False
+        for a, v in zip(args, vals):
+            r = self.ref(a, v)
+            if r.__class__ is str:
+                traced = True
+            refs.append(r)
+        if params and _holds_traced(params, self.names):
+            self.unsupported = f"a traced tensor is passed to {prim.name} as a keyword parameter"
+        if not traced:
+            return
+        if out.__class__ is tuple:  # an op with several outputs: one name each
+            names = []
+            for o in out:
+                if o._key is None:
+                    o._key = new_key()
+                names.append(self.fresh(o._value))
+                self.names[o._key] = names[-1]
+            self.lines.append(Op(prim, refs, dict(params), tuple(names), tuple(o._value for o in out)))
+            return
+        key = out._key
+        if key is None:
+            key = out._key = new_key()
+        name = self.fresh(out._value)
+        self.names[key] = name
+        self.lines.append(Op(prim, refs, dict(params), name, out._value))
+
+    def on_variable_read(self, var: Variable, snap: Tensor) -> None:
+        self.names[key_of(snap)] = self.current(var)
+
+    def on_export(self, tensor: Tensor) -> None:
+        pass
+
+    def on_nondeterministic(self, what: str) -> None:
+        self.unsupported = what
+
+    def on_read(self, tensor: Tensor, what: str) -> None:
+        if isinstance(tensor, Variable):
+            name: str | None = self.current(tensor)
+        else:
+            name = self.names.get(tensor._key) if tensor._key is not None else None
+        if name is not None:
+            self.lines.append(Guard(name, what, guard_value(tensor._value, what)))
+
+    def on_assign(self, var: Variable, method: str, operand: Any) -> None:
+        s = self.slot(var)
+        current = self.current(var) if method != "assign" else s.current
+        if isinstance(operand, Tensor):
+            ref = self.ref(operand, operand._value)
+        else:
+            ref = Const(operand)
+        if method == "assign":
+            value = var._checked(operand, method)
+        elif method == "assign_add":
+            value = var._value + var._checked(operand, method)
+        else:
+            value = var._value - var._checked(operand, method)
+        name = self.fresh(value)
+        self.lines.append(Assign(self.slot_order.index(s), method, ref, current, name, value))
+        s.current = name
+        s.dirty = True
+
+    def on_effect(self, fn: Any, args: list) -> None:
+        """``fn(*args)`` runs again at call time; ``args`` are traced values, Variables or constants."""
+        refs = []
+        for a in args:
+            if isinstance(a, Variable):
+                refs.append(("var", self.slot_order.index(self.slot(a))))
+            elif isinstance(a, Tensor):
+                refs.append(self.ref(a, a._value))
+            else:
+                refs.append(Const(a))
+        self.lines.append(Effect(fn, refs))
+        for s in self.slot_order:  # the effect may change any Variable: read them again after it
+            s.current = None
+
+
+def _holds_traced(params: dict, names: dict) -> bool:
+    for v in params.values():
+        items = v if isinstance(v, (tuple, list)) else (v,)
+        for x in items:
+            if isinstance(x, Tensor) and x._key is not None and x._key in names:
+                return True
+    return False

@@ -1,0 +1,453 @@
+"""tg.function: signatures and retracing, guards, Variables, training steps, transforms, nesting."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pytest
+
+import tapegrad as tg
+
+
+def bits(x):
+    if x is None:
+        return None
+    if isinstance(x, (list, tuple)):
+        return [bits(v) for v in x]
+    a = np.asarray(x)
+    return (a.dtype.str, a.shape, a.tobytes())
+
+
+def c64(v):
+    return tg.constant(np.asarray(v, dtype=np.float64))
+
+
+# ---- tracing, the generated code, signatures --------------------------------------------------
+def test_seed_example_generated_code_and_values():
+    @tg.function
+    def f(x1, x2, x3):
+        return 3 * (x1**2 + x2 * x3)
+
+    xs = [c64(2.0), c64(3.0), c64(4.0)]
+    assert float(f(*xs)) == 48.0
+    src = f.get_concrete_function(*xs).source
+    assert "def forward(x0, x1, x2):" in src and "x1 * x2" in src and "return (v3,)" in src
+    assert "Tensor" not in src.split("def forward")[1]  # plain NumPy values, no wrapping, no tape
+    assert f.source(*xs) == src
+    assert float(f(c64(1.0), c64(1.0), c64(1.0))) == 6.0  # same signature, other values
+    assert f.experimental_get_tracing_count() == 1
+    with tg.GradientTape() as tape:
+        tape.watch(xs)
+        y = f(*xs)
+    assert [float(g) for g in tape.gradient(y, xs)] == [12.0, 12.0, 9.0]
+    vjp = f.get_concrete_function(*xs).vjp_source()
+    assert "def backward(" in vjp and "g0" in vjp and "Tensor" not in vjp
+
+
+def test_dead_values_dropped_constants_folded_and_large_values_freed():
+    big = np.linspace(0.0, 1.0, 1000)
+
+    @tg.function
+    def f(x):
+        unused = tg.exp(x)  # noqa: F841  (dead: no line reads it)
+        scale = tg.sum(tg.constant(big))  # constants only: folded into one constant
+        a = tg.sin(x)
+        b = tg.cos(a)
+        return b * scale
+
+    x = c64(big)
+    want = tg.cos(tg.sin(x)) * tg.sum(tg.constant(big))
+    assert bits(f(x)) == bits(want)
+    src = f.source(x)
+    assert "exp" not in src and "np.sum" not in src and "tg_sum" not in src
+    assert "del v" in src  # a 1000-element value is freed after its last reader
+
+
+def test_retrace_on_new_shape_dtype_and_python_argument():
+    calls = []
+
+    @tg.function
+    def f(x, power):
+        calls.append(1)
+        return x**power
+
+    f(c64([1.0, 2.0]), 2)
+    f(c64([3.0, 4.0]), 2)
+    assert len(calls) == 1
+    f(c64([1.0, 2.0, 3.0]), 2)  # new shape
+    f(tg.constant(np.float32([1.0, 2.0])), 2)  # new dtype
+    out = f(c64([1.0, 2.0]), 3)  # new Python value
+    assert len(calls) == 4 and f.experimental_get_tracing_count() == 4
+    assert bits(out) == bits(c64([1.0, 2.0]) ** 3)
+    assert bits(f(c64([5.0, 6.0]), 3)) == bits(c64([5.0, 6.0]) ** 3)
+    assert len(calls) == 4
+
+
+def test_excessive_retracing_warns_once_naming_the_argument():
+    @tg.function
+    def f(x, n):
+        return x * n
+
+    x = c64(1.0)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        for n in range(10):
+            f(x, n)
+    messages = [str(w.message) for w in caught]
+    assert len(messages) == 1
+    assert "'n'" in messages[0] and "traced 6 times" in messages[0]
+
+
+def test_numpy_arguments_are_traced_like_tensors():
+    f = tg.function(lambda x: tg.sin(x) * 2.0)
+    a, b = np.array([0.1, 0.2]), np.array([0.7, 0.9])
+    assert bits(f(a)) == bits(tg.sin(tg.constant(a)) * 2.0)
+    assert bits(f(b)) == bits(tg.sin(tg.constant(b)) * 2.0)
+    assert f.experimental_get_tracing_count() == 1
+
+
+def test_same_tensor_twice_is_its_own_signature():
+    f = tg.function(lambda a, b: a * 2.0 + b)
+    x, y = c64(1.0), c64(5.0)
+    assert float(f(x, x)) == 3.0
+    assert float(f(x, y)) == 7.0  # not the aliased program
+    assert float(f(y, y)) == 15.0
+
+
+def test_structures_keyword_arguments_and_passthrough():
+    @tg.function
+    def f(pair, scale=1.0, *, bias):
+        a, b = pair
+        return {"sum": (a + b) * scale + bias, "first": a, "label": "ok"}
+
+    a, b, bias = c64(1.0), c64(2.0), c64(0.5)
+    for _ in range(2):
+        out = f((a, b), scale=2.0, bias=bias)
+        assert float(out["sum"]) == 6.5 and out["first"] is a and out["label"] == "ok"
+
+
+# ---- guards -------------------------------------------------------------------------------------
+def test_branch_that_flips_between_calls_is_exact():
+    @tg.function
+    def f(x):
+        if tg.sum(x) > 0:
+            return tg.sin(x) * 2.0
+        return tg.cos(x) - 1.0
+
+    def eager(x):
+        return tg.sin(x) * 2.0 if float(tg.sum(x)) > 0 else tg.cos(x) - 1.0
+
+    values = [[1.0, 2.0], [-3.0, 1.0], [0.5, 0.25], [-1.0, -1.0], [2.0, 2.0]]
+    for v in values:
+        assert bits(f(c64(v))) == bits(eager(c64(v)))
+    assert f.experimental_get_tracing_count() == 2  # one trace per path, then both reused
+    assert "_RETRACE" in f.source(c64([1.0, 2.0]))
+
+
+def test_float_read_becomes_a_guard():
+    @tg.function
+    def f(x, y):
+        return y * float(x)  # the Python float is baked in: guarded by x's exact value
+
+    assert float(f(c64(2.0), c64(3.0))) == 6.0
+    assert float(f(c64(2.0), c64(4.0))) == 8.0
+    assert float(f(c64(5.0), c64(4.0))) == 20.0  # the guard fails: traced again, never stale
+
+
+def test_function_that_keeps_failing_its_guards_falls_back_to_eager():
+    @tg.function
+    def f(x):
+        return x * int(x)
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        results = [float(f(c64(float(k)))) for k in range(10)]
+    assert results == [float(k * k) for k in range(10)]
+    assert sum("keeps failing its guards" in str(w.message) for w in caught) == 1
+
+
+# ---- Variables ------------------------------------------------------------------------------------
+def test_variables_are_read_at_call_time():
+    w = tg.Variable(np.array([1.0, 2.0]))
+
+    @tg.function
+    def f(x):
+        return tg.sum(w * x)  # a closure over a Variable
+
+    x = c64([1.0, 1.0])
+    assert float(f(x)) == 3.0
+    w.assign([10.0, 20.0])
+    assert float(f(x)) == 30.0
+    w.assign_add([1.0, 1.0])
+    assert float(f(x)) == 32.0
+    assert f.experimental_get_tracing_count() == 1
+
+
+def test_variable_argument_and_assignments_inside():
+    @tg.function
+    def step(v, x):
+        v.assign_add(x)
+        v.assign_sub(x * 0.5)
+        y = tg.sum(v * v)
+        v.assign(v * 2.0)
+        return y
+
+    def eager(v, x):
+        v.assign_add(x)
+        v.assign_sub(x * 0.5)
+        y = tg.sum(v * v)
+        v.assign(v * 2.0)
+        return y
+
+    a, b = tg.Variable(np.array([1.0, -2.0])), tg.Variable(np.array([1.0, -2.0]))
+    for k in range(4):
+        x = c64([0.3 * k, 0.1])
+        assert bits(step(a, x)) == bits(eager(b, x))
+        assert bits(a.numpy()) == bits(b.numpy())
+    assert step.experimental_get_tracing_count() == 1
+
+
+def _mlp_problem():
+    rng = np.random.default_rng(0)
+    x = tg.constant(rng.standard_normal((16, 4)))
+    y = tg.constant(rng.standard_normal((16, 1)))
+    init = [rng.standard_normal((4, 8)) * 0.5, np.zeros(8), rng.standard_normal((8, 1)) * 0.5, np.zeros(1)]
+    return x, y, init
+
+
+@pytest.mark.parametrize("optimizer", ["SGD", "Adam"])
+def test_compiled_training_step_matches_eager_over_100_steps(optimizer):
+    x, y, init = _mlp_problem()
+
+    def make():
+        params = [tg.Variable(p.copy()) for p in init]
+        opt = tg.optimizers.SGD(0.05, momentum=0.9) if optimizer == "SGD" else tg.optimizers.Adam(0.01)
+
+        def step():
+            with tg.GradientTape() as tape:
+                h = tg.tanh(x @ params[0] + params[1])
+                loss = tg.reduce_mean((h @ params[2] + params[3] - y) ** 2)
+            grads = tape.gradient(loss, params)
+            opt.apply_gradients(zip(grads, params))
+            return loss
+
+        return params, step
+
+    params_e, step_e = make()
+    params_c, step_c = make()
+    compiled = tg.function(step_c)
+    for _ in range(100):
+        assert bits(compiled()) == bits(step_e())
+    for a, b in zip(params_c, params_e):
+        assert bits(a.numpy()) == bits(b.numpy())
+    assert compiled.experimental_get_tracing_count() == 1
+
+
+def test_training_step_with_assign_sub():
+    x, y, init = _mlp_problem()
+    w = [tg.Variable(init[0].copy()), tg.Variable(init[0].copy())]
+
+    def step(w):
+        with tg.GradientTape() as tape:
+            loss = tg.reduce_sum(tg.tanh(x @ w) ** 2)
+        w.assign_sub(0.01 * tape.gradient(loss, w))
+        return loss
+
+    compiled = tg.function(step)
+    for _ in range(20):
+        assert bits(compiled(w[0])) == bits(step(w[1]))
+    assert bits(w[0].numpy()) == bits(w[1].numpy())
+
+
+# ---- differentiation -----------------------------------------------------------------------------
+def f3(x):
+    return tg.sum(tg.tanh(x) ** 3 * tg.sin(x))
+
+
+def test_grad_of_function_and_function_of_grad():
+    x = c64([0.3, -1.2, 2.0])
+    want = tg.grad(f3)(x)
+    compiled = tg.function(f3)
+    for _ in range(3):
+        assert bits(tg.grad(compiled)(x)) == bits(want)
+    of_grad = tg.function(tg.grad(f3))
+    for _ in range(3):
+        assert bits(of_grad(x)) == bits(want)
+    assert of_grad.experimental_get_tracing_count() == 1
+
+
+def test_jacobian_hessian_and_higher_orders():
+    x = c64([0.3, -1.2, 2.0])
+    compiled = tg.function(f3)
+    compiled(x)
+    assert bits(tg.hessian(compiled)(x)) == bits(tg.hessian(f3)(x))
+    vec = tg.function(lambda v: tg.tanh(v) * v)
+    vec(x)
+    assert bits(tg.jacobian(vec)(x)) == bits(tg.jacobian(lambda v: tg.tanh(v) * v)(x))
+    d = [compiled, f3]
+    for _ in range(3):  # fourth derivatives: the compiled call at the bottom of every level vs eager
+        d = [lambda v, g=g: tg.sum(tg.grad(g)(v) * v) for g in d]
+    assert bits(tg.grad(d[0])(x)) == bits(tg.grad(d[1])(x))
+    assert bits(tg.function(tg.hessian(f3))(x)) == bits(tg.hessian(f3)(x))
+
+
+def test_gradient_with_respect_to_a_closed_over_variable():
+    w = tg.Variable(np.array([0.5, -1.5, 2.0]))
+    f = tg.function(lambda x: tg.sum(tg.sin(w * x)))
+    x = c64([1.0, 2.0, 3.0])
+    for k in range(3):
+        w.assign([0.5 + k, -1.5, 2.0])
+        with tg.GradientTape() as tape:
+            y = f(x)
+        got = tape.gradient(y, w)
+        with tg.GradientTape() as tape:
+            y = tg.sum(tg.sin(w * x))
+        assert bits(got) == bits(tape.gradient(y, w))
+    assert f.experimental_get_tracing_count() == 1
+
+
+def test_forward_mode_through_a_compiled_call():
+    x, t = c64([0.3, -1.2]), c64([1.0, 0.5])
+    g = tg.function(lambda v: (tg.exp(v) * v, tg.sum(v)))
+    g(x)
+    with tg.ForwardAccumulator(x, t) as acc:
+        a, b = g(x)
+    with tg.ForwardAccumulator(x, t) as acc2:
+        a2, b2 = tg.exp(x) * x, tg.sum(x)
+    assert bits([acc.jvp(a), acc.jvp(b)]) == bits([acc2.jvp(a2), acc2.jvp(b2)])
+
+
+def test_nesting_inlines_the_inner_function():
+    inner = tg.function(lambda v: tg.sin(v) * 2.0)
+
+    @tg.function
+    def outer(v):
+        return inner(v) + inner(v * 3.0)
+
+    x = c64([0.1, 0.2])
+    want = tg.sin(x) * 2.0 + tg.sin(x * 3.0) * 2.0
+    for _ in range(2):
+        assert bits(outer(x)) == bits(want)
+    assert inner.experimental_get_tracing_count() == 0  # inlined into outer's trace
+    assert outer.source(x).count("np.sin") == 2
+
+
+def test_generated_source_holds_no_user_text():
+    """Strings given by a user (einsum subscripts, names) live in the namespace, never the source."""
+    f = tg.function(lambda a, b: tg.einsum("ij,jk->ik", a, b))
+    a = c64(np.ones((2, 3)))
+    b = c64(np.ones((3, 2)))
+    assert bits(f(a, b)) == bits(tg.einsum("ij,jk->ik", a, b))
+    assert "ij,jk" not in f.source(a, b)
+
+
+def test_input_used_inside_and_outside_is_exact():
+    """Each use of an input is one argument of the compiled call's record, so the reverse walk adds
+    the cotangents in eager's order (summing them inside would round differently)."""
+
+    def inner(v, w):
+        return tg.sin(v) * v + tg.exp(v) * w - v / w
+
+    compiled = tg.function(inner)
+    x, w = c64([0.3, -1.1, 2.5]), c64([1.7, 0.4, -0.9])
+    compiled(x, w)
+
+    def loss(fn):
+        with tg.GradientTape() as tape:
+            tape.watch([x, w])
+            y = tg.sum(fn(x, w) * x + x * w)
+        return tape.gradient(y, [x, w])
+
+    for _ in range(2):
+        assert bits(loss(compiled)) == bits(loss(inner))
+    assert compiled.experimental_get_tracing_count() == 1
+
+
+def test_persistent_tape_recording_its_own_gradient():
+    f = tg.function(lambda v: tg.sum(tg.tanh(v) ** 2))
+    x = c64([0.2, -0.7])
+    f(x)
+
+    def second(fn):
+        with tg.GradientTape(persistent=True) as tape:
+            tape.watch(x)
+            y = fn(x)
+            g = tape.gradient(y, x)
+            s = tg.sum(g * g)
+        return g, tape.gradient(s, x)
+
+    assert bits(second(f)) == bits(second(lambda v: tg.sum(tg.tanh(v) ** 2)))
+
+
+def test_values_read_by_indexing_and_nonzero_are_guarded():
+    @tg.function
+    def f(x):
+        return tg.sum(x[x > 0] ** 2) + tg.cast(tg.sum(tg.argwhere(x)), tg.float64)
+
+    def eager(x):
+        return tg.sum(x[x > 0] ** 2) + tg.cast(tg.sum(tg.argwhere(x)), tg.float64)
+
+    for v in ([1.0, -2.0, 3.0], [1.0, 2.0, 3.0], [-1.0, 0.0, 3.0], [1.0, -2.0, 3.0]):
+        assert bits(f(c64(v))) == bits(eager(c64(v)))
+
+
+def test_unseeded_random_numbers_run_eagerly_seeded_ones_are_compiled():
+    f = tg.function(lambda x: x + tg.random_normal((3,), dtype=tg.float64))
+    x = c64([0.0, 0.0, 0.0])
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        a, b = f(x), f(x)
+    assert bits(a) != bits(b)  # fresh numbers at each call, as eagerly
+    assert any("random numbers without a seed" in str(w.message) for w in caught)
+    g = tg.function(lambda x: x + tg.random_normal((3,), dtype=tg.float64, seed=3))
+    assert bits(g(x)) == bits(g(x)) == bits(x + tg.random_normal((3,), dtype=tg.float64, seed=3))
+
+
+def test_constant_of_a_traced_tensor_is_guarded():
+    f = tg.function(lambda x: x * tg.constant(x))
+    assert float(f(c64(3.0))) == 9.0
+    assert float(f(c64(4.0))) == 16.0
+
+
+def test_method_of_a_module():
+    class Dense:
+        def __init__(self):
+            self.w = tg.Variable(np.array([[1.0, 2.0], [3.0, 4.0]]))
+
+        @tg.function
+        def __call__(self, x):
+            return tg.tanh(x @ self.w)
+
+    a, b = Dense(), Dense()
+    b.w.assign(np.eye(2))
+    x = c64([[0.5, -0.5]])
+    for _ in range(2):
+        assert bits(a(x)) == bits(tg.tanh(x @ a.w))
+        assert bits(b(x)) == bits(tg.tanh(x @ b.w))
+
+
+def test_several_outputs_are_one_record_with_a_joint_backward():
+    """Outputs sharing intermediates: one record of the whole call, whose generated backward adds
+    the outputs' cotangents into the shared values exactly where eager's walk does."""
+
+    def f(v):
+        h = tg.tanh(v) * 2.0
+        return h * v, tg.sum(h), v
+
+    compiled = tg.function(f)
+    x = c64([0.3, -1.1, 2.5])
+    compiled(x)
+
+    def grads(fn, use):
+        with tg.GradientTape() as tape:
+            tape.watch(x)
+            a, b, c = fn(x)
+            loss = [tg.sum(a * 3.0) + b * c[0], tg.sum(a), b][use]
+        return tape.gradient(loss, x)
+
+    for use in (0, 1, 2, 0):
+        assert bits(grads(compiled, use)) == bits(grads(f, use))
+    (concrete,) = next(iter(compiled._cache.values()))
+    assert set(concrete._taped._backward) == {(True, True), (True, False), (False, True)}
+    assert compiled(x)[2] is x  # an input returned as it is
