@@ -11,7 +11,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from tapegrad._tensor import Tensor, ops
+from tapegrad._tensor import Tensor, ops, value_read
 from tapegrad.numpy._convert import array, asarray
 from tapegrad.ops import decompositions as _dec
 from tapegrad.ops import linalg as _la
@@ -89,7 +89,7 @@ def pinv(a: Any, rcond: Any = None, hermitian: bool = False, *, rtol: Any = np._
             if rtol is None else rtol
     elif rtol is not np._NoValue:
         raise ValueError("`rtol` and `rcond` can't be both set.")
-    sv = np.asarray(s._value)
+    sv = np.asarray(value_read(s))
     cutoff = np.asarray(rcond)[..., None] * np.max(sv, axis=-1, keepdims=True)
     keep = sv > cutoff
     s_inv = ops.where(keep, 1 / ops.where(keep, s, 1), 0)
@@ -157,7 +157,7 @@ def lstsq(a: Any, b: Any, rcond: Any = None) -> LstsqResult:
     x = ops.matmul(pinv(a, rcond), b)
     m, n = a.shape[-2], a.shape[-1]
     s = svd(a, compute_uv=False)
-    rank = int(np.linalg.matrix_rank(np.asarray(a._value), tol=rcond * float(np.max(np.asarray(s._value)))))
+    rank = int(np.linalg.matrix_rank(np.asarray(value_read(a)), tol=rcond * float(np.max(np.asarray(value_read(s))))))
     if rank == n and m > n:
         r = b - ops.matmul(a, x)
         r2 = ops.real(r * ops.conj(r)) if np.dtype(r.dtype).kind == "c" else r * r  # |r|^2
@@ -189,7 +189,7 @@ def matrix_power(a: Any, n: int) -> Tensor:
 
 def matrix_rank(A: Any, tol: Any = None, hermitian: bool = False, *, rtol: Any = None) -> Any:  # noqa: N803
     """``np.linalg.matrix_rank`` (an integer: not differentiable)."""
-    value = np.asarray(A._value) if isinstance(A, Tensor) else np.asarray(A)
+    value = np.asarray(value_read(A)) if isinstance(A, Tensor) else np.asarray(A)
     return np.linalg.matrix_rank(value, tol=tol, hermitian=hermitian, rtol=rtol)
 
 

@@ -24,7 +24,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from tapegrad._primitive import PerArgument, defrule, linear, multilinear, unbroadcast
-from tapegrad._tensor import Tensor, ops
+from tapegrad._tensor import Tensor, ops, value_read
 from tapegrad.batching import Stacked, along_axes, last_axes, lift, looped
 from tapegrad.ops.reduce import as_axis_param, normalize_axis
 from tapegrad.ops.reduce import norm as _euclidean_norm
@@ -880,7 +880,8 @@ def _vector_norm(x: Any, ord: Any, axes: tuple, keepdims: bool) -> Any:  # noqa:
     total = ops.sum(ops.abs(x) ** p, axis=axes, keepdims=keepdims)
     if p <= 1:
         return total ** (1.0 / p)
-    zero = plain_values(total) == 0  # the 0 vector: gradient 0 (as the 2-norm's), not 0 * inf = nan
+    # the 0 vector: gradient 0 (as the 2-norm's), not 0 * inf = nan
+    zero = np.asarray(value_read(total) if isinstance(total, Tensor) else total) == 0
     return ops.where(zero, 0.0, ops.where(zero, 1.0, total) ** (1.0 / p))
 
 
