@@ -265,6 +265,12 @@ class Tensor:
     def __getitem__(self, index: Any) -> Tensor:
         return ops.getitem(self, index)
 
+    def __setitem__(self, index: Any, value: Any) -> None:
+        raise TypeError(
+            "tapegrad tensors are immutable: x[...] = v would not be recorded; build a new tensor instead "
+            "(tnp.where(mask, v, x), tnp.put_along_axis(x, idx, v, axis), or tnp.concatenate of the pieces)"
+        )
+
     def __eq__(self, other: Any) -> Tensor:  # type: ignore[override]
         return ops.equal(self, other)
 
@@ -295,10 +301,13 @@ class Tensor:
     # ---- method spellings of common ops ------------------------------------------------------
     def reshape(self, *shape: Any, order: str = "C", copy: Any = None) -> Tensor:
         shape = shape[0] if len(shape) == 1 else shape
+        if order in ("A", "K"):  # NumPy's: F for a Fortran-contiguous value, else C (K as A: tensors have no strides)
+            flags = np.asarray(self._value).flags
+            order = "F" if flags.f_contiguous and not flags.c_contiguous else "C"
         if order == "C":
             return ops.reshape(self, shape)
         if order != "F":
-            raise ValueError(f"reshape: order must be 'C' or 'F', got {order!r}")
+            raise ValueError(f"reshape: order must be 'C', 'F', 'A' or 'K', got {order!r}")
         # Fortran order: reverse the axes, reshape to the reversed shape, reverse back
         return ops.transpose(ops.reshape(ops.transpose(self), tuple(np.atleast_1d(shape))[::-1]))
 

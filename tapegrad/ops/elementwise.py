@@ -8,6 +8,7 @@ first argument and minimum likewise, clip passes the gradient where lo <= x <= h
 
 from __future__ import annotations
 
+import cmath
 import math
 import operator
 
@@ -138,6 +139,10 @@ def _power_dx(_ans, x, y):
 def _power_dy(ans, x, y):
     # d/dy x**y = x**y log x: for real x taken as 0 where x <= 0, for complex x the principal log
     # (0 at x = 0); the double where keeps log's singular point out of every order of derivative
+    if x.__class__ in (int, float, complex):  # a Python base (2.0 ** t): a constant log
+        if x.__class__ is complex:
+            return ans * (cmath.log(x) if x else 0)
+        return ans * (math.log(x) if x > 0 else 0)
     inside = x > 0 if _backend.kind(x.dtype) != "c" else x != 0
     return ans * ops.where(inside, ops.log(ops.where(inside, x, 1)), 0)
 

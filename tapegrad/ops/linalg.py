@@ -25,8 +25,8 @@ import numpy as np
 
 from tapegrad import _backend
 from tapegrad._primitive import PerArgument, defrule, linear, multilinear, unbroadcast
-from tapegrad._tensor import Tensor, ops
-from tapegrad.batching import along_axes, last_axes, lift, looped
+from tapegrad._tensor import Tensor, ops, value_read
+from tapegrad.batching import Stacked, along_axes, last_axes, lift, looped
 from tapegrad.ops.reduce import as_axis_param, normalize_axis
 from tapegrad.ops.reduce import norm as _euclidean_norm
 
@@ -744,6 +744,35 @@ def cholesky(a: Any) -> Tensor:
     return _cholesky_p(a)
 
 
+def plain_values(x: Any) -> np.ndarray:
+    """The numbers of a value, a tensor or a batched walk's stack (its leading axis the batch)."""
+    x = x.value if isinstance(x, Stacked) else x
+    return np.asarray(getattr(x, "_value", x))
+
+
+def check_gauge(what: str, fix: str, *pairs: tuple[Any, Any]) -> None:
+    """Refuse a cotangent that changes the loss along the vectors' arbitrary phases (PyTorch's check).
+
+    Each pair is (vectors as columns, their cotangent in the table's convention); a phase rotation
+    v_k -> e^{i theta} v_k of every pair at once changes the loss by -theta Im(sum of diag(V^T gV)_k).
+    Only where that is zero (up to rounding) is the gradient defined."""
+    im, scale = 0.0, 0.0
+    for v, g in pairs:
+        if g is None:
+            continue
+        v, g = plain_values(v), plain_values(g)
+        im = im + np.imag(np.sum(v * g, axis=-2))
+        scale = scale + np.sum(np.abs(v) * np.abs(g), axis=-2)
+    if np.ndim(im) == 0:
+        return
+    tol = 10 * np.sqrt(np.finfo(np.result_type(*[plain_values(v).dtype for v, _ in pairs]).type(0).real.dtype).eps)
+    if np.any(np.abs(im) > tol * (scale + np.finfo(np.float64).tiny)):
+        raise ValueError(
+            f"{what}: the loss depends on the phases of the singular/eigen vectors, which are arbitrary "
+            f"(any e^(i theta) multiple is as valid), so its gradient is not defined; {fix}"
+        )
+
+
 # ---- eigh ----------------------------------------------------------------------------------------------
 def _eigh(a, UPLO="L"):  # noqa: N803
     return tuple(np.linalg.eigh(a, UPLO=UPLO))  # (eigenvalues, eigenvectors): two outputs
@@ -772,6 +801,9 @@ def _diag_embed(d: Any) -> Any:
 #   (see backward.finish). For real input conj is skipped: sym(V (diag(wbar) + F * (V^T Vbar)) V^T).
 def _eigh_vjp(g, ans, _a, UPLO="L"):  # noqa: N803
     (w, v), (gw, gv) = ans, g  # a cotangent is None for an output that received none
+    if v.dtype.kind == "c":
+        check_gauge("linalg.eigh of a complex matrix",
+                    "differentiate phase-free quantities (eigenvalues, |v|^2, v v^H)", (v, gv))
     inner = 0 if gv is None else _eigengaps(w) * matmul(_swap(v), gv)
     if gw is not None:
         inner = inner + _diag_embed(gw)
@@ -847,7 +879,12 @@ def _vector_norm(x: Any, ord: Any, axes: tuple, keepdims: bool) -> Any:  # noqa:
     if isinstance(ord, str):
         raise ValueError(f"tg.linalg.norm: ord={ord!r} is a matrix norm; give a 2-tuple axis or a 2-D input")
     p = float(ord)
-    return ops.sum(ops.abs(x) ** p, axis=axes, keepdims=keepdims) ** (1.0 / p)
+    total = ops.sum(ops.abs(x) ** p, axis=axes, keepdims=keepdims)
+    if p <= 1:
+        return total ** (1.0 / p)
+    # the 0 vector: gradient 0 (as the 2-norm's), not 0 * inf = nan
+    zero = np.asarray(value_read(total) if isinstance(total, Tensor) else total) == 0
+    return ops.where(zero, 0.0, ops.where(zero, 1.0, total) ** (1.0 / p))
 
 
 def _dtype_of(x: Any) -> Any:

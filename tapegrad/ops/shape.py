@@ -24,7 +24,7 @@ import numpy as np
 
 from tapegrad import _backend
 from tapegrad._primitive import PerArgument, defrule, linear, unbroadcast
-from tapegrad._tensor import Tensor, ops, value_read
+from tapegrad._tensor import Tensor, as_tensor, ops, value_read
 from tapegrad.batching import broadcasting, lift, looped, stacks_of
 from tapegrad.ops.reduce import normalize_axis
 
@@ -829,15 +829,15 @@ NUMPY_FUNCTIONS = {
     np.shape: lambda a: _shape_of(a),
     np.ndim: lambda a: len(_shape_of(a)),
     np.size: lambda a, axis=None: int(np.prod(_shape_of(a))) if axis is None else _shape_of(a)[axis],
-    np.reshape: lambda a, shape=None, order="C", newshape=None, copy=None: reshape(
-        a, shape if shape is not None else newshape
+    np.reshape: lambda a, shape=None, order="C", newshape=None, copy=None: as_tensor(a).reshape(
+        shape if shape is not None else newshape, order=order
     ),
     np.transpose: lambda a, axes=None: transpose(a, axes),
     np.swapaxes: lambda a, axis1, axis2: swapaxes(a, axis1, axis2),
     np.moveaxis: lambda a, source, destination: moveaxis(a, source, destination),
     np.expand_dims: lambda a, axis: expand_dims(a, axis),
     np.squeeze: lambda a, axis=None: squeeze(a, axis),
-    np.ravel: lambda a, order="C": ravel(a),
+    np.ravel: lambda a, order="C": as_tensor(a).reshape(-1, order=order),
     np.broadcast_to: lambda array, shape, subok=False: broadcast_to(array, shape),
     np.broadcast_arrays: lambda *args, subok=False: broadcast_arrays(*args),
     np.stack: lambda arrays, axis=0, out=None, dtype=None, casting="same_kind": (
