@@ -25,7 +25,7 @@ import numpy as np
 
 from tapegrad import _backend
 from tapegrad._primitive import PerArgument, defrule, linear, multilinear, unbroadcast
-from tapegrad._tensor import Tensor, ops, value_read
+from tapegrad._tensor import Tensor, ops
 from tapegrad.batching import Stacked, along_axes, last_axes, lift, looped
 from tapegrad.ops.reduce import as_axis_param, normalize_axis
 from tapegrad.ops.reduce import norm as _euclidean_norm
@@ -801,7 +801,7 @@ def _diag_embed(d: Any) -> Any:
 #   (see backward.finish). For real input conj is skipped: sym(V (diag(wbar) + F * (V^T Vbar)) V^T).
 def _eigh_vjp(g, ans, _a, UPLO="L"):  # noqa: N803
     (w, v), (gw, gv) = ans, g  # a cotangent is None for an output that received none
-    if v.dtype.kind == "c":
+    if _backend.kind(v.dtype) == "c":
         check_gauge("linalg.eigh of a complex matrix",
                     "differentiate phase-free quantities (eigenvalues, |v|^2, v v^H)", (v, gv))
     inner = 0 if gv is None else _eigengaps(w) * matmul(_swap(v), gv)
@@ -816,7 +816,7 @@ def _eigh_jvp(t, ans, _a, UPLO="L"):  # noqa: N803
     m = matmul(_conj(_swap(v)), matmul(0.5 * (t + _conj(_swap(t))), v))
     n = w.shape[-1]
     dw = ops.sum(m * np.eye(n, dtype=m.dtype), axis=-1)
-    if dw.dtype.kind == "c":
+    if _backend.kind(dw.dtype) == "c":
         dw = ops.real(dw)
     dv = matmul(v, _eigengaps(w) * m)
     return dw, dv
@@ -883,7 +883,7 @@ def _vector_norm(x: Any, ord: Any, axes: tuple, keepdims: bool) -> Any:  # noqa:
     if p <= 1:
         return total ** (1.0 / p)
     # the 0 vector: gradient 0 (as the 2-norm's), not 0 * inf = nan
-    zero = np.asarray(value_read(total) if isinstance(total, Tensor) else total) == 0
+    zero = ops.equal(total, 0)  # lazy (Dask stays a graph; tg.function needs no guard)
     return ops.where(zero, 0.0, ops.where(zero, 1.0, total) ** (1.0 / p))
 
 
