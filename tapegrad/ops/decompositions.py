@@ -180,7 +180,7 @@ def _complement_jvp(t, ans, a):
 
 
 svd_complement_p = defrule(_complement, vjps=(_complement_vjp,), jvps=(_complement_jvp,),
-                           name="linalg.svd_complement", batch=last_axes(2))
+                           name="linalg.svd_complement", complex=True, batch=last_axes(2))
 
 
 def svd_complement(a: Any) -> Any:
