@@ -364,7 +364,7 @@ _einsum_p = defrule(
     _einsum_impl,
     vjps=PerArgument(_einsum_vjp),
     jvps=PerArgument(_einsum_jvp),
-    name="einsum",
+    name="einsum", complex=True,
     batch=_einsum_batch,
 )
 
@@ -547,7 +547,7 @@ def _inv_vjp(g, ans, _a):
 
 _inv_p = defrule(
     np.linalg.inv, vjps=(_inv_vjp,), jvps=(lambda t, ans, _a: -matmul(ans, matmul(t, ans)),), name="linalg.inv",
-    batch=last_axes(2),
+    complex=True, batch=last_axes(2),
 )
 
 
@@ -566,7 +566,7 @@ def _det_jvp(t, ans, a):
     return ans * ops.sum(_swap(_inv_p(a)) * t, axis=(-2, -1))
 
 
-_det_p = defrule(np.linalg.det, vjps=(_det_vjp,), jvps=(_det_jvp,), name="linalg.det", batch=last_axes(2))
+_det_p = defrule(np.linalg.det, vjps=(_det_vjp,), jvps=(_det_jvp,), name="linalg.det", complex=True, batch=last_axes(2))
 
 
 def det(a: Any) -> Tensor:
@@ -600,7 +600,7 @@ def _slogdet_jvp(t, ans, a):
 
 
 _slogdet_p = defrule(
-    _slogdet, vjps=(_slogdet_vjp,), jvps=(_slogdet_jvp,), name="linalg.slogdet", batch=last_axes(2)
+    _slogdet, vjps=(_slogdet_vjp,), jvps=(_slogdet_jvp,), name="linalg.slogdet", complex=True, batch=last_axes(2)
 )
 
 
@@ -674,7 +674,7 @@ _solve_p = defrule(
     _solve,
     vjps=(_solve_vjp_a, _solve_vjp_b),
     jvps=(_solve_jvp_a, lambda t, _x, a, _b, vector=False: _solve_p(a, t, vector=vector)),
-    name="linalg.solve",
+    name="linalg.solve", complex=True,
     batch=_solve_batch,
 )
 
@@ -730,7 +730,8 @@ def _conj(x: Any) -> Any:
 
 
 _cholesky_p = defrule(
-    np.linalg.cholesky, vjps=(_cholesky_vjp,), jvps=(_cholesky_jvp,), name="linalg.cholesky", batch=last_axes(2)
+    np.linalg.cholesky, vjps=(_cholesky_vjp,), jvps=(_cholesky_jvp,), name="linalg.cholesky", complex=True,
+    batch=last_axes(2),
 )
 
 
@@ -822,7 +823,7 @@ def _eigh_jvp(t, ans, _a, UPLO="L"):  # noqa: N803
     return dw, dv
 
 
-_eigh_p = defrule(_eigh, vjps=(_eigh_vjp,), jvps=(_eigh_jvp,), name="linalg.eigh", batch=last_axes(2))
+_eigh_p = defrule(_eigh, vjps=(_eigh_vjp,), jvps=(_eigh_jvp,), name="linalg.eigh", complex=True, batch=last_axes(2))
 
 
 class EighResult(NamedTuple):
