@@ -23,7 +23,7 @@ import numpy as np
 from tapegrad import _backend
 from tapegrad._context import RAW, state
 from tapegrad._primitive import Primitive, _convert_arguments
-from tapegrad._tensor import Tensor
+from tapegrad._tensor import Tensor, wrap
 
 FORWARDS: dict[str, Callable[..., Any]] = {}  # primitive name -> forward(xp, *values, **params); tapegrad.ops fills
 UNSUPPORTED: dict[str, dict[str, str]] = {}  # primitive name -> {library: why}; tapegrad.ops fills
@@ -52,7 +52,7 @@ def _any_library_call(self: Primitive, *args: Any, **params: Any) -> Any:
     else:
         args, vals = _convert_arguments(args)
     out = forward(self, vals, params)
-    result = tuple([_wrapped(o) for o in out]) if out.__class__ is tuple else _wrapped(out)  # several outputs
+    result = tuple([wrap(o) for o in out]) if out.__class__ is tuple else wrap(out)  # several outputs
     if stack:
         for recorder in stack:
             recorder.record(self, args, vals, params, result)
@@ -98,13 +98,6 @@ def forward(prim: Primitive, vals: Any, params: dict) -> Any:
         if not _backend.is_foreign(o) and (isinstance(o, np.ndarray) or np.ndim(o)):
             raise NotImplementedError(f"tg.{prim.name} is not supported on {lib} arrays (its forward left {lib})")
     return out
-
-
-def _wrapped(value: Any) -> Tensor:
-    t = Tensor.__new__(Tensor)
-    t._value = value
-    t._key = None
-    return t
 
 
 def _install() -> None:

@@ -26,7 +26,12 @@ when some arguments carry a leading batch axis; Jacobians then run the rules abo
 ``elementwise`` declares ``batching.broadcasting``; ops naming axes take ``batching.along_axes``,
 matrix functions ``batching.last_axes(...)``. What a record keeps is stated in the rules'
 signatures: a parameter named ``_x`` is read at most for its shape and dtype (``rule_reads``).
-Every flag is an argument of the one declaring statement (``float_out``, ``array_scalars``, ``doc``).
+Every flag is an argument of the one declaring statement (``float_out``, ``array_scalars``, ``doc``,
+``complex``). ``complex``: the rules hold for complex inputs under the library's convention
+(docs/complex.md). It defaults to True for the table's ``elementwise`` rows, ``linear`` and
+``multilinear`` (real-only ops such as ``floor`` or ``maximum`` pass ``complex=False``), to False
+otherwise; ``tests/ops/test_rule_table.py`` holds it to the spec table (True exactly for the ops
+with a complex row there), so a flag never claims what is not checked.
 
 The recorder protocol
 ---------------------
@@ -87,7 +92,7 @@ class Primitive:
 
     __slots__ = (
         "name", "impl", "vjps", "jvps", "joint_vjp", "joint_jvp", "batch", "doc", "reads", "_keeps", "float_out",
-        "array_scalars",
+        "array_scalars", "complex",
     )
 
     def __init__(self, name: str, impl: Callable[..., Any], doc: str | None = None) -> None:
@@ -111,6 +116,9 @@ class Primitive:
         # True for + - * /: a Python number next to a float array is passed on as a 0-d array
         # (``scalar_operand``), which NumPy computes to the same bits faster than a weak scalar
         self.array_scalars = False
+        # True when the rules handle complex inputs (checked against the spec table's complex rows);
+        # False: real-only, or refuses complex values
+        self.complex = False
 
     def __call__(self, *args: Any, **params: Any) -> Any:
         stack = state.recorders
@@ -537,12 +545,14 @@ def defrule(
     batch: Rule | None = None,
     float_out: bool = False,
     array_scalars: bool = False,
+    complex: bool = False,
     **_batched_rules: Any,
 ) -> Primitive:
     """A primitive with explicit VJPs and JVPs, one per positional argument (None: no derivative).
 
     ``float_out``: a floating input always gives a floating output (recorders skip the dtype
-    check); ``array_scalars``: see ``Primitive.array_scalars``.
+    check); ``array_scalars``: see ``Primitive.array_scalars``; ``complex``: the rules hold for
+    complex inputs (``Primitive.complex``).
 
     ``reads`` overrides what the records keep (inferred from the rules' code otherwise), for rules
     that pass an argument to a helper reading only its shape and dtype, e.g. ``unbroadcast(g, x)``.
@@ -553,13 +563,14 @@ def defrule(
     prim = set_rules(primitive(impl, name), vjps, jvps, joint_vjp, joint_jvp)
     prim.reads = reads
     prim.batch = batch
-    prim.float_out, prim.array_scalars = float_out, array_scalars
+    prim.float_out, prim.array_scalars, prim.complex = float_out, array_scalars, complex
     return prim
 
 
 def elementwise(
     impl: Callable[..., Any], *partials: Rule | None, name: str | None = None, table: bool = True,
     float_out: bool | None = None, array_scalars: bool = False, vjp: Rule | None = None, doc: str | None = None,
+    complex: bool | None = None,
 ) -> Primitive:
     """An elementwise op from its partial derivatives ``d(ans, *args)``: VJP and JVP both follow.
 
@@ -567,7 +578,8 @@ def elementwise(
     tapegrad's own rule table, whose ops map floats to floats and take no keyword parameters, so
     the rules can be spelled out per arity; users' elementwise ops (``tg.elementwise``) get the
     general rules. ``float_out`` defaults to ``table``; ``vjp``: a faster VJP of a unary op with the
-    same values as the generic one (tanh).
+    same values as the generic one (tanh). ``complex`` defaults to ``table`` (users' ops claim
+    nothing); real-only rows (``floor``, ``maximum``) pass ``complex=False``.
     """
 
     prim = set_rules(
@@ -578,6 +590,7 @@ def elementwise(
     prim.reads = tuple(_NOTHING if d is None else rule_reads(d, 1) for d in partials)
     prim.float_out = table if float_out is None else float_out
     prim.array_scalars = array_scalars
+    prim.complex = table if complex is None else complex
     prim.batch = broadcasting
     return prim
 
@@ -615,6 +628,7 @@ def multilinear(
     *vjps: Rule | None,
     name: str | None = None,
     batch: Rule | None = None,
+    complex: bool = True,
     **_batched_rules: Any,
 ) -> Primitive:
     """An op linear in each argument separately (mul, matmul, einsum): JVP_i is the op on t_i."""
@@ -630,6 +644,7 @@ def multilinear(
     set_rules(prim, vjps, tuple(None if v is None else jvp_at(i) for i, v in enumerate(vjps)))
     prim.batch = batch
     prim.float_out = True
+    prim.complex = complex
     others = [frozenset(j for j in range(len(vjps)) if j != i) for i in range(len(vjps))]
     prim.reads = tuple(
         None if v is None else merge_reads(rule_reads(v, 2), (others[i], False)) for i, v in enumerate(vjps)
@@ -644,13 +659,14 @@ def linear(
     batch: Rule | None = None,
     doc: str | None = None,
     float_out: bool = False,
+    complex: bool = True,
     **_batched_rules: Any,
 ) -> Primitive:
     """A unary op linear in its first argument (reshape, sum, transpose): JVP is the op itself."""
     _old_batched(_batched_rules)
     prim = Primitive(name or impl.__name__, impl, doc)
     set_rules(prim, (vjp,), (lambda t, ans, x, *args, **params: prim(t, *args, **params),))
-    prim.batch, prim.float_out = batch, float_out
+    prim.batch, prim.float_out, prim.complex = batch, float_out, complex
     prim.reads = (merge_reads(rule_reads(vjp, 2), (_AFTER_FIRST, False)),)  # the JVP passes them on
     return prim
 

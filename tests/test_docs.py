@@ -56,6 +56,7 @@ def test_supported_functions_table_matches_the_rule_table():
                 assert tg._tensor.UFUNCS.get(func) is p or tg._tensor.FUNCTIONS.get(func) is p, (name, np_name)
     assert sum(r["reverse"] == yes for r in rows) == sum(p.differentiable for p in prims.values())
     assert ("complex" in rows[0]) == table.declares_complex()
+    assert table.declares_complex() and "| complex |" in table.markdown()  # every primitive states it
 
 
 def test_sin_row_reads_as_the_rule_table_says():

@@ -148,31 +148,31 @@ def _log_softmax(x, axis=-1):
 
 
 # ---- the rule table: elementwise ones from their derivative d(ans, x) --------------------------------
-_sigmoid_p = elementwise(_sigmoid, lambda ans, _x: ans * (1 - ans), name="sigmoid")
+_sigmoid_p = elementwise(_sigmoid, lambda ans, _x: ans * (1 - ans), name="sigmoid", complex=False)
 # relu'(0) = 0 (TensorFlow)
-_relu_p = elementwise(_relu, lambda ans, x: _mask(x > 0, ans), name="relu")
+_relu_p = elementwise(_relu, lambda ans, x: _mask(x > 0, ans), name="relu", complex=False)
 # relu6' = 1 on 0 < x < 6 only (TensorFlow's Relu6Grad)
-_relu6_p = elementwise(_relu6, lambda ans, x: _mask((x > 0) & (x < 6), ans), name="relu6")
+_relu6_p = elementwise(_relu6, lambda ans, x: _mask((x > 0) & (x < 6), ans), name="relu6", complex=False)
 # leaky_relu'(0) = alpha (TensorFlow's LeakyReluGrad: x > 0 ? 1 : alpha)
 _leaky_relu_p = elementwise(
-    _leaky_relu, lambda ans, x, alpha=0.2: _mask(x > 0, ans) * (1 - alpha) + alpha, name="leaky_relu"
+    _leaky_relu, lambda ans, x, alpha=0.2: _mask(x > 0, ans) * (1 - alpha) + alpha, name="leaky_relu", complex=False
 )
 # elu'(x) = alpha e^x = ans + alpha for x < 0, and 1 from x = 0 on (TensorFlow's EluGrad)
 _elu_p = elementwise(
-    _elu, lambda ans, x, alpha=1.0: ops.where(x < 0, ans + alpha, ops.ones_like(ans)), name="elu"
+    _elu, lambda ans, x, alpha=1.0: ops.where(x < 0, ans + alpha, ops.ones_like(ans)), name="elu", complex=False
 )
 _selu_p = elementwise(
     _selu,
     lambda ans, x: ops.where(x < 0, ans + _SELU_SCALE * _SELU_ALPHA, ops.ones_like(ans) * _SELU_SCALE),
-    name="selu",
+    name="selu", complex=False,
 )
-_softplus_p = elementwise(_softplus, lambda _ans, x: _sigmoid_p(x), name="softplus")
-_softsign_p = elementwise(_softsign, lambda _ans, x: 1 / ops.square(1 + ops.abs(x)), name="softsign")
+_softplus_p = elementwise(_softplus, lambda _ans, x: _sigmoid_p(x), name="softplus", complex=False)
+_softsign_p = elementwise(_softsign, lambda _ans, x: 1 / ops.square(1 + ops.abs(x)), name="softsign", complex=False)
 # silu'(x) = s + beta x s (1 - s) with s = sigmoid(beta x); x s = ans keeps it finite for large |x|
 _silu_p = elementwise(
     _silu,
     lambda ans, x, beta=1.0: _silu_slope(ans, _sigmoid_p(x * beta), beta),
-    name="silu",
+    name="silu", complex=False,
 )
 
 
@@ -188,12 +188,12 @@ def _gelu_tanh_slope(_ans: Any, x: Any) -> Any:
     return 0.5 * (1 + th) + 0.5 * xc * (1 - th * th) * (_GELU_C * (1 + 3 * _GELU_A * xc * xc))
 
 
-_gelu_tanh_p = elementwise(_gelu_tanh, _gelu_tanh_slope, name="gelu_tanh")
+_gelu_tanh_p = elementwise(_gelu_tanh, _gelu_tanh_slope, name="gelu_tanh", complex=False)
 # the normal density; beyond |x| = 40 it is 0 in every float type, so clipping only prevents x**2 overflow
 _normal_cdf_p = elementwise(
     _normal_cdf,
     lambda _ans, x: ops.exp(-0.5 * ops.square(ops.clip(x, -40.0, 40.0))) * (1 / math.sqrt(2 * math.pi)),
-    name="normal_cdf",
+    name="normal_cdf", complex=False,
 )
 
 
@@ -216,7 +216,7 @@ def _log_softmax_jvp(t, ans, _x, axis=-1):
 
 
 _softmax_p = defrule(
-    _softmax, vjps=(_softmax_vjp,), jvps=(_softmax_jvp,), name="softmax", batch=along_axes
+    _softmax, vjps=(_softmax_vjp,), jvps=(_softmax_jvp,), name="softmax", complex=True, batch=along_axes
 )
 _log_softmax_p = defrule(
     _log_softmax, vjps=(_log_softmax_vjp,), jvps=(_log_softmax_jvp,), name="log_softmax", batch=along_axes

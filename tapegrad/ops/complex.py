@@ -33,7 +33,7 @@ complex_p = defrule(
         lambda t, _ans, _a, _b: ops.cast(t, _ans.dtype),
         lambda t, _ans, _a, _b: complex_p(ops.zeros_like(t), t),
     ),
-    name="complex",
+    name="complex", complex=True,
     batch=broadcasting,
 )
 

@@ -141,7 +141,7 @@ def _svd_jvp(t, ans, a):
     return du, ds, _h(dv)
 
 
-svd_p = defrule(_svd, vjps=(_svd_vjp,), jvps=(_svd_jvp,), name="linalg.svd", batch=last_axes(2))
+svd_p = defrule(_svd, vjps=(_svd_vjp,), jvps=(_svd_jvp,), name="linalg.svd", complex=True, batch=last_axes(2))
 
 
 def svd_parts(a: Any) -> tuple[Any, Any, Any]:
@@ -180,7 +180,7 @@ def _complement_jvp(t, ans, a):
 
 
 svd_complement_p = defrule(_complement, vjps=(_complement_vjp,), jvps=(_complement_jvp,),
-                           name="linalg.svd_complement", batch=last_axes(2))
+                           name="linalg.svd_complement", complex=True, batch=last_axes(2))
 
 
 def svd_complement(a: Any) -> Any:
@@ -240,7 +240,7 @@ def _qr_jvp(t, ans, a):
     return dq, dr
 
 
-qr_p = defrule(_qr, vjps=(_qr_vjp,), jvps=(_qr_jvp,), name="linalg.qr", batch=last_axes(2))
+qr_p = defrule(_qr, vjps=(_qr_vjp,), jvps=(_qr_jvp,), name="linalg.qr", complex=True, batch=last_axes(2))
 
 
 def qr_parts(a: Any) -> tuple[Any, Any]:
@@ -291,7 +291,7 @@ def _eig_jvp(t, ans, a):
     return dw, dv
 
 
-eig_p = defrule(_eig, vjps=(_eig_vjp,), jvps=(_eig_jvp,), name="linalg.eig", batch=last_axes(2))
+eig_p = defrule(_eig, vjps=(_eig_vjp,), jvps=(_eig_jvp,), name="linalg.eig", complex=True, batch=last_axes(2))
 
 
 

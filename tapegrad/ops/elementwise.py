@@ -90,7 +90,7 @@ add = defrule(
     operator.add,
     vjps=(lambda g, ans, x, y: unbroadcast(g, x), lambda g, ans, x, y: unbroadcast(g, y)),
     jvps=(lambda t, ans, x, y: t, lambda t, ans, x, y: t),
-    name="add",
+    name="add", complex=True,
     reads=(_NOTHING, _NOTHING),  # unbroadcast reads only shapes and dtypes
     float_out=True,
     array_scalars=True,
@@ -100,14 +100,16 @@ subtract = defrule(
     operator.sub,
     vjps=(lambda g, ans, x, y: unbroadcast(g, x), lambda g, ans, x, y: unbroadcast(-g, y)),
     jvps=(lambda t, ans, x, y: t, lambda t, ans, x, y: -t),
-    name="subtract",
+    name="subtract", complex=True,
     reads=(_NOTHING, _NOTHING),
     float_out=True,
     array_scalars=True,
     batch=broadcasting,
 )
 _NEGATE = (lambda g, _ans, _x: -g,)
-negative = defrule(operator.neg, vjps=_NEGATE, jvps=_NEGATE, name="negative", float_out=True, batch=broadcasting)
+negative = defrule(
+    operator.neg, vjps=_NEGATE, jvps=_NEGATE, name="negative", complex=True, float_out=True, batch=broadcasting
+)
 multiply = elementwise(operator.mul, lambda _ans, _x, y: y, lambda _ans, x, _y: x, name="multiply", array_scalars=True)
 
 
@@ -148,14 +150,15 @@ def _power_dy(ans, x, y):
 
 
 power = elementwise(operator.pow, _power_dx, _power_dy, name="power")
-floor_divide = elementwise(operator.floordiv, _zero, _zero, name="floor_divide")
+floor_divide = elementwise(operator.floordiv, _zero, _zero, name="floor_divide", complex=False)
 mod = elementwise(
-    operator.mod, lambda ans, _x, _y: ops.ones_like(ans), lambda _ans, x, y: -ops.floor_divide(x, y), name="mod"
+    operator.mod, lambda ans, _x, _y: ops.ones_like(ans), lambda _ans, x, y: -ops.floor_divide(x, y),
+    name="mod", complex=False,
 )
 square = elementwise(np.square, lambda _ans, x: 2 * x, name="square")
 reciprocal = elementwise(np.reciprocal, lambda ans, _x: -(ans * ans), name="reciprocal")
 sqrt = elementwise(np.sqrt, lambda ans, _x: 0.5 / ans, name="sqrt")
-cbrt = elementwise(np.cbrt, lambda ans, _x: 1 / (3 * ans * ans), name="cbrt")
+cbrt = elementwise(np.cbrt, lambda ans, _x: 1 / (3 * ans * ans), name="cbrt", complex=False)
 
 # ---- sign-like (zero derivative almost everywhere, so gradient 0 rather than None) -------------------
 def _abs_d(ans, x):
@@ -173,10 +176,10 @@ def _sign_d(ans, _x):
 
 
 abs = elementwise(np.abs, _abs_d, name="abs")  # noqa: A001
-sign = elementwise(np.sign, _sign_d, name="sign")
-floor = elementwise(np.floor, _zero, name="floor")
-ceil = elementwise(np.ceil, _zero, name="ceil")
-round = elementwise(np.round, _zero, name="round")  # noqa: A001
+sign = elementwise(np.sign, _sign_d, name="sign", complex=False)
+floor = elementwise(np.floor, _zero, name="floor", complex=False)
+ceil = elementwise(np.ceil, _zero, name="ceil", complex=False)
+round = elementwise(np.round, _zero, name="round", complex=False)  # noqa: A001
 
 # ---- exponentials and logarithms ---------------------------------------------------------------
 exp = elementwise(np.exp, lambda ans, _x: ans, name="exp")
@@ -187,7 +190,8 @@ log1p = elementwise(np.log1p, lambda _ans, x: 1 / (1 + x), name="log1p")
 log2 = elementwise(np.log2, lambda _ans, x: 1 / (x * math.log(2)), name="log2")
 log10 = elementwise(np.log10, lambda _ans, x: 1 / (x * math.log(10)), name="log10")
 logaddexp = elementwise(
-    np.logaddexp, lambda ans, x, _y: ops.exp(x - ans), lambda ans, _x, y: ops.exp(y - ans), name="logaddexp"
+    np.logaddexp, lambda ans, x, _y: ops.exp(x - ans), lambda ans, _x, y: ops.exp(y - ans),
+    name="logaddexp", complex=False,
 )
 
 
@@ -239,7 +243,8 @@ arcsin = elementwise(np.arcsin, lambda _ans, x: 1 / ops.sqrt(1 - x * x), name="a
 arccos = elementwise(np.arccos, lambda _ans, x: -1 / ops.sqrt(1 - x * x), name="arccos")
 arctan = elementwise(np.arctan, lambda _ans, x: 1 / (1 + x * x), name="arctan")
 arctan2 = elementwise(
-    np.arctan2, lambda _ans, y, x: x / (x * x + y * y), lambda _ans, y, x: -y / (x * x + y * y), name="arctan2"
+    np.arctan2, lambda _ans, y, x: x / (x * x + y * y), lambda _ans, y, x: -y / (x * x + y * y),
+    name="arctan2", complex=False,
 )
 sinh = elementwise(np.sinh, lambda _ans, x: ops.cosh(x), name="sinh")
 cosh = elementwise(np.cosh, lambda _ans, x: ops.sinh(x), name="cosh")
@@ -261,17 +266,17 @@ arctanh = elementwise(np.arctanh, lambda _ans, x: 1 / (1 - x * x), name="arctanh
 
 # ---- selection -----------------------------------------------------------------------------------
 maximum = elementwise(
-    np.maximum, lambda ans, x, y: _mask(x >= y, ans), lambda ans, x, y: _mask(x < y, ans), name="maximum"
+    np.maximum, lambda ans, x, y: _mask(x >= y, ans), lambda ans, x, y: _mask(x < y, ans), name="maximum", complex=False
 )
 minimum = elementwise(
-    np.minimum, lambda ans, x, y: _mask(x <= y, ans), lambda ans, x, y: _mask(x > y, ans), name="minimum"
+    np.minimum, lambda ans, x, y: _mask(x <= y, ans), lambda ans, x, y: _mask(x > y, ans), name="minimum", complex=False
 )
 clip = elementwise(
     np.clip,
     lambda ans, x, lo, hi: _mask((x >= lo) & (x <= hi), ans),
     lambda ans, x, lo, _hi: _mask(x < lo, ans),
     lambda ans, x, _lo, hi: _mask(x > hi, ans),
-    name="clip",
+    name="clip", complex=False,
 )
 where = elementwise(
     np.where,
@@ -300,7 +305,7 @@ hypot = elementwise(
     np.hypot,
     lambda ans, x, _y: x / ops.where(ans == 0, 1, ans),
     lambda ans, _x, y: y / ops.where(ans == 0, 1, ans),
-    name="hypot",
+    name="hypot", complex=False,
 )
 
 
@@ -340,7 +345,9 @@ def _angle_jvp(t, _ans, x):
     return imag(ops.conj(x) * t) / _abs2(x)
 
 
-angle = defrule(np.angle, vjps=(_angle_vjp,), jvps=(_angle_jvp,), name="angle", batch=broadcasting, float_out=True)
+angle = defrule(
+    np.angle, vjps=(_angle_vjp,), jvps=(_angle_jvp,), name="angle", complex=True, batch=broadcasting, float_out=True
+)
 
 NUMPY_UFUNCS = {
     np.add: add,

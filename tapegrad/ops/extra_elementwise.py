@@ -20,13 +20,13 @@ fmod = elementwise(
     np.fmod,
     lambda ans, x, y: ops.ones_like(ans),
     lambda ans, x, y: -ops.round((x - ans) / y),
-    name="fmod",
+    name="fmod", complex=False,
 )
 logaddexp2 = elementwise(
     np.logaddexp2,
     lambda ans, x, y: ops.exp2(x - ans),
     lambda ans, x, y: ops.exp2(y - ans),
-    name="logaddexp2",
+    name="logaddexp2", complex=False,
 )
 
 
@@ -44,7 +44,7 @@ copysign = elementwise(
     np.copysign,
     lambda ans, x, y: ops.where(ans == x, ops.ones_like(ans), -ops.ones_like(ans)),
     lambda ans, x, y: ops.zeros_like(ans),
-    name="copysign",
+    name="copysign", complex=False,
 )
 
 NUMPY_UFUNCS = {np.fmod: fmod, np.logaddexp2: logaddexp2, np.copysign: copysign}

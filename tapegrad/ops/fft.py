@@ -54,7 +54,7 @@ def _rfft_vjp(g, _ans, x, axis, norm):
     return ops.cast(ops.real(fftn_p(full, axes=(axis,), norm=norm, inverse=False)), x.dtype)
 
 
-rfft_p = linear(_rfft_impl, _rfft_vjp, name="fft.rfft", batch=along_axes)
+rfft_p = linear(_rfft_impl, _rfft_vjp, name="fft.rfft", complex=False, batch=along_axes)
 
 
 def _irfft_impl(c, n, axis, norm):

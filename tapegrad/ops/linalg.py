@@ -25,7 +25,7 @@ import numpy as np
 
 from tapegrad import _backend
 from tapegrad._primitive import PerArgument, defrule, linear, multilinear, unbroadcast
-from tapegrad._tensor import Tensor, ops, value_read
+from tapegrad._tensor import Tensor, ops
 from tapegrad.batching import Stacked, along_axes, last_axes, lift, looped
 from tapegrad.ops.reduce import as_axis_param, normalize_axis
 from tapegrad.ops.reduce import norm as _euclidean_norm
@@ -364,7 +364,7 @@ _einsum_p = defrule(
     _einsum_impl,
     vjps=PerArgument(_einsum_vjp),
     jvps=PerArgument(_einsum_jvp),
-    name="einsum",
+    name="einsum", complex=True,
     batch=_einsum_batch,
 )
 
@@ -547,7 +547,7 @@ def _inv_vjp(g, ans, _a):
 
 _inv_p = defrule(
     np.linalg.inv, vjps=(_inv_vjp,), jvps=(lambda t, ans, _a: -matmul(ans, matmul(t, ans)),), name="linalg.inv",
-    batch=last_axes(2),
+    complex=True, batch=last_axes(2),
 )
 
 
@@ -566,7 +566,7 @@ def _det_jvp(t, ans, a):
     return ans * ops.sum(_swap(_inv_p(a)) * t, axis=(-2, -1))
 
 
-_det_p = defrule(np.linalg.det, vjps=(_det_vjp,), jvps=(_det_jvp,), name="linalg.det", batch=last_axes(2))
+_det_p = defrule(np.linalg.det, vjps=(_det_vjp,), jvps=(_det_jvp,), name="linalg.det", complex=True, batch=last_axes(2))
 
 
 def det(a: Any) -> Tensor:
@@ -600,7 +600,7 @@ def _slogdet_jvp(t, ans, a):
 
 
 _slogdet_p = defrule(
-    _slogdet, vjps=(_slogdet_vjp,), jvps=(_slogdet_jvp,), name="linalg.slogdet", batch=last_axes(2)
+    _slogdet, vjps=(_slogdet_vjp,), jvps=(_slogdet_jvp,), name="linalg.slogdet", complex=True, batch=last_axes(2)
 )
 
 
@@ -674,7 +674,7 @@ _solve_p = defrule(
     _solve,
     vjps=(_solve_vjp_a, _solve_vjp_b),
     jvps=(_solve_jvp_a, lambda t, _x, a, _b, vector=False: _solve_p(a, t, vector=vector)),
-    name="linalg.solve",
+    name="linalg.solve", complex=True,
     batch=_solve_batch,
 )
 
@@ -730,7 +730,8 @@ def _conj(x: Any) -> Any:
 
 
 _cholesky_p = defrule(
-    np.linalg.cholesky, vjps=(_cholesky_vjp,), jvps=(_cholesky_jvp,), name="linalg.cholesky", batch=last_axes(2)
+    np.linalg.cholesky, vjps=(_cholesky_vjp,), jvps=(_cholesky_jvp,), name="linalg.cholesky", complex=True,
+    batch=last_axes(2),
 )
 
 
@@ -801,7 +802,7 @@ def _diag_embed(d: Any) -> Any:
 #   (see backward.finish). For real input conj is skipped: sym(V (diag(wbar) + F * (V^T Vbar)) V^T).
 def _eigh_vjp(g, ans, _a, UPLO="L"):  # noqa: N803
     (w, v), (gw, gv) = ans, g  # a cotangent is None for an output that received none
-    if v.dtype.kind == "c":
+    if _backend.kind(v.dtype) == "c":
         check_gauge("linalg.eigh of a complex matrix",
                     "differentiate phase-free quantities (eigenvalues, |v|^2, v v^H)", (v, gv))
     inner = 0 if gv is None else _eigengaps(w) * matmul(_swap(v), gv)
@@ -816,13 +817,13 @@ def _eigh_jvp(t, ans, _a, UPLO="L"):  # noqa: N803
     m = matmul(_conj(_swap(v)), matmul(0.5 * (t + _conj(_swap(t))), v))
     n = w.shape[-1]
     dw = ops.sum(m * np.eye(n, dtype=m.dtype), axis=-1)
-    if dw.dtype.kind == "c":
+    if _backend.kind(dw.dtype) == "c":
         dw = ops.real(dw)
     dv = matmul(v, _eigengaps(w) * m)
     return dw, dv
 
 
-_eigh_p = defrule(_eigh, vjps=(_eigh_vjp,), jvps=(_eigh_jvp,), name="linalg.eigh", batch=last_axes(2))
+_eigh_p = defrule(_eigh, vjps=(_eigh_vjp,), jvps=(_eigh_jvp,), name="linalg.eigh", complex=True, batch=last_axes(2))
 
 
 class EighResult(NamedTuple):
@@ -883,7 +884,7 @@ def _vector_norm(x: Any, ord: Any, axes: tuple, keepdims: bool) -> Any:  # noqa:
     if p <= 1:
         return total ** (1.0 / p)
     # the 0 vector: gradient 0 (as the 2-norm's), not 0 * inf = nan
-    zero = np.asarray(value_read(total) if isinstance(total, Tensor) else total) == 0
+    zero = ops.equal(total, 0)  # lazy (Dask stays a graph; tg.function needs no guard)
     return ops.where(zero, 0.0, ops.where(zero, 1.0, total) ** (1.0 / p))
 
 

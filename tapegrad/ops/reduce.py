@@ -235,7 +235,7 @@ _cumprod_p = defrule(
     _cumprod,
     vjps=(_cumprod_vjp,),
     jvps=(_cumprod_jvp,),
-    name="cumprod",
+    name="cumprod", complex=True,
     batch=along_axes,
 )
 
@@ -347,7 +347,7 @@ def _prod_jvp(t, ans, x, axis=None, keepdims=False):
     return ops.sum(t * _others_product(x, axis), axis=axis, keepdims=keepdims)
 
 
-_prod_p = defrule(_prod, vjps=(_prod_vjp,), jvps=(_prod_jvp,), name="prod", batch=along_axes)
+_prod_p = defrule(_prod, vjps=(_prod_vjp,), jvps=(_prod_jvp,), name="prod", complex=True, batch=along_axes)
 
 
 def prod(x: Any, axis: Any = None, keepdims: bool = False) -> Any:
@@ -382,8 +382,8 @@ def _extremum_jvp(t, ans, x, axis=None, keepdims=False):
     return ops.sum(t * (hit / count), axis=axis, keepdims=keepdims)
 
 
-_max_p = defrule(_max, vjps=(_extremum_vjp,), jvps=(_extremum_jvp,), name="max", batch=along_axes)
-_min_p = defrule(_min, vjps=(_extremum_vjp,), jvps=(_extremum_jvp,), name="min", batch=along_axes)
+_max_p = defrule(_max, vjps=(_extremum_vjp,), jvps=(_extremum_jvp,), name="max", complex=True, batch=along_axes)
+_min_p = defrule(_min, vjps=(_extremum_vjp,), jvps=(_extremum_jvp,), name="min", complex=True, batch=along_axes)
 
 
 def max(x: Any, axis: Any = None, keepdims: bool = False) -> Any:  # noqa: A001
@@ -437,7 +437,7 @@ _var_p = defrule(
         )
         * (2 / _dof(x, axis, ddof)),
     ),
-    name="var",
+    name="var", complex=True,
     batch=along_axes,
 )
 
@@ -453,7 +453,7 @@ def _std_jvp(t, ans, x, axis=None, keepdims=False, ddof=0):
     return projected / (_safe(ans) * _dof(x, axis, ddof))
 
 
-_std_p = defrule(_std, vjps=(_std_vjp,), jvps=(_std_jvp,), name="std", batch=along_axes)
+_std_p = defrule(_std, vjps=(_std_vjp,), jvps=(_std_jvp,), name="std", complex=True, batch=along_axes)
 
 
 def _checked_ddof(x: Any, axis: Any, ddof: Any, what: str) -> Any:
@@ -497,7 +497,7 @@ _norm_p = defrule(
         lambda t, ans, x, axis=None, keepdims=False: _re(ops.sum(t * _conj(x), axis=axis, keepdims=keepdims))
         / _safe(ans),
     ),
-    name="norm",
+    name="norm", complex=True,
     batch=along_axes,
 )
 

@@ -8,15 +8,7 @@ import numpy as np
 import pytest
 
 import tapegrad as tg
-
-
-def bits(x):
-    if x is None:
-        return None
-    if isinstance(x, (list, tuple)):
-        return [bits(v) for v in x]
-    a = np.asarray(x)
-    return (a.dtype.str, a.shape, a.tobytes())
+from tests.function.test_spec_table import bits
 
 
 def c64(v):

@@ -67,9 +67,10 @@ SPECS = [
            reference=lambda x: np.where(x > 0, x, 0.2 * x)),
     OpSpec("leaky_relu_alpha", lambda x: nn.leaky_relu(x, alpha=0.01), UNARY_SHAPES, ("leaky_relu",), smooth=False,
            make_args=_away_from(0.0), reference=lambda x: np.where(x > 0, x, 0.01 * x)),
-    OpSpec("softmax", nn.softmax, AXIS, reference=_softmax),
+    # softmax is holomorphic (no ordering, no branch cut): complex rows too
+    OpSpec("softmax", nn.softmax, AXIS, reference=_softmax, complex=True),
     OpSpec("softmax_axis0", lambda x: nn.softmax(x, axis=0), AXIS, ("softmax",),
-           reference=lambda x: _softmax(x, 0)),
+           reference=lambda x: _softmax(x, 0), complex=True),
     OpSpec("softmax_tuple", lambda x: nn.softmax(x, axis=(0, -1)), AXIS[1:], ("softmax",),
            reference=lambda x: _softmax(x, (0, -1))),
     OpSpec("log_softmax", nn.log_softmax, AXIS, reference=lambda x: np.log(_softmax(x))),
