@@ -87,7 +87,7 @@ class Primitive:
 
     __slots__ = (
         "name", "impl", "vjps", "jvps", "joint_vjp", "joint_jvp", "batch", "doc", "reads", "_keeps", "float_out",
-        "array_scalars",
+        "array_scalars", "partials",
     )
 
     def __init__(self, name: str, impl: Callable[..., Any], doc: str | None = None) -> None:
@@ -111,6 +111,9 @@ class Primitive:
         # True for + - * /: a Python number next to a float array is passed on as a 0-d array
         # (``scalar_operand``), which NumPy computes to the same bits faster than a weak scalar
         self.array_scalars = False
+        # an elementwise op's partial derivatives d(ans, *args), from which the batched walks
+        # compute its VJP and JVP directly (tapegrad.batching); None: not elementwise
+        self.partials: tuple | None = None
 
     def __call__(self, *args: Any, **params: Any) -> Any:
         stack = state.recorders
@@ -519,6 +522,7 @@ def _forget_derived(prim: Primitive) -> None:
     """Drop what was derived from a primitive's rules (reads, record keeps)."""
     prim.reads = None
     prim._keeps = {}
+    prim.partials = None
 
 
 def defrule(
@@ -574,6 +578,7 @@ def elementwise(
     prim.float_out = table if float_out is None else float_out
     prim.array_scalars = array_scalars
     prim.batch = broadcasting
+    prim.partials = partials
     return prim
 
 
