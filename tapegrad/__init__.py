@@ -10,6 +10,7 @@
 
 from tapegrad import linalg, losses, nn, optimizers  # noqa: E402  (submodules: tg.linalg.inv, tg.optimizers.Adam)
 from tapegrad import ops as _ops  # registers the rule table  # noqa: F401
+from tapegrad._dispatch import compute  # backends (issue 13): tg.compute
 from tapegrad._dtypes import (
     bool_,
     default_float,
@@ -41,6 +42,7 @@ from tapegrad.custom import (
 from tapegrad.explain import explain_gradient
 from tapegrad.forward import ForwardAccumulator
 from tapegrad.graph import TapeGraph, tape_graph
+from tapegrad.ops import array_api as _array_api  # noqa: F401  (backends: the rows' array-API forwards)
 from tapegrad.ops.activations import *  # noqa: F403
 from tapegrad.ops.comparison import *  # noqa: F403
 from tapegrad.ops.complex import *  # noqa: F403  (complex: tapegrad.numpy's block)
@@ -309,6 +311,7 @@ __all__ = [
     "zeros",
     "zeros_like",
 ]
+__all__ += ["compute"]  # backends (issue 13)
 # safe x log y, adding updates into a tensor, complex parts (issue 11, sections 2 and 3)
 __all__ += ["xlogy", "xlog1py", "tensor_scatter_nd_add"]
 

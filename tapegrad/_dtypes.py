@@ -10,6 +10,8 @@ from typing import Any
 
 import numpy as np
 
+from tapegrad import _backend
+
 float16 = np.dtype(np.float16)
 float32 = np.dtype(np.float32)
 float64 = np.dtype(np.float64)
@@ -51,6 +53,8 @@ def python_to_array(value: Any, dtype: Any = None) -> Any:
     """Convert a Python or NumPy value to a NumPy array or scalar with TensorFlow's dtype rules.
 
     A NumPy array is always copied, so the result never shares memory with the caller's array.
+
+    Arrays of other libraries (Dask, CuPy, ...) are kept as they are (cast if ``dtype`` is given).
     """
     if dtype is not None:
         dtype = as_dtype(dtype)
@@ -60,6 +64,8 @@ def python_to_array(value: Any, dtype: Any = None) -> Any:
         out = value.astype(value.dtype if dtype is None else dtype)
     elif isinstance(value, np.generic):
         out = value if dtype is None else value.astype(dtype, copy=False)
+    elif _backend.is_foreign(value):  # a Dask, CuPy, ... array: kept as it is (lazy), see _backend
+        return _backend.adopt(value, dtype)
     else:
         try:
             out = np.asarray(value)

@@ -53,7 +53,7 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
-from tapegrad import _context
+from tapegrad import _backend, _context
 from tapegrad._context import RAW, state
 from tapegrad._dtypes import python_to_array
 from tapegrad._record import Meta
@@ -372,8 +372,13 @@ def _convert_arguments(args: tuple) -> tuple[tuple, list | None]:
                 plain = args[i] = Tensor.__new__(Tensor)
                 plain._value, plain._key = a._value, key_of(a)
                 a = plain
-            if dtype is None and a._value.dtype.kind == "f":
-                dtype = a._value.dtype
+            if dtype is None:
+                try:
+                    kind = a._value.dtype.kind
+                except AttributeError:  # the dtype object of an array-API library (_backend)
+                    kind = _backend.kind(a._value.dtype)
+                if kind == "f":
+                    dtype = a._value.dtype
     if dtype is None and not any(isinstance(a, Tensor) for a in args):
         for i, a in enumerate(args):  # no tensor: convert as tg.constant would (NumPy keeps its dtype)
             if not isinstance(a, (np.ndarray, np.generic)) and a is not None:

@@ -13,7 +13,7 @@ from typing import Any, Callable, Iterator
 
 import numpy as np
 
-from tapegrad import _context
+from tapegrad import _backend, _context
 from tapegrad._dtypes import as_dtype, python_to_array
 
 ops = SimpleNamespace()  # filled by tapegrad.ops: add, multiply, getitem, ...
@@ -45,11 +45,27 @@ class Tensor:
 
         Plain numbers carry no gradient: this is how to log or plot values on purpose (as
         ``float(t)``); inside a tape, ``np.asarray(t)`` of a tracked tensor is refused instead.
+        For a Dask-backed tensor this computes it (``tg.compute`` computes several at once).
         """
         _note_export(self)
         _note_read(self, "numpy")
         v = self._value
+        if v.__class__ is not np.ndarray and _backend.is_foreign(v):
+            return _backend.to_numpy(v)
         return v.copy() if isinstance(v, np.ndarray) and v.ndim else np.asarray(v)[()]
+
+    @property
+    def array(self) -> Any:
+        """The array this tensor holds, of the library it was made from (read-only).
+
+        A ``dask.array.Array`` stays lazy (compute it with ``dask.compute`` or ``tg.compute``), a
+        ``cupy.ndarray`` stays on its GPU; a NumPy value comes as a read-only view.
+        """
+        v = self._value
+        if isinstance(v, np.ndarray):
+            v = v.view()
+            v.flags.writeable = False
+        return v
 
     @property
     def shape(self) -> tuple[int, ...]:
@@ -104,7 +120,7 @@ class Tensor:
                 "reduce it first (e.g. tg.reduce_sum) or use .numpy()"
             )
         _note_read(self, what)
-        return np.asarray(self._value).reshape(())[()]
+        return np.asarray(_backend.to_numpy(self._value)).reshape(())[()]
 
     def __copy__(self) -> Tensor:
         """A new constant with the same value (tapes watching this tensor do not follow the copy)."""
@@ -126,6 +142,8 @@ class Tensor:
             _refuse_if_tracked(self)
         _note_read(self, "numpy")
         v = self._value
+        if v.__class__ is not np.ndarray and _backend.is_foreign(v):
+            v = _backend.to_numpy(v)  # computes a Dask array, copies from a GPU
         if copy:
             return np.array(v, dtype=dtype, copy=True)
         out = np.asarray(v, dtype=dtype)
@@ -135,11 +153,15 @@ class Tensor:
         return out
 
     def __repr__(self) -> str:
+        if _backend.is_foreign(self._value):  # never computes a lazy array to print it
+            return f"<tg.{type(self).__name__}: {_backend.describe(self._value)}>"
         body = np.array_repr(np.asarray(self._value)) if self.ndim else repr(np.asarray(self._value)[()])
         sep = "\n" if self.ndim > 1 else ""
         return f"<tg.{type(self).__name__}: shape={self.shape}, dtype={self.dtype.name}, numpy={sep}{body}>"
 
     def __str__(self) -> str:
+        if _backend.is_foreign(self._value):
+            return f"tg.Tensor({_backend.describe(self._value)})"
         return f"tg.Tensor({str(np.asarray(self._value))}, shape={self.shape}, dtype={self.dtype.name})"
 
     def __format__(self, spec: str) -> str:
@@ -243,6 +265,12 @@ class Tensor:
     def __getitem__(self, index: Any) -> Tensor:
         return ops.getitem(self, index)
 
+    def __setitem__(self, index: Any, value: Any) -> None:
+        raise TypeError(
+            "tapegrad tensors are immutable: x[...] = v would not be recorded; build a new tensor instead "
+            "(tnp.where(mask, v, x), tnp.put_along_axis(x, idx, v, axis), or tnp.concatenate of the pieces)"
+        )
+
     def __eq__(self, other: Any) -> Tensor:  # type: ignore[override]
         return ops.equal(self, other)
 
@@ -273,10 +301,13 @@ class Tensor:
     # ---- method spellings of common ops ------------------------------------------------------
     def reshape(self, *shape: Any, order: str = "C", copy: Any = None) -> Tensor:
         shape = shape[0] if len(shape) == 1 else shape
+        if order in ("A", "K"):  # NumPy's: F for a Fortran-contiguous value, else C (K as A: tensors have no strides)
+            flags = np.asarray(self._value).flags
+            order = "F" if flags.f_contiguous and not flags.c_contiguous else "C"
         if order == "C":
             return ops.reshape(self, shape)
         if order != "F":
-            raise ValueError(f"reshape: order must be 'C' or 'F', got {order!r}")
+            raise ValueError(f"reshape: order must be 'C', 'F', 'A' or 'K', got {order!r}")
         # Fortran order: reverse the axes, reshape to the reversed shape, reverse back
         return ops.transpose(ops.reshape(ops.transpose(self), tuple(np.atleast_1d(shape))[::-1]))
 
@@ -505,8 +536,13 @@ class Variable(Tensor):
                 f"Variable.{method}(None): the gradient is None, so this variable is not connected to the loss"
             )
         # the caller's array is copied: assigning never shares memory with it (np.array copies)
-        raw = value._value if isinstance(value, Tensor) else np.array(value)
+        raw = value._value if isinstance(value, Tensor) else value if _backend.is_foreign(value) else np.array(value)
         own = self._value
+        if raw.__class__ is not np.ndarray and not isinstance(raw, np.generic):
+            if not _backend.is_foreign(raw):
+                raw = np.asarray(raw)
+            elif not _backend.is_foreign(own):
+                raw = _backend.to_numpy(raw)  # a NumPy variable stays NumPy: a Dask gradient is computed here
         if np.shape(raw) != np.shape(own):
             raise ValueError(
                 f"Variable.{method}: value of shape {np.shape(raw)} does not match the variable's shape {np.shape(own)}"
@@ -514,7 +550,7 @@ class Variable(Tensor):
         dtype = own.dtype
         if raw.dtype != dtype:
             if dtype.kind == "f" and raw.dtype.kind in "fiub" or dtype.kind in "iu" and raw.dtype.kind in "iub":
-                raw = np.asarray(raw).astype(dtype)
+                raw = raw.astype(dtype) if _backend.is_foreign(raw) else np.asarray(raw).astype(dtype)
             else:
                 raise TypeError(f"Variable.{method}: cannot store a {raw.dtype} value in a {dtype} variable")
         if isinstance(raw, np.ndarray) and raw.ndim == 0:
@@ -524,6 +560,8 @@ class Variable(Tensor):
     def numpy(self) -> Any:
         _note_read(self, "numpy")
         v = self._value
+        if _backend.is_foreign(v):
+            return _backend.to_numpy(v)
         return v.copy() if isinstance(v, np.ndarray) and v.ndim else np.asarray(v)[()]
 
     def __copy__(self) -> Variable:
@@ -537,6 +575,8 @@ class Variable(Tensor):
         return Variable, (self._value, self.trainable, self.name)
 
     def __repr__(self) -> str:
+        if _backend.is_foreign(self._value):
+            return f"<tg.Variable '{self.name}' {_backend.describe(self._value)}>"
         body = np.array_repr(np.asarray(self._value)) if self.ndim else repr(np.asarray(self._value)[()])
         return f"<tg.Variable '{self.name}' shape={self.shape} dtype={self.dtype.name}, numpy={body}>"
 

@@ -22,7 +22,7 @@ from typing import Any, Iterable
 
 import numpy as np
 
-from tapegrad import _context
+from tapegrad import _backend, _context
 from tapegrad._context import RAW
 from tapegrad._dtypes import python_to_array
 from tapegrad._record import Meta
@@ -165,12 +165,19 @@ def seed_value(target: Tensor, given: Any, raw: bool) -> Any:
     value = target._value
     dtype = value.dtype
     if given is None:
-        value = dtype.type(1) if value.__class__ is not np.ndarray else np.ones(value.shape, dtype=dtype)
+        if value.__class__ is not np.ndarray and _backend.is_foreign(value):  # ones of the target's library
+            value = _backend.ones(value.shape, dtype, like=value)
+        else:
+            value = dtype.type(1) if value.__class__ is not np.ndarray else np.ones(value.shape, dtype=dtype)
         return value if raw else wrap(value)
     shape = np.shape(target._value)
     if isinstance(given, Variable):
         given = given.read_value()
-    if dtype.kind != "c" and np.iscomplexobj(given._value if isinstance(given, Tensor) else given):
+    given_value = given._value if isinstance(given, Tensor) else given
+    given_complex = (
+        _backend.kind(given_value.dtype) == "c" if hasattr(given_value, "dtype") else np.iscomplexobj(given_value)
+    )
+    if _backend.kind(dtype) != "c" and given_complex:
         raise TypeError(
             f"output_gradients is complex but its target has dtype {dtype}: a real target takes real "
             "cotangents (its imaginary part would be dropped); give a real array"
@@ -181,7 +188,7 @@ def seed_value(target: Tensor, given: Any, raw: bool) -> Any:
             f"output_gradients has shape {np.shape(value)} but its target has shape {shape}; "
             "give one cotangent per target, shaped like it"
         )
-    if dtype.kind == "c":  # the walk carries conjugate cotangents (see finish)
+    if _backend.kind(dtype) == "c":  # the walk carries conjugate cotangents (see finish)
         if raw:
             return np.conj(np.asarray(value, dtype=dtype))
         return ops.conj(given if isinstance(given, Tensor) else wrap(value))
@@ -202,19 +209,28 @@ def finish(grad: Any, source: Tensor, unconnected: UnconnectedGradients, rows: i
     shape = value.shape if rows is None else (rows, *value.shape)
     if grad is None:
         if unconnected is UnconnectedGradients.ZERO:
-            return wrap(np.zeros(shape, dtype=value.dtype))
+            return wrap(_backend.zeros(shape, value.dtype, like=value))
         return None
     if rows is None and grad.__class__ is value.__class__ and grad.__class__ is not Tensor:
         dtype = grad.dtype
         if (dtype is value.dtype or dtype == value.dtype) and (grad.__class__ is not np.ndarray or grad.shape == shape):
-            if dtype.kind != "c":
+            try:
+                kind = dtype.kind
+            except AttributeError:  # the dtype object of an array-API library (_backend)
+                kind = _backend.kind(dtype)
+            if kind != "c":
                 return wrap(grad)  # the common case: as it is
     dtype = value.dtype
     if dtype.kind == "c":
         # Complex numbers: the rules are transposes for the bilinear pairing Re(sum(a * b)), so no rule
         # conjugates (holomorphic ops keep their real rules, as JAX's); the walk's result is then
         # dL/dx - i dL/dy, and its conjugate is TensorFlow's (and PyTorch's) dL/dx + i dL/dy.
-        grad = ops.conj(grad) if isinstance(grad, Tensor) else np.conj(grad)
+        if isinstance(grad, Tensor):
+            grad = ops.conj(grad)
+        else:
+            grad = _backend.namespace(grad).conj(grad) if _backend.is_foreign(grad) else np.conj(grad)
+    if not isinstance(grad, Tensor) and _backend.is_foreign(grad):  # stays in its library (lazy for Dask)
+        return wrap(_backend.conform(grad, dtype, shape))
     if not isinstance(grad, Tensor):
         grad = np.asarray(grad)
         if grad.dtype.kind == "c" and dtype.kind != "c":

@@ -29,7 +29,7 @@ from typing import Any
 
 import numpy as np
 
-from tapegrad import _context
+from tapegrad import _backend, _context
 from tapegrad._tensor import Tensor, Variable, wrap
 
 __all__ = ["Optimizer", "SGD", "Adam", "RMSprop", "Adagrad"]
@@ -44,6 +44,20 @@ def _raw(value: Any) -> Any:
     if isinstance(value, Tensor):
         return value._value
     return np.asarray(value)
+
+
+def _computed(pairs: list) -> list:
+    """Pairs whose gradient is a lazy (Dask) array for a NumPy variable, with those gradients computed
+    in one ``dask.compute``: the variables stay small NumPy arrays, the work the gradients share (the
+    pass over distributed data) is done once."""
+    lazy = [i for i, (g, v) in enumerate(pairs) if _backend.is_foreign(_raw(g)) and not _backend.is_foreign(v._value)]
+    if not lazy:
+        return pairs
+    values = _backend.compute(*[_raw(pairs[i][0]) for i in lazy])
+    pairs = list(pairs)
+    for i, value in zip(lazy, values, strict=True):
+        pairs[i] = (value, pairs[i][1])
+    return pairs
 
 
 def _check_positive(name: str, value: float | None, allow_zero: bool = False) -> float | None:
@@ -172,6 +186,7 @@ class Optimizer:
                 f"gradients do not exist for variables [{missing}] when minimizing the loss; they are not updated",
                 stacklevel=2,
             )
+        present = _computed(present)
         grads = [self._as_gradient(g, v) for g, v in present]
         variables = [v for _, v in present]
         grads = self._clip(grads)

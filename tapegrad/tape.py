@@ -9,7 +9,7 @@ from typing import Any, Iterator
 
 import numpy as np
 
-from tapegrad import _context, _primitive
+from tapegrad import _backend, _context, _primitive
 from tapegrad._primitive import ALL, slim
 from tapegrad._record import Meta, Record, as_record
 from tapegrad._structure import flatten, unflatten
@@ -130,7 +130,11 @@ class GradientTape:
                 )
 
     def _watch_tensor(self, x: Tensor) -> None:
-        if x._value.dtype.kind not in "fc":  # integer and bool tensors have no gradient (explain says so)
+        try:
+            kind = x._value.dtype.kind
+        except AttributeError:  # the dtype object of an array-API library (_backend)
+            kind = _backend.kind(x._value.dtype)
+        if kind not in "fc":  # integer and bool tensors have no gradient (explain says so)
             return
         key = key_of(x)
         if key not in self._tracked:
@@ -255,8 +259,13 @@ class GradientTape:
             return
         value = out._value
         float_out = prim.float_out
-        if not float_out and value.dtype.kind not in "fc":
-            return
+        if not float_out:
+            try:
+                kind = value.dtype.kind
+            except AttributeError:  # the dtype object of an array-API library (_backend)
+                kind = _backend.kind(value.dtype)
+            if kind not in "fc":
+                return
         key = out._key
         if key is None:
             key = out._key = new_key()
@@ -282,7 +291,7 @@ class GradientTape:
 
     def _record_several(self, prim: Any, vals: list, params: dict, outs: tuple, needs: tuple, keys: tuple) -> None:
         """``record`` for an op with several outputs: each float output is tracked."""
-        floats = [o for o in outs if o._value.dtype.kind in "fc"]
+        floats = [o for o in outs if _backend.kind(o._value.dtype) in "fc"]
         if not floats:
             return
         for o in outs:
@@ -435,10 +444,15 @@ class GradientTape:
     # ---- helpers -------------------------------------------------------------------------------
     def _source(self, source: Any, position: int) -> tuple[Tensor, list[int]]:
         """The reference tensor (for shape/dtype) and the tape keys that stand for one source."""
-        kind = source.__class__
-        if kind is Tensor and source._value.dtype.kind == "f":  # the common case
-            return source, [source._key or key_of(source)]
-        if kind is Variable or isinstance(source, Variable):
+        cls = source.__class__
+        if cls is Tensor:
+            try:
+                kind = source._value.dtype.kind
+            except AttributeError:  # the dtype object of an array-API library (_backend)
+                kind = _backend.kind(source._value.dtype)
+            if kind == "f":  # the common case
+                return source, [source._key or key_of(source)]
+        if cls is Variable or isinstance(source, Variable):
             entry = self._variables.get(id(source))
             return source.snapshot(), [s._key for s in entry[1]] if entry else []
         if isinstance(source, Tensor):

@@ -74,8 +74,11 @@ def nanvar(a: Any, axis: Any = None, dtype: Any = None, out: Any = None, ddof: A
 
 def nanstd(a: Any, axis: Any = None, dtype: Any = None, out: Any = None, ddof: Any = 0, keepdims: bool = False,
            **kw: Any) -> Tensor:
-    """``np.nanstd``: the square root of nanvar."""
-    return ops.sqrt(nanvar(a, axis, dtype, out, ddof, keepdims))
+    """``np.nanstd``: the square root of nanvar; where the variance is 0 (a slice of one valid value,
+    or of equal ones) the gradient is 0, as for ``std``, not 0 * inf = NaN."""
+    var = nanvar(a, axis, dtype, out, ddof, keepdims)
+    zero = _plain(var) == 0
+    return ops.where(zero, 0.0, ops.sqrt(ops.where(zero, 1.0, var)))
 
 
 def nanquantile(a: Any, q: Any, axis: Any = None, out: Any = None, overwrite_input: bool = False,

@@ -13,7 +13,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from tapegrad._tensor import Tensor, ops
+from tapegrad._tensor import Tensor, ops, value_read
 from tapegrad.numpy._convert import array, asarray
 from tapegrad.ops import shape as _shape_ops
 
@@ -92,14 +92,14 @@ def append(arr: Any, values: Any, axis: Any = None) -> Tensor:
 
 def take_along_axis(arr: Any, indices: Any, axis: Any = -1) -> Tensor:
     """``np.take_along_axis``; the indices carry no gradient."""
-    idx = np.asarray(indices._value if isinstance(indices, Tensor) else indices)
+    idx = np.asarray(value_read(indices) if isinstance(indices, Tensor) else indices)
     return _rearranged(arr, lambda c: np.take_along_axis(c, idx, axis))
 
 
 def put_along_axis(arr: Any, indices: Any, values: Any, axis: Any) -> Tensor:
     """``np.put_along_axis`` made functional: returns the new tensor (NumPy's writes in place)."""
     arr = asarray(arr)
-    idx = np.asarray(indices._value if isinstance(indices, Tensor) else indices)
+    idx = np.asarray(value_read(indices) if isinstance(indices, Tensor) else indices)
 
     def place(c: np.ndarray, v: np.ndarray) -> np.ndarray:
         c = c.copy()
@@ -116,7 +116,7 @@ def sort(a: Any, axis: Any = -1, kind: Any = None, order: Any = None, *, stable:
         raise TypeError("tapegrad.numpy.sort: order= is for structured arrays, which tensors are not")
     if axis is None:
         a, axis = ops.reshape(a, (-1,)), -1
-    values = np.asarray(a._value)
+    values = np.asarray(value_read(a))
     return _gather(a, np.take_along_axis(_codes(a), np.argsort(values, axis=axis, kind=kind, stable=stable), axis))
 
 
@@ -125,18 +125,18 @@ def partition(a: Any, kth: Any, axis: Any = -1, kind: str = "introselect", order
     a = asarray(a)
     if axis is None:
         a, axis = ops.reshape(a, (-1,)), -1
-    values = np.asarray(a._value)
+    values = np.asarray(value_read(a))
     return _gather(a, np.take_along_axis(_codes(a), np.argpartition(values, kth, axis=axis, kind=kind), axis))
 
 
 def argsort(a: Any, axis: Any = -1, kind: Any = None, order: Any = None, *, stable: Any = None) -> Tensor:
     """``np.argsort``: integer positions (not differentiable)."""
-    return array(np.argsort(np.asarray(asarray(a)._value), axis=axis, kind=kind, stable=stable))
+    return array(np.argsort(np.asarray(value_read(asarray(a))), axis=axis, kind=kind, stable=stable))
 
 
 def argpartition(a: Any, kth: Any, axis: Any = -1, kind: str = "introselect", order: Any = None) -> Tensor:
     """``np.argpartition``: integer positions (not differentiable)."""
-    return array(np.argpartition(np.asarray(asarray(a)._value), kth, axis=axis, kind=kind))
+    return array(np.argpartition(np.asarray(value_read(asarray(a))), kth, axis=axis, kind=kind))
 
 
 # ---- joining and splitting (NumPy's forms) -------------------------------------------------------------
@@ -344,7 +344,7 @@ def gradient(f: Any, *varargs: Any, axis: Any = None, edge_order: int = 1) -> An
 
 # ---- selection, elementwise compositions ----------------------------------------------------------------
 def _plain(x: Any) -> Any:
-    return np.asarray(x._value) if isinstance(x, Tensor) else np.asarray(x)
+    return np.asarray(value_read(x)) if isinstance(x, Tensor) else np.asarray(x)
 
 
 def select(condlist: Any, choicelist: Any, default: Any = 0) -> Tensor:

@@ -11,7 +11,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from tapegrad._tensor import Tensor, ops
+from tapegrad._tensor import Tensor, ops, value_read
 from tapegrad.numpy._convert import array, asarray
 from tapegrad.ops import decompositions as _dec
 from tapegrad.ops import linalg as _la
@@ -57,20 +57,20 @@ def _square(a: Tensor, name: str) -> None:
 def svd(a: Any, full_matrices: bool = True, compute_uv: bool = True, hermitian: bool = False) -> Any:
     """``np.linalg.svd``. Gradients flow through the reduced factors. With ``full_matrices=True``
     and a non-square matrix the extra columns of U (rows of Vh) are an arbitrary basis of the
-    complement, not a function of ``a``: their gradients are ignored (PyTorch's convention for
-    ``torch.linalg.svd``), so they come back as constants. Differentiate through the reduced
-    factors (``full_matrices=False``) when the complement matters."""
+    complement, not a function of ``a``: a nonzero gradient reaching them raises an error naming
+    the fix, ``full_matrices=False``, and their forward-mode tangent is NaN (undefined); derivatives
+    through the other columns work as for the reduced factors."""
     a = asarray(a)
     u, s, vh = _dec.svd_parts(a)
     if not compute_uv:
         return s
     m, n = a.shape[-2], a.shape[-1]
     if full_matrices and m != n:
-        uf, _, vhf = np.linalg.svd(np.asarray(a._value), full_matrices=True)
+        extra = _dec.svd_complement(a)
         if m > n:
-            u = ops.concatenate([u, array(uf[..., :, n:])], axis=-1)
+            u = ops.concatenate([u, extra], axis=-1)
         else:
-            vh = ops.concatenate([vh, array(vhf[..., m:, :])], axis=-2)
+            vh = ops.concatenate([vh, extra], axis=-2)
     return SVDResult(u, s, vh)
 
 
@@ -89,7 +89,7 @@ def pinv(a: Any, rcond: Any = None, hermitian: bool = False, *, rtol: Any = np._
             if rtol is None else rtol
     elif rtol is not np._NoValue:
         raise ValueError("`rtol` and `rcond` can't be both set.")
-    sv = np.asarray(s._value)
+    sv = np.asarray(value_read(s))
     cutoff = np.asarray(rcond)[..., None] * np.max(sv, axis=-1, keepdims=True)
     keep = sv > cutoff
     s_inv = ops.where(keep, 1 / ops.where(keep, s, 1), 0)
@@ -124,14 +124,29 @@ def eigvals(a: Any) -> Tensor:
     return eig(a)[0]
 
 
+def _hermitian_from(a: Tensor, UPLO: str) -> Tensor:  # noqa: N803
+    """The Hermitian matrix LAPACK reads from one triangle of ``a`` (and the real part of its diagonal),
+    built differentiably: the gradient reaches only the entries NumPy reads, as finite differences see."""
+    if UPLO not in ("L", "U"):
+        raise ValueError(f"tapegrad.numpy.linalg: UPLO must be 'L' or 'U', got {UPLO!r}")
+    n = a.shape[-1]
+    strict = np.tril(np.ones((n, n), dtype=bool), -1) if UPLO == "L" else np.triu(np.ones((n, n), dtype=bool), 1)
+    off = ops.where(strict, a, 0)
+    diag = ops.where(np.eye(n, dtype=bool), ops.real(a) if np.dtype(a.dtype).kind == "c" else a, 0)
+    return off + _la.matrix_transpose(ops.conj(off) if np.dtype(a.dtype).kind == "c" else off) + diag
+
+
 def eigh(a: Any, UPLO: str = "L") -> Any:  # noqa: N803
-    """``np.linalg.eigh`` (``UPLO`` selects the triangle read)."""
-    return _la.eigh(asarray(a), UPLO)
+    """``np.linalg.eigh``: reads the ``UPLO`` triangle only, and so does the gradient (for a
+    symmetric input that is the symmetric gradient folded onto that triangle)."""
+    a = asarray(a)
+    _square(a, "eigh")
+    return _la.eigh(_hermitian_from(a, UPLO), UPLO)
 
 
 def eigvalsh(a: Any, UPLO: str = "L") -> Tensor:  # noqa: N803
-    """``np.linalg.eigvalsh``."""
-    return _la.eigvalsh(asarray(a), UPLO)
+    """``np.linalg.eigvalsh`` (the ``UPLO`` triangle, as ``eigh``)."""
+    return eigh(a, UPLO)[0]
 
 
 def lstsq(a: Any, b: Any, rcond: Any = None) -> LstsqResult:
@@ -142,7 +157,7 @@ def lstsq(a: Any, b: Any, rcond: Any = None) -> LstsqResult:
     x = ops.matmul(pinv(a, rcond), b)
     m, n = a.shape[-2], a.shape[-1]
     s = svd(a, compute_uv=False)
-    rank = int(np.linalg.matrix_rank(np.asarray(a._value), tol=rcond * float(np.max(np.asarray(s._value)))))
+    rank = int(np.linalg.matrix_rank(np.asarray(value_read(a)), tol=rcond * float(np.max(np.asarray(value_read(s))))))
     if rank == n and m > n:
         r = b - ops.matmul(a, x)
         r2 = ops.real(r * ops.conj(r)) if np.dtype(r.dtype).kind == "c" else r * r  # |r|^2
@@ -174,7 +189,7 @@ def matrix_power(a: Any, n: int) -> Tensor:
 
 def matrix_rank(A: Any, tol: Any = None, hermitian: bool = False, *, rtol: Any = None) -> Any:  # noqa: N803
     """``np.linalg.matrix_rank`` (an integer: not differentiable)."""
-    value = np.asarray(A._value) if isinstance(A, Tensor) else np.asarray(A)
+    value = np.asarray(value_read(A)) if isinstance(A, Tensor) else np.asarray(A)
     return np.linalg.matrix_rank(value, tol=tol, hermitian=hermitian, rtol=rtol)
 
 
@@ -232,9 +247,14 @@ def solve(a: Any, b: Any) -> Tensor:
 
 
 def cholesky(a: Any, /, *, upper: bool = False) -> Tensor:
-    """``np.linalg.cholesky`` (lower, or upper with ``upper=True``)."""
-    low = _la.cholesky(asarray(a))
-    return _la.matrix_transpose(low) if upper else low
+    """``np.linalg.cholesky`` (lower, or upper with ``upper=True``): as NumPy, only that triangle of
+    ``a`` is read, and only it gets a gradient."""
+    a = asarray(a)
+    _square(a, "cholesky")
+    low = _la.cholesky(_hermitian_from(a, "U" if upper else "L"))
+    if not upper:
+        return low
+    return ops.conj(_la.matrix_transpose(low)) if np.dtype(a.dtype).kind == "c" else _la.matrix_transpose(low)
 
 
 def trace(x: Any, /, *, offset: int = 0, dtype: Any = None) -> Tensor:

@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from tapegrad import _context
+from tapegrad import _backend, _context
 from tapegrad._dtypes import as_dtype, default_float, python_to_array
 from tapegrad._tensor import Tensor, Variable, as_tensor, ops, value_read, wrap
 
@@ -161,6 +161,10 @@ def fill(dims: Any, value: Any, name: str | None = None, dtype: Any = None) -> T
 
 
 def _like(x: Any, fill_value: Any, dtype: Any, shape: Any) -> Any:
+    raw = x._value if isinstance(x, Tensor) else x
+    if raw.__class__ is not np.ndarray and _backend.is_foreign(raw):  # stays in its library (lazy on Dask)
+        out = _backend.full_like(raw, fill_value, dtype, shape)
+        return wrap(out) if isinstance(x, Tensor) else out
     if not isinstance(x, Tensor):
         out = np.full_like(x, fill_value, dtype=dtype, shape=shape)
         return out if out.ndim else out[()]
@@ -193,10 +197,30 @@ def linspace(start: Any, stop: Any, num: int, dtype: Any = None, axis: int = 0, 
         raise ValueError(f"linspace: num must be a non-negative int, got {num!r}")
     if dtype is None:
         dtype = _typed_dtype(start, stop)
-        if dtype is None or np.dtype(dtype).kind != "f":
+        if dtype is None or np.dtype(dtype).kind not in "fc":  # complex endpoints stay complex
             dtype = default_float()
-    return wrap(np.linspace(_value(start), _value(stop), num, endpoint=bool(endpoint), dtype=as_dtype(dtype),
-                            axis=axis))
+    values = np.linspace(_value(start), _value(stop), num, endpoint=bool(endpoint), dtype=as_dtype(dtype), axis=axis)
+    if not (isinstance(start, Tensor) or isinstance(stop, Tensor)):
+        return wrap(values)
+    return _linspace_of_tensors(start, stop, num, values, axis, bool(endpoint))
+
+
+def _linspace_of_tensors(start: Any, stop: Any, num: int, values: np.ndarray, axis: int, endpoint: bool) -> Tensor:
+    """linspace differentiable in tensor endpoints: NumPy's start + i * (stop - start) / div, the last
+    value exactly ``stop`` when ``endpoint``."""
+    dtype = values.dtype
+    start, stop = (ops.cast(as_tensor(v), dtype) for v in (start, stop))
+    shape = np.broadcast_shapes(start.shape, stop.shape)
+    start, stop = ops.broadcast_to(start, shape), ops.broadcast_to(stop, shape)
+    axis = axis % values.ndim
+    lead = [1] * axis + [num] + [1] * (values.ndim - axis - 1)
+    i = np.arange(num, dtype=dtype).reshape(lead)
+    start_b, stop_b = ops.expand_dims(start, axis), ops.expand_dims(stop, axis)
+    div = (num - 1) if endpoint else num
+    out = start_b + i * ((stop_b - start_b) / div) if div > 0 else start_b + 0 * i
+    if endpoint and num > 1:
+        out = ops.where((i == num - 1), stop_b + 0 * i, out)
+    return out
 
 
 lin_space = linspace

@@ -27,7 +27,7 @@ import numpy as np
 from tapegrad._primitive import defrule
 from tapegrad._tensor import ops
 from tapegrad.batching import last_axes
-from tapegrad.ops.linalg import solve
+from tapegrad.ops.linalg import check_gauge, plain_values, solve
 
 __all__: list[str] = []
 
@@ -82,6 +82,10 @@ def _svd_vjp(g, ans, a):
     (u, s, vh), (gu, gs, gvh) = ans, g
     cplx = np.dtype(a.dtype).kind == "c"
     v = _h(vh)
+    if cplx:
+        check_gauge("tapegrad.numpy.linalg.svd of a complex matrix",
+                    "differentiate phase-free quantities (singular values, |U|^2, U[:, k] Vh[k] products)",
+                    (u, gu), (v, None if gvh is None else _h(gvh)))
     cu, cv = _conj_if(u, cplx), _conj_if(v, cplx)
     f = _gaps(s * s)
     row = ops.expand_dims(s, -2)  # multiplies column j by s_j: M @ diag(s)
@@ -143,6 +147,46 @@ svd_p = defrule(_svd, vjps=(_svd_vjp,), jvps=(_svd_jvp,), name="linalg.svd", bat
 def svd_parts(a: Any) -> tuple[Any, Any, Any]:
     """U (m, k), s (k,), Vh (k, n) of the reduced SVD of a matrix (or a batch), differentiable."""
     return svd_p(a)
+
+
+# ---- svd's complement: the extra columns of U (rows of Vh) that full_matrices=True adds -------------------
+# They are an arbitrary orthonormal basis of the complement, not a function of the matrix: no derivative
+# exists (JAX refuses every full_matrices=True derivative). Reverse mode: a nonzero cotangent reaching them
+# is an error naming the fix. Forward mode: their tangent is NaN (undefined), not an error, so that
+# forward-over-reverse (tg.hessian) through the unique columns still works; a reverse pass that uses the
+# extra columns raises first.
+_COMPLEMENT_ERROR = (
+    "tapegrad.numpy.linalg.svd(a, full_matrices=True) of a non-square matrix: the extra {what} are an "
+    "arbitrary basis of the complement, not differentiable functions of a, and a nonzero gradient reaches "
+    "them; use full_matrices=False (the reduced factors), or tg.stop_gradient on the extra {what}"
+)
+
+
+def _complement(a):
+    m, n = a.shape[-2], a.shape[-1]
+    u, _, vh = np.linalg.svd(a, full_matrices=True)
+    return u[..., :, n:] if m > n else vh[..., m:, :]
+
+
+def _complement_vjp(g, ans, a):
+    if np.any(plain_values(g) != 0):
+        what = "columns of U" if a.shape[-2] > a.shape[-1] else "rows of Vh"
+        raise ValueError(_COMPLEMENT_ERROR.format(what=what))
+    return ops.zeros_like(a)
+
+
+def _complement_jvp(t, ans, a):
+    return ops.zeros_like(ans) * np.nan  # undefined (see above)
+
+
+svd_complement_p = defrule(_complement, vjps=(_complement_vjp,), jvps=(_complement_jvp,),
+                           name="linalg.svd_complement", batch=last_axes(2))
+
+
+def svd_complement(a: Any) -> Any:
+    """The extra columns of U (m > n) or rows of Vh (m < n) of the full SVD: values only, and an
+    error when a derivative reaches them (they are not unique)."""
+    return svd_complement_p(a)
 
 
 # ---- qr: (Q, R), reduced, m >= n ------------------------------------------------------------------------------
@@ -220,6 +264,8 @@ def _eig_vjp(g, ans, a):
     # F = 1 / (w_j - w_i); mid = diag(gw) + F * (V^T gV - V^T conj(V) diag(Re diag(V^T gV)))
     # Abar = V^-T mid V^T (real part for a real input)
     (w, v), (gw, gv) = ans, g
+    check_gauge("tapegrad.numpy.linalg.eig", "differentiate phase-free quantities (eigenvalues, |v|^2, v v^H)",
+                (v, gv))
     n = w.shape[-1]
     mid = ops.zeros_like(v) if gw is None else ops.expand_dims(ops.cast(gw, v.dtype), -2) * _eye(n, v.dtype)
     if gv is not None:

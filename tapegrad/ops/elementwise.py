@@ -8,11 +8,13 @@ first argument and minimum likewise, clip passes the gradient where lo <= x <= h
 
 from __future__ import annotations
 
+import cmath
 import math
 import operator
 
 import numpy as np
 
+from tapegrad import _backend
 from tapegrad._primitive import defrule, elementwise, linear, unbroadcast
 from tapegrad._tensor import ops
 from tapegrad.batching import broadcasting
@@ -137,7 +139,11 @@ def _power_dx(_ans, x, y):
 def _power_dy(ans, x, y):
     # d/dy x**y = x**y log x: for real x taken as 0 where x <= 0, for complex x the principal log
     # (0 at x = 0); the double where keeps log's singular point out of every order of derivative
-    inside = x > 0 if x.dtype.kind != "c" else x != 0
+    if x.__class__ in (int, float, complex):  # a Python base (2.0 ** t): a constant log
+        if x.__class__ is complex:
+            return ans * (cmath.log(x) if x else 0)
+        return ans * (math.log(x) if x > 0 else 0)
+    inside = x > 0 if _backend.kind(x.dtype) != "c" else x != 0
     return ans * ops.where(inside, ops.log(ops.where(inside, x, 1)), 0)
 
 
@@ -153,7 +159,7 @@ cbrt = elementwise(np.cbrt, lambda ans, _x: 1 / (3 * ans * ans), name="cbrt")
 
 # ---- sign-like (zero derivative almost everywhere, so gradient 0 rather than None) -------------------
 def _abs_d(ans, x):
-    if x.dtype.kind == "c":
+    if _backend.kind(x.dtype) == "c":
         # |z| is not holomorphic: d|z| = Re(conj(z) dz) / |z|. The VJP g * conj(z) / |z| is the rule's
         # transpose; the JVP t * conj(z) / |z| is made real by the cast to the output's dtype. 0 at z = 0.
         return ops.conj(x) / ops.where(ans == 0, 1, ans)
@@ -161,7 +167,7 @@ def _abs_d(ans, x):
 
 
 def _sign_d(ans, _x):
-    if _x.dtype.kind == "c":
+    if _backend.kind(_x.dtype) == "c":
         raise NotImplementedError("tg.sign of complex values (z / |z|) has no derivative rule; write x / tg.abs(x)")
     return ops.zeros_like(ans)
 

@@ -23,9 +23,10 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
+from tapegrad import _backend
 from tapegrad._primitive import PerArgument, defrule, linear, multilinear, unbroadcast
-from tapegrad._tensor import Tensor, ops
-from tapegrad.batching import along_axes, last_axes, lift, looped
+from tapegrad._tensor import Tensor, ops, value_read
+from tapegrad.batching import Stacked, along_axes, last_axes, lift, looped
 from tapegrad.ops.reduce import as_axis_param, normalize_axis
 from tapegrad.ops.reduce import norm as _euclidean_norm
 
@@ -503,14 +504,14 @@ def _trace_vjp(g, _ans, _x, offset=0, axis1=0, axis2=1):
 
 def _trace_cotangent(g: Any, shape: tuple, dtype: Any, offset: int, axis1: int, axis2: int) -> Any:
     """g spread onto the (offset) diagonal of axes ``axis1``, ``axis2`` of a value of ``shape``."""
-    eye = np.eye(shape[axis1], shape[axis2], k=offset, dtype=dtype)
+    eye = np.eye(shape[axis1], shape[axis2], k=offset, dtype=_backend.numpy_dtype(dtype))
     if axis1 > axis2:
         eye = eye.T
     mask_shape = [1] * len(shape)
     mask_shape[axis1], mask_shape[axis2] = shape[axis1], shape[axis2]
     g_shape = list(shape)
     g_shape[axis1] = g_shape[axis2] = 1
-    return ops.reshape(g, tuple(g_shape)) * eye.reshape(mask_shape)
+    return ops.multiply(ops.reshape(g, tuple(g_shape)), eye.reshape(mask_shape))  # any array library
 
 
 _trace_p = linear(_trace, _trace_vjp, name="trace", batch=along_axes)
@@ -585,7 +586,7 @@ def _slogdet_vjp(g, ans, a):
     gs, gl = g
     inv_t = _swap(_inv_p(a))
     out = None if gl is None else _batch_scalar(gl) * inv_t
-    if gs is not None and a.dtype.kind == "c":
+    if gs is not None and _backend.kind(a.dtype) == "c":
         turn = _batch_scalar(ops.real(gs * ans[0] * 1j) * -1j) * inv_t
         out = turn if out is None else out + turn
     return out
@@ -703,7 +704,8 @@ def solve(a: Any, b: Any) -> Tensor:
 def _phi(x: Any) -> Any:
     """The lower triangle with the diagonal halved."""
     n = x.shape[-1]
-    return x * (np.tri(n, dtype=x.dtype) - 0.5 * np.eye(n, dtype=x.dtype))
+    dtype = _backend.numpy_dtype(x.dtype)
+    return ops.multiply(x, np.tri(n, dtype=dtype) - 0.5 * np.eye(n, dtype=dtype))  # any array library
 
 
 # Convention: NumPy reads only the lower triangle, but the derivatives here are those of
@@ -724,7 +726,7 @@ def _cholesky_jvp(t, L, _a):
 
 
 def _conj(x: Any) -> Any:
-    return ops.conj(x) if x.dtype.kind == "c" else x
+    return ops.conj(x) if _backend.kind(x.dtype) == "c" else x
 
 
 _cholesky_p = defrule(
@@ -740,6 +742,35 @@ def cholesky(a: Any) -> Tensor:
     """
     _check_square(a, "cholesky")
     return _cholesky_p(a)
+
+
+def plain_values(x: Any) -> np.ndarray:
+    """The numbers of a value, a tensor or a batched walk's stack (its leading axis the batch)."""
+    x = x.value if isinstance(x, Stacked) else x
+    return np.asarray(getattr(x, "_value", x))
+
+
+def check_gauge(what: str, fix: str, *pairs: tuple[Any, Any]) -> None:
+    """Refuse a cotangent that changes the loss along the vectors' arbitrary phases (PyTorch's check).
+
+    Each pair is (vectors as columns, their cotangent in the table's convention); a phase rotation
+    v_k -> e^{i theta} v_k of every pair at once changes the loss by -theta Im(sum of diag(V^T gV)_k).
+    Only where that is zero (up to rounding) is the gradient defined."""
+    im, scale = 0.0, 0.0
+    for v, g in pairs:
+        if g is None:
+            continue
+        v, g = plain_values(v), plain_values(g)
+        im = im + np.imag(np.sum(v * g, axis=-2))
+        scale = scale + np.sum(np.abs(v) * np.abs(g), axis=-2)
+    if np.ndim(im) == 0:
+        return
+    tol = 10 * np.sqrt(np.finfo(np.result_type(*[plain_values(v).dtype for v, _ in pairs]).type(0).real.dtype).eps)
+    if np.any(np.abs(im) > tol * (scale + np.finfo(np.float64).tiny)):
+        raise ValueError(
+            f"{what}: the loss depends on the phases of the singular/eigen vectors, which are arbitrary "
+            f"(any e^(i theta) multiple is as valid), so its gradient is not defined; {fix}"
+        )
 
 
 # ---- eigh ----------------------------------------------------------------------------------------------
@@ -760,7 +791,7 @@ def _eigengaps(w: Any) -> Any:
 
 def _diag_embed(d: Any) -> Any:
     n = d.shape[-1]
-    return ops.expand_dims(d, -2) * np.eye(n, dtype=d.dtype)
+    return ops.multiply(ops.expand_dims(d, -2), np.eye(n, dtype=_backend.numpy_dtype(d.dtype)))
 
 
 # Gradient for a symmetric (Hermitian) input, symmetrized as for cholesky, distinct eigenvalues assumed:
@@ -770,6 +801,9 @@ def _diag_embed(d: Any) -> Any:
 #   (see backward.finish). For real input conj is skipped: sym(V (diag(wbar) + F * (V^T Vbar)) V^T).
 def _eigh_vjp(g, ans, _a, UPLO="L"):  # noqa: N803
     (w, v), (gw, gv) = ans, g  # a cotangent is None for an output that received none
+    if v.dtype.kind == "c":
+        check_gauge("linalg.eigh of a complex matrix",
+                    "differentiate phase-free quantities (eigenvalues, |v|^2, v v^H)", (v, gv))
     inner = 0 if gv is None else _eigengaps(w) * matmul(_swap(v), gv)
     if gw is not None:
         inner = inner + _diag_embed(gw)
@@ -845,7 +879,12 @@ def _vector_norm(x: Any, ord: Any, axes: tuple, keepdims: bool) -> Any:  # noqa:
     if isinstance(ord, str):
         raise ValueError(f"tg.linalg.norm: ord={ord!r} is a matrix norm; give a 2-tuple axis or a 2-D input")
     p = float(ord)
-    return ops.sum(ops.abs(x) ** p, axis=axes, keepdims=keepdims) ** (1.0 / p)
+    total = ops.sum(ops.abs(x) ** p, axis=axes, keepdims=keepdims)
+    if p <= 1:
+        return total ** (1.0 / p)
+    # the 0 vector: gradient 0 (as the 2-norm's), not 0 * inf = nan
+    zero = np.asarray(value_read(total) if isinstance(total, Tensor) else total) == 0
+    return ops.where(zero, 0.0, ops.where(zero, 1.0, total) ** (1.0 / p))
 
 
 def _dtype_of(x: Any) -> Any:

@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 
+from tapegrad import _backend
 from tapegrad._primitive import defrule, linear
 from tapegrad._tensor import Tensor, ops
 from tapegrad.batching import along_axes
@@ -322,6 +323,8 @@ def _divisible(ans: Any, x: Any) -> bool:
     finite (a zero makes it undefined, a subnormal or an overflowed product inexact). Decides which
     formula a rule uses; inspecting values here is control flow, not math."""
     for v in (ans, x):
+        if _backend.is_foreign(_value(v)):  # a lazy (Dask) value is not inspected: the division-free
+            return False  # formula is right everywhere, and recording and differentiating compute nothing
         v = np.abs(np.asarray(_value(v)))
         if v.dtype.kind == "f" and not np.all((v >= np.finfo(v.dtype).tiny) & (v < np.inf)):
             return False
@@ -414,7 +417,7 @@ def _dof(x: Any, axis: Any, ddof: Any) -> Any:
 # d|c|^2 = 2 Re(conj(c) dc), whose transpose takes g to 2 g conj(c). For real values conj and Re
 # are the identity and are skipped.
 def _conj(x: Any) -> Any:
-    return ops.conj(x) if x.dtype.kind == "c" else x
+    return ops.conj(x) if _backend.kind(x.dtype) == "c" else x
 
 
 def _re(x: Any) -> Any:

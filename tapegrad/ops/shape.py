@@ -22,8 +22,9 @@ from typing import Any
 
 import numpy as np
 
+from tapegrad import _backend
 from tapegrad._primitive import PerArgument, defrule, linear, unbroadcast
-from tapegrad._tensor import Tensor, ops, value_read
+from tapegrad._tensor import Tensor, as_tensor, ops, value_read
 from tapegrad.batching import broadcasting, lift, looped, stacks_of
 from tapegrad.ops.reduce import normalize_axis
 
@@ -264,7 +265,7 @@ def broadcast_arrays(*args: Any) -> list[Tensor]:
 
 def cast(x: Any, dtype: Any) -> Tensor:
     """Convert to ``dtype``; casting to an integer or bool dtype cuts the gradient."""
-    return _cast_p(x, dtype=np.dtype(dtype))
+    return _cast_p(x, dtype=_backend.numpy_dtype(dtype))
 
 
 # ---- stacking and joining: any number of arguments ------------------------------------------------
@@ -606,6 +607,7 @@ def _triangle(x: Any, k: int, lower: bool) -> Tensor:
     k = _int(k, "k")
     rows, cols = shape[-2:]
     keep = np.tri(rows, cols, k, dtype=bool) if lower else ~np.tri(rows, cols, k - 1, dtype=bool)
+    keep = _backend.like(keep, x._value if isinstance(x, Tensor) else x)  # a mask of x's library
     return ops.where(keep, x, 0)
 
 
@@ -715,6 +717,11 @@ def tensor_scatter_nd_add(tensor: Any, indices: Any, updates: Any) -> Any:
 def _plain_index(index: Any) -> Any:
     """An index with Tensors and lists turned into NumPy values, as NumPy indexing takes them."""
     if isinstance(index, Tensor):
+        if _backend.is_foreign(index._value):
+            raise IndexError(
+                f"indexing with a tensor holding a {_backend.library(index._value)} array needs its values (the "
+                "result's shape depends on them); compute the index first, e.g. index.numpy()"
+            )
         value = np.asarray(value_read(index))  # (tg.function guards what an index reads)
         if value.ndim == 0 and value.dtype.kind in "iu":
             return int(value)
@@ -822,15 +829,15 @@ NUMPY_FUNCTIONS = {
     np.shape: lambda a: _shape_of(a),
     np.ndim: lambda a: len(_shape_of(a)),
     np.size: lambda a, axis=None: int(np.prod(_shape_of(a))) if axis is None else _shape_of(a)[axis],
-    np.reshape: lambda a, shape=None, order="C", newshape=None, copy=None: reshape(
-        a, shape if shape is not None else newshape
+    np.reshape: lambda a, shape=None, order="C", newshape=None, copy=None: as_tensor(a).reshape(
+        shape if shape is not None else newshape, order=order
     ),
     np.transpose: lambda a, axes=None: transpose(a, axes),
     np.swapaxes: lambda a, axis1, axis2: swapaxes(a, axis1, axis2),
     np.moveaxis: lambda a, source, destination: moveaxis(a, source, destination),
     np.expand_dims: lambda a, axis: expand_dims(a, axis),
     np.squeeze: lambda a, axis=None: squeeze(a, axis),
-    np.ravel: lambda a, order="C": ravel(a),
+    np.ravel: lambda a, order="C": as_tensor(a).reshape(-1, order=order),
     np.broadcast_to: lambda array, shape, subok=False: broadcast_to(array, shape),
     np.broadcast_arrays: lambda *args, subok=False: broadcast_arrays(*args),
     np.stack: lambda arrays, axis=0, out=None, dtype=None, casting="same_kind": (

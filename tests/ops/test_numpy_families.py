@@ -69,6 +69,17 @@ def _np_svd_features(a):
                            (vh[..., :1, :] * vh[..., :1, :1]).reshape(-1)])
 
 
+def _svd_full_unique_columns(a, module=tnp):
+    """full_matrices=True: the unique columns of U (rows of Vh) carry gradients; the complement's cotangent is 0."""
+    u, s, vh = module.linalg.svd(a)
+    k = min(a.shape[-2:])
+    u, vh = u[..., :, :k], vh[..., :k, :]
+    parts = (s, module.real(u * module.conj(u)), module.real(vh * module.conj(vh)))  # free of the phases
+    if module is np:
+        return np.concatenate([p.reshape(-1) for p in parts])
+    return tg.concatenate([tg.reshape(p, (-1,)) for p in parts], axis=0)
+
+
 def _svd_phase_free(a):
     """Singular values, |U|^2, |Vh|^2 and the rank-one terms u_k vh_k: free of the vectors' phases."""
     u, s, vh = tnp.linalg.svd(a, full_matrices=False)
@@ -163,6 +174,9 @@ SPECS = [
     OpSpec("linalg.svd_phase_free", _svd_phase_free, [((3, 3),), ((4, 2),), ((2, 4),), ((2, 3, 2),)],
            primitives=("linalg.svd",), make_args=_distinct_singular_values, reference=_np_svd_phase_free,
            complex=True),
+    OpSpec("linalg.svd_full_unique_columns", _svd_full_unique_columns, [((4, 2),), ((2, 4),), ((2, 3, 2),)],
+           primitives=("linalg.svd", "linalg.svd_complement"), make_args=_distinct_singular_values,
+           reference=lambda a: _svd_full_unique_columns(a, np)),
     OpSpec("linalg.svd_values", lambda a: tnp.linalg.svd(a, compute_uv=False), [((3, 2),)],
            primitives=("linalg.svd",), make_args=_distinct_singular_values,
            reference=lambda a: np.linalg.svd(a, compute_uv=False)),
