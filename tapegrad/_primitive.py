@@ -92,7 +92,7 @@ class Primitive:
 
     __slots__ = (
         "name", "impl", "vjps", "jvps", "joint_vjp", "joint_jvp", "batch", "doc", "reads", "_keeps", "float_out",
-        "array_scalars", "complex",
+        "array_scalars", "complex", "partials",
     )
 
     def __init__(self, name: str, impl: Callable[..., Any], doc: str | None = None) -> None:
@@ -119,6 +119,9 @@ class Primitive:
         # True when the rules handle complex inputs (checked against the spec table's complex rows);
         # False: real-only, or refuses complex values
         self.complex = False
+        # an elementwise op's partial derivatives d(ans, *args), from which the batched walks
+        # compute its VJP and JVP directly (tapegrad.batching); None: not elementwise
+        self.partials: tuple | None = None
 
     def __call__(self, *args: Any, **params: Any) -> Any:
         stack = state.recorders
@@ -532,6 +535,7 @@ def _forget_derived(prim: Primitive) -> None:
     """Drop what was derived from a primitive's rules (reads, record keeps)."""
     prim.reads = None
     prim._keeps = {}
+    prim.partials = None
 
 
 def defrule(
@@ -592,6 +596,7 @@ def elementwise(
     prim.array_scalars = array_scalars
     prim.complex = table if complex is None else complex
     prim.batch = broadcasting
+    prim.partials = partials
     return prim
 
 

@@ -28,7 +28,7 @@ from tapegrad._dtypes import python_to_array
 from tapegrad._record import Meta
 from tapegrad._structure import flatten
 from tapegrad._tensor import Tensor, Variable, ops, wrap
-from tapegrad.batching import stacked_vjp
+from tapegrad.batching import partials_vjp, stacked_vjp
 
 
 class UnconnectedGradients(enum.Enum):
@@ -75,12 +75,17 @@ def walk(
                     continue
                 if key in wanted:
                     found[key] = g
-            if not raw or batched:
+            if not raw:
                 inputs, ans = as_tensors(record)
             vjps = prim.vjps
             if vjps is None or batched:  # a joint rule (or stacks): every needed cotangent at once
                 if batched:
-                    grads_in = stacked_vjp(prim, g, ans, needs, inputs, params, raw)
+                    # elementwise ops: from their partials (on the plain values in a raw walk)
+                    grads_in = None if prim.partials is None else partials_vjp(prim, g, ans, needs, inputs, params, raw)
+                    if grads_in is None:
+                        if raw:
+                            inputs, ans = as_tensors(record)
+                        grads_in = stacked_vjp(prim, g, ans, needs, inputs, params, raw)
                 else:
                     grads_in = prim.joint_vjp(g, ans, needs, *inputs, **params)
                 for i in needs:

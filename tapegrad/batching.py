@@ -21,6 +21,7 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
+from tapegrad._context import RAW, state
 from tapegrad._tensor import Tensor, ops, wrap
 
 Rule = Callable[..., Any]
@@ -165,6 +166,8 @@ def stacked_vjp(prim: Any, g: Any, ans: Any, needs: tuple, inputs: tuple, params
 def stacked_jvp(prim: Any, tangents: list, ans: Any, inputs: tuple, params: dict, raw: bool) -> Any:
     """The output tangent stack(s) for the arguments' tangent stacks (None where none)."""
     m = next(t.shape[0] for t in tangents if t is not None)
+    if prim.partials is not None:
+        return _partials_jvp(prim.partials, tangents, m, ans, inputs, params, raw)
     tangents = [None if t is None else _tensor(t) for t in tangents]
     several = ans.__class__ is tuple
     if prim.batch is None:
@@ -178,6 +181,68 @@ def stacked_jvp(prim: Any, tangents: list, ans: Any, inputs: tuple, params: dict
     if several:
         return None if out is None else tuple(_unstacked(o, m, a, raw) for o, a in zip(out, ans))
     return _unstacked(out, m, ans, raw)
+
+
+# Fast paths for elementwise ops (``prim.partials``), which most records of a Hessian are: the
+# stack times the partial, as the op's batching rule would compute it but without a ``Stacked``
+# dispatch per op, and on plain NumPy values in a raw walk (as the unbatched raw walk runs these
+# rules). Same values as the general route. Measured (CPU ms per call, median of 5 alternated runs):
+# W5 via tape.jacobian 0.39 -> 0.32 (base-round3 0.27), via tg.hessian 0.50 -> 0.46 (0.37).
+def _plain(value: Any) -> Any:
+    return value._value if value.__class__ is Tensor else value
+
+
+def partials_vjp(prim: Any, g: Any, ans: Any, needs: tuple, inputs: tuple, params: dict, raw: bool) -> Any:
+    """``g * d_i`` per needed argument of an elementwise op, or None (take ``stacked_vjp``) where a
+    cotangent would need unbroadcasting or a cast, or the op has several outputs."""
+    if g.__class__ is tuple:
+        return None
+    partials = prim.partials
+    saved = state.recorders
+    if raw:
+        g, ans, inputs = _plain(g), _plain(ans), tuple([_plain(x) for x in inputs])
+        state.recorders = RAW
+    else:
+        g = _tensor(g)
+    try:
+        out: list = [None] * len(inputs)
+        for i in needs:
+            d = partials[i]
+            if d is None:
+                continue
+            dv = d(ans, *inputs, **params)
+            gi = lift(g, _ndim(dv, False)) * dv
+            x = inputs[i]
+            if tuple(gi.shape[1:]) != tuple(x.shape) or gi.dtype != x.dtype:
+                return None
+            out[i] = gi
+        return out
+    finally:
+        state.recorders = saved
+
+
+def _partials_jvp(partials: tuple, tangents: list, m: int, ans: Any, inputs: tuple, params: dict, raw: bool) -> Any:
+    """The sum of ``t_i * d_i``, each stack lifted as ``broadcasting`` lifts it."""
+    saved = state.recorders
+    if raw:
+        ans, inputs = _plain(ans), tuple([_plain(x) for x in inputs])
+        state.recorders = RAW
+    try:
+        total = None
+        for i, t in enumerate(tangents):
+            if t is None or partials[i] is None:
+                continue
+            t = _plain(t) if raw else _tensor(t)
+            dv = partials[i](ans, *inputs, **params)
+            c = lift(t, max(t.ndim - 1, _ndim(dv, False))) * dv
+            if total is None:
+                total = c
+            else:
+                n = max(total.ndim, c.ndim) - 1
+                total = lift(total, n) + lift(c, n)
+        return None if total is None else _unstacked(Stacked(total), m, ans, raw)
+    finally:
+        state.recorders = saved
 
 
 def _unstacked(result: Any, m: int, like: Any, raw: bool) -> Any:
