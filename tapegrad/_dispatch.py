@@ -24,6 +24,7 @@ from tapegrad import _backend
 from tapegrad._context import RAW, state
 from tapegrad._primitive import Primitive, _convert_arguments
 from tapegrad._tensor import Tensor, wrap
+from tapegrad.batching import Stacked, batch_call
 
 FORWARDS: dict[str, Callable[..., Any]] = {}  # primitive name -> forward(xp, *values, **params); tapegrad.ops fills
 UNSUPPORTED: dict[str, dict[str, str]] = {}  # primitive name -> {library: why}; tapegrad.ops fills
@@ -44,6 +45,8 @@ def _any_library_call(self: Primitive, *args: Any, **params: Any) -> Any:
             break
     else:
         return _numpy_call(self, *args, **params)
+    if any(a.__class__ is Stacked for a in args):  # a batched walk's stack: the op's batching rule
+        return batch_call(self, args, params)
     stack = state.recorders
     if stack is RAW:
         return forward(self, args, params)
