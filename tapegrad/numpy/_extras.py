@@ -10,7 +10,7 @@ import numpy as np
 
 from tapegrad._tensor import Tensor, ops
 from tapegrad.numpy._convert import array, asarray
-from tapegrad.numpy._functions import _no_out, _plain, _rearranged, convolve, diff, nanmean
+from tapegrad.numpy._functions import _no_out, _plain, _quantile_layout, _rearranged, convolve, diff, nanmean
 from tapegrad.ops import shape as _shape_ops
 
 
@@ -116,16 +116,7 @@ def nanquantile(a: Any, q: Any, axis: Any = None, out: Any = None, overwrite_inp
         below, above = take_along_axis(s, lo, -1), take_along_axis(s, hi, -1)
         res = below + (above - below) * f
     res = ops.where(np.broadcast_to((count == 0)[..., None], res.shape), np.nan, res)
-    rest = res.ndim - 1
-    res = ops.reshape(res, res.shape[:-1] + qv.shape)
-    if qv.ndim:
-        res = ops.transpose(res, tuple(range(rest, res.ndim)) + tuple(range(rest)))
-    if keepdims:
-        shape = [1] * a.ndim if axis is None else list(a.shape)
-        if axis is not None:
-            shape[ax] = 1
-        res = ops.reshape(res, qv.shape + tuple(shape))
-    return res
+    return _quantile_layout(ops.reshape(res, res.shape[:-1] + qv.shape), qv, a, axis, ax, keepdims)
 
 
 def nanpercentile(a: Any, q: Any, axis: Any = None, out: Any = None, overwrite_input: bool = False,

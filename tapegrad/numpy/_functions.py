@@ -526,7 +526,12 @@ def quantile(a: Any, q: Any, axis: Any = None, out: Any = None, overwrite_input:
         f = f.astype(np.dtype(a.dtype) if np.dtype(a.dtype).kind == "f" else np.float64)
         below, above = ops.take(s, lo, axis=-1), ops.take(s, hi, axis=-1)
         res = below + (above - below) * f
-    # res: rest + q.shape; NumPy puts q's axes first
+    return _quantile_layout(res, qv, a, axis, ax, keepdims)
+
+
+def _quantile_layout(res: Tensor, qv: np.ndarray, a: Tensor, axis: Any, ax: Any, keepdims: bool) -> Tensor:
+    """A quantile's result (the reduced shape, then q's) in NumPy's layout: q's axes first, and with
+    ``keepdims`` the reduced axis kept as 1."""
     rest = res.ndim - qv.ndim
     res = ops.transpose(res, tuple(range(rest, res.ndim)) + tuple(range(rest))) if qv.ndim else res
     if keepdims:
