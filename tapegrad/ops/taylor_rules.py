@@ -173,25 +173,25 @@ def s_slope_ode(a: Series, K: int, y0: Any, w: Callable[[Series, int], Any]) -> 
     return y
 
 
-def s_sincos(a: Series, K: int, s0: Any, c0: Any) -> tuple[Series, Series]:
-    """sin and cos together: s' = c a', c' = -s a'."""
+def _paired(a: Series, K: int, s0: Any, c0: Any, sign: int) -> tuple[Series, Series]:
+    """s and c together from s' = c a', c' = sign * s a' (sin/cos: sign -1; sinh/cosh: +1)."""
     da = s_deriv(a)
     s, c = [s0], [c0]
     for k in range(1, K + 1):
         js = range(1, min(k, len(a) - 1) + 1)
         s.append(_total([da[j - 1] * c[k - j] for j in js]) / k)
-        c.append(_total([da[j - 1] * s[k - j] for j in js]) / -k)
+        c.append(_total([da[j - 1] * s[k - j] for j in js]) / (sign * k))
     return s, c
+
+
+def s_sincos(a: Series, K: int, s0: Any, c0: Any) -> tuple[Series, Series]:
+    """sin and cos together: s' = c a', c' = -s a'."""
+    return _paired(a, K, s0, c0, -1)
 
 
 def s_sinhcosh(a: Series, K: int, s0: Any, c0: Any) -> tuple[Series, Series]:
-    da = s_deriv(a)
-    s, c = [s0], [c0]
-    for k in range(1, K + 1):
-        js = range(1, min(k, len(a) - 1) + 1)
-        s.append(_total([da[j - 1] * c[k - j] for j in js]) / k)
-        c.append(_total([da[j - 1] * s[k - j] for j in js]) / k)
-    return s, c
+    """sinh and cosh together: s' = c a', c' = s a'."""
+    return _paired(a, K, s0, c0, 1)
 
 
 def _square_coef(y: Series, m: int) -> Any:
