@@ -357,17 +357,25 @@ def _convert_arguments(args: tuple) -> tuple[tuple, list | None]:
     values convert as ``tg.constant`` would.
     """
     vals = []
+    read = []
     has_tensor = False
     for a in args:  # the common slow case: Variables among Tensors and Python numbers
         kind = a.__class__
-        if kind is Variable or kind is Tensor:
+        if kind is Variable:
+            a = a.read_value()
+            kind = Tensor
+        if kind is Tensor:
             has_tensor = True
-        elif kind is not float and kind is not int:
+            vals.append(a._value)
+        elif kind is float or kind is int:
+            vals.append(a)
+        else:
             break
+        read.append(a)
     else:
         if has_tensor:
-            args = tuple([a.read_value() if a.__class__ is Variable else a for a in args])
-            return args, [a._value if a.__class__ is Tensor else a for a in args]
+            return tuple(read), vals
+    args = (*read, *args[len(read):])  # the Variables read so far stay read
     if any(a.__class__ is Stacked for a in args):
         return args, None
     args = list(args)

@@ -64,17 +64,17 @@ def walk(
             if consume:
                 records[k] = None
             prim, inputs, params, ans, needs, keys, key = record
-            if key.__class__ is tuple:  # several outputs: a tuple of cotangents, None where none came
+            g = pop(key, None)
+            if g is None:
+                if key.__class__ is not tuple:
+                    continue
+                # several outputs: a tuple of cotangents, None where none came
                 g = tuple([pop(kj, None) for kj in key])
                 if all(gj is None for gj in g):
                     continue
                 found.update((kj, gj) for kj, gj in zip(key, g) if kj in wanted and gj is not None)
-            else:
-                g = pop(key, None)
-                if g is None:
-                    continue
-                if key in wanted:
-                    found[key] = g
+            elif key in wanted:
+                found[key] = g
             if not raw:
                 inputs, ans = as_tensors(record)
             vjps = prim.vjps

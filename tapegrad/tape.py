@@ -119,7 +119,7 @@ class GradientTape:
                     tape._watch_tensor(x)
             elif isinstance(x, Variable):
                 for tape in tapes:
-                    tape._watch_variable(x, x.snapshot())
+                    tape.on_variable_read(x, x.snapshot(), watch=True)
             elif isinstance(x, Tensor):
                 for tape in tapes:
                     tape._watch_tensor(x)
@@ -136,12 +136,16 @@ class GradientTape:
             kind = _backend.kind(x._value.dtype)
         if kind not in "fc":  # integer and bool tensors have no gradient (explain says so)
             return
-        key = key_of(x)
+        key = x._key or key_of(x)
         if key not in self._tracked:
             self._tracked.add(key)
             self._watched.append(x)
 
-    def _watch_variable(self, var: Variable, snap: Tensor) -> None:
+    def on_variable_read(self, var: Variable, snap: Tensor, watch: bool = False) -> None:
+        """``var`` was read as ``snap``: watch ``snap`` if ``watch`` (``tape.watch(var)``) or if the
+        tape watches the trainable Variables it reads."""
+        if not (watch or self._watch_accessed and var.trainable):
+            return
         entry = self._variables.get(id(var))
         if entry is None:
             self._variables[id(var)] = (var, [snap])
@@ -150,10 +154,6 @@ class GradientTape:
         else:
             entry[1].append(snap)
         self._watch_tensor(snap)
-
-    def on_variable_read(self, var: Variable, snap: Tensor) -> None:
-        if self._watch_accessed and var.trainable:
-            self._watch_variable(var, snap)
 
     def on_export(self, tensor: Tensor) -> None:
         """``tensor`` is being turned into plain numbers (.numpy(), float()): remember it if recorded."""
@@ -215,6 +215,7 @@ class GradientTape:
         if prim.joint_vjp is None:
             return
         tracked = self._tracked
+        own = False  # True: the caller's own array passed as it is (not a number made an array), copied below
         n = len(args)
         if n == 1:
             a = args[0]
@@ -225,7 +226,6 @@ class GradientTape:
                 return
             needs: tuple = _FIRST
             keys: tuple = (ka,)
-            own = False
         elif n == 2:
             a, b = args
             ka = a._key if a.__class__ is Tensor else None
@@ -235,29 +235,32 @@ class GradientTape:
                     needs = _BOTH
                 else:
                     needs = _FIRST
-                    if kb is None and b.__class__ is Tensor:  # a constant tensor: keys mark tensors
-                        kb = key_of(b)
+                    if kb is None:
+                        if b.__class__ is Tensor:  # a constant tensor: keys mark tensors
+                            kb = key_of(b)
+                        else:
+                            own = vals[1] is b and b.__class__ is ndarray
             elif kb in tracked:
                 needs = _SECOND
-                if ka is None and a.__class__ is Tensor:
-                    ka = key_of(a)
+                if ka is None:
+                    if a.__class__ is Tensor:
+                        ka = key_of(a)
+                    else:
+                        own = vals[0] is a and a.__class__ is ndarray
             else:
                 return
             keys = (ka, kb)
-            # the caller's own array passed as it is (not a Python number made an array): copy it below
-            own = (kb is None and vals[1] is b and b.__class__ is ndarray) or (
-                ka is None and vals[0] is a and a.__class__ is ndarray
-            )
         else:
             keys = tuple([(a._key or key_of(a)) if a.__class__ is Tensor else None for a in args])
             needs = tuple([i for i, k in enumerate(keys) if k in tracked])
             if not needs:
                 return
             own = None in keys
-        if out.__class__ is tuple:
+        try:
+            value = out._value
+        except AttributeError:  # a tuple: an op with several outputs
             self._record_several(prim, vals, params, out, needs, keys)
             return
-        value = out._value
         float_out = prim.float_out
         if not float_out:
             try:
@@ -454,7 +457,13 @@ class GradientTape:
                 return source, [source._key or key_of(source)]
         if cls is Variable or isinstance(source, Variable):
             entry = self._variables.get(id(source))
-            return source.snapshot(), [s._key for s in entry[1]] if entry else []
+            snap = source._snapshot
+            if snap is None:
+                snap = source.snapshot()
+            if entry is None:
+                return snap, []
+            snaps = entry[1]
+            return snap, [snaps[0]._key] if len(snaps) == 1 else [s._key for s in snaps]
         if isinstance(source, Tensor):
             if source._value.dtype.kind not in "fc":
                 return source, []
