@@ -92,7 +92,7 @@ class Primitive:
 
     __slots__ = (
         "name", "impl", "vjps", "jvps", "joint_vjp", "joint_jvp", "batch", "doc", "reads", "_keeps", "float_out",
-        "array_scalars", "complex", "partials",
+        "array_scalars", "complex", "partials", "linear",
     )
 
     def __init__(self, name: str, impl: Callable[..., Any], doc: str | None = None) -> None:
@@ -119,9 +119,12 @@ class Primitive:
         # True when the rules handle complex inputs (checked against the spec table's complex rows);
         # False: real-only, or refuses complex values
         self.complex = False
-        # an elementwise op's partial derivatives d(ans, *args), from which the batched walks
-        # compute its VJP and JVP directly (tapegrad.batching); None: not elementwise
+        # an elementwise op's partial derivatives d(ans, *args) (or constants, 1 or -1), from which the
+        # batched walks compute its VJP and JVP directly (tapegrad.batching); None: not elementwise
         self.partials: tuple | None = None
+        # True when each argument's JVP is the op itself on that argument's tangent (``linear``,
+        # ``multilinear``): the batched forward walk runs the batching rule on the stacks directly
+        self.linear = False
 
     def __call__(self, *args: Any, **params: Any) -> Any:
         stack = state.recorders
@@ -558,13 +561,15 @@ def defrule(
     float_out: bool = False,
     array_scalars: bool = False,
     complex: bool = False,
+    partials: tuple | None = None,
     **_batched_rules: Any,
 ) -> Primitive:
     """A primitive with explicit VJPs and JVPs, one per positional argument (None: no derivative).
 
     ``float_out``: a floating input always gives a floating output (recorders skip the dtype
     check); ``array_scalars``: see ``Primitive.array_scalars``; ``complex``: the rules hold for
-    complex inputs (``Primitive.complex``).
+    complex inputs (``Primitive.complex``); ``partials``: an elementwise op's constant partial
+    derivatives (add: 1, 1), which the batched walks use as ``elementwise`` ones (``Primitive.partials``).
 
     ``reads`` overrides what the records keep (inferred from the rules' code otherwise), for rules
     that pass an argument to a helper reading only its shape and dtype, e.g. ``unbroadcast(g, x)``.
@@ -574,7 +579,7 @@ def defrule(
     _old_batched(_batched_rules)
     prim = set_rules(primitive(impl, name), vjps, jvps, joint_vjp, joint_jvp)
     prim.reads = reads
-    prim.batch = batch
+    prim.batch, prim.partials = batch, partials
     prim.float_out, prim.array_scalars, prim.complex = float_out, array_scalars, complex
     return prim
 
@@ -656,7 +661,7 @@ def multilinear(
 
     set_rules(prim, vjps, tuple(None if v is None else jvp_at(i) for i, v in enumerate(vjps)))
     prim.batch = batch
-    prim.float_out = True
+    prim.float_out = prim.linear = True
     prim.complex = complex
     others = [frozenset(j for j in range(len(vjps)) if j != i) for i in range(len(vjps))]
     prim.reads = tuple(
@@ -679,7 +684,7 @@ def linear(
     _old_batched(_batched_rules)
     prim = Primitive(name or impl.__name__, impl, doc)
     set_rules(prim, (vjp,), (lambda t, ans, x, *args, **params: prim(t, *args, **params),))
-    prim.batch, prim.float_out, prim.complex = batch, float_out, complex
+    prim.batch, prim.float_out, prim.complex, prim.linear = batch, float_out, complex, True
     prim.reads = (merge_reads(rule_reads(vjp, 2), (_AFTER_FIRST, False)),)  # the JVP passes them on
     return prim
 

@@ -169,6 +169,18 @@ def stacked_jvp(prim: Any, tangents: list, ans: Any, inputs: tuple, params: dict
     if prim.partials is not None:
         return _partials_jvp(prim.partials, tangents, m, ans, inputs, params, raw)
     tangents = [None if t is None else _tensor(t) for t in tangents]
+    if prim.linear and prim.batch is not None:  # the op on each tangent stack (its JVP), by its batching rule
+        total = None
+        for i, t in enumerate(tangents):
+            if t is not None and prim.jvps[i] is not None:
+                stacked = (False,) * i + (True,) + (False,) * (len(inputs) - i - 1)
+                c = prim.batch(prim, [*inputs[:i], t, *inputs[i + 1 :]], stacked, params)
+                if total is None:
+                    total = c
+                else:
+                    n = max(total.ndim, c.ndim) - 1
+                    total = lift(total, n) + lift(c, n)
+        return None if total is None else _unstacked(Stacked(total), m, ans, raw)
     several = ans.__class__ is tuple
     if prim.batch is None:
         rows = [prim.joint_jvp([None if t is None else t[b] for t in tangents], ans, *inputs, **params)
@@ -210,8 +222,11 @@ def partials_vjp(prim: Any, g: Any, ans: Any, needs: tuple, inputs: tuple, param
             d = partials[i]
             if d is None:
                 continue
-            dv = d(ans, *inputs, **params)
-            gi = lift(g, _ndim(dv, False)) * dv
+            if d.__class__ is int:  # a constant partial, 1 or -1 (add, subtract): no product
+                gi = g if d == 1 else -g
+            else:
+                dv = d(ans, *inputs, **params)
+                gi = lift(g, _ndim(dv, False)) * dv
             x = inputs[i]
             if tuple(gi.shape[1:]) != tuple(x.shape) or gi.dtype != x.dtype:
                 return None
@@ -233,8 +248,12 @@ def _partials_jvp(partials: tuple, tangents: list, m: int, ans: Any, inputs: tup
             if t is None or partials[i] is None:
                 continue
             t = _plain(t) if raw else _tensor(t)
-            dv = partials[i](ans, *inputs, **params)
-            c = lift(t, max(t.ndim - 1, _ndim(dv, False))) * dv
+            d = partials[i]
+            if d.__class__ is int:  # a constant partial, 1 or -1 (add, subtract)
+                c = t if d == 1 else -t
+            else:
+                dv = d(ans, *inputs, **params)
+                c = lift(t, max(t.ndim - 1, _ndim(dv, False))) * dv
             if total is None:
                 total = c
             else:

@@ -216,7 +216,7 @@ def forward_walk(
                 raise NotImplementedError(
                     f"tg.{prim.name} has no JVP rule, so forward mode cannot go through it; use mode='reverse'"
                 )
-            if not raw or batch is not None:  # (stacks: see batching.stacked_vjp)
+            if not raw or batch is not None and prim.partials is None:  # (stacks: see batching.stacked_vjp)
                 inputs, ans = as_tensors(record)
             tangent = output_tangent(prim, incoming, ans, inputs, params, batch, raw)
             several = key.__class__ is tuple

@@ -95,6 +95,7 @@ add = defrule(
     float_out=True,
     array_scalars=True,
     batch=broadcasting,
+    partials=(1, 1),
 )
 subtract = defrule(
     operator.sub,
@@ -105,10 +106,12 @@ subtract = defrule(
     float_out=True,
     array_scalars=True,
     batch=broadcasting,
+    partials=(1, -1),
 )
 _NEGATE = (lambda g, _ans, _x: -g,)
 negative = defrule(
-    operator.neg, vjps=_NEGATE, jvps=_NEGATE, name="negative", complex=True, float_out=True, batch=broadcasting
+    operator.neg, vjps=_NEGATE, jvps=_NEGATE, name="negative", complex=True, float_out=True, batch=broadcasting,
+    partials=(-1,),
 )
 multiply = elementwise(operator.mul, lambda _ans, _x, y: y, lambda _ans, x, _y: x, name="multiply", array_scalars=True)
 
