@@ -361,7 +361,7 @@ def _convert_arguments(args: tuple) -> tuple[tuple, list | None]:
     """
     vals = []
     read = []
-    has_tensor = False
+    has_tensor, kind = False, None
     for a in args:  # the common slow case: Variables among Tensors and Python numbers
         kind = a.__class__
         if kind is Variable:
@@ -379,7 +379,7 @@ def _convert_arguments(args: tuple) -> tuple[tuple, list | None]:
         if has_tensor:
             return tuple(read), vals
     args = (*read, *args[len(read):])  # the Variables read so far stay read
-    if any(a.__class__ is Stacked for a in args):
+    if kind is Stacked or any(a.__class__ is Stacked for a in args):
         return args, None
     args = list(args)
     dtype = None

@@ -56,8 +56,8 @@ def walk(
     found: dict = {}
     pop, get = grads.pop, grads.get
     saved = _context.state.recorders
-    if raw:  # stacks need their ops' batching rules, which RAW calls skip
-        _context.state.recorders = () if batched else RAW
+    if raw:
+        _context.state.recorders = RAW
     try:
         for k in range(count - 1, -1, -1):
             record = records[k]
@@ -83,9 +83,12 @@ def walk(
                     # elementwise ops: from their partials (on the plain values in a raw walk)
                     grads_in = None if prim.partials is None else partials_vjp(prim, g, ans, needs, inputs, params, raw)
                     if grads_in is None:
-                        if raw:
+                        if raw:  # stacks need their ops' batching rules, which RAW calls skip
                             inputs, ans = as_tensors(record)
+                            _context.state.recorders = ()
                         grads_in = stacked_vjp(prim, g, ans, needs, inputs, params, raw)
+                        if raw:
+                            _context.state.recorders = RAW
                 else:
                     grads_in = prim.joint_vjp(g, ans, needs, *inputs, **params)
                 for i in needs:

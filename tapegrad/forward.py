@@ -204,8 +204,8 @@ def forward_walk(
             for used in keys:
                 last_use[used] = k
     saved = _context.state.recorders
-    if raw:  # stacks need their ops' batching rules, which RAW calls skip
-        _context.state.recorders = RAW if batch is None else ()
+    if raw:
+        _context.state.recorders = RAW
     try:
         for k, record in enumerate(records):
             prim, inputs, params, ans, _needs, keys, key = record
@@ -216,7 +216,7 @@ def forward_walk(
                 raise NotImplementedError(
                     f"tg.{prim.name} has no JVP rule, so forward mode cannot go through it; use mode='reverse'"
                 )
-            if not raw or batch is not None and prim.partials is None:  # (stacks: see batching.stacked_vjp)
+            if not raw or batch is not None and prim.partials is None and not prim.linear:  # (batching.stacked_vjp)
                 inputs, ans = as_tensors(record)
             tangent = output_tangent(prim, incoming, ans, inputs, params, batch, raw)
             several = key.__class__ is tuple
