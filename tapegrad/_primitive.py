@@ -21,10 +21,8 @@ The walks call per-argument rules directly when an op has them (``prim.vjps``/``
 call per record less on the hot path), the joint rule otherwise. Rules are written in tapegrad
 ops, so when a tape records the backward pass they build a differentiable graph (higher order for
 free); when nothing records it they run on plain NumPy values (``_context.RAW``).
-A batching rule ``batch(prim, args, stacked, params)`` (``tapegrad.batching``) says how the op runs
-when some arguments carry a leading batch axis; Jacobians then run the rules above on stacks.
-``elementwise`` declares ``batching.broadcasting``; ops naming axes take ``batching.along_axes``,
-matrix functions ``batching.last_axes(...)``. What a record keeps is stated in the rules'
+A batching rule ``batch`` says how the op runs on stacks with a leading batch axis (Jacobians run
+the rules above on stacks; see ``tapegrad.batching``). What a record keeps is stated in the rules'
 signatures: a parameter named ``_x`` is read at most for its shape and dtype (``rule_reads``).
 Every flag is an argument of the one declaring statement (``float_out``, ``array_scalars``, ``doc``,
 ``complex``). ``complex``: the rules hold for complex inputs (docs/complex.md); True by default for
@@ -93,29 +91,24 @@ class Primitive:
     def __init__(self, name: str, impl: Callable[..., Any], doc: str | None = None) -> None:
         self.name = name
         self.impl = impl
+        self.doc = doc or f"tapegrad primitive {name!r} (forward: {getattr(impl, '__name__', impl)})."
         # the rules (see the module docstring); joint_vjp None: not differentiable, never recorded
         self.vjps: Sequence[Rule | None] | None = None
         self.jvps: Sequence[Rule | None] | None = None
         self.joint_vjp: Rule | None = None
         self.joint_jvp: Rule | None = None
-        self.doc = doc or f"tapegrad primitive {name!r} (forward: {getattr(impl, '__name__', impl)})."
-        # reads[i]: what the rules of argument i read besides shapes and dtypes, as (argument
-        # positions, reads ans); None: not declared, taken from the rules' signatures on first use.
+        # reads[i]: what the rules of argument i read besides shapes and dtypes, as (argument positions,
+        # reads ans); None: taken from the rules' signatures on first use. _keeps caches keeps().
         self.reads: Sequence[Reads | None] | None = None
         self._keeps: dict = {}
-        # how the op runs on stacks with a leading batch axis (tapegrad.batching); None: once per row
-        self.batch: Rule | None = None
-        # True when a floating input always gives a floating output (elementwise and multilinear
-        # ops): recorders then skip checking the output's dtype
-        self.float_out = False
+        self.batch: Rule | None = None  # how the op runs on stacks (tapegrad.batching); None: once per row
+        self.float_out = False  # a floating input always gives a floating output: recorders skip the dtype check
         # True for + - * /: a Python number next to a float array is passed on as a 0-d array
         # (``scalar_operand``), which NumPy computes to the same bits faster than a weak scalar
         self.array_scalars = False
-        # True when the rules handle complex inputs (checked against the spec table's complex rows);
-        # False: real-only, or refuses complex values
-        self.complex = False
-        # an elementwise op's partial derivatives d(ans, *args), from which the batched walks
-        # compute its VJP and JVP directly (tapegrad.batching); None: not elementwise
+        self.complex = False  # the rules hold for complex inputs (held to the spec table's complex rows)
+        # an elementwise op's partial derivatives d(ans, *args), from which the batched walks compute its
+        # VJP and JVP directly (tapegrad.batching); None: not elementwise
         self.partials: tuple | None = None
 
     def __call__(self, *args: Any, **params: Any) -> Any:
@@ -521,7 +514,7 @@ def defrule(
     check); ``array_scalars``: see ``Primitive.array_scalars``; ``complex``: the rules hold for
     complex inputs (``Primitive.complex``).
 
-    ``reads`` overrides what the records keep (inferred from the rules' code otherwise), for rules
+    ``reads`` overrides what the records keep (read from the rules' signatures otherwise), for rules
     that pass an argument to a helper reading only its shape and dtype, e.g. ``unbroadcast(g, x)``.
     ``batch``: how the op runs on stacks with a leading batch axis (see batching).
     """

@@ -109,7 +109,6 @@ class ForwardAccumulator:
             return
         stack = _context.state.recorders
         outer = stack[: stack.index(self)] if stack is not RAW and self in stack else ()
-        saved = _context.state.recorders
         _context.state.recorders = outer if outer else RAW
         try:
             if outer:
@@ -120,7 +119,7 @@ class ForwardAccumulator:
                 incoming = [t._value if isinstance(t, Tensor) else t for t in incoming]
             tangent = output_tangent(prim, incoming, ans, inputs, params)
         finally:
-            _context.state.recorders = saved
+            _context.state.recorders = stack
         if several:
             for o, t in zip(out, tangent or ()):
                 if t is not None and o._value.dtype.kind in "fc":

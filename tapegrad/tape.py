@@ -92,13 +92,12 @@ class GradientTape:
 
     def reset(self) -> None:
         """Forget everything recorded and watched so far (the tape keeps recording if active)."""
-        self._records = []
-        self._tracked = set()
-        self._watched = []
-        self._variables = {}
+        self._forget()
         self._stops = 0
-        self._exported = []
         self._released = False
+
+    def _forget(self) -> None:
+        self._records, self._tracked, self._watched, self._variables, self._exported = [], set(), [], {}, []
 
     # ---- watching -----------------------------------------------------------------------------
     def watch(self, tensor: Any) -> None:
@@ -477,11 +476,7 @@ class GradientTape:
             )
 
     def _release(self) -> None:
-        self._exported = []
-        self._records = []
-        self._tracked = set()
-        self._watched = []
-        self._variables = {}
+        self._forget()
         self._released = True
 
 
