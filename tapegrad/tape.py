@@ -14,14 +14,7 @@ from tapegrad._primitive import ALL, slim
 from tapegrad._record import Meta, Record, as_record
 from tapegrad._structure import flatten, unflatten
 from tapegrad._tensor import Tensor, Variable, key_of, new_key, ops, wrap
-from tapegrad.backward import (
-    UnconnectedGradients,
-    as_target_list,
-    as_unconnected,
-    finish,
-    seed_value,
-    walk,
-)
+from tapegrad.backward import UnconnectedGradients, as_target_list, as_unconnected, finish, seed_value, walk
 from tapegrad.batching import in_chunks
 
 _FIRST, _SECOND, _BOTH = (0,), (1,), (0, 1)
