@@ -86,7 +86,7 @@ class Primitive:
     __slots__ = (
         "name", "impl", "vjps", "jvps", "joint_vjp", "joint_jvp", "batch", "doc", "reads", "_keeps", "float_out",
         "array_scalars", "complex", "partials",
-    )
+    )  # fmt: skip
 
     def __init__(self, name: str, impl: Callable[..., Any], doc: str | None = None) -> None:
         self.name = name
@@ -440,7 +440,7 @@ _KEEP: Any = object()
 def set_rules(
     prim: Primitive, vjps: Any = _KEEP, jvps: Any = _KEEP, joint_vjp: Rule | None = None,
     joint_jvp: Rule | None = None,
-) -> Primitive:
+) -> Primitive:  # fmt: skip
     """Set a primitive's reverse rules (``vjps`` per argument, or ``joint_vjp``) and/or its forward
     rules (``jvps`` or ``joint_jvp``); a side given neither keeps its rules. A joint rule wins over
     per-argument ones, which are otherwise assembled into the joint rule."""
@@ -529,7 +529,7 @@ def elementwise(
     impl: Callable[..., Any], *partials: Rule | None, name: str | None = None, table: bool = True,
     float_out: bool | None = None, array_scalars: bool = False, vjp: Rule | None = None, doc: str | None = None,
     complex: bool | None = None,
-) -> Primitive:
+) -> Primitive:  # fmt: skip
     """An elementwise op from its partial derivatives ``d(ans, *args)``: VJP and JVP both follow.
 
     VJP_i = unbroadcast(g * d_i) to argument i's shape; JVP_i = t_i * d_i. ``table``: a row of
@@ -654,4 +654,3 @@ def unbroadcast(g: Any, like: Any) -> Any:
     if g.dtype != dtype and dtype.kind in "fc":
         g = ops.cast(g, dtype)
     return g
-

@@ -225,8 +225,9 @@ class Tensor:
     def transpose(self, *axes: Any) -> Tensor:
         return ops.transpose(self, (axes[0] if len(axes) == 1 else axes) or None)
 
-    def astype(self, dtype: Any, order: str = "K", casting: str = "unsafe", subok: bool = True,
-               copy: bool = True) -> Tensor:
+    def astype(
+        self, dtype: Any, order: str = "K", casting: str = "unsafe", subok: bool = True, copy: bool = True
+    ) -> Tensor:
         return ops.cast(self, dtype)
 
     ravel = lambda self, order="C": self.reshape(-1, order=order)  # noqa: E731
@@ -255,6 +256,7 @@ def _method(op: str, arity: int = 2, reflected: bool = False) -> Callable:
     return lambda self, other: _OPS[op](self, other)
 
 
+# fmt: off
 for _name, _op in {  # Python's binary operators, each with its reflected form (2 - t calls t.__rsub__)
     "add": "add", "sub": "subtract", "mul": "multiply", "truediv": "divide", "floordiv": "floor_divide",
     "mod": "mod", "pow": "power", "matmul": "matmul"
@@ -270,6 +272,7 @@ for _name, _op in {"__neg__": "negative", "__abs__": "abs", "__invert__": "logic
     setattr(Tensor, _name, _method(_op, arity=1))
 Tensor.conjugate = Tensor.conj
 Tensor.T, Tensor.real, Tensor.imag = (property(_method(op, arity=1)) for op in ("transpose", "real", "imag"))
+# fmt: on
 _AXIS_ONLY = frozenset({"axis", "keepdims"})
 
 
@@ -288,11 +291,13 @@ def _numpy_method(name: str) -> Callable:
     return lambda self, *args, **kw: _numpy(name)(self, *args, **kw)
 
 
+# fmt: off
 for _name in (
     "sum", "mean", "max", "min", "prod", "squeeze", "swapaxes", "argmax", "argmin", "argsort", "sort", "cumsum",
     "cumprod", "clip", "dot", "round", "trace", "diagonal", "repeat", "take", "var", "std", "all", "any", "nonzero"
 ):
     setattr(Tensor, _name, _numpy_method(_name))
+# fmt: on
 
 
 def _numpy(name: str) -> Callable:

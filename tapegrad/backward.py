@@ -41,7 +41,7 @@ class UnconnectedGradients(enum.Enum):
 def walk(
     records: list, count: int, grads: dict, wanted: Iterable[int], raw: bool, consume: bool = False,
     batched: bool = False,
-) -> dict:
+) -> dict:  # fmt: skip
     """Propagate the cotangents in ``grads`` back through ``records[:count]``.
 
     Returns the cotangents of the ``wanted`` keys; ``grads`` is consumed. With ``raw`` the rules

@@ -44,11 +44,13 @@ class Stacked:
     size = property(lambda self: math.prod(self.value.shape[1:]))
 
 
+# fmt: off
 for _name in (  # the operators of Tensor: they call the ops, which run by their batching rules on a Stacked
     "__add__", "__radd__", "__sub__", "__rsub__", "__mul__", "__rmul__", "__truediv__", "__rtruediv__", "__pow__",
     "__matmul__", "__rmatmul__", "__neg__"
 ):
     setattr(Stacked, _name, getattr(Tensor, _name))
+# fmt: on
 
 
 def batch_call(prim: Any, args: Sequence[Any], params: dict) -> Any:
@@ -304,7 +306,7 @@ def rows_per_walk(records: Sequence[tuple], rows: int, parallel_iterations: Any 
 def in_chunks(
     records: Sequence[tuple], rows: int, walk_rows: Callable[[slice], list], zeros: Callable[[int, int], Any],
     parallel_iterations: Any = None,
-) -> list:
+) -> list:  # fmt: skip
     """The Jacobian chunking both walks share: ``walk_rows(rows)`` gives, per result, a stack for
     those rows (or None); the chunks' stacks are joined per result (None where all are None, zeros
     ``zeros(result, n)`` filling a chunk that gave None)."""
