@@ -510,13 +510,9 @@ def defrule(
 ) -> Primitive:
     """A primitive with explicit VJPs and JVPs, one per positional argument (None: no derivative).
 
-    ``float_out``: a floating input always gives a floating output (recorders skip the dtype
-    check); ``array_scalars``: see ``Primitive.array_scalars``; ``complex``: the rules hold for
-    complex inputs (``Primitive.complex``).
-
-    ``reads`` overrides what the records keep (read from the rules' signatures otherwise), for rules
-    that pass an argument to a helper reading only its shape and dtype, e.g. ``unbroadcast(g, x)``.
-    ``batch``: how the op runs on stacks with a leading batch axis (see batching).
+    ``batch`` and the flags are ``Primitive``'s. ``reads`` overrides what the records keep (read from
+    the rules' signatures otherwise), for rules that pass an argument to a helper reading only its
+    shape and dtype, e.g. ``unbroadcast(g, x)``.
     """
     prim = set_rules(primitive(impl, name), vjps, jvps, joint_vjp, joint_jvp)
     prim.reads = reads
