@@ -363,22 +363,28 @@ class _Rewritten:
 _MUL, _RMUL, _DIV = 0, 1, 2  # how a step applies a factor f to D: D * f, f * D, D / f
 
 
-def diagonal_matmul(m: Any, d0: np.ndarray, *factors: Any, steps: tuple, left: bool, check_m: bool) -> Any:
+def diagonal_matmul(m: Any, d0: np.ndarray, *factors: Any, steps: tuple, left: bool, m_min: Any) -> Any:
     """``np.matmul(D, m)`` (``left``) or ``np.matmul(m, D)`` for ``D`` the constant diagonal matrix
     ``d0`` with ``factors`` applied by ``steps`` (elementwise; each factor holds one value per row
-    or column of D, or one value), bit for bit, in O(n^2) instead of O(n^3) when that is exact."""
+    or column of D, or one value), bit for bit, in O(n^2) instead of O(n^3) when that is exact.
+
+    ``m_min``: None when ``m`` is read at call time (checked here), else the least magnitude of
+    the constant ``m``, known to be finite (0.0 if it has a zero: the product is checked instead).
+    """
     with np.errstate(all="ignore"):  # (the fallback raises eager's warnings, if any)
         u = np.diagonal(d0)
         for f, step in zip(factors, steps):
             u = u / np.ravel(f) if step == _DIV else u * np.ravel(f)
-        if np.isfinite(u).all() and (not check_m or np.isfinite(m).all()):
+        if np.isfinite(u).all() and (m_min is not None or np.isfinite(m).all()):
             if not left:
                 r = np.multiply(m, u, order="C")
             elif m.ndim == 2:
                 r = np.multiply(u.reshape(-1, 1), m, order="C")
             else:
                 r = u * m
-            if r.all():  # (an overflow to inf is what the matmul gives too)
+            # no zero in r (an overflow to inf is what the matmul gives too): rounding is monotonic,
+            # so the least product of magnitudes bounds them all
+            if (m_min and np.abs(u).min() * m_min > 0.0) or r.all():
                 return r
     d = d0
     for f, step in zip(factors, steps):
@@ -430,10 +436,11 @@ def _diagonal_products(lines: list, values: dict) -> list:
                 mv = m.value if m.__class__ is Const else values.get(m)
                 if mv.__class__ is not np.ndarray or mv.dtype != np.float64 or mv.ndim not in (1, 2):
                     continue
-                if m.__class__ is Const and not np.isfinite(mv).all():
+                if mv.size == 0 or (m.__class__ is Const and not np.isfinite(mv).all()):
                     continue
                 d0, factors, steps = diag[d]
-                params = {"steps": steps, "left": left, "check_m": m.__class__ is not Const}
+                m_min = float(np.abs(mv).min()) if m.__class__ is Const else None
+                params = {"steps": steps, "left": left, "m_min": m_min}
                 line = Op(_DIAGONAL_MATMUL, [m, d0, *factors], params, line.out, value)
                 break
         out.append(line)
@@ -443,6 +450,8 @@ def _diagonal_products(lines: list, values: dict) -> list:
 def _scaled(line: Op, a: Any, b: Any, mul: bool, diag: dict, values: dict) -> None:
     """Note ``line.out`` in ``diag`` when it scales a diagonal constant (or a noted value) elementwise."""
     n = line.value.shape[0]
+    if n == 0:
+        return
     for d, f, step in ((a, b, _MUL if mul else _DIV), (b, a, _RMUL)):
         if step == _RMUL and not mul:
             return
