@@ -92,7 +92,7 @@ class Primitive:
 
     __slots__ = (
         "name", "impl", "vjps", "jvps", "joint_vjp", "joint_jvp", "batch", "doc", "reads", "_keeps", "float_out",
-        "array_scalars", "complex", "partials",
+        "array_scalars", "complex", "partials", "taylor",
     )
 
     def __init__(self, name: str, impl: Callable[..., Any], doc: str | None = None) -> None:
@@ -122,6 +122,8 @@ class Primitive:
         # an elementwise op's partial derivatives d(ans, *args), from which the batched walks
         # compute its VJP and JVP directly (tapegrad.batching); None: not elementwise
         self.partials: tuple | None = None
+        # the Taylor-mode rule (tapegrad.taylor): a rule, "linear" or "multilinear"; None: from the declarator
+        self.taylor: Any = None
 
     def __call__(self, *args: Any, **params: Any) -> Any:
         stack = state.recorders
@@ -550,13 +552,14 @@ def defrule(
     float_out: bool = False,
     array_scalars: bool = False,
     complex: bool = False,
+    taylor: Any = None,
     **_batched_rules: Any,
 ) -> Primitive:
     """A primitive with explicit VJPs and JVPs, one per positional argument (None: no derivative).
 
     ``float_out``: a floating input always gives a floating output (recorders skip the dtype
     check); ``array_scalars``: see ``Primitive.array_scalars``; ``complex``: the rules hold for
-    complex inputs (``Primitive.complex``).
+    complex inputs (``Primitive.complex``); ``taylor``: the Taylor-mode rule (``Primitive.taylor``).
 
     ``reads`` overrides what the records keep (inferred from the rules' code otherwise), for rules
     that pass an argument to a helper reading only its shape and dtype, e.g. ``unbroadcast(g, x)``.
@@ -568,13 +571,14 @@ def defrule(
     prim.reads = reads
     prim.batch = batch
     prim.float_out, prim.array_scalars, prim.complex = float_out, array_scalars, complex
+    prim.taylor = taylor
     return prim
 
 
 def elementwise(
     impl: Callable[..., Any], *partials: Rule | None, name: str | None = None, table: bool = True,
     float_out: bool | None = None, array_scalars: bool = False, vjp: Rule | None = None, doc: str | None = None,
-    complex: bool | None = None,
+    complex: bool | None = None, taylor: Any = None,
 ) -> Primitive:
     """An elementwise op from its partial derivatives ``d(ans, *args)``: VJP and JVP both follow.
 
@@ -597,6 +601,7 @@ def elementwise(
     prim.complex = table if complex is None else complex
     prim.batch = broadcasting
     prim.partials = partials
+    prim.taylor = taylor
     return prim
 
 

@@ -56,5 +56,3 @@ def _register(family: ModuleType) -> None:
 for _family in FAMILIES:
     _register(_family)
 _tensor.ops.getitem = shape.getitem
-
-from tapegrad.ops import taylor_rules  # noqa: E402,F401  (registers the Taylor rules once the families exist)

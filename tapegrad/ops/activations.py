@@ -18,24 +18,13 @@ import numpy as np
 from tapegrad._primitive import defrule, elementwise
 from tapegrad._tensor import ops
 from tapegrad.batching import along_axes
+from tapegrad.ops import series as S
 from tapegrad.ops.reduce import as_axis_param
+from tapegrad.taylor import real_only
 
-__all__ = [
-    "sigmoid",
-    "log_sigmoid",
-    "relu",
-    "relu6",
-    "leaky_relu",
-    "elu",
-    "selu",
-    "softplus",
-    "softsign",
-    "silu",
-    "swish",
-    "gelu",
-    "softmax",
-    "log_softmax",
-]
+__all__ = (
+    "sigmoid log_sigmoid relu relu6 leaky_relu elu selu softplus softsign silu swish gelu softmax log_softmax"
+).split()
 
 
 def _scalar(out: Any) -> Any:
@@ -148,31 +137,83 @@ def _log_softmax(x, axis=-1):
 
 
 # ---- the rule table: elementwise ones from their derivative d(ans, x) --------------------------------
-_sigmoid_p = elementwise(_sigmoid, lambda ans, _x: ans * (1 - ans), name="sigmoid", complex=False)
+# (they order their input, so their Taylor rules decline complex values: real_only)
+_sigmoid_p = elementwise(
+    _sigmoid,
+    lambda ans, _x: ans * (1 - ans),
+    name="sigmoid",
+    complex=False,
+    taylor=real_only(lambda K, s, ans, x: S.sigmoid(s[0], K, ans)),
+)
 # relu'(0) = 0 (TensorFlow)
-_relu_p = elementwise(_relu, lambda ans, x: _mask(x > 0, ans), name="relu", complex=False)
+_relu_p = elementwise(_relu, lambda ans, x: _mask(x > 0, ans), name="relu", complex=False, taylor=real_only("linear"))
 # relu6' = 1 on 0 < x < 6 only (TensorFlow's Relu6Grad)
-_relu6_p = elementwise(_relu6, lambda ans, x: _mask((x > 0) & (x < 6), ans), name="relu6", complex=False)
+_relu6_p = elementwise(
+    _relu6, lambda ans, x: _mask((x > 0) & (x < 6), ans), name="relu6", complex=False, taylor=real_only("linear")
+)
 # leaky_relu'(0) = alpha (TensorFlow's LeakyReluGrad: x > 0 ? 1 : alpha)
 _leaky_relu_p = elementwise(
-    _leaky_relu, lambda ans, x, alpha=0.2: _mask(x > 0, ans) * (1 - alpha) + alpha, name="leaky_relu", complex=False
+    _leaky_relu,
+    lambda ans, x, alpha=0.2: _mask(x > 0, ans) * (1 - alpha) + alpha,
+    name="leaky_relu",
+    complex=False,
+    taylor=real_only("linear"),
 )
+
+
+def _elu_taylor(scale: float, alpha_default: float | None):
+    """elu and selu: scale * (x if x >= 0 else alpha expm1(x)); x = 0 takes the linear side (TF's EluGrad)."""
+
+    def rule(K, s, ans, x, alpha=alpha_default):
+        a, negative, low = S.padded(s[0], K), x < 0, ops.minimum(x, 0.0)
+        em = S.padded(S.expm1([low, *a[1:]], K, ops.expm1(low)), K)
+        return [ans] + [ops.where(negative, (scale * alpha) * e, scale * c) for e, c in zip(em[1:], a[1:])]
+
+    return real_only(rule)
+
+
 # elu'(x) = alpha e^x = ans + alpha for x < 0, and 1 from x = 0 on (TensorFlow's EluGrad)
 _elu_p = elementwise(
-    _elu, lambda ans, x, alpha=1.0: ops.where(x < 0, ans + alpha, ops.ones_like(ans)), name="elu", complex=False
+    _elu,
+    lambda ans, x, alpha=1.0: ops.where(x < 0, ans + alpha, ops.ones_like(ans)),
+    name="elu",
+    complex=False,
+    taylor=_elu_taylor(1.0, 1.0),
 )
 _selu_p = elementwise(
     _selu,
     lambda ans, x: ops.where(x < 0, ans + _SELU_SCALE * _SELU_ALPHA, ops.ones_like(ans) * _SELU_SCALE),
-    name="selu", complex=False,
+    name="selu",
+    complex=False,
+    taylor=_elu_taylor(_SELU_SCALE, _SELU_ALPHA),
 )
-_softplus_p = elementwise(_softplus, lambda _ans, x: _sigmoid_p(x), name="softplus", complex=False)
-_softsign_p = elementwise(_softsign, lambda _ans, x: 1 / ops.square(1 + ops.abs(x)), name="softsign", complex=False)
+_softplus_p = elementwise(  # softplus' = sigmoid
+    _softplus,
+    lambda _ans, x: _sigmoid_p(x),
+    name="softplus",
+    complex=False,
+    taylor=real_only(lambda K, s, ans, x: S.with_slope(s[0], K, ans, S.sigmoid(s[0], K - 1, ops.sigmoid(x)))),
+)
+_softsign_p = elementwise(  # x / (1 + sign(x0) x) near x0 (at 0, as the JVP's abs'(0) = 0)
+    _softsign,
+    lambda _ans, x: 1 / ops.square(1 + ops.abs(x)),
+    name="softsign",
+    complex=False,
+    taylor=real_only(lambda K, s, ans, x: S.div(s[0], S.add([1.0], S.scale(s[0], ops.sign(x))), K, ans)),
+)
+
+
+def _silu_taylor(K, s, ans, x, beta=1.0):  # x * sigmoid(beta x)
+    return S.valued(S.mul(s[0], S.sigmoid(S.scale(s[0], beta), K, ops.sigmoid(x * beta)), K), ans)
+
+
 # silu'(x) = s + beta x s (1 - s) with s = sigmoid(beta x); x s = ans keeps it finite for large |x|
 _silu_p = elementwise(
     _silu,
     lambda ans, x, beta=1.0: _silu_slope(ans, _sigmoid_p(x * beta), beta),
-    name="silu", complex=False,
+    name="silu",
+    complex=False,
+    taylor=real_only(_silu_taylor),
 )
 
 
@@ -188,12 +229,27 @@ def _gelu_tanh_slope(_ans: Any, x: Any) -> Any:
     return 0.5 * (1 + th) + 0.5 * xc * (1 - th * th) * (_GELU_C * (1 + 3 * _GELU_A * xc * xc))
 
 
-_gelu_tanh_p = elementwise(_gelu_tanh, _gelu_tanh_slope, name="gelu_tanh", complex=False)
+def _gelu_tanh_taylor(K, s, ans, x):  # 0.5 x (1 + tanh(c (x + a x**3)))
+    a = s[0]
+    u = S.scale(S.add(a, S.scale(S.int_pow(a, 3, K), _GELU_A)), _GELU_C)
+    return S.valued(S.scale(S.mul(a, S.add([1.0], S.tanh(u, K, ops.tanh(u[0]))), K), 0.5), ans)
+
+
+def _normal_cdf_taylor(K, s, ans, x):  # Phi' = exp(-x**2 / 2) / sqrt(2 pi)
+    e = S.scale(S.mul(s[0], s[0], K - 1), -0.5)
+    return S.with_slope(s[0], K, ans, S.scale(S.exp(e, K - 1, ops.exp(e[0])), 1 / math.sqrt(2 * math.pi)))
+
+
+_gelu_tanh_p = elementwise(
+    _gelu_tanh, _gelu_tanh_slope, name="gelu_tanh", complex=False, taylor=real_only(_gelu_tanh_taylor)
+)
 # the normal density; beyond |x| = 40 it is 0 in every float type, so clipping only prevents x**2 overflow
 _normal_cdf_p = elementwise(
     _normal_cdf,
     lambda _ans, x: ops.exp(-0.5 * ops.square(ops.clip(x, -40.0, 40.0))) * (1 / math.sqrt(2 * math.pi)),
-    name="normal_cdf", complex=False,
+    name="normal_cdf",
+    complex=False,
+    taylor=real_only(_normal_cdf_taylor),
 )
 
 

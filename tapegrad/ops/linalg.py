@@ -366,6 +366,7 @@ _einsum_p = defrule(
     jvps=PerArgument(_einsum_jvp),
     name="einsum", complex=True,
     batch=_einsum_batch,
+    taylor="multilinear",
 )
 
 

@@ -21,6 +21,7 @@ from tapegrad import _backend
 from tapegrad._primitive import defrule, linear
 from tapegrad._tensor import Tensor, ops
 from tapegrad.batching import along_axes
+from tapegrad.taylor import real_only
 
 __all__ = [
     "sum",
@@ -382,8 +383,14 @@ def _extremum_jvp(t, ans, x, axis=None, keepdims=False):
     return ops.sum(t * (hit / count), axis=axis, keepdims=keepdims)
 
 
-_max_p = defrule(_max, vjps=(_extremum_vjp,), jvps=(_extremum_jvp,), name="max", complex=True, batch=along_axes)
-_min_p = defrule(_min, vjps=(_extremum_vjp,), jvps=(_extremum_jvp,), name="min", complex=True, batch=along_axes)
+_max_p = defrule(
+    _max, vjps=(_extremum_vjp,), jvps=(_extremum_jvp,), name="max", complex=True, batch=along_axes,
+    taylor=real_only("linear"),
+)
+_min_p = defrule(
+    _min, vjps=(_extremum_vjp,), jvps=(_extremum_jvp,), name="min", complex=True, batch=along_axes,
+    taylor=real_only("linear"),
+)
 
 
 def max(x: Any, axis: Any = None, keepdims: bool = False) -> Any:  # noqa: A001

@@ -293,7 +293,8 @@ def _stack_batch(prim, args, stacked, params):
 
 
 _stack = defrule(
-    _stack_impl, vjps=PerArgument(_stack_vjp), joint_jvp=_stack_jvp, name="stack", complex=True, batch=_stack_batch
+    _stack_impl, vjps=PerArgument(_stack_vjp), joint_jvp=_stack_jvp, name="stack", complex=True, batch=_stack_batch,
+    taylor="linear",
 )
 
 
@@ -346,7 +347,7 @@ def _concatenate_batch(prim, args, stacked, params):
 
 _concatenate = defrule(
     _concatenate_impl, vjps=PerArgument(_concatenate_vjp), joint_jvp=_concatenate_jvp, name="concatenate", complex=True,
-    batch=_concatenate_batch,
+    batch=_concatenate_batch, taylor="linear",
 )
 
 
@@ -524,7 +525,7 @@ _pad_p = defrule(
     _pad_impl,
     vjps=(_pad_vjp,),
     jvps=(lambda t, _ans, _x, pad_width, constant_values=0: _pad_p(t, pad_width=pad_width, constant_values=0),),
-    name="pad", complex=True,
+    name="pad", complex=True, taylor="linear",
     batch=lambda prim, args, stacked, params: prim(args[0], **{**params, "pad_width": ((0, 0), *params["pad_width"])}),
 )
 
