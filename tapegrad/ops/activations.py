@@ -22,9 +22,12 @@ from tapegrad.ops import series as S
 from tapegrad.ops.reduce import as_axis_param
 from tapegrad.taylor import real_only
 
-__all__ = (
-    "sigmoid log_sigmoid relu relu6 leaky_relu elu selu softplus softsign silu swish gelu softmax log_softmax"
-).split()
+# fmt: off
+__all__ = [
+    "sigmoid", "log_sigmoid", "relu", "relu6", "leaky_relu", "elu", "selu", "softplus", "softsign", "silu", "swish",
+    "gelu", "softmax", "log_softmax",
+]
+# fmt: on
 
 
 def _scalar(out: Any) -> Any:

@@ -21,11 +21,15 @@ from tapegrad.batching import broadcasting
 from tapegrad.ops import series as S
 from tapegrad.taylor import real_only
 
-__all__ = (
-    "add subtract negative multiply divide power floor_divide mod square reciprocal sqrt cbrt abs sign floor ceil "
-    "round exp expm1 exp2 log log1p log2 log10 logaddexp xlogy xlog1py sin cos tan arcsin arccos arctan arctan2 "
-    "sinh cosh tanh arcsinh arccosh arctanh maximum minimum clip where hypot real imag conj angle"
-).split()
+# fmt: off
+__all__ = [
+    "add", "subtract", "negative", "multiply", "divide", "power", "floor_divide", "mod", "square", "reciprocal",
+    "sqrt", "cbrt", "abs", "sign", "floor", "ceil", "round", "exp", "expm1", "exp2", "log", "log1p", "log2",
+    "log10", "logaddexp", "xlogy", "xlog1py", "sin", "cos", "tan", "arcsin", "arccos", "arctan", "arctan2", "sinh",
+    "cosh", "tanh", "arcsinh", "arccosh", "arctanh", "maximum", "minimum", "clip", "where", "hypot", "real", "imag",
+    "conj", "angle",
+]
+# fmt: on
 
 
 def _mask(condition, like):
