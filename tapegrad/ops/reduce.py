@@ -23,28 +23,13 @@ from tapegrad._tensor import Tensor, ops
 from tapegrad.batching import along_axes
 from tapegrad.taylor import real_only
 
+# fmt: off
 __all__ = [
-    "sum",
-    "mean",
-    "prod",
-    "max",
-    "min",
-    "var",
-    "std",
-    "norm",
-    "logsumexp",
-    "cumsum",
-    "cumprod",
-    "reduce_sum",
-    "reduce_mean",
-    "reduce_prod",
-    "reduce_max",
-    "reduce_min",
-    "reduce_variance",
-    "reduce_std",
-    "reduce_logsumexp",
+    "sum", "mean", "prod", "max", "min", "var", "std", "norm", "logsumexp", "cumsum", "cumprod", "reduce_sum",
+    "reduce_mean", "reduce_prod", "reduce_max", "reduce_min", "reduce_variance", "reduce_std", "reduce_logsumexp",
     "reduce_euclidean_norm",
 ]
+# fmt: on
 
 
 # ---- helpers shared by the rules (and by other families) ------------------------------------------
@@ -104,25 +89,28 @@ def _safe(d: Any) -> Any:
     return ops.where(d == 0, ops.ones_like(d), d)
 
 
+def _numpy_reduction(fn: Any) -> Any:
+    """The forward of a reduction: NumPy's ``fn`` with the primitive's keyword parameters (and var's ddof)."""
+
+    def forward(x, axis=None, keepdims=False, **ddof):
+        return fn(x, axis=axis, keepdims=keepdims, **ddof)
+
+    forward.__name__ = f"_{fn.__name__}"  # as the primitive's doc names it
+    return forward
+
+
 # ---- sum and mean (linear) ------------------------------------------------------------------------
-def _sum(x, axis=None, keepdims=False):
-    return np.sum(x, axis=axis, keepdims=keepdims)
-
-
-def _mean(x, axis=None, keepdims=False):
-    return np.mean(x, axis=axis, keepdims=keepdims)
-
-
 _sum_p = linear(
-    _sum,
+    _numpy_reduction(np.sum),
     lambda g, _ans, _x, axis=None, keepdims=False: expand_reduced(g, _x.shape, axis, keepdims),
     name="sum",
     batch=along_axes,
 )
 _mean_p = linear(
-    _mean,
-    lambda g, _ans, _x, axis=None, keepdims=False: expand_reduced(g, _x.shape, axis, keepdims)
-    / reduced_count(_x.shape, axis),
+    _numpy_reduction(np.mean),
+    lambda g, _ans, _x, axis=None, keepdims=False: (
+        expand_reduced(g, _x.shape, axis, keepdims) / reduced_count(_x.shape, axis)
+    ),
     name="mean",
     batch=along_axes,
 )
@@ -192,17 +180,29 @@ def _recurrence(a: Any, b: Any, axis: int, reverse: bool) -> Any:
     step = 1
     while step < n:
         if reverse:  # combine i with i + step
-            b = ops.concatenate([_part(b, axis, 0, n - step) + _part(a, axis, 0, n - step) * _part(b, axis, step, n),
-                                 _part(b, axis, n - step, n)], axis)
+            b = ops.concatenate(
+                [
+                    _part(b, axis, 0, n - step) + _part(a, axis, 0, n - step) * _part(b, axis, step, n),
+                    _part(b, axis, n - step, n),
+                ],
+                axis,
+            )
             if 2 * step < n:
-                a = ops.concatenate([_part(a, axis, 0, n - step) * _part(a, axis, step, n),
-                                     _part(a, axis, n - step, n)], axis)
+                a = ops.concatenate(
+                    [_part(a, axis, 0, n - step) * _part(a, axis, step, n), _part(a, axis, n - step, n)], axis
+                )
         else:  # combine i with i - step
-            b = ops.concatenate([_part(b, axis, 0, step),
-                                 _part(b, axis, step, n) + _part(a, axis, step, n) * _part(b, axis, 0, n - step)], axis)
+            b = ops.concatenate(
+                [
+                    _part(b, axis, 0, step),
+                    _part(b, axis, step, n) + _part(a, axis, step, n) * _part(b, axis, 0, n - step),
+                ],
+                axis,
+            )
             if 2 * step < n:
-                a = ops.concatenate([_part(a, axis, 0, step), _part(a, axis, step, n) * _part(a, axis, 0, n - step)],
-                                    axis)
+                a = ops.concatenate(
+                    [_part(a, axis, 0, step), _part(a, axis, step, n) * _part(a, axis, 0, n - step)], axis
+                )
         step *= 2
     return b
 
@@ -233,11 +233,7 @@ def _cumprod_jvp(t, ans, x, axis=0, reverse=False):
 
 
 _cumprod_p = defrule(
-    _cumprod,
-    vjps=(_cumprod_vjp,),
-    jvps=(_cumprod_jvp,),
-    name="cumprod", complex=True,
-    batch=along_axes,
+    _cumprod, vjps=(_cumprod_vjp,), jvps=(_cumprod_jvp,), name="cumprod", complex=True, batch=along_axes
 )
 
 
@@ -291,10 +287,6 @@ def cumprod(x: Any, axis: Any = None, exclusive: bool = False, reverse: bool = F
 
 
 # ---- prod -----------------------------------------------------------------------------------------
-def _prod(x, axis=None, keepdims=False):
-    return np.prod(x, axis=axis, keepdims=keepdims)
-
-
 def _others_product(x: Any, axis: Any) -> Any:
     """For each element, the product of the other elements of its reduced slice, without division.
 
@@ -348,7 +340,9 @@ def _prod_jvp(t, ans, x, axis=None, keepdims=False):
     return ops.sum(t * _others_product(x, axis), axis=axis, keepdims=keepdims)
 
 
-_prod_p = defrule(_prod, vjps=(_prod_vjp,), jvps=(_prod_jvp,), name="prod", complex=True, batch=along_axes)
+_prod_p = defrule(
+    _numpy_reduction(np.prod), vjps=(_prod_vjp,), jvps=(_prod_jvp,), name="prod", complex=True, batch=along_axes
+)
 
 
 def prod(x: Any, axis: Any = None, keepdims: bool = False) -> Any:
@@ -357,18 +351,13 @@ def prod(x: Any, axis: Any = None, keepdims: bool = False) -> Any:
 
 
 # ---- max and min ----------------------------------------------------------------------------------
-def _max(x, axis=None, keepdims=False):
-    return np.max(x, axis=axis, keepdims=keepdims)
-
-
-def _min(x, axis=None, keepdims=False):
-    return np.min(x, axis=axis, keepdims=keepdims)
-
-
 def _selected(ans: Any, x: Any, axis: Any, keepdims: bool) -> tuple[Any, Any]:
     """0/1 indicators of the elements equal to the result, and how many there are per slice."""
     hit = ops.cast(ops.equal(x, kept(ans, x.shape, axis, keepdims)), x.dtype)
     return hit, ops.sum(hit, axis=axis, keepdims=True)
+
+
+_EXTREMUM = dict(complex=True, batch=along_axes, taylor=real_only("linear"))
 
 
 # Ties share the gradient equally, as TensorFlow's reduce_max/reduce_min (indicators / count).
@@ -383,13 +372,10 @@ def _extremum_jvp(t, ans, x, axis=None, keepdims=False):
     return ops.sum(t * (hit / count), axis=axis, keepdims=keepdims)
 
 
-_max_p = defrule(
-    _max, vjps=(_extremum_vjp,), jvps=(_extremum_jvp,), name="max", complex=True, batch=along_axes,
-    taylor=real_only("linear"),
-)
-_min_p = defrule(
-    _min, vjps=(_extremum_vjp,), jvps=(_extremum_jvp,), name="min", complex=True, batch=along_axes,
-    taylor=real_only("linear"),
+# linear where differentiable: Taylor coefficients go through the JVP (ties as there)
+_max_p, _min_p = (
+    defrule(_numpy_reduction(fn), vjps=(_extremum_vjp,), jvps=(_extremum_jvp,), name=name, **_EXTREMUM)
+    for fn, name in ((np.max, "max"), (np.min, "min"))
 )
 
 
@@ -404,14 +390,6 @@ def min(x: Any, axis: Any = None, keepdims: bool = False) -> Any:  # noqa: A001
 
 
 # ---- variance and standard deviation ------------------------------------------------------------
-def _var(x, axis=None, keepdims=False, ddof=0):
-    return np.var(x, axis=axis, keepdims=keepdims, ddof=ddof)
-
-
-def _std(x, axis=None, keepdims=False, ddof=0):
-    return np.std(x, axis=axis, keepdims=keepdims, ddof=ddof)
-
-
 def _centered(x: Any, axis: Any) -> Any:
     return x - ops.mean(x, axis=axis, keepdims=True)
 
@@ -431,21 +409,16 @@ def _re(x: Any) -> Any:
     return ops.real(x) if x.dtype.kind == "c" else x
 
 
+def _var_vjp(g, _ans, x, axis=None, keepdims=False, ddof=0):
+    return kept(g, x.shape, axis, keepdims) * _conj(_centered(x, axis)) * (2 / _dof(x, axis, ddof))
+
+
+def _var_jvp(t, _ans, x, axis=None, keepdims=False, ddof=0):
+    return _re(ops.sum(t * _conj(_centered(x, axis)), axis=axis, keepdims=keepdims)) * (2 / _dof(x, axis, ddof))
+
+
 _var_p = defrule(
-    _var,
-    vjps=(
-        lambda g, _ans, x, axis=None, keepdims=False, ddof=0: kept(g, x.shape, axis, keepdims)
-        * _conj(_centered(x, axis))
-        * (2 / _dof(x, axis, ddof)),
-    ),
-    jvps=(
-        lambda t, _ans, x, axis=None, keepdims=False, ddof=0: _re(
-            ops.sum(t * _conj(_centered(x, axis)), axis=axis, keepdims=keepdims)
-        )
-        * (2 / _dof(x, axis, ddof)),
-    ),
-    name="var", complex=True,
-    batch=along_axes,
+    _numpy_reduction(np.var), vjps=(_var_vjp,), jvps=(_var_jvp,), name="var", complex=True, batch=along_axes
 )
 
 
@@ -460,15 +433,16 @@ def _std_jvp(t, ans, x, axis=None, keepdims=False, ddof=0):
     return projected / (_safe(ans) * _dof(x, axis, ddof))
 
 
-_std_p = defrule(_std, vjps=(_std_vjp,), jvps=(_std_jvp,), name="std", complex=True, batch=along_axes)
+_std_p = defrule(
+    _numpy_reduction(np.std), vjps=(_std_vjp,), jvps=(_std_jvp,), name="std", complex=True, batch=along_axes
+)
 
 
 def _checked_ddof(x: Any, axis: Any, ddof: Any, what: str) -> Any:
     n = reduced_count(_shape(x), axis)
     if ddof < 0 or n - ddof <= 0:
         raise ValueError(
-            f"{what}: ddof={ddof} leaves no degrees of freedom for {n} element(s) per slice; "
-            f"use 0 <= ddof < {n}"
+            f"{what}: ddof={ddof} leaves no degrees of freedom for {n} element(s) per slice; use 0 <= ddof < {n}"
         )
     return ddof
 
@@ -493,20 +467,15 @@ def _norm(x, axis=None, keepdims=False):
 
 # norm'(x) = x / norm (conj(x) / norm for complex x); the gradient at norm = 0 is 0, not nan (x is 0
 # there, so x / 1 = 0).
-_norm_p = defrule(
-    _norm,
-    vjps=(
-        lambda g, ans, x, axis=None, keepdims=False: kept(g, x.shape, axis, keepdims)
-        * _conj(x)
-        / _safe(kept(ans, x.shape, axis, keepdims)),
-    ),
-    jvps=(
-        lambda t, ans, x, axis=None, keepdims=False: _re(ops.sum(t * _conj(x), axis=axis, keepdims=keepdims))
-        / _safe(ans),
-    ),
-    name="norm", complex=True,
-    batch=along_axes,
-)
+def _norm_vjp(g, ans, x, axis=None, keepdims=False):
+    return kept(g, x.shape, axis, keepdims) * _conj(x) / _safe(kept(ans, x.shape, axis, keepdims))
+
+
+def _norm_jvp(t, ans, x, axis=None, keepdims=False):
+    return _re(ops.sum(t * _conj(x), axis=axis, keepdims=keepdims)) / _safe(ans)
+
+
+_norm_p = defrule(_norm, vjps=(_norm_vjp,), jvps=(_norm_jvp,), name="norm", complex=True, batch=along_axes)
 
 _EUCLIDEAN = (None, "euclidean", "fro", "f")
 
@@ -553,9 +522,7 @@ def _logsumexp_jvp(t, ans, x, axis=None, keepdims=False):
     return ops.sum(t * ops.exp(x - kept(ans, x.shape, axis, keepdims)), axis=axis, keepdims=keepdims)
 
 
-_logsumexp_p = defrule(
-    _logsumexp, vjps=(_logsumexp_vjp,), jvps=(_logsumexp_jvp,), name="logsumexp", batch=along_axes
-)
+_logsumexp_p = defrule(_logsumexp, vjps=(_logsumexp_vjp,), jvps=(_logsumexp_jvp,), name="logsumexp", batch=along_axes)
 
 
 def logsumexp(x: Any, axis: Any = None, keepdims: bool = False) -> Any:
