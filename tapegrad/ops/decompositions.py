@@ -44,10 +44,6 @@ def _eye(n: int, dtype: Any) -> np.ndarray:
 
 
 # ---- svd: (U, s, Vh), reduced ----------------------------------------------------------------------------
-def _svd(a):
-    return tuple(np.linalg.svd(a, full_matrices=False))
-
-
 def _conj_if(x: Any, is_complex: bool) -> Any:
     return ops.conj(x) if is_complex else x
 
@@ -133,7 +129,14 @@ def _svd_jvp(t, ans, a):
     return du, ds, _h(dv)
 
 
-svd_p = defrule(_svd, vjps=(_svd_vjp,), jvps=(_svd_jvp,), name="linalg.svd", complex=True, batch=last_axes(2))
+svd_p = defrule(
+    lambda a: tuple(np.linalg.svd(a, full_matrices=False)),
+    vjps=(_svd_vjp,),
+    jvps=(_svd_jvp,),
+    name="linalg.svd",
+    complex=True,
+    batch=last_axes(2),
+)
 
 
 def svd_parts(a: Any) -> tuple[Any, Any, Any]:
@@ -188,10 +191,6 @@ def svd_complement(a: Any) -> Any:
 
 
 # ---- qr: (Q, R), reduced, m >= n ------------------------------------------------------------------------------
-def _qr(a):
-    return tuple(np.linalg.qr(a, mode="reduced"))
-
-
 def _solve_right_r(x: Any, r: Any) -> Any:
     """x R^-1 (solve R^T y^T = x^T)."""
     return _swap(solve(_swap(r), _swap(x)))
@@ -238,7 +237,14 @@ def _qr_jvp(t, ans, a):
     return dq, dr
 
 
-qr_p = defrule(_qr, vjps=(_qr_vjp,), jvps=(_qr_jvp,), name="linalg.qr", complex=True, batch=last_axes(2))
+qr_p = defrule(
+    lambda a: tuple(np.linalg.qr(a, mode="reduced")),
+    vjps=(_qr_vjp,),
+    jvps=(_qr_jvp,),
+    name="linalg.qr",
+    complex=True,
+    batch=last_axes(2),
+)
 
 
 def qr_parts(a: Any) -> tuple[Any, Any]:

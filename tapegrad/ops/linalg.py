@@ -120,20 +120,10 @@ def _matmul_batch(prim, args, stacked, params):
 
 
 # The impl is exactly np.matmul (a ufunc), so np.matmul(array, tensor) dispatches here by itself.
-matmul = multilinear(
-    np.matmul,
-    _matmul_vjp_a,
-    _matmul_vjp_b,
-    name="matmul",
-    batch=_matmul_batch,
-)
+matmul = multilinear(np.matmul, _matmul_vjp_a, _matmul_vjp_b, name="matmul", batch=_matmul_batch)
 
 
 # ---- tensordot ---------------------------------------------------------------------------------------
-def _tensordot(a, b, axes):
-    return np.tensordot(a, b, axes=axes)
-
-
 def _free_axes(ndim: int, axes: tuple) -> tuple:
     return tuple(i for i in range(ndim) if i not in axes)
 
@@ -177,7 +167,7 @@ def _tensordot_batch(prim, args, stacked, params):
 
 
 _tensordot_p = multilinear(
-    _tensordot,
+    lambda a, b, axes: np.tensordot(a, b, axes=axes),
     _tensordot_vjp_a,
     _tensordot_vjp_b,
     name="tensordot",
@@ -548,10 +538,6 @@ def det(a: Any) -> Tensor:
     return _det_p(a)
 
 
-def _slogdet(a):
-    return tuple(np.linalg.slogdet(a))  # (sign, log|det|): a plain tuple, so two outputs
-
-
 # d log|det A| = Re tr(A^-1 dA); for real A the sign has derivative zero almost everywhere and gets
 # none (as TF). For complex A the sign s = det / |det| moves: ds = s i Im tr(A^-1 dA), whose
 # transpose (bilinear pairing, see backward.finish) takes gs to -i Re(i s gs) A^-T.
@@ -572,8 +558,13 @@ def _slogdet_jvp(t, ans, a):
     return ans[0] * (ops.imag(trace) * 1j), ops.real(trace)
 
 
-_slogdet_p = defrule(
-    _slogdet, vjps=(_slogdet_vjp,), jvps=(_slogdet_jvp,), name="linalg.slogdet", complex=True, batch=last_axes(2)
+_slogdet_p = defrule(  # (sign, log|det|): a plain tuple, so two outputs
+    lambda a: tuple(np.linalg.slogdet(a)),
+    vjps=(_slogdet_vjp,),
+    jvps=(_slogdet_jvp,),
+    name="linalg.slogdet",
+    complex=True,
+    batch=last_axes(2),
 )
 
 
