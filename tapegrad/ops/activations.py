@@ -19,6 +19,7 @@ from tapegrad._primitive import defrule, elementwise
 from tapegrad._tensor import ops
 from tapegrad.batching import along_axes
 from tapegrad.ops import series as S
+from tapegrad.ops.elementwise import _mask
 from tapegrad.ops.reduce import as_axis_param
 from tapegrad.taylor import real_only
 
@@ -33,11 +34,6 @@ __all__ = [
 def _scalar(out: Any) -> Any:
     """0-d results as NumPy scalars, as the other primitives give them."""
     return out[()] if isinstance(out, np.ndarray) and out.ndim == 0 else out
-
-
-def _mask(condition: Any, like: Any) -> Any:
-    """A 0/1 array of ``like``'s dtype from a boolean condition (not differentiable)."""
-    return ops.cast(condition, like.dtype)
 
 
 def _real(x: Any, name: str) -> None:

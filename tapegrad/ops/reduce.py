@@ -594,29 +594,25 @@ def _with_dtype(a: Any, dtype: Any) -> Any:
     return a if dtype is None else ops.cast(a, dtype)
 
 
-def _np_sum(a, axis=None, dtype=None, out=None, keepdims=False, initial=None, where=True):
-    _plain("sum", out, where, initial)
-    return sum(_with_dtype(a, dtype), axis, keepdims)
-
-
 def _np_mean(a, axis=None, dtype=None, out=None, keepdims=False, *, where=True):
     _plain("mean", out, where)
     return mean(_with_dtype(a, dtype), axis, keepdims)
 
 
-def _np_prod(a, axis=None, dtype=None, out=None, keepdims=False, initial=None, where=True):
-    _plain("prod", out, where, initial)
-    return prod(_with_dtype(a, dtype), axis, keepdims)
+def _np_total(func: Any, what: str) -> Any:  # sum, prod
+    def total(a, axis=None, dtype=None, out=None, keepdims=False, initial=None, where=True):
+        _plain(what, out, where, initial)
+        return func(_with_dtype(a, dtype), axis, keepdims)
+
+    return total
 
 
-def _np_max(a, axis=None, out=None, keepdims=False, initial=None, where=True):
-    _plain("max", out, where, initial)
-    return max(a, axis, keepdims)
+def _np_extremum(func: Any, what: str) -> Any:  # max, min
+    def extremum(a, axis=None, out=None, keepdims=False, initial=None, where=True):
+        _plain(what, out, where, initial)
+        return func(a, axis, keepdims)
 
-
-def _np_min(a, axis=None, out=None, keepdims=False, initial=None, where=True):
-    _plain("min", out, where, initial)
-    return min(a, axis, keepdims)
+    return extremum
 
 
 def _np_moment(func: Any, what: str) -> Any:
@@ -638,13 +634,13 @@ def _np_scan(func: Any, what: str) -> Any:
 
 
 NUMPY_FUNCTIONS = {
-    np.sum: _np_sum,
+    np.sum: _np_total(sum, "sum"),
     np.mean: _np_mean,
-    np.prod: _np_prod,
-    np.max: _np_max,
-    np.amax: _np_max,
-    np.min: _np_min,
-    np.amin: _np_min,
+    np.prod: _np_total(prod, "prod"),
+    np.max: _np_extremum(max, "max"),
+    np.amax: _np_extremum(max, "max"),
+    np.min: _np_extremum(min, "min"),
+    np.amin: _np_extremum(min, "min"),
     np.var: _np_moment(var, "var"),
     np.std: _np_moment(std, "std"),
     np.cumsum: _np_scan(cumsum, "cumsum"),
