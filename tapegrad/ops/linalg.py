@@ -948,24 +948,9 @@ def _no_out(name: str, out: Any = None, dtype: Any = None) -> None:
         raise TypeError(f"numpy.{name} on a tapegrad Tensor does not take dtype=; cast with tg.cast first")
 
 
-def _np_dot(a: Any, b: Any, out: Any = None) -> Tensor:
-    _no_out("dot", out)
-    return dot(a, b)
-
-
-def _np_outer(a: Any, b: Any, out: Any = None) -> Tensor:
-    _no_out("outer", out)
-    return outer(a, b)
-
-
 def _np_einsum(*operands: Any, out: Any = None, optimize: Any = False, dtype: Any = None, **kw: Any) -> Tensor:
     _no_out("einsum", out, dtype)
     return einsum(*operands)
-
-
-def _np_trace(a: Any, offset: int = 0, axis1: int = 0, axis2: int = 1, dtype: Any = None, out: Any = None) -> Tensor:
-    _no_out("trace", out, dtype)
-    return trace(a, offset, axis1, axis2)
 
 
 def _np_cholesky(a: Any, upper: bool = False) -> Tensor:
@@ -974,13 +959,15 @@ def _np_cholesky(a: Any, upper: bool = False) -> Tensor:
 
 
 NUMPY_FUNCTIONS = {
-    np.dot: _np_dot,
+    np.dot: lambda a, b, out=None: _no_out("dot", out) or dot(a, b),
     np.vdot: vdot,
     np.inner: inner,
-    np.outer: _np_outer,
+    np.outer: lambda a, b, out=None: _no_out("outer", out) or outer(a, b),
     np.tensordot: lambda a, b, axes=2: tensordot(a, b, axes),
     np.einsum: _np_einsum,
-    np.trace: _np_trace,
+    np.trace: lambda a, offset=0, axis1=0, axis2=1, dtype=None, out=None: (
+        _no_out("trace", out, dtype) or trace(a, offset, axis1, axis2)
+    ),
     np.linalg.inv: inv,
     np.linalg.det: det,
     np.linalg.slogdet: slogdet,

@@ -814,13 +814,11 @@ NUMPY_FUNCTIONS = {
     np.broadcast_to: lambda array, shape, subok=False: broadcast_to(array, shape),
     np.broadcast_arrays: lambda *args, subok=False: broadcast_arrays(*args),
     np.stack: lambda arrays, axis=0, out=None, dtype=None, casting="same_kind": (
-        _no_out(out, "stack"),
-        stack(arrays, axis),
-    )[1],
+        _no_out(out, "stack") or stack(arrays, axis)
+    ),
     np.concatenate: lambda arrays, axis=0, out=None, dtype=None, casting="same_kind": (
-        _no_out(out, "concatenate"),
-        concatenate(arrays, axis),
-    )[1],
+        _no_out(out, "concatenate") or concatenate(arrays, axis)
+    ),
     np.hstack: lambda tup, dtype=None, casting="same_kind": hstack(tup),
     np.vstack: lambda tup, dtype=None, casting="same_kind": vstack(tup),
     np.split: lambda ary, indices_or_sections, axis=0: _numpy_split(ary, indices_or_sections, axis),
@@ -834,9 +832,7 @@ NUMPY_FUNCTIONS = {
     np.diag: lambda v, k=0: diag(v, k),
     np.triu: lambda m, k=0: triu(m, k),
     np.tril: lambda m, k=0: tril(m, k),
-    np.take: lambda a, indices, axis=None, out=None, mode="raise": (_no_out(out, "take"), take(a, indices, axis, mode))[
-        1
-    ],
+    np.take: lambda a, indices, axis=None, out=None, mode="raise": _no_out(out, "take") or take(a, indices, axis, mode),
     np.where: _np_where,
     np.clip: _np_clip,
 }
