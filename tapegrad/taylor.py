@@ -21,7 +21,7 @@ conventions at kinks and ties; "multilinear" (matmul, einsum, ...): the Cauchy p
 ``y_k = sum_{i+j=k} op(a_i, b_j)``. Ops made by the ``linear`` and ``multilinear`` declarators get
 theirs from the declarator. ``real_only(rule)`` declines complex arguments (the walk then expands
 them exactly): rules hold for complex values only where the function is holomorphic or linear over
-the reals (the path parameter t is real).
+the reals (the path parameter t is real). The rule of an op declared ``complex=False`` is real-only.
 
 Mixed partial derivatives (``derivative_tensors``) come from univariate series along several
 directions, combined exactly as Griewank, Utke and Walther (Math. Comp. 69, 2000) do.
@@ -72,7 +72,10 @@ def rule_for(prim: Any) -> TaylorRule | None:
     """The Taylor rule of a primitive: registered, else declared with it, else from its declarator, else None."""
     rule = RULES.get(prim)
     if rule is None:
-        declared = getattr(prim, "taylor", None) or declared_kind(prim)
+        declared = getattr(prim, "taylor", None)
+        if declared is not None and not getattr(prim, "complex", False):
+            declared = real_only(declared)  # the op's rules are real-only: so is its Taylor rule
+        declared = declared or declared_kind(prim)
         if declared is not None:
             rule = RULES[prim] = _resolved(prim, declared)
     return rule

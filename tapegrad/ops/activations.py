@@ -21,7 +21,6 @@ from tapegrad.batching import along_axes
 from tapegrad.ops import series as S
 from tapegrad.ops.elementwise import _mask
 from tapegrad.ops.reduce import as_axis_param
-from tapegrad.taylor import real_only
 
 # fmt: off
 __all__ = [
@@ -136,19 +135,13 @@ def _log_softmax(x, axis=-1):
 
 
 # ---- the rule table: elementwise ones from their derivative d(ans, x) --------------------------------
-# (they order their input, so their Taylor rules decline complex values: real_only)
-_sigmoid_p = elementwise(
-    _sigmoid,
-    lambda ans, _x: ans * (1 - ans),
-    name="sigmoid",
-    complex=False,
-    taylor=real_only(lambda K, s, ans, x: S.sigmoid(s[0], K, ans)),
-)
+# (complex=False: they order their input, so their Taylor rules decline complex values too)
+_sigmoid_p = elementwise(_sigmoid, lambda ans, _x: ans * (1 - ans), name="sigmoid", complex=False, taylor=S.unary(S.sigmoid))
 # relu'(0) = 0 (TensorFlow)
-_relu_p = elementwise(_relu, lambda ans, x: _mask(x > 0, ans), name="relu", complex=False, taylor=real_only("linear"))
+_relu_p = elementwise(_relu, lambda ans, x: _mask(x > 0, ans), name="relu", complex=False, taylor="linear")
 # relu6' = 1 on 0 < x < 6 only (TensorFlow's Relu6Grad)
 _relu6_p = elementwise(
-    _relu6, lambda ans, x: _mask((x > 0) & (x < 6), ans), name="relu6", complex=False, taylor=real_only("linear")
+    _relu6, lambda ans, x: _mask((x > 0) & (x < 6), ans), name="relu6", complex=False, taylor="linear"
 )
 # leaky_relu'(0) = alpha (TensorFlow's LeakyReluGrad: x > 0 ? 1 : alpha)
 _leaky_relu_p = elementwise(
@@ -156,7 +149,7 @@ _leaky_relu_p = elementwise(
     lambda ans, x, alpha=0.2: _mask(x > 0, ans) * (1 - alpha) + alpha,
     name="leaky_relu",
     complex=False,
-    taylor=real_only("linear"),
+    taylor="linear",
 )
 
 
@@ -168,7 +161,7 @@ def _elu_taylor(scale: float, alpha_default: float | None):
         em = S.padded(S.expm1([low, *a[1:]], K, ops.expm1(low)), K)
         return [ans] + [ops.where(negative, (scale * alpha) * e, scale * c) for e, c in zip(em[1:], a[1:])]
 
-    return real_only(rule)
+    return rule
 
 
 # elu'(x) = alpha e^x = ans + alpha for x < 0, and 1 from x = 0 on (TensorFlow's EluGrad)
@@ -191,14 +184,14 @@ _softplus_p = elementwise(  # softplus' = sigmoid
     lambda _ans, x: _sigmoid_p(x),
     name="softplus",
     complex=False,
-    taylor=real_only(lambda K, s, ans, x: S.with_slope(s[0], K, ans, S.sigmoid(s[0], K - 1, ops.sigmoid(x)))),
+    taylor=lambda K, s, ans, x: S.with_slope(s[0], K, ans, S.sigmoid(s[0], K - 1, ops.sigmoid(x))),
 )
 _softsign_p = elementwise(  # x / (1 + sign(x0) x) near x0 (at 0, as the JVP's abs'(0) = 0)
     _softsign,
     lambda _ans, x: 1 / ops.square(1 + ops.abs(x)),
     name="softsign",
     complex=False,
-    taylor=real_only(lambda K, s, ans, x: S.div(s[0], S.add([1.0], S.scale(s[0], ops.sign(x))), K, ans)),
+    taylor=lambda K, s, ans, x: S.div(s[0], S.add([1.0], S.scale(s[0], ops.sign(x))), K, ans),
 )
 
 
@@ -212,7 +205,7 @@ _silu_p = elementwise(
     lambda ans, x, beta=1.0: _silu_slope(ans, _sigmoid_p(x * beta), beta),
     name="silu",
     complex=False,
-    taylor=real_only(_silu_taylor),
+    taylor=_silu_taylor,
 )
 
 
@@ -239,16 +232,14 @@ def _normal_cdf_taylor(K, s, ans, x):  # Phi' = exp(-x**2 / 2) / sqrt(2 pi)
     return S.with_slope(s[0], K, ans, S.scale(S.exp(e, K - 1, ops.exp(e[0])), 1 / math.sqrt(2 * math.pi)))
 
 
-_gelu_tanh_p = elementwise(
-    _gelu_tanh, _gelu_tanh_slope, name="gelu_tanh", complex=False, taylor=real_only(_gelu_tanh_taylor)
-)
+_gelu_tanh_p = elementwise(_gelu_tanh, _gelu_tanh_slope, name="gelu_tanh", complex=False, taylor=_gelu_tanh_taylor)
 # the normal density; beyond |x| = 40 it is 0 in every float type, so clipping only prevents x**2 overflow
 _normal_cdf_p = elementwise(
     _normal_cdf,
     lambda _ans, x: ops.exp(-0.5 * ops.square(ops.clip(x, -40.0, 40.0))) * (1 / math.sqrt(2 * math.pi)),
     name="normal_cdf",
     complex=False,
-    taylor=real_only(_normal_cdf_taylor),
+    taylor=_normal_cdf_taylor,
 )
 
 

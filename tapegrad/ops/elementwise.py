@@ -144,16 +144,14 @@ def _power_taylor(K, s, ans, x, c):
 
 power = elementwise(operator.pow, _power_dx, _power_dy, name="power", taylor=_power_taylor)
 # floor, mod, sign, ...: linear where differentiable (taylor="linear": each coefficient through the JVP)
-floor_divide = elementwise(
-    operator.floordiv, _zero, _zero, name="floor_divide", complex=False, taylor=real_only("linear")
-)
+floor_divide = elementwise(operator.floordiv, _zero, _zero, name="floor_divide", complex=False, taylor="linear")
 mod = elementwise(
     operator.mod,
     lambda ans, _x, _y: ops.ones_like(ans),
     lambda _ans, x, y: -ops.floor_divide(x, y),
     name="mod",
     complex=False,
-    taylor=real_only("linear"),
+    taylor="linear",
 )
 square = elementwise(np.square, lambda _ans, x: 2 * x, name="square", taylor=S.unary(S.square))
 reciprocal = elementwise(np.reciprocal, lambda ans, _x: -(ans * ans), name="reciprocal", taylor=S.unary(S.reciprocal))
@@ -163,7 +161,7 @@ cbrt = elementwise(
     lambda ans, _x: 1 / (3 * ans * ans),
     name="cbrt",
     complex=False,
-    taylor=real_only(S.unary(S.cbrt, singular_at_zero=True)),
+    taylor=S.unary(S.cbrt, singular_at_zero=True),
 )
 
 
@@ -183,10 +181,10 @@ def _sign_d(ans, _x):
 
 
 abs = elementwise(np.abs, _abs_d, name="abs", taylor=real_only("linear"))  # noqa: A001
-sign = elementwise(np.sign, _sign_d, name="sign", complex=False, taylor=real_only("linear"))
-floor = elementwise(np.floor, _zero, name="floor", complex=False, taylor=real_only("linear"))
-ceil = elementwise(np.ceil, _zero, name="ceil", complex=False, taylor=real_only("linear"))
-round = elementwise(np.round, _zero, name="round", complex=False, taylor=real_only("linear"))  # noqa: A001
+sign = elementwise(np.sign, _sign_d, name="sign", complex=False, taylor="linear")
+floor = elementwise(np.floor, _zero, name="floor", complex=False, taylor="linear")
+ceil = elementwise(np.ceil, _zero, name="ceil", complex=False, taylor="linear")
+round = elementwise(np.round, _zero, name="round", complex=False, taylor="linear")  # noqa: A001
 
 # ---- exponentials and logarithms ---------------------------------------------------------------
 exp = elementwise(np.exp, lambda ans, _x: ans, name="exp", taylor=S.unary(S.exp))
@@ -212,7 +210,7 @@ logaddexp = elementwise(
     lambda ans, _x, y: ops.exp(y - ans),
     name="logaddexp",
     complex=False,
-    taylor=real_only(_logaddexp_taylor),
+    taylor=_logaddexp_taylor,
 )
 
 
@@ -305,7 +303,7 @@ arctan2 = elementwise(
     lambda _ans, y, x: -y / (x * x + y * y),
     name="arctan2",
     complex=False,
-    taylor=real_only(_arctan2_taylor),
+    taylor=_arctan2_taylor,
 )
 sinh = elementwise(np.sinh, lambda _ans, x: ops.cosh(x), name="sinh", taylor=S.unary(S.sinh))
 cosh = elementwise(np.cosh, lambda _ans, x: ops.sinh(x), name="cosh", taylor=S.unary(S.cosh))
@@ -341,7 +339,7 @@ maximum = elementwise(
     lambda ans, x, y: _mask(x < y, ans),
     name="maximum",
     complex=False,
-    taylor=real_only("linear"),
+    taylor="linear",
 )
 minimum = elementwise(
     np.minimum,
@@ -349,7 +347,7 @@ minimum = elementwise(
     lambda ans, x, y: _mask(x > y, ans),
     name="minimum",
     complex=False,
-    taylor=real_only("linear"),
+    taylor="linear",
 )
 clip = elementwise(
     np.clip,
@@ -358,7 +356,7 @@ clip = elementwise(
     lambda ans, x, _lo, hi: _mask(x > hi, ans),
     name="clip",
     complex=False,
-    taylor=real_only("linear"),
+    taylor="linear",
 )
 where = elementwise(
     np.where,
@@ -390,10 +388,8 @@ hypot = elementwise(
     lambda ans, _x, y: y / ops.where(ans == 0, 1, ans),
     name="hypot",
     complex=False,
-    taylor=real_only(
-        lambda K, s, ans, x, y: (
-            None if S.has_zero(ans) else S.sqrt(S.add(S.mul(s[0], s[0], K), S.mul(s[1], s[1], K)), K, ans)
-        )
+    taylor=lambda K, s, ans, x, y: (
+        None if S.has_zero(ans) else S.sqrt(S.add(S.mul(s[0], s[0], K), S.mul(s[1], s[1], K)), K, ans)
     ),
 )
 
