@@ -136,7 +136,9 @@ def _log_softmax(x, axis=-1):
 
 # ---- the rule table: elementwise ones from their derivative d(ans, x) --------------------------------
 # (complex=False: they order their input, so their Taylor rules decline complex values too)
-_sigmoid_p = elementwise(_sigmoid, lambda ans, _x: ans * (1 - ans), name="sigmoid", complex=False, taylor=S.unary(S.sigmoid))
+_sigmoid_p = elementwise(
+    _sigmoid, lambda ans, _x: ans * (1 - ans), name="sigmoid", complex=False, taylor=S.unary(S.sigmoid)
+)
 # relu'(0) = 0 (TensorFlow)
 _relu_p = elementwise(_relu, lambda ans, x: _mask(x > 0, ans), name="relu", complex=False, taylor="linear")
 # relu6' = 1 on 0 < x < 6 only (TensorFlow's Relu6Grad)
