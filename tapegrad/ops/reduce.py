@@ -158,15 +158,17 @@ def _part(x: Any, axis: int, start: int, stop: int) -> Any:
     return ops.getitem(x, (Ellipsis, slice(start, stop)) + (slice(None),) * (-axis - 1))
 
 
-def _shifted(x: Any, axis: int, reverse: bool) -> Any:
-    """``x`` moved one step along ``axis`` (from the end), the vacated end filled with ones:
-    the exclusive running product when ``x`` is the inclusive one."""
+def _shifted(x: Any, axis: int, reverse: bool, fill: int = 1) -> Any:
+    """``x`` moved one step along ``axis``, the vacated end filled with ``fill``: the exclusive running
+    product (fill 1) or sum (fill 0) when ``x`` is the inclusive one."""
+    axis = _from_end(axis, x)
     n = x.shape[axis]
     if n == 0:
         return x
+    edge = ops.full_like(_part(x, axis, 0, 1), fill)
     if reverse:
-        return ops.concatenate([_part(x, axis, 1, n), ops.ones_like(_part(x, axis, 0, 1))], axis)
-    return ops.concatenate([ops.ones_like(_part(x, axis, 0, 1)), _part(x, axis, 0, n - 1)], axis)
+        return ops.concatenate([_part(x, axis, 1, n), edge], axis)
+    return ops.concatenate([edge, _part(x, axis, 0, n - 1)], axis)
 
 
 def _recurrence(a: Any, b: Any, axis: int, reverse: bool) -> Any:
@@ -237,21 +239,6 @@ _cumprod_p = defrule(
 )
 
 
-def _shift(y: Any, axis: int, reverse: bool, fill: float) -> Any:
-    """Shift a running result one step along ``axis`` (the exclusive scan), filling with ``fill``."""
-    n = y.shape[axis]
-    if n == 0:
-        return y
-    lead = (slice(None),) * axis
-    if reverse:
-        edge = ops.getitem(y, lead + (slice(n - 1, n),))
-        parts = [ops.getitem(y, lead + (slice(1, n),)), ops.ones_like(edge) * fill]
-    else:
-        edge = ops.getitem(y, lead + (slice(0, 1),))
-        parts = [ops.ones_like(edge) * fill, ops.getitem(y, lead + (slice(0, n - 1),))]
-    return ops.concatenate(parts, axis)
-
-
 def _scan_axis(x: Any, axis: Any, what: str) -> tuple[Any, int]:
     """The scanned tensor and its axis as a non-negative int (None: the flattened tensor)."""
     axis = as_axis_param(axis)
@@ -273,7 +260,7 @@ def cumsum(x: Any, axis: Any = None, exclusive: bool = False, reverse: bool = Fa
     """
     x, axis = _scan_axis(x, axis, "cumsum")
     y = _cumsum_p(x, axis=axis, reverse=bool(reverse))
-    return _shift(y, axis, bool(reverse), 0) if exclusive else y
+    return _shifted(y, axis, bool(reverse), 0) if exclusive else y
 
 
 def cumprod(x: Any, axis: Any = None, exclusive: bool = False, reverse: bool = False, name: str | None = None) -> Any:
@@ -283,7 +270,7 @@ def cumprod(x: Any, axis: Any = None, exclusive: bool = False, reverse: bool = F
     """
     x, axis = _scan_axis(x, axis, "cumprod")
     y = _cumprod_p(x, axis=axis, reverse=bool(reverse))
-    return _shift(y, axis, bool(reverse), 1) if exclusive else y
+    return _shifted(y, axis, bool(reverse)) if exclusive else y
 
 
 # ---- prod -----------------------------------------------------------------------------------------
@@ -303,8 +290,8 @@ def _others_product(x: Any, axis: Any) -> Any:
     lead = tuple(shape[i] for i in rest)
     flat = ops.reshape(moved, lead + (reduced_count(shape, axes),))
     last = len(lead)
-    left = _shift(_cumprod_p(flat, axis=last, reverse=False), last, False, 1)
-    right = _shift(_cumprod_p(flat, axis=last, reverse=True), last, True, 1)
+    left = _shifted(_cumprod_p(flat, axis=last, reverse=False), last, False)
+    right = _shifted(_cumprod_p(flat, axis=last, reverse=True), last, True)
     others = ops.reshape(left * right, tuple(shape[i] for i in perm))
     if perm == tuple(range(len(shape))):
         return others
