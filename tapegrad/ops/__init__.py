@@ -28,8 +28,17 @@ from tapegrad.ops import (
 from tapegrad.ops import complex as complex_parts  # noqa: I001  (after the families its rules use)
 
 FAMILIES: tuple[ModuleType, ...] = (
-    elementwise, activations, reduce, shape, linalg, comparison, creation,
-    complex_parts, extra_elementwise, fft, decompositions,  # tapegrad.numpy's families
+    elementwise,
+    activations,
+    reduce,
+    shape,
+    linalg,
+    comparison,
+    creation,
+    complex_parts,
+    extra_elementwise,
+    fft,
+    decompositions,  # tapegrad.numpy's families
 )
 
 

@@ -29,18 +29,13 @@ from tapegrad._tensor import Tensor, ops
 from tapegrad.batching import Stacked, along_axes, last_axes, lift, looped
 from tapegrad.ops.reduce import as_axis_param, normalize_axis
 from tapegrad.ops.reduce import norm as _norm2
+from tapegrad.ops.reduce import shape_of as _shape
 
 # fmt: off
 __all__ = [
     "matmul", "dot", "vdot", "inner", "outer", "tensordot", "einsum", "trace", "matrix_transpose",
 ]
 # fmt: on
-
-
-def _shape(x: Any) -> tuple[int, ...]:
-    if isinstance(x, Tensor):
-        return np.shape(x._value)
-    return np.shape(x)
 
 
 def _ndim(x: Any) -> int:

@@ -80,7 +80,8 @@ def _value(x: Any) -> Any:
     return x._value if isinstance(x, Tensor) else x
 
 
-def _shape(x: Any) -> tuple:
+def shape_of(x: Any) -> tuple:
+    """The shape of a tensor or a plain value."""
     return np.shape(_value(x))
 
 
@@ -246,7 +247,7 @@ def _scan_axis(x: Any, axis: Any, what: str) -> tuple[Any, int]:
         return ops.reshape(x, (-1,)), 0
     if isinstance(axis, tuple) or isinstance(axis, (float, bool)):
         raise TypeError(f"{what}: axis must be one int (or None for the flattened tensor), got {axis!r}")
-    ndim = len(_shape(x))
+    ndim = len(shape_of(x))
     if ndim == 0 or not -ndim <= int(axis) < ndim:
         raise ValueError(f"{what}: axis {axis} is out of range for a tensor with {ndim} dimensions")
     return x, int(axis) % ndim
@@ -426,7 +427,7 @@ _std_p = defrule(
 
 
 def _checked_ddof(x: Any, axis: Any, ddof: Any, what: str) -> Any:
-    n = reduced_count(_shape(x), axis)
+    n = reduced_count(shape_of(x), axis)
     if ddof < 0 or n - ddof <= 0:
         raise ValueError(
             f"{what}: ddof={ddof} leaves no degrees of freedom for {n} element(s) per slice; use 0 <= ddof < {n}"
@@ -476,7 +477,7 @@ def norm(x: Any, ord: Any = None, axis: Any = None, keepdims: bool = False, name
     axis = as_axis_param(axis)
     if isinstance(ord, str):
         ord = ord.lower()
-    one_axis = isinstance(axis, (int, np.integer)) or (axis is None and len(_shape(x)) == 1)
+    one_axis = isinstance(axis, (int, np.integer)) or (axis is None and len(shape_of(x)) == 1)
     if ord in _EUCLIDEAN or (ord == 2 and one_axis):
         return _norm_p(x, axis=axis, keepdims=bool(keepdims))
     if one_axis and ord == 1:

@@ -27,6 +27,7 @@ from tapegrad._primitive import PerArgument, defrule, linear, unbroadcast
 from tapegrad._tensor import Tensor, as_tensor, ops, value_read
 from tapegrad.batching import broadcasting, lift, looped, stacks_of
 from tapegrad.ops.reduce import normalize_axis
+from tapegrad.ops.reduce import shape_of as _shape_of
 
 # fmt: off
 __all__ = [
@@ -39,10 +40,6 @@ __all__ = [
 
 
 # ---- helpers (work on Tensors and on plain NumPy values alike) -------------------------------------
-def _shape_of(x: Any) -> tuple[int, ...]:
-    return np.shape(x._value if isinstance(x, Tensor) else x)
-
-
 def _int(value: Any, what: str) -> int:
     if isinstance(value, Tensor):
         value = value._value
