@@ -246,12 +246,9 @@ _normal_cdf_p = elementwise(
 
 
 # ---- softmax and log_softmax ----------------------------------------------------------------------
-def _softmax_vjp(g, ans, _x, axis=-1):
+# softmax's Jacobian diag(s) - s s^T is symmetric: one rule is both the VJP (of g) and the JVP (of t)
+def _softmax_d(g, ans, _x, axis=-1):
     return ans * (g - ops.sum(g * ans, axis=axis, keepdims=True))
-
-
-def _softmax_jvp(t, ans, _x, axis=-1):
-    return ans * (t - ops.sum(t * ans, axis=axis, keepdims=True))
 
 
 # d log_softmax = dx - softmax . dx, with softmax = exp(ans) (ans <= 0, so exp never overflows)
@@ -263,9 +260,7 @@ def _log_softmax_jvp(t, ans, _x, axis=-1):
     return t - ops.sum(ops.exp(ans) * t, axis=axis, keepdims=True)
 
 
-_softmax_p = defrule(
-    _softmax, vjps=(_softmax_vjp,), jvps=(_softmax_jvp,), name="softmax", complex=True, batch=along_axes
-)
+_softmax_p = defrule(_softmax, vjps=(_softmax_d,), jvps=(_softmax_d,), name="softmax", complex=True, batch=along_axes)
 _log_softmax_p = defrule(
     _log_softmax, vjps=(_log_softmax_vjp,), jvps=(_log_softmax_jvp,), name="log_softmax", batch=along_axes
 )
