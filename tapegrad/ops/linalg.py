@@ -115,7 +115,13 @@ def _matmul_batch(prim, args, stacked, params):
 
 
 # The impl is exactly np.matmul (a ufunc), so np.matmul(array, tensor) dispatches here by itself.
-matmul = multilinear(np.matmul, _matmul_vjp_a, _matmul_vjp_b, name="matmul", batch=_matmul_batch)
+matmul = multilinear(
+    np.matmul,
+    _matmul_vjp_a,
+    _matmul_vjp_b,
+    name="matmul",
+    batch=_matmul_batch,
+)
 
 
 # ---- tensordot ---------------------------------------------------------------------------------------

@@ -124,7 +124,10 @@ _transpose_p = linear(
     batch=_transpose_batch,
 )
 _broadcast_to_p = linear(
-    _broadcast_to, lambda g, _ans, x, shape: unbroadcast(g, x), name="broadcast_to", batch=_broadcast_to_batch
+    _broadcast_to,
+    lambda g, _ans, x, shape: unbroadcast(g, x),
+    name="broadcast_to",
+    batch=_broadcast_to_batch,
 )
 # Casting is linear: the cotangent is cast back to the input's dtype (complex to real keeps the real
 # part, the transpose of real to complex). A cast to an integer or bool
