@@ -85,7 +85,7 @@ class Primitive:
 
     __slots__ = (
         "name", "impl", "vjps", "jvps", "joint_vjp", "joint_jvp", "batch", "doc", "reads", "_keeps", "float_out",
-        "array_scalars", "complex", "partials",
+        "array_scalars", "complex", "partials", "taylor",
     )  # fmt: skip
 
     def __init__(self, name: str, impl: Callable[..., Any], doc: str | None = None) -> None:
@@ -110,6 +110,8 @@ class Primitive:
         # an elementwise op's partial derivatives d(ans, *args), from which the batched walks compute its
         # VJP and JVP directly (tapegrad.batching); None: not elementwise
         self.partials: tuple | None = None
+        # the Taylor-mode rule (tapegrad.taylor): a rule, "linear" or "multilinear"; None: from the declarator
+        self.taylor: Any = None
 
     def __call__(self, *args: Any, **params: Any) -> Any:
         stack = state.recorders
@@ -507,24 +509,26 @@ def defrule(
     float_out: bool = False,
     array_scalars: bool = False,
     complex: bool = False,
+    taylor: Any = None,
 ) -> Primitive:
     """A primitive with explicit VJPs and JVPs, one per positional argument (None: no derivative).
 
-    ``batch`` and the flags are ``Primitive``'s. ``reads`` overrides what the records keep (read from
-    the rules' signatures otherwise), for rules that pass an argument to a helper reading only its
-    shape and dtype, e.g. ``unbroadcast(g, x)``.
+    ``batch``, ``taylor`` and the flags are ``Primitive``'s. ``reads`` overrides what the records keep
+    (read from the rules' signatures otherwise), for rules that pass an argument to a helper reading
+    only its shape and dtype, e.g. ``unbroadcast(g, x)``.
     """
     prim = set_rules(primitive(impl, name), vjps, jvps, joint_vjp, joint_jvp)
     prim.reads = reads
     prim.batch = batch
     prim.float_out, prim.array_scalars, prim.complex = float_out, array_scalars, complex
+    prim.taylor = taylor
     return prim
 
 
 def elementwise(
     impl: Callable[..., Any], *partials: Rule | None, name: str | None = None, table: bool = True,
     float_out: bool | None = None, array_scalars: bool = False, vjp: Rule | None = None, doc: str | None = None,
-    complex: bool | None = None,
+    complex: bool | None = None, taylor: Any = None,
 ) -> Primitive:  # fmt: skip
     """An elementwise op from its partial derivatives ``d(ans, *args)``: VJP and JVP both follow.
 
@@ -547,6 +551,7 @@ def elementwise(
     prim.complex = table if complex is None else complex
     prim.batch = broadcasting
     prim.partials = partials
+    prim.taylor = taylor
     return prim
 
 
