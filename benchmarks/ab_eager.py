@@ -22,8 +22,13 @@ import time
 from typing import Any, Callable
 
 ITEMS = ("chain", "w1", "w1var", "w5tape", "w5hess")
-UNIT = {"chain": ("us/op", 1e6 / 300), "w1": ("us", 1e6), "w1var": ("us", 1e6), "w5tape": ("ms", 1e3),
-        "w5hess": ("ms", 1e3)}
+UNIT = {
+    "chain": ("us/op", 1e6 / 300),
+    "w1": ("us", 1e6),
+    "w1var": ("us", 1e6),
+    "w5tape": ("ms", 1e3),
+    "w5hess": ("ms", 1e3),
+}
 
 
 def _cases(tg: Any) -> dict[str, tuple[Callable[[], Any], int]]:
@@ -72,8 +77,13 @@ def _cases(tg: Any) -> dict[str, tuple[Callable[[], Any], int]]:
         return outer.jacobian(g, x)
 
     hess = tg.hessian(f)
-    return {"chain": (chain, 20), "w1": (w1, 2000), "w1var": (w1var, 2000), "w5tape": (w5tape, 20),
-            "w5hess": (lambda: hess(x), 20)}
+    return {
+        "chain": (chain, 20),
+        "w1": (w1, 2000),
+        "w1var": (w1var, 2000),
+        "w5tape": (w5tape, 20),
+        "w5hess": (lambda: hess(x), 20),
+    }
 
 
 def child(items: list[str], repeats: int) -> None:
@@ -111,10 +121,24 @@ def main() -> None:
     env = {**os.environ, "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
     for _ in range(args.rounds):
         for label, path in trees:
-            cmd = [sys.executable, os.path.abspath(__file__), "--child", "--items", ",".join(items),
-                   "--repeats", str(args.repeats), "x"]
-            out = subprocess.run(cmd, env={**env, "PYTHONPATH": os.path.abspath(path)}, cwd=path,
-                                 capture_output=True, text=True, check=True)
+            cmd = [
+                sys.executable,
+                os.path.abspath(__file__),
+                "--child",
+                "--items",
+                ",".join(items),
+                "--repeats",
+                str(args.repeats),
+                "x",
+            ]
+            out = subprocess.run(
+                cmd,
+                env={**env, "PYTHONPATH": os.path.abspath(path)},
+                cwd=path,
+                capture_output=True,
+                text=True,
+                check=True,
+            )
             for name, t in json.loads(out.stdout.strip().splitlines()[-1]).items():
                 best[label][name] = min(best[label].get(name, float("inf")), t)
     first = trees[0][0]

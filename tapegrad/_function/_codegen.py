@@ -22,8 +22,15 @@ RETRACE = object()  # what generated code returns when a guard fails
 DEL_BYTES = 1024  # values at least this large are deleted after their last use; a `del` of a
 # small value costs more time than the memory is worth
 
-_INFIX = {operator.add: "+", operator.sub: "-", operator.mul: "*", operator.truediv: "/",
-          operator.floordiv: "//", operator.mod: "%", operator.matmul: "@"}
+_INFIX = {
+    operator.add: "+",
+    operator.sub: "-",
+    operator.mul: "*",
+    operator.truediv: "/",
+    operator.floordiv: "//",
+    operator.mod: "%",
+    operator.matmul: "@",
+}
 _counter = [0]
 
 
@@ -56,8 +63,14 @@ class Printer:
     """Turns one program into source text plus the namespace it runs in."""
 
     def __init__(self) -> None:
-        self.namespace: dict[str, Any] = {"np": np, "math": math, "_RETRACE": RETRACE, "_truth": _truth,
-                                          "_int": _int, "_bits": _bits}
+        self.namespace: dict[str, Any] = {
+            "np": np,
+            "math": math,
+            "_RETRACE": RETRACE,
+            "_truth": _truth,
+            "_int": _int,
+            "_bits": _bits,
+        }
         self._const_names: dict[int, str] = {}
         self._fn_names: dict[int, str] = {}
         self.constants: list[tuple[str, Any]] = []
@@ -118,9 +131,17 @@ def _shape_text(value: Any) -> str:
     return f"{a.dtype.name}[{','.join(str(n) for n in a.shape)}]"
 
 
-def generate(lines: list, params: list[str], slots: list, arg_slots: dict, outputs: list, values: dict,
-             taped_residuals: list | None = None, title: str = "compiled",
-             result: Any = None) -> tuple[str, dict, dict]:
+def generate(
+    lines: list,
+    params: list[str],
+    slots: list,
+    arg_slots: dict,
+    outputs: list,
+    values: dict,
+    taped_residuals: list | None = None,
+    title: str = "compiled",
+    result: Any = None,
+) -> tuple[str, dict, dict]:
     """Source of ``def compiled(<params>)`` computing ``outputs`` (value names) from the program.
 
     ``slots``: the Variables touched (``arg_slots`` maps a slot to the parameter holding it; the
@@ -128,7 +149,7 @@ def generate(lines: list, params: list[str], slots: list, arg_slots: dict, outpu
     guard follows an effect (such a program cannot be retried safely).
     """
     alias: dict = {}
-    lines = _simplified(lines, values, alias)
+    lines = _diagonal_products(_simplified(lines, values, alias), values)
     outputs = [alias.get(o, o) if o.__class__ is str else o for o in outputs]
     taped_residuals = [alias.get(o, o) for o in taped_residuals] if taped_residuals is not None else None
     p = Printer()
@@ -242,8 +263,6 @@ def generate(lines: list, params: list[str], slots: list, arg_slots: dict, outpu
     return source, p.namespace, {"guard_after_effect": guard_after_effect, "ops": len(kept)}
 
 
-
-
 def _simplified(lines: list, values: dict, alias: dict) -> list:
     """Simplify the program without changing a bit of any value:
 
@@ -319,6 +338,134 @@ def _times_ones(line: Op, args: list, values: dict) -> str | None:
             continue
         return x
     return None
+
+
+# ---- products with diagonal matrices --------------------------------------------------------------
+# A Jacobian in reverse mode seeds its batched walk with an identity matrix (constant folding may
+# scale it); the elementwise rules scale it further (tanh's VJP: eye * (1 - y*y)), and a matmul's
+# VJP multiplies the diagonal matrix D with a dense M: an n^3 product whose every term but one is
+# a zero. When D's diagonal is finite (so its scale factors are finite and its off-diagonal
+# entries are zeros, of either sign) and M is finite, each entry of the product is D[i,i]*M[i,j]
+# plus zeros: exactly that one rounded product, unless it is zero (then the sign of the sum's zero
+# depends on the order of additions). A non-finite factor or entry of M would make NaNs in other
+# rows or columns (0*inf): the check of D's diagonal and of M excludes both. So the generated
+# code computes the diagonal and scales the rows (columns) of M, and falls back to the literal ops
+# when that check fails: bit for bit the eager result either way.
+class _Rewritten:
+    """Stands for a primitive in a rewritten line (code generation reads ``name`` and ``impl``)."""
+
+    __slots__ = ("name", "impl")
+
+    def __init__(self, name: str, impl: Any) -> None:
+        self.name, self.impl = name, impl
+
+
+_MUL, _RMUL, _DIV = 0, 1, 2  # how a step applies a factor f to D: D * f, f * D, D / f
+
+
+def diagonal_matmul(m: Any, d0: np.ndarray, *factors: Any, steps: tuple, left: bool, m_min: Any) -> Any:
+    """``np.matmul(D, m)`` (``left``) or ``np.matmul(m, D)`` for ``D`` the constant diagonal matrix
+    ``d0`` with ``factors`` applied by ``steps`` (elementwise; each factor holds one value per row
+    or column of D, or one value), bit for bit, in O(n^2) instead of O(n^3) when that is exact.
+
+    ``m_min``: None when ``m`` is read at call time (checked here), else the least magnitude of
+    the constant ``m``, known to be finite (0.0 if it has a zero: the product is checked instead).
+    """
+    with np.errstate(all="ignore"):  # (the fallback raises eager's warnings, if any)
+        u = np.diagonal(d0)
+        for f, step in zip(factors, steps):
+            u = u / np.ravel(f) if step == _DIV else u * np.ravel(f)
+        if np.isfinite(u).all() and (m_min is not None or np.isfinite(m).all()):
+            if not left:
+                r = np.multiply(m, u, order="C")
+            elif m.ndim == 2:
+                r = np.multiply(u.reshape(-1, 1), m, order="C")
+            else:
+                r = u * m
+            # no zero in r (an overflow to inf is what the matmul gives too): rounding is monotonic,
+            # so the least product of magnitudes bounds them all
+            if (m_min and np.abs(u).min() * m_min > 0.0) or r.all():
+                return r
+    d = d0
+    for f, step in zip(factors, steps):
+        d = d * f if step == _MUL else f * d if step == _RMUL else d / f
+    return np.matmul(d, m) if left else np.matmul(m, d)
+
+
+_DIAGONAL_MATMUL = _Rewritten("diagonal_matmul", diagonal_matmul)
+_MULS = (operator.mul, np.multiply)
+_DIVS = (operator.truediv, np.true_divide)
+_MATMULS = (operator.matmul, np.matmul)
+
+
+def _is_diagonal(v: Any) -> bool:
+    """A square float64 matrix whose off-diagonal entries are zeros."""
+    if v.__class__ is not np.ndarray or v.ndim != 2 or v.shape[0] != v.shape[1] or v.dtype != np.float64:
+        return False
+    return np.count_nonzero(v) == np.count_nonzero(v.diagonal())
+
+
+def _diag_factor(v: Any, n: int) -> bool:
+    """Whether ``v`` scales an n-by-n D elementwise by one float64 per row or column (or one in all)."""
+    if v.__class__ is float:
+        return True
+    if not isinstance(v, (np.ndarray, np.floating)) or v.dtype != np.float64:
+        return False
+    shape = np.shape(v)
+    return len(shape) <= 2 and (v.size == 1 or (v.size == n and (len(shape) == 1 or 1 in shape)))
+
+
+def _diagonal_products(lines: list, values: dict) -> list:
+    """Replace a matmul of a (scaled) diagonal constant and a float64 matrix by ``diagonal_matmul``."""
+    diag: dict[str, tuple] = {}  # value name -> (diagonal constant, factors, steps)
+    out = []
+    for line in lines:
+        if line.__class__ is not Op or line.params or len(line.args) != 2 or line.out.__class__ is tuple:
+            out.append(line)
+            continue
+        impl, (a, b), value = line.prim.impl, line.args, line.value
+        if value.__class__ is not np.ndarray or value.dtype != np.float64:
+            pass
+        elif impl in _MULS or impl in _DIVS:
+            if value.ndim == 2:
+                _scaled(line, a, b, impl in _MULS, diag, values)
+        elif impl in _MATMULS:
+            for d, m, left in ((a, b, True), (b, a, False)):
+                if d.__class__ is not str or d not in diag:
+                    continue
+                mv = m.value if m.__class__ is Const else values.get(m)
+                if mv.__class__ is not np.ndarray or mv.dtype != np.float64 or mv.ndim not in (1, 2):
+                    continue
+                if mv.size == 0 or (m.__class__ is Const and not np.isfinite(mv).all()):
+                    continue
+                d0, factors, steps = diag[d]
+                m_min = float(np.abs(mv).min()) if m.__class__ is Const else None
+                params = {"steps": steps, "left": left, "m_min": m_min}
+                line = Op(_DIAGONAL_MATMUL, [m, d0, *factors], params, line.out, value)
+                break
+        out.append(line)
+    return out
+
+
+def _scaled(line: Op, a: Any, b: Any, mul: bool, diag: dict, values: dict) -> None:
+    """Note ``line.out`` in ``diag`` when it scales a diagonal constant (or a noted value) elementwise."""
+    n = line.value.shape[0]
+    if n == 0:
+        return
+    for d, f, step in ((a, b, _MUL if mul else _DIV), (b, a, _RMUL)):
+        if step == _RMUL and not mul:
+            return
+        fv = f.value if f.__class__ is Const else values.get(f)
+        if not _diag_factor(fv, n):
+            continue
+        if d.__class__ is Const:
+            if d.value.__class__ is np.ndarray and d.value.shape == line.value.shape and _is_diagonal(d.value):
+                diag[line.out] = (d, (f,), (step,))
+                return
+        elif d in diag:
+            d0, factors, steps = diag[d]
+            diag[line.out] = (d0, factors + (f,), steps + (step,))
+            return
 
 
 def _cse_key(line: Op, args: list) -> Any:
