@@ -209,7 +209,8 @@ def forward_walk(
                 raise NotImplementedError(
                     f"tg.{prim.name} has no JVP rule, so forward mode cannot go through it; use mode='reverse'"
                 )
-            if not raw or batch is not None and prim.partials is None and not prim.linear:  # (batching.stacked_vjp)
+            direct = prim.partials is not None or prim.linear and prim.batch is not None  # (batching.stacked_jvp)
+            if not raw or batch is not None and not direct:
                 inputs, ans = as_tensors(record)
             tangent = output_tangent(prim, incoming, ans, inputs, params, batch, raw)
             several = key.__class__ is tuple

@@ -66,7 +66,9 @@ ArgNums = int | Sequence[int]
 # A fresh tensor per differentiated argument (recorded, so outer tapes and accumulators follow it):
 # the same tensor passed twice, f(x, x), then still has one partial derivative per position.
 _PASS = (lambda g, _ans, _x: g,)
-_identity = defrule(lambda x: x, vjps=_PASS, jvps=_PASS, name="identity", float_out=True, batch=broadcasting)
+_identity = defrule(
+    lambda x: x, vjps=_PASS, jvps=_PASS, name="identity", float_out=True, batch=broadcasting, partials=(1,)
+)
 
 
 def _fresh(x: Tensor) -> Tensor:
