@@ -160,12 +160,8 @@ def stacked_vjp(prim: Any, g: Any, ans: Any, needs: tuple, inputs: tuple, params
     return out
 
 
-def stacked_jvp(prim: Any, tangents: list, ans: Any, inputs: tuple, params: dict, raw: bool) -> Any:
-    """The output tangent stack(s) for the arguments' tangent stacks (None where none)."""
-    for t in tangents:
-        if t is not None:
-            m = t.shape[0]
-            break
+def stacked_jvp(prim: Any, tangents: list, m: int, ans: Any, inputs: tuple, params: dict, raw: bool) -> Any:
+    """The output tangent stack(s) for the arguments' tangent stacks of ``m`` rows (None where none)."""
     if prim.partials is not None or prim.linear and prim.batch is not None:
         return _direct_jvp(prim, tangents, m, ans, inputs, params, raw)
     saved = state.recorders
@@ -181,11 +177,14 @@ def _rules_jvp(prim: Any, tangents: list, m: int, ans: Any, inputs: tuple, param
     """``stacked_jvp`` by the op's JVP rules run on ``Stacked`` tangents (or once per row)."""
     several = ans.__class__ is tuple
     if prim.batch is None:
-        rows = [prim.joint_jvp([None if t is None else t[b] for t in tangents], ans, *inputs, **params)
-                for b in range(m)]
+        rows = [
+            prim.joint_jvp([None if t is None else t[b] for t in tangents], ans, *inputs, **params) for b in range(m)
+        ]
         if several:
-            return tuple(_stack([None if r is None else r[j] for r in rows], tuple(a.shape), a.dtype, raw)
-                         for j, a in enumerate(ans))
+            return tuple(
+                _stack([None if r is None else r[j] for r in rows], tuple(a.shape), a.dtype, raw)
+                for j, a in enumerate(ans)
+            )
         return _stack(rows, tuple(ans.shape), ans.dtype, raw)
     out = prim.joint_jvp([None if t is None else Stacked(t) for t in tangents], ans, *inputs, **params)
     if several:

@@ -147,7 +147,7 @@ def output_tangent(
     with ``raw``)."""
     jvps = prim.jvps
     if batch is not None:
-        tangent = stacked_jvp(prim, incoming, ans, inputs, params, raw)
+        tangent = stacked_jvp(prim, incoming, batch, ans, inputs, params, raw)
     elif jvps is None:
         tangent = prim.joint_jvp(incoming, ans, *inputs, **params)
     else:  # per-argument rules, summed (what the assembled joint rule does, one call less)

@@ -11,7 +11,7 @@ import numpy as np
 
 from tapegrad import _backend, _context, _primitive
 from tapegrad._primitive import ALL, slim
-from tapegrad._record import Meta, Record, as_record
+from tapegrad._record import Meta, Record, as_records
 from tapegrad._structure import flatten, unflatten
 from tapegrad._tensor import Tensor, Variable, key_of, new_key, ops, wrap
 from tapegrad.backward import UnconnectedGradients, as_target_list, as_unconnected, finish, seed_value, walk
@@ -159,7 +159,7 @@ class GradientTape:
     @property
     def records(self) -> tuple[Record, ...]:
         """The recorded op calls in execution order, as ``Record``s (see ``tapegrad._record``)."""
-        return tuple([as_record(r) for r in self._records if r is not None])
+        return as_records(self._records)
 
     @property
     def watched(self) -> tuple[Tensor, ...]:
