@@ -241,18 +241,19 @@ def _direct_jvp(prim: Any, tangents: list, m: int, ans: Any, inputs: tuple, para
     for i, t in enumerate(tangents):
         if t is None:
             continue
-        t = t if raw else _tensor(t)
+        if not raw:
+            t = _tensor(t)
         if partials is None:
             if prim.jvps[i] is None:
                 continue
             stacked = (False,) * i + (True,) + (False,) * (len(inputs) - i - 1)
             c = prim.batch(prim, [*inputs[:i], t, *inputs[i + 1 :]], stacked, params)
-        elif partials[i] is None:
+        elif (d := partials[i]) is None:
             continue
-        elif partials[i].__class__ is int:  # a constant partial, 1 or -1 (add, subtract)
-            c = t if partials[i] == 1 else -t
+        elif d.__class__ is int:  # a constant partial, 1 or -1 (add, subtract)
+            c = t if d == 1 else -t
         else:
-            dv = partials[i](ans, *inputs, **params)
+            dv = d(ans, *inputs, **params)
             n = 0 if dv.__class__ in _NUMBERS else dv.ndim
             c = (lift(t, n) if n >= t.ndim else t) * dv
         if total is None:
@@ -317,8 +318,9 @@ def rows_per_walk(records: Sequence[tuple], rows: int, parallel_iterations: Any 
     outgrow ``STACK_BYTES`` (each is rows x the widest recorded value), or TensorFlow's
     ``parallel_iterations`` asks for fewer."""
     widest = 1
-    for _prim, _vals, _params, ans, _needs, _keys, key in records:
-        for value in ans if key.__class__ is tuple else (ans,):  # arrays, or Meta stand-ins
+    for record in records:
+        ans = record[3]  # Record.ans: an array or Meta stand-in, or a tuple of them for several outputs
+        for value in ans if ans.__class__ is tuple else (ans,):
             widest = max(widest, math.prod(value.shape) * value.dtype.itemsize)
     step = max(1, STACK_BYTES // widest)
     if parallel_iterations is not None:

@@ -209,14 +209,16 @@ def forward_walk(
                 raise NotImplementedError(
                     f"tg.{prim.name} has no JVP rule, so forward mode cannot go through it; use mode='reverse'"
                 )
-            direct = prim.partials is not None or prim.linear and prim.batch is not None  # (batching.stacked_jvp)
-            if not raw or batch is not None and not direct:
+            # plain values where the rules run on them: a raw walk, unless batched by the rules (batching.stacked_jvp)
+            if not raw or batch is not None and prim.partials is None and not (prim.linear and prim.batch is not None):
                 inputs, ans = as_tensors(record)
             tangent = output_tangent(prim, incoming, ans, inputs, params, batch, raw)
-            several = key.__class__ is tuple
-            for kj, tj in zip(key, tangent or ()) if several else ((key, tangent),):
-                if tj is not None and (keep is None or kj in keep or last_use.get(kj, -1) > k):
-                    tangents[kj] = tj
+            if key.__class__ is tuple:
+                for kj, tj in zip(key, tangent or ()):
+                    if tj is not None and (keep is None or kj in keep or last_use.get(kj, -1) > k):
+                        tangents[kj] = tj
+            elif tangent is not None and (keep is None or key in keep or last_use.get(key, -1) > k):
+                tangents[key] = tangent
             if keep is not None:
                 for used in keys:
                     if used is not None and last_use.get(used) == k and used not in keep:
