@@ -38,18 +38,17 @@ class ConcreteFunction:
         self.outputs = outputs  # per flat output: ("v", name) | ("arg", leaf index) | ("c", object)
         self.out_treedef = out_treedef
         self.unique_inputs = unique_inputs  # param positions that are not aliases of an earlier one
-        self.changes_state = any(x.__class__ in (Assign, Effect) for x in self.lines)
+        kinds = {x.__class__ for x in self.lines}
+        self.changes_state = Assign in kinds or Effect in kinds
         names = [o[1] for o in outputs if o[0] == "v"]
         self.value_names = names
-        self.source, namespace, facts = generate(self.lines, params, self.slots, arg_slots, names, self.values,
-                                                 title="forward", result=self._result_expression)
+        call, namespace, facts = generate(self.lines, params, self.slots, arg_slots, names, self.values,
+                                          title="forward", result=self._result_expression)
         self.guard_after_effect = facts["guard_after_effect"]
-        forward, call = self.source.split("\n\n\ndef call(")
-        self.source = forward  # what users read
-        self.call = compile_source("def call(" + call, namespace, "call")
-        self._forward_text, self._namespace = forward, namespace
+        self.call = compile_source(call, namespace, "call")
+        self._text, self._source, self._namespace = facts["text"], None, namespace
         self._fn: Any = None
-        self.guarded = any(x.__class__ is Guard for x in self.lines)
+        self.guarded = Guard in kinds
         self._pure: Any = None
         self._taped: Any = None
         self._jvp_fn: Any = None
@@ -166,10 +165,17 @@ class ConcreteFunction:
         return unflatten(self.out_treedef, results)
 
     @property
+    def source(self) -> str:
+        """The generated forward (``def forward``), as text: what users read (printed on first use)."""
+        if self._source is None:
+            self._source = self._text()
+        return self._source
+
+    @property
     def fn(self) -> Any:
         """The generated forward, returning the output values (compiled on first use)."""
         if self._fn is None:
-            self._fn = compile_source(self._forward_text, self._namespace, "forward")
+            self._fn = compile_source(self.source, self._namespace, "forward")
         return self._fn
 
     def pure_forward(self, *vals: Any) -> Any:
