@@ -318,10 +318,11 @@ def _simplified(lines: list, values: dict, alias: dict) -> list:
             if len(args) == 1 and args[0].__class__ is str and line.value is values.get(args[0]) and not line.params:
                 alias[line.out] = args[0]
                 continue
-            other = _times_ones(line, args, values, ones)
-            if other is not None:
-                alias[line.out] = other
-                continue
+            if len(args) == 2 and not line.params and line.prim.impl in _MULS:
+                other = _times_ones(line, args, values, ones)
+                if other is not None:
+                    alias[line.out] = other
+                    continue
             key = _cse_key(line, args)
             if key is not None:
                 earlier = seen.get(key)
@@ -357,11 +358,11 @@ def _times_ones(line: Op, args: list, values: dict, ones: dict) -> str | None:
             maybe = ones[id(v)] = _maybe_ones(v)
         if not maybe or xv is None:
             continue
-        try:
+        try:  # (v is ones: checked once)
             xd = np.asarray(xv).dtype
             if xd.kind != "f" or np.asarray(v).dtype != xd or np.shape(line.value) != np.shape(xv):
                 continue
-            if np.asarray(line.value).dtype != xd or not np.all(np.asarray(v) == 1):
+            if np.asarray(line.value).dtype != xd:
                 continue
         except (TypeError, ValueError):
             continue
