@@ -187,36 +187,32 @@ def generate(
     needed = {o for o in outputs if o.__class__ is str}
     needed.update(taped_residuals or ())
     needed |= stored
-    keep = [False] * len(lines)
-    for i in range(len(lines) - 1, -1, -1):
-        line = lines[i]
+    # (walking backwards, the first reader of a value seen is its last: noted for `del`)
+    kept_back: list = []
+    reads_back: list = []
+    last_back: dict[str, int] = {}
+    for line in reversed(lines):
         kind = line.__class__
-        if kind is Guard:
-            keep[i] = True
-            needed.add(line.name)
-        elif kind is Effect:
-            keep[i] = True
-            needed.update(a for a in line.args if a.__class__ is str)
-        elif kind is Op and line.out.__class__ is tuple:
-            if any(o in needed for o in line.out):
-                keep[i] = True
-                needed.update(a for a in line.args if a.__class__ is str)
-        elif line.out in needed:
-            keep[i] = True
-            if kind is Op:
-                needed.update(a for a in line.args if a.__class__ is str)
-            elif kind is Assign:
-                if line.operand.__class__ is str:
-                    needed.add(line.operand)
-                if line.current is not None and line.method != "assign":
-                    needed.add(line.current)
-    kept = [line for line, k in zip(lines, keep) if k]
-    # the last line reading each value, for `del`
-    reads = [_reads(line) for line in kept]
-    last: dict[str, int] = {}
-    for i, names in enumerate(reads):
+        if kind is Op:
+            out = line.out
+            if not (out in needed if out.__class__ is str else any(o in needed for o in out)):
+                continue
+            names = [a for a in line.args if a.__class__ is str]
+        elif kind is Guard or kind is Effect or line.out in needed:
+            names = _reads(line)
+        else:
+            continue
+        j = len(kept_back)
         for name in names:
-            last[name] = i
+            if name not in last_back:
+                last_back[name] = j
+        needed.update(names)
+        kept_back.append(line)
+        reads_back.append(names)
+    kept = kept_back[::-1]
+    reads = reads_back[::-1]
+    top = len(kept) - 1
+    last = {name: top - j for name, j in last_back.items()}
     final = {o for o in outputs if o.__class__ is str} | set(taped_residuals or ()) | set(params)
     freed: dict[int, set] = {}  # line -> the values deleted after it
     for name, i in last.items():
