@@ -9,8 +9,8 @@ each round times every variant once, and the medians over the rounds are compare
 the best rounds in parentheses). Time is the process's CPU time by default (other processes'
 load does not count; every variant runs on one thread), or wall time. It also reports
 tg.function's first call (trace + code generation) against one eager call (the fastest eager
-row's median) and jax.jit's first call (trace + XLA compile), on the same clock. Each result is checked against the workload's reference before
-timing. jax is optional (its columns are skipped).
+row's median) and jax.jit's first call (trace + XLA compile), on the same clock. Each result is
+checked against the workload's reference before timing. jax is optional (its columns are skipped).
 """
 
 from __future__ import annotations

@@ -508,9 +508,12 @@ def _scaled(line: Op, a: Any, b: Any, mul: bool, diag: dict, values: dict) -> No
 
 
 def _cse_key(line: Op, args: list) -> Any:
-    parts = tuple([a if a.__class__ is str else ("c", id(a.value)) for a in args])
+    """What makes two ops compute the same value: the function (by identity), the arguments (value
+    names, and constants by identity: an int is never equal to a name) and the parameters; None:
+    unhashable parameters."""
+    parts = tuple([a if a.__class__ is str else id(a.value) for a in args])
     if not line.params:
-        return (id(line.prim.impl), parts, ())
+        return (id(line.prim.impl), parts)
     try:
         key = (id(line.prim.impl), parts, tuple(sorted(line.params.items())))
         hash(key)
