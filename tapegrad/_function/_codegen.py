@@ -463,12 +463,12 @@ def _diagonal_products(lines: list, values: dict) -> list:
             out.append(line)
             continue
         impl, (a, b), value = line.prim.impl, line.args, line.value
-        if value.__class__ is not np.ndarray or value.dtype != np.float64:
+        if value.__class__ is not np.ndarray:
             pass
         elif impl in _MULS or impl in _DIVS:
-            if value.ndim == 2:
+            if value.ndim == 2 and value.dtype == np.float64:
                 _scaled(line, a, b, impl in _MULS, diag, values)
-        elif impl in _MATMULS:
+        elif diag and impl in _MATMULS and value.dtype == np.float64:  # (a product needs a noted D)
             for d, m, left in ((a, b, True), (b, a, False)):
                 if d.__class__ is not str or d not in diag:
                     continue
