@@ -21,17 +21,13 @@ The walks call per-argument rules directly when an op has them (``prim.vjps``/``
 call per record less on the hot path), the joint rule otherwise. Rules are written in tapegrad
 ops, so when a tape records the backward pass they build a differentiable graph (higher order for
 free); when nothing records it they run on plain NumPy values (``_context.RAW``).
-A batching rule ``batch(prim, args, stacked, params)`` (``tapegrad.batching``) says how the op runs
-when some arguments carry a leading batch axis; Jacobians then run the rules above on stacks.
-``elementwise`` declares ``batching.broadcasting``; ops naming axes take ``batching.along_axes``,
-matrix functions ``batching.last_axes(...)``. What a record keeps is stated in the rules'
+A batching rule ``batch`` says how the op runs on stacks with a leading batch axis (Jacobians run
+the rules above on stacks; see ``tapegrad.batching``). What a record keeps is stated in the rules'
 signatures: a parameter named ``_x`` is read at most for its shape and dtype (``rule_reads``).
 Every flag is an argument of the one declaring statement (``float_out``, ``array_scalars``, ``doc``,
-``complex``). ``complex``: the rules hold for complex inputs under the library's convention
-(docs/complex.md). It defaults to True for the table's ``elementwise`` rows, ``linear`` and
-``multilinear`` (real-only ops such as ``floor`` or ``maximum`` pass ``complex=False``), to False
-otherwise; ``tests/ops/test_rule_table.py`` holds it to the spec table (True exactly for the ops
-with a complex row there), so a flag never claims what is not checked.
+``complex``). ``complex``: the rules hold for complex inputs (docs/complex.md); True by default for
+the table's ``elementwise`` rows, ``linear`` and ``multilinear`` (real-only ones such as ``floor``
+pass False), else False; ``tests/ops/test_rule_table.py`` holds it to the spec table's complex rows.
 
 The recorder protocol
 ---------------------
@@ -41,14 +37,11 @@ already read into plain Tensors), ``vals`` their values, ``result`` the output T
 Tensors). Every op is reported, on constants and non-differentiable ops too: a tape filters what it
 keeps (``GradientTape.record``), so a tracing recorder (``_context.push(recorder)``) sees the whole
 program. Recorders also get ``on_variable_read(variable, snapshot)`` when an op or ``read_value``
-reads a Variable, and ``on_export(tensor)`` when a tensor becomes plain numbers (``.numpy()``).
+reads a Variable, and, where they have them (``_context.tell``), ``on_export(tensor)`` when a tensor
+becomes plain numbers (``.numpy()``, ``float()``: tape.explain), ``on_read(tensor, what)`` when Python
+reads a value, ``on_assign(variable, method, operand)`` before a Variable changes (tg.function).
 A recorder never sees its own bookkeeping: a walk runs rules with the stack set to the recorders
 entered before it (or RAW).
-
-Records
--------
-A tape keeps one ``_record.Record`` per recorded call (op, argument values and keys, output value
-and key, which arguments need gradients, params), read through ``GradientTape.records``.
 """
 
 from __future__ import annotations
@@ -58,11 +51,11 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
-from tapegrad import _backend, _context
+from tapegrad import _backend
 from tapegrad._context import RAW, state
 from tapegrad._dtypes import python_to_array
 from tapegrad._record import Meta
-from tapegrad._tensor import Tensor, Variable, key_of, ops
+from tapegrad._tensor import Tensor, Variable, key_of, ops, wrap
 from tapegrad.batching import Stacked, batch_call, broadcasting
 
 _new_tensor = Tensor.__new__
@@ -92,36 +85,33 @@ class Primitive:
 
     __slots__ = (
         "name", "impl", "vjps", "jvps", "joint_vjp", "joint_jvp", "batch", "doc", "reads", "_keeps", "float_out",
-        "array_scalars", "complex", "partials",
-    )
+        "array_scalars", "complex", "partials", "taylor",
+    )  # fmt: skip
 
     def __init__(self, name: str, impl: Callable[..., Any], doc: str | None = None) -> None:
         self.name = name
         self.impl = impl
+        self.doc = doc or f"tapegrad primitive {name!r} (forward: {getattr(impl, '__name__', impl)})."
         # the rules (see the module docstring); joint_vjp None: not differentiable, never recorded
         self.vjps: Sequence[Rule | None] | None = None
         self.jvps: Sequence[Rule | None] | None = None
         self.joint_vjp: Rule | None = None
         self.joint_jvp: Rule | None = None
-        self.doc = doc or f"tapegrad primitive {name!r} (forward: {getattr(impl, '__name__', impl)})."
-        # reads[i]: what the rules of argument i read besides shapes and dtypes, as (argument
-        # positions, reads ans); None: not declared, taken from the rules' signatures on first use.
+        # reads[i]: what the rules of argument i read besides shapes and dtypes, as (argument positions,
+        # reads ans); None: taken from the rules' signatures on first use. _keeps caches keeps().
         self.reads: Sequence[Reads | None] | None = None
         self._keeps: dict = {}
-        # how the op runs on stacks with a leading batch axis (tapegrad.batching); None: once per row
-        self.batch: Rule | None = None
-        # True when a floating input always gives a floating output (elementwise and multilinear
-        # ops): recorders then skip checking the output's dtype
-        self.float_out = False
+        self.batch: Rule | None = None  # how the op runs on stacks (tapegrad.batching); None: once per row
+        self.float_out = False  # a floating input always gives a floating output: recorders skip the dtype check
         # True for + - * /: a Python number next to a float array is passed on as a 0-d array
         # (``scalar_operand``), which NumPy computes to the same bits faster than a weak scalar
         self.array_scalars = False
-        # True when the rules handle complex inputs (checked against the spec table's complex rows);
-        # False: real-only, or refuses complex values
-        self.complex = False
-        # an elementwise op's partial derivatives d(ans, *args), from which the batched walks
-        # compute its VJP and JVP directly (tapegrad.batching); None: not elementwise
+        self.complex = False  # the rules hold for complex inputs (held to the spec table's complex rows)
+        # an elementwise op's partial derivatives d(ans, *args), from which the batched walks compute its
+        # VJP and JVP directly (tapegrad.batching); None: not elementwise
         self.partials: tuple | None = None
+        # the Taylor-mode rule (tapegrad.taylor): a rule, "linear" or "multilinear"; None: from the declarator
+        self.taylor: Any = None
 
     def __call__(self, *args: Any, **params: Any) -> Any:
         stack = state.recorders
@@ -208,23 +198,13 @@ class Primitive:
         """
         keep = self._keeps.get(needs)
         if keep is None:
-            keep = self._keeps[needs] = self._keep_for(needs)
+            if self.reads is None:
+                self.reads = _inferred_reads(self)
+            reads = self.reads
+            read = merge_reads(*[reads[i] if i < len(reads) else None for i in needs])
+            keep = ALL if read is None else (tuple(i for i in range(len(reads)) if i not in read[0]), read[1])
+            self._keeps[needs] = keep
         return keep
-
-    def _keep_for(self, needs: tuple) -> Keep:
-        reads = self.reads
-        if reads is None:
-            reads = self.reads = _inferred_reads(self)
-        positions: set[int] = set()
-        ans = False
-        for i in needs:
-            r = reads[i] if i < len(reads) else None
-            if r is None:
-                return ALL
-            positions.update(r[0])
-            ans = ans or r[1]
-        arity = len(reads)
-        return tuple(i for i in range(arity) if i not in positions), ans
 
     def __repr__(self) -> str:
         return f"<tapegrad primitive {self.name}>"
@@ -339,11 +319,7 @@ def _new_operand(cache: dict, number: float, dtype: Any) -> Any:
     return array
 
 
-def _wrapped(value: Any) -> Tensor:
-    t = _new_tensor(Tensor)
-    t._value = value
-    t._key = None
-    return t
+_wrapped = wrap
 
 
 def _convert_arguments(args: tuple) -> tuple[tuple, list | None]:
@@ -466,7 +442,7 @@ _KEEP: Any = object()
 def set_rules(
     prim: Primitive, vjps: Any = _KEEP, jvps: Any = _KEEP, joint_vjp: Rule | None = None,
     joint_jvp: Rule | None = None,
-) -> Primitive:
+) -> Primitive:  # fmt: skip
     """Set a primitive's reverse rules (``vjps`` per argument, or ``joint_vjp``) and/or its forward
     rules (``jvps`` or ``joint_jvp``); a side given neither keeps its rules. A joint rule wins over
     per-argument ones, which are otherwise assembled into the joint rule."""
@@ -476,7 +452,7 @@ def set_rules(
     if joint_jvp is not None or jvps is not _KEEP:
         prim.jvps = jvps if joint_jvp is None and jvps else None
         prim.joint_jvp = joint_jvp if joint_jvp is not None else assembled_jvp(jvps) if jvps else None
-    _forget_derived(prim)
+    prim.reads, prim._keeps, prim.partials = None, {}, None  # derived from the rules: derived again
     return prim
 
 
@@ -521,23 +497,6 @@ def add_tangents(a: Any, b: Any) -> Any:
     return a + b
 
 
-_OLD_BATCHED = frozenset({"batched_vjps", "batched_jvps", "batched_joint_jvp", "batched_vjp", "batched_jvp"})
-
-
-def _old_batched(rules: dict) -> None:
-    """Declarations written before batching rules may still pass batched rules: no longer used."""
-    unknown = set(rules) - _OLD_BATCHED
-    if unknown:
-        raise TypeError(f"unexpected keyword argument(s) {sorted(unknown)}")
-
-
-def _forget_derived(prim: Primitive) -> None:
-    """Drop what was derived from a primitive's rules (reads, record keeps)."""
-    prim.reads = None
-    prim._keeps = {}
-    prim.partials = None
-
-
 def defrule(
     impl: Callable[..., Any],
     vjps: Sequence[Rule | None] | PerArgument,
@@ -550,32 +509,27 @@ def defrule(
     float_out: bool = False,
     array_scalars: bool = False,
     complex: bool = False,
-    **_batched_rules: Any,
+    taylor: Any = None,
 ) -> Primitive:
     """A primitive with explicit VJPs and JVPs, one per positional argument (None: no derivative).
 
-    ``float_out``: a floating input always gives a floating output (recorders skip the dtype
-    check); ``array_scalars``: see ``Primitive.array_scalars``; ``complex``: the rules hold for
-    complex inputs (``Primitive.complex``).
-
-    ``reads`` overrides what the records keep (inferred from the rules' code otherwise), for rules
-    that pass an argument to a helper reading only its shape and dtype, e.g. ``unbroadcast(g, x)``.
-    ``batch``: how the op runs on stacks with a leading batch axis (see batching); hand-written
-    ``batched_vjps=``/``batched_jvps=`` rules of ops written before batching rules are not used.
+    ``batch``, ``taylor`` and the flags are ``Primitive``'s. ``reads`` overrides what the records keep
+    (read from the rules' signatures otherwise), for rules that pass an argument to a helper reading
+    only its shape and dtype, e.g. ``unbroadcast(g, x)``.
     """
-    _old_batched(_batched_rules)
     prim = set_rules(primitive(impl, name), vjps, jvps, joint_vjp, joint_jvp)
     prim.reads = reads
     prim.batch = batch
     prim.float_out, prim.array_scalars, prim.complex = float_out, array_scalars, complex
+    prim.taylor = taylor
     return prim
 
 
 def elementwise(
     impl: Callable[..., Any], *partials: Rule | None, name: str | None = None, table: bool = True,
     float_out: bool | None = None, array_scalars: bool = False, vjp: Rule | None = None, doc: str | None = None,
-    complex: bool | None = None,
-) -> Primitive:
+    complex: bool | None = None, taylor: Any = None,
+) -> Primitive:  # fmt: skip
     """An elementwise op from its partial derivatives ``d(ans, *args)``: VJP and JVP both follow.
 
     VJP_i = unbroadcast(g * d_i) to argument i's shape; JVP_i = t_i * d_i. ``table``: a row of
@@ -597,6 +551,7 @@ def elementwise(
     prim.complex = table if complex is None else complex
     prim.batch = broadcasting
     prim.partials = partials
+    prim.taylor = taylor
     return prim
 
 
@@ -634,10 +589,8 @@ def multilinear(
     name: str | None = None,
     batch: Rule | None = None,
     complex: bool = True,
-    **_batched_rules: Any,
 ) -> Primitive:
     """An op linear in each argument separately (mul, matmul, einsum): JVP_i is the op on t_i."""
-    _old_batched(_batched_rules)
     prim = primitive(impl, name)
 
     def jvp_at(i: int) -> Rule:
@@ -665,10 +618,8 @@ def linear(
     doc: str | None = None,
     float_out: bool = False,
     complex: bool = True,
-    **_batched_rules: Any,
 ) -> Primitive:
     """A unary op linear in its first argument (reshape, sum, transpose): JVP is the op itself."""
-    _old_batched(_batched_rules)
     prim = Primitive(name or impl.__name__, impl, doc)
     set_rules(prim, (vjp,), (lambda t, ans, x, *args, **params: prim(t, *args, **params),))
     prim.batch, prim.float_out, prim.complex = batch, float_out, complex
@@ -704,8 +655,3 @@ def unbroadcast(g: Any, like: Any) -> Any:
     if g.dtype != dtype and dtype.kind in "fc":
         g = ops.cast(g, dtype)
     return g
-
-
-def is_raw() -> bool:
-    """True while rules run on plain NumPy values (a backward pass that nothing records)."""
-    return _context.state.recorders is RAW

@@ -78,12 +78,6 @@ class Meta:
         self.shape = value.shape
         self.dtype = value.dtype
 
-    @classmethod
-    def of(cls, shape: tuple, dtype: Any) -> Meta:
-        meta = cls.__new__(cls)
-        meta.shape, meta.dtype = shape, dtype
-        return meta
-
     @property
     def ndim(self) -> int:
         return len(self.shape)

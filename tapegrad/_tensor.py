@@ -47,8 +47,8 @@ class Tensor:
         ``float(t)``); inside a tape, ``np.asarray(t)`` of a tracked tensor is refused instead.
         For a Dask-backed tensor this computes it (``tg.compute`` computes several at once).
         """
-        _note_export(self)
-        _note_read(self, "numpy")
+        _context.tell("on_export", self)  # tape.explain names such tensors
+        _context.tell("on_read", self, "numpy")  # tg.function turns such reads into guards
         v = self._value
         if v.__class__ is not np.ndarray and _backend.is_foreign(v):
             return _backend.to_numpy(v)
@@ -83,10 +83,6 @@ class Tensor:
     def size(self) -> int:
         return self._value.size
 
-    @property
-    def T(self) -> Tensor:
-        return ops.transpose(self)
-
     def __len__(self) -> int:
         shape = self.shape
         if not shape:
@@ -99,7 +95,7 @@ class Tensor:
 
     def __float__(self) -> float:
         """The value as a Python float (for logging): plain numbers carry no gradient."""
-        _note_export(self)
+        _context.tell("on_export", self)
         return float(self._scalar("float"))
 
     def __int__(self) -> int:
@@ -119,7 +115,7 @@ class Tensor:
                 f"{what}() needs a tensor with one element, this one has shape {self.shape}; "
                 "reduce it first (e.g. tg.reduce_sum) or use .numpy()"
             )
-        _note_read(self, what)
+        _context.tell("on_read", self, what)
         return np.asarray(_backend.to_numpy(self._value)).reshape(())[()]
 
     def __copy__(self) -> Tensor:
@@ -140,7 +136,7 @@ class Tensor:
         """
         if self._key is not None:
             _refuse_if_tracked(self)
-        _note_read(self, "numpy")
+        _context.tell("on_read", self, "numpy")
         v = self._value
         if v.__class__ is not np.ndarray and _backend.is_foreign(v):
             v = _backend.to_numpy(v)  # computes a Dask array, copies from a GPU
@@ -204,99 +200,14 @@ class Tensor:
             )
         return op(*args, **kwargs)
 
-    # ---- operators (each one a recorded primitive) -------------------------------------------
-    def __add__(self, other: Any) -> Tensor:
-        return ops.add(self, other)
-
-    def __radd__(self, other: Any) -> Tensor:
-        return ops.add(other, self)
-
-    def __sub__(self, other: Any) -> Tensor:
-        return ops.subtract(self, other)
-
-    def __rsub__(self, other: Any) -> Tensor:
-        return ops.subtract(other, self)
-
-    def __mul__(self, other: Any) -> Tensor:
-        return ops.multiply(self, other)
-
-    def __rmul__(self, other: Any) -> Tensor:
-        return ops.multiply(other, self)
-
-    def __truediv__(self, other: Any) -> Tensor:
-        return ops.divide(self, other)
-
-    def __rtruediv__(self, other: Any) -> Tensor:
-        return ops.divide(other, self)
-
-    def __floordiv__(self, other: Any) -> Tensor:
-        return ops.floor_divide(self, other)
-
-    def __rfloordiv__(self, other: Any) -> Tensor:
-        return ops.floor_divide(other, self)
-
-    def __mod__(self, other: Any) -> Tensor:
-        return ops.mod(self, other)
-
-    def __rmod__(self, other: Any) -> Tensor:
-        return ops.mod(other, self)
-
-    def __pow__(self, other: Any) -> Tensor:
-        return ops.power(self, other)
-
-    def __rpow__(self, other: Any) -> Tensor:
-        return ops.power(other, self)
-
-    def __matmul__(self, other: Any) -> Tensor:
-        return ops.matmul(self, other)
-
-    def __rmatmul__(self, other: Any) -> Tensor:
-        return ops.matmul(other, self)
-
-    def __neg__(self) -> Tensor:
-        return ops.negative(self)
-
     def __pos__(self) -> Tensor:
         return self
-
-    def __abs__(self) -> Tensor:
-        return ops.abs(self)
-
-    def __getitem__(self, index: Any) -> Tensor:
-        return ops.getitem(self, index)
 
     def __setitem__(self, index: Any, value: Any) -> None:
         raise TypeError(
             "tapegrad tensors are immutable: x[...] = v would not be recorded; build a new tensor instead "
             "(tnp.where(mask, v, x), tnp.put_along_axis(x, idx, v, axis), or tnp.concatenate of the pieces)"
         )
-
-    def __eq__(self, other: Any) -> Tensor:  # type: ignore[override]
-        return ops.equal(self, other)
-
-    def __ne__(self, other: Any) -> Tensor:  # type: ignore[override]
-        return ops.not_equal(self, other)
-
-    def __lt__(self, other: Any) -> Tensor:
-        return ops.less(self, other)
-
-    def __le__(self, other: Any) -> Tensor:
-        return ops.less_equal(self, other)
-
-    def __gt__(self, other: Any) -> Tensor:
-        return ops.greater(self, other)
-
-    def __ge__(self, other: Any) -> Tensor:
-        return ops.greater_equal(self, other)
-
-    def __invert__(self) -> Tensor:
-        return ops.logical_not(self)
-
-    def __and__(self, other: Any) -> Tensor:
-        return ops.logical_and(self, other)
-
-    def __or__(self, other: Any) -> Tensor:
-        return ops.logical_or(self, other)
 
     # ---- method spellings of common ops ------------------------------------------------------
     def reshape(self, *shape: Any, order: str = "C", copy: Any = None) -> Tensor:
@@ -314,77 +225,79 @@ class Tensor:
     def transpose(self, *axes: Any) -> Tensor:
         return ops.transpose(self, (axes[0] if len(axes) == 1 else axes) or None)
 
-    # NumPy's keywords (dtype=, out=, ...) go to the same function as np.sum(tensor, ...) does
-    def sum(self, axis: Any = None, dtype: Any = None, out: Any = None, keepdims: bool = False, **kw: Any) -> Tensor:
-        if dtype is None and out is None and not kw:
-            return ops.sum(self, axis=axis, keepdims=keepdims)
-        return FUNCTIONS[np.sum](self, axis, dtype, out, keepdims, **kw)
-
-    def mean(self, axis: Any = None, dtype: Any = None, out: Any = None, keepdims: bool = False, **kw: Any) -> Tensor:
-        if dtype is None and out is None and not kw:
-            return ops.mean(self, axis=axis, keepdims=keepdims)
-        return FUNCTIONS[np.mean](self, axis, dtype, out, keepdims, **kw)
-
-    def max(self, axis: Any = None, out: Any = None, keepdims: bool = False, **kw: Any) -> Tensor:
-        if out is None and not kw:
-            return ops.max(self, axis=axis, keepdims=keepdims)
-        return FUNCTIONS[np.max](self, axis, out, keepdims, **kw)
-
-    def min(self, axis: Any = None, out: Any = None, keepdims: bool = False, **kw: Any) -> Tensor:
-        if out is None and not kw:
-            return ops.min(self, axis=axis, keepdims=keepdims)
-        return FUNCTIONS[np.min](self, axis, out, keepdims, **kw)
-
-    def astype(self, dtype: Any, order: str = "K", casting: str = "unsafe", subok: bool = True,
-               copy: bool = True) -> Tensor:
+    def astype(
+        self, dtype: Any, order: str = "K", casting: str = "unsafe", subok: bool = True, copy: bool = True
+    ) -> Tensor:
         return ops.cast(self, dtype)
 
-    # ---- the other ndarray methods, with NumPy's keywords (tapegrad.numpy's block) -------------------
     ravel = lambda self, order="C": self.reshape(-1, order=order)  # noqa: E731
     flatten = lambda self, order="C": self.reshape(-1, order=order)  # noqa: E731  (a new tensor either way)
-    squeeze = lambda self, axis=None: _numpy("squeeze")(self, axis)  # noqa: E731
-    swapaxes = lambda self, axis1, axis2: _numpy("swapaxes")(self, axis1, axis2)  # noqa: E731
-    prod = lambda self, *args, **kw: _numpy("prod")(self, *args, **kw)  # noqa: E731
-    argmax = lambda self, *args, **kw: _numpy("argmax")(self, *args, **kw)  # noqa: E731
-    argmin = lambda self, *args, **kw: _numpy("argmin")(self, *args, **kw)  # noqa: E731
-    argsort = lambda self, *args, **kw: _numpy("argsort")(self, *args, **kw)  # noqa: E731
-    cumsum = lambda self, *args, **kw: _numpy("cumsum")(self, *args, **kw)  # noqa: E731
-    cumprod = lambda self, *args, **kw: _numpy("cumprod")(self, *args, **kw)  # noqa: E731
-    clip = lambda self, *args, **kw: _numpy("clip")(self, *args, **kw)  # noqa: E731
-    dot = lambda self, b, out=None: _numpy("dot")(self, b, out)  # noqa: E731
-    round = lambda self, decimals=0, out=None: _numpy("round")(self, decimals, out)  # noqa: A003, E731
-    trace = lambda self, *args, **kw: _numpy("trace")(self, *args, **kw)  # noqa: E731
-    diagonal = lambda self, offset=0, axis1=0, axis2=1: _numpy("diagonal")(self, offset, axis1, axis2)  # noqa: E731
-    repeat = lambda self, repeats, axis=None: _numpy("repeat")(self, repeats, axis)  # noqa: E731
-    take = lambda self, *args, **kw: _numpy("take")(self, *args, **kw)  # noqa: E731
-    conj = conjugate = lambda self: ops.conj(self)  # noqa: E731
-    var = lambda self, *args, **kw: _numpy("var")(self, *args, **kw)  # noqa: E731
-    std = lambda self, *args, **kw: _numpy("std")(self, *args, **kw)  # noqa: E731
-    all = lambda self, *args, **kw: _numpy("all")(self, *args, **kw)  # noqa: A003, E731
-    any = lambda self, *args, **kw: _numpy("any")(self, *args, **kw)  # noqa: A003, E731
-    nonzero = lambda self: _numpy("nonzero")(self)  # noqa: E731
-
-    @property
-    def real(self) -> Tensor:
-        return ops.real(self)
-
-    @property
-    def imag(self) -> Tensor:
-        return ops.imag(self)
-
-    def sort(self, axis: int = -1, kind: Any = None, order: Any = None) -> Tensor:
-        """A sorted copy (NumPy's ndarray.sort sorts in place; tensors are immutable)."""
-        return _numpy("sort")(self, axis, kind, order)
 
     def item(self, *args: Any) -> Any:
         """One element as a Python number (stops the gradient, as ``float(t)``)."""
-        _note_export(self)
+        _context.tell("on_export", self)
         return np.asarray(self._value).item(*args)
 
     def tolist(self) -> Any:
         """The value as nested Python lists (stops the gradient, as ``.numpy()``)."""
-        _note_export(self)
+        _context.tell("on_export", self)
         return np.asarray(self._value).tolist()
+
+
+# ---- operators and ndarray methods: each calls an op (looked up per call: tapegrad.ops fills ``ops``) --
+_OPS = vars(ops)
+
+
+def _method(op: str, arity: int = 2, reflected: bool = False) -> Callable:
+    if arity == 1:
+        return lambda self: _OPS[op](self)
+    if reflected:
+        return lambda self, other: _OPS[op](other, self)
+    return lambda self, other: _OPS[op](self, other)
+
+
+# fmt: off
+for _name, _op in {  # Python's binary operators, each with its reflected form (2 - t calls t.__rsub__)
+    "add": "add", "sub": "subtract", "mul": "multiply", "truediv": "divide", "floordiv": "floor_divide",
+    "mod": "mod", "pow": "power", "matmul": "matmul"
+}.items():
+    setattr(Tensor, f"__{_name}__", _method(_op))
+    setattr(Tensor, f"__r{_name}__", _method(_op, reflected=True))
+for _name, _op in {
+    "__eq__": "equal", "__ne__": "not_equal", "__lt__": "less", "__le__": "less_equal", "__gt__": "greater",
+    "__ge__": "greater_equal", "__and__": "logical_and", "__or__": "logical_or", "__getitem__": "getitem"
+}.items():
+    setattr(Tensor, _name, _method(_op))
+for _name, _op in {"__neg__": "negative", "__abs__": "abs", "__invert__": "logical_not", "conj": "conj"}.items():
+    setattr(Tensor, _name, _method(_op, arity=1))
+Tensor.conjugate = Tensor.conj
+Tensor.T, Tensor.real, Tensor.imag = (property(_method(op, arity=1)) for op in ("transpose", "real", "imag"))
+# fmt: on
+_AXIS_ONLY = frozenset({"axis", "keepdims"})
+
+
+def _numpy_method(name: str) -> Callable:
+    """``t.<name>(...)``, NumPy's ndarray method, as ``np.<name>(t, ...)`` (NumPy's arguments).
+
+    (``t.sort()`` returns a sorted copy: tensors are immutable.) The reductions with only an axis
+    and keepdims go straight to their op.
+    """
+    if name in ("sum", "mean", "max", "min"):
+        return lambda self, *args, **kw: (
+            _OPS[name](self, *args, **kw)
+            if len(args) <= 1 and kw.keys() <= _AXIS_ONLY
+            else _numpy(name)(self, *args, **kw)
+        )
+    return lambda self, *args, **kw: _numpy(name)(self, *args, **kw)
+
+
+# fmt: off
+for _name in (
+    "sum", "mean", "max", "min", "prod", "squeeze", "swapaxes", "argmax", "argmin", "argsort", "sort", "cumsum",
+    "cumprod", "clip", "dot", "round", "trace", "diagonal", "repeat", "take", "var", "std", "all", "any", "nonzero"
+):
+    setattr(Tensor, _name, _numpy_method(_name))
+# fmt: on
 
 
 def _numpy(name: str) -> Callable:
@@ -397,39 +310,9 @@ def _numpy(name: str) -> Callable:
     return op
 
 
-def _note_export(tensor: Tensor) -> None:
-    """Tell the recording tapes that a tensor leaves as plain numbers (tape.explain uses it)."""
-    stack = _context.state.recorders
-    if stack and stack is not _context.RAW:
-        for recorder in stack:
-            hook = getattr(recorder, "on_export", None)
-            if hook is not None:
-                hook(tensor)
-
-
-def _note_read(tensor: Tensor, what: str) -> None:
-    """Tell recorders that Python reads a tensor's value (tg.function turns such reads into guards)."""
-    stack = _context.state.recorders
-    if stack and stack is not _context.RAW:
-        for recorder in stack:
-            hook = getattr(recorder, "on_read", None)
-            if hook is not None:
-                hook(tensor, what)
-
-
-def _note_assign(var: Variable, method: str, operand: Any) -> None:
-    """Tell recorders that a Variable is about to change (tg.function replays the change)."""
-    stack = _context.state.recorders
-    if stack and stack is not _context.RAW:
-        for recorder in stack:
-            hook = getattr(recorder, "on_assign", None)
-            if hook is not None:
-                hook(var, method, operand)
-
-
 def value_read(tensor: Tensor) -> Any:
     """A tensor's value as Python code reads it (an index, a fill value): tracing recorders guard it."""
-    _note_read(tensor, "numpy")
+    _context.tell("on_read", tensor, "numpy")
     return tensor._value
 
 
@@ -513,19 +396,19 @@ class Variable(Tensor):
         return snap
 
     def assign(self, value: Any) -> Variable:
-        _note_assign(self, "assign", value)
+        _context.tell("on_assign", self, "assign", value)
         self._value = self._checked(value, "assign")
         self._snapshot = None
         return self
 
     def assign_add(self, delta: Any) -> Variable:
-        _note_assign(self, "assign_add", delta)
+        _context.tell("on_assign", self, "assign_add", delta)
         self._value = self._value + self._checked(delta, "assign_add")
         self._snapshot = None
         return self
 
     def assign_sub(self, delta: Any) -> Variable:
-        _note_assign(self, "assign_sub", delta)
+        _context.tell("on_assign", self, "assign_sub", delta)
         self._value = self._value - self._checked(delta, "assign_sub")
         self._snapshot = None
         return self
@@ -558,7 +441,7 @@ class Variable(Tensor):
         return raw
 
     def numpy(self) -> Any:
-        _note_read(self, "numpy")
+        _context.tell("on_read", self, "numpy")
         v = self._value
         if _backend.is_foreign(v):
             return _backend.to_numpy(v)

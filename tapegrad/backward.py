@@ -41,7 +41,7 @@ class UnconnectedGradients(enum.Enum):
 def walk(
     records: list, count: int, grads: dict, wanted: Iterable[int], raw: bool, consume: bool = False,
     batched: bool = False,
-) -> dict:
+) -> dict:  # fmt: skip
     """Propagate the cotangents in ``grads`` back through ``records[:count]``.
 
     Returns the cotangents of the ``wanted`` keys; ``grads`` is consumed. With ``raw`` the rules
@@ -221,10 +221,7 @@ def finish(grad: Any, source: Tensor, unconnected: UnconnectedGradients, rows: i
             if kind != "c":
                 return wrap(grad)  # the common case: as it is
     dtype = value.dtype
-    if dtype.kind == "c":
-        # Complex numbers: the rules are transposes for the bilinear pairing Re(sum(a * b)), so no rule
-        # conjugates (holomorphic ops keep their real rules, as JAX's); the walk's result is then
-        # dL/dx - i dL/dy, and its conjugate is TensorFlow's (and PyTorch's) dL/dx + i dL/dy.
+    if dtype.kind == "c":  # the walk gives dL/dx - i dL/dy: its conjugate (see the module docstring)
         if isinstance(grad, Tensor):
             grad = ops.conj(grad)
         else:

@@ -48,15 +48,14 @@ class ForwardAccumulator:
                 ref = p.snapshot()
                 tangent = self._checked_tangent(t, ref, i)
                 self._variables[id(p)] = (p, tangent)  # holding p keeps its id from being reused
-                self._set(ref, tangent)
+                self._tangents[key_of(ref)] = tangent
             elif isinstance(p, Tensor):
-                self._set(p, self._checked_tangent(t, p, i))
+                self._tangents[key_of(p)] = self._checked_tangent(t, p, i)
             else:
                 raise TypeError(
                     f"ForwardAccumulator primal {i} is a {type(p).__name__}; primals must be tg.Tensors or "
                     "tg.Variables (convert with tg.constant)"
                 )
-        self._active = False
         self._thread: int | None = None
 
     @staticmethod
@@ -77,18 +76,13 @@ class ForwardAccumulator:
             value = ops.cast(value, primal.dtype)
         return value
 
-    def _set(self, tensor: Tensor, tangent: Any) -> None:
-        self._tangents[key_of(tensor)] = tangent
-
     def __enter__(self) -> ForwardAccumulator:
         _context.push(self)
-        self._active = True
         self._thread = threading.get_ident()
         return self
 
     def __exit__(self, *exc: Any) -> None:
         _context.exit_in_own_thread(self, "ForwardAccumulator")
-        self._active = False
 
     def tracks(self, key: Any) -> bool:
         """True when the tensor with this key carries a tangent."""
@@ -97,7 +91,7 @@ class ForwardAccumulator:
     def on_variable_read(self, var: Variable, snap: Tensor) -> None:
         entry = self._variables.get(id(var))
         if entry is not None and snap._key not in self._tangents:
-            self._set(snap, entry[1])
+            self._tangents[key_of(snap)] = entry[1]
 
     def record(self, prim: Any, args: tuple, vals: list, params: dict, out: Any) -> None:
         tangents = self._tangents
@@ -109,7 +103,6 @@ class ForwardAccumulator:
             return
         stack = _context.state.recorders
         outer = stack[: stack.index(self)] if stack is not RAW and self in stack else ()
-        saved = _context.state.recorders
         _context.state.recorders = outer if outer else RAW
         try:
             if outer:
@@ -120,13 +113,13 @@ class ForwardAccumulator:
                 incoming = [t._value if isinstance(t, Tensor) else t for t in incoming]
             tangent = output_tangent(prim, incoming, ans, inputs, params)
         finally:
-            _context.state.recorders = saved
+            _context.state.recorders = stack
         if several:
             for o, t in zip(out, tangent or ()):
                 if t is not None and o._value.dtype.kind in "fc":
-                    self._set(o, t)
+                    self._tangents[key_of(o)] = t
         elif tangent is not None:
-            self._set(out, tangent)
+            self._tangents[key_of(out)] = tangent
 
     def jvp(self, primals: Any, unconnected_gradients: Any = UnconnectedGradients.NONE) -> Any:
         """The tangent (J @ v) of each tensor in ``primals`` (a tensor or nested structure)."""

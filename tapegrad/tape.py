@@ -14,14 +14,7 @@ from tapegrad._primitive import ALL, slim
 from tapegrad._record import Meta, Record, as_record
 from tapegrad._structure import flatten, unflatten
 from tapegrad._tensor import Tensor, Variable, key_of, new_key, ops, wrap
-from tapegrad.backward import (
-    UnconnectedGradients,
-    as_target_list,
-    as_unconnected,
-    finish,
-    seed_value,
-    walk,
-)
+from tapegrad.backward import UnconnectedGradients, as_target_list, as_unconnected, finish, seed_value, walk
 from tapegrad.batching import in_chunks
 
 _FIRST, _SECOND, _BOTH = (0,), (1,), (0, 1)
@@ -92,13 +85,12 @@ class GradientTape:
 
     def reset(self) -> None:
         """Forget everything recorded and watched so far (the tape keeps recording if active)."""
-        self._records = []
-        self._tracked = set()
-        self._watched = []
-        self._variables = {}
+        self._forget()
         self._stops = 0
-        self._exported = []
         self._released = False
+
+    def _forget(self) -> None:
+        self._records, self._tracked, self._watched, self._variables, self._exported = [], set(), [], {}, []
 
     # ---- watching -----------------------------------------------------------------------------
     def watch(self, tensor: Any) -> None:
@@ -477,11 +469,7 @@ class GradientTape:
             )
 
     def _release(self) -> None:
-        self._exported = []
-        self._records = []
-        self._tracked = set()
-        self._watched = []
-        self._variables = {}
+        self._forget()
         self._released = True
 
 

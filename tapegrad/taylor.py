@@ -4,10 +4,24 @@ A third walk beside the reverse (``backward``) and forward (``forward``) ones. E
 computed from the primals carries the truncated Taylor series of ``t -> y(x + t v + ...)``:
 ``y(t) = y0 + y1 t + y2 t**2 + ... + yK t**K``. Coefficients are stored *scaled* (``yk`` is the
 k-th derivative divided by k!), so high orders do not overflow; ``derivatives`` multiplies by k!
-only at the end. Each op's Taylor rule (``tapegrad.ops.taylor_rules``) maps the inputs' series to
-the output's by the standard recurrences, which cost about K**2 / 2 products per op, where nested
+only at the end. Each op's Taylor rule (declared with the op, ``taylor=``; series arithmetic in
+``tapegrad.ops.series``) maps the inputs' series to the output's by the standard recurrences, which
+cost about K**2 / 2 products per op, where nested
 first-order differentiation costs 2**K. An op without a rule but with a JVP is expanded exactly
 by K nested ForwardAccumulators (correct, exponential in K); an op with neither is a clear error.
+
+A rule ``rule(K, series, ans, *inputs, **params)`` gets each input's series ``[x0, x1, ..., xk]`` (a
+shorter list: the remaining coefficients are 0, so a constant is ``[x0]``) and returns the output's
+series up to order K, starting with ``ans`` (NumPy's forward value), or None to decline (the walk
+then expands the op by nested forward mode, exactly). Rules use Python operators and tapegrad ops
+only, so they run on plain arrays, and an outer tape can differentiate them. Two kinds need no
+formula of their own: "linear" (linear ops, and ops linear where they are differentiable: abs, relu,
+maximum, where, ...): each coefficient goes through the op's JVP, ``y_k = JVP(x_k)``, with the same
+conventions at kinks and ties; "multilinear" (matmul, einsum, ...): the Cauchy product
+``y_k = sum_{i+j=k} op(a_i, b_j)``. Ops made by the ``linear`` and ``multilinear`` declarators get
+theirs from the declarator. ``real_only(rule)`` declines complex arguments (the walk then expands
+them exactly): rules hold for complex values only where the function is holomorphic or linear over
+the reals (the path parameter t is real). The rule of an op declared ``complex=False`` is real-only.
 
 Mixed partial derivatives (``derivative_tensors``) come from univariate series along several
 directions, combined exactly as Griewank, Utke and Walther (Math. Comp. 69, 2000) do.
@@ -34,11 +48,8 @@ from tapegrad.forward import ForwardAccumulator, output_tangent
 Series = list  # [x0, x1, ..., xk]: the value then its scaled Taylor coefficients (shorter: the rest are 0)
 TaylorRule = Callable[..., Any]  # rule(K, series, ans, *inputs, **params) -> Series, or None to decline
 
-# primitive -> rule, filled by tapegrad.ops.taylor_rules; ``derive`` finds rules from an op's
-# declarator kind (linear, multilinear) for primitives the table does not name
+# primitive -> rule: rules users register (``tapegrad.taylor.RULES[op] = rule``), and the declared ones resolved
 RULES: dict[Any, TaylorRule] = {}
-DERIVERS: list[Callable[[Any], TaylorRule | None]] = []
-
 
 # ops whose JVP closes over values at the original point: right at order 1, wrong if expanded further
 _FIRST_ORDER_ONLY = ("custom_gradient(", "recompute_grad(")
@@ -48,15 +59,89 @@ class TaylorRuleError(TypeError):
     """An op on the path from the primals has neither a Taylor rule nor a JVP to expand."""
 
 
+class real_only:  # noqa: N801  (used as a function in declarations: ``taylor=real_only(rule)``)
+    """A declared Taylor rule (or kind) that declines complex arguments."""
+
+    __slots__ = ("declared",)
+
+    def __init__(self, declared: Any) -> None:
+        self.declared = declared
+
+
 def rule_for(prim: Any) -> TaylorRule | None:
-    """The Taylor rule of a primitive: from the table, else derived from its kind, else None."""
+    """The Taylor rule of a primitive: registered, else declared with it, else from its declarator, else None."""
     rule = RULES.get(prim)
     if rule is None:
-        for derive in DERIVERS:
-            rule = derive(prim)
-            if rule is not None:
-                RULES[prim] = rule
+        declared = getattr(prim, "taylor", None)
+        if declared is not None and not getattr(prim, "complex", False):
+            declared = real_only(declared)  # the op's rules are real-only: so is its Taylor rule
+        declared = declared or declared_kind(prim)
+        if declared is not None:
+            rule = RULES[prim] = _resolved(prim, declared)
+    return rule
+
+
+def _resolved(prim: Any, declared: Any) -> TaylorRule:
+    if isinstance(declared, real_only):
+        rule = _resolved(prim, declared.declared)
+        return lambda K, s, ans, *inputs, **params: (
+            None
+            if any(np.iscomplexobj(_raw(x)) for x in inputs) or np.iscomplexobj(_raw(ans))
+            else rule(K, s, ans, *inputs, **params)
+        )
+    if declared == "linear":
+        return locally_linear(prim)
+    if declared == "multilinear":
+        return multilinear(prim)
+    return declared
+
+
+def _raw(v: Any) -> Any:
+    return v._value if isinstance(v, Tensor) else v
+
+
+def declared_kind(prim: Any) -> str | None:
+    """'linear' or 'multilinear' when the op was made by that declarator (read from its JVP rule)."""
+    jvps = getattr(prim, "jvps", None)
+    if not isinstance(jvps, tuple) or not jvps or jvps[0] is None:
+        return None
+    name = getattr(jvps[0], "__qualname__", "")
+    return next((kind for kind in ("multilinear", "linear") if name.startswith(f"{kind}.<locals>")), None)
+
+
+def locally_linear(prim: Any) -> TaylorRule:
+    """For ops linear where differentiable: each coefficient through the JVP, ``y_k = JVP(x_k)``."""
+
+    def rule(K, s, ans, *inputs, **params):
+        out = [ans]
+        for k in range(1, min(max(len(x) for x in s), K + 1)):
+            t = output_tangent(prim, [x[k] if k < len(x) else None for x in s], ans, inputs, params)
+            out.append(ops.zeros_like(ans) if t is None else t)
+        return out
+
+    return rule
+
+
+def multilinear(prim: Any) -> TaylorRule:
+    """For ops linear in each argument: the Cauchy product ``y_k = sum_{i+j+...=k} op(a_i, b_j, ...)``."""
+
+    def rule(K, s, ans, *inputs, **params):
+        lengths = [len(x) for x in s]
+        out = [ans]
+        for k in range(1, K + 1):
+            terms = [
+                prim(*[x[i] for x, i in zip(s, combo)], **params)
+                for combo in itertools.product(*[range(min(n, k + 1)) for n in lengths])
+                if sum(combo) == k
+            ]
+            if not terms:
                 break
+            total = terms[0]
+            for term in terms[1:]:
+                total = total + term
+            out.append(total)
+        return out
+
     return rule
 
 
@@ -206,8 +291,7 @@ def _fitted(c: Any, ans: Any) -> Any:
     return c
 
 
-def _checked_fallback(prim: Any, order: int, series: list, ans: Any, inputs: Any, params: dict, outer: tuple
-                      ) -> Series:
+def _checked_fallback(prim: Any, order: int, series: list, ans: Any, inputs: Any, params: dict, outer: tuple) -> Series:
     """The JVP at order 1, nested_forward above, or the clear error when the op cannot be expanded."""
     if order == 1 and prim.joint_jvp is not None:  # the first coefficient is the tangent
         tangents = [s[1] if len(s) > 1 else None for s in series]
@@ -221,7 +305,7 @@ def _checked_fallback(prim: Any, order: int, series: list, ans: Any, inputs: Any
     if prim.joint_jvp is None:
         raise TaylorRuleError(
             f"Taylor mode: tg.{prim.name} has no Taylor rule and no JVP to expand; give it a JVP "
-            "(tg.defjvp) or a Taylor rule (tapegrad.taylor.RULES[op] = rule, as in tapegrad.ops.taylor_rules)"
+            "(tg.defjvp) or a Taylor rule (tapegrad.taylor.RULES[op] = rule, as the ops' taylor= rules)"
         )
     return nested_forward(prim, order, series, inputs, params, outer)
 
@@ -232,8 +316,9 @@ def nested_forward(prim: Any, order: int, series: list, inputs: Any, params: dic
     Exact (each level differentiates the JVP rules of the level below) but 2**order times one JVP:
     the fallback for ops without a Taylor rule.
     """
-    dtype = np.result_type(*[np.asarray(c._value if isinstance(c, Tensor) else c).dtype
-                             for s in series if len(s) > 1 for c in s[1:]])
+    dtype = np.result_type(
+        *[np.asarray(c._value if isinstance(c, Tensor) else c).dtype for s in series if len(s) > 1 for c in s[1:]]
+    )
     with recorders_set_to(outer):
         t = wrap(np.zeros((), dtype))
         one = wrap(np.ones((), dtype))

@@ -28,8 +28,17 @@ from tapegrad.ops import (
 from tapegrad.ops import complex as complex_parts  # noqa: I001  (after the families its rules use)
 
 FAMILIES: tuple[ModuleType, ...] = (
-    elementwise, activations, reduce, shape, linalg, comparison, creation,
-    complex_parts, extra_elementwise, fft, decompositions,  # tapegrad.numpy's families
+    elementwise,
+    activations,
+    reduce,
+    shape,
+    linalg,
+    comparison,
+    creation,
+    complex_parts,
+    extra_elementwise,
+    fft,
+    decompositions,  # tapegrad.numpy's families
 )
 
 
@@ -56,5 +65,3 @@ def _register(family: ModuleType) -> None:
 for _family in FAMILIES:
     _register(_family)
 _tensor.ops.getitem = shape.getitem
-
-from tapegrad.ops import taylor_rules  # noqa: E402,F401  (registers the Taylor rules once the families exist)

@@ -18,34 +18,21 @@ import numpy as np
 from tapegrad._primitive import defrule, elementwise
 from tapegrad._tensor import ops
 from tapegrad.batching import along_axes
+from tapegrad.ops import series as S
+from tapegrad.ops.elementwise import _mask
 from tapegrad.ops.reduce import as_axis_param
 
+# fmt: off
 __all__ = [
-    "sigmoid",
-    "log_sigmoid",
-    "relu",
-    "relu6",
-    "leaky_relu",
-    "elu",
-    "selu",
-    "softplus",
-    "softsign",
-    "silu",
-    "swish",
-    "gelu",
-    "softmax",
-    "log_softmax",
+    "sigmoid", "log_sigmoid", "relu", "relu6", "leaky_relu", "elu", "selu", "softplus", "softsign", "silu", "swish",
+    "gelu", "softmax", "log_softmax",
 ]
+# fmt: on
 
 
 def _scalar(out: Any) -> Any:
     """0-d results as NumPy scalars, as the other primitives give them."""
     return out[()] if isinstance(out, np.ndarray) and out.ndim == 0 else out
-
-
-def _mask(condition: Any, like: Any) -> Any:
-    """A 0/1 array of ``like``'s dtype from a boolean condition (not differentiable)."""
-    return ops.cast(condition, like.dtype)
 
 
 def _real(x: Any, name: str) -> None:
@@ -148,31 +135,79 @@ def _log_softmax(x, axis=-1):
 
 
 # ---- the rule table: elementwise ones from their derivative d(ans, x) --------------------------------
-_sigmoid_p = elementwise(_sigmoid, lambda ans, _x: ans * (1 - ans), name="sigmoid", complex=False)
+# (complex=False: they order their input, so their Taylor rules decline complex values too)
+_sigmoid_p = elementwise(
+    _sigmoid, lambda ans, _x: ans * (1 - ans), name="sigmoid", complex=False, taylor=S.unary(S.sigmoid)
+)
 # relu'(0) = 0 (TensorFlow)
-_relu_p = elementwise(_relu, lambda ans, x: _mask(x > 0, ans), name="relu", complex=False)
+_relu_p = elementwise(_relu, lambda ans, x: _mask(x > 0, ans), name="relu", complex=False, taylor="linear")
 # relu6' = 1 on 0 < x < 6 only (TensorFlow's Relu6Grad)
-_relu6_p = elementwise(_relu6, lambda ans, x: _mask((x > 0) & (x < 6), ans), name="relu6", complex=False)
+_relu6_p = elementwise(
+    _relu6, lambda ans, x: _mask((x > 0) & (x < 6), ans), name="relu6", complex=False, taylor="linear"
+)
 # leaky_relu'(0) = alpha (TensorFlow's LeakyReluGrad: x > 0 ? 1 : alpha)
 _leaky_relu_p = elementwise(
-    _leaky_relu, lambda ans, x, alpha=0.2: _mask(x > 0, ans) * (1 - alpha) + alpha, name="leaky_relu", complex=False
+    _leaky_relu,
+    lambda ans, x, alpha=0.2: _mask(x > 0, ans) * (1 - alpha) + alpha,
+    name="leaky_relu",
+    complex=False,
+    taylor="linear",
 )
+
+
+def _elu_taylor(scale: float, alpha_default: float | None):
+    """elu and selu: scale * (x if x >= 0 else alpha expm1(x)); x = 0 takes the linear side (TF's EluGrad)."""
+
+    def rule(K, s, ans, x, alpha=alpha_default):
+        a, negative, low = S.padded(s[0], K), x < 0, ops.minimum(x, 0.0)
+        em = S.padded(S.expm1([low, *a[1:]], K, ops.expm1(low)), K)
+        return [ans] + [ops.where(negative, (scale * alpha) * e, scale * c) for e, c in zip(em[1:], a[1:])]
+
+    return rule
+
+
 # elu'(x) = alpha e^x = ans + alpha for x < 0, and 1 from x = 0 on (TensorFlow's EluGrad)
 _elu_p = elementwise(
-    _elu, lambda ans, x, alpha=1.0: ops.where(x < 0, ans + alpha, ops.ones_like(ans)), name="elu", complex=False
+    _elu,
+    lambda ans, x, alpha=1.0: ops.where(x < 0, ans + alpha, ops.ones_like(ans)),
+    name="elu",
+    complex=False,
+    taylor=_elu_taylor(1.0, 1.0),
 )
 _selu_p = elementwise(
     _selu,
     lambda ans, x: ops.where(x < 0, ans + _SELU_SCALE * _SELU_ALPHA, ops.ones_like(ans) * _SELU_SCALE),
-    name="selu", complex=False,
+    name="selu",
+    complex=False,
+    taylor=_elu_taylor(_SELU_SCALE, _SELU_ALPHA),
 )
-_softplus_p = elementwise(_softplus, lambda _ans, x: _sigmoid_p(x), name="softplus", complex=False)
-_softsign_p = elementwise(_softsign, lambda _ans, x: 1 / ops.square(1 + ops.abs(x)), name="softsign", complex=False)
+_softplus_p = elementwise(  # softplus' = sigmoid
+    _softplus,
+    lambda _ans, x: _sigmoid_p(x),
+    name="softplus",
+    complex=False,
+    taylor=lambda K, s, ans, x: S.with_slope(s[0], K, ans, S.sigmoid(s[0], K - 1, ops.sigmoid(x))),
+)
+_softsign_p = elementwise(  # x / (1 + sign(x0) x) near x0 (at 0, as the JVP's abs'(0) = 0)
+    _softsign,
+    lambda _ans, x: 1 / ops.square(1 + ops.abs(x)),
+    name="softsign",
+    complex=False,
+    taylor=lambda K, s, ans, x: S.div(s[0], S.add([1.0], S.scale(s[0], ops.sign(x))), K, ans),
+)
+
+
+def _silu_taylor(K, s, ans, x, beta=1.0):  # x * sigmoid(beta x)
+    return S.valued(S.mul(s[0], S.sigmoid(S.scale(s[0], beta), K, ops.sigmoid(x * beta)), K), ans)
+
+
 # silu'(x) = s + beta x s (1 - s) with s = sigmoid(beta x); x s = ans keeps it finite for large |x|
 _silu_p = elementwise(
     _silu,
     lambda ans, x, beta=1.0: _silu_slope(ans, _sigmoid_p(x * beta), beta),
-    name="silu", complex=False,
+    name="silu",
+    complex=False,
+    taylor=_silu_taylor,
 )
 
 
@@ -188,22 +223,32 @@ def _gelu_tanh_slope(_ans: Any, x: Any) -> Any:
     return 0.5 * (1 + th) + 0.5 * xc * (1 - th * th) * (_GELU_C * (1 + 3 * _GELU_A * xc * xc))
 
 
-_gelu_tanh_p = elementwise(_gelu_tanh, _gelu_tanh_slope, name="gelu_tanh", complex=False)
+def _gelu_tanh_taylor(K, s, ans, x):  # 0.5 x (1 + tanh(c (x + a x**3)))
+    a = s[0]
+    u = S.scale(S.add(a, S.scale(S.int_pow(a, 3, K), _GELU_A)), _GELU_C)
+    return S.valued(S.scale(S.mul(a, S.add([1.0], S.tanh(u, K, ops.tanh(u[0]))), K), 0.5), ans)
+
+
+def _normal_cdf_taylor(K, s, ans, x):  # Phi' = exp(-x**2 / 2) / sqrt(2 pi)
+    e = S.scale(S.mul(s[0], s[0], K - 1), -0.5)
+    return S.with_slope(s[0], K, ans, S.scale(S.exp(e, K - 1, ops.exp(e[0])), 1 / math.sqrt(2 * math.pi)))
+
+
+_gelu_tanh_p = elementwise(_gelu_tanh, _gelu_tanh_slope, name="gelu_tanh", complex=False, taylor=_gelu_tanh_taylor)
 # the normal density; beyond |x| = 40 it is 0 in every float type, so clipping only prevents x**2 overflow
 _normal_cdf_p = elementwise(
     _normal_cdf,
     lambda _ans, x: ops.exp(-0.5 * ops.square(ops.clip(x, -40.0, 40.0))) * (1 / math.sqrt(2 * math.pi)),
-    name="normal_cdf", complex=False,
+    name="normal_cdf",
+    complex=False,
+    taylor=_normal_cdf_taylor,
 )
 
 
 # ---- softmax and log_softmax ----------------------------------------------------------------------
-def _softmax_vjp(g, ans, _x, axis=-1):
+# softmax's Jacobian diag(s) - s s^T is symmetric: one rule is both the VJP (of g) and the JVP (of t)
+def _softmax_d(g, ans, _x, axis=-1):
     return ans * (g - ops.sum(g * ans, axis=axis, keepdims=True))
-
-
-def _softmax_jvp(t, ans, _x, axis=-1):
-    return ans * (t - ops.sum(t * ans, axis=axis, keepdims=True))
 
 
 # d log_softmax = dx - softmax . dx, with softmax = exp(ans) (ans <= 0, so exp never overflows)
@@ -215,9 +260,7 @@ def _log_softmax_jvp(t, ans, _x, axis=-1):
     return t - ops.sum(ops.exp(ans) * t, axis=axis, keepdims=True)
 
 
-_softmax_p = defrule(
-    _softmax, vjps=(_softmax_vjp,), jvps=(_softmax_jvp,), name="softmax", complex=True, batch=along_axes
-)
+_softmax_p = defrule(_softmax, vjps=(_softmax_d,), jvps=(_softmax_d,), name="softmax", complex=True, batch=along_axes)
 _log_softmax_p = defrule(
     _log_softmax, vjps=(_log_softmax_vjp,), jvps=(_log_softmax_jvp,), name="log_softmax", batch=along_axes
 )

@@ -25,10 +25,6 @@ def _cast(xp: Any, x: Any, dtype: Any) -> Any:
     return xp.astype(x, _backend.dtype_in(xp, dtype))
 
 
-def _scatter_add(xp: Any, g: Any, index: Any, shape: tuple) -> Any:
-    return _backend.scatter_add(g, index, shape)
-
-
 def _normal_cdf(xp: Any, x: Any) -> Any:
     if _backend.library(x) == "dask":  # elementwise: the NumPy forward block by block (SciPy's erfc)
         return x.map_blocks(activations._normal_cdf, dtype=x.dtype)
@@ -42,14 +38,6 @@ def _normal_cdf(xp: Any, x: Any) -> Any:
 def _join(xp: Any, xs: tuple) -> list:
     dtype = xp.result_type(*xs)  # Python scalars stay weak, as shape._join_dtype keeps them
     return [xp.astype(x, dtype) if _backend.is_foreign(x) else xp.asarray(x, dtype=dtype) for x in xs]
-
-
-def _stack(xp: Any, *xs: Any, axis: int = 0) -> Any:
-    return xp.stack(_join(xp, xs), axis=axis)
-
-
-def _concatenate(xp: Any, *xs: Any, axis: int = 0) -> Any:
-    return xp.concat(_join(xp, xs), axis=axis)
 
 
 def _einsum(xp: Any, *operands: Any, subscripts: str) -> Any:
@@ -127,10 +115,6 @@ def _solve(xp: Any, a: Any, b: Any, vector: bool = False) -> Any:
 # ---- array-API spellings of the NumPy forwards (Dask and CuPy could use NumPy's, strict libraries cannot)
 def _scalar(xp: Any, value: float, like: Any) -> Any:
     return xp.asarray(value, dtype=like.dtype)
-
-
-def _where_positive(xp: Any, x: Any, then: Any, otherwise: Any) -> Any:
-    return xp.where(x > 0, then, otherwise)
 
 
 def _sigmoid(xp: Any, x: Any) -> Any:
@@ -222,20 +206,12 @@ def _slogdet(xp: Any, a: Any) -> tuple:
     return tuple(xp.linalg.slogdet(a))
 
 
-def _transpose(xp: Any, x: Any, axes: Any = None) -> Any:
-    return xp.permute_dims(x, tuple(range(x.ndim - 1, -1, -1)) if axes is None else tuple(axes))
-
-
 def _trace(xp: Any, x: Any, offset: int = 0, axis1: int = 0, axis2: int = 1) -> Any:
     if _backend.library(x) in _backend.PROTOCOL_LIBRARIES:
         return linalg._trace(x, offset, axis1, axis2)
     axis1, axis2 = axis1 % x.ndim, axis2 % x.ndim
     rest = tuple(i for i in range(x.ndim) if i not in (axis1, axis2))
     return xp.linalg.trace(xp.permute_dims(x, rest + (axis1, axis2)), offset=offset)
-
-
-def _where(xp: Any, c: Any, x: Any, y: Any) -> Any:
-    return xp.where(c if c.dtype == xp.bool else xp.astype(c, xp.bool), x, y)
 
 
 def _eigh(xp: Any, a: Any, UPLO: str = "L") -> tuple:  # noqa: N803
@@ -304,8 +280,10 @@ def _factorization(name: str, signature: str, numpy_fn: Any, **kwargs: Any) -> A
             import dask.array as da
 
             k = min(a.shape[-2:])
-            return tuple(da.apply_gufunc(numpy_fn, signature, a, output_sizes={"k": k}, allow_rechunk=True,
-                                         output_dtypes=(a.dtype,) * signature.count("(", signature.index(">"))))
+            dtypes = (a.dtype,) * signature.count("(", signature.index(">"))  # one per output
+            return tuple(
+                da.apply_gufunc(numpy_fn, signature, a, output_sizes={"k": k}, output_dtypes=dtypes, allow_rechunk=True)
+            )
         if _backend.library(a) == "cupy":
             return tuple(getattr(np.linalg, name)(a, **kwargs))
         return tuple(getattr(xp.linalg, name)(a, **kwargs))
@@ -313,8 +291,9 @@ def _factorization(name: str, signature: str, numpy_fn: Any, **kwargs: Any) -> A
     return forward
 
 
-_svd = _factorization("svd", "(m,n)->(m,k),(k),(k,n)", lambda a: np.linalg.svd(a, full_matrices=False),
-                      full_matrices=False)
+_svd = _factorization(
+    "svd", "(m,n)->(m,k),(k),(k,n)", lambda a: np.linalg.svd(a, full_matrices=False), full_matrices=False
+)
 _qr = _factorization("qr", "(m,n)->(m,k),(k,n)", lambda a: np.linalg.qr(a, mode="reduced"), mode="reduced")
 
 
@@ -323,8 +302,11 @@ FORWARDS.update(
         "xlogy": _x_times("log"),
         "xlog1py": _x_times("log1p"),
         "complex": _complex,
-        "angle": lambda xp, x: xp.atan2(xp.imag(x), xp.real(x)) if _backend.kind(x.dtype) == "c" else xp.where(
-            x < 0, xp.asarray(np.pi, dtype=x.dtype), xp.zeros_like(x)),
+        "angle": lambda xp, x: (
+            xp.atan2(xp.imag(x), xp.real(x))
+            if _backend.kind(x.dtype) == "c"
+            else xp.where(x < 0, xp.asarray(np.pi, dtype=x.dtype), xp.zeros_like(x))
+        ),
         "real": lambda xp, x: xp.real(x) if _backend.kind(x.dtype) == "c" else x,
         "imag": lambda xp, x: xp.imag(x) if _backend.kind(x.dtype) == "c" else xp.zeros_like(x),
         "fft.fftn": _fftn,
@@ -332,9 +314,11 @@ FORWARDS.update(
         "fft.irfft": _irfft,
         "linalg.svd": _svd,
         "linalg.qr": _qr,
-        "where": _where,
+        "where": lambda xp, c, x, y: xp.where(c if c.dtype == xp.bool else xp.astype(c, xp.bool), x, y),
         "linalg.eigh": _eigh,
-        "transpose": _transpose,
+        "transpose": lambda xp, x, axes=None: xp.permute_dims(
+            x, tuple(range(x.ndim - 1, -1, -1)) if axes is None else tuple(axes)
+        ),
         "tensordot": lambda xp, a, b, axes: xp.tensordot(a, b, axes=axes),
         "trace": _trace,
         "cbrt": lambda xp, x: xp.sign(x) * xp.abs(x) ** (1 / 3),
@@ -373,10 +357,10 @@ FORWARDS.update(
         "linalg.slogdet": _slogdet,
         "linalg.solve": _solve,
         "cast": _cast,
-        "scatter_add": _scatter_add,
+        "scatter_add": lambda xp, g, index, shape: _backend.scatter_add(g, index, shape),
         "normal_cdf": _normal_cdf,
-        "stack": _stack,
-        "concatenate": _concatenate,
+        "stack": lambda xp, *xs, axis=0: xp.stack(_join(xp, xs), axis=axis),
+        "concatenate": lambda xp, *xs, axis=0: xp.concat(_join(xp, xs), axis=axis),
         "einsum": _einsum,
         "reshape": _reshape,
         "getitem": _getitem,
@@ -386,8 +370,10 @@ FORWARDS.update(
 UNSUPPORTED.update(
     {
         "linalg.eigh": {"dask": "dask.array has no symmetric eigendecomposition (eigh)"},
-        "linalg.eig": {"dask": "dask.array has no eigendecomposition (eig)",
-                       "array_api_strict": "the array API standard's linalg has no eig"},
+        "linalg.eig": {
+            "dask": "dask.array has no eigendecomposition (eig)",
+            "array_api_strict": "the array API standard's linalg has no eig",
+        },
     }
 )
 

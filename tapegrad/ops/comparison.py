@@ -65,11 +65,9 @@ def _scalarize(a: Any) -> Any:
     return a[()] if a.ndim == 0 else a
 
 
-def _isclose(a, b, rtol=1e-05, atol=1e-08, equal_nan=False):
-    return np.isclose(a, b, rtol=rtol, atol=atol, equal_nan=equal_nan)
-
-
 def _arg_reduce(fn):
+    """argmax, argmin and count_nonzero: ``fn``'s result as ``dtype`` (NumPy scalars for 0-d)."""
+
     def impl(x, axis=None, keepdims=False, dtype=np.int64):
         return _scalarize(np.asarray(fn(x, axis=axis, keepdims=keepdims)).astype(dtype))
 
@@ -87,25 +85,16 @@ def _argsort(x, axis=-1, descending=False, stable=True):
     return _scalarize(np.argsort(x, axis=axis, kind="stable" if stable else None).astype(np.int64))
 
 
-def _count_nonzero(x, axis=None, keepdims=False, dtype=np.int64):
-    return _scalarize(np.asarray(np.count_nonzero(x, axis=axis, keepdims=keepdims)).astype(dtype))
-
-
-def _all(x, axis=None, keepdims=False):
-    return np.all(x, axis=axis, keepdims=keepdims)
-
-
-def _any(x, axis=None, keepdims=False):
-    return np.any(x, axis=axis, keepdims=keepdims)
-
-
-_all_p = nondifferentiable(_all, "reduce_all")
-_any_p = nondifferentiable(_any, "reduce_any")
-_isclose_p = nondifferentiable(_isclose, "isclose")
+_all_p = nondifferentiable(lambda x, axis=None, keepdims=False: np.all(x, axis=axis, keepdims=keepdims), "reduce_all")
+_any_p = nondifferentiable(lambda x, axis=None, keepdims=False: np.any(x, axis=axis, keepdims=keepdims), "reduce_any")
+_isclose_p = nondifferentiable(
+    lambda a, b, rtol=1e-05, atol=1e-08, equal_nan=False: np.isclose(a, b, rtol=rtol, atol=atol, equal_nan=equal_nan),
+    "isclose",
+)
 _argmax_p = nondifferentiable(_arg_reduce(np.argmax), "argmax")
 _argmin_p = nondifferentiable(_arg_reduce(np.argmin), "argmin")
 _argsort_p = nondifferentiable(_argsort, "argsort")
-_count_nonzero_p = nondifferentiable(_count_nonzero, "count_nonzero")
+_count_nonzero_p = nondifferentiable(_arg_reduce(np.count_nonzero), "count_nonzero")
 
 
 def _axis_param(axis: Any) -> Any:
@@ -125,24 +114,27 @@ def isclose(a: Any, b: Any, rtol: float = 1e-05, atol: float = 1e-08, equal_nan:
     return _isclose_p(a, b, rtol=float(rtol), atol=float(atol), equal_nan=bool(equal_nan))
 
 
-def argmax(x: Any, axis: Any = None, output_type: Any = np.int64, keepdims: bool = False,
-           name: str | None = None) -> Tensor:
+def argmax(
+    x: Any, axis: Any = None, output_type: Any = np.int64, keepdims: bool = False, name: str | None = None
+) -> Tensor:
     """Index of the largest entry along ``axis`` (over the flattened tensor when None); the first on ties."""
     if axis is not None and not isinstance(_axis_param(axis), int):
         raise TypeError(f"argmax: axis must be an int or None, got {axis!r}")
     return _argmax_p(x, axis=_axis_param(axis), keepdims=bool(keepdims), dtype=np.dtype(output_type))
 
 
-def argmin(x: Any, axis: Any = None, output_type: Any = np.int64, keepdims: bool = False,
-           name: str | None = None) -> Tensor:
+def argmin(
+    x: Any, axis: Any = None, output_type: Any = np.int64, keepdims: bool = False, name: str | None = None
+) -> Tensor:
     """Index of the smallest entry along ``axis`` (over the flattened tensor when None); the first on ties."""
     if axis is not None and not isinstance(_axis_param(axis), int):
         raise TypeError(f"argmin: axis must be an int or None, got {axis!r}")
     return _argmin_p(x, axis=_axis_param(axis), keepdims=bool(keepdims), dtype=np.dtype(output_type))
 
 
-def argsort(x: Any, axis: int = -1, direction: str = "ASCENDING", stable: bool = True,
-            name: str | None = None) -> Tensor:
+def argsort(
+    x: Any, axis: int = -1, direction: str = "ASCENDING", stable: bool = True, name: str | None = None
+) -> Tensor:
     """Indices that sort ``x`` along ``axis`` (stable; ``direction="DESCENDING"`` as in ``tf.argsort``)."""
     direction = str(direction).upper()
     if direction not in ("ASCENDING", "DESCENDING"):
@@ -150,8 +142,9 @@ def argsort(x: Any, axis: int = -1, direction: str = "ASCENDING", stable: bool =
     return _argsort_p(x, axis=int(axis), descending=direction == "DESCENDING", stable=bool(stable))
 
 
-def count_nonzero(x: Any, axis: Any = None, keepdims: bool = False, dtype: Any = np.int64,
-                  name: str | None = None) -> Tensor:
+def count_nonzero(
+    x: Any, axis: Any = None, keepdims: bool = False, dtype: Any = np.int64, name: str | None = None
+) -> Tensor:
     """Number of non-zero (True) entries over ``axis`` (all axes when None), as int64."""
     return _count_nonzero_p(x, axis=_axis_param(axis), keepdims=bool(keepdims), dtype=np.dtype(dtype))
 

@@ -27,14 +27,10 @@ import numpy as np
 from tapegrad._primitive import defrule
 from tapegrad._tensor import ops
 from tapegrad.batching import last_axes
-from tapegrad.ops.linalg import check_gauge, plain_values, solve
+from tapegrad.ops.linalg import _eigengaps as _gaps
+from tapegrad.ops.linalg import _swap, check_gauge, plain_values, solve
 
 __all__: list[str] = []
-
-
-def _swap(x: Any) -> Any:
-    nd = x.ndim
-    return ops.transpose(x, tuple(range(nd - 2)) + (nd - 1, nd - 2))
 
 
 def _h(x: Any) -> Any:
@@ -47,18 +43,7 @@ def _eye(n: int, dtype: Any) -> np.ndarray:
     return np.eye(n, dtype=dtype)
 
 
-def _gaps(d: Any) -> Any:
-    """F[i, j] = 1 / (d_j - d_i) off the diagonal, 0 on it and wherever d_j == d_i."""
-    diff = ops.expand_dims(d, -2) - ops.expand_dims(d, -1)
-    zero = diff == 0
-    return ops.where(zero, 0, 1 / ops.where(zero, 1, diff))
-
-
 # ---- svd: (U, s, Vh), reduced ----------------------------------------------------------------------------
-def _svd(a):
-    return tuple(np.linalg.svd(a, full_matrices=False))
-
-
 def _conj_if(x: Any, is_complex: bool) -> Any:
     return ops.conj(x) if is_complex else x
 
@@ -83,9 +68,12 @@ def _svd_vjp(g, ans, a):
     cplx = np.dtype(a.dtype).kind == "c"
     v = _h(vh)
     if cplx:
-        check_gauge("tapegrad.numpy.linalg.svd of a complex matrix",
-                    "differentiate phase-free quantities (singular values, |U|^2, U[:, k] Vh[k] products)",
-                    (u, gu), (v, None if gvh is None else _h(gvh)))
+        check_gauge(
+            "tapegrad.numpy.linalg.svd of a complex matrix",
+            "differentiate phase-free quantities (singular values, |U|^2, U[:, k] Vh[k] products)",
+            (u, gu),
+            (v, None if gvh is None else _h(gvh)),
+        )
     cu, cv = _conj_if(u, cplx), _conj_if(v, cplx)
     f = _gaps(s * s)
     row = ops.expand_dims(s, -2)  # multiplies column j by s_j: M @ diag(s)
@@ -141,7 +129,14 @@ def _svd_jvp(t, ans, a):
     return du, ds, _h(dv)
 
 
-svd_p = defrule(_svd, vjps=(_svd_vjp,), jvps=(_svd_jvp,), name="linalg.svd", complex=True, batch=last_axes(2))
+svd_p = defrule(
+    lambda a: tuple(np.linalg.svd(a, full_matrices=False)),
+    vjps=(_svd_vjp,),
+    jvps=(_svd_jvp,),
+    name="linalg.svd",
+    complex=True,
+    batch=last_axes(2),
+)
 
 
 def svd_parts(a: Any) -> tuple[Any, Any, Any]:
@@ -179,8 +174,14 @@ def _complement_jvp(t, ans, a):
     return ops.zeros_like(ans) * np.nan  # undefined (see above)
 
 
-svd_complement_p = defrule(_complement, vjps=(_complement_vjp,), jvps=(_complement_jvp,),
-                           name="linalg.svd_complement", complex=True, batch=last_axes(2))
+svd_complement_p = defrule(
+    _complement,
+    vjps=(_complement_vjp,),
+    jvps=(_complement_jvp,),
+    name="linalg.svd_complement",
+    complex=True,
+    batch=last_axes(2),
+)
 
 
 def svd_complement(a: Any) -> Any:
@@ -190,10 +191,6 @@ def svd_complement(a: Any) -> Any:
 
 
 # ---- qr: (Q, R), reduced, m >= n ------------------------------------------------------------------------------
-def _qr(a):
-    return tuple(np.linalg.qr(a, mode="reduced"))
-
-
 def _solve_right_r(x: Any, r: Any) -> Any:
     """x R^-1 (solve R^T y^T = x^T)."""
     return _swap(solve(_swap(r), _swap(x)))
@@ -240,7 +237,14 @@ def _qr_jvp(t, ans, a):
     return dq, dr
 
 
-qr_p = defrule(_qr, vjps=(_qr_vjp,), jvps=(_qr_jvp,), name="linalg.qr", complex=True, batch=last_axes(2))
+qr_p = defrule(
+    lambda a: tuple(np.linalg.qr(a, mode="reduced")),
+    vjps=(_qr_vjp,),
+    jvps=(_qr_jvp,),
+    name="linalg.qr",
+    complex=True,
+    batch=last_axes(2),
+)
 
 
 def qr_parts(a: Any) -> tuple[Any, Any]:
@@ -264,8 +268,7 @@ def _eig_vjp(g, ans, a):
     # F = 1 / (w_j - w_i); mid = diag(gw) + F * (V^T gV - V^T conj(V) diag(Re diag(V^T gV)))
     # Abar = V^-T mid V^T (real part for a real input)
     (w, v), (gw, gv) = ans, g
-    check_gauge("tapegrad.numpy.linalg.eig", "differentiate phase-free quantities (eigenvalues, |v|^2, v v^H)",
-                (v, gv))
+    check_gauge("tapegrad.numpy.linalg.eig", "differentiate phase-free quantities (eigenvalues, |v|^2, v v^H)", (v, gv))
     n = w.shape[-1]
     mid = ops.zeros_like(v) if gw is None else ops.expand_dims(ops.cast(gw, v.dtype), -2) * _eye(n, v.dtype)
     if gv is not None:
@@ -292,8 +295,6 @@ def _eig_jvp(t, ans, a):
 
 
 eig_p = defrule(_eig, vjps=(_eig_vjp,), jvps=(_eig_jvp,), name="linalg.eig", complex=True, batch=last_axes(2))
-
-
 
 
 def eig_parts(a: Any) -> tuple[Any, Any]:

@@ -18,59 +18,18 @@ from tapegrad import _backend
 from tapegrad._primitive import defrule, elementwise, linear, unbroadcast
 from tapegrad._tensor import ops
 from tapegrad.batching import broadcasting
+from tapegrad.ops import series as S
+from tapegrad.taylor import real_only
 
+# fmt: off
 __all__ = [
-    "add",
-    "subtract",
-    "negative",
-    "multiply",
-    "divide",
-    "power",
-    "floor_divide",
-    "mod",
-    "square",
-    "reciprocal",
-    "sqrt",
-    "cbrt",
-    "abs",
-    "sign",
-    "floor",
-    "ceil",
-    "round",
-    "exp",
-    "expm1",
-    "exp2",
-    "log",
-    "log1p",
-    "log2",
-    "log10",
-    "logaddexp",
-    "xlogy",
-    "xlog1py",
-    "sin",
-    "cos",
-    "tan",
-    "arcsin",
-    "arccos",
-    "arctan",
-    "arctan2",
-    "sinh",
-    "cosh",
-    "tanh",
-    "arcsinh",
-    "arccosh",
-    "arctanh",
-    "maximum",
-    "minimum",
-    "clip",
-    "where",
-    "hypot",
-    "real",
-    "imag",
-    "conj",
-    "angle",
+    "add", "subtract", "negative", "multiply", "divide", "power", "floor_divide", "mod", "square", "reciprocal",
+    "sqrt", "cbrt", "abs", "sign", "floor", "ceil", "round", "exp", "expm1", "exp2", "log", "log1p", "log2",
+    "log10", "logaddexp", "xlogy", "xlog1py", "sin", "cos", "tan", "arcsin", "arccos", "arctan", "arctan2", "sinh",
+    "cosh", "tanh", "arcsinh", "arccosh", "arctanh", "maximum", "minimum", "clip", "where", "hypot", "real", "imag",
+    "conj", "angle",
 ]
-
+# fmt: on
 
 
 def _mask(condition, like):
@@ -90,7 +49,9 @@ add = defrule(
     operator.add,
     vjps=(lambda g, ans, x, y: unbroadcast(g, x), lambda g, ans, x, y: unbroadcast(g, y)),
     jvps=(lambda t, ans, x, y: t, lambda t, ans, x, y: t),
-    name="add", complex=True,
+    name="add",
+    complex=True,
+    taylor="linear",
     reads=(_NOTHING, _NOTHING),  # unbroadcast reads only shapes and dtypes
     float_out=True,
     array_scalars=True,
@@ -100,7 +61,9 @@ subtract = defrule(
     operator.sub,
     vjps=(lambda g, ans, x, y: unbroadcast(g, x), lambda g, ans, x, y: unbroadcast(-g, y)),
     jvps=(lambda t, ans, x, y: t, lambda t, ans, x, y: -t),
-    name="subtract", complex=True,
+    name="subtract",
+    complex=True,
+    taylor="linear",
     reads=(_NOTHING, _NOTHING),
     float_out=True,
     array_scalars=True,
@@ -108,9 +71,23 @@ subtract = defrule(
 )
 _NEGATE = (lambda g, _ans, _x: -g,)
 negative = defrule(
-    operator.neg, vjps=_NEGATE, jvps=_NEGATE, name="negative", complex=True, float_out=True, batch=broadcasting
+    operator.neg,
+    vjps=_NEGATE,
+    jvps=_NEGATE,
+    name="negative",
+    complex=True,
+    float_out=True,
+    batch=broadcasting,
+    taylor="linear",
 )
-multiply = elementwise(operator.mul, lambda _ans, _x, y: y, lambda _ans, x, _y: x, name="multiply", array_scalars=True)
+multiply = elementwise(
+    operator.mul,
+    lambda _ans, _x, y: y,
+    lambda _ans, x, _y: x,
+    name="multiply",
+    array_scalars=True,
+    taylor=S.binary(S.mul),
+)
 
 
 def _divide_dx(_ans, x, y):
@@ -120,7 +97,7 @@ def _divide_dx(_ans, x, y):
 
 
 divide = elementwise(
-    operator.truediv, _divide_dx, lambda ans, _x, y: -ans / y, name="divide", array_scalars=True
+    operator.truediv, _divide_dx, lambda ans, _x, y: -ans / y, name="divide", array_scalars=True, taylor=S.binary(S.div)
 )
 
 
@@ -149,16 +126,44 @@ def _power_dy(ans, x, y):
     return ans * ops.where(inside, ops.log(ops.where(inside, x, 1)), 0)
 
 
-power = elementwise(operator.pow, _power_dx, _power_dy, name="power")
-floor_divide = elementwise(operator.floordiv, _zero, _zero, name="floor_divide", complex=False)
+def _power_taylor(K, s, ans, x, c):
+    base, exponent = s
+    if len(exponent) > 1:  # x(t) ** c(t) = exp(c log x), for x > 0 (else the exact fallback)
+        return None if S.has_nonpositive(x) else S.exp(S.mul(exponent, S.log(base, K, ops.log(x)), K), K, ans)
+    c_raw = np.asarray(S.raw(c))
+    if c_raw.ndim == 0 and float(c_raw).is_integer() and 1 <= abs(float(c_raw)) <= 64:
+        n = int(c_raw)
+        if n == 2:
+            return S.square(base, K, ans)
+        out = S.int_pow(base, abs(n), K)
+        return S.valued(out if n > 0 else S.div([ops.ones_like(ans)], out, K), ans)
+    if c_raw.ndim == 0 and float(c_raw) == 0:
+        return [ans]
+    return None if S.has_zero(x) else S.pow(base, c, K, ans)
+
+
+power = elementwise(operator.pow, _power_dx, _power_dy, name="power", taylor=_power_taylor)
+# floor, mod, sign, ...: linear where differentiable (taylor="linear": each coefficient through the JVP)
+floor_divide = elementwise(operator.floordiv, _zero, _zero, name="floor_divide", complex=False, taylor="linear")
 mod = elementwise(
-    operator.mod, lambda ans, _x, _y: ops.ones_like(ans), lambda _ans, x, y: -ops.floor_divide(x, y),
-    name="mod", complex=False,
+    operator.mod,
+    lambda ans, _x, _y: ops.ones_like(ans),
+    lambda _ans, x, y: -ops.floor_divide(x, y),
+    name="mod",
+    complex=False,
+    taylor="linear",
 )
-square = elementwise(np.square, lambda _ans, x: 2 * x, name="square")
-reciprocal = elementwise(np.reciprocal, lambda ans, _x: -(ans * ans), name="reciprocal")
-sqrt = elementwise(np.sqrt, lambda ans, _x: 0.5 / ans, name="sqrt")
-cbrt = elementwise(np.cbrt, lambda ans, _x: 1 / (3 * ans * ans), name="cbrt", complex=False)
+square = elementwise(np.square, lambda _ans, x: 2 * x, name="square", taylor=S.unary(S.square))
+reciprocal = elementwise(np.reciprocal, lambda ans, _x: -(ans * ans), name="reciprocal", taylor=S.unary(S.reciprocal))
+sqrt = elementwise(np.sqrt, lambda ans, _x: 0.5 / ans, name="sqrt", taylor=S.unary(S.sqrt, singular_at_zero=True))
+cbrt = elementwise(
+    np.cbrt,
+    lambda ans, _x: 1 / (3 * ans * ans),
+    name="cbrt",
+    complex=False,
+    taylor=S.unary(S.cbrt, singular_at_zero=True),
+)
+
 
 # ---- sign-like (zero derivative almost everywhere, so gradient 0 rather than None) -------------------
 def _abs_d(ans, x):
@@ -175,23 +180,37 @@ def _sign_d(ans, _x):
     return ops.zeros_like(ans)
 
 
-abs = elementwise(np.abs, _abs_d, name="abs")  # noqa: A001
-sign = elementwise(np.sign, _sign_d, name="sign", complex=False)
-floor = elementwise(np.floor, _zero, name="floor", complex=False)
-ceil = elementwise(np.ceil, _zero, name="ceil", complex=False)
-round = elementwise(np.round, _zero, name="round", complex=False)  # noqa: A001
+abs = elementwise(np.abs, _abs_d, name="abs", taylor=real_only("linear"))  # noqa: A001
+sign = elementwise(np.sign, _sign_d, name="sign", complex=False, taylor="linear")
+floor = elementwise(np.floor, _zero, name="floor", complex=False, taylor="linear")
+ceil = elementwise(np.ceil, _zero, name="ceil", complex=False, taylor="linear")
+round = elementwise(np.round, _zero, name="round", complex=False, taylor="linear")  # noqa: A001
 
 # ---- exponentials and logarithms ---------------------------------------------------------------
-exp = elementwise(np.exp, lambda ans, _x: ans, name="exp")
-expm1 = elementwise(np.expm1, lambda ans, _x: ans + 1, name="expm1")
-exp2 = elementwise(np.exp2, lambda ans, _x: ans * math.log(2), name="exp2")
-log = elementwise(np.log, lambda _ans, x: 1 / x, name="log")
-log1p = elementwise(np.log1p, lambda _ans, x: 1 / (1 + x), name="log1p")
-log2 = elementwise(np.log2, lambda _ans, x: 1 / (x * math.log(2)), name="log2")
-log10 = elementwise(np.log10, lambda _ans, x: 1 / (x * math.log(10)), name="log10")
+exp = elementwise(np.exp, lambda ans, _x: ans, name="exp", taylor=S.unary(S.exp))
+expm1 = elementwise(np.expm1, lambda ans, _x: ans + 1, name="expm1", taylor=S.unary(S.expm1))
+exp2 = elementwise(np.exp2, lambda ans, _x: ans * math.log(2), name="exp2", taylor=real_only(S.unary(S.exp2)))
+log = elementwise(np.log, lambda _ans, x: 1 / x, name="log", taylor=S.unary(S.log))
+log1p = elementwise(np.log1p, lambda _ans, x: 1 / (1 + x), name="log1p", taylor=S.unary(S.log1p))
+log2 = elementwise(np.log2, lambda _ans, x: 1 / (x * math.log(2)), name="log2", taylor=S.log_base(math.log(2)))
+log10 = elementwise(np.log10, lambda _ans, x: 1 / (x * math.log(10)), name="log10", taylor=S.log_base(math.log(10)))
+
+
+def _logaddexp_taylor(K, s, ans, x, y):
+    # d/dt logaddexp(x, y) = sigmoid(y - x) y' + sigmoid(x - y) x' = x' + sigmoid(y - x) (y - x)'
+    d = S.add(s[1], S.neg(s[0]))
+    sig = S.sigmoid(d, K - 1, ops.exp(y - ans))
+    rest = S.integrate(S.mul(sig, S.deriv(d), K - 1), 0 * ans, K)
+    return S.valued(S.add(S.padded(s[0], K), rest), ans)
+
+
 logaddexp = elementwise(
-    np.logaddexp, lambda ans, x, _y: ops.exp(x - ans), lambda ans, _x, y: ops.exp(y - ans),
-    name="logaddexp", complex=False,
+    np.logaddexp,
+    lambda ans, x, _y: ops.exp(x - ans),
+    lambda ans, _x, y: ops.exp(y - ans),
+    name="logaddexp",
+    complex=False,
+    taylor=_logaddexp_taylor,
 )
 
 
@@ -222,32 +241,72 @@ def _safe_y(x, y, pole):
     return ops.where((x == 0) & (y == pole), pole + 1, y)
 
 
+def _x_times_log_taylor(shift: float):
+    """x log(shift + y), where shift + y > 0 everywhere (else the exact fallback, which keeps the
+    conventions where x = 0 and y is log's singular point)."""
+
+    def rule(K, s, ans, x, y):
+        inner = S.add([shift], s[1]) if shift else s[1]
+        if S.has_nonpositive(inner[0]):
+            return None
+        return S.mul(s[0], S.log(inner, K, ops.log(inner[0])), K, ans)
+
+    return real_only(rule)
+
+
 xlogy = elementwise(
     _xlogy,
     lambda ans, x, y: ops.log(_safe_y(x, y, 0)),
     lambda ans, x, y: x / _safe_y(x, y, 0),
     name="xlogy",
+    taylor=_x_times_log_taylor(0.0),
 )
 xlog1py = elementwise(
     _xlog1py,
     lambda ans, x, y: ops.log1p(_safe_y(x, y, -1)),
     lambda ans, x, y: x / (1 + _safe_y(x, y, -1)),
     name="xlog1py",
+    taylor=_x_times_log_taylor(1.0),
 )
 
 # ---- trigonometric and hyperbolic ----------------------------------------------------------------
-sin = elementwise(np.sin, lambda _ans, x: ops.cos(x), name="sin")
-cos = elementwise(np.cos, lambda _ans, x: -ops.sin(x), name="cos")
-tan = elementwise(np.tan, lambda ans, _x: 1 + ans * ans, name="tan")
-arcsin = elementwise(np.arcsin, lambda _ans, x: 1 / ops.sqrt(1 - x * x), name="arcsin")
-arccos = elementwise(np.arccos, lambda _ans, x: -1 / ops.sqrt(1 - x * x), name="arccos")
-arctan = elementwise(np.arctan, lambda _ans, x: 1 / (1 + x * x), name="arctan")
-arctan2 = elementwise(
-    np.arctan2, lambda _ans, y, x: x / (x * x + y * y), lambda _ans, y, x: -y / (x * x + y * y),
-    name="arctan2", complex=False,
+sin = elementwise(np.sin, lambda _ans, x: ops.cos(x), name="sin", taylor=S.unary(S.sin))
+cos = elementwise(np.cos, lambda _ans, x: -ops.sin(x), name="cos", taylor=S.unary(S.cos))
+tan = elementwise(np.tan, lambda ans, _x: 1 + ans * ans, name="tan", taylor=S.unary(S.tan))
+# the inverse functions: y' = a' / (1 - a**2) and the like (S.inverse_slope)
+arcsin = elementwise(
+    np.arcsin, lambda _ans, x: 1 / ops.sqrt(1 - x * x), name="arcsin", taylor=S.inverse_slope(1.0, S.one_minus_square)
 )
-sinh = elementwise(np.sinh, lambda _ans, x: ops.cosh(x), name="sinh")
-cosh = elementwise(np.cosh, lambda _ans, x: ops.sinh(x), name="cosh")
+arccos = elementwise(
+    np.arccos, lambda _ans, x: -1 / ops.sqrt(1 - x * x), name="arccos", taylor=S.inverse_slope(-1.0, S.one_minus_square)
+)
+arctan = elementwise(
+    np.arctan,
+    lambda _ans, x: 1 / (1 + x * x),
+    name="arctan",
+    taylor=S.inverse_slope(1.0, S.one_plus_square, root=False),
+)
+
+
+def _arctan2_taylor(K, s, ans, y, x):
+    ys, xs = s
+    r2 = S.add(S.mul(xs, xs, K - 1), S.mul(ys, ys, K - 1))
+    if S.has_zero(r2[0]):
+        return None
+    num = S.add(S.mul(xs, S.deriv(ys), K - 1), S.neg(S.mul(ys, S.deriv(xs), K - 1)))
+    return S.integrate(S.div(num, r2, K - 1), ans, K) if num else [ans]
+
+
+arctan2 = elementwise(
+    np.arctan2,
+    lambda _ans, y, x: x / (x * x + y * y),
+    lambda _ans, y, x: -y / (x * x + y * y),
+    name="arctan2",
+    complex=False,
+    taylor=_arctan2_taylor,
+)
+sinh = elementwise(np.sinh, lambda _ans, x: ops.cosh(x), name="sinh", taylor=S.unary(S.sinh))
+cosh = elementwise(np.cosh, lambda _ans, x: ops.sinh(x), name="cosh", taylor=S.unary(S.cosh))
 
 
 def _tanh_vjp(g, ans, x):
@@ -259,24 +318,45 @@ def _tanh_vjp(g, ans, x):
     return unbroadcast(g * (1 - ans * ans), x)
 
 
-tanh = elementwise(np.tanh, lambda ans, _x: 1 - ans * ans, name="tanh", vjp=_tanh_vjp)  # MLPs' hot activation
-arcsinh = elementwise(np.arcsinh, lambda _ans, x: 1 / ops.sqrt(x * x + 1), name="arcsinh")
-arccosh = elementwise(np.arccosh, lambda _ans, x: 1 / ops.sqrt(x * x - 1), name="arccosh")
-arctanh = elementwise(np.arctanh, lambda _ans, x: 1 / (1 - x * x), name="arctanh")
+tanh = elementwise(np.tanh, lambda ans, _x: 1 - ans * ans, name="tanh", vjp=_tanh_vjp, taylor=S.unary(S.tanh))
+arcsinh = elementwise(
+    np.arcsinh, lambda _ans, x: 1 / ops.sqrt(x * x + 1), name="arcsinh", taylor=S.inverse_slope(1.0, S.one_plus_square)
+)
+arccosh = elementwise(
+    np.arccosh, lambda _ans, x: 1 / ops.sqrt(x * x - 1), name="arccosh", taylor=S.inverse_slope(1.0, S.square_minus_one)
+)
+arctanh = elementwise(
+    np.arctanh,
+    lambda _ans, x: 1 / (1 - x * x),
+    name="arctanh",
+    taylor=S.inverse_slope(1.0, S.one_minus_square, root=False),
+)
 
 # ---- selection -----------------------------------------------------------------------------------
 maximum = elementwise(
-    np.maximum, lambda ans, x, y: _mask(x >= y, ans), lambda ans, x, y: _mask(x < y, ans), name="maximum", complex=False
+    np.maximum,
+    lambda ans, x, y: _mask(x >= y, ans),
+    lambda ans, x, y: _mask(x < y, ans),
+    name="maximum",
+    complex=False,
+    taylor="linear",
 )
 minimum = elementwise(
-    np.minimum, lambda ans, x, y: _mask(x <= y, ans), lambda ans, x, y: _mask(x > y, ans), name="minimum", complex=False
+    np.minimum,
+    lambda ans, x, y: _mask(x <= y, ans),
+    lambda ans, x, y: _mask(x > y, ans),
+    name="minimum",
+    complex=False,
+    taylor="linear",
 )
 clip = elementwise(
     np.clip,
     lambda ans, x, lo, hi: _mask((x >= lo) & (x <= hi), ans),
     lambda ans, x, lo, _hi: _mask(x < lo, ans),
     lambda ans, x, _lo, hi: _mask(x > hi, ans),
-    name="clip", complex=False,
+    name="clip",
+    complex=False,
+    taylor="linear",
 )
 where = elementwise(
     np.where,
@@ -285,6 +365,7 @@ where = elementwise(
     lambda ans, c, _x, _y: _mask(ops.logical_not(c), ans),
     name="where",
     float_out=False,  # a floating condition with integer branches gives integers
+    taylor=real_only("linear"),
     doc="""where(condition, x, y): x where condition holds, else y (np.where, tf.where).
 
 The gradient flows to x where the condition holds and to y elsewhere; the condition has none.
@@ -305,7 +386,11 @@ hypot = elementwise(
     np.hypot,
     lambda ans, x, _y: x / ops.where(ans == 0, 1, ans),
     lambda ans, _x, y: y / ops.where(ans == 0, 1, ans),
-    name="hypot", complex=False,
+    name="hypot",
+    complex=False,
+    taylor=lambda K, s, ans, x, y: (
+        None if S.has_zero(ans) else S.sqrt(S.add(S.mul(s[0], s[0], K), S.mul(s[1], s[1], K)), K, ans)
+    ),
 )
 
 
@@ -346,7 +431,14 @@ def _angle_jvp(t, _ans, x):
 
 
 angle = defrule(
-    np.angle, vjps=(_angle_vjp,), jvps=(_angle_jvp,), name="angle", complex=True, batch=broadcasting, float_out=True
+    np.angle,
+    vjps=(_angle_vjp,),
+    jvps=(_angle_jvp,),
+    name="angle",
+    complex=True,
+    batch=broadcasting,
+    float_out=True,
+    taylor=real_only("linear"),
 )
 
 NUMPY_UFUNCS = {

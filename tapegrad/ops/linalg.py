@@ -28,43 +28,14 @@ from tapegrad._primitive import PerArgument, defrule, linear, multilinear, unbro
 from tapegrad._tensor import Tensor, ops
 from tapegrad.batching import Stacked, along_axes, last_axes, lift, looped
 from tapegrad.ops.reduce import as_axis_param, normalize_axis
-from tapegrad.ops.reduce import norm as _euclidean_norm
+from tapegrad.ops.reduce import norm as _norm2
+from tapegrad.ops.reduce import shape_of as _shape
 
+# fmt: off
 __all__ = [
-    "matmul",
-    "dot",
-    "vdot",
-    "inner",
-    "outer",
-    "tensordot",
-    "einsum",
-    "trace",
-    "matrix_transpose",
+    "matmul", "dot", "vdot", "inner", "outer", "tensordot", "einsum", "trace", "matrix_transpose",
 ]
-
-# The names of the ``tg.linalg`` namespace (tapegrad/linalg.py re-exports them).
-LINALG_ALL = [
-    "matmul",
-    "matrix_transpose",
-    "trace",
-    "einsum",
-    "tensordot",
-    "outer",
-    "inv",
-    "det",
-    "slogdet",
-    "solve",
-    "cholesky",
-    "eigh",
-    "eigvalsh",
-    "norm",
-]
-
-
-def _shape(x: Any) -> tuple[int, ...]:
-    if isinstance(x, Tensor):
-        return np.shape(x._value)
-    return np.shape(x)
+# fmt: on
 
 
 def _ndim(x: Any) -> int:
@@ -154,10 +125,6 @@ matmul = multilinear(
 
 
 # ---- tensordot ---------------------------------------------------------------------------------------
-def _tensordot(a, b, axes):
-    return np.tensordot(a, b, axes=axes)
-
-
 def _free_axes(ndim: int, axes: tuple) -> tuple:
     return tuple(i for i in range(ndim) if i not in axes)
 
@@ -201,7 +168,7 @@ def _tensordot_batch(prim, args, stacked, params):
 
 
 _tensordot_p = multilinear(
-    _tensordot,
+    lambda a, b, axes: np.tensordot(a, b, axes=axes),
     _tensordot_vjp_a,
     _tensordot_vjp_b,
     name="tensordot",
@@ -307,25 +274,19 @@ def _einsum_vjp(i, g, ans, *operands, subscripts):
     (the cotangent lives on the diagonal); a letter that only operand i has (summed out) is
     supplied by a vector of ones (the cotangent is broadcast along it).
     """
-    return _einsum_cotangent(i, g, operands, subscripts, "")
-
-
-def _einsum_cotangent(i: int, g: Any, operands: tuple, subscripts: str, stack: str) -> Any:
-    """``_einsum_vjp``'s einsum; ``stack``: the letter of g's leading stack axis ('' for none),
-    which the result keeps in front."""
     ins, out = _split_subscripts(subscripts)
     sizes: dict[str, int] = {}
     for spec, x in zip(ins, operands, strict=True):
         for c, n in zip(spec, x.shape, strict=True):
             sizes[c] = n
-    fresh = iter(c for c in _LETTERS if c not in subscripts and c != stack)
-    specs, args = [stack + out], [g]
+    fresh = iter(c for c in _LETTERS if c not in subscripts)
+    specs, args = [out], [g]
     for j, (spec, x) in enumerate(zip(ins, operands, strict=True)):
         if j != i:
             specs.append(spec)
             args.append(x)
     dtype = g.dtype
-    result, seen = [stack], []
+    result, seen = [], []
     for c in ins[i]:
         if c in seen:
             d = next(fresh)
@@ -364,8 +325,10 @@ _einsum_p = defrule(
     _einsum_impl,
     vjps=PerArgument(_einsum_vjp),
     jvps=PerArgument(_einsum_jvp),
-    name="einsum", complex=True,
+    name="einsum",
+    complex=True,
     batch=_einsum_batch,
+    taylor="multilinear",
 )
 
 
@@ -499,12 +462,9 @@ def _trace(x, offset=0, axis1=0, axis2=1):
 
 
 def _trace_vjp(g, _ans, _x, offset=0, axis1=0, axis2=1):
-    return _trace_cotangent(g, _x.shape, _x.dtype, offset, axis1, axis2)
-
-
-def _trace_cotangent(g: Any, shape: tuple, dtype: Any, offset: int, axis1: int, axis2: int) -> Any:
-    """g spread onto the (offset) diagonal of axes ``axis1``, ``axis2`` of a value of ``shape``."""
-    eye = np.eye(shape[axis1], shape[axis2], k=offset, dtype=_backend.numpy_dtype(dtype))
+    """g spread onto the (offset) diagonal of axes ``axis1``, ``axis2`` of ``x``'s shape."""
+    shape = _x.shape
+    eye = np.eye(shape[axis1], shape[axis2], k=offset, dtype=_backend.numpy_dtype(_x.dtype))
     if axis1 > axis2:
         eye = eye.T
     mask_shape = [1] * len(shape)
@@ -546,8 +506,12 @@ def _inv_vjp(g, ans, _a):
 
 
 _inv_p = defrule(
-    np.linalg.inv, vjps=(_inv_vjp,), jvps=(lambda t, ans, _a: -matmul(ans, matmul(t, ans)),), name="linalg.inv",
-    complex=True, batch=last_axes(2),
+    np.linalg.inv,
+    vjps=(_inv_vjp,),
+    jvps=(lambda t, ans, _a: -matmul(ans, matmul(t, ans)),),
+    name="linalg.inv",
+    complex=True,
+    batch=last_axes(2),
 )
 
 
@@ -575,10 +539,6 @@ def det(a: Any) -> Tensor:
     return _det_p(a)
 
 
-def _slogdet(a):
-    return tuple(np.linalg.slogdet(a))  # (sign, log|det|): a plain tuple, so two outputs
-
-
 # d log|det A| = Re tr(A^-1 dA); for real A the sign has derivative zero almost everywhere and gets
 # none (as TF). For complex A the sign s = det / |det| moves: ds = s i Im tr(A^-1 dA), whose
 # transpose (bilinear pairing, see backward.finish) takes gs to -i Re(i s gs) A^-T.
@@ -599,8 +559,13 @@ def _slogdet_jvp(t, ans, a):
     return ans[0] * (ops.imag(trace) * 1j), ops.real(trace)
 
 
-_slogdet_p = defrule(
-    _slogdet, vjps=(_slogdet_vjp,), jvps=(_slogdet_jvp,), name="linalg.slogdet", complex=True, batch=last_axes(2)
+_slogdet_p = defrule(  # (sign, log|det|): a plain tuple, so two outputs
+    lambda a: tuple(np.linalg.slogdet(a)),
+    vjps=(_slogdet_vjp,),
+    jvps=(_slogdet_jvp,),
+    name="linalg.slogdet",
+    complex=True,
+    batch=last_axes(2),
 )
 
 
@@ -674,7 +639,8 @@ _solve_p = defrule(
     _solve,
     vjps=(_solve_vjp_a, _solve_vjp_b),
     jvps=(_solve_jvp_a, lambda t, _x, a, _b, vector=False: _solve_p(a, t, vector=vector)),
-    name="linalg.solve", complex=True,
+    name="linalg.solve",
+    complex=True,
     batch=_solve_batch,
 )
 
@@ -730,7 +696,11 @@ def _conj(x: Any) -> Any:
 
 
 _cholesky_p = defrule(
-    np.linalg.cholesky, vjps=(_cholesky_vjp,), jvps=(_cholesky_jvp,), name="linalg.cholesky", complex=True,
+    np.linalg.cholesky,
+    vjps=(_cholesky_vjp,),
+    jvps=(_cholesky_jvp,),
+    name="linalg.cholesky",
+    complex=True,
     batch=last_axes(2),
 )
 
@@ -803,8 +773,11 @@ def _diag_embed(d: Any) -> Any:
 def _eigh_vjp(g, ans, _a, UPLO="L"):  # noqa: N803
     (w, v), (gw, gv) = ans, g  # a cotangent is None for an output that received none
     if _backend.kind(v.dtype) == "c":
-        check_gauge("linalg.eigh of a complex matrix",
-                    "differentiate phase-free quantities (eigenvalues, |v|^2, v v^H)", (v, gv))
+        check_gauge(
+            "linalg.eigh of a complex matrix",
+            "differentiate phase-free quantities (eigenvalues, |v|^2, v v^H)",
+            (v, gv),
+        )
     inner = 0 if gv is None else _eigengaps(w) * matmul(_swap(v), gv)
     if gw is not None:
         inner = inner + _diag_embed(gw)
@@ -852,12 +825,8 @@ def eigvalsh(a: Any, UPLO: str = "L") -> Tensor:  # noqa: N803
 
 
 # ---- norm -------------------------------------------------------------------------------------------
-# The Euclidean/Frobenius norm is reduce.norm's primitive (its gradient at 0 is 0, not nan); this
-# wrapper adds NumPy's other orders on top of it.
-def _norm2_p(x: Any, axis: Any, keepdims: bool) -> Any:
-    return _euclidean_norm(x, axis=axis, keepdims=keepdims)
-
-
+# The Euclidean/Frobenius norm is reduce.norm (_norm2: its gradient at 0 is 0, not nan);
+# this wrapper adds NumPy's other orders on top of it.
 def _squeeze_axes(x: Any, axes: tuple, keepdims: bool) -> Any:
     if keepdims:
         return x
@@ -867,7 +836,7 @@ def _squeeze_axes(x: Any, axes: tuple, keepdims: bool) -> Any:
 
 def _vector_norm(x: Any, ord: Any, axes: tuple, keepdims: bool) -> Any:  # noqa: A002
     if ord is None or ord == 2:
-        return _norm2_p(x, axis=axes, keepdims=keepdims)
+        return _norm2(x, axis=axes, keepdims=keepdims)
     if ord == 1:
         return ops.sum(ops.abs(x), axis=axes, keepdims=keepdims)  # abs'(0) = 0
     if ord == np.inf:
@@ -895,7 +864,7 @@ def _dtype_of(x: Any) -> Any:
 def _matrix_norm(x: Any, ord: Any, axes: tuple, keepdims: bool) -> Any:  # noqa: A002
     row, col = axes
     if ord is None or ord == "fro":
-        return _norm2_p(x, axis=tuple(sorted(axes)), keepdims=keepdims)
+        return _norm2(x, axis=tuple(sorted(axes)), keepdims=keepdims)
     if ord in (1, -1, np.inf, -np.inf):
         # 1: largest column sum of |x|; inf: largest row sum
         summed, reduced = (row, col) if ord in (1, -1) else (col, row)
@@ -923,8 +892,11 @@ def norm(x: Any, ord: Any = None, axis: Any = None, keepdims: bool = False) -> T
         ord = None  # noqa: A001
     if axis is None:
         if ord is None:
-            return _norm2_p(x, axis=None, keepdims=False) if not keepdims else \
-                _norm2_p(x, axis=tuple(range(nd)), keepdims=True)
+            return (
+                _norm2(x, axis=None, keepdims=False)
+                if not keepdims
+                else _norm2(x, axis=tuple(range(nd)), keepdims=True)
+            )
         if nd == 1:
             return _vector_norm(x, ord, (0,), keepdims)
         if nd == 2:
@@ -949,8 +921,12 @@ def _bad_axis(a: Any, nd: int) -> int:
 
 # ---- tg.linalg.matmul and trace (TensorFlow's spellings) ------------------------------------------------
 def linalg_matmul(
-    a: Any, b: Any, transpose_a: bool = False, transpose_b: bool = False,
-    adjoint_a: bool = False, adjoint_b: bool = False,
+    a: Any,
+    b: Any,
+    transpose_a: bool = False,
+    transpose_b: bool = False,
+    adjoint_a: bool = False,
+    adjoint_b: bool = False,
 ) -> Tensor:
     """tf.linalg.matmul: matmul with optional transposes of the (last two axes of the) arguments."""
     if transpose_a or adjoint_a:
@@ -973,24 +949,9 @@ def _no_out(name: str, out: Any = None, dtype: Any = None) -> None:
         raise TypeError(f"numpy.{name} on a tapegrad Tensor does not take dtype=; cast with tg.cast first")
 
 
-def _np_dot(a: Any, b: Any, out: Any = None) -> Tensor:
-    _no_out("dot", out)
-    return dot(a, b)
-
-
-def _np_outer(a: Any, b: Any, out: Any = None) -> Tensor:
-    _no_out("outer", out)
-    return outer(a, b)
-
-
 def _np_einsum(*operands: Any, out: Any = None, optimize: Any = False, dtype: Any = None, **kw: Any) -> Tensor:
     _no_out("einsum", out, dtype)
     return einsum(*operands)
-
-
-def _np_trace(a: Any, offset: int = 0, axis1: int = 0, axis2: int = 1, dtype: Any = None, out: Any = None) -> Tensor:
-    _no_out("trace", out, dtype)
-    return trace(a, offset, axis1, axis2)
 
 
 def _np_cholesky(a: Any, upper: bool = False) -> Tensor:
@@ -999,13 +960,15 @@ def _np_cholesky(a: Any, upper: bool = False) -> Tensor:
 
 
 NUMPY_FUNCTIONS = {
-    np.dot: _np_dot,
+    np.dot: lambda a, b, out=None: _no_out("dot", out) or dot(a, b),
     np.vdot: vdot,
     np.inner: inner,
-    np.outer: _np_outer,
+    np.outer: lambda a, b, out=None: _no_out("outer", out) or outer(a, b),
     np.tensordot: lambda a, b, axes=2: tensordot(a, b, axes),
     np.einsum: _np_einsum,
-    np.trace: _np_trace,
+    np.trace: lambda a, offset=0, axis1=0, axis2=1, dtype=None, out=None: (
+        _no_out("trace", out, dtype) or trace(a, offset, axis1, axis2)
+    ),
     np.linalg.inv: inv,
     np.linalg.det: det,
     np.linalg.slogdet: slogdet,

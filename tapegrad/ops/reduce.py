@@ -21,29 +21,15 @@ from tapegrad import _backend
 from tapegrad._primitive import defrule, linear
 from tapegrad._tensor import Tensor, ops
 from tapegrad.batching import along_axes
+from tapegrad.taylor import real_only
 
+# fmt: off
 __all__ = [
-    "sum",
-    "mean",
-    "prod",
-    "max",
-    "min",
-    "var",
-    "std",
-    "norm",
-    "logsumexp",
-    "cumsum",
-    "cumprod",
-    "reduce_sum",
-    "reduce_mean",
-    "reduce_prod",
-    "reduce_max",
-    "reduce_min",
-    "reduce_variance",
-    "reduce_std",
-    "reduce_logsumexp",
+    "sum", "mean", "prod", "max", "min", "var", "std", "norm", "logsumexp", "cumsum", "cumprod", "reduce_sum",
+    "reduce_mean", "reduce_prod", "reduce_max", "reduce_min", "reduce_variance", "reduce_std", "reduce_logsumexp",
     "reduce_euclidean_norm",
 ]
+# fmt: on
 
 
 # ---- helpers shared by the rules (and by other families) ------------------------------------------
@@ -94,7 +80,8 @@ def _value(x: Any) -> Any:
     return x._value if isinstance(x, Tensor) else x
 
 
-def _shape(x: Any) -> tuple:
+def shape_of(x: Any) -> tuple:
+    """The shape of a tensor or a plain value."""
     return np.shape(_value(x))
 
 
@@ -103,25 +90,28 @@ def _safe(d: Any) -> Any:
     return ops.where(d == 0, ops.ones_like(d), d)
 
 
+def _numpy_reduction(fn: Any) -> Any:
+    """The forward of a reduction: NumPy's ``fn`` with the primitive's keyword parameters (and var's ddof)."""
+
+    def forward(x, axis=None, keepdims=False, **ddof):
+        return fn(x, axis=axis, keepdims=keepdims, **ddof)
+
+    forward.__name__ = f"_{fn.__name__}"  # as the primitive's doc names it
+    return forward
+
+
 # ---- sum and mean (linear) ------------------------------------------------------------------------
-def _sum(x, axis=None, keepdims=False):
-    return np.sum(x, axis=axis, keepdims=keepdims)
-
-
-def _mean(x, axis=None, keepdims=False):
-    return np.mean(x, axis=axis, keepdims=keepdims)
-
-
 _sum_p = linear(
-    _sum,
+    _numpy_reduction(np.sum),
     lambda g, _ans, _x, axis=None, keepdims=False: expand_reduced(g, _x.shape, axis, keepdims),
     name="sum",
     batch=along_axes,
 )
 _mean_p = linear(
-    _mean,
-    lambda g, _ans, _x, axis=None, keepdims=False: expand_reduced(g, _x.shape, axis, keepdims)
-    / reduced_count(_x.shape, axis),
+    _numpy_reduction(np.mean),
+    lambda g, _ans, _x, axis=None, keepdims=False: (
+        expand_reduced(g, _x.shape, axis, keepdims) / reduced_count(_x.shape, axis)
+    ),
     name="mean",
     batch=along_axes,
 )
@@ -169,15 +159,17 @@ def _part(x: Any, axis: int, start: int, stop: int) -> Any:
     return ops.getitem(x, (Ellipsis, slice(start, stop)) + (slice(None),) * (-axis - 1))
 
 
-def _shifted(x: Any, axis: int, reverse: bool) -> Any:
-    """``x`` moved one step along ``axis`` (from the end), the vacated end filled with ones:
-    the exclusive running product when ``x`` is the inclusive one."""
+def _shifted(x: Any, axis: int, reverse: bool, fill: int = 1) -> Any:
+    """``x`` moved one step along ``axis``, the vacated end filled with ``fill``: the exclusive running
+    product (fill 1) or sum (fill 0) when ``x`` is the inclusive one."""
+    axis = _from_end(axis, x)
     n = x.shape[axis]
     if n == 0:
         return x
+    edge = ops.full_like(_part(x, axis, 0, 1), fill)
     if reverse:
-        return ops.concatenate([_part(x, axis, 1, n), ops.ones_like(_part(x, axis, 0, 1))], axis)
-    return ops.concatenate([ops.ones_like(_part(x, axis, 0, 1)), _part(x, axis, 0, n - 1)], axis)
+        return ops.concatenate([_part(x, axis, 1, n), edge], axis)
+    return ops.concatenate([edge, _part(x, axis, 0, n - 1)], axis)
 
 
 def _recurrence(a: Any, b: Any, axis: int, reverse: bool) -> Any:
@@ -191,17 +183,29 @@ def _recurrence(a: Any, b: Any, axis: int, reverse: bool) -> Any:
     step = 1
     while step < n:
         if reverse:  # combine i with i + step
-            b = ops.concatenate([_part(b, axis, 0, n - step) + _part(a, axis, 0, n - step) * _part(b, axis, step, n),
-                                 _part(b, axis, n - step, n)], axis)
+            b = ops.concatenate(
+                [
+                    _part(b, axis, 0, n - step) + _part(a, axis, 0, n - step) * _part(b, axis, step, n),
+                    _part(b, axis, n - step, n),
+                ],
+                axis,
+            )
             if 2 * step < n:
-                a = ops.concatenate([_part(a, axis, 0, n - step) * _part(a, axis, step, n),
-                                     _part(a, axis, n - step, n)], axis)
+                a = ops.concatenate(
+                    [_part(a, axis, 0, n - step) * _part(a, axis, step, n), _part(a, axis, n - step, n)], axis
+                )
         else:  # combine i with i - step
-            b = ops.concatenate([_part(b, axis, 0, step),
-                                 _part(b, axis, step, n) + _part(a, axis, step, n) * _part(b, axis, 0, n - step)], axis)
+            b = ops.concatenate(
+                [
+                    _part(b, axis, 0, step),
+                    _part(b, axis, step, n) + _part(a, axis, step, n) * _part(b, axis, 0, n - step),
+                ],
+                axis,
+            )
             if 2 * step < n:
-                a = ops.concatenate([_part(a, axis, 0, step), _part(a, axis, step, n) * _part(a, axis, 0, n - step)],
-                                    axis)
+                a = ops.concatenate(
+                    [_part(a, axis, 0, step), _part(a, axis, step, n) * _part(a, axis, 0, n - step)], axis
+                )
         step *= 2
     return b
 
@@ -232,27 +236,8 @@ def _cumprod_jvp(t, ans, x, axis=0, reverse=False):
 
 
 _cumprod_p = defrule(
-    _cumprod,
-    vjps=(_cumprod_vjp,),
-    jvps=(_cumprod_jvp,),
-    name="cumprod", complex=True,
-    batch=along_axes,
+    _cumprod, vjps=(_cumprod_vjp,), jvps=(_cumprod_jvp,), name="cumprod", complex=True, batch=along_axes
 )
-
-
-def _shift(y: Any, axis: int, reverse: bool, fill: float) -> Any:
-    """Shift a running result one step along ``axis`` (the exclusive scan), filling with ``fill``."""
-    n = y.shape[axis]
-    if n == 0:
-        return y
-    lead = (slice(None),) * axis
-    if reverse:
-        edge = ops.getitem(y, lead + (slice(n - 1, n),))
-        parts = [ops.getitem(y, lead + (slice(1, n),)), ops.ones_like(edge) * fill]
-    else:
-        edge = ops.getitem(y, lead + (slice(0, 1),))
-        parts = [ops.ones_like(edge) * fill, ops.getitem(y, lead + (slice(0, n - 1),))]
-    return ops.concatenate(parts, axis)
 
 
 def _scan_axis(x: Any, axis: Any, what: str) -> tuple[Any, int]:
@@ -262,7 +247,7 @@ def _scan_axis(x: Any, axis: Any, what: str) -> tuple[Any, int]:
         return ops.reshape(x, (-1,)), 0
     if isinstance(axis, tuple) or isinstance(axis, (float, bool)):
         raise TypeError(f"{what}: axis must be one int (or None for the flattened tensor), got {axis!r}")
-    ndim = len(_shape(x))
+    ndim = len(shape_of(x))
     if ndim == 0 or not -ndim <= int(axis) < ndim:
         raise ValueError(f"{what}: axis {axis} is out of range for a tensor with {ndim} dimensions")
     return x, int(axis) % ndim
@@ -276,7 +261,7 @@ def cumsum(x: Any, axis: Any = None, exclusive: bool = False, reverse: bool = Fa
     """
     x, axis = _scan_axis(x, axis, "cumsum")
     y = _cumsum_p(x, axis=axis, reverse=bool(reverse))
-    return _shift(y, axis, bool(reverse), 0) if exclusive else y
+    return _shifted(y, axis, bool(reverse), 0) if exclusive else y
 
 
 def cumprod(x: Any, axis: Any = None, exclusive: bool = False, reverse: bool = False, name: str | None = None) -> Any:
@@ -286,14 +271,10 @@ def cumprod(x: Any, axis: Any = None, exclusive: bool = False, reverse: bool = F
     """
     x, axis = _scan_axis(x, axis, "cumprod")
     y = _cumprod_p(x, axis=axis, reverse=bool(reverse))
-    return _shift(y, axis, bool(reverse), 1) if exclusive else y
+    return _shifted(y, axis, bool(reverse)) if exclusive else y
 
 
 # ---- prod -----------------------------------------------------------------------------------------
-def _prod(x, axis=None, keepdims=False):
-    return np.prod(x, axis=axis, keepdims=keepdims)
-
-
 def _others_product(x: Any, axis: Any) -> Any:
     """For each element, the product of the other elements of its reduced slice, without division.
 
@@ -310,8 +291,8 @@ def _others_product(x: Any, axis: Any) -> Any:
     lead = tuple(shape[i] for i in rest)
     flat = ops.reshape(moved, lead + (reduced_count(shape, axes),))
     last = len(lead)
-    left = _shift(_cumprod_p(flat, axis=last, reverse=False), last, False, 1)
-    right = _shift(_cumprod_p(flat, axis=last, reverse=True), last, True, 1)
+    left = _shifted(_cumprod_p(flat, axis=last, reverse=False), last, False)
+    right = _shifted(_cumprod_p(flat, axis=last, reverse=True), last, True)
     others = ops.reshape(left * right, tuple(shape[i] for i in perm))
     if perm == tuple(range(len(shape))):
         return others
@@ -347,7 +328,9 @@ def _prod_jvp(t, ans, x, axis=None, keepdims=False):
     return ops.sum(t * _others_product(x, axis), axis=axis, keepdims=keepdims)
 
 
-_prod_p = defrule(_prod, vjps=(_prod_vjp,), jvps=(_prod_jvp,), name="prod", complex=True, batch=along_axes)
+_prod_p = defrule(
+    _numpy_reduction(np.prod), vjps=(_prod_vjp,), jvps=(_prod_jvp,), name="prod", complex=True, batch=along_axes
+)
 
 
 def prod(x: Any, axis: Any = None, keepdims: bool = False) -> Any:
@@ -356,18 +339,13 @@ def prod(x: Any, axis: Any = None, keepdims: bool = False) -> Any:
 
 
 # ---- max and min ----------------------------------------------------------------------------------
-def _max(x, axis=None, keepdims=False):
-    return np.max(x, axis=axis, keepdims=keepdims)
-
-
-def _min(x, axis=None, keepdims=False):
-    return np.min(x, axis=axis, keepdims=keepdims)
-
-
 def _selected(ans: Any, x: Any, axis: Any, keepdims: bool) -> tuple[Any, Any]:
     """0/1 indicators of the elements equal to the result, and how many there are per slice."""
     hit = ops.cast(ops.equal(x, kept(ans, x.shape, axis, keepdims)), x.dtype)
     return hit, ops.sum(hit, axis=axis, keepdims=True)
+
+
+_EXTREMUM = dict(complex=True, batch=along_axes, taylor=real_only("linear"))
 
 
 # Ties share the gradient equally, as TensorFlow's reduce_max/reduce_min (indicators / count).
@@ -382,8 +360,11 @@ def _extremum_jvp(t, ans, x, axis=None, keepdims=False):
     return ops.sum(t * (hit / count), axis=axis, keepdims=keepdims)
 
 
-_max_p = defrule(_max, vjps=(_extremum_vjp,), jvps=(_extremum_jvp,), name="max", complex=True, batch=along_axes)
-_min_p = defrule(_min, vjps=(_extremum_vjp,), jvps=(_extremum_jvp,), name="min", complex=True, batch=along_axes)
+# linear where differentiable: Taylor coefficients go through the JVP (ties as there)
+_max_p, _min_p = (
+    defrule(_numpy_reduction(fn), vjps=(_extremum_vjp,), jvps=(_extremum_jvp,), name=name, **_EXTREMUM)
+    for fn, name in ((np.max, "max"), (np.min, "min"))
+)
 
 
 def max(x: Any, axis: Any = None, keepdims: bool = False) -> Any:  # noqa: A001
@@ -397,14 +378,6 @@ def min(x: Any, axis: Any = None, keepdims: bool = False) -> Any:  # noqa: A001
 
 
 # ---- variance and standard deviation ------------------------------------------------------------
-def _var(x, axis=None, keepdims=False, ddof=0):
-    return np.var(x, axis=axis, keepdims=keepdims, ddof=ddof)
-
-
-def _std(x, axis=None, keepdims=False, ddof=0):
-    return np.std(x, axis=axis, keepdims=keepdims, ddof=ddof)
-
-
 def _centered(x: Any, axis: Any) -> Any:
     return x - ops.mean(x, axis=axis, keepdims=True)
 
@@ -424,21 +397,16 @@ def _re(x: Any) -> Any:
     return ops.real(x) if x.dtype.kind == "c" else x
 
 
+def _var_vjp(g, _ans, x, axis=None, keepdims=False, ddof=0):
+    return kept(g, x.shape, axis, keepdims) * _conj(_centered(x, axis)) * (2 / _dof(x, axis, ddof))
+
+
+def _var_jvp(t, _ans, x, axis=None, keepdims=False, ddof=0):
+    return _re(ops.sum(t * _conj(_centered(x, axis)), axis=axis, keepdims=keepdims)) * (2 / _dof(x, axis, ddof))
+
+
 _var_p = defrule(
-    _var,
-    vjps=(
-        lambda g, _ans, x, axis=None, keepdims=False, ddof=0: kept(g, x.shape, axis, keepdims)
-        * _conj(_centered(x, axis))
-        * (2 / _dof(x, axis, ddof)),
-    ),
-    jvps=(
-        lambda t, _ans, x, axis=None, keepdims=False, ddof=0: _re(
-            ops.sum(t * _conj(_centered(x, axis)), axis=axis, keepdims=keepdims)
-        )
-        * (2 / _dof(x, axis, ddof)),
-    ),
-    name="var", complex=True,
-    batch=along_axes,
+    _numpy_reduction(np.var), vjps=(_var_vjp,), jvps=(_var_jvp,), name="var", complex=True, batch=along_axes
 )
 
 
@@ -453,15 +421,16 @@ def _std_jvp(t, ans, x, axis=None, keepdims=False, ddof=0):
     return projected / (_safe(ans) * _dof(x, axis, ddof))
 
 
-_std_p = defrule(_std, vjps=(_std_vjp,), jvps=(_std_jvp,), name="std", complex=True, batch=along_axes)
+_std_p = defrule(
+    _numpy_reduction(np.std), vjps=(_std_vjp,), jvps=(_std_jvp,), name="std", complex=True, batch=along_axes
+)
 
 
 def _checked_ddof(x: Any, axis: Any, ddof: Any, what: str) -> Any:
-    n = reduced_count(_shape(x), axis)
+    n = reduced_count(shape_of(x), axis)
     if ddof < 0 or n - ddof <= 0:
         raise ValueError(
-            f"{what}: ddof={ddof} leaves no degrees of freedom for {n} element(s) per slice; "
-            f"use 0 <= ddof < {n}"
+            f"{what}: ddof={ddof} leaves no degrees of freedom for {n} element(s) per slice; use 0 <= ddof < {n}"
         )
     return ddof
 
@@ -486,20 +455,15 @@ def _norm(x, axis=None, keepdims=False):
 
 # norm'(x) = x / norm (conj(x) / norm for complex x); the gradient at norm = 0 is 0, not nan (x is 0
 # there, so x / 1 = 0).
-_norm_p = defrule(
-    _norm,
-    vjps=(
-        lambda g, ans, x, axis=None, keepdims=False: kept(g, x.shape, axis, keepdims)
-        * _conj(x)
-        / _safe(kept(ans, x.shape, axis, keepdims)),
-    ),
-    jvps=(
-        lambda t, ans, x, axis=None, keepdims=False: _re(ops.sum(t * _conj(x), axis=axis, keepdims=keepdims))
-        / _safe(ans),
-    ),
-    name="norm", complex=True,
-    batch=along_axes,
-)
+def _norm_vjp(g, ans, x, axis=None, keepdims=False):
+    return kept(g, x.shape, axis, keepdims) * _conj(x) / _safe(kept(ans, x.shape, axis, keepdims))
+
+
+def _norm_jvp(t, ans, x, axis=None, keepdims=False):
+    return _re(ops.sum(t * _conj(x), axis=axis, keepdims=keepdims)) / _safe(ans)
+
+
+_norm_p = defrule(_norm, vjps=(_norm_vjp,), jvps=(_norm_jvp,), name="norm", complex=True, batch=along_axes)
 
 _EUCLIDEAN = (None, "euclidean", "fro", "f")
 
@@ -513,7 +477,7 @@ def norm(x: Any, ord: Any = None, axis: Any = None, keepdims: bool = False, name
     axis = as_axis_param(axis)
     if isinstance(ord, str):
         ord = ord.lower()
-    one_axis = isinstance(axis, (int, np.integer)) or (axis is None and len(_shape(x)) == 1)
+    one_axis = isinstance(axis, (int, np.integer)) or (axis is None and len(shape_of(x)) == 1)
     if ord in _EUCLIDEAN or (ord == 2 and one_axis):
         return _norm_p(x, axis=axis, keepdims=bool(keepdims))
     if one_axis and ord == 1:
@@ -546,9 +510,7 @@ def _logsumexp_jvp(t, ans, x, axis=None, keepdims=False):
     return ops.sum(t * ops.exp(x - kept(ans, x.shape, axis, keepdims)), axis=axis, keepdims=keepdims)
 
 
-_logsumexp_p = defrule(
-    _logsumexp, vjps=(_logsumexp_vjp,), jvps=(_logsumexp_jvp,), name="logsumexp", batch=along_axes
-)
+_logsumexp_p = defrule(_logsumexp, vjps=(_logsumexp_vjp,), jvps=(_logsumexp_jvp,), name="logsumexp", batch=along_axes)
 
 
 def logsumexp(x: Any, axis: Any = None, keepdims: bool = False) -> Any:
@@ -620,29 +582,25 @@ def _with_dtype(a: Any, dtype: Any) -> Any:
     return a if dtype is None else ops.cast(a, dtype)
 
 
-def _np_sum(a, axis=None, dtype=None, out=None, keepdims=False, initial=None, where=True):
-    _plain("sum", out, where, initial)
-    return sum(_with_dtype(a, dtype), axis, keepdims)
-
-
 def _np_mean(a, axis=None, dtype=None, out=None, keepdims=False, *, where=True):
     _plain("mean", out, where)
     return mean(_with_dtype(a, dtype), axis, keepdims)
 
 
-def _np_prod(a, axis=None, dtype=None, out=None, keepdims=False, initial=None, where=True):
-    _plain("prod", out, where, initial)
-    return prod(_with_dtype(a, dtype), axis, keepdims)
+def _np_total(func: Any, what: str) -> Any:  # sum, prod
+    def total(a, axis=None, dtype=None, out=None, keepdims=False, initial=None, where=True):
+        _plain(what, out, where, initial)
+        return func(_with_dtype(a, dtype), axis, keepdims)
+
+    return total
 
 
-def _np_max(a, axis=None, out=None, keepdims=False, initial=None, where=True):
-    _plain("max", out, where, initial)
-    return max(a, axis, keepdims)
+def _np_extremum(func: Any, what: str) -> Any:  # max, min
+    def extremum(a, axis=None, out=None, keepdims=False, initial=None, where=True):
+        _plain(what, out, where, initial)
+        return func(a, axis, keepdims)
 
-
-def _np_min(a, axis=None, out=None, keepdims=False, initial=None, where=True):
-    _plain("min", out, where, initial)
-    return min(a, axis, keepdims)
+    return extremum
 
 
 def _np_moment(func: Any, what: str) -> Any:
@@ -664,13 +622,13 @@ def _np_scan(func: Any, what: str) -> Any:
 
 
 NUMPY_FUNCTIONS = {
-    np.sum: _np_sum,
+    np.sum: _np_total(sum, "sum"),
     np.mean: _np_mean,
-    np.prod: _np_prod,
-    np.max: _np_max,
-    np.amax: _np_max,
-    np.min: _np_min,
-    np.amin: _np_min,
+    np.prod: _np_total(prod, "prod"),
+    np.max: _np_extremum(max, "max"),
+    np.amax: _np_extremum(max, "max"),
+    np.min: _np_extremum(min, "min"),
+    np.amin: _np_extremum(min, "min"),
     np.var: _np_moment(var, "var"),
     np.std: _np_moment(std, "std"),
     np.cumsum: _np_scan(cumsum, "cumsum"),

@@ -27,49 +27,19 @@ from tapegrad._primitive import PerArgument, defrule, linear, unbroadcast
 from tapegrad._tensor import Tensor, as_tensor, ops, value_read
 from tapegrad.batching import broadcasting, lift, looped, stacks_of
 from tapegrad.ops.reduce import normalize_axis
+from tapegrad.ops.reduce import shape_of as _shape_of
 
+# fmt: off
 __all__ = [
-    "reshape",
-    "transpose",
-    "swapaxes",
-    "moveaxis",
-    "expand_dims",
-    "squeeze",
-    "ravel",
-    "flatten",
-    "broadcast_to",
-    "broadcast_arrays",
-    "cast",
-    "stack",
-    "unstack",
-    "concatenate",
-    "concat",
-    "hstack",
-    "vstack",
-    "split",
-    "array_split",
-    "tile",
-    "repeat",
-    "flip",
-    "reverse",
-    "pad",
-    "diag",
-    "triu",
-    "tril",
-    "take",
-    "gather",
-    "boolean_mask",
-    "scatter_add",
-    "tensor_scatter_nd_add",
-    "getitem",
+    "reshape", "transpose", "swapaxes", "moveaxis", "expand_dims", "squeeze", "ravel", "flatten", "broadcast_to",
+    "broadcast_arrays", "cast", "stack", "unstack", "concatenate", "concat", "hstack", "vstack", "split",
+    "array_split", "tile", "repeat", "flip", "reverse", "pad", "diag", "triu", "tril", "take", "gather",
+    "boolean_mask", "scatter_add", "tensor_scatter_nd_add", "getitem",
 ]
+# fmt: on
 
 
 # ---- helpers (work on Tensors and on plain NumPy values alike) -------------------------------------
-def _shape_of(x: Any) -> tuple[int, ...]:
-    return np.shape(x._value if isinstance(x, Tensor) else x)
-
-
 def _int(value: Any, what: str) -> int:
     if isinstance(value, Tensor):
         value = value._value
@@ -107,14 +77,6 @@ def _shape_param(shape: Any) -> tuple[int, ...]:
 
 
 # ---- primitives: reshape, transpose, broadcast_to, cast ---------------------------------------------
-def _reshape(x, shape):
-    return np.reshape(x, shape)
-
-
-def _transpose(x, axes=None):
-    return np.transpose(x, axes)
-
-
 def _broadcast_to(x, shape):
     return np.broadcast_to(x, shape)
 
@@ -150,13 +112,13 @@ def _broadcast_to_batch(prim, args, stacked, params):
 
 
 _reshape_p = linear(
-    _reshape,
+    lambda x, shape: np.reshape(x, shape),
     lambda g, _ans, _x, shape: _reshape_p(g, shape=_x.shape),
     name="reshape",
     batch=_reshape_batch,
 )
 _transpose_p = linear(
-    _transpose,
+    lambda x, axes=None: np.transpose(x, axes),
     lambda g, _ans, _x, axes=None: _transpose_p(g, axes=_inverse_permutation(axes, _x.ndim)),
     name="transpose",
     batch=_transpose_batch,
@@ -187,8 +149,9 @@ def transpose(x: Any, axes: Any = None, perm: Any = None) -> Tensor:
     axes = _int_tuple(axes, "axes")
     axes = tuple(a + ndim if a < 0 else a for a in axes)
     if sorted(axes) != list(builtins.range(ndim)):
-        raise ValueError(f"transpose: axes {axes} are not a permutation of the {ndim} axes of a tensor of shape "
-                         f"{_shape_of(x)}")
+        raise ValueError(
+            f"transpose: axes {axes} are not a permutation of the {ndim} axes of a tensor of shape {_shape_of(x)}"
+        )
     return _transpose_p(x, axes=axes)
 
 
@@ -274,8 +237,10 @@ def _join_dtype(xs):
     return np.result_type(*xs) if any(type(x) in (int, float) for x in xs) else None
 
 
-def _stack_impl(*xs, axis=0):
-    return np.stack(xs, axis=axis, dtype=_join_dtype(xs))
+def _filled(tangents: Any, xs: tuple) -> list:
+    """The tangents, zeros for the arguments that carry none: the JVP of an op linear in all its
+    arguments (stack, concatenate) is the op on them."""
+    return [t if t is not None else ops.zeros_like(x) for t, x in zip(tangents, xs, strict=True)]
 
 
 def _stack_vjp(i, g, ans, *xs, axis=0):
@@ -283,17 +248,18 @@ def _stack_vjp(i, g, ans, *xs, axis=0):
     return getitem_primitive(g, index=(slice(None),) * axis + (i,))
 
 
-def _stack_jvp(tangents, ans, *xs, axis=0):
-    filled = [t if t is not None else ops.zeros_like(x) for t, x in zip(tangents, xs, strict=True)]
-    return _stack(*filled, axis=axis)
-
-
 def _stack_batch(prim, args, stacked, params):
     return prim(*stacks_of(args, stacked), axis=1 + params.get("axis", 0) % (np.ndim(args[0]) - stacked[0] + 1))
 
 
 _stack = defrule(
-    _stack_impl, vjps=PerArgument(_stack_vjp), joint_jvp=_stack_jvp, name="stack", complex=True, batch=_stack_batch
+    lambda *xs, axis=0: np.stack(xs, axis=axis, dtype=_join_dtype(xs)),
+    vjps=PerArgument(_stack_vjp),
+    joint_jvp=lambda tangents, ans, *xs, axis=0: _stack(*_filled(tangents, xs), axis=axis),
+    name="stack",
+    complex=True,
+    batch=_stack_batch,
+    taylor="linear",
 )
 
 
@@ -324,10 +290,6 @@ def unstack(value: Any, num: int | None = None, axis: int = 0, name: str | None 
     return [getitem_primitive(value, index=(slice(None),) * axis + (i,)) for i in builtins.range(shape[axis])]
 
 
-def _concatenate_impl(*xs, axis=0):
-    return np.concatenate(xs, axis=axis, dtype=_join_dtype(xs))
-
-
 def _concatenate_vjp(i, g, ans, *xs, axis=0):
     axis = axis % ans.ndim
     start = builtins.sum(x.shape[axis] for x in xs[:i])
@@ -335,18 +297,18 @@ def _concatenate_vjp(i, g, ans, *xs, axis=0):
     return getitem_primitive(g, index=(slice(None),) * axis + (slice(start, stop),))
 
 
-def _concatenate_jvp(tangents, ans, *xs, axis=0):
-    filled = [t if t is not None else ops.zeros_like(x) for t, x in zip(tangents, xs, strict=True)]
-    return _concatenate(*filled, axis=axis)
-
-
 def _concatenate_batch(prim, args, stacked, params):
     return prim(*stacks_of(args, stacked), axis=1 + params.get("axis", 0) % (np.ndim(args[0]) - stacked[0]))
 
 
 _concatenate = defrule(
-    _concatenate_impl, vjps=PerArgument(_concatenate_vjp), joint_jvp=_concatenate_jvp, name="concatenate", complex=True,
+    lambda *xs, axis=0: np.concatenate(xs, axis=axis, dtype=_join_dtype(xs)),
+    vjps=PerArgument(_concatenate_vjp),
+    joint_jvp=lambda tangents, ans, *xs, axis=0: _concatenate(*_filled(tangents, xs), axis=axis),
+    name="concatenate",
+    complex=True,
     batch=_concatenate_batch,
+    taylor="linear",
 )
 
 
@@ -393,8 +355,9 @@ def _split_at(x: Any, bounds: list[int], axis: int) -> list[Tensor]:
     return [getitem_primitive(x, index=lead + (slice(a, b),)) for a, b in zip(bounds[:-1], bounds[1:], strict=True)]
 
 
-def split(value: Any, num_or_size_splits: Any, axis: int = 0, num: int | None = None,
-          name: str | None = None) -> list[Tensor]:
+def split(
+    value: Any, num_or_size_splits: Any, axis: int = 0, num: int | None = None, name: str | None = None
+) -> list[Tensor]:
     """Split into a list of tensors along ``axis``, as ``tf.split``.
 
     An int n gives n equal pieces (the axis length must divide by n); a list gives the SIZE of each
@@ -406,8 +369,10 @@ def split(value: Any, num_or_size_splits: Any, axis: int = 0, num: int | None = 
     if np.ndim(num_or_size_splits._value if isinstance(num_or_size_splits, Tensor) else num_or_size_splits) == 0:
         k = _int(num_or_size_splits, "num_or_size_splits")
         if k <= 0 or n % k:
-            raise ValueError(f"split: axis {axis} has length {n}, which does not divide into {k} equal pieces; "
-                             "give a list of sizes instead")
+            raise ValueError(
+                f"split: axis {axis} has length {n}, which does not divide into {k} equal pieces; "
+                "give a list of sizes instead"
+            )
         return _split_at(value, [i * (n // k) for i in builtins.range(k + 1)], axis)
     sizes = list(_int_tuple(num_or_size_splits, "sizes"))
     if sizes.count(-1) > 1 or any(s < -1 for s in sizes):
@@ -429,8 +394,10 @@ def _numpy_split(ary: Any, indices_or_sections: Any, axis: int = 0, equal: bool 
         if k <= 0:
             raise ValueError("split: the number of sections must be larger than 0")
         if equal and n % k:
-            raise ValueError(f"array split does not result in an equal division: axis {axis} has length {n}, "
-                             f"not a multiple of {k} (np.array_split allows that)")
+            raise ValueError(
+                f"array split does not result in an equal division: axis {axis} has length {n}, "
+                f"not a multiple of {k} (np.array_split allows that)"
+            )
         q, r = divmod(n, k)
         sizes = [q + 1] * r + [q] * (k - r)
         return _split_at(ary, [0, *np.cumsum(sizes).tolist()], axis)
@@ -487,8 +454,10 @@ def repeat(x: Any, repeats: Any, axis: Any = None) -> Tensor:
         return _reshape_p(out, shape=shape[:axis] + (shape[axis] * r,) + shape[axis + 1 :])
     counts = np.asarray(counts)
     if counts.shape != (shape[axis],) or counts.dtype.kind not in "iu" or (counts < 0).any():
-        raise ValueError(f"repeat: repeats must be one non-negative int per element of axis {axis} "
-                         f"(length {shape[axis]}), got {counts.tolist()}")
+        raise ValueError(
+            f"repeat: repeats must be one non-negative int per element of axis {axis} "
+            f"(length {shape[axis]}), got {counts.tolist()}"
+        )
     return take(x, np.repeat(np.arange(shape[axis]), counts), axis=axis)
 
 
@@ -511,20 +480,18 @@ def reverse(tensor: Any, axis: Any) -> Tensor:
     return flip(tensor, axis)
 
 
-def _pad_impl(x, pad_width, constant_values=0):
-    return np.pad(x, pad_width, mode="constant", constant_values=constant_values)
-
-
-def _pad_vjp(g, _ans, _x, pad_width, constant_values=0):
-    return getitem_primitive(g, index=tuple(slice(b, b + n) for (b, _), n in zip(pad_width, _x.shape, strict=True)))
-
-
 # Padding with a constant c is affine in x: the tangent is the padded tangent with zeros around it.
 _pad_p = defrule(
-    _pad_impl,
-    vjps=(_pad_vjp,),
+    lambda x, pad_width, constant_values=0: np.pad(x, pad_width, mode="constant", constant_values=constant_values),
+    vjps=(
+        lambda g, _ans, _x, pad_width, constant_values=0: getitem_primitive(
+            g, index=tuple(slice(b, b + n) for (b, _), n in zip(pad_width, _x.shape, strict=True))
+        ),
+    ),
     jvps=(lambda t, _ans, _x, pad_width, constant_values=0: _pad_p(t, pad_width=pad_width, constant_values=0),),
-    name="pad", complex=True,
+    name="pad",
+    complex=True,
+    taylor="linear",
     batch=lambda prim, args, stacked, params: prim(args[0], **{**params, "pad_width": ((0, 0), *params["pad_width"])}),
 )
 
@@ -539,8 +506,9 @@ def _pad_pairs(pad_width: Any, ndim: int) -> tuple[tuple[int, int], ...]:
             raise TypeError
         pairs = np.broadcast_to(arr.astype(np.int64), (ndim, 2))
     except (TypeError, ValueError):
-        raise ValueError(f"pad: pad_width {pad_width!r} must be an int, a (before, after) pair, or one pair per "
-                         f"axis ({ndim} axes)") from None
+        raise ValueError(
+            f"pad: pad_width {pad_width!r} must be an int, a (before, after) pair, or one pair per axis ({ndim} axes)"
+        ) from None
     if (pairs < 0).any():
         raise ValueError(f"pad: pad_width {pad_width!r} must not be negative")
     return tuple((int(b), int(a)) for b, a in pairs)
@@ -602,8 +570,7 @@ def diag(v: Any, k: int = 0) -> Tensor:
 def _triangle(x: Any, k: int, lower: bool) -> Tensor:
     shape = _shape_of(x)
     if len(shape) < 2:
-        raise ValueError(f"{'tril' if lower else 'triu'}: needs a tensor with at least 2 dimensions, got shape "
-                         f"{shape}")
+        raise ValueError(f"{'tril' if lower else 'triu'}: needs a tensor with at least 2 dimensions, got shape {shape}")
     k = _int(k, "k")
     rows, cols = shape[-2:]
     keep = np.tri(rows, cols, k, dtype=bool) if lower else ~np.tri(rows, cols, k - 1, dtype=bool)
@@ -622,10 +589,6 @@ def tril(m: Any, k: int = 0) -> Tensor:
 
 
 # ---- indexing ---------------------------------------------------------------------------------------
-def _getitem_impl(x, index):
-    return x[index]
-
-
 def _is_basic(index: Any) -> bool:
     """True when the index has no integer arrays (so no position can repeat)."""
     parts = index if isinstance(index, tuple) else (index,)
@@ -681,7 +644,7 @@ def _scatter_add_batch(prim, args, stacked, params):
 
 
 getitem_primitive = linear(
-    _getitem_impl,
+    lambda x, index: x[index],
     lambda g, _ans, _x, index: scatter_add(g, index=index, shape=_x.shape),
     name="getitem",
     batch=_getitem_batch,
@@ -775,8 +738,10 @@ def take(a: Any, indices: Any, axis: Any = None, mode: str = "raise") -> Tensor:
     elif mode == "clip":
         idx = np.clip(idx, 0, n - 1)
     elif idx.size and (idx.max() >= n or idx.min() < -n):
-        raise IndexError(f"take: index {int(idx.max() if idx.max() >= n else idx.min())} is out of bounds for "
-                         f"axis {axis} with size {n}")
+        raise IndexError(
+            f"take: index {int(idx.max() if idx.max() >= n else idx.min())} is out of bounds for "
+            f"axis {axis} with size {n}"
+        )
     return getitem_primitive(a, index=(slice(None),) * axis + (idx,))
 
 
@@ -797,8 +762,16 @@ def boolean_mask(tensor: Any, mask: Any, axis: int = 0, name: str | None = None)
 
 
 # ---- NumPy spellings (np.fn(tensor, ...) on a Tensor) ------------------------------------------------
-def _np_clip(a: Any, a_min: Any = None, a_max: Any = None, out: Any = None, *, min: Any = None,  # noqa: A002
-             max: Any = None, **kwargs: Any) -> Tensor:  # noqa: A002
+def _np_clip(
+    a: Any,
+    a_min: Any = None,
+    a_max: Any = None,
+    out: Any = None,
+    *,
+    min: Any = None,  # noqa: A002
+    max: Any = None,
+    **kwargs: Any,
+) -> Tensor:  # noqa: A002
     if out is not None:
         raise TypeError("numpy.clip on a tapegrad Tensor does not take out=; tensors are immutable")
     lo = min if a_min is None else a_min
@@ -841,9 +814,11 @@ NUMPY_FUNCTIONS = {
     np.broadcast_to: lambda array, shape, subok=False: broadcast_to(array, shape),
     np.broadcast_arrays: lambda *args, subok=False: broadcast_arrays(*args),
     np.stack: lambda arrays, axis=0, out=None, dtype=None, casting="same_kind": (
-        _no_out(out, "stack"), stack(arrays, axis))[1],
+        _no_out(out, "stack") or stack(arrays, axis)
+    ),
     np.concatenate: lambda arrays, axis=0, out=None, dtype=None, casting="same_kind": (
-        _no_out(out, "concatenate"), concatenate(arrays, axis))[1],
+        _no_out(out, "concatenate") or concatenate(arrays, axis)
+    ),
     np.hstack: lambda tup, dtype=None, casting="same_kind": hstack(tup),
     np.vstack: lambda tup, dtype=None, casting="same_kind": vstack(tup),
     np.split: lambda ary, indices_or_sections, axis=0: _numpy_split(ary, indices_or_sections, axis),
@@ -857,8 +832,7 @@ NUMPY_FUNCTIONS = {
     np.diag: lambda v, k=0: diag(v, k),
     np.triu: lambda m, k=0: triu(m, k),
     np.tril: lambda m, k=0: tril(m, k),
-    np.take: lambda a, indices, axis=None, out=None, mode="raise": (
-        _no_out(out, "take"), take(a, indices, axis, mode))[1],
+    np.take: lambda a, indices, axis=None, out=None, mode="raise": _no_out(out, "take") or take(a, indices, axis, mode),
     np.where: _np_where,
     np.clip: _np_clip,
 }
