@@ -1,6 +1,7 @@
 """tg.function against jax.jit and hand-written NumPy, timed in ONE process, interleaved.
 
     python benchmarks/function_vs_jit.py [--only W1,W2,W3,W5,W6,W7] [--rounds 7] [--clock process|wall]
+    python benchmarks/function_vs_jit.py --fresh 7 [--only ...]   # first calls only, in fresh processes
 
 The suite (``run.py``) times each framework in its own process, one after the other; on a shared
 machine the load changes between them, so the ratios that issue 12 asks for (tg.function per call
@@ -8,17 +9,19 @@ against jax.jit and against NumPy's hand-written forward+backward) are measured 
 each round times every variant once, and the medians over the rounds are compared (the ratio of
 the best rounds in parentheses). Time is the process's CPU time by default (other processes'
 load does not count; every variant runs on one thread), or wall time. It also reports
-tg.function's first call (trace + code generation) against one eager call and jax.jit's first
-call (trace + XLA compile). Each result is checked against the workload's reference before
-timing. jax is optional (its columns are skipped).
+tg.function's first call (trace + code generation) against one eager call (the fastest eager
+row's median) and jax.jit's first call (trace + XLA compile), on the same clock. Each result is
+checked against the workload's reference before timing. jax is optional (its columns are skipped).
 """
 
 from __future__ import annotations
 
 import argparse
 import importlib.util
+import json
 import os
 import statistics
+import subprocess
 import sys
 import time
 from typing import Any, Callable
@@ -79,14 +82,67 @@ def check(case: Any, workload: str) -> None:
         raise AssertionError(f"{workload} {case.case} ({case.impl}): {problem}")
 
 
+def first_call(workload: str, case_name: str) -> tuple[float, float]:
+    """In this process: one eager call (the fastest eager row, best of 3 timings) and the first call
+    of the tg.function row (trace + code generation), in seconds."""
+    tg_cases = cases(impl_tapegrad, workload)
+    compiled = next(c for c in tg_cases if c.case == case_name and c.row == "function")
+    eagers = [c for c in tg_cases if c.case == case_name and c.row != "function"]
+    eager = min(per_call(c.fn, 0.02) for c in eagers for _ in range(3))
+    clock = CLOCK[0]
+    started = clock()
+    compiled.fn()
+    return eager, clock() - started
+
+
+def fresh_first_calls(workloads: list, n: int, clock: str) -> int:
+    """tg.function's first call in ``n`` fresh processes per case, against one eager call measured
+    in the same process: the first trace of a process pays for code run for the first time too."""
+    print(f"first call (trace + code generation) in {n} fresh processes each, {clock} time: best / median")
+    print("| workload | case | one eager call | first call | / one eager call |")
+    print("|---|---|---|---|---|")
+    for workload in workloads:
+        names = dict.fromkeys(c.case for c in cases(impl_tapegrad, workload) if c.row == "function")
+        for case_name in names:
+            runs = []
+            for _ in range(n):
+                command = [sys.executable, __file__, "--clock", clock, "--first-call-of", f"{workload}:{case_name}"]
+                out = subprocess.run(command, capture_output=True, text=True, check=True).stdout
+                runs.append(json.loads(out.strip().splitlines()[-1]))
+            eager = min(r["eager"] for r in runs)
+            firsts = [r["first"] for r in runs]
+            best, med = min(firsts), statistics.median(firsts)
+            print(
+                f"| {workload} | {case_name} | {eager * 1e3:.3g} ms | {best * 1e3:.3g} / {med * 1e3:.3g} ms "
+                f"| {best / eager:.1f}x / {med / eager:.1f}x |",
+                flush=True,
+            )
+    return 0
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--only", default=",".join(WORKLOADS))
     parser.add_argument("--rounds", type=int, default=7)
     parser.add_argument("--clock", choices=("process", "wall"), default="process")
+    parser.add_argument(
+        "--fresh",
+        type=int,
+        default=0,
+        metavar="N",
+        help="only tg.function's first call, each time in N fresh processes (best and median)",
+    )
+    parser.add_argument("--first-call-of", default=None, help=argparse.SUPPRESS)  # one fresh process's part
     args = parser.parse_args()
     CLOCK[0] = time.process_time if args.clock == "process" else time.perf_counter
     impl_tapegrad.configure()
+    if args.first_call_of is not None:
+        workload, case_name = args.first_call_of.split(":", 1)
+        eager, first = first_call(workload, case_name)
+        print(json.dumps({"eager": eager, "first": first}))
+        return 0
+    if args.fresh:
+        return fresh_first_calls(args.only.split(","), args.fresh, args.clock)
     impl_numpy.configure()
     have_jax = importlib.util.find_spec("jax") is not None
     if have_jax:
@@ -113,9 +169,10 @@ def main() -> int:
             eager = min(
                 (c for c in tg_cases if c.case == case_name and c.row != "function"), key=lambda c: per_call(c.fn, 0.02)
             )
-            started = time.perf_counter()
+            clock = CLOCK[0]
+            started = clock()
             compiled.fn()  # the first call traces and generates the code
-            first = time.perf_counter() - started
+            first = clock() - started
             variants = {"tg.function": compiled, "eager tapegrad": eager}
             peers = {
                 "numpy": next((c for c in np_cases if c.case == case_name), None),
@@ -124,9 +181,9 @@ def main() -> int:
             variants.update({k: v for k, v in peers.items() if v is not None})
             jax_first = None
             if "jax.jit" in variants:
-                started = time.perf_counter()
+                started = clock()
                 variants["jax.jit"].fn()  # the first call traces and compiles
-                jax_first = time.perf_counter() - started
+                jax_first = clock() - started
             for c in variants.values():
                 check(c, workload)
                 c.fn()  # warm (jax.jit compiles here)

@@ -104,7 +104,7 @@ class Printer:
 
     def call(self, line: Op) -> str:
         impl = line.prim.impl
-        args = [self.expr(a) for a in line.args]
+        args = [a if a.__class__ is str else self.const(a.value) for a in line.args]
         if not line.params:
             op = _INFIX.get(impl)
             if op is not None and len(args) == 2:
@@ -126,9 +126,19 @@ class Printer:
         return f"{self.function_name(line.prim)}({', '.join(parts)})"
 
 
+_DTYPE_NAMES: dict = {}  # dtype -> its name (NumPy computes ``dtype.name`` in Python, each time)
+
+
+def _dtype_name(dtype: Any) -> str:
+    name = _DTYPE_NAMES.get(dtype)
+    if name is None:
+        name = _DTYPE_NAMES[dtype] = dtype.name
+    return name
+
+
 def _shape_text(value: Any) -> str:
     a = np.asarray(value)
-    return f"{a.dtype.name}[{','.join(str(n) for n in a.shape)}]"
+    return f"{_dtype_name(a.dtype)}[{','.join(str(n) for n in a.shape)}]"
 
 
 def generate(
@@ -142,7 +152,10 @@ def generate(
     title: str = "compiled",
     result: Any = None,
 ) -> tuple[str, dict, dict]:
-    """Source of ``def compiled(<params>)`` computing ``outputs`` (value names) from the program.
+    """Source of ``def <title>(<params>)`` computing ``outputs`` (value names) from the program.
+    With ``result`` (a function of the output names giving an expression and its namespace), the
+    source of ``def call(L, <params>)`` returning that expression instead, and facts["text"]()
+    gives the readable ``def <title>`` source.
 
     ``slots``: the Variables touched (``arg_slots`` maps a slot to the parameter holding it; the
     others are namespace constants). Returns (source, namespace, facts) where facts say whether a
@@ -174,36 +187,37 @@ def generate(
     needed = {o for o in outputs if o.__class__ is str}
     needed.update(taped_residuals or ())
     needed |= stored
-    keep = [False] * len(lines)
-    for i in range(len(lines) - 1, -1, -1):
-        line = lines[i]
+    # (walking backwards, the first reader of a value seen is its last: noted for `del`)
+    kept_back: list = []
+    reads_back: list = []
+    last_back: dict[str, int] = {}
+    for line in reversed(lines):
         kind = line.__class__
-        if kind is Guard:
-            keep[i] = True
-            needed.add(line.name)
-        elif kind is Effect:
-            keep[i] = True
-            needed.update(a for a in line.args if a.__class__ is str)
-        elif kind is Op and line.out.__class__ is tuple:
-            if any(o in needed for o in line.out):
-                keep[i] = True
-                needed.update(a for a in line.args if a.__class__ is str)
-        elif line.out in needed:
-            keep[i] = True
-            if kind is Op:
-                needed.update(a for a in line.args if a.__class__ is str)
-            elif kind is Assign:
-                if line.operand.__class__ is str:
-                    needed.add(line.operand)
-                if line.current is not None and line.method != "assign":
-                    needed.add(line.current)
-    kept = [line for line, k in zip(lines, keep) if k]
-    # the last line reading each value, for `del`
-    last: dict[str, int] = {}
-    for i, line in enumerate(kept):
-        for name in _reads(line):
-            last[name] = i
-    final = {o for o in outputs if o.__class__ is str} | set(taped_residuals or ())
+        if kind is Op:
+            out = line.out
+            if not (out in needed if out.__class__ is str else any(o in needed for o in out)):
+                continue
+            names = [a for a in line.args if a.__class__ is str]
+        elif kind is Guard or kind is Effect or line.out in needed:
+            names = _reads(line)
+        else:
+            continue
+        j = len(kept_back)
+        for name in names:
+            if name not in last_back:
+                last_back[name] = j
+        needed.update(names)
+        kept_back.append(line)
+        reads_back.append(names)
+    kept = kept_back[::-1]
+    reads = reads_back[::-1]
+    top = len(kept) - 1
+    last = {name: top - j for name, j in last_back.items()}
+    final = {o for o in outputs if o.__class__ is str} | set(taped_residuals or ()) | set(params)
+    freed: dict[int, set] = {}  # line -> the values deleted after it
+    for name, i in last.items():
+        if name not in final and getattr(values.get(name), "nbytes", 0) >= DEL_BYTES:
+            freed.setdefault(i, set()).add(name)
     body: list[str] = []
     pending = {}
     seen_effect = False
@@ -233,34 +247,42 @@ def generate(
             pending = {}
             args = [slot_expr[a[1]] if a.__class__ is tuple else p.expr(a) for a in line.args]
             body.append(f"{p.const(line.fn)}({', '.join(args)})")
-        for name in dict.fromkeys(_reads(line)):
-            if last.get(name) == i and name not in final and name not in params:
-                v = values.get(name)
-                if getattr(v, "nbytes", 0) >= DEL_BYTES:
+        deleted = freed.get(i)
+        if deleted is not None:
+            for name in dict.fromkeys(reads[i]):
+                if name in deleted:
                     body.append(f"del {name}")
     body.extend(_stores(pending, slot_expr))
     returned = [o if o.__class__ is str else "None" for o in outputs]
     ret = ", ".join(returned + list(taped_residuals or ()))
     body.append(f"return ({ret}{',' if len(returned) + len(taped_residuals or ()) == 1 else ''})")
-    header = [f"# generated by tg.function: {sum(1 for x in kept if x.__class__ is Op)} primitive calls"]
-    for name in params:
-        if name in values:
-            header.append(f"#   {name}: {_shape_text(values[name])}")
-    for name, value in p.constants:
-        if isinstance(value, (bool, int, float, np.number)) and not isinstance(value, np.ndarray):
-            # (NumPy's own repr would load its printing machinery: 10 ms on a first trace)
-            shown = repr(value.item()) if isinstance(value, np.number) else repr(value)
-            kind = f" ({value.dtype.name})" if isinstance(value, np.number) else ""
-            header.append(f"#   {name} = {shown}{kind}")
-        elif isinstance(value, np.ndarray):
-            header.append(f"#   {name}: constant {_shape_text(value)}")
-    source = "\n".join(header + [f"def {title}({', '.join(params)}):"] + ["    " + b for b in body]) + "\n"
-    if result is not None:  # the same body returning the user's structure of Tensors: `call(L, ...)`
-        text, extra = result(outputs)
-        p.namespace.update(extra)
-        calls = body[:-1] + [f"return {text}"]
-        source += "\n\n" + "\n".join([f"def call(L, {', '.join(params)}):"] + ["    " + b for b in calls]) + "\n"
-    return source, p.namespace, {"guard_after_effect": guard_after_effect, "ops": len(kept)}
+    n_ops = sum(1 for x in kept if x.__class__ is Op)
+
+    def text() -> str:
+        header = [f"# generated by tg.function: {n_ops} primitive calls"]
+        for name in params:
+            if name in values:
+                header.append(f"#   {name}: {_shape_text(values[name])}")
+        for name, value in p.constants:
+            if isinstance(value, (bool, int, float, np.number)) and not isinstance(value, np.ndarray):
+                # (NumPy's own repr would load its printing machinery: 10 ms on a first trace)
+                shown = repr(value.item()) if isinstance(value, np.number) else repr(value)
+                kind = f" ({_dtype_name(value.dtype)})" if isinstance(value, np.number) else ""
+                header.append(f"#   {name} = {shown}{kind}")
+            elif isinstance(value, np.ndarray):
+                header.append(f"#   {name}: constant {_shape_text(value)}")
+        return "\n".join(header + [f"def {title}({', '.join(params)}):"] + ["    " + b for b in body]) + "\n"
+
+    facts = {"guard_after_effect": guard_after_effect, "ops": len(kept)}
+    if result is None:
+        return text(), p.namespace, facts
+    # the same body returning the user's structure of Tensors, `call(L, ...)`; the readable text
+    # (``title``, with a header of shapes and constants) only when asked: facts["text"]()
+    returns, extra = result(outputs)
+    p.namespace.update(extra)
+    calls = body[:-1] + [f"return {returns}"]
+    facts["text"] = lambda: text()[:-1]  # (no final newline, as printed before)
+    return "\n".join([f"def call(L, {', '.join(params)}):"] + ["    " + b for b in calls]) + "\n", p.namespace, facts
 
 
 def _simplified(lines: list, values: dict, alias: dict) -> list:
@@ -273,6 +295,7 @@ def _simplified(lines: list, values: dict, alias: dict) -> list:
       subexpressions: nested derivatives recompute sin(x), cos(x), ...). Primitives are pure NumPy.
     """
     seen: dict = {}
+    ones: dict = {}
     out = []
     for line in lines:
         kind = line.__class__
@@ -291,10 +314,11 @@ def _simplified(lines: list, values: dict, alias: dict) -> list:
             if len(args) == 1 and args[0].__class__ is str and line.value is values.get(args[0]) and not line.params:
                 alias[line.out] = args[0]
                 continue
-            other = _times_ones(line, args, values)
-            if other is not None:
-                alias[line.out] = other
-                continue
+            if len(args) == 2 and not line.params and line.prim.impl in _MULS:
+                other = _times_ones(line, args, values, ones)
+                if other is not None:
+                    alias[line.out] = other
+                    continue
             key = _cse_key(line, args)
             if key is not None:
                 earlier = seen.get(key)
@@ -315,29 +339,44 @@ def _simplified(lines: list, values: dict, alias: dict) -> list:
     return out
 
 
-def _times_ones(line: Op, args: list, values: dict) -> str | None:
-    if line.params or len(args) != 2 or line.prim.impl not in (operator.mul, np.multiply):
+def _times_ones(line: Op, args: list, values: dict, ones: dict) -> str | None:
+    """The factor ``x`` of ``x * ones`` (or ``ones * x``) when the product is ``x`` bit for bit.
+    ``ones``: id of a constant -> whether it may be ones (decided once per constant)."""
+    if line.params or len(args) != 2 or line.prim.impl not in _MULS:
         return None
     for i in (0, 1):
         c, x = args[i], args[1 - i]
         if c.__class__ is str or x.__class__ is not str:
             continue
         v, xv = c.value, values.get(x)
-        if v.__class__ is float or isinstance(v, np.floating):
-            if v != 1:  # the common case, decided at once
-                continue
-        elif v.__class__ is not np.ndarray or xv is None:
+        maybe = ones.get(id(v))
+        if maybe is None:
+            maybe = ones[id(v)] = _maybe_ones(v)
+        if not maybe or xv is None:
             continue
-        try:
+        try:  # (v is ones: checked once)
             xd = np.asarray(xv).dtype
             if xd.kind != "f" or np.asarray(v).dtype != xd or np.shape(line.value) != np.shape(xv):
                 continue
-            if np.asarray(line.value).dtype != xd or not np.all(np.asarray(v) == 1):
+            if np.asarray(line.value).dtype != xd:
                 continue
         except (TypeError, ValueError):
             continue
         return x
     return None
+
+
+def _maybe_ones(v: Any) -> bool:
+    """Whether ``v`` is a float (array) of ones: the rest of ``_times_ones``'s test depends on the
+    other factor."""
+    if v.__class__ is float or isinstance(v, np.floating):
+        return v == 1
+    if v.__class__ is not np.ndarray or v.dtype.kind != "f":
+        return False
+    try:
+        return bool(np.all(v == 1))
+    except (TypeError, ValueError):
+        return False
 
 
 # ---- products with diagonal matrices --------------------------------------------------------------
@@ -424,12 +463,12 @@ def _diagonal_products(lines: list, values: dict) -> list:
             out.append(line)
             continue
         impl, (a, b), value = line.prim.impl, line.args, line.value
-        if value.__class__ is not np.ndarray or value.dtype != np.float64:
+        if value.__class__ is not np.ndarray:
             pass
         elif impl in _MULS or impl in _DIVS:
-            if value.ndim == 2:
+            if value.ndim == 2 and value.dtype == np.float64:
                 _scaled(line, a, b, impl in _MULS, diag, values)
-        elif impl in _MATMULS:
+        elif diag and impl in _MATMULS and value.dtype == np.float64:  # (a product needs a noted D)
             for d, m, left in ((a, b, True), (b, a, False)):
                 if d.__class__ is not str or d not in diag:
                     continue
@@ -469,10 +508,14 @@ def _scaled(line: Op, a: Any, b: Any, mul: bool, diag: dict, values: dict) -> No
 
 
 def _cse_key(line: Op, args: list) -> Any:
-    parts = [a if a.__class__ is str else ("c", id(a.value)) for a in args]
+    """What makes two ops compute the same value: the function (by identity), the arguments (value
+    names, and constants by identity: an int is never equal to a name) and the parameters; None:
+    unhashable parameters."""
+    parts = tuple([a if a.__class__ is str else id(a.value) for a in args])
+    if not line.params:
+        return (id(line.prim.impl), parts)
     try:
-        params = tuple(sorted(line.params.items())) if line.params else ()
-        key = (id(line.prim.impl), tuple(parts), params)
+        key = (id(line.prim.impl), parts, tuple(sorted(line.params.items())))
         hash(key)
     except TypeError:
         return None

@@ -27,8 +27,17 @@ EAGER = object()  # call_taped's answer when the program cannot run under record
 class ConcreteFunction:
     """A traced program for one input signature (and one path through its guards)."""
 
-    def __init__(self, owner: Any, tracer: Tracer, params: list[str], param_leaves: list[int],
-                 arg_slots: dict, outputs: list, out_treedef: Any, unique_inputs: list[int]) -> None:
+    def __init__(
+        self,
+        owner: Any,
+        tracer: Tracer,
+        params: list[str],
+        param_leaves: list[int],
+        arg_slots: dict,
+        outputs: list,
+        out_treedef: Any,
+        unique_inputs: list[int],
+    ) -> None:
         self.owner = owner
         self.lines = tracer.lines
         self.values = tracer.values
@@ -38,18 +47,25 @@ class ConcreteFunction:
         self.outputs = outputs  # per flat output: ("v", name) | ("arg", leaf index) | ("c", object)
         self.out_treedef = out_treedef
         self.unique_inputs = unique_inputs  # param positions that are not aliases of an earlier one
-        self.changes_state = any(x.__class__ in (Assign, Effect) for x in self.lines)
+        kinds = {x.__class__ for x in self.lines}
+        self.changes_state = Assign in kinds or Effect in kinds
         names = [o[1] for o in outputs if o[0] == "v"]
         self.value_names = names
-        self.source, namespace, facts = generate(self.lines, params, self.slots, arg_slots, names, self.values,
-                                                 title="forward", result=self._result_expression)
+        call, namespace, facts = generate(
+            self.lines,
+            params,
+            self.slots,
+            arg_slots,
+            names,
+            self.values,
+            title="forward",
+            result=self._result_expression,
+        )
         self.guard_after_effect = facts["guard_after_effect"]
-        forward, call = self.source.split("\n\n\ndef call(")
-        self.source = forward  # what users read
-        self.call = compile_source("def call(" + call, namespace, "call")
-        self._forward_text, self._namespace = forward, namespace
+        self.call = compile_source(call, namespace, "call")
+        self._text, self._source, self._namespace = facts["text"], None, namespace
         self._fn: Any = None
-        self.guarded = any(x.__class__ is Guard for x in self.lines)
+        self.guarded = Guard in kinds
         self._pure: Any = None
         self._taped: Any = None
         self._jvp_fn: Any = None
@@ -166,18 +182,24 @@ class ConcreteFunction:
         return unflatten(self.out_treedef, results)
 
     @property
+    def source(self) -> str:
+        """The generated forward (``def forward``), as text: what users read (printed on first use)."""
+        if self._source is None:
+            self._source = self._text()
+        return self._source
+
+    @property
     def fn(self) -> Any:
         """The generated forward, returning the output values (compiled on first use)."""
         if self._fn is None:
-            self._fn = compile_source(self._forward_text, self._namespace, "forward")
+            self._fn = compile_source(self.source, self._namespace, "forward")
         return self._fn
 
     def pure_forward(self, *vals: Any) -> Any:
         """The generated forward taking Variable values as parameters (no Variable objects)."""
         if self._pure is None:
             lines = [x for x in self.lines if x.__class__ is not Load]
-            source, ns, _ = generate(lines, self.pure_inputs(), [], {}, self.value_names, self.values,
-                                     title="forward")
+            source, ns, _ = generate(lines, self.pure_inputs(), [], {}, self.value_names, self.values, title="forward")
             self._pure = compile_source(source, ns, "forward")
         return self._pure(*vals)
 
@@ -283,11 +305,13 @@ class _Taped:
         tracer, grads, y_names = self._trace((True,) * m)
         depends = {f"g{k}" for k in range(m)}
         forward, backward = _split(tracer.lines, depends)
-        self.residuals = sorted({r for line in backward for r in _line_reads(line)} - depends,
-                                key=lambda s: (len(s), s))
+        self.residuals = sorted(
+            {r for line in backward for r in _line_reads(line)} - depends, key=lambda s: (len(s), s)
+        )
         self.residuals += [r for r in grads if r.__class__ is str and r not in depends and r not in self.residuals]
-        source, ns, _ = generate(forward, inputs, [], {}, y_names, tracer.values, taped_residuals=self.residuals,
-                                 title="forward")
+        source, ns, _ = generate(
+            forward, inputs, [], {}, y_names, tracer.values, taped_residuals=self.residuals, title="forward"
+        )
         self.forward = compile_source(source, ns, "forward")
         self.sources = [source]
         self._store((True,) * m, backward, grads, tracer.values)
@@ -347,6 +371,7 @@ class _Taped:
         self.sources.append(source)
         fn = compile_source(source, ns, "backward")
         if consts:
+
             def with_constants(*a: Any) -> tuple:
                 got = list(fn(*a))
                 for j, v in consts.items():

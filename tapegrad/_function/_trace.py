@@ -149,32 +149,48 @@ class Tracer:
 
     # ---- the recorder protocol -------------------------------------------------------------
     def record(self, prim: Any, args: tuple, vals: Any, params: dict, out: Tensor) -> None:
+        names = self.names
         refs = []
         traced = False
         for a, v in zip(args, vals):
+            if a.__class__ is Tensor:  # (ref, inlined: the common case)
+                name = names.get(a._key)
+                if name is not None:
+                    traced = True
+                    refs.append(name)
+                else:
+                    refs.append(Const(v, True))
+                continue
             r = self.ref(a, v)
             if r.__class__ is str:
                 traced = True
             refs.append(r)
-        if params and _holds_traced(params, self.names):
-            self.unsupported = f"a traced tensor is passed to {prim.name} as a keyword parameter"
+        if params:
+            if _holds_traced(params, names):
+                self.unsupported = f"a traced tensor is passed to {prim.name} as a keyword parameter"
+            params = dict(params)
+        else:
+            params = {}
         if not traced:
             return
         if out.__class__ is tuple:  # an op with several outputs: one name each
-            names = []
+            outs = []
             for o in out:
                 if o._key is None:
                     o._key = new_key()
-                names.append(self.fresh(o._value))
-                self.names[o._key] = names[-1]
-            self.lines.append(Op(prim, refs, dict(params), tuple(names), tuple(o._value for o in out)))
+                outs.append(self.fresh(o._value))
+                names[o._key] = outs[-1]
+            self.lines.append(Op(prim, refs, params, tuple(outs), tuple(o._value for o in out)))
             return
         key = out._key
         if key is None:
             key = out._key = new_key()
-        name = self.fresh(out._value)
-        self.names[key] = name
-        self.lines.append(Op(prim, refs, dict(params), name, out._value))
+        value = out._value
+        name = f"v{self._count}"
+        self._count += 1
+        self.values[name] = value
+        names[key] = name
+        self.lines.append(Op(prim, refs, params, name, value))
 
     def on_variable_read(self, var: Variable, snap: Tensor) -> None:
         self.names[key_of(snap)] = self.current(var)
