@@ -207,7 +207,6 @@ class GradientTape:
         if prim.joint_vjp is None:
             return
         tracked = self._tracked
-        own = False  # True: the caller's own array passed as it is (not a number made an array), copied below
         n = len(args)
         if n == 1:
             a = args[0]
@@ -230,15 +229,15 @@ class GradientTape:
                     if kb is None:
                         if b.__class__ is Tensor:  # a constant tensor: keys mark tensors
                             kb = key_of(b)
-                        else:
-                            own = vals[1] is b and b.__class__ is ndarray
+                        elif b.__class__ is ndarray and vals[1] is b:  # the caller's own array, passed as it is
+                            vals = _owned(vals, (ka, None))
             elif kb in tracked:
                 needs = _SECOND
                 if ka is None:
                     if a.__class__ is Tensor:
                         ka = key_of(a)
-                    else:
-                        own = vals[0] is a and a.__class__ is ndarray
+                    elif a.__class__ is ndarray and vals[0] is a:
+                        vals = _owned(vals, (None, kb))
             else:
                 return
             keys = (ka, kb)
@@ -247,7 +246,8 @@ class GradientTape:
             needs = tuple([i for i, k in enumerate(keys) if k in tracked])
             if not needs:
                 return
-            own = None in keys
+            if None in keys:
+                vals = _owned(vals, keys)
         try:
             value = out._value
         except AttributeError:  # a tuple: an op with several outputs
@@ -278,8 +278,6 @@ class GradientTape:
                     value = Meta(value)
                 if droppable:
                     vals = slim(droppable, vals)
-        if own:
-            vals = _owned(vals, keys)
         # one shared empty mapping for parameterless ops: a record should not hold a dict of its own
         self._records.append((prim, vals, params or _NO_PARAMS, value, needs, keys, key))
         tracked.add(key)
