@@ -169,10 +169,12 @@ def seed_value(target: Tensor, given: Any, raw: bool) -> Any:
     value = target._value
     dtype = value.dtype
     if given is None:
-        if value.__class__ is not np.ndarray and _backend.is_foreign(value):  # ones of the target's library
+        if value.__class__ is np.ndarray:
+            value = np.ones(value.shape, dtype=dtype)
+        elif isinstance(value, np.generic) or not _backend.is_foreign(value):  # (a NumPy scalar: no call)
+            value = dtype.type(1)
+        else:  # ones of the target's library
             value = _backend.ones(value.shape, dtype, like=value)
-        else:
-            value = dtype.type(1) if value.__class__ is not np.ndarray else np.ones(value.shape, dtype=dtype)
         return value if raw else wrap(value)
     shape = np.shape(target._value)
     if isinstance(given, Variable):
@@ -230,7 +232,7 @@ def finish(grad: Any, source: Tensor, unconnected: UnconnectedGradients, rows: i
             grad = ops.conj(grad)
         else:
             grad = _backend.namespace(grad).conj(grad) if _backend.is_foreign(grad) else np.conj(grad)
-    if not isinstance(grad, Tensor) and _backend.is_foreign(grad):  # stays in its library (lazy for Dask)
+    if grad.__class__ is not np.ndarray and not isinstance(grad, Tensor) and _backend.is_foreign(grad):  # (Dask: lazy)
         return wrap(_backend.conform(grad, dtype, shape))
     if not isinstance(grad, Tensor):
         grad = np.asarray(grad)
