@@ -529,6 +529,7 @@ def defrule(
     complex: bool = False,
     taylor: Any = None,
     partials: tuple | None = None,
+    doc: str | None = None,
 ) -> Primitive:
     """A primitive with explicit VJPs and JVPs, one per positional argument (None: no derivative).
 
@@ -537,7 +538,7 @@ def defrule(
     otherwise), for rules that pass an argument to a helper reading only its shape and dtype, e.g.
     ``unbroadcast(g, x)``.
     """
-    prim = set_rules(primitive(impl, name), vjps, jvps, joint_vjp, joint_jvp)
+    prim = set_rules(primitive(impl, name, doc), vjps, jvps, joint_vjp, joint_jvp)
     prim.reads = reads
     prim.batch, prim.partials = batch, partials
     prim.float_out, prim.array_scalars, prim.complex = float_out, array_scalars, complex

@@ -316,3 +316,31 @@ def test_the_double_where_fix_documented_on_where_works():
         assert np.isnan(tg.grad(naive)(x).numpy()).any()  # the trap the docstring warns of
     np.testing.assert_array_equal(tg.grad(fixed)(x).numpy(), [0.0, 0.0, 0.5])
     assert "tg.where(x > 0, tg.log(safe), 0.0)" in tg.where.doc
+
+
+@pytest.mark.parametrize(
+    "op",
+    [
+        lambda x: tg.maximum(x, 0.0),
+        lambda x: tg.minimum(-x, 0.0) * -1.0,
+        lambda x: tg.clip(x, 0.0, 4.0),
+        lambda x: tg.where(x > 0, x, 0.0),
+    ],
+    ids=["maximum", "minimum", "clip", "where"],
+)
+def test_an_inf_cotangent_where_an_argument_was_not_taken_gives_zero_not_nan(op):
+    # sqrt'(0) = inf reaches the op where it passed its other argument: TensorFlow and JAX select
+    # the cotangent there (0), a product with a 0/1 mask would give inf * 0 = nan
+    x = np.array([-1.0, 0.25, 1.0])
+    f = lambda x: tg.sqrt(op(x))  # noqa: E731
+    expected = np.array([0.0, 1.0, 0.5])  # d sqrt(x)/dx = 1 / (2 sqrt(x)) where x > 0
+    with np.errstate(divide="ignore", invalid="ignore"):
+        g = tg.grad(lambda x: tg.reduce_sum(f(x)))(tg.constant(x)).numpy()
+        jac_rev = tg.jacobian(f, mode="reverse")(tg.constant(x)).numpy()
+        jac_fwd = tg.jacobian(f, mode="forward")(tg.constant(x)).numpy()
+        compiled = tg.function(tg.grad(lambda x: tg.reduce_sum(f(x))))(tg.constant(x)).numpy()
+    np.testing.assert_array_equal(g, expected)
+    np.testing.assert_array_equal(jac_rev, np.diag(expected))
+    np.testing.assert_array_equal(compiled, expected)
+    # forward mode: the op's tangent is 0 there, and sqrt's own JVP makes 0 * inf = nan (jax.jacfwd too)
+    np.testing.assert_array_equal(jac_fwd, np.where([[True], [False], [False]], np.nan, np.diag(expected)))

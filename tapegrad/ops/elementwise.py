@@ -15,7 +15,7 @@ import operator
 import numpy as np
 
 from tapegrad import _backend
-from tapegrad._primitive import defrule, elementwise, linear, unbroadcast
+from tapegrad._primitive import defrule, elementwise, linear, rule_reads, unbroadcast
 from tapegrad._tensor import ops
 from tapegrad.batching import broadcasting
 from tapegrad.ops import series as S
@@ -336,37 +336,55 @@ arctanh = elementwise(
 )
 
 # ---- selection -----------------------------------------------------------------------------------
-maximum = elementwise(
-    np.maximum,
-    lambda ans, x, y: _mask(x >= y, ans),
-    lambda ans, x, y: _mask(x < y, ans),
-    name="maximum",
-    complex=False,
-    taylor="linear",
-)
-minimum = elementwise(
-    np.minimum,
-    lambda ans, x, y: _mask(x <= y, ans),
-    lambda ans, x, y: _mask(x > y, ans),
-    name="minimum",
-    complex=False,
-    taylor="linear",
-)
-clip = elementwise(
+def _selected(condition, g, like):
+    """``g`` where ``condition`` holds, else 0, in the dtype of ``g * like``: a select, not a product
+    with a 0/1 mask, so an inf or nan cotangent (tangent) where the op did not take this argument
+    gives 0, as TensorFlow's and JAX's select gradients do (``sqrt(maximum(x, 0))`` at x < 0)."""
+    return ops.where(condition, g, ops.zeros_like(like))
+
+
+def _selecting(impl, *conditions, name, **flags):
+    """An op that passes argument i through where ``conditions[i](*args)`` holds (None: the argument
+    has no derivative); its VJP and JVP select the cotangent (tangent) there. The records keep the
+    arguments a condition names (``_x``: not read) and ans (its dtype and shape, for the JVP)."""
+
+    def vjp(i, cond):
+        return lambda g, ans, *args: unbroadcast(_selected(cond(*args), g, g), args[i])
+
+    def jvp(cond):
+        return lambda t, ans, *args: _selected(cond(*args), t, ans)
+
+    reads = tuple(_NOTHING if c is None else (rule_reads(c, 0)[0], True) for c in conditions)
+    return defrule(
+        impl,
+        vjps=tuple(None if c is None else vjp(i, c) for i, c in enumerate(conditions)),
+        jvps=tuple(None if c is None else jvp(c) for c in conditions),
+        name=name,
+        reads=reads,
+        batch=broadcasting,
+        **flags,
+    )
+
+
+# ties go to the first argument (TensorFlow)
+_FLOATS = {"float_out": True, "taylor": "linear"}
+maximum = _selecting(np.maximum, lambda x, y: x >= y, lambda x, y: x < y, name="maximum", **_FLOATS)
+minimum = _selecting(np.minimum, lambda x, y: x <= y, lambda x, y: x > y, name="minimum", **_FLOATS)
+clip = _selecting(
     np.clip,
-    lambda ans, x, lo, hi: _mask((x >= lo) & (x <= hi), ans),
-    lambda ans, x, lo, _hi: _mask(x < lo, ans),
-    lambda ans, x, _lo, hi: _mask(x > hi, ans),
+    lambda x, lo, hi: (x >= lo) & (x <= hi),
+    lambda x, lo, _hi: x < lo,
+    lambda x, _lo, hi: x > hi,
     name="clip",
-    complex=False,
-    taylor="linear",
+    **_FLOATS,
 )
-where = elementwise(
+where = _selecting(
     np.where,
     None,
-    lambda ans, c, _x, _y: _mask(c, ans),
-    lambda ans, c, _x, _y: _mask(ops.logical_not(c), ans),
+    lambda c, _x, _y: c,
+    lambda c, _x, _y: ops.logical_not(c),
     name="where",
+    complex=True,
     float_out=False,  # a floating condition with integer branches gives integers
     taylor=real_only("linear"),
     doc="""where(condition, x, y): x where condition holds, else y (np.where, tf.where).
