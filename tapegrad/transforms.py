@@ -477,7 +477,7 @@ def _reverse_blocks(tape: GradientTape, outs: list[Tensor], sources: list) -> li
 def _forward_blocks(tape: GradientTape, outs: list[Tensor], sources: list) -> list[list]:
     """Forward mode: per source, one batched forward walk pushing every input direction at once."""
     raw = not _context.state.recorders
-    records = tape._records  # the plain tuples (Record layout): the view costs ~1.7k instructions a record
+    records = tape.records
     blocks: list[list] = [[] for _ in outs]
     wanted = {y._key for y in outs}
     for s in sources:
