@@ -326,7 +326,7 @@ class GradientTape:
                     f"output_gradients has {len(seeds)} entries for {len(targets)} targets; give one per target"
                 )
         leaves, treedef = flatten(sources)
-        resolved = [self._source(s, i) for i, s in enumerate(leaves)]
+        resolved = [self.source_keys(s, i) for i, s in enumerate(leaves)]
         raw = not _context.state.recorders
         grads: dict = {}
         for t, given in zip(targets, seeds):
@@ -353,7 +353,7 @@ class GradientTape:
         unconnected = as_unconnected(unconnected_gradients)
         (t,) = as_target_list(target)
         leaves, treedef = flatten(sources)
-        resolved = [self._source(s, i) for i, s in enumerate(leaves)]
+        resolved = [self.source_keys(s, i) for i, s in enumerate(leaves)]
         m = t.size
         seeds = np.eye(m, dtype=t.dtype).reshape((m, *t.shape))
         stacks = self._stacked_rows(t, resolved, seeds, parallel_iterations)
@@ -384,7 +384,7 @@ class GradientTape:
         self._check_usable("batch_jacobian")
         unconnected = as_unconnected(unconnected_gradients)
         (t,) = as_target_list(target)
-        (ref, keys) = self._source(source, 0)
+        (ref, keys) = self.source_keys(source, 0)
         if t.ndim < 1 or ref.ndim < 1 or t.shape[0] != ref.shape[0]:
             raise ValueError(
                 f"batch_jacobian needs target and source with the same first (batch) dimension, "
@@ -435,8 +435,9 @@ class GradientTape:
         return tape_graph(self, target, sources)
 
     # ---- helpers -------------------------------------------------------------------------------
-    def _source(self, source: Any, position: int) -> tuple[Tensor, list[int]]:
-        """The reference tensor (for shape/dtype) and the tape keys that stand for one source."""
+    def source_keys(self, source: Any, position: int = 0) -> tuple[Tensor, list[int]]:
+        """The reference tensor (for shape/dtype) and the tape keys that stand for one source (part of
+        the records view: a Variable's reads are several watched snapshots)."""
         cls = source.__class__
         if cls is Tensor:
             try:

@@ -461,7 +461,7 @@ def jvp(f: Function, primals: Sequence[Any], tangents: Sequence[Any], has_aux: b
 
 # ---- Jacobians -----------------------------------------------------------------------------------
 def _source_keys(tape: GradientTape, source: Any) -> tuple[Tensor, list[int]]:
-    return tape._source(source, 0)
+    return tape.source_keys(source)
 
 
 def _reverse_blocks(tape: GradientTape, outs: list[Tensor], sources: list) -> list[list]:
