@@ -9,6 +9,8 @@ best-of-N is what a machine shared with other work can measure. Items:
 - chain: 100 x [sin, *1.01, +0.1] on a shape-(16,) float64 array, recorded, then tape.gradient (us/op)
 - w1 / w1var: 3*(x1**2 + x2*x3) value and gradient, three watched constants / three tg.Variables (us)
 - w5tape / w5hess: the 100x100 Hessian of sum(tanh(A @ x)**2), nested tapes / tg.hessian (ms)
+
+W1 and W5 are the suite's own cases (impl_tapegrad.py), so the A/B times what run.py times.
 """
 
 from __future__ import annotations
@@ -44,45 +46,19 @@ def _cases(tg: Any) -> dict[str, tuple[Callable[[], Any], int]]:
                 y = tg.sin(y) * 1.01 + 0.1
         return tape.gradient(y, x16)
 
-    xs = [tg.constant(v, dtype=tg.float64) for v in (2.0, 3.0, 4.0)]
-    vs = [tg.Variable(v, dtype=tg.float64) for v in (2.0, 3.0, 4.0)]
+    # W1 and W5 exactly as the suite runs them (benchmarks/impl_tapegrad.py, the same data)
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    import impl_tapegrad
 
-    def w1() -> Any:
-        x1, x2, x3 = xs
-        with tg.GradientTape() as tape:
-            tape.watch(xs)
-            y = 3 * (x1**2 + x2 * x3)
-        return y, tape.gradient(y, xs)
+    impl_tapegrad.configure()
 
-    def w1var() -> Any:
-        v1, v2, v3 = vs
-        with tg.GradientTape() as tape:
-            y = 3 * (v1**2 + v2 * v3)
-        return y, tape.gradient(y, vs)
-
-    rng = np.random.default_rng(5)
-    A = tg.constant(rng.standard_normal((100, 100)) / 10.0)
-    x = tg.constant(rng.standard_normal(100))
-
-    def f(v: Any) -> Any:
-        return tg.sum(tg.tanh(A @ v) ** 2)
-
-    def w5tape() -> Any:
-        with tg.GradientTape() as outer:
-            outer.watch(x)
-            with tg.GradientTape() as inner:
-                inner.watch(x)
-                y = f(x)
-            g = inner.gradient(y, x)
-        return outer.jacobian(g, x)
-
-    hess = tg.hessian(f)
+    suite = {(c.case, c.row): c.fn for w in (impl_tapegrad.w1(), impl_tapegrad.w5()) for c in w}
     return {
         "chain": (chain, 20),
-        "w1": (w1, 2000),
-        "w1var": (w1var, 2000),
-        "w5tape": (w5tape, 20),
-        "w5hess": (lambda: hess(x), 20),
+        "w1": (suite["value+grad", "tape"], 2000),
+        "w1var": (suite["value+grad", "variables"], 2000),
+        "w5tape": (suite["hessian", "tape"], 20),
+        "w5hess": (suite["hessian", "transforms"], 20),
     }
 
 
