@@ -77,48 +77,46 @@ def walk(
                 found[key] = g
             if not raw:
                 inputs, ans = as_tensors(record)
-            if batched:  # stacks: every needed cotangent at once
-                # elementwise ops from their partials, matmul by its own rules (plain values in a raw walk)
-                direct = prim.partials is not None or prim.batched_vjps is not None
-                grads_in = direct_vjp(prim, g, ans, needs, inputs, params, raw) if direct else None
-                if grads_in is None:
-                    if raw:  # stacks need their ops' batching rules, which RAW calls skip
-                        inputs, ans = as_tensors(record)
-                        _context.state.recorders = ()
-                    grads_in = stacked_vjp(prim, g, ans, needs, inputs, params, raw)
-                    if raw:
-                        _context.state.recorders = RAW
-            else:
-                vjps = prim.vjps
-                if vjps is not None:  # per-argument rules
-                    arity = len(inputs)
-                    for i in needs:
-                        rule = vjps[i]
-                        if rule is None:  # an argument without a derivative (a where() condition)
-                            continue
-                        if params:
-                            gi = rule(g, ans, *inputs, **params)
-                        elif arity == 1:  # spelled out: a call with *inputs costs a tuple per record
-                            gi = rule(g, ans, inputs[0])
-                        elif arity == 2:
-                            gi = rule(g, ans, inputs[0], inputs[1])
-                        else:
-                            gi = rule(g, ans, *inputs)
-                        if gi is None:
-                            continue
+            vjps = prim.vjps
+            if vjps is None or batched:  # a joint rule (or stacks): every needed cotangent at once
+                if batched:
+                    # elementwise ops from their partials, matmul by its own rules (plain values in a raw walk)
+                    direct = prim.partials is not None or prim.batched_vjps is not None
+                    grads_in = direct_vjp(prim, g, ans, needs, inputs, params, raw) if direct else None
+                    if grads_in is None:
+                        if raw:  # stacks need their ops' batching rules, which RAW calls skip
+                            inputs, ans = as_tensors(record)
+                            _context.state.recorders = ()
+                        grads_in = stacked_vjp(prim, g, ans, needs, inputs, params, raw)
+                        if raw:
+                            _context.state.recorders = RAW
+                else:
+                    grads_in = prim.joint_vjp(g, ans, needs, *inputs, **params)
+                for i in needs:
+                    gi = grads_in[i]
+                    if gi is not None:
                         ki = keys[i]
                         prev = get(ki)
                         grads[ki] = gi if prev is None else prev + gi
-                    continue
-                # a joint rule: every needed cotangent at once
-                joint = prim.joint_vjp
-                grads_in = joint(g, ans, needs, *inputs, **params) if params else joint(g, ans, needs, *inputs)
+                continue
+            arity = len(inputs)
             for i in needs:
-                gi = grads_in[i]
-                if gi is not None:
-                    ki = keys[i]
-                    prev = get(ki)
-                    grads[ki] = gi if prev is None else prev + gi
+                rule = vjps[i]
+                if rule is None:  # an argument without a derivative (a where() condition)
+                    continue
+                if params:
+                    gi = rule(g, ans, *inputs, **params)
+                elif arity == 1:  # spelled out: a call with *inputs costs a tuple per record
+                    gi = rule(g, ans, inputs[0])
+                elif arity == 2:
+                    gi = rule(g, ans, inputs[0], inputs[1])
+                else:
+                    gi = rule(g, ans, *inputs)
+                if gi is None:
+                    continue
+                ki = keys[i]
+                prev = get(ki)
+                grads[ki] = gi if prev is None else prev + gi
     finally:
         _context.state.recorders = saved
     for key in wanted:
