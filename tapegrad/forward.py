@@ -184,9 +184,10 @@ def forward_walk(
     Jacobian in one walk. With ``keep``, only those keys' tangents are wanted: the others are
     dropped after their last use, so the walk holds as few stacks as the reverse walk does.
     """
-    last_use: dict = {}
+    last_use: dict = {}  # key -> the last record that reads it (a kept key: past the last record)
     if keep is not None:  # Record.keys is record[5]
         last_use = {used: k for k, record in enumerate(records) for used in record[5]}
+        last_use.update(dict.fromkeys(keep, len(records)))
     get = tangents.get
     untouched = tangents.keys().isdisjoint  # True for a record none of whose arguments has a tangent
     saved = _context.state.recorders
@@ -201,7 +202,7 @@ def forward_walk(
                 raise NotImplementedError(
                     f"tg.{prim.name} has no JVP rule, so forward mode cannot go through it; use mode='reverse'"
                 )
-            incoming = [get(used) for used in keys]  # (a key None, for an argument that is no Tensor, gets None)
+            incoming = list(map(get, keys))  # (a key None, for an argument that is no Tensor, gets None)
             if batch is None:
                 if not raw:
                     inputs, ans = as_tensors(record)
@@ -215,13 +216,13 @@ def forward_walk(
                 tangent = stacked_jvp(prim, incoming, batch, ans, inputs, params, raw)
             if key.__class__ is tuple:
                 for kj, tj in zip(key, tangent or ()):
-                    if tj is not None and (keep is None or kj in keep or last_use.get(kj, -1) > k):
+                    if tj is not None and (keep is None or last_use.get(kj, -1) > k):
                         tangents[kj] = tj
-            elif tangent is not None and (keep is None or key in keep or last_use.get(key, -1) > k):
+            elif tangent is not None and (keep is None or last_use.get(key, -1) > k):
                 tangents[key] = tangent
             if keep is not None:
                 for used in keys:
-                    if last_use[used] == k and used not in keep:
+                    if last_use[used] == k:
                         tangents.pop(used, None)
     finally:
         _context.state.recorders = saved
