@@ -1,5 +1,6 @@
 """A compiled function lets its trace's intermediate values go (it keeps inputs and constants),
-and code generated again from the slimmed program is the same text as from the full trace."""
+code generated again from the slimmed program is the same text as from the full trace, and each
+distinct text is compiled once per process."""
 
 from __future__ import annotations
 
@@ -108,3 +109,25 @@ def test_code_generated_again_is_the_same_text(index, monkeypatch):
     assert text(slim) == text(full)
     if not full.changes_state:
         assert pure_text(slim) == pure_text(full)
+
+
+def test_same_text_compiles_once_and_tracebacks_show_the_generated_lines():
+    from tapegrad._function._codegen import _code
+
+    def body(x):
+        return tg.log(x) * 2.0
+
+    before = _code.cache_info()
+    for n in (3, 4):  # a new shape: the same text (shapes are in the header only)
+        tg.function(body)(tg.constant(np.linspace(1.0, 2.0, n)))
+    after = _code.cache_info()
+    assert after.misses - before.misses == 1 and after.hits - before.hits == 1
+
+    f = tg.function(lambda x, i: x[i])  # an IndexError raised inside generated code compiled once
+    f(tg.constant(np.arange(3.0)), 1)
+    import traceback
+
+    with pytest.raises(IndexError) as info:
+        f.get_concrete_function(tg.constant(np.arange(3.0)), 1).fn(np.arange(1.0))
+    text = "".join(traceback.format_exception(info.value))
+    assert "<tg.function #" in text and "v0 = tg_getitem(x0, index=1)" in text
