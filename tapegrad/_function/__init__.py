@@ -282,8 +282,9 @@ class Function:
         concrete = ConcreteFunction(self, tracer, params, param_leaves, arg_slots, outputs, out_treedef, unique)
         if concrete.guard_after_effect:
             self._eager.add(key)
-            self._warn_once("effect", f"tg.function {self.__name__!r} reads a value after an optimizer step; "
-                                      "it runs eagerly (a failing guard could not undo the step)")
+            self._warn_once("effect", f"tg.function {self.__name__!r} reads a value that an optimizer step "
+                                      "(or another side effect) changed: it runs eagerly, since a failing "
+                                      "check after the step could not undo it")
             return result
         if entry is None:
             self._cache[key] = [concrete]
