@@ -8,6 +8,7 @@ identifiers and every non-integer parameter go into the namespace too.
 
 from __future__ import annotations
 
+import functools
 import keyword
 import linecache
 import math
@@ -559,11 +560,19 @@ def _reads(line: Any) -> list[str]:
 
 def compile_source(source: str, namespace: dict, title: str) -> Any:
     """Execute the generated source (ours only) and return the function; tracebacks show its lines."""
+    exec(_code(source), namespace)  # noqa: S102 - source printed from the rule table
+    return namespace[title]
+
+
+@functools.lru_cache(maxsize=512)
+def _code(source: str) -> Any:
+    """The code object of a source, compiled once per process: a trace for a new shape (or a new
+    tg.function of the same code) often prints the same text, its constants being in the namespace,
+    and Python's compile() is the largest part of a first call (~40% for the seeds' function)."""
     _counter[0] += 1
     filename = f"<tg.function #{_counter[0]}>"
     linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
-    exec(compile(source, filename, "exec"), namespace)  # noqa: S102 - source printed from the rule table
-    return namespace[title]
+    return compile(source, filename, "exec")
 
 
 __all__ = ["RETRACE", "generate", "compile_source", "Const"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 import warnings
 
 import numpy as np
@@ -443,3 +444,34 @@ def test_several_outputs_are_one_record_with_a_joint_backward():
     (concrete,) = next(iter(compiled._cache.values()))
     assert set(concrete._taped._backward) == {(True, True), (True, False), (False, True)}
     assert compiled(x)[2] is x  # an input returned as it is
+
+
+def test_tg_print_runs_at_every_call_with_that_calls_values(capsys):
+    w = tg.Variable(np.array([1.0, 2.0]))
+
+    @tg.function
+    def step(x):
+        y = tg.sin(x)
+        print("python print: trace only")
+        tg.print("y =", y, "w =", w)
+        w.assign_add(tg.stack([y, y]))
+        return y
+
+    values = [0.1, 0.2, 0.3]
+    for v in values:
+        step(c64(v))
+    assert step.experimental_get_tracing_count() == 1
+    err = capsys.readouterr()
+    assert err.out.count("python print: trace only") == 1
+    expected, total = [], np.array([1.0, 2.0])
+    for v in values:
+        expected.append(f"y = {np.sin(v)} w = {total}")
+        total = total + np.sin(v)
+    assert err.err.splitlines() == expected
+    with tg.GradientTape() as tape:  # under a tape the call runs eagerly (it changes w): still printed
+        x = c64(0.4)
+        tape.watch(x)
+        step(x)
+    assert capsys.readouterr().err == f"y = {np.sin(0.4)} w = {total}\n"
+    tg.print(c64(1.5), [1, 2], output_stream=sys.stdout, sep=", ", end=";")  # eagerly: at once
+    assert capsys.readouterr().out == "1.5, [1, 2];"
