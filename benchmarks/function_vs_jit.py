@@ -1,4 +1,4 @@
-"""tg.function against jax.jit and hand-written NumPy, timed in ONE process, interleaved.
+"""tg.function against jax.jit, tf.function and hand-written NumPy, timed in ONE process, interleaved.
 
     python benchmarks/function_vs_jit.py [--only W1,W2,W3,W5,W6,W7] [--rounds 7] [--clock process|wall]
     python benchmarks/function_vs_jit.py --fresh 7 [--only ...]   # first calls only, in fresh processes
@@ -10,8 +10,9 @@ each round times every variant once, and the medians over the rounds are compare
 the best rounds in parentheses). Time is the process's CPU time by default (other processes'
 load does not count; every variant runs on one thread), or wall time. It also reports
 tg.function's first call (trace + code generation) against one eager call (the fastest eager
-row's median) and jax.jit's first call (trace + XLA compile), on the same clock. Each result is
-checked against the workload's reference before timing. jax is optional (its columns are skipped).
+row's median) and jax.jit's and tf.function's first calls (trace + compile), on the same clock.
+Each result is checked against the workload's reference before timing. jax and tensorflow are
+optional (their columns are skipped).
 """
 
 from __future__ import annotations
@@ -149,19 +150,26 @@ def main() -> int:
         import impl_jax
 
         impl_jax.configure(jit=True)
+    have_tf = importlib.util.find_spec("tensorflow") is not None
+    if have_tf:
+        import impl_tf
+
+        impl_tf.configure(function=True)
     print(
         f"load average at start: {os.getloadavg()[0]:.2f}; {args.clock} time, median of {args.rounds} rounds "
         "(best-round ratio in parentheses)"
     )
     print(
-        "| workload | case | tg.function | jax.jit | NumPy by hand | eager tapegrad | vs jax.jit | vs NumPy "
-        "| target | first call (trace + codegen) | / one eager call | jax.jit first call |"
+        "| workload | case | tg.function | jax.jit | tf.function | NumPy by hand | eager tapegrad | vs jax.jit "
+        "| vs tf.function | vs NumPy | target | first call (trace + codegen) | / one eager call "
+        "| jax.jit first call | tf.function first call |"
     )
-    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     for workload in args.only.split(","):
         tg_cases = cases(impl_tapegrad, workload)
         np_cases = cases(impl_numpy, workload)
         jax_cases = cases(impl_jax, workload) if have_jax else []
+        tf_cases = cases(impl_tf, workload) if have_tf else []
         for case_name in dict.fromkeys(c.case for c in tg_cases):
             compiled = next((c for c in tg_cases if c.case == case_name and c.row == "function"), None)
             if compiled is None:
@@ -177,13 +185,15 @@ def main() -> int:
             peers = {
                 "numpy": next((c for c in np_cases if c.case == case_name), None),
                 "jax.jit": next((c for c in jax_cases if c.case == case_name), None),
+                "tf.function": next((c for c in tf_cases if c.case == case_name), None),
             }
             variants.update({k: v for k, v in peers.items() if v is not None})
-            jax_first = None
-            if "jax.jit" in variants:
-                started = clock()
-                variants["jax.jit"].fn()  # the first call traces and compiles
-                jax_first = clock() - started
+            peer_first: dict[str, float] = {}
+            for peer in ("jax.jit", "tf.function"):
+                if peer in variants:
+                    started = clock()
+                    variants[peer].fn()  # the first call traces and compiles
+                    peer_first[peer] = clock() - started
             for c in variants.values():
                 check(c, workload)
                 c.fn()  # warm (jax.jit compiles here)
@@ -208,11 +218,12 @@ def main() -> int:
             key = "numpy" if peer == "numpy" else "jax.jit"
             verdict = "—" if key not in med else ("met" if med["tg.function"] / med[key] <= limit else "missed")
             eager_once = med["eager tapegrad"]
+            firsts = " | ".join(f"{peer_first[k] * 1e3:.3g} ms" if k in peer_first else "—"
+                                for k in ("jax.jit", "tf.function"))
             print(
-                f"| {workload} | {case_name} | {show('tg.function')} | {show('jax.jit')} | {show('numpy')} "
-                f"| {show('eager tapegrad')} | {r('jax.jit')} | {r('numpy')} | <= {limit:.2g}x {peer}: {verdict} "
-                f"| {first * 1e3:.3g} ms | {first / eager_once:.1f}x "
-                f"| {'—' if jax_first is None else f'{jax_first * 1e3:.3g} ms'} |",
+                f"| {workload} | {case_name} | {show('tg.function')} | {show('jax.jit')} | {show('tf.function')} "
+                f"| {show('numpy')} | {show('eager tapegrad')} | {r('jax.jit')} | {r('tf.function')} | {r('numpy')} "
+                f"| <= {limit:.2g}x {peer}: {verdict} | {first * 1e3:.3g} ms | {first / eager_once:.1f}x | {firsts} |",
                 flush=True,
             )
     print(f"load average at end: {os.getloadavg()[0]:.2f}")

@@ -17,6 +17,10 @@ Per-variable state ("slots") lives in plain NumPy arrays of the variable's dtype
 ``id(variable)`` (Variables are unhashable); the optimizer keeps a reference to each variable it
 has state for, so ids cannot be reused while the state exists. Hyperparameters are cast to the
 variable's dtype before use, as Keras does, so a float32 variable is updated in float32.
+
+A complex variable is updated as two real parameters, its real and imaginary parts (PyTorch's
+``view_as_real``): its slots have a trailing axis of 2, norms for clipping count both parts, and
+Adam's or RMSprop's scaling is per part. ``get_slot`` gives such a slot back as complex values.
 """
 
 from __future__ import annotations
@@ -58,6 +62,47 @@ def _computed(pairs: list) -> list:
     for i, value in zip(lazy, values, strict=True):
         pairs[i] = (value, pairs[i][1])
     return pairs
+
+
+def _as_real(z: Any) -> np.ndarray:
+    """A complex array as a real one with a trailing axis of 2: (real part, imaginary part)."""
+    return np.stack([z.real, z.imag], axis=-1)
+
+
+def _as_complex(r: np.ndarray, dtype: Any) -> np.ndarray:
+    """The inverse of ``_as_real``, exactly (no arithmetic: inf and nan parts stay as they are)."""
+    z = np.empty(r.shape[:-1], dtype=dtype)
+    z.real, z.imag = r[..., 0], r[..., 1]
+    return z
+
+
+class _RealView:
+    """A complex Variable as the optimizers see it: a real one of shape ``shape + (2,)``, so that
+    every update formula acts on the real and the imaginary part as two real parameters (PyTorch's
+    ``view_as_real``). The gradient convention makes that plain gradient descent: tapegrad's gradient
+    of a real loss is dL/dx + i dL/dy for z = x + iy, so its parts are the parts' gradients."""
+
+    def __init__(self, variable: Variable) -> None:
+        self.variable = variable
+        self.name = variable.name
+        self.shape = (*variable.shape, 2)
+        self.dtype = np.finfo(variable.dtype).dtype  # complex128 -> float64
+
+    @property
+    def _value(self) -> np.ndarray:
+        return _as_real(self.variable._value)
+
+    def snapshot(self) -> Tensor:
+        return wrap(self._value)
+
+    def assign(self, value: Any) -> None:
+        self.variable.assign(wrap(_as_complex(np.asarray(_raw(value)), self.variable.dtype)))
+
+    def assign_add(self, delta: Any) -> None:
+        self.assign(self._value + np.asarray(_raw(delta)))
+
+    def assign_sub(self, delta: Any) -> None:
+        self.assign(self._value - np.asarray(_raw(delta)))
 
 
 def _check_positive(name: str, value: float | None, allow_zero: bool = False) -> float | None:
@@ -147,6 +192,7 @@ class Optimizer:
         self.name = name or type(self).__name__
         self.iterations = 0  # how many times apply_gradients has run
         self._state: dict[int, tuple[Variable, dict[str, np.ndarray]]] = {}
+        self._views: dict[int, _RealView] = {}  # id(complex variable) -> its real view (holding it)
 
     # ---- public API -------------------------------------------------------------------------
     def apply_gradients(self, grads_and_vars: Iterable[tuple[Any, Variable]]) -> int:
@@ -170,9 +216,10 @@ class Optimizer:
                     f"apply_gradients updates tg.Variable objects, got a {type(var).__name__}; "
                     "wrap trainable parameters in tg.Variable(...)"
                 )
-            if var.dtype.kind != "f":
+            if var.dtype.kind not in "fc":
                 raise TypeError(
-                    f"cannot apply gradients to variable '{var.name}' of dtype {var.dtype}: it is not floating"
+                    f"cannot apply gradients to variable '{var.name}' of dtype {var.dtype}: it is not floating "
+                    "(nor complex); make trainable variables float or complex, e.g. tg.Variable(x, dtype=tg.float64)"
                 )
         present = [(g, v) for g, v in pairs if g is not None]
         if pairs and not present:
@@ -189,6 +236,9 @@ class Optimizer:
         present = _computed(present)
         grads = [self._as_gradient(g, v) for g, v in present]
         variables = [v for _, v in present]
+        for i, var in enumerate(variables):  # complex: each part a real parameter (PyTorch's view_as_real)
+            if var.dtype.kind == "c":
+                variables[i], grads[i] = self._real_view(var), _as_real(grads[i])
         grads = self._clip(grads)
         step = self.iterations  # Keras hands the schedule the step count before this update
         lr_value = self._learning_rate_value(step)
@@ -225,17 +275,20 @@ class Optimizer:
 
     def get_slot(self, variable: Variable, name: str) -> np.ndarray:
         """A copy of the optimizer state ``name`` (e.g. "momentum", "velocity") held for ``variable``."""
-        entry = self._state.get(id(variable))
-        if entry is None or entry[0] is not variable:
+        view = self._views.get(id(variable))
+        key = variable if view is None or view.variable is not variable else view
+        entry = self._state.get(id(key))
+        if entry is None or entry[0] is not key:
             raise KeyError(f"optimizer {self.name} holds no state for variable '{variable.name}' yet")
         if name not in entry[1]:
             raise KeyError(f"optimizer {self.name} has no slot {name!r}; it has {sorted(entry[1])}")
-        return entry[1][name].copy()
+        slot = entry[1][name]
+        return _as_complex(slot, variable.dtype) if key is view else slot.copy()
 
     @property
     def variables_with_state(self) -> list[Variable]:
         """The variables this optimizer holds state for, in the order first seen."""
-        return [var for var, _ in self._state.values()]
+        return [var.variable if isinstance(var, _RealView) else var for var, _ in self._state.values()]
 
     def current_learning_rate(self) -> float:
         """The learning rate the next ``apply_gradients`` will use."""
@@ -270,6 +323,12 @@ class Optimizer:
             entry = self._state[id(variable)] = (variable, slots)
         return entry[1]
 
+    def _real_view(self, variable: Variable) -> _RealView:
+        view = self._views.get(id(variable))
+        if view is None or view.variable is not variable:
+            view = self._views[id(variable)] = _RealView(variable)
+        return view
+
     def _learning_rate_value(self, step: int) -> float:
         lr = self.learning_rate
         if callable(lr):
@@ -284,7 +343,12 @@ class Optimizer:
                 f"gradient of shape {g.shape} does not match variable '{variable.name}' of shape {variable.shape}"
             )
         if g.dtype != variable.dtype:
-            if g.dtype.kind not in "fiub":
+            if g.dtype.kind == "c" and variable.dtype.kind != "c":
+                raise TypeError(
+                    f"gradient for variable '{variable.name}' is complex ({g.dtype}) but the variable is real "
+                    f"({variable.dtype}); make the variable complex, or pass the gradient's real part if that is meant"
+                )
+            if g.dtype.kind not in "fiubc":
                 raise TypeError(f"gradient for variable '{variable.name}' has non-numeric dtype {g.dtype}")
             g = g.astype(variable.dtype)
         return g

@@ -409,3 +409,76 @@ def test_public_names():
     assert tg.optimizers.Adam is optimizers.Adam
     assert "Adam(" in repr(optimizers.Adam(0.5))
     assert optimizers.RMSprop(centered=True).get_config()["centered"] is True
+
+
+# ---- complex variables: two real parameters each (PyTorch's view_as_real) ---------------------------
+COMPLEX_CONFIGS = [
+    lambda: optimizers.SGD(0.1),
+    lambda: optimizers.SGD(0.05, momentum=0.8, nesterov=True),
+    lambda: optimizers.SGD(0.1, momentum=0.9, clipvalue=0.3),
+    lambda: optimizers.Adam(0.01, clipnorm=0.5),
+    lambda: optimizers.Adam(0.2, amsgrad=True, weight_decay=0.1),
+    lambda: optimizers.RMSprop(0.01, momentum=0.5, centered=True, global_clipnorm=1.0),
+    lambda: optimizers.Adagrad(0.1),
+]
+
+
+@pytest.mark.parametrize("dtype", [np.complex128, np.complex64])
+@pytest.mark.parametrize("config", range(len(COMPLEX_CONFIGS)))
+def test_a_complex_variable_is_updated_as_its_real_and_imaginary_parts(config, dtype):
+    """The same steps, bit for bit, as a real variable holding (real, imaginary) along a last axis of 2."""
+    rng = np.random.default_rng(config)
+    shape = (3, 2)
+    start = (rng.standard_normal(shape) + 1j * rng.standard_normal(shape)).astype(dtype)
+    z = tg.Variable(start)
+    r = tg.Variable(np.stack([start.real, start.imag], axis=-1))
+    other_z, other_r = tg.Variable(np.ones(2)), tg.Variable(np.ones(2))  # joins the global norm
+    opt_z, opt_r = COMPLEX_CONFIGS[config](), COMPLEX_CONFIGS[config]()
+    for _ in range(5):
+        g = (rng.standard_normal(shape) + 1j * rng.standard_normal(shape)).astype(dtype)
+        h = rng.standard_normal(2)
+        opt_z.apply_gradients([(tg.constant(g), z), (h, other_z)])
+        opt_r.apply_gradients([(np.stack([g.real, g.imag], axis=-1), r), (h, other_r)])
+    assert z.dtype == dtype
+    assert np.array_equal(z.numpy().real, r.numpy()[..., 0]) and np.array_equal(z.numpy().imag, r.numpy()[..., 1])
+    assert np.array_equal(other_z.numpy(), other_r.numpy())
+    for name in opt_z._slot_names:
+        slot = opt_z.get_slot(z, name)
+        assert slot.dtype == dtype and slot.shape == shape
+        assert np.array_equal(slot.real, opt_r.get_slot(r, name)[..., 0])
+        assert np.array_equal(slot.imag, opt_r.get_slot(r, name)[..., 1])
+    assert opt_z.variables_with_state == [z, other_z]
+
+
+def test_adam_finds_a_complex_square_root():
+    z = tg.Variable(np.array([1 + 2j, 0.5 - 1j]))
+    opt = optimizers.Adam(0.05)
+    for _ in range(600):
+        with tg.GradientTape() as tape:
+            loss = tg.reduce_sum(tg.abs(z * z - (3 + 4j)) ** 2)
+        opt.apply_gradients([(tape.gradient(loss, z), z)])
+    np.testing.assert_allclose(z.numpy(), [2 + 1j, -2 - 1j], atol=1e-9)
+
+
+def test_a_compiled_complex_training_step_matches_eager():
+    def make():
+        return tg.Variable(np.array([0.3 - 0.2j, -1.0 + 0.5j])), optimizers.Adam(0.05)
+
+    def step(z, opt, target):
+        with tg.GradientTape() as tape:
+            loss = tg.reduce_sum(tg.abs(z * z - target) ** 2)
+        opt.apply_gradients([(tape.gradient(loss, z), z)])
+        return loss
+
+    target = tg.constant(np.array([3 + 4j, -5 + 12j]))
+    z_eager, opt_eager = make()
+    z_comp, opt_comp = make()
+    compiled = tg.function(lambda t: step(z_comp, opt_comp, t))
+    for _ in range(100):
+        assert float(step(z_eager, opt_eager, target)) == float(compiled(target))
+    assert np.array_equal(z_eager.numpy(), z_comp.numpy())
+
+
+def test_a_complex_gradient_for_a_real_variable_is_refused():
+    with pytest.raises(TypeError, match="is complex .* but the variable is real"):
+        optimizers.SGD().apply_gradients([(np.array([1j, 2.0]), tg.Variable(np.zeros(2)))])

@@ -66,6 +66,7 @@ class ConcreteFunction:
         self._text, self._source, self._namespace = facts["text"], None, namespace
         self._fn: Any = None
         self.guarded = Guard in kinds
+        forget_values(self.lines, self.values, set(self.pure_inputs()))
         self._pure: Any = None
         self._taped: Any = None
         self._jvp_fn: Any = None
@@ -221,6 +222,40 @@ class ConcreteFunction:
 
             self._jvp_fn = Function(_JvpOfReplay(self), name="jvp")
         return self._jvp_fn
+
+
+FORGET_BYTES = 1024  # trace values this large are replaced by stand-ins once the code exists
+
+
+def forget_values(lines: list, values: dict, keep: set) -> None:
+    """Let the trace's intermediate arrays go once the code is generated: a compiled function
+    otherwise holds every value of its first call for as long as it lives.
+
+    The program's inputs (``keep``: needed to trace its derivatives again) and its constants stay.
+    Every other NumPy array of at least FORGET_BYTES becomes a read-only stand-in of one element
+    broadcast to its shape and dtype: what code generation reads of a traced value (class, shape,
+    dtype, size, and which values are the same object) is unchanged, so code generated again from
+    the program (``pure_forward``) is the same text."""
+    stand_ins: dict[int, Any] = {id(values[name]): values[name] for name in keep if name in values}
+
+    def stand_in(v: Any) -> Any:
+        if v.__class__ is not np.ndarray or v.nbytes < FORGET_BYTES:
+            return v
+        s = stand_ins.get(id(v))
+        if s is None:
+            s = stand_ins[id(v)] = np.broadcast_to(np.zeros((), v.dtype), v.shape)
+        return s
+
+    for name, v in values.items():
+        if name not in keep:
+            values[name] = stand_in(v)
+    for line in lines:
+        kind = line.__class__
+        if kind is Op:
+            v = line.value
+            line.value = tuple([stand_in(x) for x in v]) if v.__class__ is tuple else stand_in(v)
+        elif kind is Assign:
+            line.value = stand_in(line.value)
 
 
 def replay(c: ConcreteFunction, inputs: list, uses: dict | None = None) -> list:
@@ -503,4 +538,4 @@ def _walked(tape: Any, targets: list, seeds: list, slots: list) -> list:
     return [found.get(s._key) for s in slots]
 
 
-__all__ = ["ConcreteFunction", "EAGER", "replay", "Variable"]
+__all__ = ["ConcreteFunction", "EAGER", "forget_values", "replay", "Variable"]
