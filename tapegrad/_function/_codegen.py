@@ -103,18 +103,33 @@ class Printer:
             self._fn_names[id(impl)] = name
         return name
 
-    def call(self, line: Op) -> str:
+    def call(self, line: Op, inlined: dict | None = None) -> tuple[str, int]:
+        """The expression of an op and its precedence (``_ATOM`` for a name or a call); ``inlined``
+        maps a value name to the (expression, precedence) that stands for it."""
         impl = line.prim.impl
         args = [a if a.__class__ is str else self.const(a.value) for a in line.args]
+        precs = None
+        if inlined:
+            precs = [_ATOM] * len(args)
+            for j, a in enumerate(args):
+                e = inlined.get(a)
+                if e is not None:
+                    args[j], precs[j] = e
         if not line.params:
             op = _INFIX.get(impl)
             if op is not None and len(args) == 2:
-                return f"{args[0]} {op} {args[1]}"
+                # (left-associative: a left operand of the same precedence needs no parentheses)
+                prec = _SUM if op == "+" or op == "-" else _PRODUCT
+                if precs is None:
+                    return f"{args[0]} {op} {args[1]}", prec
+                left = args[0] if precs[0] >= prec else f"({args[0]})"
+                right = args[1] if precs[1] > prec else f"({args[1]})"
+                return f"{left} {op} {right}", prec
             if impl is operator.neg and len(args) == 1:
-                return f"-{args[0]}"
+                return f"-{_atomic(args, precs, 0)}", _UNARY
             if impl is operator.pow and len(args) == 2:
-                return f"{args[0]} ** {args[1]}"
-        parts = list(args)
+                return f"{_atomic(args, precs, 0)} ** {_atomic(args, precs, 1)}", _POWER
+        parts = args
         odd: dict[str, Any] = {}
         for k, v in line.params.items():
             if not (k.isidentifier() and k.isascii() and not keyword.iskeyword(k)):
@@ -124,7 +139,17 @@ class Printer:
             parts.append(f"{k}={lit if lit is not None else self.const(v)}")
         if odd:
             parts.append(f"**{self.const(odd)}")
-        return f"{self.function_name(line.prim)}({', '.join(parts)})"
+        return f"{self.function_name(line.prim)}({', '.join(parts)})", _ATOM
+
+
+# Python's precedence of the expressions code generation prints (higher binds tighter)
+_SUM, _PRODUCT, _UNARY, _POWER, _ATOM = 1, 2, 3, 4, 5
+INLINE_CHARS = 60  # a value read once is written into its reader when its expression is this short
+
+
+def _atomic(args: list, precs: list | None, j: int) -> str:
+    """Operand ``j`` of ``-`` or ``**``: parenthesized unless a name or a call (as a reader expects)."""
+    return args[j] if precs is None or precs[j] == _ATOM else f"({args[j]})"
 
 
 _DTYPE_NAMES: dict = {}  # dtype -> its name (NumPy computes ``dtype.name`` in Python, each time)
@@ -192,6 +217,7 @@ def generate(
     kept_back: list = []
     reads_back: list = []
     last_back: dict[str, int] = {}
+    twice: set[str] = set()  # the values read more than once
     for line in reversed(lines):
         kind = line.__class__
         if kind is Op:
@@ -207,6 +233,8 @@ def generate(
         for name in names:
             if name not in last_back:
                 last_back[name] = j
+            else:
+                twice.add(name)
         needed.update(names)
         kept_back.append(line)
         reads_back.append(names)
@@ -219,16 +247,82 @@ def generate(
     for name, i in last.items():
         if name not in final and getattr(values.get(name), "nbytes", 0) >= DEL_BYTES:
             freed.setdefault(i, set()).add(name)
+    # A value read once, by an op, is written into that op's expression (fewer statements for
+    # compile() to parse, the largest part of a first call; temporaries freed at once), up to
+    # INLINE_CHARS: ``v3 = c1 * (x0 ** c0 + x1 * x2)``. Python evaluates operands left to right, so
+    # the ops still run in the traced order exactly: the values written into a line are, in the
+    # order it reads them, the last ones made before it (``stack``: those waiting, in order); any
+    # other line (a guard, a Variable line, an effect, an op reading them in another order) first
+    # writes the waiting values out as statements.
+    shared = twice | final  # (a kept op's value not in it is read by one line, once)
+    stack: list = []  # (name, expression, precedence, first, last line): values to write into a later op
+    inlined: dict[str, tuple] = {}  # name -> (expression, precedence), of the values in ``stack``
+    written: set[str] = set()  # the values written into an expression (no local to delete)
     body: list[str] = []
+
+    def dels(first: int, last: int) -> None:
+        """``del`` the large values whose last reader is a line from ``first`` to ``last`` (whose
+        text is out: an expression holds the contiguous lines it was made of)."""
+        for j in range(first, last + 1):
+            deleted = freed.get(j)
+            if deleted is not None:
+                for name in dict.fromkeys(reads[j]):
+                    if name in deleted and name not in written:
+                        body.append(f"del {name}")
+
+    def flush(entries: list) -> None:
+        for name, text, _, first, last in entries:
+            del inlined[name]
+            body.append(f"{name} = {text}")
+            if freed:
+                dels(first, last)
+
     pending = {}
     seen_effect = False
     guard_after_effect = False
     for i, line in enumerate(kept):
         kind = line.__class__
         if kind is Op:
-            target = ", ".join(line.out) if line.out.__class__ is tuple else line.out
-            body.append(f"{target} = {p.call(line)}")
-        elif kind is Load:
+            first = i
+            sub = None
+            if inlined:
+                used = []
+                for name in reads[i]:
+                    if name in inlined:
+                        used.append(name)
+                k = len(used)
+                if k and k <= len(stack):
+                    for j in range(k):
+                        if stack[j - k][0] != used[j]:
+                            break
+                    else:
+                        sub = {}
+                        first = stack[-k][3]
+                        for entry in stack[-k:]:
+                            sub[entry[0]] = inlined.pop(entry[0])
+                        if freed:
+                            written.update(sub)
+                        del stack[-k:]
+                if k and sub is None:  # read in another order: the waiting values become statements
+                    flush(stack)
+                    stack = []
+            text, prec = p.call(line, sub)
+            out = line.out
+            if out.__class__ is str and out not in shared and len(text) <= INLINE_CHARS:
+                stack.append((out, text, prec, first, i))
+                inlined[out] = (text, prec)
+                continue
+            if stack:
+                flush(stack)
+                stack = []
+            target = ", ".join(out) if out.__class__ is tuple else out
+            body.append(f"{target} = {text}")
+            if freed:
+                dels(first, i)
+            continue
+        flush(stack)
+        stack = []
+        if kind is Load:
             body.append(f"{line.out} = {slot_expr[line.var]}._value")
         elif kind is Assign:
             operand = p.expr(line.operand)
@@ -248,11 +342,9 @@ def generate(
             pending = {}
             args = [slot_expr[a[1]] if a.__class__ is tuple else p.expr(a) for a in line.args]
             body.append(f"{p.const(line.fn)}({', '.join(args)})")
-        deleted = freed.get(i)
-        if deleted is not None:
-            for name in dict.fromkeys(reads[i]):
-                if name in deleted:
-                    body.append(f"del {name}")
+        if freed:
+            dels(i, i)
+    flush(stack)
     body.extend(_stores(pending, slot_expr))
     returned = [o if o.__class__ is str else "None" for o in outputs]
     ret = ", ".join(returned + list(taped_residuals or ()))
