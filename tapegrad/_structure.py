@@ -22,9 +22,7 @@ def flatten(tree: Any) -> tuple[list, Treedef]:
 
 
 def _flatten(tree: Any, leaves: list) -> Treedef:
-    if isinstance(tree, (list, tuple)) and not _is_namedtuple(tree):
-        return (type(tree), [_flatten(x, leaves) for x in tree])
-    if _is_namedtuple(tree):
+    if isinstance(tree, (list, tuple)):  # (a namedtuple too: its type rebuilds it, see _build)
         return (type(tree), [_flatten(x, leaves) for x in tree])
     if isinstance(tree, dict):
         return (dict, [(k, _flatten(v, leaves)) for k, v in tree.items()])
