@@ -59,7 +59,3 @@ def _build(treedef: Treedef, it: Any) -> Any:
 def map_structure(fn: Callable[[Any], Any], tree: Any) -> Any:
     leaves, treedef = flatten(tree)
     return unflatten(treedef, [fn(x) for x in leaves])
-
-
-def _is_namedtuple(x: Any) -> bool:
-    return isinstance(x, tuple) and hasattr(type(x), "_fields")

@@ -107,7 +107,14 @@ class Printer:
         """The expression of an op and its precedence (``_ATOM`` for a name or a call); ``inlined``
         maps a value name to the (expression, precedence) that stands for it."""
         impl = line.prim.impl
-        args = [a if a.__class__ is str else self.const(a.value) for a in line.args]
+        const_names = self._const_names
+        args = []
+        for a in line.args:
+            if a.__class__ is str:
+                args.append(a)
+            else:
+                name = const_names.get(id(a.value))
+                args.append(name if name is not None else self.const(a.value))
         precs = None
         if inlined:
             precs = [_ATOM] * len(args)
@@ -128,6 +135,8 @@ class Printer:
             if impl is operator.neg and len(args) == 1:
                 return f"-{_atomic(args, precs, 0)}", _UNARY
             if impl is operator.pow and len(args) == 2:
+                if precs is None:
+                    return f"{args[0]} ** {args[1]}", _POWER
                 return f"{_atomic(args, precs, 0)} ** {_atomic(args, precs, 1)}", _POWER
         parts = args
         odd: dict[str, Any] = {}
@@ -224,7 +233,10 @@ def generate(
             out = line.out
             if not (out in needed if out.__class__ is str else any(o in needed for o in out)):
                 continue
-            names = [a for a in line.args if a.__class__ is str]
+            names = []
+            for a in line.args:
+                if a.__class__ is str:
+                    names.append(a)
         elif kind is Guard or kind is Effect or line.out in needed:
             names = _reads(line)
         else:
@@ -241,12 +253,11 @@ def generate(
     kept = kept_back[::-1]
     reads = reads_back[::-1]
     top = len(kept) - 1
-    last = {name: top - j for name, j in last_back.items()}
     final = {o for o in outputs if o.__class__ is str} | set(taped_residuals or ()) | set(params)
     freed: dict[int, set] = {}  # line -> the values deleted after it
-    for name, i in last.items():
+    for name, j in last_back.items():
         if name not in final and getattr(values.get(name), "nbytes", 0) >= DEL_BYTES:
-            freed.setdefault(i, set()).add(name)
+            freed.setdefault(top - j, set()).add(name)
     # A value read once, by an op, is written into that op's expression (fewer statements for
     # compile() to parse, the largest part of a first call; temporaries freed at once), up to
     # INLINE_CHARS: ``v3 = c1 * (x0 ** c0 + x1 * x2)``. Python evaluates operands left to right, so
