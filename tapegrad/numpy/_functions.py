@@ -378,10 +378,11 @@ def piecewise(x: Any, condlist: Any, funclist: Any, *args: Any, **kw: Any) -> Te
 
 
 def interp(x: Any, xp: Any, fp: Any, left: Any = None, right: Any = None, period: Any = None) -> Tensor:
-    """``np.interp``: piecewise-linear interpolation, differentiable w.r.t. ``x`` and ``fp`` (the
-    sample points ``xp`` are constants)."""
+    """``np.interp``: piecewise-linear interpolation, differentiable w.r.t. ``x``, ``xp`` and ``fp``
+    (which segment each x falls in is piecewise constant)."""
     if period is not None:
         raise NotImplementedError("tapegrad.numpy.interp: period= is not supported")
+    points = xp
     xp = _plain(xp).astype(np.float64)
     fp = asarray(fp)
     x = asarray(x)
@@ -394,6 +395,9 @@ def interp(x: Any, xp: Any, fp: Any, left: Any = None, right: Any = None, period
     else:
         i = np.clip(np.searchsorted(xp, xv, side="right") - 1, 0, n - 2)
         x0, x1 = xp[i], xp[i + 1]
+        if isinstance(points, Tensor):  # sample points given as a tensor: moving them moves the line
+            points = ops.cast(points, np.float64) if np.dtype(points.dtype) != np.float64 else points
+            x0, x1 = ops.take(points, i), ops.take(points, i + 1)
         f0, f1 = ops.take(fp, i), ops.take(fp, i + 1)
         out = f0 + (f1 - f0) * ((x - x0) / (x1 - x0))
         out = ops.where(xv == xp[-1], ops.take(fp, np.full(np.shape(xv), n - 1)), out)
@@ -524,6 +528,8 @@ def quantile(a: Any, q: Any, axis: Any = None, out: Any = None, overwrite_input:
     else:
         f = frac if method == "linear" else np.full_like(frac, 0.5) * (frac > 0)
         f = f.astype(np.dtype(a.dtype) if np.dtype(a.dtype).kind == "f" else np.float64)
+        if method == "linear" and isinstance(q, Tensor):  # the same fraction, differentiable in q
+            f = ops.cast(_float64(q) * (n - 1) - lo, f.dtype)
         below, above = ops.take(s, lo, axis=-1), ops.take(s, hi, axis=-1)
         res = below + (above - below) * f
     return _quantile_layout(res, qv, a, axis, ax, keepdims)
@@ -546,8 +552,17 @@ def percentile(a: Any, q: Any, axis: Any = None, out: Any = None, overwrite_inpu
                method: str = "linear", keepdims: bool = False, *, weights: Any = None,
                interpolation: Any = None) -> Tensor:
     """``np.percentile``: quantile at q / 100."""
-    return quantile(a, np.asarray(_plain(q), dtype=np.float64) / 100, axis, out, overwrite_input, method,
-                    keepdims, weights=weights, interpolation=interpolation)
+    return quantile(a, _percent(q), axis, out, overwrite_input, method, keepdims, weights=weights,
+                    interpolation=interpolation)
+
+
+def _float64(q: Tensor) -> Tensor:
+    return q if np.dtype(q.dtype) == np.float64 else ops.cast(q, np.float64)
+
+
+def _percent(q: Any) -> Any:
+    """q / 100 in float64, still a tensor (differentiable) when q is one."""
+    return _float64(q) / 100 if isinstance(q, Tensor) else np.asarray(q, dtype=np.float64) / 100
 
 
 def median(a: Any, axis: Any = None, out: Any = None, overwrite_input: bool = False, keepdims: bool = False) -> Tensor:

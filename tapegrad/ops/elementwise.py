@@ -343,6 +343,7 @@ arctanh = elementwise(
     taylor=S.inverse_slope(1.0, S.one_minus_square, root=False),
 )
 
+
 # ---- selection -----------------------------------------------------------------------------------
 def _selected(condition, g, like):
     """``g`` where ``condition`` holds, else 0, in the dtype of ``g * like``: a select, not a product

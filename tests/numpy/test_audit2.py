@@ -41,3 +41,42 @@ def test_complex_arccosh_gradient_in_the_left_half_plane():
     np.testing.assert_allclose(_grad(tnp.arccosh, z), _fd(np.arccosh, z), rtol=1e-6, atol=1e-8)
     _, tangent = tg.jvp(tnp.arccosh, (tg.constant(z),), (tg.constant(np.ones_like(z)),))
     np.testing.assert_allclose(tangent.numpy(), 1 / (np.sqrt(z - 1) * np.sqrt(z + 1)), rtol=1e-12)
+
+
+# ---- sample points, levels and constants given as tensors: their gradient was silently None/zero -----
+def test_interp_is_differentiable_in_its_sample_points():
+    """np.interp(x, xp, fp) with a tensor xp read xp's values and dropped its gradient (a silent zero)."""
+    xp = np.array([-2.0, -0.5, 0.3, 1.0, 2.5])
+    fp = RNG.normal(size=5)
+    x = np.array([-2.5, -1.0, 0.1, 0.6, 1.7, 3.0])
+    np.testing.assert_allclose(
+        _grad(lambda t: tnp.interp(x, t, fp), xp), _fd(lambda a: np.interp(x, a, fp), xp), rtol=1e-6, atol=1e-8
+    )
+    np.testing.assert_allclose(tnp.interp(x, tg.constant(xp), fp).numpy(), np.interp(x, xp, fp), rtol=1e-15)
+
+
+@pytest.mark.parametrize("name", ["quantile", "percentile", "nanquantile", "nanpercentile"])
+def test_quantile_is_differentiable_in_q(name):
+    """The level q of (nan)quantile/(nan)percentile, given as a tensor, had a None gradient."""
+    a = RNG.permutation(12).reshape(3, 4) * 0.37 + 0.1
+    a[1, 2] = np.nan if name.startswith("nan") else a[1, 2]
+    scale = 100.0 if "percentile" in name else 1.0
+    q = np.array([0.3, 0.45]) * scale
+
+    def f(mod, t):
+        return getattr(mod, name)(a, t, axis=1)
+
+    np.testing.assert_allclose(f(tnp, tg.constant(q)).numpy(), f(np, q), rtol=1e-14)
+    np.testing.assert_allclose(_grad(lambda t: f(tnp, t), q), _fd(lambda v: f(np, v), q), rtol=1e-6)
+
+
+def test_polyint_is_differentiable_in_its_integration_constants():
+    """np.polyint(p, m, k=k) with a tensor k (or a list holding one) dropped k's gradient."""
+    p, k = RNG.normal(size=4), RNG.normal(size=2)
+    np.testing.assert_allclose(
+        _grad(lambda t: tnp.polyint(p, 2, k=t) * np.arange(1.0, 7.0), k),
+        _fd(lambda v: np.polyint(p, 2, k=v) * np.arange(1.0, 7.0), k),
+        rtol=1e-6,
+    )
+    g = tg.grad(lambda t: tnp.sum(tnp.polyint(p, 2, k=[1.0, t])))(tg.constant(0.5))
+    assert g.numpy() == 1.0
