@@ -306,6 +306,11 @@ def ediff1d(ary: Any, to_end: Any = None, to_begin: Any = None) -> Tensor:
     return ops.concatenate([ops.cast(p, out.dtype) for p in pieces], axis=0)
 
 
+def _spacing(h: Any) -> Any:
+    """A scalar spacing: a tensor stays one (the differences are differentiable in it), else a float."""
+    return h if isinstance(h, Tensor) else float(h)
+
+
 def gradient(f: Any, *varargs: Any, axis: Any = None, edge_order: int = 1) -> Any:
     """``np.gradient`` with scalar spacings: central differences inside, one-sided (order 1 or 2)
     at the edges. (Coordinate arrays as spacings are not supported.)"""
@@ -314,9 +319,9 @@ def gradient(f: Any, *varargs: Any, axis: Any = None, edge_order: int = 1) -> An
     if not varargs:
         spacings = [1.0] * len(axes)
     elif len(varargs) == 1 and np.ndim(varargs[0]) == 0:
-        spacings = [float(varargs[0])] * len(axes)
+        spacings = [_spacing(varargs[0])] * len(axes)
     elif len(varargs) == len(axes) and all(np.ndim(v) == 0 for v in varargs):
-        spacings = [float(v) for v in varargs]
+        spacings = [_spacing(v) for v in varargs]
     else:
         raise NotImplementedError("tapegrad.numpy.gradient: only scalar spacings are supported")
     if edge_order not in (1, 2):

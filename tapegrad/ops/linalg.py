@@ -863,8 +863,9 @@ def _vector_norm(x: Any, ord: Any, axes: tuple, keepdims: bool) -> Any:  # noqa:
         return ops.max(ops.abs(x), axis=axes, keepdims=keepdims)
     if ord == -np.inf:
         return ops.min(ops.abs(x), axis=axes, keepdims=keepdims)
-    if ord == 0:
-        nonzero = ops.cast(ops.not_equal(x, 0), _dtype_of(x))
+    if ord == 0:  # the count of nonzero entries, real (as every norm) for a complex x too
+        dtype = np.dtype(_dtype_of(x))
+        nonzero = ops.cast(ops.not_equal(x, 0), np.finfo(dtype).dtype if dtype.kind in "fc" else dtype)
         return ops.sum(nonzero, axis=axes, keepdims=keepdims)
     if isinstance(ord, str):
         raise ValueError(f"tg.linalg.norm: ord={ord!r} is a matrix norm; give a 2-tuple axis or a 2-D input")

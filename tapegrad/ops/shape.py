@@ -518,7 +518,8 @@ def pad(x: Any, pad_width: Any, mode: str = "constant", constant_values: Any = 0
     """Pad the edges of each axis (``np.pad`` / ``tf.pad``).
 
     ``pad_width`` is an int, a (before, after) pair, or one pair per axis (TF's ``paddings``). Modes:
-    constant (with ``constant_values``, not differentiated), reflect, symmetric, edge, wrap.
+    constant (with ``constant_values``; a scalar tensor there is differentiated), reflect, symmetric,
+    edge, wrap.
     """
     shape = _shape_of(x)
     mode = str(mode).lower()
@@ -528,9 +529,13 @@ def pad(x: Any, pad_width: Any, mode: str = "constant", constant_values: Any = 0
     if not shape:
         return _reshape_p(x, shape=())
     if mode == "constant":
-        if isinstance(constant_values, Tensor):
-            constant_values = constant_values._value
-        constant_values = np.asarray(constant_values).tolist()
+        if isinstance(constant_values, Tensor) and constant_values.ndim == 0:
+            # x padded with 0, plus the value times the padding's 0/1 mask: differentiable in the value
+            dtype = np.dtype(x.dtype) if hasattr(x, "dtype") else np.asarray(x).dtype
+            mask = np.pad(np.zeros(shape, dtype), pairs, constant_values=1)
+            value = constant_values if np.dtype(constant_values.dtype) == dtype else ops.cast(constant_values, dtype)
+            return _pad_p(x, pad_width=pairs, constant_values=0) + value * mask
+        constant_values = np.asarray(constant_values).tolist()  # refuses a tracked tensor (its gradient)
         if isinstance(constant_values, list):
             constant_values = tuple(tuple(c) if isinstance(c, list) else c for c in constant_values)
         return _pad_p(x, pad_width=pairs, constant_values=constant_values)

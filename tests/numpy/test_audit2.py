@@ -80,3 +80,61 @@ def test_polyint_is_differentiable_in_its_integration_constants():
     )
     g = tg.grad(lambda t: tnp.sum(tnp.polyint(p, 2, k=[1.0, t])))(tg.constant(0.5))
     assert g.numpy() == 1.0
+
+
+@pytest.mark.parametrize("edge_order", [1, 2])
+def test_gradient_is_differentiable_in_its_spacing(edge_order):
+    """np.gradient(f, h) with a tensor h took float(h): the gradient w.r.t. h was silently 0."""
+    f, h = RNG.normal(size=(3, 5)), np.float64(0.7)
+    np.testing.assert_allclose(
+        _grad(lambda t: tnp.gradient(f, t, axis=1, edge_order=edge_order) * f, h),
+        _fd(lambda v: np.gradient(f, v, axis=1, edge_order=edge_order) * f, h),
+        rtol=1e-6,
+    )
+
+
+@pytest.mark.parametrize("make", ["np.pad", "tg.pad"])
+def test_pad_is_differentiable_in_a_tensor_constant(make):
+    """np.pad(x, w, constant_values=c) / tg.pad with a tensor c read c's value: its gradient was 0."""
+    x, c = RNG.normal(size=(2, 3)), np.float64(0.3)
+    pad = np.pad if make == "np.pad" else tg.pad
+    w = np.arange(20.0).reshape(4, 5)
+    np.testing.assert_allclose(
+        tg.grad(lambda t: tnp.sum(pad(tg.constant(x), [[1, 1], [0, 2]], constant_values=t) * w))(tg.constant(c)),
+        np.sum(np.pad(np.zeros((2, 3)), [[1, 1], [0, 2]], constant_values=1.0) * w),
+    )
+    np.testing.assert_array_equal(
+        pad(tg.constant(x), [[1, 1], [0, 2]], constant_values=tg.constant(c)).numpy(),
+        np.pad(x, [[1, 1], [0, 2]], constant_values=c),
+    )
+
+
+@pytest.mark.parametrize(
+    "fill",
+    [
+        lambda c: tg.fill((2, 3), c),
+        lambda c: tg.full((2, 3), c),
+        lambda c: tnp.full((2, 3), c),
+        lambda c: tnp.full_like(np.zeros((2, 3)), c),
+        lambda c: tnp.full_like(tg.constant(np.zeros((2, 3))), c),
+        lambda c: np.full_like(tg.constant(np.zeros((2, 3))), c),
+    ],
+)
+def test_filling_with_a_tensor_is_differentiable_in_it(fill):
+    """fill/full/full_like with a tensor fill value: tg.fill/tg.full/full_like silently gave a None
+    gradient (TensorFlow's fill is differentiable in its value), tnp.full(…, tensor) was refused."""
+    g = tg.grad(lambda c: tnp.sum(fill(c) * np.arange(6.0).reshape(2, 3)))(tg.constant(np.float64(0.5)))
+    assert g is not None and g.numpy() == 15.0
+    assert fill(tg.constant(np.float64(0.5))).dtype == np.float64
+
+
+def test_norm_dtypes_follow_numpy():
+    """np.linalg.norm(z, 0) of a complex z was complex (a count, real in NumPy), and the 0, 1 and
+    inf norms of an integer array were integers (NumPy's are float64)."""
+    z = np.array([1 + 1j, 0, 2j])
+    assert tnp.linalg.norm(tg.constant(z), 0).dtype == np.linalg.norm(z, 0).dtype == np.float64
+    assert tnp.linalg.norm(tg.constant(z.astype(np.complex64)), 0).dtype == np.float32
+    m = np.array([[1, 0], [2, -3]])
+    for ord_, a in [(0, m[0]), (1, m[0]), (np.inf, m[0]), (-np.inf, m[0]), (1, m), (-1, m), (np.inf, m)]:
+        got = tnp.linalg.norm(tg.constant(a), ord_)
+        assert got.dtype == np.float64 and got.numpy() == np.linalg.norm(a, ord_)

@@ -107,6 +107,8 @@ SPECS = [
     _row("ediff1d", lambda x: tnp.ediff1d(x, to_begin=[1.0]), [(M,)], lambda x: np.ediff1d(x, to_begin=[1.0]),
          primitives=("subtract",)),
     _row("gradient", lambda x: tnp.gradient(x, 0.5), [(V,)], lambda x: np.gradient(x, 0.5), primitives=("subtract",)),
+    _row("gradient_spacing", lambda x, h: tnp.gradient(x, h, edge_order=2), [(V, ())],
+         lambda x, h: np.gradient(x, h, edge_order=2), primitives=("subtract",), domain=(0.5, 2.0)),
     _row("gradient_2d", lambda x: tnp.stack(tnp.gradient(x, edge_order=2)), [(M,)],
          lambda x: np.stack(np.gradient(x, edge_order=2)), primitives=("subtract",)),
     *[_row(f"pad[{mode}]", lambda x, mode=mode: tnp.pad(x, ((1, 2), (2, 1)), mode=mode), [(M,)],

@@ -117,6 +117,8 @@ SPECS = [
            reference=lambda x: np.pad(x, ((0, 0), (2, 1), (1, 3)), constant_values=((0, 0), (1, 2), (3, 4)))),
     OpSpec("pad_zero_widths", lambda x: tg.pad(x, 0), [(VECTOR,), (CUBE,)], primitives=("pad",),
            reference=lambda x: np.pad(x, 0)),
+    OpSpec("pad_tensor_constant", lambda x, c: tg.pad(x, [[1, 0], [0, 2]], constant_values=c), [(MATRIX, SCALAR)],
+           primitives=("pad",), reference=lambda x, c: np.pad(x, ((1, 0), (0, 2)), constant_values=c)),
     *[
         OpSpec(f"pad_{mode}", lambda x, mode=mode: tg.pad(x, (2, 1), mode=mode), [(VECTOR,), (MATRIX,)],
                primitives=("getitem",), reference=lambda x, mode=mode: np.pad(x, (2, 1), mode=mode))
