@@ -94,14 +94,14 @@ def nanstd(a: Any, axis: Any = None, dtype: Any = None, out: Any = None, ddof: A
 def nanquantile(a: Any, q: Any, axis: Any = None, out: Any = None, overwrite_input: bool = False,
                 method: str = "linear", keepdims: bool = False, *, weights: Any = None,
                 interpolation: Any = None) -> Tensor:
-    """``np.nanquantile`` (methods linear, lower, higher, nearest, midpoint; one axis or all): NaNs
+    """``np.nanquantile`` (methods linear, lower, higher, nearest, midpoint; any axes): NaNs
     sort last and each slice interpolates among its own valid values; all-NaN slices give NaN."""
     from tapegrad.numpy._functions import _METHODS, _reduce_axis, sort, take_along_axis
 
     _no_out(out, "nanquantile")
     method = interpolation if interpolation is not None else method
-    if method not in _METHODS or weights is not None or isinstance(axis, (tuple, list)):
-        raise NotImplementedError(f"tapegrad.numpy.nanquantile supports one axis, method in {_METHODS}, no weights")
+    if method not in _METHODS or weights is not None:
+        raise NotImplementedError(f"tapegrad.numpy.nanquantile supports method in {_METHODS}, no weights")
     a = asarray(a)
     if _is_complex(a):
         raise TypeError("a must be an array of real numbers")

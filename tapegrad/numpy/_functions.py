@@ -489,10 +489,20 @@ def heaviside(x1: Any, x2: Any) -> Tensor:
 
 
 # ---- reductions and order statistics ------------------------------------------------------------------
-def _reduce_axis(a: Tensor, axis: Any) -> tuple[Tensor, int]:
-    """The tensor with the reduced axis last (flattened when None)."""
+def _reduce_axis(a: Tensor, axis: Any) -> tuple[Tensor, Any]:
+    """The tensor with the reduced axis last (flattened when None, several axes flattened into one),
+    and that axis (or the tuple of them)."""
     if axis is None:
         return ops.reshape(a, (-1,)), 0
+    if isinstance(axis, (tuple, list)):  # several axes: moved last and flattened into one
+        if not all(-a.ndim <= int(x) < a.ndim for x in axis):
+            raise ValueError(f"axis {tuple(axis)} is out of bounds for array of dimension {a.ndim}")
+        axes = tuple(int(x) % a.ndim for x in axis)
+        if len(set(axes)) != len(axes):
+            raise ValueError("repeated axis")
+        k = a.ndim - len(axes)
+        moved = ops.moveaxis(a, axes, tuple(range(k, a.ndim)))
+        return ops.reshape(moved, tuple(moved.shape[:k]) + (-1,)), axes
     return ops.moveaxis(a, int(axis), -1), int(axis) % a.ndim
 
 
@@ -502,7 +512,7 @@ _METHODS = ("linear", "lower", "higher", "nearest", "midpoint")
 def quantile(a: Any, q: Any, axis: Any = None, out: Any = None, overwrite_input: bool = False,
              method: str = "linear", keepdims: bool = False, *, weights: Any = None,
              interpolation: Any = None) -> Tensor:
-    """``np.quantile`` (methods linear, lower, higher, nearest, midpoint; one axis or all): sorted
+    """``np.quantile`` (methods linear, lower, higher, nearest, midpoint; any axes): sorted
     values blended with constant weights, so the gradient goes to the order statistics used."""
     _no_out(out, "quantile")
     if interpolation is not None:
@@ -515,8 +525,6 @@ def quantile(a: Any, q: Any, axis: Any = None, out: Any = None, overwrite_input:
     qv = np.asarray(_plain(q), dtype=np.float64)
     if np.any((qv < 0) | (qv > 1)):
         raise ValueError("Quantiles must be in the range [0, 1]")
-    if isinstance(axis, (tuple, list)):
-        raise NotImplementedError("tapegrad.numpy.quantile: give one axis or None")
     moved, ax = _reduce_axis(a, axis)
     s = sort(moved, axis=-1)
     n = s.shape[-1]
@@ -547,8 +555,8 @@ def _quantile_layout(res: Tensor, qv: np.ndarray, a: Tensor, axis: Any, ax: Any,
     res = ops.transpose(res, tuple(range(rest, res.ndim)) + tuple(range(rest))) if qv.ndim else res
     if keepdims:
         shape = list(a.shape) if axis is not None else [1] * a.ndim
-        if axis is not None:
-            shape[ax] = 1
+        for i in () if axis is None else ax if isinstance(ax, tuple) else (ax,):
+            shape[i] = 1
         res = ops.reshape(res, qv.shape + tuple(shape))
     return res
 
@@ -580,8 +588,8 @@ def median(a: Any, axis: Any = None, out: Any = None, overwrite_input: bool = Fa
     res = s[..., n // 2] if n % 2 else (s[..., n // 2 - 1] + s[..., n // 2]) / 2
     if keepdims:
         shape = [1] * a.ndim if axis is None else list(a.shape)
-        if axis is not None:
-            shape[ax] = 1
+        for i in () if axis is None else ax if isinstance(ax, tuple) else (ax,):
+            shape[i] = 1
         res = ops.reshape(res, tuple(shape))
     return res
 
