@@ -542,12 +542,25 @@ def inv(a: Any) -> Tensor:
 
 
 # d det(A) = det(A) tr(A^-1 dA); the gradient uses the inverse, so A must be non-singular (as TF).
+def _inverse_for(a, what):
+    """A^-1 for the derivative of ``what``; an exactly singular A is an error saying so."""
+    try:
+        return _inv_p(a)
+    except np.linalg.LinAlgError:
+        raise np.linalg.LinAlgError(
+            f"the derivative of {what} at an exactly singular matrix is not available: tapegrad's rule uses the "
+            "inverse (as TensorFlow's does), and slogdet's is infinite there. Differentiate at a non-singular "
+            "matrix (e.g. add a small multiple of the identity), or write the determinant out (a 2x2 one as "
+            "a*d - b*c) to differentiate it at a singular one"
+        ) from None
+
+
 def _det_vjp(g, ans, a):
-    return _batch_scalar(g * ans) * _swap(_inv_p(a))
+    return _batch_scalar(g * ans) * _swap(_inverse_for(a, "det"))
 
 
 def _det_jvp(t, ans, a):
-    return ans * ops.sum(_swap(_inv_p(a)) * t, axis=(-2, -1))
+    return ans * ops.sum(_swap(_inverse_for(a, "det")) * t, axis=(-2, -1))
 
 
 _det_p = defrule(np.linalg.det, vjps=(_det_vjp,), jvps=(_det_jvp,), name="linalg.det", complex=True, batch=last_axes(2))
@@ -564,7 +577,7 @@ def det(a: Any) -> Tensor:
 # transpose (bilinear pairing, see backward.finish) takes gs to -i Re(i s gs) A^-T.
 def _slogdet_vjp(g, ans, a):
     gs, gl = g
-    inv_t = _swap(_inv_p(a))
+    inv_t = _swap(_inverse_for(a, "slogdet"))
     out = None if gl is None else _batch_scalar(gl) * inv_t
     if gs is not None and _backend.kind(a.dtype) == "c":
         turn = _batch_scalar(ops.real(gs * ans[0] * 1j) * -1j) * inv_t
@@ -573,7 +586,7 @@ def _slogdet_vjp(g, ans, a):
 
 
 def _slogdet_jvp(t, ans, a):
-    trace = ops.sum(_swap(_inv_p(a)) * t, axis=(-2, -1))
+    trace = ops.sum(_swap(_inverse_for(a, "slogdet")) * t, axis=(-2, -1))
     if a.dtype.kind != "c":
         return None, trace
     return ans[0] * (ops.imag(trace) * 1j), ops.real(trace)

@@ -156,3 +156,14 @@ def test_order_statistics_over_several_axes(name, axis, keepdims):
 
     np.testing.assert_allclose(f(tnp, tg.constant(x)).numpy(), f(np, x), rtol=1e-14)
     np.testing.assert_allclose(_grad(lambda t: f(tnp, t), x), _fd(lambda a: f(np, a), x), rtol=1e-6, atol=1e-8)
+
+
+@pytest.mark.parametrize("f", [tnp.linalg.det, lambda a: tnp.linalg.slogdet(a)[1]], ids=["det", "slogdet"])
+def test_det_gradient_at_a_singular_matrix_is_a_clear_error(f):
+    """The gradient of det at an exactly singular matrix failed deep in the backward pass with
+    NumPy's bare "Singular matrix"; it now says which derivative and why, and names the fix."""
+    singular = np.array([[1.0, 2.0], [2.0, 4.0]])
+    with pytest.raises(np.linalg.LinAlgError, match="exactly singular matrix.*non-singular"):
+        tg.grad(f)(singular)
+    with pytest.raises(np.linalg.LinAlgError, match="exactly singular"):
+        tg.jvp(f, (singular,), (np.ones((2, 2)),))
