@@ -399,6 +399,9 @@ def _convert_arguments(args: tuple) -> tuple[tuple, list | None]:
             a = args[i] = np.asarray(a, dtype=dtype if dtype is not None else None)
         if dtype is not None and isinstance(a, (np.ndarray, np.generic)) and a.dtype.kind == "f" and a.dtype != dtype:
             a = args[i] = a.astype(dtype)
+        elif dtype is not None and a.__class__ is complex:  # a Python complex next to real tensors
+            # as NumPy's complex of their precision: 1j * np.float64(2.0) would be a Python complex
+            a = args[i] = np.asarray(a, np.promote_types(dtype, np.complex64))[()]
         vals.append(a)
     return tuple(args), vals
 
@@ -658,6 +661,16 @@ def nondifferentiable(impl: Callable[..., Any], name: str | None = None, batch: 
 
 
 # ---- helpers the rules share ------------------------------------------------------------------
+def real_for_real(g: Any, like: Any) -> Any:
+    """The cotangent ``g`` of a real ``like`` that met complex values (a product with a complex
+    operand, a join with complex pieces): its real part, the transpose for the bilinear pairing. An
+    imaginary part left there would reach like's producers (``real``, ``abs``, ``cast``, ...) as a
+    direction ``like`` does not have. Other dtypes are left as they are."""
+    if g.dtype is like.dtype or _backend.kind(g.dtype) != "c" or _backend.kind(like.dtype) == "c":
+        return g
+    return ops.real(g)
+
+
 def unbroadcast(g: Any, like: Any) -> Any:
     """Sum a cotangent down to the shape of ``like`` (undo broadcasting) and match its dtype."""
     cls = g.__class__

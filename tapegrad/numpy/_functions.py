@@ -695,7 +695,8 @@ def correlate(a: Any, v: Any, mode: str = "valid") -> Tensor:
     vr = ops.reshape(v, (-1,))[::-1]
     if np.dtype(v.dtype).kind == "c":
         vr = ops.conj(vr)
-    if nv > na:  # NumPy swaps and reverses the result
-        return correlate(v, a, mode)[::-1] if np.dtype(a.dtype).kind != "c" else ops.conj(correlate(v, a, mode)[::-1])
+    if nv > na:  # NumPy swaps: correlate(a, v) = conj(correlate(v, a)) reversed (conj whenever complex)
+        swapped = correlate(v, a, mode)[::-1]
+        return ops.conj(swapped) if np.dtype(swapped.dtype).kind == "c" else swapped
     return convolve(a, vr, mode)
 

@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 
 from tapegrad import _backend
-from tapegrad._primitive import PerArgument, defrule, linear, unbroadcast
+from tapegrad._primitive import PerArgument, defrule, linear, real_for_real, unbroadcast
 from tapegrad._tensor import Tensor, as_tensor, ops, value_read
 from tapegrad.batching import broadcasting, lift, looped, stacks_of
 from tapegrad.ops.reduce import normalize_axis
@@ -245,7 +245,8 @@ def _filled(tangents: Any, xs: tuple) -> list:
 
 def _stack_vjp(i, g, ans, *xs, axis=0):
     axis = axis % ans.ndim
-    return getitem_primitive(g, index=(slice(None),) * axis + (i,))
+    r = getitem_primitive(g, index=(slice(None),) * axis + (i,))
+    return r if r.dtype is xs[i].dtype else real_for_real(r, xs[i])  # a real piece among complex ones
 
 
 def _stack_batch(prim, args, stacked, params):
@@ -294,7 +295,8 @@ def _concatenate_vjp(i, g, ans, *xs, axis=0):
     axis = axis % ans.ndim
     start = builtins.sum(x.shape[axis] for x in xs[:i])
     stop = start + xs[i].shape[axis]
-    return getitem_primitive(g, index=(slice(None),) * axis + (slice(start, stop),))
+    r = getitem_primitive(g, index=(slice(None),) * axis + (slice(start, stop),))
+    return r if r.dtype is xs[i].dtype else real_for_real(r, xs[i])  # a real piece among complex ones
 
 
 def _concatenate_batch(prim, args, stacked, params):

@@ -25,7 +25,7 @@ def _fd(f, x, eps=1e-6):
             xp, xm = x.copy(), x.copy()
             xp[i] += eps * step
             xm[i] -= eps * step
-            g[i] += step * (np.sum(np.real(f(xp))) - np.sum(np.real(f(xm)))) / (2 * eps)
+            g[i] += step * (np.sum(np.real(np.asarray(f(xp)))) - np.sum(np.real(np.asarray(f(xm))))) / (2 * eps)
     return g
 
 
@@ -167,3 +167,78 @@ def test_det_gradient_at_a_singular_matrix_is_a_clear_error(f):
         tg.grad(f)(singular)
     with pytest.raises(np.linalg.LinAlgError, match="exactly singular"):
         tg.jvp(f, (singular,), (np.ones((2, 2)),))
+
+
+# ---- a real value computed from complex ones, then multiplied with or joined to complex ones ----------
+_PRODUCTS = {
+    "x @ W": lambda x, w: x @ w,
+    "W @ x": lambda x, w: w @ x,
+    "dot": lambda x, w: tnp.dot(tnp.outer(x, x), w),
+    "vdot": lambda x, w: tnp.vdot(w[0], x),
+    "inner": lambda x, w: tnp.inner(x, w),
+    "einsum": lambda x, w: tnp.einsum("i,ij->j", x, w),
+    "tensordot": lambda x, w: tnp.tensordot(w, x, 1),
+    "convolve": lambda x, w: tnp.convolve(x, w[0]),
+    "batched @": lambda x, w: tnp.stack([tnp.outer(x, x)] * 2) @ w,
+    "concatenate": lambda x, w: tnp.concatenate([x, w[0]]),
+    "stack": lambda x, w: tnp.stack([x, w[0]]),
+}
+_REAL_VALUED = {
+    "real": tnp.real,
+    "imag": tnp.imag,
+    "abs": tnp.abs,
+    "angle": tnp.angle,
+    "astype": lambda z: z.astype(np.float64),
+    "relu of real": lambda z: tg.relu(tnp.real(z)),
+}
+
+
+@pytest.mark.parametrize("product", list(_PRODUCTS))
+@pytest.mark.parametrize("real_valued", list(_REAL_VALUED))
+def test_a_real_intermediate_times_a_complex_value_gets_a_real_cotangent(product, real_valued):
+    """matmul, einsum, tensordot (and dot, vdot, inner, convolve built on them), concatenate and stack
+    gave a real operand among complex ones a complex cotangent; real/imag/abs/angle/astype upstream
+    passed its imaginary part on as a direction their real result does not have: the gradient of
+    e.g. Re(sum(real(z) @ W)) with respect to z had a spurious imaginary part."""
+    w = np.array([[1 + 1j, 2 - 1j, 0.5j], [0.5, -1j, 1.0], [2.0, 1 + 2j, -1 - 1j]])
+    z = np.array([0.3 + 0.4j, -0.5 + 0.2j, 0.7 - 0.9j])
+    f, part = _PRODUCTS[product], _REAL_VALUED[real_valued]
+    np_part = {"relu of real": lambda v: np.maximum(np.real(v), 0), "astype": np.real}.get(real_valued)
+    np_part = np_part or getattr(np, real_valued)
+    np.testing.assert_allclose(
+        _grad(lambda t: f(part(t), w) * (1 - 2j), z), _fd(lambda v: f(np_part(v), w) * (1 - 2j), z), atol=1e-8
+    )
+
+
+@pytest.mark.parametrize("mode", ["full", "same", "valid"])
+def test_correlate_of_a_real_short_and_a_complex_long_array(mode):
+    """np.correlate(a, v) with a real a shorter than a complex v (NumPy swaps them and conjugates)
+    gave the complex conjugate of NumPy's value."""
+    a, v = RNG.normal(size=2), RNG.normal(size=5) + 1j * RNG.normal(size=5)
+    np.testing.assert_allclose(tnp.correlate(a, v, mode).numpy(), np.correlate(a, v, mode), rtol=1e-14)
+    np.testing.assert_allclose(
+        _grad(lambda t: tnp.correlate(t, v, mode) * (1 + 1j), a),
+        _fd(lambda x: np.correlate(x, v, mode) * (1 + 1j), a),
+    )
+
+
+def test_complex_of_a_tensor_keeps_the_imaginary_part():
+    """complex(t) of a complex tensor (and so arr[i] = t into a complex array) went through
+    __float__: the imaginary part was dropped with only a ComplexWarning."""
+    t = tg.constant(np.complex128(1 + 2j))
+    assert complex(t) == 1 + 2j and complex(tg.constant(2.0)) == 2 + 0j
+    a = np.zeros(2, complex)
+    a[0] = t
+    a[1] += t
+    np.testing.assert_array_equal(a, [1 + 2j, 1 + 2j])
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_a_python_complex_with_a_real_scalar_tensor_gives_a_proper_tensor(dtype):
+    """1j * t of a real 0-d tensor wrapped a Python complex (np.float64 is a float subclass, so
+    complex.__mul__ answered): its .dtype raised AttributeError and every later op failed."""
+    t = tg.constant(dtype(2.0))
+    expected = np.promote_types(dtype, np.complex64)
+    for r in (1j * t, t * 1j, t + (0.5 - 1j), (1 + 2j) - t, t / 1j, 1j / t, t ** (1 + 1j)):
+        assert r.dtype == expected and np.isfinite(np.abs(r.numpy()))
+    assert tg.grad(lambda x: tg.abs(1j * x + 1))(dtype(2.0)).numpy() == pytest.approx(2 / np.sqrt(5))

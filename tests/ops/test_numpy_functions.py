@@ -171,6 +171,9 @@ SPECS = [
     *[_row(f"correlate[{mode}]", lambda a, v, mode=mode: tnp.correlate(a, v, mode), [((5,), (3,)), ((2,), (4,))],
            lambda a, v, mode=mode: np.correlate(a, v, mode), primitives=("matmul",))
       for mode in ("full", "same", "valid")],
+    # a real a shorter than a complex v (the complex case): NumPy swaps them and conjugates the result
+    _row("correlate_real_short", lambda a, v: tnp.correlate(tnp.real(a), v, "full"), [((2,), (4,))],
+         lambda a, v: np.correlate(np.real(a), v, "full"), primitives=("matmul",)),
     _row("einsum_optimize", lambda a, b: tnp.einsum("ij,jk->ik", a, b, optimize=True), [((2, 3), (3, 2))],
          lambda a, b: np.einsum("ij,jk->ik", a, b), primitives=("einsum",)),
     _row("vdot", tnp.vdot, [(M, M)], np.vdot, primitives=("matmul",)),
