@@ -24,7 +24,12 @@ from tapegrad._dtypes import (
     set_default_float,
     uint8,
 )
-from tapegrad._function import Function, FunctionWarning, function  # tg.function
+from tapegrad._function import (  # tg.function
+    Function,
+    FunctionWarning,
+    function,
+    print,  # noqa: A004  (tg.print, tf.print: replayed by compiled calls)
+)
 from tapegrad._tensor import Tensor, Variable
 from tapegrad.backward import UnconnectedGradients
 from tapegrad.checking import check_grads, numerical_gradient
@@ -99,6 +104,7 @@ __all__ = [
     "Function",
     "FunctionWarning",
     "function",
+    "print",
     # TensorFlow 1.x eager prelude (issue 16)
     "contrib",
     "enable_eager_execution",

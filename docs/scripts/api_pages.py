@@ -38,7 +38,7 @@ GROUPS: dict[str, tuple[str, list[str]]] = {
     "transforms": ("Function transforms", [
         "function", "grad", "value_and_grad", "gradients_function", "value_and_gradients_function", "vjp", "jvp",
         "jacobian", "jacfwd", "jacrev", "hessian", "hvp", "derivatives", "derivative_tensors", "taylor_series",
-        "stop_gradient", "Function", "FunctionWarning",
+        "stop_gradient", "Function", "FunctionWarning", "print",
     ]),
     "custom": ("Custom derivatives and primitives", [
         "custom_gradient", "recompute_grad", "primitive", "Primitive", "defvjp", "defjvp", "defrule", "elementwise",

@@ -21,6 +21,7 @@ from __future__ import annotations
 import functools
 import gc
 import inspect
+import sys
 import types
 import warnings
 from typing import Any, Callable
@@ -35,7 +36,7 @@ from tapegrad._function._trace import Tracer
 from tapegrad._structure import flatten, unflatten
 from tapegrad._tensor import Tensor, Variable, wrap
 
-__all__ = ["function", "Function", "ConcreteFunction", "FunctionWarning"]
+__all__ = ["function", "Function", "ConcreteFunction", "FunctionWarning", "print"]
 
 
 class FunctionWarning(UserWarning):
@@ -281,8 +282,9 @@ class Function:
         concrete = ConcreteFunction(self, tracer, params, param_leaves, arg_slots, outputs, out_treedef, unique)
         if concrete.guard_after_effect:
             self._eager.add(key)
-            self._warn_once("effect", f"tg.function {self.__name__!r} reads a value after an optimizer step; "
-                                      "it runs eagerly (a failing guard could not undo the step)")
+            self._warn_once("effect", f"tg.function {self.__name__!r} reads a value that an optimizer step "
+                                      "(or another side effect) changed: it runs eagerly, since a failing "
+                                      "check after the step could not undo it")
             return result
         if entry is None:
             self._cache[key] = [concrete]
@@ -402,3 +404,24 @@ def function(func: Callable[..., Any] | None = None, *, name: str | None = None)
     fn = Function(func, name)
     functools.update_wrapper(fn, func, updated=())
     return fn
+
+
+def print(*inputs: Any, output_stream: Any = None, sep: str = " ", end: str = "\n") -> None:  # noqa: A001
+    """Print values each time this line runs, in a tg.function's generated code too (``tf.print``).
+
+    Python's ``print`` inside a tg.function runs only while it traces (as in TensorFlow); this one
+    is replayed by every call with that call's values. Tensors and Variables print as their NumPy
+    values; the rest as ``str``. Writes to ``output_stream`` (sys.stderr when None, as tf.print).
+
+        @tg.function
+        def step(x):
+            y = tg.sin(x)
+            tg.print("y =", y)
+            return y
+    """
+    _context.effect(_print_values, output_stream, sep, end, *inputs)
+
+
+def _print_values(stream: Any, sep: str, end: str, *values: Any) -> None:
+    shown = [str(v._value) if isinstance(v, Tensor) else str(v) for v in values]
+    (sys.stderr if stream is None else stream).write(sep.join(shown) + end)

@@ -163,7 +163,7 @@ def generate(
     guard follows an effect (such a program cannot be retried safely).
     """
     alias: dict = {}
-    lines = _diagonal_products(_simplified(lines, values, alias), values)
+    lines = _hoisted(_sunk(_diagonal_products(_simplified(lines, values, alias), values)))
     outputs = [alias.get(o, o) if o.__class__ is str else o for o in outputs]
     taped_residuals = [alias.get(o, o) for o in taped_residuals] if taped_residuals is not None else None
     p = Printer()
@@ -337,6 +337,52 @@ def _simplified(lines: list, values: dict, alias: dict) -> list:
             line = Effect(line.fn, [alias.get(a, a) if a.__class__ is str else a for a in line.args])
             seen.clear()  # (values do not change, but keep effects as barriers for readers of the code)
         out.append(line)
+    return out
+
+
+def _sunk(lines: list) -> list:
+    """Each side effect (an optimizer step, tg.print) moved down past the ops and guards that follow
+    it, up to the next line that reads or writes a Variable or the next effect.
+
+    Those ops are pure and read no value the effect changes (a Variable read after the effect is a
+    Load line, where the move stops), so they compute the same numbers; and the guards among them
+    (Python code that branched on a value after the step) are then checked before the step, so a
+    failing one can return before a change that could not be undone."""
+    if not any(line.__class__ is Effect for line in lines):
+        return lines
+    out = list(lines)
+    for i in reversed(range(len(out))):  # the last effect first: an earlier one stops at it
+        if out[i].__class__ is Effect:
+            j = i
+            while j + 1 < len(out) and (out[j + 1].__class__ is Op or out[j + 1].__class__ is Guard):
+                j += 1
+            out.insert(j, out.pop(i))
+    return out
+
+
+def _hoisted(lines: list) -> list:
+    """Each guard moved up to just after the line that makes the value it checks (inputs: first).
+
+    A value never changes, so checking it earlier gives the same answer; a failing guard then
+    returns before later work, and above all before a side effect (an optimizer step, tg.print)
+    that came between the value and the Python code that read it, which could not be undone."""
+    if not any(line.__class__ is Guard for line in lines):
+        return lines
+    made: dict[str, int] = {}
+    for i, line in enumerate(lines):
+        out = getattr(line, "out", None)
+        for name in out if out.__class__ is tuple else (out,):
+            if name is not None:
+                made.setdefault(name, i)
+    after: dict[int, list] = {}
+    for line in lines:
+        if line.__class__ is Guard:
+            after.setdefault(made.get(line.name, -1), []).append(line)
+    out = after.get(-1, [])
+    for i, line in enumerate(lines):
+        if line.__class__ is not Guard:
+            out.append(line)
+            out.extend(after.get(i, ()))
     return out
 
 

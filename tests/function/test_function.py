@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+import sys
 import warnings
 
 import numpy as np
@@ -443,3 +445,88 @@ def test_several_outputs_are_one_record_with_a_joint_backward():
     (concrete,) = next(iter(compiled._cache.values()))
     assert set(concrete._taped._backward) == {(True, True), (True, False), (False, True)}
     assert compiled(x)[2] is x  # an input returned as it is
+
+
+def test_tg_print_runs_at_every_call_with_that_calls_values(capsys):
+    w = tg.Variable(np.array([1.0, 2.0]))
+
+    @tg.function
+    def step(x):
+        y = tg.sin(x)
+        print("python print: trace only")
+        tg.print("y =", y, "w =", w)
+        w.assign_add(tg.stack([y, y]))
+        return y
+
+    values = [0.1, 0.2, 0.3]
+    for v in values:
+        step(c64(v))
+    assert step.experimental_get_tracing_count() == 1
+    err = capsys.readouterr()
+    assert err.out.count("python print: trace only") == 1
+    expected, total = [], np.array([1.0, 2.0])
+    for v in values:
+        expected.append(f"y = {np.sin(v)} w = {total}")
+        total = total + np.sin(v)
+    assert err.err.splitlines() == expected
+    with tg.GradientTape() as tape:  # under a tape the call runs eagerly (it changes w): still printed
+        x = c64(0.4)
+        tape.watch(x)
+        step(x)
+    assert capsys.readouterr().err == f"y = {np.sin(0.4)} w = {total}\n"
+    tg.print(c64(1.5), [1, 2], output_stream=sys.stdout, sep=", ", end=";")  # eagerly: at once
+    assert capsys.readouterr().out == "1.5, [1, 2];"
+
+
+def test_a_branch_on_a_value_read_after_a_side_effect_stays_compiled():
+    """The check of ``loss`` moves before the optimizer step and tg.print (which Python ran
+    before reading it), so a failing check returns before the step: compiled, and exact."""
+
+    def make():
+        return tg.Variable(np.array([2.0, -1.0])), tg.optimizers.SGD(0.1)
+
+    def step(w, opt, x, out):
+        with tg.GradientTape() as tape:
+            loss = tg.reduce_sum((w * x - 1.0) ** 2)
+        opt.apply_gradients([(tape.gradient(loss, w), w)])
+        tg.print("loss", loss, output_stream=out)
+        if loss > 1.5:  # a guard, read after the step
+            return loss * 2.0
+        return loss
+
+    import io
+
+    eager_out, compiled_out = io.StringIO(), io.StringIO()
+    w_e, opt_e = make()
+    w_c, opt_c = make()
+    compiled = tg.function(lambda x: step(w_c, opt_c, x, compiled_out))
+    x = c64(np.array([1.0, 0.5]))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no "runs eagerly" warning
+        results = [(float(step(w_e, opt_e, x, eager_out)), float(compiled(x))) for _ in range(12)]
+    assert all(a == b for a, b in results) and results[0][0] > 3.0 > 1.5 > results[-1][0]  # the branch flipped
+    assert np.array_equal(w_e.numpy(), w_c.numpy())
+    assert compiled_out.getvalue() == eager_out.getvalue() and compiled_out.getvalue().count("loss") == 12
+    assert compiled.experimental_get_tracing_count() == 2
+    lines = compiled.get_concrete_function(x).source.splitlines()
+    check = next(i for i, t in enumerate(lines) if "return _RETRACE" in t)
+    effects = [i for i, t in enumerate(lines) if re.match(r"\s+c\d+\(", t)]  # the step and the print
+    assert len(effects) == 2 and check < min(effects)  # the check comes before the effects
+
+
+def test_a_value_changed_by_an_optimizer_step_and_then_read_runs_eagerly():
+    w = tg.Variable(np.array([1.0]))
+    opt = tg.optimizers.SGD(0.5)
+
+    def step(x):
+        with tg.GradientTape() as tape:
+            loss = tg.reduce_sum(w * x)
+        opt.apply_gradients([(tape.gradient(loss, w), w)])
+        return w * 2.0 if float(w[0]) > 0 else w * 3.0  # reads w after the step
+
+    compiled = tg.function(step)
+    with pytest.warns(tg.FunctionWarning, match="runs eagerly"):
+        first = compiled(c64(np.array([1.0])))
+    assert float(first[0]) == 1.0  # w = 1 - 0.5 = 0.5 > 0: times 2
+    values = [float(compiled(c64(np.array([1.0])))[0]) for _ in range(3)]
+    assert values == [0.0, -1.5, -3.0] and float(w[0]) == -1.0
