@@ -399,9 +399,9 @@ def _convert_arguments(args: tuple) -> tuple[tuple, list | None]:
             a = args[i] = np.asarray(a, dtype=dtype if dtype is not None else None)
         if dtype is not None and isinstance(a, (np.ndarray, np.generic)) and a.dtype.kind == "f" and a.dtype != dtype:
             a = args[i] = a.astype(dtype)
-        elif dtype is not None and a.__class__ is complex:  # a Python complex next to real tensors
-            # as NumPy's complex of their precision: 1j * np.float64(2.0) would be a Python complex
-            a = args[i] = np.asarray(a, np.promote_types(dtype, np.complex64))[()]
+        elif a.__class__ is complex and dtype is _F64:  # a Python complex next to float64 tensors
+            # as NumPy's complex128: 1j * np.float64(2.0) is a Python complex (np.float64 subclasses float)
+            a = args[i] = np.complex128(a)
         vals.append(a)
     return tuple(args), vals
 

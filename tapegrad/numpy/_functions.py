@@ -13,6 +13,7 @@ from typing import Any, Callable
 
 import numpy as np
 
+from tapegrad import _backend
 from tapegrad._tensor import Tensor, ops, value_read
 from tapegrad.numpy._convert import array, asarray
 from tapegrad.ops import shape as _shape_ops
@@ -401,7 +402,7 @@ def interp(x: Any, xp: Any, fp: Any, left: Any = None, right: Any = None, period
         i = np.clip(np.searchsorted(xp, xv, side="right") - 1, 0, n - 2)
         x0, x1 = xp[i], xp[i + 1]
         if isinstance(points, Tensor):  # sample points given as a tensor: moving them moves the line
-            points = ops.cast(points, np.float64) if np.dtype(points.dtype) != np.float64 else points
+            points = _float64(points)
             x0, x1 = ops.take(points, i), ops.take(points, i + 1)
         f0, f1 = ops.take(fp, i), ops.take(fp, i + 1)
         out = f0 + (f1 - f0) * ((x - x0) / (x1 - x0))
@@ -570,7 +571,7 @@ def percentile(a: Any, q: Any, axis: Any = None, out: Any = None, overwrite_inpu
 
 
 def _float64(q: Tensor) -> Tensor:
-    return q if np.dtype(q.dtype) == np.float64 else ops.cast(q, np.float64)
+    return q if _backend.numpy_dtype(q.dtype) == np.float64 else ops.cast(q, np.float64)
 
 
 def _percent(q: Any) -> Any:
@@ -697,6 +698,6 @@ def correlate(a: Any, v: Any, mode: str = "valid") -> Tensor:
         vr = ops.conj(vr)
     if nv > na:  # NumPy swaps: correlate(a, v) = conj(correlate(v, a)) reversed (conj whenever complex)
         swapped = correlate(v, a, mode)[::-1]
-        return ops.conj(swapped) if np.dtype(swapped.dtype).kind == "c" else swapped
+        return ops.conj(swapped) if _backend.kind(swapped.dtype) == "c" else swapped
     return convolve(a, vr, mode)
 

@@ -166,7 +166,7 @@ def fill(dims: Any, value: Any, name: str | None = None, dtype: Any = None) -> T
 
 def _filled(fill_value: Tensor, dtype: Any, shape: tuple) -> Tensor:
     """A tensor ``fill_value`` broadcast to ``shape``: the filled array, differentiable in the value."""
-    if dtype is not None and np.dtype(fill_value.dtype) != dtype:
+    if dtype is not None and _backend.numpy_dtype(fill_value.dtype) != dtype:
         fill_value = ops.cast(fill_value, dtype)
     return ops.broadcast_to(fill_value, shape)
 
@@ -175,7 +175,7 @@ def _like(x: Any, fill_value: Any, dtype: Any, shape: Any) -> Any:
     raw = x._value if isinstance(x, Tensor) else x
     if isinstance(fill_value, Tensor):
         if not _backend.is_foreign(raw):
-            like = np.dtype(x.dtype) if isinstance(x, Tensor) else np.asarray(x).dtype
+            like = _backend.numpy_dtype(x.dtype) if isinstance(x, Tensor) else np.asarray(x).dtype
             return _filled(fill_value, like if dtype is None else as_dtype(dtype), np.shape(raw) if shape is None
                            else _shape(shape))
         fill_value = _value(fill_value)

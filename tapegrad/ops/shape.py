@@ -533,9 +533,11 @@ def pad(x: Any, pad_width: Any, mode: str = "constant", constant_values: Any = 0
     if mode == "constant":
         if isinstance(constant_values, Tensor) and constant_values.ndim == 0:
             # x padded with 0, plus the value times the padding's 0/1 mask: differentiable in the value
-            dtype = np.dtype(x.dtype) if hasattr(x, "dtype") else np.asarray(x).dtype
+            dtype = _backend.numpy_dtype(x.dtype) if hasattr(x, "dtype") else np.asarray(x).dtype
             mask = np.pad(np.zeros(shape, dtype), pairs, constant_values=1)
-            value = constant_values if np.dtype(constant_values.dtype) == dtype else ops.cast(constant_values, dtype)
+            value = constant_values
+            if _backend.numpy_dtype(value.dtype) != dtype:
+                value = ops.cast(value, dtype)
             return _pad_p(x, pad_width=pairs, constant_values=0) + value * mask
         constant_values = np.asarray(constant_values).tolist()  # refuses a tracked tensor (its gradient)
         if isinstance(constant_values, list):
