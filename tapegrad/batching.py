@@ -161,16 +161,20 @@ def stacked_vjp(prim: Any, g: Any, ans: Any, needs: tuple, inputs: tuple, params
 
 
 def stacked_jvp(prim: Any, tangents: list, m: int, ans: Any, inputs: tuple, params: dict, raw: bool) -> Any:
-    """The output tangent stack(s) for the arguments' tangent stacks of ``m`` rows (None where none)."""
-    if prim.partials is not None or prim.linear and prim.batch is not None:
-        return _direct_jvp(prim, tangents, m, ans, inputs, params, raw)
+    """The output tangent stack(s) for the arguments' tangent stacks of ``m`` rows (None where none),
+    by the op's JVP rules run on ``Stacked`` tangents (or once per row); each ``(m, *out.shape)`` in
+    the output's dtype. ``inputs`` and ``ans`` are Tensors (``backward.as_tensors``) even in a raw
+    walk, whose results are plain arrays."""
     saved = state.recorders
     if raw:  # stacks need their ops' batching rules, which RAW calls skip
         state.recorders = ()
     try:
-        return _rules_jvp(prim, [None if t is None else _tensor(t) for t in tangents], m, ans, inputs, params, raw)
+        out = _rules_jvp(prim, [None if t is None else _tensor(t) for t in tangents], m, ans, inputs, params, raw)
     finally:
         state.recorders = saved
+    if ans.__class__ is tuple:
+        return None if out is None else tuple(_fitted(o, m, a, raw) for o, a in zip(out, ans))
+    return _fitted(out, m, ans, raw)
 
 
 def _rules_jvp(prim: Any, tangents: list, m: int, ans: Any, inputs: tuple, params: dict, raw: bool) -> Any:
@@ -192,13 +196,28 @@ def _rules_jvp(prim: Any, tangents: list, m: int, ans: Any, inputs: tuple, param
     return _unstacked(out, m, ans, raw)
 
 
+def _fitted(stack: Any, m: int, like: Any, raw: bool) -> Any:
+    """A tangent stack as the walk keeps it: shape ``(m, *like.shape)``, ``like``'s dtype, a plain
+    array in a raw walk."""
+    if stack is None:
+        return None
+    shape = (m, *like.shape)
+    if stack.shape != shape:
+        stack = ops.broadcast_to(stack, shape)
+    if stack.dtype != like.dtype:
+        stack = ops.cast(stack, like.dtype)
+    return stack._value if raw and isinstance(stack, Tensor) else stack
+
+
 # Fast paths for elementwise ops (``prim.partials``; constants for add, subtract, negative), which
 # most records of a Hessian are, for ops with hand-written ``batched_vjps`` (matmul) and for the JVPs
 # of linear and multilinear ops: the values the op's batching rule would give, without a ``Stacked``
 # dispatch per op, and on plain NumPy values in a raw walk (which runs RAW: only the general route
-# switches to recording-free Tensors). Same values as the general route. Measured (callgrind,
-# instructions per call; round-3 base in brackets): W5 via tape.jacobian 2,600k -> 2,393k (2,360k),
-# via tg.hessian 3,374k -> 2,921k (2,794k).
+# switches to recording-free Tensors). Same values as the general route. The walks call them
+# directly (no layer between), and they call a rule without ``**params`` when there are none (an
+# empty ``MappingProxyType`` of a record costs ~230 ns per call). Measured (callgrind, instructions
+# per call; round-3 base in brackets): W5 via tape.jacobian 2,600k -> 2,355k (2,366k), via
+# tg.hessian 3,374k -> 2,748k (2,801k).
 def direct_vjp(prim: Any, g: Any, ans: Any, needs: tuple, inputs: tuple, params: dict, raw: bool) -> Any:
     """The cotangent stacks of an elementwise op, ``g * d_i`` per needed argument, or by an op's
     ``batched_vjps``; None (take ``stacked_vjp``) where a cotangent would need unbroadcasting or a
@@ -211,7 +230,8 @@ def direct_vjp(prim: Any, g: Any, ans: Any, needs: tuple, inputs: tuple, params:
     out: list = [None] * len(inputs)
     if partials is None:
         for i in needs:
-            out[i] = prim.batched_vjps[i](g, ans, *inputs, **params)
+            rule = prim.batched_vjps[i]
+            out[i] = rule(g, ans, *inputs, **params) if params else rule(g, ans, *inputs)
             if out[i] is None:
                 return None
         return out
@@ -222,9 +242,8 @@ def direct_vjp(prim: Any, g: Any, ans: Any, needs: tuple, inputs: tuple, params:
         if d.__class__ is int:  # a constant partial, 1 or -1 (add, subtract): no product
             gi = g if d == 1 else -g
         else:
-            dv = d(ans, *inputs, **params)
-            n = 0 if dv.__class__ in _NUMBERS else dv.ndim
-            gi = (lift(g, n) if n >= g.ndim else g) * dv
+            dv = d(ans, *inputs, **params) if params else d(ans, *inputs)
+            gi = g * dv if dv.__class__ in _NUMBERS or dv.ndim < g.ndim else lift(g, dv.ndim) * dv
         x = inputs[i]
         if gi.shape[1:] != x.shape or gi.dtype is not x.dtype and gi.dtype != x.dtype:
             return None
@@ -232,10 +251,11 @@ def direct_vjp(prim: Any, g: Any, ans: Any, needs: tuple, inputs: tuple, params:
     return out
 
 
-def _direct_jvp(prim: Any, tangents: list, m: int, ans: Any, inputs: tuple, params: dict, raw: bool) -> Any:
-    """The sum of the arguments' contributions, each straight from its stack: ``t_i * d_i`` for an
-    elementwise op (lifted as ``broadcasting`` lifts it), the op itself on ``t_i`` by its batching
-    rule for a linear or multilinear one (its JVP); plain values in a raw walk."""
+def direct_jvp(prim: Any, tangents: list, m: int, ans: Any, inputs: tuple, params: dict, raw: bool) -> Any:
+    """``stacked_jvp`` for an elementwise, linear or multilinear op: the sum of the arguments'
+    contributions, each straight from its stack: ``t_i * d_i`` for an elementwise op (lifted as
+    ``broadcasting`` lifts it), the op itself on ``t_i`` by its batching rule for a linear or
+    multilinear one (its JVP); plain values in a raw walk."""
     partials = prim.partials
     total = None
     for i, t in enumerate(tangents):
@@ -253,17 +273,21 @@ def _direct_jvp(prim: Any, tangents: list, m: int, ans: Any, inputs: tuple, para
         elif d.__class__ is int:  # a constant partial, 1 or -1 (add, subtract)
             c = t if d == 1 else -t
         else:
-            dv = d(ans, *inputs, **params)
-            n = 0 if dv.__class__ in _NUMBERS else dv.ndim
-            c = (lift(t, n) if n >= t.ndim else t) * dv
+            dv = d(ans, *inputs, **params) if params else d(ans, *inputs)
+            c = t * dv if dv.__class__ in _NUMBERS or dv.ndim < t.ndim else lift(t, dv.ndim) * dv
         if total is None:
             total = c
         else:
             n = max(total.ndim, c.ndim) - 1
             total = lift(total, n) + lift(c, n)
-    if total is None or total.shape[1:] == ans.shape:  # the common case
-        return total
-    return _unstacked(Stacked(total), m, ans, raw)
+    if total is None:
+        return None
+    if total.shape[1:] != ans.shape:  # the tangent of a broadcast argument: rows broadcast
+        total = _unstacked(Stacked(total), m, ans, raw)
+    dtype = ans.dtype
+    if total.dtype is not dtype and total.dtype != dtype:
+        total = ops.cast(total, dtype)
+    return total._value if raw and total.__class__ is Tensor else total
 
 
 def _unstacked(result: Any, m: int, like: Any, raw: bool) -> Any:
@@ -320,8 +344,10 @@ def rows_per_walk(records: Sequence[tuple], rows: int, parallel_iterations: Any 
     widest = 1
     for record in records:
         ans = record[3]  # Record.ans: an array or Meta stand-in, or a tuple of them for several outputs
-        for value in ans if ans.__class__ is tuple else (ans,):
-            widest = max(widest, math.prod(value.shape) * value.dtype.itemsize)
+        try:
+            widest = max(widest, math.prod(ans.shape) * ans.dtype.itemsize)
+        except AttributeError:  # a tuple (several outputs)
+            widest = max(widest, *[math.prod(value.shape) * value.dtype.itemsize for value in ans])
     step = max(1, STACK_BYTES // widest)
     if parallel_iterations is not None:
         step = min(step, max(1, int(parallel_iterations)))
@@ -336,6 +362,8 @@ def in_chunks(
     those rows (or None); the chunks' stacks are joined per result (None where all are None, zeros
     ``zeros(result, n)`` filling a chunk that gave None)."""
     step = rows_per_walk(records, rows, parallel_iterations) if rows else 1
+    if 0 < rows <= step:  # the common case: one walk
+        return walk_rows(slice(0, rows))
     pieces_of_rows = [slice(start, min(start + step, rows)) for start in range(0, rows, step)]
     parts = [walk_rows(r) for r in pieces_of_rows]
     if len(parts) == 1:

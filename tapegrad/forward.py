@@ -21,7 +21,7 @@ from tapegrad._primitive import add_tangents
 from tapegrad._structure import flatten, unflatten
 from tapegrad._tensor import Tensor, Variable, key_of, ops, wrap
 from tapegrad.backward import UnconnectedGradients, as_tensors, as_unconnected
-from tapegrad.batching import stacked_jvp
+from tapegrad.batching import direct_jvp, stacked_jvp
 
 
 class ForwardAccumulator:
@@ -139,16 +139,10 @@ class ForwardAccumulator:
         return unflatten(treedef, out)
 
 
-def output_tangent(
-    prim: Any, incoming: list, ans: Any, inputs: Any, params: dict, batch: int | None = None, raw: bool = False
-) -> Any:
-    """The output tangent (a tuple for several outputs) from the inputs' ones; with ``batch``, each
-    tangent is a stack of that many (a leading axis) and the rules run on stacks (plain arrays out
-    with ``raw``)."""
+def output_tangent(prim: Any, incoming: list, ans: Any, inputs: Any, params: dict) -> Any:
+    """The output tangent (a tuple for several outputs) from the inputs' ones."""
     jvps = prim.jvps
-    if batch is not None:
-        tangent = stacked_jvp(prim, incoming, batch, ans, inputs, params, raw)
-    elif jvps is None:
+    if jvps is None:
         tangent = prim.joint_jvp(incoming, ans, *inputs, **params)
     else:  # per-argument rules, summed (what the assembled joint rule does, one call less)
         tangent = None
@@ -158,24 +152,23 @@ def output_tangent(
             rule = jvps[i]
             if rule is None:
                 continue
-            contribution = rule(t, ans, *inputs, **params)
+            contribution = rule(t, ans, *inputs, **params) if params else rule(t, ans, *inputs)
             tangent = contribution if tangent is None else add_tangents(tangent, contribution)
     if ans.__class__ is tuple:
-        return None if tangent is None else tuple(_fitted(t, a, batch, raw) for t, a in zip(tangent, ans))
-    return _fitted(tangent, ans, batch, raw)
+        return None if tangent is None else tuple(_fitted(t, a) for t, a in zip(tangent, ans))
+    return _fitted(tangent, ans)
 
 
-def _fitted(tangent: Any, ans: Any, batch: int | None, raw: bool) -> Any:
-    """A tangent broadcast to its output's shape (with the batch axis) and cast to its dtype."""
+def _fitted(tangent: Any, ans: Any) -> Any:
+    """A tangent broadcast to its output's shape and cast to its dtype."""
     if tangent is None:
         return None
-    shape = ans.shape if batch is None else (batch, *ans.shape)
-    if tangent.shape != shape:
-        tangent = ops.broadcast_to(tangent, shape)
+    if tangent.shape != ans.shape:
+        tangent = ops.broadcast_to(tangent, ans.shape)
     dtype = ans.dtype
     if tangent.dtype != dtype:
         tangent = ops.cast(tangent, dtype)
-    return tangent._value if raw and batch is not None and isinstance(tangent, Tensor) else tangent
+    return tangent
 
 
 def forward_walk(
@@ -183,45 +176,53 @@ def forward_walk(
 ) -> dict:
     """Propagate tangents forwards through recorded ``records`` (a tape's, in execution order).
 
-    ``tangents`` maps tensor keys to tangents and is extended in place with the tangent of every
-    record output that depends on one; it is also returned. With ``raw`` the JVP rules run on plain
-    NumPy values and nothing records them; otherwise they run on Tensors so that enclosing tapes and
-    accumulators record this computation (higher order). With ``batch``, every tangent is a stack of
-    that many (a leading axis) and the batched JVP rules run: a whole Jacobian in one walk. With
-    ``keep``, only those keys' tangents are wanted: the others are dropped after their last use, so
-    the walk holds as few stacks as the reverse walk does.
+    ``tangents`` maps tensor keys to tangents (never None) and is extended in place with the tangent
+    of every record output that depends on one; it is also returned. With ``raw`` the JVP rules run
+    on plain NumPy values and nothing records them; otherwise they run on Tensors so that enclosing
+    tapes and accumulators record this computation (higher order). With ``batch``, every tangent is
+    a stack of that many (a leading axis) and the rules run on stacks (``batching``): a whole
+    Jacobian in one walk. With ``keep``, only those keys' tangents are wanted: the others are
+    dropped after their last use, so the walk holds as few stacks as the reverse walk does.
     """
-    last_use: dict = {}
-    if keep is not None:
-        for k, (_prim, _vals, _params, _ans, _needs, keys, _key) in enumerate(records):
-            for used in keys:
-                last_use[used] = k
+    last_use: dict = {}  # key -> the last record that reads it (a kept key: past the last record)
+    if keep is not None:  # Record.keys is record[5]
+        last_use = {used: k for k, record in enumerate(records) for used in record[5]}
+        last_use.update(dict.fromkeys(keep, len(records)))
+    get = tangents.get
+    untouched = tangents.keys().isdisjoint  # True for a record none of whose arguments has a tangent
     saved = _context.state.recorders
     if raw:
         _context.state.recorders = RAW
     try:
         for k, record in enumerate(records):
             prim, inputs, params, ans, _needs, keys, key = record
-            incoming = [None if used is None else tangents.get(used) for used in keys]
-            if all(t is None for t in incoming):
+            if untouched(keys):
                 continue
             if prim.joint_jvp is None:
                 raise NotImplementedError(
                     f"tg.{prim.name} has no JVP rule, so forward mode cannot go through it; use mode='reverse'"
                 )
-            # plain values where the rules run on them: a raw walk, unless batched by the rules (batching.stacked_jvp)
-            if not raw or batch is not None and prim.partials is None and not (prim.linear and prim.batch is not None):
+            incoming = list(map(get, keys))  # (a key None, for an argument that is no Tensor, gets None)
+            if batch is None:
+                if not raw:
+                    inputs, ans = as_tensors(record)
+                tangent = output_tangent(prim, incoming, ans, inputs, params)
+            elif prim.partials is not None or prim.linear and prim.batch is not None:
+                if not raw:  # (a raw walk: plain values, RAW)
+                    inputs, ans = as_tensors(record)
+                tangent = direct_jvp(prim, incoming, batch, ans, inputs, params, raw)
+            else:
                 inputs, ans = as_tensors(record)
-            tangent = output_tangent(prim, incoming, ans, inputs, params, batch, raw)
+                tangent = stacked_jvp(prim, incoming, batch, ans, inputs, params, raw)
             if key.__class__ is tuple:
                 for kj, tj in zip(key, tangent or ()):
-                    if tj is not None and (keep is None or kj in keep or last_use.get(kj, -1) > k):
+                    if tj is not None and (keep is None or last_use.get(kj, -1) > k):
                         tangents[kj] = tj
-            elif tangent is not None and (keep is None or key in keep or last_use.get(key, -1) > k):
+            elif tangent is not None and (keep is None or last_use.get(key, -1) > k):
                 tangents[key] = tangent
             if keep is not None:
                 for used in keys:
-                    if used is not None and last_use.get(used) == k and used not in keep:
+                    if last_use[used] == k:
                         tangents.pop(used, None)
     finally:
         _context.state.recorders = saved
