@@ -399,6 +399,9 @@ def _convert_arguments(args: tuple) -> tuple[tuple, list | None]:
             a = args[i] = np.asarray(a, dtype=dtype if dtype is not None else None)
         if dtype is not None and isinstance(a, (np.ndarray, np.generic)) and a.dtype.kind == "f" and a.dtype != dtype:
             a = args[i] = a.astype(dtype)
+        elif a.__class__ is complex and dtype is _F64:  # a Python complex next to float64 tensors
+            # as NumPy's complex128: 1j * np.float64(2.0) is a Python complex (np.float64 subclasses float)
+            a = args[i] = np.complex128(a)
         vals.append(a)
     return tuple(args), vals
 
@@ -658,6 +661,16 @@ def nondifferentiable(impl: Callable[..., Any], name: str | None = None, batch: 
 
 
 # ---- helpers the rules share ------------------------------------------------------------------
+def real_for_real(g: Any, like: Any) -> Any:
+    """The cotangent ``g`` of a real ``like`` that met complex values (a product with a complex
+    operand, a join with complex pieces): its real part, the transpose for the bilinear pairing. An
+    imaginary part left there would reach like's producers (``real``, ``abs``, ``cast``, ...) as a
+    direction ``like`` does not have. Other dtypes are left as they are."""
+    if g.dtype is like.dtype or _backend.kind(g.dtype) != "c" or _backend.kind(like.dtype) == "c":
+        return g
+    return ops.real(g)
+
+
 def unbroadcast(g: Any, like: Any) -> Any:
     """Sum a cotangent down to the shape of ``like`` (undo broadcasting) and match its dtype."""
     cls = g.__class__

@@ -98,6 +98,11 @@ class Tensor:
         _context.tell("on_export", self)
         return float(self._scalar("float"))
 
+    def __complex__(self) -> complex:
+        """The value as a Python complex (without it, complex() took __float__: no imaginary part)."""
+        _context.tell("on_export", self)
+        return complex(self._scalar("complex"))
+
     def __int__(self) -> int:
         return int(self._scalar("int"))
 

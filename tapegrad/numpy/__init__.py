@@ -18,6 +18,7 @@ This is a thin layer: every derivative comes from the one rule table in ``tapegr
 
 from __future__ import annotations
 
+import builtins
 from typing import Any, Callable
 
 import numpy as _np
@@ -113,6 +114,11 @@ _PUBLIC["amax"], _PUBLIC["amin"] = _PUBLIC.get("max"), _PUBLIC.get("min")
 
 
 # ---- creation (constants: NumPy's value as a tensor) ---------------------------------------------------
+def _has_tensor(args: tuple, kwargs: dict) -> bool:
+    """Whether a tensor is among the arguments (a fill value: the result is differentiable in it)."""
+    return builtins.any(isinstance(v, Tensor) for v in (*args, *kwargs.values()))
+
+
 def _creation(name: str) -> Callable:
     make = getattr(_np, name)
 
@@ -126,9 +132,21 @@ def _creation(name: str) -> Callable:
 
 for _name in ("zeros", "ones", "full", "empty", "eye", "identity", "arange", "linspace", "logspace", "geomspace"):
     _PUBLIC[_name] = _creation(_name)
+_full_array = _PUBLIC["full"]
+
+
+def full(shape: Any, fill_value: Any, dtype: Any = None, order: Any = "C", **kwargs: Any) -> Tensor:
+    """``numpy.full``; a tensor ``fill_value`` is broadcast on the tape (differentiable in it)."""
+    if isinstance(fill_value, Tensor):
+        return _tensor.ops.full(shape, fill_value, dtype)
+    return _full_array(shape, fill_value, dtype, order, **kwargs)
+
+
+_PUBLIC["full"] = full
 for _name in ("zeros_like", "ones_like", "full_like", "empty_like"):
     _like = _tensor.FUNCTIONS[getattr(_np, _name)]
-    _PUBLIC[_name] = (lambda like, make: lambda a, *args, **kw: like(a, *args, **kw) if isinstance(a, Tensor)
+    _PUBLIC[_name] = (lambda like, make: lambda a, *args, **kw: like(a, *args, **kw)
+                      if isinstance(a, Tensor) or _has_tensor(args, kw)
                       else array(make(a, *args, **kw)))(_like, getattr(_np, _name))
 for _name in ("shape", "ndim", "size", "diag_indices", "tril_indices", "triu_indices", "indices", "searchsorted",
               "isscalar", "iscomplexobj", "isrealobj"):

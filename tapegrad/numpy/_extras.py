@@ -10,7 +10,17 @@ import numpy as np
 
 from tapegrad._tensor import Tensor, ops
 from tapegrad.numpy._convert import array, asarray
-from tapegrad.numpy._functions import _no_out, _plain, _quantile_layout, _rearranged, convolve, diff, nanmean
+from tapegrad.numpy._functions import (
+    _float64,
+    _no_out,
+    _percent,
+    _plain,
+    _quantile_layout,
+    _rearranged,
+    convolve,
+    diff,
+    nanmean,
+)
 from tapegrad.ops import shape as _shape_ops
 
 
@@ -84,14 +94,14 @@ def nanstd(a: Any, axis: Any = None, dtype: Any = None, out: Any = None, ddof: A
 def nanquantile(a: Any, q: Any, axis: Any = None, out: Any = None, overwrite_input: bool = False,
                 method: str = "linear", keepdims: bool = False, *, weights: Any = None,
                 interpolation: Any = None) -> Tensor:
-    """``np.nanquantile`` (methods linear, lower, higher, nearest, midpoint; one axis or all): NaNs
+    """``np.nanquantile`` (methods linear, lower, higher, nearest, midpoint; any axes): NaNs
     sort last and each slice interpolates among its own valid values; all-NaN slices give NaN."""
     from tapegrad.numpy._functions import _METHODS, _reduce_axis, sort, take_along_axis
 
     _no_out(out, "nanquantile")
     method = interpolation if interpolation is not None else method
-    if method not in _METHODS or weights is not None or isinstance(axis, (tuple, list)):
-        raise NotImplementedError(f"tapegrad.numpy.nanquantile supports one axis, method in {_METHODS}, no weights")
+    if method not in _METHODS or weights is not None:
+        raise NotImplementedError(f"tapegrad.numpy.nanquantile supports method in {_METHODS}, no weights")
     a = asarray(a)
     if _is_complex(a):
         raise TypeError("a must be an array of real numbers")
@@ -113,6 +123,8 @@ def nanquantile(a: Any, q: Any, axis: Any = None, out: Any = None, overwrite_inp
         res = take_along_axis(s, np.round(pos).astype(np.intp), -1)
     else:
         f = (frac if method == "linear" else 0.5 * (frac > 0)).astype(np.dtype(s.dtype))
+        if method == "linear" and isinstance(q, Tensor):  # the same fraction, differentiable in q
+            f = ops.cast(np.maximum(count - 1, 0)[..., None] * ops.reshape(_float64(q), (-1,)) - lo, f.dtype)
         below, above = take_along_axis(s, lo, -1), take_along_axis(s, hi, -1)
         res = below + (above - below) * f
     res = ops.where(np.broadcast_to((count == 0)[..., None], res.shape), np.nan, res)
@@ -123,8 +135,8 @@ def nanpercentile(a: Any, q: Any, axis: Any = None, out: Any = None, overwrite_i
                   method: str = "linear", keepdims: bool = False, *, weights: Any = None,
                   interpolation: Any = None) -> Tensor:
     """``np.nanpercentile``: nanquantile at q / 100."""
-    return nanquantile(a, np.asarray(_plain(q), dtype=np.float64) / 100, axis, out, overwrite_input, method,
-                       keepdims, weights=weights, interpolation=interpolation)
+    return nanquantile(a, _percent(q), axis, out, overwrite_input, method, keepdims, weights=weights,
+                       interpolation=interpolation)
 
 
 def nanmedian(a: Any, axis: Any = None, out: Any = None, overwrite_input: bool = False,
@@ -233,7 +245,12 @@ def polyder(p: Any, m: int = 1) -> Tensor:
 def polyint(p: Any, m: int = 1, k: Any = None) -> Tensor:
     """``np.polyint``: the m-th antiderivative (integration constants ``k``, default 0)."""
     p = asarray(p)
-    ks = np.zeros(m) if k is None else np.broadcast_to(np.asarray(_plain(k), dtype=float), (m,))
+    if isinstance(k, (list, tuple)) and any(isinstance(v, Tensor) for v in k):
+        k = asarray(k)
+    if isinstance(k, Tensor):  # integration constants given as a tensor: differentiable in them too
+        ks = ops.broadcast_to(ops.reshape(k, (-1,)) if k.ndim else k, (m,))
+    else:
+        ks = np.zeros(m) if k is None else np.broadcast_to(np.asarray(k, dtype=float), (m,))
     for j in range(m):
         n = p.shape[0]
         p = ops.concatenate([p / np.arange(n, 0, -1, dtype=float), ops.reshape(asarray(ks[j]) * 1.0, (1,))], 0)

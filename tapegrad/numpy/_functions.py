@@ -13,6 +13,7 @@ from typing import Any, Callable
 
 import numpy as np
 
+from tapegrad import _backend
 from tapegrad._tensor import Tensor, ops, value_read
 from tapegrad.numpy._convert import array, asarray
 from tapegrad.ops import shape as _shape_ops
@@ -306,6 +307,11 @@ def ediff1d(ary: Any, to_end: Any = None, to_begin: Any = None) -> Tensor:
     return ops.concatenate([ops.cast(p, out.dtype) for p in pieces], axis=0)
 
 
+def _spacing(h: Any) -> Any:
+    """A scalar spacing: a tensor stays one (the differences are differentiable in it), else a float."""
+    return h if isinstance(h, Tensor) else float(h)
+
+
 def gradient(f: Any, *varargs: Any, axis: Any = None, edge_order: int = 1) -> Any:
     """``np.gradient`` with scalar spacings: central differences inside, one-sided (order 1 or 2)
     at the edges. (Coordinate arrays as spacings are not supported.)"""
@@ -314,9 +320,9 @@ def gradient(f: Any, *varargs: Any, axis: Any = None, edge_order: int = 1) -> An
     if not varargs:
         spacings = [1.0] * len(axes)
     elif len(varargs) == 1 and np.ndim(varargs[0]) == 0:
-        spacings = [float(varargs[0])] * len(axes)
+        spacings = [_spacing(varargs[0])] * len(axes)
     elif len(varargs) == len(axes) and all(np.ndim(v) == 0 for v in varargs):
-        spacings = [float(v) for v in varargs]
+        spacings = [_spacing(v) for v in varargs]
     else:
         raise NotImplementedError("tapegrad.numpy.gradient: only scalar spacings are supported")
     if edge_order not in (1, 2):
@@ -378,10 +384,11 @@ def piecewise(x: Any, condlist: Any, funclist: Any, *args: Any, **kw: Any) -> Te
 
 
 def interp(x: Any, xp: Any, fp: Any, left: Any = None, right: Any = None, period: Any = None) -> Tensor:
-    """``np.interp``: piecewise-linear interpolation, differentiable w.r.t. ``x`` and ``fp`` (the
-    sample points ``xp`` are constants)."""
+    """``np.interp``: piecewise-linear interpolation, differentiable w.r.t. ``x``, ``xp`` and ``fp``
+    (which segment each x falls in is piecewise constant)."""
     if period is not None:
         raise NotImplementedError("tapegrad.numpy.interp: period= is not supported")
+    points = xp
     xp = _plain(xp).astype(np.float64)
     fp = asarray(fp)
     x = asarray(x)
@@ -394,6 +401,9 @@ def interp(x: Any, xp: Any, fp: Any, left: Any = None, right: Any = None, period
     else:
         i = np.clip(np.searchsorted(xp, xv, side="right") - 1, 0, n - 2)
         x0, x1 = xp[i], xp[i + 1]
+        if isinstance(points, Tensor):  # sample points given as a tensor: moving them moves the line
+            points = _float64(points)
+            x0, x1 = ops.take(points, i), ops.take(points, i + 1)
         f0, f1 = ops.take(fp, i), ops.take(fp, i + 1)
         out = f0 + (f1 - f0) * ((x - x0) / (x1 - x0))
         out = ops.where(xv == xp[-1], ops.take(fp, np.full(np.shape(xv), n - 1)), out)
@@ -480,10 +490,20 @@ def heaviside(x1: Any, x2: Any) -> Tensor:
 
 
 # ---- reductions and order statistics ------------------------------------------------------------------
-def _reduce_axis(a: Tensor, axis: Any) -> tuple[Tensor, int]:
-    """The tensor with the reduced axis last (flattened when None)."""
+def _reduce_axis(a: Tensor, axis: Any) -> tuple[Tensor, Any]:
+    """The tensor with the reduced axis last (flattened when None, several axes flattened into one),
+    and that axis (or the tuple of them)."""
     if axis is None:
         return ops.reshape(a, (-1,)), 0
+    if isinstance(axis, (tuple, list)):  # several axes: moved last and flattened into one
+        if not all(-a.ndim <= int(x) < a.ndim for x in axis):
+            raise ValueError(f"axis {tuple(axis)} is out of bounds for array of dimension {a.ndim}")
+        axes = tuple(int(x) % a.ndim for x in axis)
+        if len(set(axes)) != len(axes):
+            raise ValueError("repeated axis")
+        k = a.ndim - len(axes)
+        moved = ops.moveaxis(a, axes, tuple(range(k, a.ndim)))
+        return ops.reshape(moved, tuple(moved.shape[:k]) + (-1,)), axes
     return ops.moveaxis(a, int(axis), -1), int(axis) % a.ndim
 
 
@@ -493,7 +513,7 @@ _METHODS = ("linear", "lower", "higher", "nearest", "midpoint")
 def quantile(a: Any, q: Any, axis: Any = None, out: Any = None, overwrite_input: bool = False,
              method: str = "linear", keepdims: bool = False, *, weights: Any = None,
              interpolation: Any = None) -> Tensor:
-    """``np.quantile`` (methods linear, lower, higher, nearest, midpoint; one axis or all): sorted
+    """``np.quantile`` (methods linear, lower, higher, nearest, midpoint; any axes): sorted
     values blended with constant weights, so the gradient goes to the order statistics used."""
     _no_out(out, "quantile")
     if interpolation is not None:
@@ -506,8 +526,6 @@ def quantile(a: Any, q: Any, axis: Any = None, out: Any = None, overwrite_input:
     qv = np.asarray(_plain(q), dtype=np.float64)
     if np.any((qv < 0) | (qv > 1)):
         raise ValueError("Quantiles must be in the range [0, 1]")
-    if isinstance(axis, (tuple, list)):
-        raise NotImplementedError("tapegrad.numpy.quantile: give one axis or None")
     moved, ax = _reduce_axis(a, axis)
     s = sort(moved, axis=-1)
     n = s.shape[-1]
@@ -524,6 +542,8 @@ def quantile(a: Any, q: Any, axis: Any = None, out: Any = None, overwrite_input:
     else:
         f = frac if method == "linear" else np.full_like(frac, 0.5) * (frac > 0)
         f = f.astype(np.dtype(a.dtype) if np.dtype(a.dtype).kind == "f" else np.float64)
+        if method == "linear" and isinstance(q, Tensor):  # the same fraction, differentiable in q
+            f = ops.cast(_float64(q) * (n - 1) - lo, f.dtype)
         below, above = ops.take(s, lo, axis=-1), ops.take(s, hi, axis=-1)
         res = below + (above - below) * f
     return _quantile_layout(res, qv, a, axis, ax, keepdims)
@@ -536,8 +556,8 @@ def _quantile_layout(res: Tensor, qv: np.ndarray, a: Tensor, axis: Any, ax: Any,
     res = ops.transpose(res, tuple(range(rest, res.ndim)) + tuple(range(rest))) if qv.ndim else res
     if keepdims:
         shape = list(a.shape) if axis is not None else [1] * a.ndim
-        if axis is not None:
-            shape[ax] = 1
+        for i in () if axis is None else ax if isinstance(ax, tuple) else (ax,):
+            shape[i] = 1
         res = ops.reshape(res, qv.shape + tuple(shape))
     return res
 
@@ -546,8 +566,17 @@ def percentile(a: Any, q: Any, axis: Any = None, out: Any = None, overwrite_inpu
                method: str = "linear", keepdims: bool = False, *, weights: Any = None,
                interpolation: Any = None) -> Tensor:
     """``np.percentile``: quantile at q / 100."""
-    return quantile(a, np.asarray(_plain(q), dtype=np.float64) / 100, axis, out, overwrite_input, method,
-                    keepdims, weights=weights, interpolation=interpolation)
+    return quantile(a, _percent(q), axis, out, overwrite_input, method, keepdims, weights=weights,
+                    interpolation=interpolation)
+
+
+def _float64(q: Tensor) -> Tensor:
+    return q if _backend.numpy_dtype(q.dtype) == np.float64 else ops.cast(q, np.float64)
+
+
+def _percent(q: Any) -> Any:
+    """q / 100 in float64, still a tensor (differentiable) when q is one."""
+    return _float64(q) / 100 if isinstance(q, Tensor) else np.asarray(q, dtype=np.float64) / 100
 
 
 def median(a: Any, axis: Any = None, out: Any = None, overwrite_input: bool = False, keepdims: bool = False) -> Tensor:
@@ -560,8 +589,8 @@ def median(a: Any, axis: Any = None, out: Any = None, overwrite_input: bool = Fa
     res = s[..., n // 2] if n % 2 else (s[..., n // 2 - 1] + s[..., n // 2]) / 2
     if keepdims:
         shape = [1] * a.ndim if axis is None else list(a.shape)
-        if axis is not None:
-            shape[ax] = 1
+        for i in () if axis is None else ax if isinstance(ax, tuple) else (ax,):
+            shape[i] = 1
         res = ops.reshape(res, tuple(shape))
     return res
 
@@ -667,7 +696,8 @@ def correlate(a: Any, v: Any, mode: str = "valid") -> Tensor:
     vr = ops.reshape(v, (-1,))[::-1]
     if np.dtype(v.dtype).kind == "c":
         vr = ops.conj(vr)
-    if nv > na:  # NumPy swaps and reverses the result
-        return correlate(v, a, mode)[::-1] if np.dtype(a.dtype).kind != "c" else ops.conj(correlate(v, a, mode)[::-1])
+    if nv > na:  # NumPy swaps: correlate(a, v) = conj(correlate(v, a)) reversed (conj whenever complex)
+        swapped = correlate(v, a, mode)[::-1]
+        return ops.conj(swapped) if _backend.kind(swapped.dtype) == "c" else swapped
     return convolve(a, vr, mode)
 

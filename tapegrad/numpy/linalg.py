@@ -11,6 +11,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
+from tapegrad import _backend
 from tapegrad._tensor import Tensor, ops, value_read
 from tapegrad.numpy._convert import array, asarray
 from tapegrad.ops import decompositions as _dec
@@ -197,6 +198,8 @@ def norm(x: Any, ord: Any = None, axis: Any = None, keepdims: bool = False) -> T
     """``np.linalg.norm`` for every ``ord`` NumPy accepts; the matrix 2-norms and the nuclear norm
     go through the singular values."""
     x = asarray(x)
+    if _backend.kind(x.dtype) not in "fc":  # NumPy's norms of integers and bools are float64
+        x = ops.cast(x, np.float64)
     if ord in (2, -2, "nuc"):
         matrix = (axis is None and x.ndim == 2) or (isinstance(axis, (tuple, list)) and len(axis) == 2)
         if matrix:

@@ -6,7 +6,9 @@ keep their dtype (a float64 array stays float64). Constructors that take no valu
 linspace, random_*) default to the default float dtype.
 
 Nothing made here depends on a watched tensor, so no gradient flows into it (``zeros_like(x)``
-has no gradient with respect to ``x``, as in TensorFlow).
+has no gradient with respect to ``x``, as in TensorFlow), except from the values given: a tensor
+``fill_value`` of ``full``/``fill``/``full_like`` (TensorFlow's ``fill`` is differentiable in it)
+and tensor endpoints of ``linspace``.
 """
 
 from __future__ import annotations
@@ -151,6 +153,8 @@ def ones(shape: Any, dtype: Any = None, name: str | None = None) -> Tensor:
 
 def full(shape: Any, fill_value: Any, dtype: Any = None) -> Tensor:
     """``np.full``: ``shape`` filled with ``fill_value`` (dtype from the value, as ``constant``)."""
+    if isinstance(fill_value, Tensor):
+        return _filled(fill_value, None if dtype is None else as_dtype(dtype), _shape(shape))
     v = python_to_array(value_read(fill_value) if isinstance(fill_value, Tensor) else fill_value, dtype)
     return wrap(_scalarize(np.full(_shape(shape), v, dtype=v.dtype)))
 
@@ -160,8 +164,21 @@ def fill(dims: Any, value: Any, name: str | None = None, dtype: Any = None) -> T
     return full(dims, value, dtype)
 
 
+def _filled(fill_value: Tensor, dtype: Any, shape: tuple) -> Tensor:
+    """A tensor ``fill_value`` broadcast to ``shape``: the filled array, differentiable in the value."""
+    if dtype is not None and _backend.numpy_dtype(fill_value.dtype) != dtype:
+        fill_value = ops.cast(fill_value, dtype)
+    return ops.broadcast_to(fill_value, shape)
+
+
 def _like(x: Any, fill_value: Any, dtype: Any, shape: Any) -> Any:
     raw = x._value if isinstance(x, Tensor) else x
+    if isinstance(fill_value, Tensor):
+        if not _backend.is_foreign(raw):
+            like = _backend.numpy_dtype(x.dtype) if isinstance(x, Tensor) else np.asarray(x).dtype
+            return _filled(fill_value, like if dtype is None else as_dtype(dtype), np.shape(raw) if shape is None
+                           else _shape(shape))
+        fill_value = _value(fill_value)
     if raw.__class__ is not np.ndarray and _backend.is_foreign(raw):  # stays in its library (lazy on Dask)
         out = _backend.full_like(raw, fill_value, dtype, shape)
         return wrap(out) if isinstance(x, Tensor) else out
@@ -183,7 +200,7 @@ def ones_like(x: Any, dtype: Any = None, shape: Any = None, name: str | None = N
 
 def full_like(x: Any, fill_value: Any, dtype: Any = None, shape: Any = None) -> Any:
     """``np.full_like``: ``fill_value`` everywhere, shaped (and typed) like ``x``."""
-    return _like(x, _value(fill_value) if isinstance(fill_value, Tensor) else fill_value, dtype, shape)
+    return _like(x, fill_value, dtype, shape)
 
 
 def linspace(start: Any, stop: Any, num: int, dtype: Any = None, axis: int = 0, endpoint: bool = True,

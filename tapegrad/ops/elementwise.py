@@ -325,15 +325,24 @@ tanh = elementwise(np.tanh, lambda ans, _x: 1 - ans * ans, name="tanh", vjp=_tan
 arcsinh = elementwise(
     np.arcsinh, lambda _ans, x: 1 / ops.sqrt(x * x + 1), name="arcsinh", taylor=S.inverse_slope(1.0, S.one_plus_square)
 )
-arccosh = elementwise(
-    np.arccosh, lambda _ans, x: 1 / ops.sqrt(x * x - 1), name="arccosh", taylor=S.inverse_slope(1.0, S.square_minus_one)
-)
+
+
+def _arccosh_d(_ans, x):
+    # 1 / sqrt(x**2 - 1) for real x >= 1; for complex x it has the wrong sign where Re x < 0: arccosh's
+    # principal branch has the slope 1 / (sqrt(x - 1) sqrt(x + 1))
+    if _backend.kind(x.dtype) == "c":
+        return 1 / (ops.sqrt(x - 1) * ops.sqrt(x + 1))
+    return 1 / ops.sqrt(x * x - 1)
+
+
+arccosh = elementwise(np.arccosh, _arccosh_d, name="arccosh", taylor=S.inverse_slope(1.0, S.square_minus_one))
 arctanh = elementwise(
     np.arctanh,
     lambda _ans, x: 1 / (1 - x * x),
     name="arctanh",
     taylor=S.inverse_slope(1.0, S.one_minus_square, root=False),
 )
+
 
 # ---- selection -----------------------------------------------------------------------------------
 def _selected(condition, g, like):

@@ -24,7 +24,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from tapegrad import _backend
-from tapegrad._primitive import PerArgument, defrule, linear, multilinear, unbroadcast
+from tapegrad._primitive import PerArgument, defrule, linear, multilinear, real_for_real, unbroadcast
 from tapegrad._tensor import Tensor, ops
 from tapegrad.batching import Stacked, along_axes, last_axes, lift, looped
 from tapegrad.ops.reduce import as_axis_param, normalize_axis
@@ -64,32 +64,31 @@ def _drop_last(x: Any) -> Any:
 def _matmul_vjp_a(g, _ans, a, b):
     an, bn = a.ndim, b.ndim
     if an == 2 and bn == 2:
-        return matmul(g, _swap(b))
-    if bn == 1:
-        if an == 1:
-            return g * b  # g is a scalar
-        return ops.expand_dims(g, -1) * b  # g: a.shape[:-1]
-    if an == 1:
-        if bn == 2:
-            return matmul(b, g)
-        return unbroadcast(_drop_last(matmul(b, ops.expand_dims(g, -1))), a)
-    return unbroadcast(matmul(g, _swap(b)), a)
+        r = matmul(g, _swap(b))
+    elif bn == 1:
+        r = g * b if an == 1 else ops.expand_dims(g, -1) * b  # g: a scalar, or a.shape[:-1]
+    elif an == 1:
+        r = matmul(b, g) if bn == 2 else unbroadcast(_drop_last(matmul(b, ops.expand_dims(g, -1))), a)
+    else:
+        r = unbroadcast(matmul(g, _swap(b)), a)
+    return r if r.dtype is a.dtype else real_for_real(r, a)
 
 
 def _matmul_vjp_b(g, _ans, a, b):
     an, bn = a.ndim, b.ndim
     if an == 2 and bn == 2:
-        return matmul(_swap(a), g)
-    if an == 1:
-        if bn == 1:
-            return g * a
-        return ops.reshape(a, (-1, 1)) * ops.expand_dims(g, -2)  # g: b.shape[:-2] + (m,)
-    if bn == 1:
+        r = matmul(_swap(a), g)
+    elif an == 1:
+        r = g * a if bn == 1 else ops.reshape(a, (-1, 1)) * ops.expand_dims(g, -2)  # g: b.shape[:-2] + (m,)
+    elif bn == 1:
         if an == 2:
-            return matmul(g, a)
-        n = a.shape[-1]
-        return matmul(ops.reshape(g, (-1,)), ops.reshape(a, (-1, n)))  # sum over batch and rows at once
-    return unbroadcast(matmul(_swap(a), g), b)
+            r = matmul(g, a)
+        else:
+            n = a.shape[-1]
+            r = matmul(ops.reshape(g, (-1,)), ops.reshape(a, (-1, n)))  # sum over batch and rows at once
+    else:
+        r = unbroadcast(matmul(_swap(a), g), b)
+    return r if r.dtype is b.dtype else real_for_real(r, b)
 
 
 def _matmul_batch(prim, args, stacked, params):
@@ -122,15 +121,18 @@ def _matmul_batch(prim, args, stacked, params):
 def _matmul_batched_vjp_a(g, _ans, a, b):
     if a.ndim > 2 or b.ndim > 2:
         return None
-    return ops.expand_dims(g, -1) * b if b.ndim == 1 else matmul(g, _swap(b))
+    r = ops.expand_dims(g, -1) * b if b.ndim == 1 else matmul(g, _swap(b))
+    return r if r.dtype is a.dtype else real_for_real(r, a)
 
 
 def _matmul_batched_vjp_b(g, _ans, a, b):
     if a.ndim > 2 or b.ndim > 2:
         return None
     if a.ndim == 1:
-        return ops.reshape(a, (-1, 1)) * ops.expand_dims(g, -2) if b.ndim == 2 else ops.expand_dims(g, -1) * a
-    return matmul(g, a) if b.ndim == 1 else matmul(_swap(a), g)
+        r = ops.reshape(a, (-1, 1)) * ops.expand_dims(g, -2) if b.ndim == 2 else ops.expand_dims(g, -1) * a
+    else:
+        r = matmul(g, a) if b.ndim == 1 else matmul(_swap(a), g)
+    return r if r.dtype is b.dtype else real_for_real(r, b)
 
 
 # The impl is exactly np.matmul (a ufunc), so np.matmul(array, tensor) dispatches here by itself.
@@ -163,7 +165,8 @@ def _tensordot_vjp_a(g, _ans, _a, b, axes):
     ga = _tensordot_p(g, b, axes=(tuple(range(na, na + len(b_free))), b_free))
     # ga's axes: a_free, then the a axes paired with b's contracted axes in b's order
     inv = _inverse_perm(a_free + tuple(a_axes[b_axes.index(j)] for j in sorted(b_axes)))
-    return ga if inv is None else ops.transpose(ga, inv)
+    ga = ga if inv is None else ops.transpose(ga, inv)
+    return ga if ga.dtype is _a.dtype else real_for_real(ga, _a)
 
 
 def _tensordot_vjp_b(g, _ans, a, _b, axes):
@@ -172,7 +175,8 @@ def _tensordot_vjp_b(g, _ans, a, _b, axes):
     gb = _tensordot_p(a, g, axes=(a_free, tuple(range(len(a_free)))))
     # gb's axes: the b axes paired with a's contracted axes in a's order, then b_free
     inv = _inverse_perm(tuple(b_axes[a_axes.index(i)] for i in sorted(a_axes)) + _free_axes(_b.ndim, b_axes))
-    return gb if inv is None else ops.transpose(gb, inv)
+    gb = gb if inv is None else ops.transpose(gb, inv)
+    return gb if gb.dtype is _b.dtype else real_for_real(gb, _b)
 
 
 def _tensordot_batch(prim, args, stacked, params):
@@ -321,7 +325,9 @@ def _einsum_vjp(i, g, ans, *operands, subscripts):
         if c not in present:
             specs.append(c)
             args.append(np.ones(sizes[c], dtype=dtype))
-    return _einsum_p(*args, subscripts=",".join(specs) + "->" + "".join(result))
+    r = _einsum_p(*args, subscripts=",".join(specs) + "->" + "".join(result))
+    x = operands[i]
+    return r if r.dtype is x.dtype else real_for_real(r, x)
 
 
 def _einsum_jvp(i, t, ans, *operands, subscripts):
@@ -542,12 +548,25 @@ def inv(a: Any) -> Tensor:
 
 
 # d det(A) = det(A) tr(A^-1 dA); the gradient uses the inverse, so A must be non-singular (as TF).
+def _inverse_for(a, what):
+    """A^-1 for the derivative of ``what``; an exactly singular A is an error saying so."""
+    try:
+        return _inv_p(a)
+    except np.linalg.LinAlgError:
+        raise np.linalg.LinAlgError(
+            f"the derivative of {what} at an exactly singular matrix is not available: tapegrad's rule uses the "
+            "inverse (as TensorFlow's does), and slogdet's is infinite there. Differentiate at a non-singular "
+            "matrix (e.g. add a small multiple of the identity), or write the determinant out (a 2x2 one as "
+            "a*d - b*c) to differentiate it at a singular one"
+        ) from None
+
+
 def _det_vjp(g, ans, a):
-    return _batch_scalar(g * ans) * _swap(_inv_p(a))
+    return _batch_scalar(g * ans) * _swap(_inverse_for(a, "det"))
 
 
 def _det_jvp(t, ans, a):
-    return ans * ops.sum(_swap(_inv_p(a)) * t, axis=(-2, -1))
+    return ans * ops.sum(_swap(_inverse_for(a, "det")) * t, axis=(-2, -1))
 
 
 _det_p = defrule(np.linalg.det, vjps=(_det_vjp,), jvps=(_det_jvp,), name="linalg.det", complex=True, batch=last_axes(2))
@@ -564,7 +583,7 @@ def det(a: Any) -> Tensor:
 # transpose (bilinear pairing, see backward.finish) takes gs to -i Re(i s gs) A^-T.
 def _slogdet_vjp(g, ans, a):
     gs, gl = g
-    inv_t = _swap(_inv_p(a))
+    inv_t = _swap(_inverse_for(a, "slogdet"))
     out = None if gl is None else _batch_scalar(gl) * inv_t
     if gs is not None and _backend.kind(a.dtype) == "c":
         turn = _batch_scalar(ops.real(gs * ans[0] * 1j) * -1j) * inv_t
@@ -573,7 +592,7 @@ def _slogdet_vjp(g, ans, a):
 
 
 def _slogdet_jvp(t, ans, a):
-    trace = ops.sum(_swap(_inv_p(a)) * t, axis=(-2, -1))
+    trace = ops.sum(_swap(_inverse_for(a, "slogdet")) * t, axis=(-2, -1))
     if a.dtype.kind != "c":
         return None, trace
     return ans[0] * (ops.imag(trace) * 1j), ops.real(trace)
@@ -863,8 +882,9 @@ def _vector_norm(x: Any, ord: Any, axes: tuple, keepdims: bool) -> Any:  # noqa:
         return ops.max(ops.abs(x), axis=axes, keepdims=keepdims)
     if ord == -np.inf:
         return ops.min(ops.abs(x), axis=axes, keepdims=keepdims)
-    if ord == 0:
-        nonzero = ops.cast(ops.not_equal(x, 0), _dtype_of(x))
+    if ord == 0:  # the count of nonzero entries, real (as every norm) for a complex x too
+        dtype = np.dtype(_dtype_of(x))
+        nonzero = ops.cast(ops.not_equal(x, 0), np.finfo(dtype).dtype if dtype.kind in "fc" else dtype)
         return ops.sum(nonzero, axis=axes, keepdims=keepdims)
     if isinstance(ord, str):
         raise ValueError(f"tg.linalg.norm: ord={ord!r} is a matrix norm; give a 2-tuple axis or a 2-D input")

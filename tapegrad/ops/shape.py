@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 
 from tapegrad import _backend
-from tapegrad._primitive import PerArgument, defrule, linear, unbroadcast
+from tapegrad._primitive import PerArgument, defrule, linear, real_for_real, unbroadcast
 from tapegrad._tensor import Tensor, as_tensor, ops, value_read
 from tapegrad.batching import broadcasting, lift, looped, stacks_of
 from tapegrad.ops.reduce import normalize_axis
@@ -245,7 +245,8 @@ def _filled(tangents: Any, xs: tuple) -> list:
 
 def _stack_vjp(i, g, ans, *xs, axis=0):
     axis = axis % ans.ndim
-    return getitem_primitive(g, index=(slice(None),) * axis + (i,))
+    r = getitem_primitive(g, index=(slice(None),) * axis + (i,))
+    return r if r.dtype is xs[i].dtype else real_for_real(r, xs[i])  # a real piece among complex ones
 
 
 def _stack_batch(prim, args, stacked, params):
@@ -294,7 +295,8 @@ def _concatenate_vjp(i, g, ans, *xs, axis=0):
     axis = axis % ans.ndim
     start = builtins.sum(x.shape[axis] for x in xs[:i])
     stop = start + xs[i].shape[axis]
-    return getitem_primitive(g, index=(slice(None),) * axis + (slice(start, stop),))
+    r = getitem_primitive(g, index=(slice(None),) * axis + (slice(start, stop),))
+    return r if r.dtype is xs[i].dtype else real_for_real(r, xs[i])  # a real piece among complex ones
 
 
 def _concatenate_batch(prim, args, stacked, params):
@@ -518,7 +520,8 @@ def pad(x: Any, pad_width: Any, mode: str = "constant", constant_values: Any = 0
     """Pad the edges of each axis (``np.pad`` / ``tf.pad``).
 
     ``pad_width`` is an int, a (before, after) pair, or one pair per axis (TF's ``paddings``). Modes:
-    constant (with ``constant_values``, not differentiated), reflect, symmetric, edge, wrap.
+    constant (with ``constant_values``; a scalar tensor there is differentiated), reflect, symmetric,
+    edge, wrap.
     """
     shape = _shape_of(x)
     mode = str(mode).lower()
@@ -528,9 +531,15 @@ def pad(x: Any, pad_width: Any, mode: str = "constant", constant_values: Any = 0
     if not shape:
         return _reshape_p(x, shape=())
     if mode == "constant":
-        if isinstance(constant_values, Tensor):
-            constant_values = constant_values._value
-        constant_values = np.asarray(constant_values).tolist()
+        if isinstance(constant_values, Tensor) and constant_values.ndim == 0:
+            # x padded with 0, plus the value times the padding's 0/1 mask: differentiable in the value
+            dtype = _backend.numpy_dtype(x.dtype) if hasattr(x, "dtype") else np.asarray(x).dtype
+            mask = np.pad(np.zeros(shape, dtype), pairs, constant_values=1)
+            value = constant_values
+            if _backend.numpy_dtype(value.dtype) != dtype:
+                value = ops.cast(value, dtype)
+            return _pad_p(x, pad_width=pairs, constant_values=0) + value * mask
+        constant_values = np.asarray(constant_values).tolist()  # refuses a tracked tensor (its gradient)
         if isinstance(constant_values, list):
             constant_values = tuple(tuple(c) if isinstance(c, list) else c for c in constant_values)
         return _pad_p(x, pad_width=pairs, constant_values=constant_values)

@@ -37,7 +37,8 @@ STRICT_SKIPS = {
             "real", "imag", "angle", "abs_of_complex_product", "linalg.eigh_hermitian", "complex", "real_of_real",
             "imag_of_real", "conj", "angle_of_real", "fft_times_complex", "angle_of_product", "imag_of_product",
             "fft.fft[backward]", "fft.fft[ortho]", "fft.fft[forward]",
-            "fft.fftn", "fft.ifft2", "fft.fft_n",
+            "fft.fftn", "fft.ifft2", "fft.fft_n", "matmul_real_part", "matmul_real_part_right", "tensordot_real_part",
+            "einsum_real_part", "concatenate_real_part", "stack_real_part",
         ],
         "its code reads NumPy dtype attributes (dtype.kind) of the value; array-API dtypes have none "
         "(use _backend.kind(dtype))",
@@ -57,6 +58,7 @@ STRICT_SKIPS = {
             "tnp.linalg.pinv", "tnp.linalg.lstsq", "tnp.linalg.lstsq_residuals", "tnp.linalg.matrix_power[0]",
             "tnp.linalg.norm[2]", "tnp.linalg.norm[-2]", "tnp.linalg.norm[nuc]", "tnp.linalg.cholesky_upper",
             "irfft_of_product", "tnp.quantile[lower]", "tnp.quantile[higher]", "tnp.quantile[nearest]",
+            "tnp.quantile_q", "tnp.percentile_q", "tnp.nanquantile_q", "tnp.polyint_k", "tnp.correlate_real_short",
         ],
         "its code converts the value's dtype with NumPy (np.dtype / np.result_type / np.finfo), which an "
         "array-API dtype is not (use _backend.numpy_dtype)",
@@ -65,7 +67,7 @@ STRICT_SKIPS = {
         [
             "tnp.nanquantile[lower]", "tnp.nanquantile[higher]", "tnp.nanquantile[nearest]", "tnp.nancumsum",
             "tnp.nancumprod", "tnp.modf", "tnp.heaviside", "tnp.select", "tnp.piecewise", "tnp.nansum",
-            "tnp.nanmax", "tnp.nanmin", "tnp.linalg.eigh_upper",
+            "tnp.nanmax", "tnp.nanmin", "tnp.linalg.eigh_upper", "pad_tensor_constant",
         ],
         "its code computes NumPy arrays from the values (masks, constants) and mixes them in, which strict "
         "libraries refuse",

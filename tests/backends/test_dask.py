@@ -34,6 +34,7 @@ DASK_SKIPS = {
             "tnp.partition", "tnp.median", "tnp.quantile[linear]", "tnp.quantile[lower]", "tnp.quantile[higher]",
             "tnp.quantile[nearest]", "tnp.quantile[midpoint]", "tnp.percentile", "tnp.linalg.pinv",
             "tnp.linalg.lstsq", "tnp.linalg.lstsq_residuals", "tnp.array", "tnp.unique", "tnp.unique_axis",
+            "tnp.interp_xp", "tnp.quantile_q", "tnp.percentile_q", "tnp.nanquantile_q",
         ],
         "this tapegrad.numpy function reads its argument's values with NumPy while recording (NaN masks, sort "
         "orders, conversions), which would compute the Dask array",

@@ -18,6 +18,9 @@ SPECS = [
            primitives=("where",), reference=lambda x: np.where((x > -1) & (x < 1), x * x, 2 * x)),
     OpSpec("mask_times_constructor", lambda x: x * tg.ones_like(x) + tg.zeros_like(x) * x, UNARY_SHAPES,
            primitives=("multiply",), reference=lambda x: x),
+    # a tensor fill value is broadcast on the tape (TensorFlow's fill is differentiable in it)
+    OpSpec("fill_with_a_tensor", lambda c: tg.fill((2, 3), c) * tg.full_like(np.ones(3), c * c), [((),), ((3,),)],
+           primitives=("broadcast_to",), reference=lambda c: np.full((2, 3), c) * np.full_like(np.ones(3), c * c)),
 ]
 
 

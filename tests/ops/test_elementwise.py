@@ -104,6 +104,9 @@ SPECS = [
     OpSpec("tanh", tg.tanh, reference=np.tanh),
     OpSpec("arcsinh", tg.arcsinh, reference=np.arcsinh),
     OpSpec("arccosh", tg.arccosh, domain=(1.2, 3.0), reference=np.arccosh),
+    # the left half-plane, off the branch cut: 1 / sqrt(z**2 - 1) has the wrong sign there
+    OpSpec("arccosh_left_half_plane", lambda z: tg.arccosh(z - (4 + 3j)), domain=(1.2, 3.0), primitives=("arccosh",),
+           reference=lambda z: np.arccosh(z - (4 + 3j))),
     OpSpec("arctanh", tg.arctanh, domain=UNIT, reference=np.arctanh),
     # selection
     OpSpec("maximum", tg.maximum, BINARY_SHAPES, make_args=_apart, smooth=False, reference=np.maximum),
@@ -131,7 +134,7 @@ HOLOMORPHIC = (
     "add", "subtract", "multiply", "divide", "negative", "power", "power_int_exponent", "power_two",
     "power_two_float", "square", "reciprocal", "sqrt", "exp", "expm1", "exp2", "log", "log1p", "log2", "log10",
     "xlogy", "xlog1py", "xlogy_at_zero_x", "xlog1py_at_zero_x", "sin", "cos", "tan", "arcsin", "arccos", "arctan",
-    "sinh", "cosh", "tanh", "arcsinh", "arccosh", "arctanh", "where",
+    "sinh", "cosh", "tanh", "arcsinh", "arccosh", "arccosh_left_half_plane", "arctanh", "where",
 )
 NOT_HOLOMORPHIC = ("abs", "abs_negative", "real", "imag", "conj", "angle", "abs_squared_of_square")
 SPECS = [replace(s, complex=True) if s.name in HOLOMORPHIC + NOT_HOLOMORPHIC else s for s in SPECS]

@@ -54,6 +54,18 @@ def _row(name, fn, cases, reference, primitives=("getitem",), **kw):
 
 IDX = np.array([[2, 0, 1, 1], [0, 3, 3, 2], [1, 1, 0, 3]])
 XP = np.array([-2.0, -0.5, 0.3, 1.0, 2.5])
+X_AWAY = np.array([-2.5, -1.0, 0.1, 0.6, 1.7, 3.0])  # at least 0.1 from each of XP
+
+
+def _sample_points(rng, shapes):
+    """Sample points within 0.05 of XP (so X_AWAY stays in its segments) and values at them."""
+    return [XP + rng.uniform(-0.05, 0.05, size=5), rng.uniform(-2, 2, size=shapes[1])]
+
+
+def _data_and_levels(rng, shapes):
+    """Distinct data (5 values along axis 0) and levels q whose position q * 4 is no integer."""
+    return [_distinct(rng, shapes[:1])[0], rng.uniform(0.3, 0.45, size=shapes[1])]
+
 
 SPECS = [
     # ---- shape and joining -----------------------------------------------------------------------
@@ -95,6 +107,8 @@ SPECS = [
     _row("ediff1d", lambda x: tnp.ediff1d(x, to_begin=[1.0]), [(M,)], lambda x: np.ediff1d(x, to_begin=[1.0]),
          primitives=("subtract",)),
     _row("gradient", lambda x: tnp.gradient(x, 0.5), [(V,)], lambda x: np.gradient(x, 0.5), primitives=("subtract",)),
+    _row("gradient_spacing", lambda x, h: tnp.gradient(x, h, edge_order=2), [(V, ())],
+         lambda x, h: np.gradient(x, h, edge_order=2), primitives=("subtract",), domain=(0.5, 2.0)),
     _row("gradient_2d", lambda x: tnp.stack(tnp.gradient(x, edge_order=2)), [(M,)],
          lambda x: np.stack(np.gradient(x, edge_order=2)), primitives=("subtract",)),
     *[_row(f"pad[{mode}]", lambda x, mode=mode: tnp.pad(x, ((1, 2), (2, 1)), mode=mode), [(M,)],
@@ -118,6 +132,8 @@ SPECS = [
          primitives=("where",)),
     _row("interp", lambda x, fp: tnp.interp(x, XP, fp), [(V, (5,))], lambda x, fp: np.interp(x, XP, fp),
          primitives=("getitem", "where"), domain=(-3.0, 3.0), smooth=False),
+    _row("interp_xp", lambda xp, fp: tnp.interp(X_AWAY, xp, fp), [((5,), (5,))],
+         lambda xp, fp: np.interp(X_AWAY, xp, fp), primitives=("getitem", "where"), make_args=_sample_points),
     # ---- reductions and order statistics --------------------------------------------------------
     _row("sort", lambda x: tnp.sort(x, axis=0), [(M,)], lambda x: np.sort(x, axis=0), make_args=_distinct),
     _row("sort_flat", lambda x: tnp.sort(x, axis=None), [(M,)], lambda x: np.sort(x, axis=None), make_args=_distinct),
@@ -130,6 +146,10 @@ SPECS = [
       for m in ("linear", "lower", "higher", "nearest", "midpoint")],
     _row("percentile", lambda x: tnp.percentile(x, 30, keepdims=True), [(M,)],
          lambda x: np.percentile(x, 30, keepdims=True), make_args=_distinct),
+    _row("quantile_q", lambda x, q: tnp.quantile(x, q, axis=0), [((5, 2), (3,))],
+         lambda x, q: np.quantile(x, q, axis=0), make_args=_data_and_levels),
+    _row("percentile_q", lambda x, q: tnp.percentile(x, 100 * q, axis=0, keepdims=True), [((5, 2), ())],
+         lambda x, q: np.percentile(x, 100 * q, axis=0, keepdims=True), make_args=_data_and_levels),
     _row("average", lambda x, w: tnp.average(x, axis=1, weights=w), [(M, (4,))],
          lambda x, w: np.average(x, axis=1, weights=w), primitives=("multiply",), domain=(0.5, 2.0)),
     _row("nansum", lambda x: tnp.nansum(tnp.where(x > 1.5, np.nan, x), axis=0), [(M,)],
@@ -151,6 +171,9 @@ SPECS = [
     *[_row(f"correlate[{mode}]", lambda a, v, mode=mode: tnp.correlate(a, v, mode), [((5,), (3,)), ((2,), (4,))],
            lambda a, v, mode=mode: np.correlate(a, v, mode), primitives=("matmul",))
       for mode in ("full", "same", "valid")],
+    # a real a shorter than a complex v (the complex case): NumPy swaps them and conjugates the result
+    _row("correlate_real_short", lambda a, v: tnp.correlate(tnp.real(a), v, "full"), [((2,), (4,))],
+         lambda a, v: np.correlate(np.real(a), v, "full"), primitives=("matmul",)),
     _row("einsum_optimize", lambda a, b: tnp.einsum("ij,jk->ik", a, b, optimize=True), [((2, 3), (3, 2))],
          lambda a, b: np.einsum("ij,jk->ik", a, b), primitives=("einsum",)),
     _row("vdot", tnp.vdot, [(M, M)], np.vdot, primitives=("matmul",)),
@@ -191,6 +214,9 @@ SPECS = also_complex(SPECS, exclude=(  # real-only by nature, or built from real
     'tnp.remainder',
     'tnp.fmod',
     'tnp.interp',
+    'tnp.interp_xp',
+    'tnp.quantile_q',
+    'tnp.percentile_q',
     'tnp.quantile[linear]',
     'tnp.quantile[lower]',
     'tnp.quantile[higher]',

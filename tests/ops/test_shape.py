@@ -69,6 +69,11 @@ SPECS = [
            reference=lambda x: _np_pieces([x[:, i] for i in range(x.shape[1])])),
     OpSpec("concatenate", lambda x, y: tg.concatenate([x, y]), [(VECTOR, (2,)), (MATRIX, (1, 3))],
            reference=lambda x, y: np.concatenate([x, y])),
+    # a real piece (here the real part of a complex one) among complex ones: its cotangent is real
+    OpSpec("concatenate_real_part", lambda x, y: tg.concatenate([tg.real(x), y]), [(VECTOR, (2,)), (MATRIX, (1, 3))],
+           primitives=("concatenate", "real"), reference=lambda x, y: np.concatenate([np.real(x), y])),
+    OpSpec("stack_real_part", lambda x, y: tg.stack([tg.real(x), y]), SAME_PAIRS, primitives=("stack", "real"),
+           reference=lambda x, y: np.stack([np.real(x), y])),
     OpSpec("concat_axis1", lambda x, y: S.concat([x, y, x], 1), [(MATRIX, (2, 1)), (CUBE, (2, 1, 2))],
            primitives=("concatenate",), reference=lambda x, y: np.concatenate([x, y, x], 1)),
     OpSpec("concatenate_with_constant", lambda x: tg.concatenate([tg.zeros((2,), tg.float64), x]), [(VECTOR,)],
@@ -117,6 +122,8 @@ SPECS = [
            reference=lambda x: np.pad(x, ((0, 0), (2, 1), (1, 3)), constant_values=((0, 0), (1, 2), (3, 4)))),
     OpSpec("pad_zero_widths", lambda x: tg.pad(x, 0), [(VECTOR,), (CUBE,)], primitives=("pad",),
            reference=lambda x: np.pad(x, 0)),
+    OpSpec("pad_tensor_constant", lambda x, c: tg.pad(x, [[1, 0], [0, 2]], constant_values=c), [(MATRIX, SCALAR)],
+           primitives=("pad",), reference=lambda x, c: np.pad(x, ((1, 0), (0, 2)), constant_values=c)),
     *[
         OpSpec(f"pad_{mode}", lambda x, mode=mode: tg.pad(x, (2, 1), mode=mode), [(VECTOR,), (MATRIX,)],
                primitives=("getitem",), reference=lambda x, mode=mode: np.pad(x, (2, 1), mode=mode))
