@@ -674,8 +674,13 @@ def real_for_real(g: Any, like: Any) -> Any:
 def unbroadcast(g: Any, like: Any) -> Any:
     """Sum a cotangent down to the shape of ``like`` (undo broadcasting) and match its dtype."""
     cls = g.__class__
-    if cls is like.__class__ and cls in _NUMPY_SCALARS:  # same scalar type: same shape () and dtype
-        return g
+    if cls is like.__class__:
+        if cls in _NUMPY_SCALARS:  # same scalar type: same shape () and dtype
+            return g
+        if cls is Tensor:  # (a recorded walk: the same test on the values, without properties)
+            vcls = g._value.__class__
+            if vcls is like._value.__class__ and vcls in _NUMPY_SCALARS:
+                return g
     shape = like.shape
     gshape = g.shape
     if gshape == shape and g.dtype is like.dtype:  # the common case (dtype objects are shared)

@@ -22,9 +22,7 @@ def flatten(tree: Any) -> tuple[list, Treedef]:
 
 
 def _flatten(tree: Any, leaves: list) -> Treedef:
-    if isinstance(tree, (list, tuple)) and not _is_namedtuple(tree):
-        return (type(tree), [_flatten(x, leaves) for x in tree])
-    if _is_namedtuple(tree):
+    if isinstance(tree, (list, tuple)):  # (a namedtuple too: its type rebuilds it, see _build)
         return (type(tree), [_flatten(x, leaves) for x in tree])
     if isinstance(tree, dict):
         return (dict, [(k, _flatten(v, leaves)) for k, v in tree.items()])
@@ -61,7 +59,3 @@ def _build(treedef: Treedef, it: Any) -> Any:
 def map_structure(fn: Callable[[Any], Any], tree: Any) -> Any:
     leaves, treedef = flatten(tree)
     return unflatten(treedef, [fn(x) for x in leaves])
-
-
-def _is_namedtuple(x: Any) -> bool:
-    return isinstance(x, tuple) and hasattr(type(x), "_fields")

@@ -271,8 +271,12 @@ class Function:
             return result
         out_leaves, out_treedef = flatten(result)
         outputs: list = []
+        position: dict[int, int] = {}  # id of an argument leaf (as passed or as traced) -> its first index
+        for i, a in enumerate(leaves):
+            position.setdefault(id(a), i)
+            position.setdefault(id(call_leaves[i]), i)
         for x in out_leaves:
-            idx = next((i for i, a in enumerate(leaves) if a is x or call_leaves[i] is x), None)
+            idx = position.get(id(x))
             if idx is not None:
                 outputs.append(("arg", idx))
             elif isinstance(x, Tensor) and not isinstance(x, Variable) and x._key in tracer.names:

@@ -103,18 +103,42 @@ class Printer:
             self._fn_names[id(impl)] = name
         return name
 
-    def call(self, line: Op) -> str:
+    def call(self, line: Op, inlined: dict | None = None) -> tuple[str, int]:
+        """The expression of an op and its precedence (``_ATOM`` for a name or a call); ``inlined``
+        maps a value name to the (expression, precedence) that stands for it."""
         impl = line.prim.impl
-        args = [a if a.__class__ is str else self.const(a.value) for a in line.args]
+        const_names = self._const_names
+        args = []
+        for a in line.args:
+            if a.__class__ is str:
+                args.append(a)
+            else:
+                name = const_names.get(id(a.value))
+                args.append(name if name is not None else self.const(a.value))
+        precs = None
+        if inlined:
+            precs = [_ATOM] * len(args)
+            for j, a in enumerate(args):
+                e = inlined.get(a)
+                if e is not None:
+                    args[j], precs[j] = e
         if not line.params:
             op = _INFIX.get(impl)
             if op is not None and len(args) == 2:
-                return f"{args[0]} {op} {args[1]}"
+                # (left-associative: a left operand of the same precedence needs no parentheses)
+                prec = _SUM if op == "+" or op == "-" else _PRODUCT
+                if precs is None:
+                    return f"{args[0]} {op} {args[1]}", prec
+                left = args[0] if precs[0] >= prec else f"({args[0]})"
+                right = args[1] if precs[1] > prec else f"({args[1]})"
+                return f"{left} {op} {right}", prec
             if impl is operator.neg and len(args) == 1:
-                return f"-{args[0]}"
+                return f"-{_atomic(args, precs, 0)}", _UNARY
             if impl is operator.pow and len(args) == 2:
-                return f"{args[0]} ** {args[1]}"
-        parts = list(args)
+                if precs is None:
+                    return f"{args[0]} ** {args[1]}", _POWER
+                return f"{_atomic(args, precs, 0)} ** {_atomic(args, precs, 1)}", _POWER
+        parts = args
         odd: dict[str, Any] = {}
         for k, v in line.params.items():
             if not (k.isidentifier() and k.isascii() and not keyword.iskeyword(k)):
@@ -124,7 +148,17 @@ class Printer:
             parts.append(f"{k}={lit if lit is not None else self.const(v)}")
         if odd:
             parts.append(f"**{self.const(odd)}")
-        return f"{self.function_name(line.prim)}({', '.join(parts)})"
+        return f"{self.function_name(line.prim)}({', '.join(parts)})", _ATOM
+
+
+# Python's precedence of the expressions code generation prints (higher binds tighter)
+_SUM, _PRODUCT, _UNARY, _POWER, _ATOM = 1, 2, 3, 4, 5
+INLINE_CHARS = 60  # a value read once is written into its reader when its expression is this short
+
+
+def _atomic(args: list, precs: list | None, j: int) -> str:
+    """Operand ``j`` of ``-`` or ``**``: parenthesized unless a name or a call (as a reader expects)."""
+    return args[j] if precs is None or precs[j] == _ATOM else f"({args[j]})"
 
 
 _DTYPE_NAMES: dict = {}  # dtype -> its name (NumPy computes ``dtype.name`` in Python, each time)
@@ -192,13 +226,17 @@ def generate(
     kept_back: list = []
     reads_back: list = []
     last_back: dict[str, int] = {}
+    twice: set[str] = set()  # the values read more than once
     for line in reversed(lines):
         kind = line.__class__
         if kind is Op:
             out = line.out
             if not (out in needed if out.__class__ is str else any(o in needed for o in out)):
                 continue
-            names = [a for a in line.args if a.__class__ is str]
+            names = []
+            for a in line.args:
+                if a.__class__ is str:
+                    names.append(a)
         elif kind is Guard or kind is Effect or line.out in needed:
             names = _reads(line)
         else:
@@ -207,28 +245,82 @@ def generate(
         for name in names:
             if name not in last_back:
                 last_back[name] = j
+            else:
+                twice.add(name)
         needed.update(names)
         kept_back.append(line)
         reads_back.append(names)
     kept = kept_back[::-1]
     reads = reads_back[::-1]
     top = len(kept) - 1
-    last = {name: top - j for name, j in last_back.items()}
     final = {o for o in outputs if o.__class__ is str} | set(taped_residuals or ()) | set(params)
     freed: dict[int, set] = {}  # line -> the values deleted after it
-    for name, i in last.items():
+    for name, j in last_back.items():
         if name not in final and getattr(values.get(name), "nbytes", 0) >= DEL_BYTES:
-            freed.setdefault(i, set()).add(name)
+            freed.setdefault(top - j, set()).add(name)
+    # A value read once, by an op, is written into that op's expression (fewer statements for
+    # compile() to parse, the largest part of a first call; temporaries freed at once), up to
+    # INLINE_CHARS: ``v3 = c1 * (x0 ** c0 + x1 * x2)``. Python evaluates operands left to right, so
+    # the ops still run in the traced order exactly: the values written into a line are, in the
+    # order it reads them, the last ones made before it (``stack``: those waiting, in order); any
+    # other line (a guard, a Variable line, an effect, an op reading them in another order) first
+    # writes the waiting values out as statements. An op after which a large value is deleted stays
+    # a statement, so every ``del`` comes where it came without inlining.
+    shared = twice | final  # (a kept op's value not in it is read by one line, once)
+    stack: list = []  # (name, expression, precedence): values to write into a later op, in order
+    inlined: dict[str, tuple] = {}  # name -> (expression, precedence), of the values in ``stack``
     body: list[str] = []
+
+    def flush(entries: list) -> None:
+        for name, text, _ in entries:
+            del inlined[name]
+            body.append(f"{name} = {text}")
+
     pending = {}
     seen_effect = False
     guard_after_effect = False
     for i, line in enumerate(kept):
         kind = line.__class__
         if kind is Op:
-            target = ", ".join(line.out) if line.out.__class__ is tuple else line.out
-            body.append(f"{target} = {p.call(line)}")
-        elif kind is Load:
+            sub = None
+            if inlined:
+                used = []
+                for name in reads[i]:
+                    if name in inlined:
+                        used.append(name)
+                k = len(used)
+                if k and k <= len(stack):
+                    for j in range(k):
+                        if stack[j - k][0] != used[j]:
+                            break
+                    else:
+                        sub = {}
+                        for entry in stack[-k:]:
+                            sub[entry[0]] = inlined.pop(entry[0])
+                        del stack[-k:]
+                if k and sub is None:  # read in another order: the waiting values become statements
+                    flush(stack)
+                    stack = []
+            text, prec = p.call(line, sub)
+            out = line.out
+            deleted = freed.get(i) if freed else None
+            if out.__class__ is str and out not in shared and deleted is None and len(text) <= INLINE_CHARS:
+                stack.append((out, text, prec))
+                inlined[out] = (text, prec)
+                continue
+            if stack:
+                flush(stack)
+                stack = []
+            target = ", ".join(out) if out.__class__ is tuple else out
+            body.append(f"{target} = {text}")
+            if deleted is not None:
+                for name in dict.fromkeys(reads[i]):
+                    if name in deleted and (sub is None or name not in sub):  # (no local: written in)
+                        body.append(f"del {name}")
+            continue
+        flush(stack)
+        stack = []
+        if kind is Load:
             body.append(f"{line.out} = {slot_expr[line.var]}._value")
         elif kind is Assign:
             operand = p.expr(line.operand)
@@ -253,13 +345,14 @@ def generate(
             for name in dict.fromkeys(reads[i]):
                 if name in deleted:
                     body.append(f"del {name}")
+    flush(stack)
     body.extend(_stores(pending, slot_expr))
     returned = [o if o.__class__ is str else "None" for o in outputs]
     ret = ", ".join(returned + list(taped_residuals or ()))
     body.append(f"return ({ret}{',' if len(returned) + len(taped_residuals or ()) == 1 else ''})")
-    n_ops = sum(1 for x in kept if x.__class__ is Op)
 
     def text() -> str:
+        n_ops = sum(1 for x in kept if x.__class__ is Op)
         header = [f"# generated by tg.function: {n_ops} primitive calls"]
         for name in params:
             if name in values:
@@ -301,7 +394,7 @@ def _simplified(lines: list, values: dict, alias: dict) -> list:
     for line in lines:
         kind = line.__class__
         if kind is Op:
-            args = [alias.get(a, a) if a.__class__ is str else a for a in line.args]
+            args = [alias.get(a, a) if a.__class__ is str else a for a in line.args] if alias else line.args
             if line.out.__class__ is tuple:
                 key = _cse_key(line, args)
                 earlier = seen.get(key) if key is not None else None
@@ -389,9 +482,7 @@ def _hoisted(lines: list) -> list:
 def _times_ones(line: Op, args: list, values: dict, ones: dict) -> str | None:
     """The factor ``x`` of ``x * ones`` (or ``ones * x``) when the product is ``x`` bit for bit.
     ``ones``: id of a constant -> whether it may be ones (decided once per constant)."""
-    if line.params or len(args) != 2 or line.prim.impl not in _MULS:
-        return None
-    for i in (0, 1):
+    for i in (0, 1):  # (the caller checked: two arguments, no parameters, a product)
         c, x = args[i], args[1 - i]
         if c.__class__ is str or x.__class__ is not str:
             continue
@@ -503,6 +594,11 @@ def _diag_factor(v: Any, n: int) -> bool:
 
 def _diagonal_products(lines: list, values: dict) -> list:
     """Replace a matmul of a (scaled) diagonal constant and a float64 matrix by ``diagonal_matmul``."""
+    for line in lines:  # (a D is the value of a product or quotient, a matrix: most programs have none)
+        if line.__class__ is Op and line.value.__class__ is np.ndarray and line.value.ndim == 2:
+            break
+    else:
+        return lines
     diag: dict[str, tuple] = {}  # value name -> (diagonal constant, factors, steps)
     out = []
     for line in lines:
@@ -558,7 +654,11 @@ def _cse_key(line: Op, args: list) -> Any:
     """What makes two ops compute the same value: the function (by identity), the arguments (value
     names, and constants by identity: an int is never equal to a name) and the parameters; None:
     unhashable parameters."""
-    parts = tuple([a if a.__class__ is str else id(a.value) for a in args])
+    if len(args) == 2:  # (the common case, without a list)
+        a, b = args
+        parts: tuple = (a if a.__class__ is str else id(a.value), b if b.__class__ is str else id(b.value))
+    else:
+        parts = tuple([a if a.__class__ is str else id(a.value) for a in args])
     if not line.params:
         return (id(line.prim.impl), parts)
     try:

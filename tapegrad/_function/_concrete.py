@@ -246,9 +246,13 @@ def forget_values(lines: list, values: dict, keep: set) -> None:
             s = stand_ins[id(v)] = np.broadcast_to(np.zeros((), v.dtype), v.shape)
         return s
 
+    replaced = False
     for name, v in values.items():
-        if name not in keep:
+        if v.__class__ is np.ndarray and v.nbytes >= FORGET_BYTES and name not in keep:
             values[name] = stand_in(v)
+            replaced = True
+    if not replaced:  # (every line's value is one of ``values``: none is large)
+        return
     for line in lines:
         kind = line.__class__
         if kind is Op:

@@ -152,19 +152,21 @@ class Tracer:
         names = self.names
         refs = []
         traced = False
-        for a, v in zip(args, vals):
+        i = 0  # (vals[i] is the value of args[i]: no zip, no pairs)
+        for a in args:
             if a.__class__ is Tensor:  # (ref, inlined: the common case)
                 name = names.get(a._key)
                 if name is not None:
                     traced = True
                     refs.append(name)
                 else:
-                    refs.append(Const(v, True))
-                continue
-            r = self.ref(a, v)
-            if r.__class__ is str:
-                traced = True
-            refs.append(r)
+                    refs.append(Const(vals[i], True))
+            else:
+                r = self.ref(a, vals[i])
+                if r.__class__ is str:
+                    traced = True
+                refs.append(r)
+            i += 1
         if params:
             if _holds_traced(params, names):
                 self.unsupported = f"a traced tensor is passed to {prim.name} as a keyword parameter"

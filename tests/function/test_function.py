@@ -26,7 +26,8 @@ def test_seed_example_generated_code_and_values():
     xs = [c64(2.0), c64(3.0), c64(4.0)]
     assert float(f(*xs)) == 48.0
     src = f.get_concrete_function(*xs).source
-    assert "def forward(x0, x1, x2):" in src and "x1 * x2" in src and "return (v3,)" in src
+    assert "def forward(x0, x1, x2):" in src and "return (v3,)" in src
+    assert "    v3 = c1 * (x0 ** c0 + x1 * x2)\n" in src  # values read once are written into their reader
     assert "Tensor" not in src.split("def forward")[1]  # plain NumPy values, no wrapping, no tape
     assert f.source(*xs) == src
     assert float(f(c64(1.0), c64(1.0), c64(1.0))) == 6.0  # same signature, other values
@@ -47,15 +48,34 @@ def test_dead_values_dropped_constants_folded_and_large_values_freed():
         unused = tg.exp(x)  # noqa: F841  (dead: no line reads it)
         scale = tg.sum(tg.constant(big))  # constants only: folded into one constant
         a = tg.sin(x)
-        b = tg.cos(a)
+        b = tg.cos(a) * a  # (a is read twice: a local, deleted after its last reader)
         return b * scale
 
     x = c64(big)
-    want = tg.cos(tg.sin(x)) * tg.sum(tg.constant(big))
+    want = tg.cos(tg.sin(x)) * tg.sin(x) * tg.sum(tg.constant(big))
     assert bits(f(x)) == bits(want)
     src = f.source(x)
     assert "exp" not in src and "np.sum" not in src and "tg_sum" not in src
     assert "del v" in src  # a 1000-element value is freed after its last reader
+
+
+def test_values_read_once_are_inlined_with_python_precedence_and_order():
+    @tg.function
+    def f(a, b, c):
+        d = a - (b - c)  # (parentheses kept: subtraction is not associative)
+        e = (a - b) - c
+        g = -(a**2) + (-a) ** 2 + c ** (b * a)
+        h = a / (b * c) + (a + b) * c - tg.exp(c - b) * tg.sin(c)
+        return d * e, g, h
+
+    xs = [c64([0.3, -1.5]), c64([2.0, 0.7]), c64([0.4, 1.1])]
+    for got, want in zip(f(*xs), f.python_function(*xs)):
+        assert bits(got) == bits(want)
+    src = f.source(*xs)
+    assert "a" not in src.split("def forward")[1].split("):")[0]  # (the parameters are x0, x1, x2)
+    assert "(x0 - x1) - x2" not in src and "x0 - (x1 - x2)" in src
+    assert "x0 / (x1 * x2) + (x0 + x1) * x2 - np.exp(x2 - x1) * np.sin(x2)" in src
+    assert "-(x0 ** c0) + (-x0) ** c0 + x2 ** (x1 * x0)" in src
 
 
 def test_retrace_on_new_shape_dtype_and_python_argument():
