@@ -9,10 +9,11 @@ against jax.jit and against NumPy's hand-written forward+backward) are measured 
 each round times every variant once, and the medians over the rounds are compared (the ratio of
 the best rounds in parentheses). Time is the process's CPU time by default (other processes'
 load does not count; every variant runs on one thread), or wall time. It also reports
-tg.function's first call (trace + code generation) against one eager call of the same Python
-function (what the trace runs; ``Case.uncompiled``) and against the fastest eager row (which may be
-another algorithm: W7's Taylor mode), and jax.jit's and tf.function's first calls (trace +
-compile), on the same clock.
+tg.function's first call (the trace) against one eager call of the same Python function (what the
+trace runs; ``Case.uncompiled``) and against the fastest eager row (which may be another algorithm:
+W7's Taylor mode), and jax.jit's and tf.function's first calls (trace + compile), on the same
+clock. The next calls run the traced program line by line, and the 9th after the trace generates
+and compiles its code: ``--fresh`` also reports the first 10 calls together against 10 eager calls.
 Each result is checked against the workload's reference before timing. jax and tensorflow are
 optional (their columns are skipped).
 """
@@ -62,6 +63,7 @@ def cases(module: Any, workload: str) -> list:
 
 
 CLOCK = [time.process_time]
+FIRST_CALLS = 10  # tg.function's first calls timed one by one in --fresh (COMPILE_AFTER + 2)
 
 
 def per_call(fn: Callable[[], Any], budget: float = 0.05) -> float:
@@ -95,9 +97,12 @@ def first_call(workload: str, case_name: str) -> dict[str, float]:
     times = [min(t) for t in zip(*[[per_call(fn, 0.02) for fn in fns] for _ in range(3)])]  # (interleaved)
     same, fastest = times[0], min(times[1:])
     clock = CLOCK[0]
-    started = clock()
-    compiled.fn()
-    return {"same": same, "fastest": fastest, "first": clock() - started}
+    calls = []
+    for _ in range(FIRST_CALLS):  # the trace, the calls line by line, the one that compiles, one more
+        started = clock()
+        compiled.fn()
+        calls.append(clock() - started)
+    return {"same": same, "fastest": fastest, "first": calls[0], "firsts": sum(calls)}
 
 
 def fresh_first_calls(workloads: list, n: int, clock: str) -> int:
@@ -105,8 +110,8 @@ def fresh_first_calls(workloads: list, n: int, clock: str) -> int:
     in the same process: the first trace of a process pays for code run for the first time too."""
     print(f"first call (trace + code generation) in {n} fresh processes each, {clock} time: best / median")
     print("| workload | case | the same function eagerly | first call | / the same function eagerly "
-          "| fastest eager row | / fastest eager row |")
-    print("|---|---|---|---|---|---|---|")
+          f"| fastest eager row | / fastest eager row | first {FIRST_CALLS} calls / {FIRST_CALLS} eager calls |")
+    print("|---|---|---|---|---|---|---|---|")
     for workload in workloads:
         names = dict.fromkeys(c.case for c in cases(impl_tapegrad, workload) if c.row == "function")
         for case_name in names:
@@ -118,10 +123,12 @@ def fresh_first_calls(workloads: list, n: int, clock: str) -> int:
             same, fastest = min(r["same"] for r in runs), min(r["fastest"] for r in runs)
             firsts = [r["first"] for r in runs]
             best, med = min(firsts), statistics.median(firsts)
+            together = [r["firsts"] / (FIRST_CALLS * same) for r in runs]
             print(
                 f"| {workload} | {case_name} | {same * 1e3:.3g} ms | {best * 1e3:.3g} / {med * 1e3:.3g} ms "
                 f"| {best / same:.1f}x / {med / same:.1f}x | {fastest * 1e3:.3g} ms "
-                f"| {best / fastest:.1f}x / {med / fastest:.1f}x |",
+                f"| {best / fastest:.1f}x / {med / fastest:.1f}x "
+                f"| {min(together):.2f}x / {statistics.median(together):.2f}x |",
                 flush=True,
             )
     return 0
