@@ -89,7 +89,7 @@ def check(case: Any, workload: str) -> None:
 
 def first_call(workload: str, case_name: str) -> dict[str, float]:
     """In this process, in seconds: one eager call of the same function (best of 3 timings), one
-    call of the fastest eager row, and the first call of the tg.function row (trace + code generation)."""
+    call of the fastest eager row, and the first calls of the tg.function row (the first: the trace)."""
     tg_cases = cases(impl_tapegrad, workload)
     compiled = next(c for c in tg_cases if c.case == case_name and c.row == "function")
     eagers = [c for c in tg_cases if c.case == case_name and c.row != "function"]
@@ -108,7 +108,7 @@ def first_call(workload: str, case_name: str) -> dict[str, float]:
 def fresh_first_calls(workloads: list, n: int, clock: str) -> int:
     """tg.function's first call in ``n`` fresh processes per case, against one eager call measured
     in the same process: the first trace of a process pays for code run for the first time too."""
-    print(f"first call (trace + code generation) in {n} fresh processes each, {clock} time: best / median")
+    print(f"first call (the trace) in {n} fresh processes each, {clock} time: best / median")
     print("| workload | case | the same function eagerly | first call | / the same function eagerly "
           f"| fastest eager row | / fastest eager row | first {FIRST_CALLS} calls / {FIRST_CALLS} eager calls |")
     print("|---|---|---|---|---|---|---|---|")
@@ -173,7 +173,7 @@ def main() -> int:
     )
     print(
         "| workload | case | tg.function | jax.jit | tf.function | NumPy by hand | eager tapegrad | vs jax.jit "
-        "| vs tf.function | vs NumPy | target | first call (trace + codegen) | / the same function eagerly "
+        "| vs tf.function | vs NumPy | target | first call (the trace) | / the same function eagerly "
         "| / fastest eager row | jax.jit first call | tf.function first call |"
     )
     print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
