@@ -109,8 +109,10 @@ def fresh_first_calls(workloads: list, n: int, clock: str) -> int:
     """tg.function's first call in ``n`` fresh processes per case, against one eager call measured
     in the same process: the first trace of a process pays for code run for the first time too."""
     print(f"first call (the trace) in {n} fresh processes each, {clock} time: best / median")
-    print("| workload | case | the same function eagerly | first call | / the same function eagerly "
-          f"| fastest eager row | / fastest eager row | first {FIRST_CALLS} calls / {FIRST_CALLS} eager calls |")
+    print(
+        "| workload | case | the same function eagerly | first call | / the same function eagerly "
+        f"| fastest eager row | / fastest eager row | first {FIRST_CALLS} calls / {FIRST_CALLS} eager calls |"
+    )
     print("|---|---|---|---|---|---|---|---|")
     for workload in workloads:
         names = dict.fromkeys(c.case for c in cases(impl_tapegrad, workload) if c.row == "function")
@@ -231,8 +233,9 @@ def main() -> int:
             key = "numpy" if peer == "numpy" else "jax.jit"
             verdict = "—" if key not in med else ("met" if med["tg.function"] / med[key] <= limit else "missed")
             eager_once = med["eager tapegrad"]
-            firsts = " | ".join(f"{peer_first[k] * 1e3:.3g} ms" if k in peer_first else "—"
-                                for k in ("jax.jit", "tf.function"))
+            firsts = " | ".join(
+                f"{peer_first[k] * 1e3:.3g} ms" if k in peer_first else "—" for k in ("jax.jit", "tf.function")
+            )
             print(
                 f"| {workload} | {case_name} | {show('tg.function')} | {show('jax.jit')} | {show('tf.function')} "
                 f"| {show('numpy')} | {show('eager tapegrad')} | {r('jax.jit')} | {r('tf.function')} | {r('numpy')} "
