@@ -9,7 +9,6 @@ import pytest
 import tapegrad as tg
 from tapegrad._function import _codegen, _concrete
 
-
 pytestmark = pytest.mark.compiled_only  # (each test sets how many calls run line by line)
 
 
