@@ -182,11 +182,12 @@ class Tensor:
 
     # ---- NumPy interoperability -----------------------------------------------------------
     def __array_ufunc__(self, ufunc: np.ufunc, method: str, *inputs: Any, **kwargs: Any) -> Any:
+        if method != "__call__":  # np.add.reduce, np.multiply.accumulate, np.maximum.outer, ...
+            return ops.ufunc_method(ufunc, method, inputs, kwargs)  # tapegrad.ops.ufunc_methods.call
         op = UFUNCS.get(ufunc)
-        if op is None or method != "__call__":
-            name = ufunc.__name__ if method == "__call__" else f"{ufunc.__name__}.{method}"
+        if op is None:
             raise TypeError(
-                f"tapegrad has no derivative rule for numpy.{name}; call a tapegrad op instead "
+                f"tapegrad has no derivative rule for numpy.{ufunc.__name__}; call a tapegrad op instead "
                 "or convert with .numpy() if you do not need its gradient"
             )
         if kwargs:

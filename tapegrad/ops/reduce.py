@@ -590,7 +590,7 @@ def _np_mean(a, axis=None, dtype=None, out=None, keepdims=False, *, where=True):
 def _np_total(func: Any, what: str) -> Any:  # sum, prod
     def total(a, axis=None, dtype=None, out=None, keepdims=False, initial=None, where=True):
         _plain(what, out, where, initial)
-        return func(_with_dtype(a, dtype), axis, keepdims)
+        return _with_dtype(func(_with_dtype(a, dtype), axis, keepdims), dtype)  # int8 wraps around in int8
 
     return total
 
@@ -616,7 +616,7 @@ def _np_moment(func: Any, what: str) -> Any:
 def _np_scan(func: Any, what: str) -> Any:
     def scan(a, axis=None, dtype=None, out=None):
         _plain(what, out)
-        return func(_with_dtype(a, dtype), axis)
+        return _with_dtype(func(_with_dtype(a, dtype), axis), dtype)
 
     return scan
 
