@@ -4,6 +4,7 @@ integer- or boolean-valued helpers (plain results, not differentiable)."""
 
 from __future__ import annotations
 
+import warnings
 from typing import Any, Callable
 
 import numpy as np
@@ -35,27 +36,134 @@ def _conj(x: Tensor) -> Tensor:
 # ---- statistics ----------------------------------------------------------------------------------
 def cov(m: Any, y: Any = None, rowvar: bool = True, bias: bool = False, ddof: Any = None, fweights: Any = None,
         aweights: Any = None, *, dtype: Any = None) -> Tensor:
-    """``np.cov`` (without frequency/analytic weights): the covariance of the rows (variables)."""
-    if fweights is not None or aweights is not None:
-        raise NotImplementedError("tapegrad.numpy.cov: fweights= and aweights= are not supported")
+    """``np.cov``: the covariance of the rows (variables), in NumPy's arithmetic and dtypes (float64 at
+    least); frequency and analytic weights may be tensors (differentiable in them too)."""
+    if ddof is not None and ddof != int(ddof):
+        raise ValueError("ddof must be integer")
     x = asarray(m)
     if x.ndim > 2:
         raise ValueError("m has more than 2 dimensions")
-    x = ops.reshape(x, (1, -1)) if x.ndim < 2 else x
-    if not rowvar and x.shape[0] != 1:
-        x = ops.transpose(x)
-    if y is not None:
-        yy = asarray(y)
-        yy = ops.reshape(yy, (1, -1)) if yy.ndim < 2 else yy
+    yy = None if y is None else asarray(y)
+    if yy is not None and yy.ndim > 2:
+        raise ValueError("y has more than 2 dimensions")
+    if dtype is None:
+        dtype = np.result_type(x.dtype, np.float64) if yy is None else np.result_type(x.dtype, yy.dtype, np.float64)
+    dtype = np.dtype(dtype)
+    big = ops.cast(_at_least_2d(x), dtype)
+    if not rowvar and x.ndim != 1:
+        big = ops.transpose(big)
+    if big.shape[0] == 0:
+        return array(np.array([]).reshape(0, 0))
+    if yy is not None:
+        yy = ops.cast(_at_least_2d(yy), dtype)
         if not rowvar and yy.shape[0] != 1:
             yy = ops.transpose(yy)
-        x = ops.concatenate([x, ops.cast(yy, x.dtype) if yy.dtype != x.dtype else yy], axis=0)
+        big = ops.concatenate([big, yy], axis=0)
     if ddof is None:
-        ddof = 0 if bias else 1
-    n = x.shape[1]
-    xc = x - ops.mean(x, axis=1, keepdims=True)
-    c = ops.matmul(xc, ops.transpose(_conj(xc))) / float(n - ddof)
-    return ops.squeeze(c) if c.shape == (1, 1) else c
+        ddof = 1 if bias == 0 else 0
+    n = big.shape[1]
+    f = _cov_weights(fweights, n, "fweights")
+    a = _cov_weights(aweights, n, "aweights")
+    if f is not None and not np.all(_plain(f) == np.around(_plain(f))):
+        raise TypeError("fweights must be integer")
+    w = f if a is None else a if f is None else f * a
+    if w is None:
+        avg = ops.mean(big, axis=1)
+        fact = n - ddof
+    else:  # np.average(X, axis=1, weights=w, returned=True)
+        kind = np.result_type(big.dtype, w.dtype)
+        w_sum = ops.sum(ops.cast(w, kind) if kind != w.dtype else w)
+        avg = ops.sum(big * w, axis=1) / w_sum
+        if ddof == 0:
+            fact = w_sum
+        elif a is None:
+            fact = w_sum - ddof
+        else:
+            fact = w_sum - ddof * ops.sum(w * a) / w_sum
+    if np.all(_plain(fact) <= 0) if isinstance(fact, Tensor) else fact <= 0:
+        warnings.warn("Degrees of freedom <= 0 for slice", RuntimeWarning, stacklevel=2)
+        fact = 0.0
+    centred = big - ops.reshape(avg, (-1, 1))
+    if centred.dtype != big.dtype:  # X -= avg[:, None] in place: X keeps its dtype
+        centred = ops.cast(centred, big.dtype)
+    c = ops.matmul(centred, _conj(ops.transpose(centred if w is None else centred * w)))
+    scale = 1 / fact if isinstance(fact, Tensor) else np.true_divide(1, fact)
+    kind = np.result_type(c.dtype, _plain(scale))  # c *= 1 / fact in place: computed in float64, stored in c's dtype
+    c = c * scale if kind == c.dtype else ops.cast(ops.cast(c, kind) * scale, c.dtype)
+    return ops.squeeze(c)
+
+
+def _at_least_2d(x: Tensor) -> Tensor:
+    return ops.reshape(x, (1,) * (2 - x.ndim) + x.shape) if x.ndim < 2 else x
+
+
+def _cov_weights(weights: Any, n: int, what: str) -> Any:
+    """np.cov's checks of fweights/aweights, as float64 (a tensor stays differentiable)."""
+    if weights is None:
+        return None
+    w = ops.cast(weights, np.float64) if isinstance(weights, Tensor) else asarray(np.asarray(weights, dtype=float))
+    if w.ndim > 1:
+        raise RuntimeError(f"cannot handle multidimensional {what}")
+    if w.shape[0] != n:
+        raise RuntimeError(f"incompatible numbers of samples and {what}")
+    if np.any(_plain(w) < 0):
+        raise ValueError(f"{what} cannot be negative")
+    return w
+
+
+def _shape_of(v: Any) -> tuple:
+    return v.shape if isinstance(v, Tensor) else np.shape(v)
+
+
+def _ndmin(v: Any, ndim: int) -> Any:
+    """``np.array(v, ndmin=ndim)`` (a tensor stays one)."""
+    if not isinstance(v, Tensor):
+        return np.array(v, copy=None, subok=True, ndmin=ndim)
+    return ops.reshape(v, (1,) * (ndim - v.ndim) + v.shape) if v.ndim < ndim else v
+
+
+def logspace(start: Any, stop: Any, num: int = 50, endpoint: bool = True, base: Any = 10.0, dtype: Any = None,
+             axis: int = 0) -> Any:
+    """``np.logspace``: ``base ** np.linspace(start, stop)`` in NumPy's arithmetic, differentiable in
+    tensor ``start``, ``stop`` and ``base``."""
+    if not any(isinstance(v, Tensor) for v in (start, stop, base)):
+        return array(np.logspace(start, stop, num, endpoint, base, dtype, axis))
+    if not isinstance(base, (float, int)) and np.ndim(_plain(base)):
+        # a non-scalar base is broadcast with the endpoints: it may change what axis means (NumPy's)
+        ndmax = len(np.broadcast_shapes(*(_shape_of(v) for v in (start, stop, base))))
+        start, stop, base = (_ndmin(v, ndmax) for v in (start, stop, base))
+        base = ops.expand_dims(base, axis) if isinstance(base, Tensor) else np.expand_dims(base, axis=axis)
+    y = np.linspace(start, stop, num=num, endpoint=endpoint, axis=axis)
+    result = ops.power(base, y)
+    return result if dtype is None else ops.cast(result, np.dtype(dtype))
+
+
+def geomspace(start: Any, stop: Any, num: int = 50, endpoint: bool = True, dtype: Any = None, axis: int = 0) -> Any:
+    """``np.geomspace``: a geometric progression in NumPy's arithmetic (10 ** linspace of the log10 of the
+    endpoints turned to the positive real axis, then turned back; the endpoints exact), differentiable in
+    tensor ``start`` and ``stop``. The turn, ``sign(start)``, is a constant: the progression between
+    two points does not change as it moves, only which branch it follows."""
+    if not (isinstance(start, Tensor) or isinstance(stop, Tensor)):
+        return array(np.geomspace(start, stop, num, endpoint, dtype, axis))
+    start, stop = (v if isinstance(v, Tensor) else np.asanyarray(v) for v in (start, stop))
+    if np.any(_plain(start) == 0) or np.any(_plain(stop) == 0):
+        raise ValueError("Geometric sequence cannot include zero")
+    dt = np.result_type(_plain(start), _plain(stop), float(num), np.zeros((), dtype))
+    dtype = dt if dtype is None else np.dtype(dtype)
+    start, stop = (ops.cast(v, dt) if isinstance(v, Tensor) else v.astype(dt) for v in (start, stop))
+    out_sign = np.sign(_plain(start))
+    start = start / out_sign
+    stop = stop / out_sign
+    result = logspace(ops.log10(start), ops.log10(stop), num=num, endpoint=endpoint, base=10.0, dtype=dt)
+    if num > 0:  # the endpoints exactly (10 ** log10(x) need not be x)
+        row = np.arange(num).reshape((num,) + (1,) * (result.ndim - 1))
+        result = ops.where(row == 0, start, result)
+        if num > 1 and endpoint:
+            result = ops.where(row == num - 1, stop, result)
+    result = result * out_sign
+    if axis != 0:
+        result = ops.moveaxis(result, 0, axis)
+    return result if dtype == dt else ops.cast(result, dtype)
 
 
 def corrcoef(x: Any, y: Any = None, rowvar: bool = True, *, dtype: Any = None) -> Tensor:

@@ -179,3 +179,146 @@ def test_ufunc_at_and_reduceat_stay_clear_errors_that_name_the_fix():
     np.add.at(want, [0, 0, 2], [1.0, 2.0, 3.0])
     got = t + tg.scatter_add(tg.constant([1.0, 2.0, 3.0], tg.float64), index=[0, 0, 2], shape=t.shape)
     _same(got, want)
+
+
+# ---- 2. logspace / geomspace with tensor endpoints (and base): refused, now NumPy's values, differentiable ----
+def _f64(v, dtype=np.float64):
+    return tg.constant(np.asarray(v, dtype))
+
+
+SPACES = [
+    ("logspace", lambda c: ((c(2.0), c(3.0), 4), {})),
+    ("logspace", lambda c: ((c(2.0, np.float32), 3.0, 5), {})),
+    ("logspace", lambda c: ((c(2, np.int64), 3, 5), {})),
+    ("logspace", lambda c: ((c([2.0, 1.0]), c([[3.0], [0.5]]), 7), {"endpoint": False, "axis": 1})),
+    ("logspace", lambda c: ((c(2.0), 3.0, 4), {"base": c([2.0, 3.0]), "axis": -1})),
+    ("logspace", lambda c: ((c([2.0, 1.0]), 3.0, 4), {"base": c([2.0, 3.0])})),
+    ("logspace", lambda c: ((c(0.5), 3.0, 6), {"dtype": np.float32})),
+    ("logspace", lambda c: ((c(0.5), 3.0, 6), {"dtype": int})),
+    ("geomspace", lambda c: ((c(1.0), c(1000.0), 4), {})),
+    ("geomspace", lambda c: ((c(-1000.0), c(-1.0), 4), {})),
+    ("geomspace", lambda c: ((c(2.0, np.float32), c(300.0, np.float32), 5), {})),
+    ("geomspace", lambda c: ((c(2.0, np.float32), c(300.0, np.float32), 5), {"dtype": np.float32})),
+    ("geomspace", lambda c: ((c(1, np.int64), 256, 9), {"dtype": int})),
+    ("geomspace", lambda c: ((c([1.0, -2.0, 3.0]), c([10.0, -100.0, 0.5]), 6), {"endpoint": False, "axis": -1})),
+    ("geomspace", lambda c: ((c(-1 + 0j, np.complex128), c(1 + 0j, np.complex128), 5), {})),
+    ("geomspace", lambda c: ((c(1j, np.complex128), 1000j, 4), {})),
+    ("geomspace", lambda c: ((c(3.0), c(5.0), 1), {})),
+    ("geomspace", lambda c: ((c(3.0), c(5.0), 0), {})),
+]
+
+
+@pytest.mark.parametrize("module", [np, tnp], ids=["np", "tnp"])
+@pytest.mark.parametrize("name, case", SPACES)
+def test_logspace_and_geomspace_of_tensors_are_numpys_values(module, name, case):
+    """Bit for bit, dtype and shape as NumPy's (its arithmetic order, its float64 for geomspace)."""
+    args, kw = case(_f64)
+    want_args, want_kw = case(lambda v, dtype=np.float64: np.asarray(v, dtype))
+    _same(getattr(module, name)(*args, **kw), getattr(np, name)(*want_args, **want_kw))
+
+
+@pytest.mark.parametrize(
+    "f",
+    [
+        lambda a, b: np.logspace(a, b, 5),
+        lambda a, b: tnp.logspace(a, b, 4, endpoint=False, base=a + 2.0, axis=-1),
+        lambda a, b: np.geomspace(a + 3.0, b + 3.0, 5),
+        lambda a, b: tnp.geomspace(-a - 3.0, -b - 3.0, 4, endpoint=False, axis=-1),
+    ],
+)
+def test_logspace_and_geomspace_are_differentiable_in_their_endpoints(f):
+    a, b = np.array([0.3, -0.4]), np.array([1.1, 0.7])
+    got = tg.grad(lambda s, t: tnp.sum(f(s, t)), argnums=(0, 1))(tg.constant(a), tg.constant(b))
+    np.testing.assert_allclose(got[0].numpy(), _fd(lambda x: f(x, b), a), rtol=1e-6)
+    np.testing.assert_allclose(got[1].numpy(), _fd(lambda x: f(a, x), b), rtol=1e-6)
+
+
+def test_geomspace_of_a_zero_tensor_is_numpys_error():
+    with pytest.raises(ValueError, match="cannot include zero"):
+        np.geomspace(tg.constant(0.0), 1.0, 3)
+
+
+# ---- 3. np.cov with fweights / aweights (arrays or tensors) -----------------------------------------
+COV_X = RNG.normal(size=(3, 7))
+FW = np.array([1, 3, 0, 2, 1, 1, 4])
+AW = RNG.uniform(0.2, 2.0, 7)
+
+
+@pytest.mark.parametrize(
+    "kw",
+    [
+        {"fweights": FW},
+        {"aweights": AW},
+        {"fweights": FW, "aweights": AW},
+        {"fweights": FW, "aweights": AW, "ddof": 0},
+        {"aweights": AW, "bias": True},
+        {"fweights": FW, "ddof": 3},
+        {"aweights": AW, "dtype": np.float32},
+    ],
+)
+@pytest.mark.parametrize("as_tensor", [False, True])
+def test_cov_with_weights_is_numpys(kw, as_tensor):
+    """tnp.cov refused fweights/aweights (NotImplementedError); np.cov(t, aweights=...) too."""
+    given = {k: tg.constant(v) if as_tensor and k.endswith("weights") else v for k, v in kw.items()}
+    _same(np.cov(tg.constant(COV_X), **given), np.cov(COV_X, **kw))
+    _same(tnp.cov(COV_X.T, COV_X[0] * 2, rowvar=False, **given), np.cov(COV_X.T, COV_X[0] * 2, rowvar=False, **kw))
+    z = COV_X + 1j * RNG.normal(size=COV_X.shape)
+    if "dtype" not in kw:
+        _same(tnp.cov(tg.constant(z), **given), np.cov(z, **kw))
+
+
+def test_cov_is_differentiable_in_tensor_weights():
+    got = tg.grad(lambda w: tnp.sum(tnp.cov(COV_X, fweights=FW, aweights=w)))(tg.constant(AW)).numpy()
+    np.testing.assert_allclose(got, _fd(lambda w: np.cov(COV_X, fweights=FW, aweights=w), AW), rtol=1e-6, atol=1e-9)
+    # frequency weights must be integers in NumPy; with ddof=0 they enter as analytic weights do
+    f = (FW + 1).astype(float)
+    got = tg.grad(lambda w: tnp.sum(tnp.cov(COV_X, fweights=w, bias=True)))(tg.constant(f)).numpy()
+    np.testing.assert_allclose(got, _fd(lambda w: np.cov(COV_X, aweights=w, bias=True), f), rtol=1e-6, atol=1e-9)
+
+
+def test_cov_dtypes_and_layouts_are_numpys():
+    """float32 data: NumPy computes in float64; rowvar=False with one row: that row's entries are variables."""
+    x32 = COV_X.astype(np.float32)
+    _same(tnp.cov(tg.constant(x32)), np.cov(x32))
+    _same(tnp.cov(tg.constant(x32), dtype=np.float32), np.cov(x32, dtype=np.float32))
+    with np.errstate(all="ignore"), pytest.warns(RuntimeWarning):
+        _same(tnp.cov(tg.constant(COV_X[:1]), rowvar=False), np.cov(COV_X[:1], rowvar=False))
+
+
+def test_cov_weight_errors_are_numpys():
+    t = tg.constant(COV_X)
+    with pytest.raises(TypeError, match="fweights must be integer"):
+        np.cov(t, fweights=FW + 0.5)
+    with pytest.raises(ValueError, match="aweights cannot be negative"):
+        np.cov(t, aweights=-AW)
+    with pytest.raises(RuntimeError, match="incompatible numbers of samples and fweights"):
+        np.cov(t, fweights=FW[:3])
+    with pytest.raises(ValueError, match="ddof must be integer"):
+        np.cov(t, ddof=1.5)
+
+
+# ---- 4. creation dtypes: NumPy's, not TensorFlow's float32 -----------------------------------------
+@pytest.mark.parametrize("module", [np, tnp], ids=["np", "tnp"])
+@pytest.mark.parametrize(
+    "start, stop",
+    [(np.int64(1), np.int64(10)), (np.int32(1), 10), (np.float32(1), 10.0), (np.float32(1), np.int64(10)), (1, 10)],
+)
+def test_linspace_of_tensors_has_numpys_dtype(module, start, stop):
+    """tnp.linspace / np.linspace with integer tensor endpoints gave float32 (NumPy: float64)."""
+    for s, e in ((tg.constant(np.asarray(start)), stop), (start, tg.constant(np.asarray(stop)))):
+        plain = [v.numpy() if isinstance(v, tg.Tensor) else v for v in (s, e)]  # NumPy's dtype rules on the values
+        _same(module.linspace(s, e, 5), np.linspace(*plain, 5))
+
+
+def test_linspace_of_tensors_with_an_integer_dtype_floors_as_numpy():
+    """dtype=int cast the endpoints to int first (1.5 -> 1) and returned float64."""
+    _same(np.linspace(_f64(1.5), _f64(10.0), 3, dtype=int), np.linspace(1.5, 10.0, 3, dtype=int))
+    _same(tg.linspace(_f64(-1.5), _f64(10.0), 4, dtype=np.int32), np.linspace(-1.5, 10.0, 4, dtype=np.int32))
+
+
+def test_linspace_of_tensors_follows_numpys_arithmetic_at_the_edges():
+    """A step that underflows to 0 (NumPy: i / div * delta) and a single sample of an infinite range."""
+    a = np.array([0.0, 1e-320])
+    _same(np.linspace(tg.constant(a), tg.constant(a * 3), 5, axis=1), np.linspace(a, a * 3, 5, axis=1))
+    with np.errstate(invalid="ignore"):
+        _same(np.linspace(_f64(0.0), np.inf, 1), np.linspace(0.0, np.inf, 1))

@@ -152,6 +152,18 @@ SPECS = [
          lambda a, b: np.fft.hfft(a + 1j * b, n=6), primitives=("fft.irfft", "conj")),
     _row("fft.ihfft", lambda x: _parts(tnp.fft.ihfft(x, norm="ortho")), [((5,),)],
          lambda x: _np_parts(np.fft.ihfft(x, norm="ortho")), primitives=("fft.rfft", "conj")),
+    _row("logspace", lambda a, b: tnp.logspace(a, b, 5), [((), ()), ((3,), (3,))], lambda a, b: np.logspace(a, b, 5),
+         primitives=("power",), domain=(-1.0, 1.0)),
+    _row("logspace_base", lambda a, b, c: tnp.logspace(a, b, 4, endpoint=False, base=c, axis=-1), [((), (2,), (2,))],
+         lambda a, b, c: np.logspace(a, b, 4, endpoint=False, base=c, axis=-1), primitives=("power",),
+         domain=(0.5, 2.0)),
+    _row("geomspace", lambda a, b: tnp.geomspace(a, b, 5, axis=-1), [((), ()), ((3,), (3,))],
+         lambda a, b: np.geomspace(a, b, 5, axis=-1), primitives=("log10", "power"), domain=(0.5, 2.0)),
+    _row("geomspace_negative", lambda a, b: tnp.geomspace(-a, -b, 4, endpoint=False), [((2,), (2,))],
+         lambda a, b: np.geomspace(-a, -b, 4, endpoint=False), primitives=("log10", "power"), domain=(0.5, 2.0)),
+    _row("cov_weights", lambda x, a: tnp.cov(x, fweights=np.array([1, 3, 2, 1]), aweights=a), [(M, V)],
+         lambda x, a: np.cov(x, fweights=np.array([1, 3, 2, 1]), aweights=a), primitives=("matmul",),
+         make_args=lambda rng, shapes: [rng.uniform(-2, 2, M), rng.uniform(0.5, 2, 4)]),
     # NumPy's ufunc methods on tensors (np.<ufunc>.reduce/accumulate/outer through __array_ufunc__)
     OpSpec("np.add.reduce", lambda x: np.add.reduce(x, 1), [(M,)], ("sum",), reference=lambda x: np.add.reduce(x, 1)),
     OpSpec("np.multiply.reduce", np.multiply.reduce, [(M,)], ("prod",), reference=np.multiply.reduce),
@@ -191,6 +203,7 @@ SPECS = also_complex(SPECS, exclude=(  # real-only by nature, or built from real
     'tnp.real_if_close',
     'tnp.fft.hfft',
     'tnp.fft.ihfft',
+    'tnp.cov_weights',  # weights are real
     'np.maximum.reduce',  # orders real numbers
     'np.minimum.reduce',
     'np.maximum.accumulate',
