@@ -322,3 +322,15 @@ def test_linspace_of_tensors_follows_numpys_arithmetic_at_the_edges():
     _same(np.linspace(tg.constant(a), tg.constant(a * 3), 5, axis=1), np.linspace(a, a * 3, 5, axis=1))
     with np.errstate(invalid="ignore"):
         _same(np.linspace(_f64(0.0), np.inf, 1), np.linspace(0.0, np.inf, 1))
+
+
+# ---- 5. t.sort(): NumPy's sorts in place and returns None; a tensor cannot, so it is refused ----------
+def test_tensor_sort_method_is_refused_at_the_call_and_names_the_fix():
+    """``t.sort(); use(t)`` silently went on with the unsorted tensor (it returned a sorted copy)."""
+    t = tg.constant([3.0, 1.0, 2.0])
+    with pytest.raises(TypeError, match=r"in place.*immutable.*t = np\.sort\(t, axis\)"):
+        t.sort()
+    with pytest.raises(TypeError, match="immutable"):
+        tg.Variable([3.0, 1.0]).sort(axis=0)
+    _same(np.sort(t), np.sort(np.array([3.0, 1.0, 2.0], np.float32)))  # the fix it names
+    _same(tnp.sort(t, axis=None), np.sort(np.array([3.0, 1.0, 2.0], np.float32), axis=None))
