@@ -13,14 +13,16 @@ from tapegrad._tensor import Tensor, ops
 from tapegrad.numpy._convert import array, asarray
 from tapegrad.numpy._functions import (
     _float64,
+    _in,
+    _nan_free,
     _no_out,
+    _options,
     _percent,
     _plain,
     _quantile_layout,
     _rearranged,
     convolve,
     diff,
-    nanmean,
 )
 from tapegrad.ops import shape as _shape_ops
 
@@ -180,21 +182,42 @@ def corrcoef(x: Any, y: Any = None, rowvar: bool = True, *, dtype: Any = None) -
 
 def nanvar(a: Any, axis: Any = None, dtype: Any = None, out: Any = None, ddof: Any = 0, keepdims: bool = False,
            **kw: Any) -> Tensor:
-    """``np.nanvar``: the variance of the non-NaN entries."""
+    """``np.nanvar``: the variance of the non-NaN entries, in NumPy's steps (the deviations kept in the
+    input's dtype); NaN where the degrees of freedom are not positive."""
     _no_out(out, "nanvar")
+    correction = kw.pop("correction", np._NoValue)
+    _options("nanvar", kw)
+    if correction is not np._NoValue:
+        if ddof != 0:
+            raise ValueError("ddof and correction can't be provided simultaneously.")
+        ddof = correction
     a = asarray(a)
-    nan = np.isnan(_plain(a))
-    centred = ops.where(nan, 0.0, a - nanmean(a, axis=axis, keepdims=True))
+    if np.dtype(a.dtype).kind not in "fc":  # no NaNs: np.var
+        return np.var(a, axis=axis, dtype=dtype, ddof=ddof, keepdims=keepdims)
+    if dtype is not None and np.dtype(dtype).kind not in "fc":
+        raise TypeError("If a is inexact, then dtype must be inexact")
+    clean, nan = _nan_free(a, 0.0)
+    count = np.sum(~nan, axis=axis, keepdims=True)
+    total = ops.sum(_in(dtype, clean), axis=axis, keepdims=True)
+    centred = clean - total / count.astype(_plain(total).dtype)
+    if centred.dtype != clean.dtype:  # np.subtract(arr, avg, out=arr): the input's dtype
+        centred = ops.cast(centred, clean.dtype)
+    centred = ops.where(nan, 0.0, centred)
     squares = ops.real(centred * ops.conj(centred)) if _is_complex(a) else centred * centred  # |x - mean|^2
-    count = np.sum(~nan, axis=axis, keepdims=keepdims).astype(np.dtype(squares.dtype)) - ddof
-    return ops.sum(squares, axis=axis, keepdims=keepdims) / count
+    var = ops.sum(_in(dtype, squares), axis=axis, keepdims=keepdims)
+    dof = np.sum(~nan, axis=axis, keepdims=keepdims) - ddof
+    var = var / dof.astype(_plain(var).dtype)
+    if np.any(dof <= 0):
+        warnings.warn("Degrees of freedom <= 0 for slice.", RuntimeWarning, stacklevel=2)
+        var = ops.where(dof <= 0, np.nan, var)
+    return var
 
 
 def nanstd(a: Any, axis: Any = None, dtype: Any = None, out: Any = None, ddof: Any = 0, keepdims: bool = False,
            **kw: Any) -> Tensor:
     """``np.nanstd``: the square root of nanvar; where the variance is 0 (a slice of one valid value,
     or of equal ones) the gradient is 0, as for ``std``, not 0 * inf = NaN."""
-    var = nanvar(a, axis, dtype, out, ddof, keepdims)
+    var = nanvar(a, axis, dtype, out, ddof, keepdims, **kw)
     zero = _plain(var) == 0
     return ops.where(zero, 0.0, ops.sqrt(ops.where(zero, 1.0, var)))
 
@@ -256,28 +279,27 @@ def nanmedian(a: Any, axis: Any = None, out: Any = None, overwrite_input: bool =
 def nancumsum(a: Any, axis: Any = None, dtype: Any = None, out: Any = None) -> Tensor:
     """``np.nancumsum``: NaNs count as zero."""
     _no_out(out, "nancumsum")
-    a = asarray(a)
-    clean = ops.where(np.isnan(_plain(a)), 0.0, a)
-    return ops.cumsum(ops.reshape(clean, (-1,)) if axis is None else clean, axis=0 if axis is None else axis)
+    clean, _ = _nan_free(a, 0.0)
+    return _in(dtype, ops.cumsum(_in(dtype, clean), axis=axis))  # (axis None: flattened, as NumPy's)
 
 
 def nancumprod(a: Any, axis: Any = None, dtype: Any = None, out: Any = None) -> Tensor:
     """``np.nancumprod``: NaNs count as one."""
     _no_out(out, "nancumprod")
-    a = asarray(a)
-    clean = ops.where(np.isnan(_plain(a)), 1.0, a)
-    return ops.cumprod(ops.reshape(clean, (-1,)) if axis is None else clean, axis=0 if axis is None else axis)
+    clean, _ = _nan_free(a, 1.0)
+    return _in(dtype, ops.cumprod(_in(dtype, clean), axis=axis))
 
 
-def _cumulative(scan: Callable, initial: float, x: Any, axis: Any, include_initial: bool, out: Any) -> Tensor:
+def _cumulative(scan: Callable, initial: float, x: Any, axis: Any, include_initial: bool, out: Any,
+                dtype: Any = None) -> Tensor:
     _no_out(out, "cumulative_sum")
-    x = asarray(x)
+    x = _in(dtype, asarray(x))
     if axis is None:
         if x.ndim > 1:
             raise ValueError("For arrays which have more than one dimension ``axis`` argument is required.")
         axis = 0
     axis = int(axis) % max(x.ndim, 1)
-    result = scan(x, axis=axis)
+    result = _in(dtype, scan(x, axis=axis))  # dtype=int8 wraps around in int8, as NumPy's
     if include_initial:
         shape = list(x.shape)
         shape[axis] = 1
@@ -288,13 +310,13 @@ def _cumulative(scan: Callable, initial: float, x: Any, axis: Any, include_initi
 def cumulative_sum(x: Any, /, *, axis: Any = None, dtype: Any = None, out: Any = None,
                    include_initial: bool = False) -> Tensor:
     """``np.cumulative_sum`` (the array API's cumsum, with ``include_initial``)."""
-    return _cumulative(ops.cumsum, 0.0, x, axis, include_initial, out)
+    return _cumulative(ops.cumsum, 0.0, x, axis, include_initial, out, dtype)
 
 
 def cumulative_prod(x: Any, /, *, axis: Any = None, dtype: Any = None, out: Any = None,
                     include_initial: bool = False) -> Tensor:
     """``np.cumulative_prod`` (the array API's cumprod, with ``include_initial``)."""
-    return _cumulative(ops.cumprod, 1.0, x, axis, include_initial, out)
+    return _cumulative(ops.cumprod, 1.0, x, axis, include_initial, out, dtype)
 
 
 def trapezoid(y: Any, x: Any = None, dx: float = 1.0, axis: int = -1) -> Tensor:

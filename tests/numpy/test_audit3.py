@@ -5,6 +5,8 @@ creation dtypes, and ndarray methods that work in place. Each behaviour is check
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pytest
 
@@ -181,6 +183,21 @@ def test_ufunc_at_and_reduceat_stay_clear_errors_that_name_the_fix():
     _same(got, want)
 
 
+def test_tapegrad_numpy_ufuncs_have_numpys_methods():
+    """NumPy code run with ``import tapegrad.numpy as np``: np.add.reduce was an AttributeError."""
+    _same(tnp.add.reduce(tg.constant(X), 1), np.add.reduce(X, 1))
+    _same(tnp.multiply.reduce([1, 2, 3]), np.multiply.reduce([1, 2, 3]))
+    _same(tnp.maximum.accumulate(X, axis=1), np.maximum.accumulate(X, axis=1))
+    _same(tnp.subtract.outer([1.0, 2.0], tg.constant(X)), np.subtract.outer([1.0, 2.0], X))
+    np.testing.assert_allclose(
+        _grad(lambda t: tnp.minimum.reduce(t, axis=None, initial=0.5), X),
+        _fd(lambda a: np.minimum.reduce(a, axis=None, initial=0.5), X),
+        atol=1e-8,
+    )
+    with pytest.raises(TypeError, match="immutable"):
+        tnp.add.at(tg.constant(X), [0], 1.0)
+
+
 # ---- 2. logspace / geomspace with tensor endpoints (and base): refused, now NumPy's values, differentiable ----
 def _f64(v, dtype=np.float64):
     return tg.constant(np.asarray(v, dtype))
@@ -334,3 +351,73 @@ def test_tensor_sort_method_is_refused_at_the_call_and_names_the_fix():
         tg.Variable([3.0, 1.0]).sort(axis=0)
     _same(np.sort(t), np.sort(np.array([3.0, 1.0, 2.0], np.float32)))  # the fix it names
     _same(tnp.sort(t, axis=None), np.sort(np.array([3.0, 1.0, 2.0], np.float32), axis=None))
+
+
+# ---- dtype= and the other keywords of the NaN-aware reductions and scans: NumPy's, never ignored ------
+A8 = np.array([[100, 100, 3], [1, 2, 3]], dtype=np.int8)
+NAN32 = np.array([[1.5, np.nan, 2.25], [np.nan, np.nan, np.nan]], dtype=np.float32)
+NAN64 = np.where(RNG.random((4, 5)) < 0.3, np.nan, RNG.normal(size=(4, 5)))
+NAN64[0] = np.nan
+NANC = NAN64 + 1j * RNG.normal(size=(4, 5))
+
+
+@pytest.mark.parametrize("a", [A8, NAN32, NAN64, NANC], ids=["int8", "float32", "float64", "complex128"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "nansum",
+        "nanprod",
+        "nanmax",
+        "nanmin",
+        "nanmean",
+        "nancumsum",
+        "nancumprod",
+        "nanvar",
+        "nanstd",
+        "cumulative_sum",
+        "cumulative_prod",
+    ],
+)
+@pytest.mark.parametrize(
+    "kw",
+    [
+        {},
+        {"axis": 1},
+        {"axis": 0, "keepdims": True},
+        {"dtype": np.int8},
+        {"dtype": np.float64},
+        {"dtype": np.float32},
+        {"ddof": 1},
+        {"correction": 2, "axis": 1},
+        {"include_initial": True, "axis": 1},
+    ],
+)
+def test_nan_reductions_and_scans_follow_numpys_dtypes(name, a, kw):
+    """nansum(int8) was float64, nansum(t, dtype=np.int8) computed in float64, nanmax of an all-NaN slice was
+    -inf, nanvar ignored correction= and gave inf for no degrees of freedom, cumulative_sum ignored dtype=."""
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            want = getattr(np, name)(a, **kw)
+        except (TypeError, ValueError):
+            return
+        if name in ("nanmean", "nanvar", "nanstd") and np.dtype(kw.get("dtype", float)).kind == "i":
+            with pytest.raises(TypeError, match="dtype"):  # NumPy's sums and divides in int8 there
+                getattr(np, name)(tg.constant(a), **kw)
+            return
+        _same(getattr(np, name)(tg.constant(a), **kw), want)
+
+
+@pytest.mark.parametrize("name", ["mean", "var", "std"])
+def test_an_integer_dtype_for_a_mean_or_variance_is_refused(name):
+    """np.mean(t, dtype=np.int8) gave float64 34.8 where NumPy gives int8 -7 (it sums and divides in int8)."""
+    with pytest.raises(TypeError, match="integer dtype"):
+        getattr(np, name)(tg.constant(A8), dtype=np.int8)
+    _same(getattr(np, name)(tg.constant(A8), dtype=np.float32), getattr(np, name)(A8, dtype=np.float32))
+
+
+@pytest.mark.parametrize("kw", [{"initial": 5.0}, {"where": NAN32 > 0}])
+def test_nan_reductions_refuse_the_keywords_they_do_not_implement(kw):
+    """np.nansum(t, initial=5.0) silently ignored initial= (and where=)."""
+    with pytest.raises(TypeError, match=next(iter(kw))):
+        np.nansum(tg.constant(NAN32), **kw)
