@@ -84,6 +84,7 @@ class Case:
     ref: slice = field(default_factory=lambda: slice(None))
     memory: bool = False
     row: str = ""  # a variant label shown next to the framework name (e.g. "tape", "transforms")
+    uncompiled: Callable[[], Any] | None = None  # a tg.function row: the same Python function, run eagerly
 
 
 # ---- timing ---------------------------------------------------------------------------------

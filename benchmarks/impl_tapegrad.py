@@ -87,7 +87,7 @@ def w1() -> list[Case]:
 
         compiled = tg.function(body)
         cases.append(Case("value+grad", lambda: compiled(x1, x2, x3), "tg.function(GradientTape)",
-                          convert=convert, row="function"))
+                          convert=convert, row="function", uncompiled=lambda: body(x1, x2, x3)))
     return cases
 
 
@@ -121,7 +121,7 @@ def _chain(name: str) -> list[Case]:
 
         compiled = tg.function(body)
         cases.append(Case("record+grad", lambda: compiled(x), "tg.function(GradientTape)",
-                          convert=lambda g: (_np(g),), row="function"))
+                          convert=lambda g: (_np(g),), row="function", uncompiled=lambda: body(x)))
     return cases
 
 
@@ -189,8 +189,9 @@ def w4() -> list[Case]:
         forward_c = tg.function(lambda: loss_fn(initial))
         cases += [
             Case("step", step_c, "tg.function(tape + SGD.apply_gradients)", check=lambda: grads(fresh()),
-                 convert=lambda r: (_np(r[0]), *map(_np, r[1])), row="function"),
-            Case("forward", forward_c, "tg.function", convert=lambda v: (_np(v),), ref=slice(0, 1), row="function"),
+                 convert=lambda r: (_np(r[0]), *map(_np, r[1])), row="function", uncompiled=body),
+            Case("forward", forward_c, "tg.function", convert=lambda v: (_np(v),), ref=slice(0, 1), row="function",
+                 uncompiled=forward_c.python_function),
         ]
     return cases
 
@@ -221,7 +222,7 @@ def w5() -> list[Case]:
         if hasattr(tg, "function"):
             compiled = tg.function(tg.hessian(f))
             cases.append(Case("hessian", lambda: compiled(x), "tg.function(tg.hessian)", convert=lambda h: (_np(h),),
-                              row="function"))
+                              row="function", uncompiled=lambda: compiled.python_function(x)))
     return cases
 
 
@@ -266,9 +267,9 @@ def w6() -> list[Case]:
         if hasattr(tg, "function") and _accepts(jac, "mode"):
             rev, fwd = tg.function(jac(f, mode="reverse")), tg.function(jac(f, mode="forward"))
             cases.append(Case("reverse", lambda: rev(x), "tg.function(tg.jacobian(mode='reverse'))", convert=convert,
-                              row="function"))
+                              row="function", uncompiled=lambda: rev.python_function(x)))
             cases.append(Case("forward", lambda: fwd(x), "tg.function(tg.jacobian(mode='forward'))", convert=convert,
-                              row="function"))
+                              row="function", uncompiled=lambda: fwd.python_function(x)))
     return cases
 
 
@@ -323,7 +324,7 @@ def w7() -> list[Case]:
             if hasattr(tg, "function"):
                 compiled = tg.function(lambda v: (lambda d4, aux: (*aux, d4))(*grad(s3, has_aux=True)(v)))
                 cases.append(Case("d1..d4", lambda: compiled(x), "tg.function(nested tg.grad(has_aux=True))",
-                                  convert=convert, row="function"))
+                                  convert=convert, row="function", uncompiled=lambda: compiled.python_function(x)))
         else:
             g1 = grad(s0)
             g2 = grad(lambda v: tg.sum(g1(v)))
