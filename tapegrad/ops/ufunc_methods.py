@@ -19,6 +19,7 @@ from typing import Any
 
 import numpy as np
 
+from tapegrad import _backend
 from tapegrad._tensor import UFUNCS, Tensor, ops, wrap
 
 _REDUCTIONS = {"add": "sum", "multiply": "prod", "maximum": "max", "minimum": "min"}
@@ -122,12 +123,14 @@ def reduce(
         return _in(dtype, reduction(a, axis, keepdims))  # dtype=int8 sums wrap around in int8, as NumPy's
     # maximum/minimum with an initial value (and a mask): exact, whatever the order
     combine = getattr(ops, name)
-    start = ops.cast(initial, a.dtype) if isinstance(initial, Tensor) else np.asarray(initial).astype(a.dtype)
+    dtype = _backend.numpy_dtype(a.dtype)
+    # NumPy casts initial to the array's dtype; a Python number of that value mixes with any library's arrays
+    start = ops.cast(initial, dtype) if isinstance(initial, Tensor) else np.asarray(initial).astype(dtype).item()
     if masked:
         a = ops.where(where, a, start)
     if a.size == 0:
         shape = np.sum(np.empty(a.shape, dtype=np.bool_), axis=axis, keepdims=keepdims).shape
-        return ops.broadcast_to(start, shape) if isinstance(start, Tensor) else wrap(np.full(shape, start))
+        return ops.broadcast_to(start, shape) if isinstance(start, Tensor) else wrap(np.full(shape, start, dtype))
     return combine(reduction(a, axis, keepdims), start)
 
 
