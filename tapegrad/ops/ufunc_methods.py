@@ -58,7 +58,7 @@ def call(ufunc: np.ufunc, method: str, inputs: tuple, kwargs: dict) -> Any:
 
 
 def _refuse_out(name: str, out: Any) -> None:
-    if out is not None and out != (None,):
+    if out is not None and not (isinstance(out, tuple) and all(o is None for o in out)):
         raise TypeError(f"numpy.{name} on a tapegrad Tensor does not take out=; tensors are immutable")
 
 
@@ -123,14 +123,14 @@ def reduce(
         return _in(dtype, reduction(a, axis, keepdims))  # dtype=int8 sums wrap around in int8, as NumPy's
     # maximum/minimum with an initial value (and a mask): exact, whatever the order
     combine = getattr(ops, name)
-    dtype = _backend.numpy_dtype(a.dtype)
+    kind = _backend.numpy_dtype(a.dtype)
     # NumPy casts initial to the array's dtype; a Python number of that value mixes with any library's arrays
-    start = ops.cast(initial, dtype) if isinstance(initial, Tensor) else np.asarray(initial).astype(dtype).item()
+    start = ops.cast(initial, kind) if isinstance(initial, Tensor) else np.asarray(initial).astype(kind).item()
     if masked:
         a = ops.where(where, a, start)
     if a.size == 0:
         shape = np.sum(np.empty(a.shape, dtype=np.bool_), axis=axis, keepdims=keepdims).shape
-        return ops.broadcast_to(start, shape) if isinstance(start, Tensor) else wrap(np.full(shape, start, dtype))
+        return ops.broadcast_to(start, shape) if isinstance(start, Tensor) else wrap(np.full(shape, start, kind))
     return combine(reduction(a, axis, keepdims), start)
 
 
@@ -177,8 +177,8 @@ def outer(ufunc: np.ufunc, a: Any, b: Any, **kwargs: Any) -> Any:
         )
     if kwargs:
         raise TypeError(
-            f"numpy.{ufunc.__name__}.outer on a tapegrad Tensor does not take {sorted(kwargs)}; "
-            "tensors are immutable, so out= is not supported"
+            f"numpy.{ufunc.__name__}.outer on a tapegrad Tensor does not take {sorted(kwargs)} "
+            "(out=: tensors are immutable; dtype=: cast the result)"
         )
     a = a if isinstance(a, Tensor) else np.asarray(a)
     b = b if isinstance(b, Tensor) else np.asarray(b)

@@ -135,6 +135,16 @@ def test_ufunc_accumulate_errors_are_numpys():
         np.sin.reduce(tg.constant(X))
 
 
+def test_ufunc_methods_refuse_out_by_name():
+    t = tg.constant(X)
+    with pytest.raises(TypeError, match=r"add\.reduce.*out=.*immutable"):
+        np.add.reduce(t, out=np.zeros(4))
+    with pytest.raises(TypeError, match=r"maximum\.accumulate.*out=.*immutable"):
+        np.maximum.accumulate(t, out=np.zeros((3, 4)))
+    with pytest.raises(TypeError, match=r"add\.outer.*dtype"):
+        np.add.outer(t, t, dtype=np.float32)
+
+
 def _binary_ufuncs():
     return sorted((u for u in _tensor.UFUNCS if u.nin == 2 and u.signature is None), key=lambda u: u.__name__)
 
