@@ -141,8 +141,9 @@ def _has_tensor(args: tuple, kwargs: dict) -> bool:
 def _creation(name: str) -> Callable:
     make = getattr(_np, name)
 
-    def function(*args: Any, **kwargs: Any) -> Tensor:
-        return array(make(*args, **kwargs))
+    def function(*args: Any, **kwargs: Any) -> Any:
+        out = make(*args, **kwargs)
+        return tuple(array(o) for o in out) if isinstance(out, tuple) else array(out)  # linspace(retstep=True)
 
     function.__name__ = function.__qualname__ = name
     function.__doc__ = f"``numpy.{name}`` as a (constant) tensor."

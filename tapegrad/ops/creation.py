@@ -318,11 +318,17 @@ def _np_like(fill_value: Any) -> Any:
 
 def _np_linspace(start: Any, stop: Any, num: int = 50, endpoint: bool = True, retstep: bool = False,
                  dtype: Any = None, axis: int = 0, **kw: Any) -> Tensor:
-    if retstep:
-        raise TypeError("numpy.linspace with tapegrad Tensors does not take retstep=True")
-    if dtype is None:  # NumPy's: the endpoints' (Python numbers weak), made inexact: int64 endpoints give float64
-        dtype = np.linspace(*(v._value if isinstance(v, Tensor) else v for v in (start, stop)), 0).dtype
-    return linspace(start, stop, num, dtype, axis, endpoint)
+    # NumPy's dtype: the endpoints' (Python numbers weak), made inexact (int64 endpoints give float64)
+    inferred = np.linspace(*(v._value if isinstance(v, Tensor) else v for v in (start, stop)), 0).dtype
+    samples = linspace(start, stop, num, inferred if dtype is None else dtype, axis, endpoint)
+    if not retstep:
+        return samples
+    div = (num - 1) if endpoint else num
+    if div <= 0:
+        return samples, np.nan  # NumPy's: no step
+    start, stop = (ops.cast(v, inferred) if isinstance(v, Tensor) else np.asarray(v).astype(inferred)
+                   for v in (start, stop))
+    return samples, (stop - start) / div  # the step in the endpoints' dtype, as NumPy's (not dtype=)
 
 
 NUMPY_FUNCTIONS = {

@@ -431,3 +431,30 @@ def test_nan_reductions_refuse_the_keywords_they_do_not_implement(kw):
     """np.nansum(t, initial=5.0) silently ignored initial= (and where=)."""
     with pytest.raises(TypeError, match=next(iter(kw))):
         np.nansum(tg.constant(NAN32), **kw)
+
+
+@pytest.mark.parametrize(
+    "args, kw",
+    [
+        ((0, 1, 5), {}),
+        ((0, 1, 5), {"endpoint": False}),
+        ((0.0, 1.0, 1), {}),
+        ((np.float32(0), 1, 4), {"dtype": np.float32}),
+        ((1, 10, 4), {"dtype": int}),
+        (([0.0, 1.0], [2.0, 5.0], 3), {"axis": 1}),
+    ],
+)
+def test_linspace_retstep_gives_numpys_step(args, kw):
+    """tnp.linspace(..., retstep=True) failed deep inside (and refused tensors); the step is differentiable."""
+    want = np.linspace(*args, retstep=True, **kw)
+    for got in (
+        tnp.linspace(*args, retstep=True, **kw),
+        np.linspace(tg.constant(np.asarray(args[0])), *args[1:], retstep=True, **kw),
+    ):
+        _same(got[0], want[0])
+        if isinstance(got[1], tg.Tensor):
+            _same(got[1], want[1])
+        else:  # no step (a single sample): nan, as NumPy's
+            np.testing.assert_equal(got[1], want[1])
+    g = tg.grad(lambda s: tnp.linspace(s, 2.0, 5, retstep=True)[1])(tg.constant(0.5, tg.float64))
+    assert float(g) == -0.25
