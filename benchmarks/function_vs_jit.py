@@ -9,10 +9,11 @@ against jax.jit and against NumPy's hand-written forward+backward) are measured 
 each round times every variant once, and the medians over the rounds are compared (the ratio of
 the best rounds in parentheses). Time is the process's CPU time by default (other processes'
 load does not count; every variant runs on one thread), or wall time. It also reports
-tg.function's first call (trace + code generation) against one eager call of the same Python
-function (what the trace runs; ``Case.uncompiled``) and against the fastest eager row (which may be
-another algorithm: W7's Taylor mode), and jax.jit's and tf.function's first calls (trace +
-compile), on the same clock.
+tg.function's first call (the trace) against one eager call of the same Python function (what the
+trace runs; ``Case.uncompiled``) and against the fastest eager row (which may be another algorithm:
+W7's Taylor mode), and jax.jit's and tf.function's first calls (trace + compile), on the same
+clock. The next calls run the traced program line by line, and the 9th after the trace generates
+and compiles its code: ``--fresh`` also reports the first 10 calls together against 10 eager calls.
 Each result is checked against the workload's reference before timing. jax and tensorflow are
 optional (their columns are skipped).
 """
@@ -62,6 +63,7 @@ def cases(module: Any, workload: str) -> list:
 
 
 CLOCK = [time.process_time]
+FIRST_CALLS = 10  # tg.function's first calls timed one by one in --fresh (COMPILE_AFTER + 2)
 
 
 def per_call(fn: Callable[[], Any], budget: float = 0.05) -> float:
@@ -87,7 +89,7 @@ def check(case: Any, workload: str) -> None:
 
 def first_call(workload: str, case_name: str) -> dict[str, float]:
     """In this process, in seconds: one eager call of the same function (best of 3 timings), one
-    call of the fastest eager row, and the first call of the tg.function row (trace + code generation)."""
+    call of the fastest eager row, and the first calls of the tg.function row (the first: the trace)."""
     tg_cases = cases(impl_tapegrad, workload)
     compiled = next(c for c in tg_cases if c.case == case_name and c.row == "function")
     eagers = [c for c in tg_cases if c.case == case_name and c.row != "function"]
@@ -95,18 +97,23 @@ def first_call(workload: str, case_name: str) -> dict[str, float]:
     times = [min(t) for t in zip(*[[per_call(fn, 0.02) for fn in fns] for _ in range(3)])]  # (interleaved)
     same, fastest = times[0], min(times[1:])
     clock = CLOCK[0]
-    started = clock()
-    compiled.fn()
-    return {"same": same, "fastest": fastest, "first": clock() - started}
+    calls = []
+    for _ in range(FIRST_CALLS):  # the trace, the calls line by line, the one that compiles, one more
+        started = clock()
+        compiled.fn()
+        calls.append(clock() - started)
+    return {"same": same, "fastest": fastest, "first": calls[0], "firsts": sum(calls)}
 
 
 def fresh_first_calls(workloads: list, n: int, clock: str) -> int:
     """tg.function's first call in ``n`` fresh processes per case, against one eager call measured
     in the same process: the first trace of a process pays for code run for the first time too."""
-    print(f"first call (trace + code generation) in {n} fresh processes each, {clock} time: best / median")
-    print("| workload | case | the same function eagerly | first call | / the same function eagerly "
-          "| fastest eager row | / fastest eager row |")
-    print("|---|---|---|---|---|---|---|")
+    print(f"first call (the trace) in {n} fresh processes each, {clock} time: best / median")
+    print(
+        "| workload | case | the same function eagerly | first call | / the same function eagerly "
+        f"| fastest eager row | / fastest eager row | first {FIRST_CALLS} calls / {FIRST_CALLS} eager calls |"
+    )
+    print("|---|---|---|---|---|---|---|---|")
     for workload in workloads:
         names = dict.fromkeys(c.case for c in cases(impl_tapegrad, workload) if c.row == "function")
         for case_name in names:
@@ -118,10 +125,12 @@ def fresh_first_calls(workloads: list, n: int, clock: str) -> int:
             same, fastest = min(r["same"] for r in runs), min(r["fastest"] for r in runs)
             firsts = [r["first"] for r in runs]
             best, med = min(firsts), statistics.median(firsts)
+            together = [r["firsts"] / (FIRST_CALLS * same) for r in runs]
             print(
                 f"| {workload} | {case_name} | {same * 1e3:.3g} ms | {best * 1e3:.3g} / {med * 1e3:.3g} ms "
                 f"| {best / same:.1f}x / {med / same:.1f}x | {fastest * 1e3:.3g} ms "
-                f"| {best / fastest:.1f}x / {med / fastest:.1f}x |",
+                f"| {best / fastest:.1f}x / {med / fastest:.1f}x "
+                f"| {min(together):.2f}x / {statistics.median(together):.2f}x |",
                 flush=True,
             )
     return 0
@@ -166,7 +175,7 @@ def main() -> int:
     )
     print(
         "| workload | case | tg.function | jax.jit | tf.function | NumPy by hand | eager tapegrad | vs jax.jit "
-        "| vs tf.function | vs NumPy | target | first call (trace + codegen) | / the same function eagerly "
+        "| vs tf.function | vs NumPy | target | first call (the trace) | / the same function eagerly "
         "| / fastest eager row | jax.jit first call | tf.function first call |"
     )
     print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
@@ -224,8 +233,9 @@ def main() -> int:
             key = "numpy" if peer == "numpy" else "jax.jit"
             verdict = "—" if key not in med else ("met" if med["tg.function"] / med[key] <= limit else "missed")
             eager_once = med["eager tapegrad"]
-            firsts = " | ".join(f"{peer_first[k] * 1e3:.3g} ms" if k in peer_first else "—"
-                                for k in ("jax.jit", "tf.function"))
+            firsts = " | ".join(
+                f"{peer_first[k] * 1e3:.3g} ms" if k in peer_first else "—" for k in ("jax.jit", "tf.function")
+            )
             print(
                 f"| {workload} | {case_name} | {show('tg.function')} | {show('jax.jit')} | {show('tf.function')} "
                 f"| {show('numpy')} | {show('eager tapegrad')} | {r('jax.jit')} | {r('tf.function')} | {r('numpy')} "

@@ -5,14 +5,17 @@
         return 3 * (x1**2 + x2 * x3)
 
     f(a, b, c)                          # first call for this signature: traced (and run eagerly)
-    f(a, b, c)                          # later calls: straight-line NumPy, no Tensor wrapping, no tape
+    f(a, b, c)                          # next 8 calls: the traced program, line by line, on NumPy values
+    f(a, b, c)                          # then: straight-line NumPy code, no Tensor wrapping, no tape
     print(f.get_concrete_function(a, b, c).source)
 
 The trace is a recorder on the recorder stack (``_trace.Tracer``) that sees every primitive call;
-``_codegen`` prints the recorded program as Python. What Python read from a traced value
-(``bool(t)`` in an ``if``, ``float(t)``, ``int(t)``, ``.numpy()``) becomes a guard: when it fails,
-the function is traced again for the new path, and a function that keeps failing its guards runs
-eagerly (one warning). Under a GradientTape or ForwardAccumulator each output of a compiled call
+``_codegen`` plans the recorded program (simplified, ordered, dead lines dropped) and prints it as
+Python. Generating and compiling that code costs what 5-10 calls lose by running the plan line by
+line, so it is done at the 9th call after the trace (``_concrete.COMPILE_AFTER``). What Python read
+from a traced value (``bool(t)`` in an ``if``, ``float(t)``, ``int(t)``, ``.numpy()``) becomes a
+guard: when it fails, the function is traced again for the new path, and a function that keeps
+failing its guards runs eagerly (one warning). Under a GradientTape or ForwardAccumulator each output of a compiled call
 is one record whose VJP and JVP are generated code too (``_concrete``).
 """
 
@@ -388,8 +391,9 @@ def _what_changed(fn: Callable, old: Any, new: Any) -> str:
 def function(func: Callable[..., Any] | None = None, *, name: str | None = None) -> Any:
     """Compile ``func`` by tracing (TensorFlow's ``tf.function``); usable as ``@tg.function``.
 
-    Each new input signature traces ``func`` once (running it eagerly) and generates straight-line
-    NumPy code for it; later calls run that code. Under tapes and accumulators the compiled call
+    Each new input signature traces ``func`` once (running it eagerly); the next calls run the traced
+    program line by line on NumPy values, and from the 9th on, straight-line NumPy code generated
+    from it (generated and compiled once). Under tapes and accumulators the compiled call
     gives exactly the eager derivatives. ``f.get_concrete_function(*args).source`` shows the code
     (``.vjp_source()`` the code a call under a GradientTape runs):
 

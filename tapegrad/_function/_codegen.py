@@ -176,38 +176,21 @@ def _shape_text(value: Any) -> str:
     return f"{_dtype_name(a.dtype)}[{','.join(str(n) for n in a.shape)}]"
 
 
-def generate(
-    lines: list,
-    params: list[str],
-    slots: list,
-    arg_slots: dict,
-    outputs: list,
-    values: dict,
-    taped_residuals: list | None = None,
-    title: str = "compiled",
-    result: Any = None,
-) -> tuple[str, dict, dict]:
-    """Source of ``def <title>(<params>)`` computing ``outputs`` (value names) from the program.
-    With ``result`` (a function of the output names giving an expression and its namespace), the
-    source of ``def call(L, <params>)`` returning that expression instead, and facts["text"]()
-    gives the readable ``def <title>`` source.
+class Plan:
+    """The program as it runs: simplified, in call-time order, dead lines dropped (``kept``), with
+    what each line reads, the large values let go after each line (``freed``), the outputs and
+    residuals under their simplified names, the values kept to the end (``final``) and those read
+    more than once (``twice``). Code generation prints it; a call before the code exists runs it."""
 
-    ``slots``: the Variables touched (``arg_slots`` maps a slot to the parameter holding it; the
-    others are namespace constants). Returns (source, namespace, facts) where facts say whether a
-    guard follows an effect (such a program cannot be retried safely).
-    """
+    __slots__ = ("kept", "reads", "freed", "outputs", "taped_residuals", "final", "twice")
+
+
+def plan(lines: list, outputs: list, values: dict, taped_residuals: list | None = None, params: Any = ()) -> Plan:
+    """The Plan of a traced program computing ``outputs`` (value names or constants)."""
     alias: dict = {}
-    lines = _hoisted(_sunk(_diagonal_products(_simplified(lines, values, alias), values)))
+    lines = ordered(_diagonal_products(_simplified(lines, values, alias), values))
     outputs = [alias.get(o, o) if o.__class__ is str else o for o in outputs]
     taped_residuals = [alias.get(o, o) for o in taped_residuals] if taped_residuals is not None else None
-    p = Printer()
-    slot_expr = []
-    for j, s in enumerate(slots):
-        if j in arg_slots:
-            slot_expr.append(arg_slots[j])
-        else:
-            p.namespace[f"w{j}"] = s.var
-            slot_expr.append(f"w{j}")
     # which Assign results get stored, and where (at an effect, or at the end)
     pending: dict[int, str] = {}
     stored: set[str] = set()
@@ -258,6 +241,45 @@ def generate(
     for name, j in last_back.items():
         if name not in final and getattr(values.get(name), "nbytes", 0) >= DEL_BYTES:
             freed.setdefault(top - j, set()).add(name)
+    planned = Plan()
+    planned.kept, planned.reads, planned.freed, planned.outputs = kept, reads, freed, outputs
+    planned.taped_residuals, planned.final, planned.twice = taped_residuals, final, twice
+    return planned
+
+
+def generate(
+    lines: list,
+    params: list[str],
+    slots: list,
+    arg_slots: dict,
+    outputs: list,
+    values: dict,
+    taped_residuals: list | None = None,
+    title: str = "compiled",
+    result: Any = None,
+    planned: Plan | None = None,
+) -> tuple[str, dict, dict]:
+    """Source of ``def <title>(<params>)`` computing ``outputs`` (value names) from the program.
+    With ``result`` (a function of the output names giving an expression and its namespace), the
+    source of ``def call(L, <params>)`` returning that expression instead, and facts["text"]()
+    gives the readable ``def <title>`` source.
+
+    ``slots``: the Variables touched (``arg_slots`` maps a slot to the parameter holding it; the
+    others are namespace constants). ``planned``: the program's Plan, when made already. Returns
+    (source, namespace, facts).
+    """
+    if planned is None:
+        planned = plan(lines, outputs, values, taped_residuals, params)
+    kept, reads, freed, outputs = planned.kept, planned.reads, planned.freed, planned.outputs
+    taped_residuals, final, twice = planned.taped_residuals, planned.final, planned.twice
+    p = Printer()
+    slot_expr = []
+    for j, s in enumerate(slots):
+        if j in arg_slots:
+            slot_expr.append(arg_slots[j])
+        else:
+            p.namespace[f"w{j}"] = s.var
+            slot_expr.append(f"w{j}")
     # A value read once, by an op, is written into that op's expression (fewer statements for
     # compile() to parse, the largest part of a first call; temporaries freed at once), up to
     # INLINE_CHARS: ``v3 = c1 * (x0 ** c0 + x1 * x2)``. Python evaluates operands left to right, so
@@ -277,8 +299,6 @@ def generate(
             body.append(f"{name} = {text}")
 
     pending = {}
-    seen_effect = False
-    guard_after_effect = False
     for i, line in enumerate(kept):
         kind = line.__class__
         if kind is Op:
@@ -332,10 +352,8 @@ def generate(
                 body.append(f"{line.out} = {line.current} {sign} {checked}")
             pending[line.var] = line.out
         elif kind is Guard:
-            guard_after_effect = guard_after_effect or seen_effect
             body.append(_guard(p, line, values))
         elif kind is Effect:
-            seen_effect = True
             body.extend(_stores(pending, slot_expr))
             pending = {}
             args = [slot_expr[a[1]] if a.__class__ is tuple else p.expr(a) for a in line.args]
@@ -367,7 +385,7 @@ def generate(
                 header.append(f"#   {name}: constant {_shape_text(value)}")
         return "\n".join(header + [f"def {title}({', '.join(params)}):"] + ["    " + b for b in body]) + "\n"
 
-    facts = {"guard_after_effect": guard_after_effect, "ops": len(kept)}
+    facts: dict[str, Any] = {"ops": len(kept)}
     if result is None:
         return text(), p.namespace, facts
     # the same body returning the user's structure of Tensors, `call(L, ...)`; the readable text
@@ -431,6 +449,24 @@ def _simplified(lines: list, values: dict, alias: dict) -> list:
             seen.clear()  # (values do not change, but keep effects as barriers for readers of the code)
         out.append(line)
     return out
+
+
+def ordered(lines: list) -> list:
+    """The program's lines in the order they run at call time: effects sunk, guards hoisted."""
+    return _hoisted(_sunk(lines))
+
+
+def guard_after_effect(lines: list) -> bool:
+    """Whether a guard still comes after a side effect at call time: a failing check there could
+    not undo the effect, so such a program runs eagerly."""
+    seen_effect = False
+    for line in ordered(lines):
+        kind = line.__class__
+        if kind is Effect:
+            seen_effect = True
+        elif kind is Guard and seen_effect:
+            return True
+    return False
 
 
 def _sunk(lines: list) -> list:
@@ -721,4 +757,4 @@ def _code(source: str) -> Any:
     return compile(source, filename, "exec")
 
 
-__all__ = ["RETRACE", "generate", "compile_source", "Const"]
+__all__ = ["RETRACE", "generate", "plan", "Plan", "compile_source", "Const", "ordered", "guard_after_effect"]

@@ -15,13 +15,20 @@ import numpy as np
 
 from tapegrad import _context
 from tapegrad._context import RAW, state
-from tapegrad._function._codegen import RETRACE, compile_source, generate
-from tapegrad._function._trace import Assign, Effect, Guard, Load, Op, Tracer
+from tapegrad._function._codegen import (
+    RETRACE,
+    compile_source,
+    generate,
+    guard_after_effect,
+    plan,
+)
+from tapegrad._function._trace import Assign, Effect, Guard, Load, Op, Tracer, guard_value
 from tapegrad._primitive import Primitive
 from tapegrad._structure import flatten, unflatten
 from tapegrad._tensor import Tensor, Variable, key_of, wrap
 
 EAGER = object()  # call_taped's answer when the program cannot run under recorders (it changes Variables)
+COMPILE_AFTER = 8  # plain calls that run the program line by line before its code is generated (see _interpreted)
 
 
 class ConcreteFunction:
@@ -49,27 +56,104 @@ class ConcreteFunction:
         self.unique_inputs = unique_inputs  # param positions that are not aliases of an earlier one
         kinds = {x.__class__ for x in self.lines}
         self.changes_state = Assign in kinds or Effect in kinds
-        names = [o[1] for o in outputs if o[0] == "v"]
-        self.value_names = names
-        call, namespace, facts = generate(
-            self.lines,
-            params,
-            self.slots,
-            arg_slots,
-            names,
-            self.values,
-            title="forward",
-            result=self._result_expression,
-        )
-        self.guard_after_effect = facts["guard_after_effect"]
-        self.call = compile_source(call, namespace, "call")
-        self._text, self._source, self._namespace = facts["text"], None, namespace
-        self._fn: Any = None
+        self.value_names = [o[1] for o in outputs if o[0] == "v"]
+        self.arg_slots = arg_slots
+        self.guard_after_effect = guard_after_effect(self.lines)
         self.guarded = Guard in kinds
+        self._plan: Any = None  # the program as it runs (_codegen.Plan), made at the first call after the trace
+        self._interpreted_calls = 0
+        self._generated: Any = None  # (call source, namespace, facts) once generated
+        self._source: str | None = None
+        self._fn: Any = None
+        # the first calls run the program line by line; then it is generated and compiled once
+        self.call: Any = self._interpreted if COMPILE_AFTER > 0 else self._compiled_call()
         forget_values(self.lines, self.values, set(self.pure_inputs()))
         self._pure: Any = None
         self._taped: Any = None
         self._jvp_fn: Any = None
+
+    # ---- plain calls: the program line by line, then generated code ------------------------------
+    def _planned(self) -> Any:
+        if self._plan is None:
+            self._plan = plan(self.lines, self.value_names, self.values, None, self.params)
+        return self._plan
+
+    def _generate(self) -> tuple:
+        if self._generated is None:
+            self._generated = generate(
+                self.lines,
+                self.params,
+                self.slots,
+                self.arg_slots,
+                self.value_names,
+                self.values,
+                title="forward",
+                result=self._result_expression,
+                planned=self._planned(),
+            )
+        return self._generated
+
+    def _compiled_call(self) -> Any:
+        source, namespace, _ = self._generate()
+        return compile_source(source, namespace, "call")
+
+    def _interpreted(self, leaves: list, *vals: Any) -> Any:
+        """A call before the code exists: the program the code would print (its Plan) runs line by
+        line on NumPy values: the same ops on the same values, so the same bits.
+
+        Generating and compiling the code costs about as much as 5-10 calls lose by running line by
+        line, for small programs and large alike (W1-W7: ``benchmarks/function_vs_jit.py``), so it
+        is done after COMPILE_AFTER such calls: a function called a few times never pays for it,
+        and one called often pays about twice the least it could at most (the ski-rental rule)."""
+        self._interpreted_calls += 1
+        if self._interpreted_calls > COMPILE_AFTER:
+            self.call = call = self._compiled_call()
+            return call(leaves, *vals)
+        planned = self._planned()
+        env = dict(zip(self.params, vals))
+        arg_slots = self.arg_slots
+        variables = [env[arg_slots[j]] if j in arg_slots else s.var for j, s in enumerate(self.slots)]
+        pending: dict[int, Any] = {}  # Variable slot -> its new value, stored at an effect or the end
+        freed = planned.freed
+        for i, line in enumerate(planned.kept):
+            kind = line.__class__
+            if kind is Op:
+                args = [env[a] if a.__class__ is str else a.value for a in line.args]
+                impl = line.prim.impl
+                out = impl(*args, **line.params) if line.params else impl(*args)
+                if line.out.__class__ is tuple:
+                    env.update(zip(line.out, out))
+                else:
+                    env[line.out] = out
+            elif kind is Guard:
+                if guard_value(env[line.name], line.what) != line.expected:
+                    return RETRACE
+            elif kind is Load:
+                env[line.out] = variables[line.var]._value
+            elif kind is Assign:
+                operand = env[line.operand] if line.operand.__class__ is str else line.operand.value
+                checked = variables[line.var]._checked(operand, line.method)
+                if line.method == "assign":
+                    value = checked
+                elif line.method == "assign_add":
+                    value = env[line.current] + checked
+                else:
+                    value = env[line.current] - checked
+                env[line.out] = pending[line.var] = value
+            else:  # an Effect: the Variables' new values are stored first
+                _store(pending, variables)
+                pending = {}
+                line.fn(
+                    *[
+                        variables[a[1]] if a.__class__ is tuple else env[a] if a.__class__ is str else a.value
+                        for a in line.args
+                    ]
+                )
+            if freed:
+                for name in freed.get(i, ()):
+                    del env[name]
+        _store(pending, variables)
+        return self._assemble([env[name] for name in planned.outputs], leaves, wrap_values=True)
 
     # ---- inputs of the pure program (for derivatives): unique tensor parameters, then Variable loads
     def pure_inputs(self) -> list[str]:
@@ -186,14 +270,14 @@ class ConcreteFunction:
     def source(self) -> str:
         """The generated forward (``def forward``), as text: what users read (printed on first use)."""
         if self._source is None:
-            self._source = self._text()
+            self._source = self._generate()[2]["text"]()
         return self._source
 
     @property
     def fn(self) -> Any:
         """The generated forward, returning the output values (compiled on first use)."""
         if self._fn is None:
-            self._fn = compile_source(self.source, self._namespace, "forward")
+            self._fn = compile_source(self.source, self._generate()[1], "forward")
         return self._fn
 
     def pure_forward(self, *vals: Any) -> Any:
@@ -224,7 +308,18 @@ class ConcreteFunction:
         return self._jvp_fn
 
 
+def _store(pending: dict, variables: list) -> None:
+    """Write Variables' new values (as the generated code does: at an effect and at the end)."""
+    for j, value in pending.items():
+        var = variables[j]
+        var._value = value
+        var._snapshot = None
+
+
 FORGET_BYTES = 1024  # trace values this large are replaced by stand-ins once the code exists
+_ZEROS = bytes(64)  # the one (read-only) element of every stand-in: zero bits of any numeric dtype
+_NUMBERS = "biufcmM"  # the dtype kinds a stand-in of zero bits can be (not objects, strings, records)
+ndarray = np.ndarray
 
 
 def forget_values(lines: list, values: dict, keep: set) -> None:
@@ -232,23 +327,23 @@ def forget_values(lines: list, values: dict, keep: set) -> None:
     otherwise holds every value of its first call for as long as it lives.
 
     The program's inputs (``keep``: needed to trace its derivatives again) and its constants stay.
-    Every other NumPy array of at least FORGET_BYTES becomes a read-only stand-in of one element
-    broadcast to its shape and dtype: what code generation reads of a traced value (class, shape,
+    Every other numeric NumPy array of at least FORGET_BYTES becomes a read-only stand-in of one
+    element (zero) broadcast to its shape and dtype: what code generation reads of a traced value (class, shape,
     dtype, size, and which values are the same object) is unchanged, so code generated again from
     the program (``pure_forward``) is the same text."""
     stand_ins: dict[int, Any] = {id(values[name]): values[name] for name in keep if name in values}
 
     def stand_in(v: Any) -> Any:
-        if v.__class__ is not np.ndarray or v.nbytes < FORGET_BYTES:
+        if v.__class__ is not np.ndarray or v.nbytes < FORGET_BYTES or v.dtype.kind not in _NUMBERS:
             return v
         s = stand_ins.get(id(v))
-        if s is None:
-            s = stand_ins[id(v)] = np.broadcast_to(np.zeros((), v.dtype), v.shape)
+        if s is None:  # (np.broadcast_to makes the same array, in Python: 6x slower)
+            s = stand_ins[id(v)] = ndarray(v.shape, v.dtype, _ZEROS, 0, (0,) * v.ndim)
         return s
 
     replaced = False
     for name, v in values.items():
-        if v.__class__ is np.ndarray and v.nbytes >= FORGET_BYTES and name not in keep:
+        if v.__class__ is ndarray and v.nbytes >= FORGET_BYTES and name not in keep and v.dtype.kind in _NUMBERS:
             values[name] = stand_in(v)
             replaced = True
     if not replaced:  # (every line's value is one of ``values``: none is large)

@@ -111,6 +111,7 @@ def test_code_generated_again_is_the_same_text(index, monkeypatch):
         assert pure_text(slim) == pure_text(full)
 
 
+@pytest.mark.compiled_only
 def test_same_text_compiles_once_and_tracebacks_show_the_generated_lines():
     from tapegrad._function._codegen import _code
 
