@@ -9,7 +9,7 @@ from __future__ import annotations
 import itertools
 import threading
 from types import SimpleNamespace
-from typing import TYPE_CHECKING, Any, Callable, Iterator
+from typing import TYPE_CHECKING, Any, Callable, Iterator, NoReturn
 
 import numpy as np
 
@@ -182,11 +182,12 @@ class Tensor:
 
     # ---- NumPy interoperability -----------------------------------------------------------
     def __array_ufunc__(self, ufunc: np.ufunc, method: str, *inputs: Any, **kwargs: Any) -> Any:
+        if method != "__call__":  # np.add.reduce, np.multiply.accumulate, np.maximum.outer, ...
+            return ops.ufunc_method(ufunc, method, inputs, kwargs)  # tapegrad.ops.ufunc_methods.call
         op = UFUNCS.get(ufunc)
-        if op is None or method != "__call__":
-            name = ufunc.__name__ if method == "__call__" else f"{ufunc.__name__}.{method}"
+        if op is None:
             raise TypeError(
-                f"tapegrad has no derivative rule for numpy.{name}; call a tapegrad op instead "
+                f"tapegrad has no derivative rule for numpy.{ufunc.__name__}; call a tapegrad op instead "
                 "or convert with .numpy() if you do not need its gradient"
             )
         if kwargs:
@@ -243,6 +244,15 @@ class Tensor:
         _context.tell("on_export", self)
         return np.asarray(self._value).item(*args)
 
+    def sort(self, axis: Any = -1, kind: Any = None, order: Any = None, *, stable: Any = None) -> NoReturn:
+        """Refused: NumPy's ``a.sort()`` sorts ``a`` in place and returns None, and a tensor cannot change,
+        so ``t.sort(); use(t)`` would go on with the unsorted values. Sort into a new tensor instead."""
+        raise TypeError(
+            "t.sort() sorts in place in NumPy (ndarray.sort returns None), but tapegrad tensors are immutable; "
+            "take the sorted copy instead: t = np.sort(t, axis) (tapegrad.numpy.sort; for a Variable "
+            "v.assign(np.sort(v, axis)))"
+        )
+
     def tolist(self) -> Any:
         """The value as nested Python lists (stops the gradient, as ``.numpy()``)."""
         _context.tell("on_export", self)
@@ -298,7 +308,6 @@ class Tensor:
         def argmax(self, axis=None, out=None, *, keepdims: bool = False) -> Tensor: ...
         def argmin(self, axis=None, out=None, *, keepdims: bool = False) -> Tensor: ...
         def argsort(self, axis: Any = -1, kind=None, order=None, *, stable=None) -> Tensor: ...
-        def sort(self, axis: Any = -1, kind=None, order=None, *, stable=None) -> Tensor: ...
         def cumsum(self, axis=None, dtype=None, out=None) -> Tensor: ...
         def cumprod(self, axis=None, dtype=None, out=None) -> Tensor: ...
         def clip(self, min=None, max=None, out=None, **kw) -> Tensor: ...
@@ -350,8 +359,8 @@ _AXIS_ONLY = frozenset({"axis", "keepdims"})
 def _numpy_method(name: str) -> Callable:
     """``t.<name>(...)``, NumPy's ndarray method, as ``np.<name>(t, ...)`` (NumPy's arguments).
 
-    (``t.sort()`` returns a sorted copy: tensors are immutable.) The reductions with only an axis
-    and keepdims go straight to their op.
+    (Not ``t.sort()``: NumPy's sorts in place, which a tensor cannot; see ``Tensor.sort``.) The reductions
+    with only an axis and keepdims go straight to their op.
     """
     if name in ("sum", "mean", "max", "min"):
         return lambda self, *args, **kw: (
@@ -364,7 +373,7 @@ def _numpy_method(name: str) -> Callable:
 
 # fmt: off
 for _name in (
-    "sum", "mean", "max", "min", "prod", "squeeze", "swapaxes", "argmax", "argmin", "argsort", "sort", "cumsum",
+    "sum", "mean", "max", "min", "prod", "squeeze", "swapaxes", "argmax", "argmin", "argsort", "cumsum",
     "cumprod", "clip", "dot", "round", "trace", "diagonal", "repeat", "take", "var", "std", "all", "any", "nonzero"
 ):
     setattr(Tensor, _name, _numpy_method(_name))

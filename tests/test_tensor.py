@@ -135,8 +135,8 @@ def test_numpy_ufuncs_and_functions_return_tensors_and_are_recorded():
 def test_numpy_function_without_a_rule_is_a_clear_type_error():
     with pytest.raises(TypeError, match="numpy.i0"):  # (np.median has one now: tapegrad.numpy)
         np.i0(tg.constant([1.0, 2.0]))
-    with pytest.raises(TypeError, match="numpy.add.reduce"):
-        np.add.reduce(tg.constant([1.0, 2.0]))
+    with pytest.raises(TypeError, match="numpy.add.reduceat"):  # (np.add.reduce has one now: tg.sum)
+        np.add.reduceat(tg.constant([1.0, 2.0]), [0])
 
 
 def test_ufunc_out_argument_is_rejected():

@@ -27,7 +27,7 @@ import tapegrad as _tg  # noqa: F401  (registers the rule table)
 from tapegrad import _tensor
 from tapegrad._tensor import Tensor
 from tapegrad.numpy import _extras, _functions, fft, linalg
-from tapegrad.numpy._convert import array, asarray, numpy_args  # noqa: F401  (asarray: public)
+from tapegrad.numpy._convert import array, asarray, numpy_args
 
 # ---- constants and types (NumPy's own) -------------------------------------------------------------
 pi, e, inf, nan, newaxis, euler_gamma = _np.pi, _np.e, _np.inf, _np.nan, _np.newaxis, _np.euler_gamma
@@ -73,6 +73,25 @@ def _numpy_ufunc(name: str, op: Callable) -> Callable:
     function.__name__ = name
     function.__qualname__ = name
     function.__doc__ = f"``numpy.{name}`` on tensors (differentiable where smooth)."
+    ufunc = getattr(_np, name, None)
+    if isinstance(ufunc, _np.ufunc):  # tnp.add.reduce(x), tnp.maximum.accumulate(x), tnp.multiply.outer(a, b), ...
+        for method in ("reduce", "accumulate", "outer", "at", "reduceat"):
+            setattr(function, method, _ufunc_method(ufunc, method))
+    return function
+
+
+def _ufunc_method(ufunc: _np.ufunc, method: str) -> Callable:
+    """``numpy.<ufunc>.<method>`` on tensors, as ``np.add.reduce(tensor)`` reaches it (tapegrad.ops.ufunc_methods)."""
+
+    def function(*args: Any, **kwargs: Any) -> Any:
+        if method == "outer":
+            args = numpy_args(args)
+        elif args:
+            args = (asarray(args[0]), *args[1:])
+        return _tensor.ops.ufunc_method(ufunc, method, args, kwargs)
+
+    function.__name__ = function.__qualname__ = f"{ufunc.__name__}.{method}"
+    function.__doc__ = f"``numpy.{ufunc.__name__}.{method}`` on tensors."
     return function
 
 
@@ -122,8 +141,9 @@ def _has_tensor(args: tuple, kwargs: dict) -> bool:
 def _creation(name: str) -> Callable:
     make = getattr(_np, name)
 
-    def function(*args: Any, **kwargs: Any) -> Tensor:
-        return array(make(*args, **kwargs))
+    def function(*args: Any, **kwargs: Any) -> Any:
+        out = make(*args, **kwargs)
+        return tuple(array(o) for o in out) if isinstance(out, tuple) else array(out)  # linspace(retstep=True)
 
     function.__name__ = function.__qualname__ = name
     function.__doc__ = f"``numpy.{name}`` as a (constant) tensor."

@@ -4,6 +4,7 @@ integer- or boolean-valued helpers (plain results, not differentiable)."""
 
 from __future__ import annotations
 
+import warnings
 from typing import Any, Callable
 
 import numpy as np
@@ -12,14 +13,16 @@ from tapegrad._tensor import Tensor, ops
 from tapegrad.numpy._convert import array, asarray
 from tapegrad.numpy._functions import (
     _float64,
+    _in,
+    _nan_free,
     _no_out,
+    _options,
     _percent,
     _plain,
     _quantile_layout,
     _rearranged,
     convolve,
     diff,
-    nanmean,
 )
 from tapegrad.ops import shape as _shape_ops
 
@@ -35,27 +38,134 @@ def _conj(x: Tensor) -> Tensor:
 # ---- statistics ----------------------------------------------------------------------------------
 def cov(m: Any, y: Any = None, rowvar: bool = True, bias: bool = False, ddof: Any = None, fweights: Any = None,
         aweights: Any = None, *, dtype: Any = None) -> Tensor:
-    """``np.cov`` (without frequency/analytic weights): the covariance of the rows (variables)."""
-    if fweights is not None or aweights is not None:
-        raise NotImplementedError("tapegrad.numpy.cov: fweights= and aweights= are not supported")
+    """``np.cov``: the covariance of the rows (variables), in NumPy's arithmetic and dtypes (float64 at
+    least); frequency and analytic weights may be tensors (differentiable in them too)."""
+    if ddof is not None and ddof != int(ddof):
+        raise ValueError("ddof must be integer")
     x = asarray(m)
     if x.ndim > 2:
         raise ValueError("m has more than 2 dimensions")
-    x = ops.reshape(x, (1, -1)) if x.ndim < 2 else x
-    if not rowvar and x.shape[0] != 1:
-        x = ops.transpose(x)
-    if y is not None:
-        yy = asarray(y)
-        yy = ops.reshape(yy, (1, -1)) if yy.ndim < 2 else yy
+    yy = None if y is None else asarray(y)
+    if yy is not None and yy.ndim > 2:
+        raise ValueError("y has more than 2 dimensions")
+    if dtype is None:
+        dtype = np.result_type(x.dtype, np.float64) if yy is None else np.result_type(x.dtype, yy.dtype, np.float64)
+    dtype = np.dtype(dtype)
+    big = ops.cast(_at_least_2d(x), dtype)
+    if not rowvar and x.ndim != 1:
+        big = ops.transpose(big)
+    if big.shape[0] == 0:
+        return array(np.array([]).reshape(0, 0))
+    if yy is not None:
+        yy = ops.cast(_at_least_2d(yy), dtype)
         if not rowvar and yy.shape[0] != 1:
             yy = ops.transpose(yy)
-        x = ops.concatenate([x, ops.cast(yy, x.dtype) if yy.dtype != x.dtype else yy], axis=0)
+        big = ops.concatenate([big, yy], axis=0)
     if ddof is None:
-        ddof = 0 if bias else 1
-    n = x.shape[1]
-    xc = x - ops.mean(x, axis=1, keepdims=True)
-    c = ops.matmul(xc, ops.transpose(_conj(xc))) / float(n - ddof)
-    return ops.squeeze(c) if c.shape == (1, 1) else c
+        ddof = 1 if bias == 0 else 0
+    n = big.shape[1]
+    f = _cov_weights(fweights, n, "fweights")
+    a = _cov_weights(aweights, n, "aweights")
+    if f is not None and not np.all(_plain(f) == np.around(_plain(f))):
+        raise TypeError("fweights must be integer")
+    w = f if a is None else a if f is None else f * a
+    if w is None:
+        avg = ops.mean(big, axis=1)
+        fact = n - ddof
+    else:  # np.average(X, axis=1, weights=w, returned=True)
+        kind = np.result_type(big.dtype, w.dtype)
+        w_sum = ops.sum(ops.cast(w, kind) if kind != w.dtype else w)
+        avg = ops.sum(big * w, axis=1) / w_sum
+        if ddof == 0:
+            fact = w_sum
+        elif a is None:
+            fact = w_sum - ddof
+        else:
+            fact = w_sum - ddof * ops.sum(w * a) / w_sum
+    if np.all(_plain(fact) <= 0) if isinstance(fact, Tensor) else fact <= 0:
+        warnings.warn("Degrees of freedom <= 0 for slice", RuntimeWarning, stacklevel=2)
+        fact = 0.0
+    centred = big - ops.reshape(avg, (-1, 1))
+    if centred.dtype != big.dtype:  # X -= avg[:, None] in place: X keeps its dtype
+        centred = ops.cast(centred, big.dtype)
+    c = ops.matmul(centred, _conj(ops.transpose(centred if w is None else centred * w)))
+    scale = 1 / fact if isinstance(fact, Tensor) else np.true_divide(1, fact)
+    kind = np.result_type(c.dtype, _plain(scale))  # c *= 1 / fact in place: computed in float64, stored in c's dtype
+    c = c * scale if kind == c.dtype else ops.cast(ops.cast(c, kind) * scale, c.dtype)
+    return ops.squeeze(c)
+
+
+def _at_least_2d(x: Tensor) -> Tensor:
+    return ops.reshape(x, (1,) * (2 - x.ndim) + x.shape) if x.ndim < 2 else x
+
+
+def _cov_weights(weights: Any, n: int, what: str) -> Any:
+    """np.cov's checks of fweights/aweights, as float64 (a tensor stays differentiable)."""
+    if weights is None:
+        return None
+    w = ops.cast(weights, np.float64) if isinstance(weights, Tensor) else asarray(np.asarray(weights, dtype=float))
+    if w.ndim > 1:
+        raise RuntimeError(f"cannot handle multidimensional {what}")
+    if w.shape[0] != n:
+        raise RuntimeError(f"incompatible numbers of samples and {what}")
+    if np.any(_plain(w) < 0):
+        raise ValueError(f"{what} cannot be negative")
+    return w
+
+
+def _shape_of(v: Any) -> tuple:
+    return v.shape if isinstance(v, Tensor) else np.shape(v)
+
+
+def _ndmin(v: Any, ndim: int) -> Any:
+    """``np.array(v, ndmin=ndim)`` (a tensor stays one)."""
+    if not isinstance(v, Tensor):
+        return np.array(v, copy=None, subok=True, ndmin=ndim)
+    return ops.reshape(v, (1,) * (ndim - v.ndim) + v.shape) if v.ndim < ndim else v
+
+
+def logspace(start: Any, stop: Any, num: int = 50, endpoint: bool = True, base: Any = 10.0, dtype: Any = None,
+             axis: int = 0) -> Any:
+    """``np.logspace``: ``base ** np.linspace(start, stop)`` in NumPy's arithmetic, differentiable in
+    tensor ``start``, ``stop`` and ``base``."""
+    if not any(isinstance(v, Tensor) for v in (start, stop, base)):
+        return array(np.logspace(start, stop, num, endpoint, base, dtype, axis))
+    if not isinstance(base, (float, int)) and np.ndim(_plain(base)):
+        # a non-scalar base is broadcast with the endpoints: it may change what axis means (NumPy's)
+        ndmax = len(np.broadcast_shapes(*(_shape_of(v) for v in (start, stop, base))))
+        start, stop, base = (_ndmin(v, ndmax) for v in (start, stop, base))
+        base = ops.expand_dims(base, axis) if isinstance(base, Tensor) else np.expand_dims(base, axis=axis)
+    y = np.linspace(start, stop, num=num, endpoint=endpoint, axis=axis)
+    result = ops.power(base, y)
+    return result if dtype is None else ops.cast(result, np.dtype(dtype))
+
+
+def geomspace(start: Any, stop: Any, num: int = 50, endpoint: bool = True, dtype: Any = None, axis: int = 0) -> Any:
+    """``np.geomspace``: a geometric progression in NumPy's arithmetic (10 ** linspace of the log10 of the
+    endpoints turned to the positive real axis, then turned back; the endpoints exact), differentiable in
+    tensor ``start`` and ``stop``. The turn, ``sign(start)``, is a constant: the progression between
+    two points does not change as it moves, only which branch it follows."""
+    if not (isinstance(start, Tensor) or isinstance(stop, Tensor)):
+        return array(np.geomspace(start, stop, num, endpoint, dtype, axis))
+    start, stop = (v if isinstance(v, Tensor) else np.asanyarray(v) for v in (start, stop))
+    if np.any(_plain(start) == 0) or np.any(_plain(stop) == 0):
+        raise ValueError("Geometric sequence cannot include zero")
+    dt = np.result_type(_plain(start), _plain(stop), float(num), np.zeros((), dtype))
+    dtype = dt if dtype is None else np.dtype(dtype)
+    start, stop = (ops.cast(v, dt) if isinstance(v, Tensor) else v.astype(dt) for v in (start, stop))
+    out_sign = np.sign(_plain(start))
+    start = start / out_sign
+    stop = stop / out_sign
+    result = logspace(ops.log10(start), ops.log10(stop), num=num, endpoint=endpoint, base=10.0, dtype=dt)
+    if num > 0:  # the endpoints exactly (10 ** log10(x) need not be x)
+        row = np.arange(num).reshape((num,) + (1,) * (result.ndim - 1))
+        result = ops.where(row == 0, start, result)
+        if num > 1 and endpoint:
+            result = ops.where(row == num - 1, stop, result)
+    result = result * out_sign
+    if axis != 0:
+        result = ops.moveaxis(result, 0, axis)
+    return result if dtype == dt else ops.cast(result, dtype)
 
 
 def corrcoef(x: Any, y: Any = None, rowvar: bool = True, *, dtype: Any = None) -> Tensor:
@@ -72,21 +182,42 @@ def corrcoef(x: Any, y: Any = None, rowvar: bool = True, *, dtype: Any = None) -
 
 def nanvar(a: Any, axis: Any = None, dtype: Any = None, out: Any = None, ddof: Any = 0, keepdims: bool = False,
            **kw: Any) -> Tensor:
-    """``np.nanvar``: the variance of the non-NaN entries."""
+    """``np.nanvar``: the variance of the non-NaN entries, in NumPy's steps (the deviations kept in the
+    input's dtype); NaN where the degrees of freedom are not positive."""
     _no_out(out, "nanvar")
+    correction = kw.pop("correction", np._NoValue)
+    _options("nanvar", kw)
+    if correction is not np._NoValue:
+        if ddof != 0:
+            raise ValueError("ddof and correction can't be provided simultaneously.")
+        ddof = correction
     a = asarray(a)
-    nan = np.isnan(_plain(a))
-    centred = ops.where(nan, 0.0, a - nanmean(a, axis=axis, keepdims=True))
+    if np.dtype(a.dtype).kind not in "fc":  # no NaNs: np.var
+        return np.var(a, axis=axis, dtype=dtype, ddof=ddof, keepdims=keepdims)
+    if dtype is not None and np.dtype(dtype).kind not in "fc":
+        raise TypeError("If a is inexact, then dtype must be inexact")
+    clean, nan = _nan_free(a, 0.0)
+    count = np.sum(~nan, axis=axis, keepdims=True)
+    total = ops.sum(_in(dtype, clean), axis=axis, keepdims=True)
+    centred = clean - total / count.astype(_plain(total).dtype)
+    if centred.dtype != clean.dtype:  # np.subtract(arr, avg, out=arr): the input's dtype
+        centred = ops.cast(centred, clean.dtype)
+    centred = ops.where(nan, 0.0, centred)
     squares = ops.real(centred * ops.conj(centred)) if _is_complex(a) else centred * centred  # |x - mean|^2
-    count = np.sum(~nan, axis=axis, keepdims=keepdims).astype(np.dtype(squares.dtype)) - ddof
-    return ops.sum(squares, axis=axis, keepdims=keepdims) / count
+    var = ops.sum(_in(dtype, squares), axis=axis, keepdims=keepdims)
+    dof = np.sum(~nan, axis=axis, keepdims=keepdims) - ddof
+    var = var / dof.astype(_plain(var).dtype)
+    if np.any(dof <= 0):
+        warnings.warn("Degrees of freedom <= 0 for slice.", RuntimeWarning, stacklevel=2)
+        var = ops.where(dof <= 0, np.nan, var)
+    return var
 
 
 def nanstd(a: Any, axis: Any = None, dtype: Any = None, out: Any = None, ddof: Any = 0, keepdims: bool = False,
            **kw: Any) -> Tensor:
     """``np.nanstd``: the square root of nanvar; where the variance is 0 (a slice of one valid value,
     or of equal ones) the gradient is 0, as for ``std``, not 0 * inf = NaN."""
-    var = nanvar(a, axis, dtype, out, ddof, keepdims)
+    var = nanvar(a, axis, dtype, out, ddof, keepdims, **kw)
     zero = _plain(var) == 0
     return ops.where(zero, 0.0, ops.sqrt(ops.where(zero, 1.0, var)))
 
@@ -148,28 +279,27 @@ def nanmedian(a: Any, axis: Any = None, out: Any = None, overwrite_input: bool =
 def nancumsum(a: Any, axis: Any = None, dtype: Any = None, out: Any = None) -> Tensor:
     """``np.nancumsum``: NaNs count as zero."""
     _no_out(out, "nancumsum")
-    a = asarray(a)
-    clean = ops.where(np.isnan(_plain(a)), 0.0, a)
-    return ops.cumsum(ops.reshape(clean, (-1,)) if axis is None else clean, axis=0 if axis is None else axis)
+    clean, _ = _nan_free(a, 0.0)
+    return _in(dtype, ops.cumsum(_in(dtype, clean), axis=axis))  # (axis None: flattened, as NumPy's)
 
 
 def nancumprod(a: Any, axis: Any = None, dtype: Any = None, out: Any = None) -> Tensor:
     """``np.nancumprod``: NaNs count as one."""
     _no_out(out, "nancumprod")
-    a = asarray(a)
-    clean = ops.where(np.isnan(_plain(a)), 1.0, a)
-    return ops.cumprod(ops.reshape(clean, (-1,)) if axis is None else clean, axis=0 if axis is None else axis)
+    clean, _ = _nan_free(a, 1.0)
+    return _in(dtype, ops.cumprod(_in(dtype, clean), axis=axis))
 
 
-def _cumulative(scan: Callable, initial: float, x: Any, axis: Any, include_initial: bool, out: Any) -> Tensor:
+def _cumulative(scan: Callable, initial: float, x: Any, axis: Any, include_initial: bool, out: Any,
+                dtype: Any = None) -> Tensor:
     _no_out(out, "cumulative_sum")
-    x = asarray(x)
+    x = _in(dtype, asarray(x))
     if axis is None:
         if x.ndim > 1:
             raise ValueError("For arrays which have more than one dimension ``axis`` argument is required.")
         axis = 0
     axis = int(axis) % max(x.ndim, 1)
-    result = scan(x, axis=axis)
+    result = _in(dtype, scan(x, axis=axis))  # dtype=int8 wraps around in int8, as NumPy's
     if include_initial:
         shape = list(x.shape)
         shape[axis] = 1
@@ -180,13 +310,13 @@ def _cumulative(scan: Callable, initial: float, x: Any, axis: Any, include_initi
 def cumulative_sum(x: Any, /, *, axis: Any = None, dtype: Any = None, out: Any = None,
                    include_initial: bool = False) -> Tensor:
     """``np.cumulative_sum`` (the array API's cumsum, with ``include_initial``)."""
-    return _cumulative(ops.cumsum, 0.0, x, axis, include_initial, out)
+    return _cumulative(ops.cumsum, 0.0, x, axis, include_initial, out, dtype)
 
 
 def cumulative_prod(x: Any, /, *, axis: Any = None, dtype: Any = None, out: Any = None,
                     include_initial: bool = False) -> Tensor:
     """``np.cumulative_prod`` (the array API's cumprod, with ``include_initial``)."""
-    return _cumulative(ops.cumprod, 1.0, x, axis, include_initial, out)
+    return _cumulative(ops.cumprod, 1.0, x, axis, include_initial, out, dtype)
 
 
 def trapezoid(y: Any, x: Any = None, dx: float = 1.0, axis: int = -1) -> Tensor:

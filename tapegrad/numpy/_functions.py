@@ -17,6 +17,7 @@ from tapegrad import _backend
 from tapegrad._tensor import Tensor, ops, value_read
 from tapegrad.numpy._convert import array, asarray
 from tapegrad.ops import shape as _shape_ops
+from tapegrad.ops.reduce import inexact_dtype
 
 
 def _codes(x: Tensor) -> np.ndarray:
@@ -616,45 +617,72 @@ def average(a: Any, axis: Any = None, weights: Any = None, returned: bool = Fals
 
 
 def _nan_free(a: Any, fill: float) -> tuple[Tensor, np.ndarray]:
+    """``a`` with its NaNs replaced by ``fill`` (NumPy's _replace_nan: integers and booleans have none, and
+    keep their dtype), and where they were."""
     a = asarray(a)
+    if np.dtype(a.dtype).kind not in "fc":
+        return a, np.zeros(a.shape, dtype=bool)
     nan = np.isnan(_plain(a))
     return ops.where(nan, fill, a), nan
+
+
+def _options(name: str, kw: dict) -> None:
+    """Refuse the keywords of NumPy's nan-reductions that tapegrad does not implement (never ignore them)."""
+    for key, value in kw.items():
+        if not (key == "where" and value is True or key == "initial" and value in (None, np._NoValue)):
+            raise TypeError(f"tapegrad.numpy.{name} does not take {key}=")
+
+
+def _in(dtype: Any, x: Any) -> Any:
+    return x if dtype is None else ops.cast(x, np.dtype(dtype))
 
 
 def nansum(a: Any, axis: Any = None, dtype: Any = None, out: Any = None, keepdims: bool = False, **kw: Any) -> Tensor:
     """``np.nansum``: NaNs count as zero (and get no gradient)."""
     _no_out(out, "nansum")
+    _options("nansum", kw)
     clean, _ = _nan_free(a, 0.0)
-    return ops.sum(clean, axis=axis, keepdims=keepdims)
+    return _in(dtype, ops.sum(_in(dtype, clean), axis=axis, keepdims=keepdims))  # dtype=int8 wraps as NumPy's
 
 
 def nanmean(a: Any, axis: Any = None, dtype: Any = None, out: Any = None, keepdims: bool = False, **kw: Any) -> Tensor:
     """``np.nanmean``: the mean of the non-NaN entries."""
     _no_out(out, "nanmean")
-    clean, nan = _nan_free(a, 0.0)
+    _options("nanmean", kw)
+    clean, nan = _nan_free(_in(inexact_dtype("nanmean", dtype), asarray(a)), 0.0)
+    if np.dtype(clean.dtype).kind not in "fc":
+        return ops.mean(clean, axis=axis, keepdims=keepdims)
     count = np.sum(~nan, axis=axis, keepdims=keepdims)
     return ops.sum(clean, axis=axis, keepdims=keepdims) / count.astype(_plain(clean).dtype)
 
 
+def _nan_extremum(name: str, a: Any, axis: Any, keepdims: bool, kw: dict) -> Tensor:
+    """np.nanmax/np.nanmin: NumPy's fmax/fmin reduction, so a slice of NaNs only gives NaN."""
+    _options(name, kw)
+    clean, nan = _nan_free(a, -np.inf if name == "nanmax" else np.inf)
+    out = (ops.max if name == "nanmax" else ops.min)(clean, axis=axis, keepdims=keepdims)
+    empty = np.all(nan, axis=axis, keepdims=keepdims)
+    return ops.where(empty, np.nan, out) if np.any(empty) else out
+
+
 def nanmax(a: Any, axis: Any = None, out: Any = None, keepdims: bool = False, **kw: Any) -> Tensor:
-    """``np.nanmax``: the maximum ignoring NaNs."""
+    """``np.nanmax``: the maximum ignoring NaNs (NaN where a slice has nothing else)."""
     _no_out(out, "nanmax")
-    clean, _ = _nan_free(a, -np.inf)
-    return ops.max(clean, axis=axis, keepdims=keepdims)
+    return _nan_extremum("nanmax", a, axis, keepdims, kw)
 
 
 def nanmin(a: Any, axis: Any = None, out: Any = None, keepdims: bool = False, **kw: Any) -> Tensor:
-    """``np.nanmin``: the minimum ignoring NaNs."""
+    """``np.nanmin``: the minimum ignoring NaNs (NaN where a slice has nothing else)."""
     _no_out(out, "nanmin")
-    clean, _ = _nan_free(a, np.inf)
-    return ops.min(clean, axis=axis, keepdims=keepdims)
+    return _nan_extremum("nanmin", a, axis, keepdims, kw)
 
 
 def nanprod(a: Any, axis: Any = None, dtype: Any = None, out: Any = None, keepdims: bool = False, **kw: Any) -> Tensor:
     """``np.nanprod``: NaNs count as one."""
     _no_out(out, "nanprod")
+    _options("nanprod", kw)
     clean, _ = _nan_free(a, 1.0)
-    return ops.prod(clean, axis=axis, keepdims=keepdims)
+    return _in(dtype, ops.prod(_in(dtype, clean), axis=axis, keepdims=keepdims))
 
 
 def ptp(a: Any, axis: Any = None, out: Any = None, keepdims: bool = False) -> Tensor:

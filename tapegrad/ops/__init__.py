@@ -24,6 +24,7 @@ from tapegrad.ops import (
     linalg,
     reduce,
     shape,
+    ufunc_methods,
 )
 from tapegrad.ops import complex as complex_parts  # noqa: I001  (after the families its rules use)
 
@@ -65,3 +66,4 @@ def _register(family: ModuleType) -> None:
 for _family in FAMILIES:
     _register(_family)
 _tensor.ops.getitem = shape.getitem
+_tensor.ops.ufunc_method = ufunc_methods.call

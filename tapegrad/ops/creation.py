@@ -217,14 +217,15 @@ def linspace(start: Any, stop: Any, num: int, dtype: Any = None, axis: int = 0, 
         if dtype is None or np.dtype(dtype).kind not in "fc":  # complex endpoints stay complex
             dtype = default_float()
     values = np.linspace(_value(start), _value(stop), num, endpoint=bool(endpoint), dtype=as_dtype(dtype), axis=axis)
-    if not (isinstance(start, Tensor) or isinstance(stop, Tensor)):
-        return wrap(values)
+    if not (isinstance(start, Tensor) or isinstance(stop, Tensor)) or values.dtype.kind not in "fc":
+        return wrap(values)  # an integer dtype: NumPy's floor of the float values (no gradient)
     return _linspace_of_tensors(start, stop, num, values, axis, bool(endpoint))
 
 
 def _linspace_of_tensors(start: Any, stop: Any, num: int, values: np.ndarray, axis: int, endpoint: bool) -> Tensor:
-    """linspace differentiable in tensor endpoints: NumPy's start + i * (stop - start) / div, the last
-    value exactly ``stop`` when ``endpoint``."""
+    """linspace differentiable in tensor endpoints, in NumPy's arithmetic: start + i * ((stop - start) / div),
+    or start + (i / div) * (stop - start) where that step underflows to 0, the last value exactly ``stop``
+    when ``endpoint``."""
     dtype = values.dtype
     start, stop = (ops.cast(as_tensor(v), dtype) for v in (start, stop))
     shape = np.broadcast_shapes(start.shape, stop.shape)
@@ -234,7 +235,12 @@ def _linspace_of_tensors(start: Any, stop: Any, num: int, values: np.ndarray, ax
     i = np.arange(num, dtype=dtype).reshape(lead)
     start_b, stop_b = ops.expand_dims(start, axis), ops.expand_dims(stop, axis)
     div = (num - 1) if endpoint else num
-    out = start_b + i * ((stop_b - start_b) / div) if div > 0 else start_b + 0 * i
+    delta = stop_b - start_b
+    if div > 0:
+        step = delta / div
+        out = start_b + ((i / div) * delta if np.any(step._value == 0) else i * step)
+    else:
+        out = start_b + i * delta  # NumPy's (nan where stop - start is not finite)
     if endpoint and num > 1:
         out = ops.where((i == num - 1), stop_b + 0 * i, out)
     return out
@@ -312,9 +318,17 @@ def _np_like(fill_value: Any) -> Any:
 
 def _np_linspace(start: Any, stop: Any, num: int = 50, endpoint: bool = True, retstep: bool = False,
                  dtype: Any = None, axis: int = 0, **kw: Any) -> Tensor:
-    if retstep:
-        raise TypeError("numpy.linspace with tapegrad Tensors does not take retstep=True")
-    return linspace(start, stop, num, dtype, axis, endpoint)
+    # NumPy's dtype: the endpoints' (Python numbers weak), made inexact (int64 endpoints give float64)
+    inferred = np.linspace(*(v._value if isinstance(v, Tensor) else v for v in (start, stop)), 0).dtype
+    samples = linspace(start, stop, num, inferred if dtype is None else dtype, axis, endpoint)
+    if not retstep:
+        return samples
+    div = (num - 1) if endpoint else num
+    if div <= 0:
+        return samples, np.nan  # NumPy's: no step
+    start, stop = (ops.cast(v, inferred) if isinstance(v, Tensor) else np.asarray(v).astype(inferred)
+                   for v in (start, stop))
+    return samples, (stop - start) / div  # the step in the endpoints' dtype, as NumPy's (not dtype=)
 
 
 NUMPY_FUNCTIONS = {

@@ -582,15 +582,26 @@ def _with_dtype(a: Any, dtype: Any) -> Any:
     return a if dtype is None else ops.cast(a, dtype)
 
 
+def inexact_dtype(func: str, dtype: Any) -> Any:
+    """The dtype= of a mean, variance or standard deviation, refused when not inexact: NumPy's sums and
+    divides in that integer type (np.mean(a, dtype=np.int8) wraps around and truncates)."""
+    if dtype is not None and np.dtype(dtype).kind not in "fc":
+        raise TypeError(
+            f"numpy.{func} on a tapegrad Tensor does not take an integer dtype= ({np.dtype(dtype)}); "
+            "compute in floating point and cast the result"
+        )
+    return dtype
+
+
 def _np_mean(a, axis=None, dtype=None, out=None, keepdims=False, *, where=True):
     _plain("mean", out, where)
-    return mean(_with_dtype(a, dtype), axis, keepdims)
+    return mean(_with_dtype(a, inexact_dtype("mean", dtype)), axis, keepdims)
 
 
 def _np_total(func: Any, what: str) -> Any:  # sum, prod
     def total(a, axis=None, dtype=None, out=None, keepdims=False, initial=None, where=True):
         _plain(what, out, where, initial)
-        return func(_with_dtype(a, dtype), axis, keepdims)
+        return _with_dtype(func(_with_dtype(a, dtype), axis, keepdims), dtype)  # int8 wraps around in int8
 
     return total
 
@@ -608,7 +619,7 @@ def _np_moment(func: Any, what: str) -> Any:
         _plain(what, out, where, mean=mean)
         if correction is not None:
             ddof = correction
-        return func(_with_dtype(a, dtype), axis, keepdims, ddof)
+        return func(_with_dtype(a, inexact_dtype(what, dtype)), axis, keepdims, ddof)
 
     return moment
 
@@ -616,7 +627,7 @@ def _np_moment(func: Any, what: str) -> Any:
 def _np_scan(func: Any, what: str) -> Any:
     def scan(a, axis=None, dtype=None, out=None):
         _plain(what, out)
-        return func(_with_dtype(a, dtype), axis)
+        return _with_dtype(func(_with_dtype(a, dtype), axis), dtype)
 
     return scan
 

@@ -59,6 +59,7 @@ STRICT_SKIPS = {
             "tnp.linalg.norm[2]", "tnp.linalg.norm[-2]", "tnp.linalg.norm[nuc]", "tnp.linalg.cholesky_upper",
             "irfft_of_product", "tnp.quantile[lower]", "tnp.quantile[higher]", "tnp.quantile[nearest]",
             "tnp.quantile_q", "tnp.percentile_q", "tnp.nanquantile_q", "tnp.polyint_k", "tnp.correlate_real_short",
+            "tnp.logspace", "tnp.logspace_base", "tnp.geomspace", "tnp.geomspace_negative", "tnp.cov_weights",
         ],
         "its code converts the value's dtype with NumPy (np.dtype / np.result_type / np.finfo), which an "
         "array-API dtype is not (use _backend.numpy_dtype)",

@@ -34,7 +34,8 @@ DASK_SKIPS = {
             "tnp.partition", "tnp.median", "tnp.quantile[linear]", "tnp.quantile[lower]", "tnp.quantile[higher]",
             "tnp.quantile[nearest]", "tnp.quantile[midpoint]", "tnp.percentile", "tnp.linalg.pinv",
             "tnp.linalg.lstsq", "tnp.linalg.lstsq_residuals", "tnp.array", "tnp.unique", "tnp.unique_axis",
-            "tnp.interp_xp", "tnp.quantile_q", "tnp.percentile_q", "tnp.nanquantile_q",
+            "tnp.interp_xp", "tnp.quantile_q", "tnp.percentile_q", "tnp.nanquantile_q", "tnp.logspace",
+            "tnp.logspace_base", "tnp.geomspace", "tnp.geomspace_negative", "tnp.cov_weights",
         ],
         "this tapegrad.numpy function reads its argument's values with NumPy while recording (NaN masks, sort "
         "orders, conversions), which would compute the Dask array",

@@ -152,6 +152,36 @@ SPECS = [
          lambda a, b: np.fft.hfft(a + 1j * b, n=6), primitives=("fft.irfft", "conj")),
     _row("fft.ihfft", lambda x: _parts(tnp.fft.ihfft(x, norm="ortho")), [((5,),)],
          lambda x: _np_parts(np.fft.ihfft(x, norm="ortho")), primitives=("fft.rfft", "conj")),
+    _row("logspace", lambda a, b: tnp.logspace(a, b, 5), [((), ()), ((3,), (3,))], lambda a, b: np.logspace(a, b, 5),
+         primitives=("power",), domain=(-1.0, 1.0)),
+    _row("logspace_base", lambda a, b, c: tnp.logspace(a, b, 4, endpoint=False, base=c, axis=-1), [((), (2,), (2,))],
+         lambda a, b, c: np.logspace(a, b, 4, endpoint=False, base=c, axis=-1), primitives=("power",),
+         domain=(0.5, 2.0)),
+    _row("geomspace", lambda a, b: tnp.geomspace(a, b, 5, axis=-1), [((), ()), ((3,), (3,))],
+         lambda a, b: np.geomspace(a, b, 5, axis=-1), primitives=("log10", "power"), domain=(0.5, 2.0)),
+    _row("geomspace_negative", lambda a, b: tnp.geomspace(-a, -b, 4, endpoint=False), [((2,), (2,))],
+         lambda a, b: np.geomspace(-a, -b, 4, endpoint=False), primitives=("log10", "power"), domain=(0.5, 2.0)),
+    _row("cov_weights", lambda x, a: tnp.cov(x, fweights=np.array([1, 3, 2, 1]), aweights=a), [(M, V)],
+         lambda x, a: np.cov(x, fweights=np.array([1, 3, 2, 1]), aweights=a), primitives=("matmul",),
+         make_args=lambda rng, shapes: [rng.uniform(-2, 2, M), rng.uniform(0.5, 2, 4)]),
+    # NumPy's ufunc methods on tensors (np.<ufunc>.reduce/accumulate/outer through __array_ufunc__)
+    OpSpec("np.add.reduce", lambda x: np.add.reduce(x, 1), [(M,)], ("sum",), reference=lambda x: np.add.reduce(x, 1)),
+    OpSpec("np.multiply.reduce", np.multiply.reduce, [(M,)], ("prod",), reference=np.multiply.reduce),
+    OpSpec("np.maximum.reduce", lambda x: np.maximum.reduce(x, 1, initial=0.3, where=NANS), [(M,)], ("max",),
+           reference=lambda x: np.maximum.reduce(x, 1, initial=0.3, where=NANS), make_args=_distinct, smooth=False),
+    OpSpec("np.minimum.reduce", lambda x: np.minimum.reduce(x, None, keepdims=True), [(M,)], ("min",),
+           reference=lambda x: np.minimum.reduce(x, None, keepdims=True), make_args=_distinct, smooth=False),
+    OpSpec("np.add.accumulate", lambda x: np.add.accumulate(x, 1), [(M,)], ("cumsum",),
+           reference=lambda x: np.add.accumulate(x, 1)),
+    OpSpec("np.multiply.accumulate", np.multiply.accumulate, [(M,)], ("cumprod",), reference=np.multiply.accumulate),
+    OpSpec("np.maximum.accumulate", lambda x: np.maximum.accumulate(x, 1), [(M,)], ("maximum",),
+           reference=lambda x: np.maximum.accumulate(x, 1), make_args=_distinct, smooth=False),
+    OpSpec("np.minimum.accumulate", np.minimum.accumulate, [(M,)], ("minimum",), reference=np.minimum.accumulate,
+           make_args=_distinct, smooth=False),
+    OpSpec("np.multiply.outer", np.multiply.outer, [(V, M)], ("multiply",), reference=np.multiply.outer),
+    OpSpec("np.subtract.outer", np.subtract.outer, [((2,), ())], ("subtract",), reference=np.subtract.outer),
+    OpSpec("np.arctan2.outer", np.arctan2.outer, [(M, (2,))], ("arctan2",), reference=np.arctan2.outer),
+    OpSpec("np.power.outer", np.power.outer, [(V, (2,))], ("power",), reference=np.power.outer, domain=(0.5, 2.0)),
 ]
 
 SPECS = also_complex(SPECS, exclude=(  # real-only by nature, or built from real parts
@@ -173,6 +203,12 @@ SPECS = also_complex(SPECS, exclude=(  # real-only by nature, or built from real
     'tnp.real_if_close',
     'tnp.fft.hfft',
     'tnp.fft.ihfft',
+    'tnp.cov_weights',  # weights are real
+    'np.maximum.reduce',  # orders real numbers
+    'np.minimum.reduce',
+    'np.maximum.accumulate',
+    'np.minimum.accumulate',
+    'np.arctan2.outer',
 ))
 
 
