@@ -323,38 +323,32 @@ ndarray = np.ndarray
 
 
 def forget_values(lines: list, values: dict, keep: set) -> None:
-    """Let the trace's intermediate arrays go once the code is generated: a compiled function
-    otherwise holds every value of its first call for as long as it lives.
+    """Let the trace's intermediate arrays go once the program is traced: a tg.function otherwise
+    holds every value of its first call for as long as it lives.
 
     The program's inputs (``keep``: needed to trace its derivatives again) and its constants stay.
     Every other numeric NumPy array of at least FORGET_BYTES becomes a read-only stand-in of one
-    element (zero) broadcast to its shape and dtype: what code generation reads of a traced value (class, shape,
-    dtype, size, and which values are the same object) is unchanged, so code generated again from
-    the program (``pure_forward``) is the same text."""
-    stand_ins: dict[int, Any] = {id(values[name]): values[name] for name in keep if name in values}
-
-    def stand_in(v: Any) -> Any:
-        if v.__class__ is not np.ndarray or v.nbytes < FORGET_BYTES or v.dtype.kind not in _NUMBERS:
-            return v
-        s = stand_ins.get(id(v))
-        if s is None:  # (np.broadcast_to makes the same array, in Python: 6x slower)
-            s = stand_ins[id(v)] = ndarray(v.shape, v.dtype, _ZEROS, 0, (0,) * v.ndim)
-        return s
-
-    replaced = False
+    element (zero) broadcast to its shape and dtype: what planning and code generation read of a
+    traced value (class, shape, dtype, size, and which values are the same object) is unchanged, so
+    the code generated later is the text it would have been."""
+    kept = {id(values[name]) for name in keep if name in values}
+    stand_ins: dict[int, Any] = {}  # id of a large array -> its stand-in
     for name, v in values.items():
-        if v.__class__ is ndarray and v.nbytes >= FORGET_BYTES and name not in keep and v.dtype.kind in _NUMBERS:
-            values[name] = stand_in(v)
-            replaced = True
-    if not replaced:  # (every line's value is one of ``values``: none is large)
+        if v.__class__ is ndarray and v.nbytes >= FORGET_BYTES and v.dtype.kind in _NUMBERS and id(v) not in kept:
+            s = stand_ins.get(id(v))
+            if s is None:  # (np.broadcast_to makes the same array, in Python: 6x slower)
+                s = stand_ins[id(v)] = ndarray(v.shape, v.dtype, _ZEROS, 0, (0,) * v.ndim)
+            values[name] = s
+    if not stand_ins:  # (every line's value is one of ``values``: none is large)
         return
+    get = stand_ins.get
     for line in lines:
         kind = line.__class__
         if kind is Op:
             v = line.value
-            line.value = tuple([stand_in(x) for x in v]) if v.__class__ is tuple else stand_in(v)
+            line.value = tuple([get(id(x), x) for x in v]) if v.__class__ is tuple else get(id(v), v)
         elif kind is Assign:
-            line.value = stand_in(line.value)
+            line.value = get(id(line.value), line.value)
 
 
 def replay(c: ConcreteFunction, inputs: list, uses: dict | None = None) -> list:
