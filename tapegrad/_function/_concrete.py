@@ -143,12 +143,10 @@ class ConcreteFunction:
             else:  # an Effect: the Variables' new values are stored first
                 _store(pending, variables)
                 pending = {}
-                line.fn(
-                    *[
-                        variables[a[1]] if a.__class__ is tuple else env[a] if a.__class__ is str else a.value
-                        for a in line.args
-                    ]
-                )
+                args = []
+                for a in line.args:  # a Variable (its slot), a traced value (its name) or a constant
+                    args.append(variables[a[1]] if a.__class__ is tuple else env[a] if a.__class__ is str else a.value)
+                line.fn(*args)
             if freed:
                 for name in freed.get(i, ()):
                     del env[name]
