@@ -13,7 +13,7 @@ tg.function's first call (the trace) against one eager call of the same Python f
 trace runs; ``Case.uncompiled``) and against the fastest eager row (which may be another algorithm:
 W7's Taylor mode), and jax.jit's and tf.function's first calls (trace + compile), on the same
 clock. The next calls run the traced program line by line, and the 9th after the trace generates
-and compiles its code: ``--fresh`` also reports the first 10 calls together against 10 eager calls.
+and compiles its code: ``--fresh`` also reports the first 11 calls together against 11 eager calls.
 Each result is checked against the workload's reference before timing. jax and tensorflow are
 optional (their columns are skipped).
 """
@@ -70,7 +70,7 @@ def first_calls() -> int:
     that generates and compiles the code, and one call of the code."""
     import tapegrad._function._concrete as concrete
 
-    return getattr(concrete, "COMPILE_AFTER", 0) + 2
+    return getattr(concrete, "COMPILE_AFTER", 0) + 3
 
 
 def per_call(fn: Callable[[], Any], budget: float = 0.05) -> float:
@@ -103,14 +103,19 @@ def first_call(workload: str, case_name: str) -> dict[str, float]:
     fns = [compiled.uncompiled] + [c.fn for c in eagers]
     times = [min(t) for t in zip(*[[per_call(fn, 0.02) for fn in fns] for _ in range(3)])]  # (interleaved)
     same, fastest = times[0], min(times[1:])
+    from tapegrad._function import _codegen
+
     clock = CLOCK[0]
-    calls = []
+    calls, compiles = [], []
     for _ in range(first_calls()):
+        before = _codegen._code.cache_info().misses
         started = clock()
         compiled.fn()
         calls.append(clock() - started)
+        compiles.append(_codegen._code.cache_info().misses - before)
     # calls[-2] generated and compiled the code: with the trace, what a first call that generated
     # the code at once would cost (each part cold, as then)
+    assert compiles[-2] > 0 and not any(compiles[1:-2]) and not compiles[-1], compiles
     return {"same": same, "fastest": fastest, "first": calls[0], "firsts": sum(calls), "codegen": calls[-2]}
 
 
