@@ -9,20 +9,9 @@ import pytest
 
 import tapegrad as tg
 import tapegrad.numpy as tnp
+from tests.numpy.differences import central_differences as _fd
 
 RNG = np.random.default_rng(7)
-
-
-def _fd(f, x, eps=1e-6):
-    """Central differences of sum(f(x)) in float64."""
-    x = np.array(x, dtype=np.float64)
-    g = np.zeros_like(x)
-    for i in np.ndindex(x.shape):
-        xp, xm = x.copy(), x.copy()
-        xp[i] += eps
-        xm[i] -= eps
-        g[i] = (np.sum(np.asarray(f(xp))) - np.sum(np.asarray(f(xm)))) / (2 * eps)
-    return g
 
 
 def _check(f, ref, x, tol=1e-6):

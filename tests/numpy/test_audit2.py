@@ -11,22 +11,9 @@ import pytest
 
 import tapegrad as tg
 import tapegrad.numpy as tnp
+from tests.numpy.differences import central_differences as _fd
 
 RNG = np.random.default_rng(11)
-
-
-def _fd(f, x, eps=1e-6):
-    """Central differences of the real loss sum(Re f(x)) in float64, in TensorFlow's convention for
-    a complex x (dL/dRe x + i dL/dIm x)."""
-    x = np.array(x, dtype=np.result_type(x, np.float64))
-    g = np.zeros_like(x)
-    for i in np.ndindex(x.shape):
-        for step in (1.0, 1j) if np.iscomplexobj(x) else (1.0,):
-            xp, xm = x.copy(), x.copy()
-            xp[i] += eps * step
-            xm[i] -= eps * step
-            g[i] += step * (np.sum(np.real(np.asarray(f(xp)))) - np.sum(np.real(np.asarray(f(xm))))) / (2 * eps)
-    return g
 
 
 def _grad(f, x):
