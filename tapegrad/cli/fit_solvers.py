@@ -151,7 +151,7 @@ def fit_gradient(problem: Problem, x0: np.ndarray, kind: str, lr: float, momentu
     previous = None
     out = None
     @tg.function
-    def loss_and_gradient() -> Any:  # traced once; later epochs run generated NumPy (the same numbers)
+    def loss_and_gradient() -> Any:  # traced once; later epochs replay it (line by line, then generated code)
         with tg.GradientTape() as tape:
             r = problem.residual(theta)
             value_t = tg.mean(r * r) if loss == "mse" else tg.mean(tg.abs(r))
