@@ -58,8 +58,8 @@ class ConcreteFunction:
         self.changes_state = Assign in kinds or Effect in kinds
         self.value_names = [o[1] for o in outputs if o[0] == "v"]
         self.arg_slots = arg_slots
-        self.guard_after_effect = guard_after_effect(self.lines)
         self.guarded = Guard in kinds
+        self.guard_after_effect = self.guarded and Effect in kinds and guard_after_effect(self.lines)
         self._plan: Any = None  # the program as it runs (_codegen.Plan), made at the first call after the trace
         self._interpreted_calls = 0
         self._generated: Any = None  # (call source, namespace, facts) once generated
