@@ -235,6 +235,11 @@ def plan(lines: list, outputs: list, values: dict, taped_residuals: list | None 
         reads_back.append(names)
     kept = kept_back[::-1]
     reads = reads_back[::-1]
+    if params:  # (a line writing a parameter's name would silently change what later lines read)
+        written = {o for x in kept for o in _outs(x)}.intersection(params)
+        if written:
+            raise RuntimeError(f"tg.function: the generated code would overwrite its input {sorted(written)[0]} "
+                               "(an internal error: please report it)")
     top = len(kept) - 1
     final = {o for o in outputs if o.__class__ is str} | set(taped_residuals or ()) | set(params)
     freed: dict[int, set] = {}  # line -> the values deleted after it
@@ -245,6 +250,12 @@ def plan(lines: list, outputs: list, values: dict, taped_residuals: list | None 
     planned.kept, planned.reads, planned.freed, planned.outputs = kept, reads, freed, outputs
     planned.taped_residuals, planned.final, planned.twice = taped_residuals, final, twice
     return planned
+
+
+def _outs(line: Any) -> tuple:
+    """The names a line assigns."""
+    out = getattr(line, "out", None)
+    return () if out is None else out if out.__class__ is tuple else (out,)
 
 
 def generate(

@@ -117,6 +117,8 @@ class Tracer:
     def name_input(self, tensor: Tensor, name: str) -> None:
         self.names[key_of(tensor)] = name
         self.values[name] = tensor._value
+        if name[:1] == "v" and name[1:].isdigit():  # (an outer program's value: fresh names go past it)
+            self._count = max(self._count, int(name[1:]) + 1)
 
     def slot(self, var: Variable, arg: int | None = None) -> VarSlot:
         s = self.slots.get(id(var))

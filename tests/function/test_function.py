@@ -321,6 +321,32 @@ def test_gradient_with_respect_to_a_closed_over_variable():
     assert f.experimental_get_tracing_count() == 1
 
 
+def test_model_reading_variables_first_gives_every_gradient_under_a_tape():
+    """The code of a call under a tape named its values v0, v1, ... as the program's Variable loads
+    are named: ``v0 = np.matmul(x0, v0)`` overwrote the weights, and the inputs' and first layer's
+    gradients (which read them later) were silently wrong from the second call on."""
+    rng = np.random.default_rng(5)
+    w1, w2 = tg.Variable(rng.standard_normal((4, 5))), tg.Variable(rng.standard_normal((5, 2)))
+    b = tg.Variable(rng.standard_normal(5))
+
+    def model(x):
+        return tg.reduce_sum(tg.tanh(x @ w1 + b) @ w2)
+
+    f = tg.function(model)
+    for _ in range(4):
+        x = c64(rng.standard_normal((3, 4)))
+        got, want = [], []
+        for fn, out in ((f, got), (model, want)):
+            with tg.GradientTape() as tape:
+                tape.watch(x)
+                y = fn(x)
+            out.append(y)
+            out.extend(tape.gradient(y, [x, w1, b, w2]))
+        assert bits(got) == bits(want)
+        w1.assign_add(np.full((4, 5), 0.1))
+    assert f.experimental_get_tracing_count() == 1
+
+
 def test_forward_mode_through_a_compiled_call():
     x, t = c64([0.3, -1.2]), c64([1.0, 0.5])
     g = tg.function(lambda v: (tg.exp(v) * v, tg.sum(v)))
