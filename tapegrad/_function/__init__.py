@@ -329,8 +329,9 @@ class Function:
                 else leaves[i] for i in entry[0].param_leaves]
         for c in entry:  # the path these values take
             if c.changes_state or c.fn(*vals) is not RETRACE:
-                return c
-        return entry[-1]
+                break
+        c.example = [x._value if isinstance(x, Tensor) else x for x in c.pure_arguments(leaves)]
+        return c
 
     def source(self, *args: Any, **kwargs: Any) -> str:
         """The generated Python source for these arguments (``get_concrete_function(...).source``)."""

@@ -67,7 +67,8 @@ class ConcreteFunction:
         self._fn: Any = None
         # the first calls run the program line by line; then it is generated and compiled once
         self.call: Any = self._interpreted if COMPILE_AFTER > 0 else self._compiled_call()
-        forget_values(self.lines, self.values, set(self.pure_inputs()))
+        forget_values(self.lines, self.values)
+        self.example: list | None = None  # input values for vjp_source (set by get_concrete_function)
         self._pure: Any = None
         self._taped: Any = None
         self._jvp_fn: Any = None
@@ -214,9 +215,9 @@ class ConcreteFunction:
         return results
 
     # ---- under tapes and accumulators -----------------------------------------------------------
-    def call_taped(self, leaves: list, stack: tuple) -> Any:
-        if self.changes_state:
-            return EAGER
+    def pure_arguments(self, leaves: list) -> list:
+        """The pure program's inputs for a call with these argument leaves: the unique tensor
+        arguments (as plain tensors), then the Variables it loads (read now)."""
         inputs = []
         for i in self.unique_inputs:
             x = leaves[self.param_leaves[i]]
@@ -228,6 +229,12 @@ class ConcreteFunction:
         for line in self.lines:
             if line.__class__ is Load:
                 inputs.append(self.slots[line.var].var.read_value())  # tapes watch it, accumulators seed it
+        return inputs
+
+    def call_taped(self, leaves: list, stack: tuple) -> Any:
+        if self.changes_state:
+            return EAGER
+        inputs = self.pure_arguments(leaves)
         vals = [x._value if isinstance(x, Tensor) else x for x in inputs]
         n = len(self.value_names)
         if len(stack) > 1 or n == 0:
@@ -237,13 +244,17 @@ class ConcreteFunction:
                 return RETRACE
             values = replay(self, inputs)
             return self._assemble(values, leaves, wrap_values=False)
-        taped = self.taped()
+        if self._taped is None:  # traced on this call's values: its guards must hold for them first
+            if self.guarded and self.pure_forward(*vals) is RETRACE:
+                return RETRACE
+            self._taped = _Taped(self, vals)
+        taped = self._taped
         out = taped.forward(*vals)
         if out is RETRACE:
             return RETRACE
         ys, residuals = out[:n], out[n:]
         ts = tuple([wrap(y) for y in ys])
-        prim = _call_primitive(self, taped, residuals)
+        prim = _call_primitive(self, taped, residuals, vals)
         args = tuple([inputs[j] for j in taped.slot_inputs])
         slot_vals = [vals[j] for j in taped.slot_inputs]
         result = ts if n > 1 else ts[0]
@@ -290,12 +301,15 @@ class ConcreteFunction:
         """The generated code a call under a GradientTape runs: the forward that also returns what
         the backward reads (residuals), and the backward (per use of each input) from the residuals
         and the outputs' cotangents ``g0, g1, ...``."""
-        return "\n".join(self.taped().sources)
-
-    def taped(self) -> Any:
         if self._taped is None:
-            self._taped = _Taped(self)
-        return self._taped
+            if self.example is None:
+                raise ValueError("vjp_source() is for a ConcreteFunction from get_concrete_function(*args): "
+                                 "it traces the backward pass on those arguments")
+            if self.guarded and self.pure_forward(*self.example) is RETRACE:
+                raise ValueError("the arguments given to get_concrete_function take another path through this "
+                                 "program's guards: get the concrete function again with the arguments to show")
+            self._taped = _Taped(self, self.example)
+        return "\n".join(self._taped.sources)
 
     def jvp_function(self) -> Any:
         """A tg.function ``(*inputs, *tangents) -> the outputs' tangents`` of the replayed program."""
@@ -320,19 +334,18 @@ _NUMBERS = "biufcmM"  # the dtype kinds a stand-in of zero bits can be (not obje
 ndarray = np.ndarray
 
 
-def forget_values(lines: list, values: dict, keep: set) -> None:
-    """Let the trace's intermediate arrays go once the program is traced: a tg.function otherwise
-    holds every value of its first call for as long as it lives.
+def forget_values(lines: list, values: dict) -> None:
+    """Let the trace's arrays go once the program is traced: a tg.function otherwise holds every
+    value of its first call (inputs included) for as long as it lives.
 
-    The program's inputs (``keep``: needed to trace its derivatives again) and its constants stay.
-    Every other numeric NumPy array of at least FORGET_BYTES becomes a read-only stand-in of one
+    Its constants stay (lines hold them; derivatives are traced on the inputs of the call that
+    needs them). Every numeric NumPy array of at least FORGET_BYTES becomes a read-only stand-in of one
     element (zero) broadcast to its shape and dtype: what planning and code generation read of a
     traced value (class, shape, dtype, size, and which values are the same object) is unchanged, so
     the code generated later is the text it would have been."""
-    kept = {id(values[name]) for name in keep if name in values}
     stand_ins: dict[int, Any] = {}  # id of a large array -> its stand-in
     for name, v in values.items():
-        if v.__class__ is ndarray and v.nbytes >= FORGET_BYTES and v.dtype.kind in _NUMBERS and id(v) not in kept:
+        if v.__class__ is ndarray and v.nbytes >= FORGET_BYTES and v.dtype.kind in _NUMBERS:
             s = stand_ins.get(id(v))
             if s is None:  # (np.broadcast_to makes the same array, in Python: 6x slower)
                 s = stand_ins[id(v)] = ndarray(v.shape, v.dtype, _ZEROS, 0, (0,) * v.ndim)
@@ -413,7 +426,8 @@ class _Taped:
     the walk that reads the record adds the same contributions in the same order as eagerly.
     """
 
-    def __init__(self, c: ConcreteFunction) -> None:
+    def __init__(self, c: ConcreteFunction, vals: list) -> None:
+        """``vals``: the values of the program's inputs on a call its guards accept (traced on)."""
         self.c = c
         inputs = self.inputs = c.pure_inputs()
         position = {name: j for j, name in enumerate(inputs)}
@@ -428,7 +442,7 @@ class _Taped:
         self.use_positions = [(index, pos) for index, pos, _ in uses]
         self._backward: dict[tuple, Any] = {}
         m = len(c.value_names)
-        tracer, grads, y_names = self._trace((True,) * m)
+        tracer, grads, y_names = self._trace((True,) * m, vals)
         depends = {f"g{k}" for k in range(m)}
         forward, backward = _split(tracer.lines, depends)
         self.residuals = sorted(
@@ -442,13 +456,14 @@ class _Taped:
         self.sources = [source]
         self._store((True,) * m, backward, grads, tracer.values)
 
-    def _trace(self, seeded: tuple) -> tuple:
-        """Record the replayed program and its reverse walk, seeding the outputs marked in ``seeded``."""
+    def _trace(self, seeded: tuple, vals: list) -> tuple:
+        """Record the replayed program on ``vals`` and its reverse walk, seeding the outputs marked in
+        ``seeded``."""
         c = self.c
         tracer = Tracer()
         xs = []
-        for name in self.inputs:
-            t = wrap(c.values[name])
+        for name, v in zip(self.inputs, vals):
+            t = wrap(v)
             tracer.name_input(t, name)
             xs.append(t)
         slots, slot_tensors = [], {}
@@ -508,13 +523,14 @@ class _Taped:
         else:
             self._backward[seeded] = fn
 
-    def backward(self, residuals: tuple, gs: tuple) -> Any:
+    def backward(self, residuals: tuple, gs: tuple, vals: list) -> Any:
         """Cotangents per use of an input, from the residuals and the outputs' cotangents (None:
-        that output received none); None when this set of outputs has no generated backward."""
+        that output received none); None when this set of outputs has no generated backward.
+        ``vals``: the call's input values (a new set of outputs is traced on them)."""
         seeded = tuple(g is not None for g in gs)
         fn = self._backward.get(seeded, _MISSING)
         if fn is _MISSING:
-            tracer, grads, _ = self._trace(seeded)
+            tracer, grads, _ = self._trace(seeded, vals)
             depends = {f"g{k}" for k, s in enumerate(seeded) if s}
             _, backward = _split(tracer.lines, depends)
             self._store(seeded, backward, grads, tracer.values)
@@ -551,33 +567,33 @@ def _no_impl(*args: Any, **kwargs: Any) -> Any:
     raise RuntimeError("a compiled tg.function call is a record, not an op to run again")
 
 
-def _call_primitive(c: ConcreteFunction, taped: _Taped, residuals: Any) -> Primitive:
+def _call_primitive(c: ConcreteFunction, taped: _Taped, residuals: Any, vals: list) -> Primitive:
     """The primitive standing for one compiled call under a single recorder (one record for all
     its outputs): its arguments are the uses of the inputs (``_Taped``), its joint VJP the
-    generated backward code, its joint JVP a tg.function of the replayed program's JVP."""
+    generated backward code, its joint JVP a tg.function of the replayed program's JVP. ``vals``:
+    the call's input values (held as long as the record: its tape holds them too)."""
     prim = Primitive(f"function:{c.owner.__name__}", _no_impl)
     several = len(c.value_names) > 1
     slot_inputs = taped.slot_inputs
     first_slot: dict[int, int] = {}
     for i, j in enumerate(slot_inputs):
         first_slot.setdefault(j, i)
-    names = c.pure_inputs()
 
     def joint_vjp(g: Any, ans: Any, needs: Any, *inputs: Any) -> Any:
         gs = g if several else (g,)
         if state.recorders is RAW and not any(isinstance(x, Tensor) for x in gs):
-            grads = taped.backward(residuals, gs)
+            grads = taped.backward(residuals, gs, vals)
             if grads is not None:
                 return grads
-        return _vjp_of_uses(c, taped, inputs, gs)  # the backward pass is recorded: by recording
+        return _vjp_of_uses(c, taped, inputs, gs, vals)  # the backward pass is recorded: by recording
 
     def joint_jvp(tangents: list, ans: Any, *inputs: Any) -> Any:
-        xs: list = [None] * len(names)
-        ts: list = [None] * len(names)
+        xs: list = [None] * len(vals)
+        ts: list = [None] * len(vals)
         for j, i in first_slot.items():
             xs[j], ts[j] = inputs[i], tangents[i]
         raw = state.recorders is RAW
-        xs = [x if x is not None else c.values[n] if raw else wrap(c.values[n]) for x, n in zip(xs, names)]
+        xs = [x if x is not None else v if raw else wrap(v) for x, v in zip(xs, vals)]
         fn = c.jvp_function()
         if raw:
             out = fn.call_raw([*xs, *ts])
@@ -590,17 +606,17 @@ def _call_primitive(c: ConcreteFunction, taped: _Taped, residuals: Any) -> Primi
     return prim
 
 
-def _vjp_of_uses(c: ConcreteFunction, taped: _Taped, uses_in: tuple, gs: tuple) -> list:
-    """The cotangent per use of the inputs, by recording (for a backward pass that a tape records)."""
+def _vjp_of_uses(c: ConcreteFunction, taped: _Taped, uses_in: tuple, gs: tuple, vals: list) -> list:
+    """The cotangent per use of the inputs, by recording (for a backward pass that a tape records);
+    an input no op reads is its value in the call (``vals``)."""
     from tapegrad.tape import GradientTape
     from tapegrad.transforms import _identity
 
-    names = c.pure_inputs()
-    inputs: list = [None] * len(names)
+    inputs: list = [None] * len(vals)
     for x, j in zip(uses_in, taped.slot_inputs):
         if inputs[j] is None:
             inputs[j] = x
-    inputs = [x if x is not None else wrap(c.values[n]) for x, n in zip(inputs, names)]
+    inputs = [x if x is not None else wrap(v) for x, v in zip(inputs, vals)]
     slots = [_identity(x) if isinstance(x, Tensor) else wrap(x) for x in uses_in]
     slot_tensors = dict(zip(taped.use_positions, slots))
     with GradientTape() as tape:
