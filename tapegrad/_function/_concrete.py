@@ -72,6 +72,8 @@ class ConcreteFunction:
         self._pure: Any = None
         self._taped: Any = None
         self._jvp_fn: Any = None
+        names = self.pure_inputs()  # outputs that are inputs (a Variable's value, returned as read)
+        self.passed_through = [(k, names.index(o)) for k, o in enumerate(self.value_names) if o in names]
 
     # ---- plain calls: the program line by line, then generated code ------------------------------
     def _planned(self) -> Any:
@@ -260,7 +262,10 @@ class ConcreteFunction:
         result = ts if n > 1 else ts[0]
         for recorder in stack:
             recorder.record(prim, args, slot_vals, {}, result)
-        return self._assemble(list(ts), leaves, wrap_values=False)
+        outs = list(ts)
+        for k, j in self.passed_through:  # the input itself, as eagerly (the record's output gets nothing)
+            outs[k] = inputs[j]
+        return self._assemble(outs, leaves, wrap_values=False)
 
     def _assemble(self, values: list, leaves: list, wrap_values: bool) -> Any:
         results = []

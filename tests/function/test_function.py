@@ -347,6 +347,32 @@ def test_model_reading_variables_first_gives_every_gradient_under_a_tape():
     assert f.experimental_get_tracing_count() == 1
 
 
+@pytest.mark.parametrize("returned", ["read", "matrix_power(v, 1)", "read and used"])
+def test_a_variable_value_returned_as_read_has_its_gradient(returned):
+    """A compiled call under a tape that returned a Variable's value itself (no op made it) gave
+    None for its gradient (eagerly: ones): the record had no argument for it."""
+    v = tg.Variable(np.random.default_rng(6).standard_normal((3, 3)))
+    body = {
+        "read": lambda: v.read_value(),
+        "matrix_power(v, 1)": lambda: tg.numpy.linalg.matrix_power(v, 1),
+        "read and used": lambda: (v.read_value(), tg.sin(v) * v),
+    }[returned]
+    f = tg.function(body)
+    f()
+    for k in range(3):
+        got, want = [], []
+        for fn, out in ((f, got), (body, want)):
+            with tg.GradientTape() as tape:
+                ys = fn()
+            out.append(tape.gradient(ys, v))
+            t = tg.constant(np.full((3, 3), 0.5 + k))
+            with tg.ForwardAccumulator(v, t) as acc:
+                ys = fn()
+            out.append([acc.jvp(y) for y in ys] if isinstance(ys, tuple) else acc.jvp(ys))
+        assert got[0] is not None and bits(got) == bits(want)
+        v.assign_add(np.ones((3, 3)))
+
+
 def test_forward_mode_through_a_compiled_call():
     x, t = c64([0.3, -1.2]), c64([1.0, 0.5])
     g = tg.function(lambda v: (tg.exp(v) * v, tg.sum(v)))

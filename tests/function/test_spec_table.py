@@ -86,3 +86,45 @@ def test_compiled_equals_eager(spec, shapes):
     compiled_forward = tg.function(lambda *a: forward(spec.fn, list(a[: len(xs)]), list(a[len(xs):])))
     for _ in range(2):
         same(compiled_forward(*xs, *ts), forward(spec.fn, xs, ts))
+
+
+def _first_cases(specs):
+    """One case per row (its first shapes, real), for the slower checks below."""
+    seen, params = set(), []
+    for p in cases_of(specs):
+        if p.values[0].name not in seen and not p.id.endswith("-complex"):
+            seen.add(p.values[0].name)
+            params.append(p)
+    return params
+
+
+@pytest.mark.compiled_only  # (calls under recorders run the same code either way)
+@pytest.mark.parametrize("as_arguments", [False, True], ids=["closed over", "as arguments"])
+@pytest.mark.parametrize("spec, shapes", _first_cases(SPECS))
+def test_compiled_over_variables_equals_eager(spec, shapes, as_arguments):
+    """Every row with its inputs as Variables (closed over: read at call time; or passed), called
+    under a tape and under a forward accumulator twice each (the first traces the derivative code,
+    the second runs it), the Variables changing between calls: eager's bits. (A name clash made
+    gradients reading a Variable after its first op wrong; a Variable's value returned as read had
+    no gradient.)"""
+    args = arguments(spec, shapes)
+    vs = [tg.Variable(a) for a in args]
+    if as_arguments:
+        body, call = (lambda *v: _target(spec.fn(*v))), vs
+    else:
+        body, call = (lambda: _target(spec.fn(*vs))), []
+    compiled = tg.function(body)
+    compiled(*call)
+    for k in range(2):
+        ts = [tg.constant(np.full(a.shape, 0.5 + k)) for a in args]
+        results = []
+        for fn in (compiled, body):
+            with tg.ForwardAccumulator(vs, ts) as acc:
+                y = fn(*call)
+            with tg.GradientTape() as tape:
+                y2 = fn(*call)
+            results.append(bits([y, acc.jvp(y), y2, *tape.gradient(y2, vs)]))
+        assert results[0] == results[1]
+        if spec.make_args is None:  # (structured inputs keep their structure)
+            for v, a in zip(vs, args):
+                v.assign(a * (1.0 + 0.01 * (k + 1)))
