@@ -171,6 +171,9 @@ class _VariableWatcher:
     def record(self, *args: Any) -> None:
         pass
 
+    def tracks(self, key: Any) -> bool:
+        return False
+
     def on_variable_read(self, var: Variable, snap: Tensor) -> None:
         if not any(s is snap for _, s in self.reads):
             self.reads.append((var, snap))

@@ -396,7 +396,9 @@ def function(func: Callable[..., Any] | None = None, *, name: str | None = None)
     program line by line on NumPy values, and from the 9th on, straight-line NumPy code generated
     from it (generated and compiled once). Under tapes and accumulators the compiled call
     gives exactly the eager derivatives. ``f.get_concrete_function(*args).source`` shows the code
-    (``.vjp_source()`` the code a call under a GradientTape runs):
+    (``.vjp_source()`` the code a call under a GradientTape runs). Tensors ``func`` closes over are
+    constants of the code (pass changing ones as arguments); a call under a recorder tracking one
+    runs eagerly, so its derivative is exact:
 
         @tg.function
         def f(x1, x2, x3):

@@ -49,6 +49,8 @@ class ConcreteFunction:
         self.lines = tracer.lines
         self.values = tracer.values
         self.slots = tracer.slot_order
+        # tensors read as constants: a call under a recorder that tracks one of them runs eagerly
+        self.captured = list(tracer.captured.values())
         self.params = params  # the generated function's parameters, one per tensor-like leaf
         self.param_leaves = param_leaves  # which argument leaves they come from
         self.outputs = outputs  # per flat output: ("v", name) | ("arg", leaf index) | ("c", object)
@@ -236,6 +238,12 @@ class ConcreteFunction:
     def call_taped(self, leaves: list, stack: tuple) -> Any:
         if self.changes_state:
             return EAGER
+        for t in self.captured:  # (a closed-over tensor the tape watches: its gradient exists)
+            k = t._key
+            if k is not None:
+                for recorder in stack:
+                    if recorder.tracks(k):
+                        return EAGER
         inputs = self.pure_arguments(leaves)
         vals = [x._value if isinstance(x, Tensor) else x for x in inputs]
         n = len(self.value_names)

@@ -107,6 +107,7 @@ class Tracer:
         self.slot_order: list[VarSlot] = []
         self.unsupported: str | None = None
         self._count = 0
+        self.captured: dict[int, Tensor] = {}  # id -> a tensor the program reads as a constant (a closure)
 
     def fresh(self, value: Any) -> str:
         name = f"v{self._count}"
@@ -137,6 +138,7 @@ class Tracer:
                 name = self.names.get(k)
                 if name is not None:
                     return name
+            self.captured[id(a)] = a
             return Const(v, True)
         return Const(v)
 
@@ -162,6 +164,7 @@ class Tracer:
                     traced = True
                     refs.append(name)
                 else:
+                    self.captured[id(a)] = a
                     refs.append(Const(vals[i], True))
             else:
                 r = self.ref(a, vals[i])

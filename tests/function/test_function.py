@@ -602,3 +602,38 @@ def test_a_value_changed_by_an_optimizer_step_and_then_read_runs_eagerly():
     assert float(first[0]) == 1.0  # w = 1 - 0.5 = 0.5 > 0: times 2
     values = [float(compiled(c64(np.array([1.0])))[0]) for _ in range(3)]
     assert values == [0.0, -1.5, -3.0] and float(w[0]) == -1.0
+
+
+@pytest.mark.parametrize("how", ["watched", "forward mode", "a custom gradient's forward"])
+def test_a_closed_over_tensor_the_recorder_tracks_has_its_derivative(how):
+    """A tensor the function closes over is a constant of its code; a call under a tape watching
+    it (or an accumulator seeding it) gave None from the second call on (the trace itself was
+    right). Such calls now run eagerly; a custom gradient's forward (which nothing tracks) does not."""
+    a = c64([1.0, 2.0, -0.5])
+    x = c64([3.0, 4.0, 0.25])
+
+    def body(x):
+        return tg.reduce_sum(tg.sin(x * a))
+
+    f = tg.function(body)
+
+    def derivative(fn):
+        if how == "forward mode":
+            with tg.ForwardAccumulator(a, c64([1.0, -1.0, 2.0])) as acc:
+                y = fn(x)
+            return [y, acc.jvp(y)]
+        with tg.GradientTape() as tape:
+            tape.watch(a)
+            y = fn(x)
+        if how == "a custom gradient's forward":
+            inner = tg.custom_gradient(lambda u: (fn(u), lambda g: g * 2.0))
+            with tg.GradientTape() as tape2:
+                tape2.watch(x)
+                y = inner(x)
+            return [y, tape2.gradient(y, x)]
+        return [y, tape.gradient(y, a)]
+
+    f(x)
+    for _ in range(3):
+        got, want = derivative(f), derivative(body)
+        assert got[1] is not None and bits(got) == bits(want)
