@@ -456,6 +456,8 @@ class Variable(Tensor):
         self._snapshot: Tensor | None = None
         self.trainable = bool(trainable)
         self.name = name if name is not None else "Variable"
+        if _context.state.recorders:  # (tg.function: a Variable made while tracing is made at every call)
+            _context.tell("on_variable_created", self)
 
     def read_value(self) -> Tensor:
         """The current value as an (immutable) Tensor; tapes see this read."""

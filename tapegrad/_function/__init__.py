@@ -37,7 +37,7 @@ from tapegrad._function._codegen import RETRACE
 from tapegrad._function._concrete import EAGER, ConcreteFunction
 from tapegrad._function._trace import Tracer
 from tapegrad._structure import flatten, unflatten
-from tapegrad._tensor import Tensor, Variable, wrap
+from tapegrad._tensor import Tensor, Variable, key_of, wrap
 
 __all__ = ["function", "Function", "ConcreteFunction", "FunctionWarning", "print"]
 
@@ -63,8 +63,8 @@ class Function:
     """A Python function traced once per input signature and replayed as generated code.
 
     The signature is each argument's shape and dtype (Tensors, NumPy arrays, Variables), which
-    arguments are Variables, which are the same object, and the value of every other Python
-    argument. See the module docstring.
+    Variables (by identity), which arguments are the same object, and the value of every other
+    Python argument. See the module docstring.
     """
 
     def __init__(self, python_function: Callable[..., Any], name: str | None = None) -> None:
@@ -76,6 +76,7 @@ class Function:
         self.__wrapped__ = python_function
         self._cache: dict = {}  # signature -> [ConcreteFunction, ...] (one per path through the guards)
         self._eager: set = set()  # signatures that run eagerly
+        self._retraced: set = set()  # signatures whose trace was not cached (it made Variables, or was ambiguous)
         self._traces = 0
         self._last_spec: Any = None
         self._warned: set[str] = set()
@@ -180,7 +181,9 @@ class Function:
             elif isinstance(x, Variable):
                 fast = False
                 v = x._value
-                spec.append(("variable", v.__class__, v.shape, v.dtype, x.trainable))
+                # (by identity: the program cannot tell a read of the argument from a read of the
+                # same Variable through a closure, which stays that Variable when another is passed)
+                spec.append(("variable", v.__class__, v.shape, v.dtype, x.trainable, id(x)))
             elif isinstance(x, Tensor):
                 v = x._value
                 spec.append((v.__class__, v.shape, v.dtype))
@@ -236,21 +239,31 @@ class Function:
         param_leaves: list[int] = []
         arg_slots: dict = {}
         unique: list[int] = []
-        seen: dict[int, int] = {}
+        stand_ins: dict[int, Tensor] = {}  # id of a tensor argument -> what the traced function receives
         for i, x in enumerate(leaves):
             if isinstance(x, Variable):
                 s = tracer.slot(x, i)
                 j = tracer.slot_order.index(s)
+                if j in arg_slots:  # the same Variable passed again: one parameter
+                    continue
                 name = f"w{j}"
                 arg_slots[j] = name
             elif isinstance(x, (Tensor, np.ndarray, np.generic)):
                 name = f"x{i}"
-                if not isinstance(x, Tensor):
-                    x = call_leaves[i] = wrap(x)  # NumPy arguments are traced as tensors (as TF does)
-                if id(leaves[i]) not in seen:
-                    seen[id(leaves[i])] = len(params)
-                    tracer.name_input(x, name)
+                t = stand_ins.get(id(x))
+                if t is None:
+                    if x.__class__ is Tensor:
+                        # the argument's value and key (recorders see the argument) in another object:
+                        # the passed tensor itself, reached through a closure, is then a constant of the
+                        # program, as it is for later calls passing other tensors (Tracer.arguments)
+                        t = Tensor.__new__(Tensor)
+                        t._value, t._key = x._value, key_of(x)
+                    else:  # NumPy arguments are traced as tensors (as TF does)
+                        t = x if isinstance(x, Tensor) else wrap(x)
+                    stand_ins[id(x)] = t
+                    tracer.name_argument(t, x, name)
                     unique.append(len(params))
+                call_leaves[i] = t
             else:
                 continue
             params.append(name)
@@ -260,7 +273,7 @@ class Function:
         elif kwargs:
             call_args, call_kwargs = unflatten(treedef, call_leaves)
         else:
-            call_args, call_kwargs = unflatten(treedef, call_leaves) if treedef is not None else tuple(args), {}
+            call_args, call_kwargs = unflatten(treedef, call_leaves) if treedef is not None else tuple(call_leaves), {}
             call_args = tuple(call_args)
         _context.push(tracer)
         try:
@@ -268,37 +281,50 @@ class Function:
         finally:
             _context.remove(tracer)
         self._traces += 1
+        unsure = None
+        if tracer.created:
+            unsure = ("variables", "creates tg.Variables at every call: it runs eagerly (create them outside, "
+                                   "or on the first call only)")
+        elif tracer.ambiguous():
+            unsure = ("closure", "closes over the tensor passed to it, and differentiates it inside: it runs "
+                                 "eagerly for this signature (pass the tensor once, or copy it)")
+        if unsure is not None:  # this trace is not cached; the next call traces again (once more)
+            if key in self._retraced:
+                self._eager.add(key)
+                self._warn_once(unsure[0], f"tg.function {self.__name__!r} {unsure[1]}")
+            self._retraced.add(key)
+            return _originals(result, stand_ins, leaves)
         if tracer.unsupported:
             self._eager.add(key)
             self._warn_once("unsupported", f"tg.function {self.__name__!r} runs eagerly: {tracer.unsupported}")
-            return result
+            return _originals(result, stand_ins, leaves)
         out_leaves, out_treedef = flatten(result)
         outputs: list = []
-        position: dict[int, int] = {}  # id of an argument leaf (as passed or as traced) -> its first index
-        for i, a in enumerate(leaves):
+        position: dict[int, int] = {}  # id of an argument leaf as the function received it -> its first index
+        for i, a in enumerate(call_leaves):
             position.setdefault(id(a), i)
-            position.setdefault(id(call_leaves[i]), i)
         for x in out_leaves:
             idx = position.get(id(x))
-            if idx is not None:
+            if idx is not None and isinstance(leaves[idx], (np.ndarray, np.generic)):
+                outputs.append(("v", f"x{idx}"))  # a NumPy argument, returned as the Tensor the trace gave
+            elif idx is not None:
                 outputs.append(("arg", idx))
-            elif isinstance(x, Tensor) and not isinstance(x, Variable) and x._key in tracer.names:
-                outputs.append(("v", tracer.names[x._key]))
             else:
-                outputs.append(("c", x))
+                name = tracer.name_of(x) if isinstance(x, Tensor) and not isinstance(x, Variable) else None
+                outputs.append(("c", x) if name is None else ("v", name))
         concrete = ConcreteFunction(self, tracer, params, param_leaves, arg_slots, outputs, out_treedef, unique)
         if concrete.guard_after_effect:
             self._eager.add(key)
             self._warn_once("effect", f"tg.function {self.__name__!r} reads a value that an optimizer step "
                                       "(or another side effect) changed: it runs eagerly, since a failing "
                                       "check after the step could not undo it")
-            return result
+            return _originals(result, stand_ins, leaves)
         if entry is None:
             self._cache[key] = [concrete]
             self._note_retrace(key)
         else:
             entry.append(concrete)
-        return result
+        return _originals(result, stand_ins, leaves)
 
     def _note_retrace(self, key: Any) -> None:
         previous, self._last_spec = self._last_spec, key
@@ -319,12 +345,14 @@ class Function:
         """The traced program for these arguments (tracing by running the function once if needed)."""
         key, leaves, treedef = self._signature(args, kwargs)
         entry = self._cache.get(key)
-        if entry is None:
+        for _ in range(2):  # (a trace that makes Variables is not kept: the next one may be)
+            if entry is not None or key in self._eager:
+                break
             with _context.recorders_set_to(()):
                 self._trace(key, args, kwargs, leaves, treedef, None)
             entry = self._cache.get(key)
-            if entry is None:
-                raise ValueError(f"tg.function {self.__name__!r} runs eagerly for these arguments: no generated code")
+        if entry is None:
+            raise ValueError(f"tg.function {self.__name__!r} runs eagerly for these arguments: no generated code")
         vals = [leaves[i]._value if isinstance(leaves[i], Tensor) and not isinstance(leaves[i], Variable)
                 else leaves[i] for i in entry[0].param_leaves]
         for c in entry:  # the path these values take
@@ -340,6 +368,21 @@ class Function:
     def experimental_get_tracing_count(self) -> int:
         """How many times the function was traced (TensorFlow's name)."""
         return self._traces
+
+
+def _originals(result: Any, stand_ins: dict, leaves: list) -> Any:
+    """The traced call's result with each tensor argument it returns as passed (not its stand-in)."""
+    back = {}
+    for x in leaves:
+        t = stand_ins.get(id(x))
+        if t is not None and t is not x and x.__class__ is Tensor:
+            back[id(t)] = x
+    if not back:
+        return result
+    out, treedef = flatten(result)
+    if not any(id(x) in back for x in out):
+        return result
+    return unflatten(treedef, [back.get(id(x), x) for x in out])
 
 
 def _hashable(treedef: Any) -> Any:
@@ -385,6 +428,8 @@ def _what_changed(fn: Callable, old: Any, new: Any) -> str:
     for i, (a, b) in enumerate(zip(specs_old, specs_new)):
         if a != b:
             name = names[i] if i < len(names) else f"#{i}"
+            if a[0] == "variable" and a[:-1] == b[:-1]:
+                return f"argument {name!r} is another tg.Variable (each Variable passed is traced for itself)"
             return f"argument {name!r} changed from {_describe(a)} to {_describe(b)}"
     return "the arguments' structure changed"
 

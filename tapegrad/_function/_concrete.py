@@ -58,6 +58,7 @@ class ConcreteFunction:
         self.unique_inputs = unique_inputs  # param positions that are not aliases of an earlier one
         kinds = {x.__class__ for x in self.lines}
         self.changes_state = Assign in kinds or Effect in kinds
+        self.custom = tracer.custom  # it calls a custom_gradient: under recorders it runs eagerly
         self.value_names = [o[1] for o in outputs if o[0] == "v"]
         self.arg_slots = arg_slots
         self.guarded = Guard in kinds
@@ -236,7 +237,7 @@ class ConcreteFunction:
         return inputs
 
     def call_taped(self, leaves: list, stack: tuple) -> Any:
-        if self.changes_state:
+        if self.changes_state or self.custom:
             return EAGER
         for t in self.captured:  # (a closed-over tensor the tape watches: its gradient exists)
             k = t._key
@@ -272,7 +273,8 @@ class ConcreteFunction:
             recorder.record(prim, args, slot_vals, {}, result)
         outs = list(ts)
         for k, j in self.passed_through:  # the input itself, as eagerly (the record's output gets nothing)
-            outs[k] = inputs[j]
+            if isinstance(inputs[j], Tensor):  # (a NumPy argument returned: the Tensor ``ts`` holds)
+                outs[k] = inputs[j]
         return self._assemble(outs, leaves, wrap_values=False)
 
     def _assemble(self, values: list, leaves: list, wrap_values: bool) -> Any:

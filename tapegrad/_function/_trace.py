@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 
 from tapegrad._tensor import Tensor, Variable, key_of, new_key
+from tapegrad.custom import _ValueOnce
 
 
 class Const:
@@ -108,6 +109,15 @@ class Tracer:
         self.unsupported: str | None = None
         self._count = 0
         self.captured: dict[int, Tensor] = {}  # id -> a tensor the program reads as a constant (a closure)
+        # key -> (name, stand-in, passed): the function's tensor arguments. The traced function receives
+        # a stand-in sharing the passed tensor's value and key (recorders see the argument, and a tape
+        # inside rebuilds it by key), so a closure over the passed tensor itself is told apart: a
+        # constant, as it is for later calls passing other tensors
+        self.arguments: dict[int, tuple[str, Tensor, Any]] = {}
+        self.closed_over: set = set()  # argument keys the program read as the passed tensor itself
+        self.rebuilt: set = set()  # argument keys read through another tensor of that key (a tape's)
+        self.created: list = []  # Variables created while tracing (a later call would create new ones)
+        self.custom = False  # the program holds a custom_gradient call: calls under recorders run eagerly
 
     def fresh(self, value: Any) -> str:
         name = f"v{self._count}"
@@ -121,6 +131,33 @@ class Tracer:
         if name[:1] == "v" and name[1:].isdigit():  # (an outer program's value: fresh names go past it)
             self._count = max(self._count, int(name[1:]) + 1)
 
+    def name_argument(self, tensor: Tensor, passed: Any, name: str) -> None:
+        """Name the stand-in for a tensor argument (see ``arguments``)."""
+        self.arguments[key_of(tensor)] = (name, tensor, passed)
+        self.values[name] = tensor._value
+
+    def name_of(self, a: Tensor) -> str | None:
+        """The traced name of a (non-Variable) tensor, or None: it is a constant of the program."""
+        k = a._key
+        if k is None:
+            return None
+        name = self.names.get(k)
+        if name is None and self.arguments:
+            hit = self.arguments.get(k)
+            if hit is not None and a is not hit[1]:
+                if a is hit[2]:  # the passed tensor itself: reached through a closure
+                    self.closed_over.add(k)
+                    return None
+                self.rebuilt.add(k)
+            if hit is not None:
+                return hit[0]
+        return name
+
+    def ambiguous(self) -> bool:
+        """Whether a tensor the function closes over was also its argument, and a tape inside rebuilt
+        it by key: the program cannot tell which of the two such a read stands for."""
+        return bool(self.closed_over & self.rebuilt)
+
     def slot(self, var: Variable, arg: int | None = None) -> VarSlot:
         s = self.slots.get(id(var))
         if s is None:
@@ -133,11 +170,9 @@ class Tracer:
         if isinstance(a, Tensor):
             if isinstance(a, Variable):
                 return self.current(a)
-            k = a._key
-            if k is not None:
-                name = self.names.get(k)
-                if name is not None:
-                    return name
+            name = self.name_of(a)
+            if name is not None:
+                return name
             self.captured[id(a)] = a
             return Const(v, True)
         return Const(v)
@@ -160,6 +195,8 @@ class Tracer:
         for a in args:
             if a.__class__ is Tensor:  # (ref, inlined: the common case)
                 name = names.get(a._key)
+                if name is None and self.arguments:  # (arguments are known apart from computed values)
+                    name = self.name_of(a)
                 if name is not None:
                     traced = True
                     refs.append(name)
@@ -173,7 +210,7 @@ class Tracer:
                 refs.append(r)
             i += 1
         if params:
-            if _holds_traced(params, names):
+            if _holds_traced(params, self):
                 self.unsupported = f"a traced tensor is passed to {prim.name} as a keyword parameter"
             params = dict(params)
         else:
@@ -181,6 +218,9 @@ class Tracer:
         if not traced:
             return
         if out.__class__ is tuple:  # an op with several outputs: one name each
+            if prim.impl.__class__ is _ValueOnce:  # a custom_gradient (or recompute_grad) call
+                self._custom_call(prim, out)
+                return
             outs = []
             for o in out:
                 if o._key is None:
@@ -199,6 +239,23 @@ class Tracer:
         names[key] = name
         self.lines.append(Op(prim, refs, params, name, value))
 
+    def _custom_call(self, prim: Any, out: tuple) -> None:
+        """A custom_gradient call is one op whose impl hands out its values once (its forward ran
+        under the tracer as ops of its own): its outputs are the traced values of that forward, and
+        a call under a recorder runs eagerly (the program does not hold the custom gradient).
+        recompute_grad runs its forward unseen: the function then runs eagerly."""
+        found = {id(v): name for name, v in self.values.items()}
+        for o in out:
+            name = found.get(id(o._value))
+            if name is None:
+                self.unsupported = f"{prim.name} computes its values where the trace cannot see them"
+                return
+            self.names[key_of(o)] = name
+        self.custom = True
+
+    def on_variable_created(self, var: Variable) -> None:
+        self.created.append(var)
+
     def on_variable_read(self, var: Variable, snap: Tensor) -> None:
         self.names[key_of(snap)] = self.current(var)
 
@@ -212,7 +269,7 @@ class Tracer:
         if isinstance(tensor, Variable):
             name: str | None = self.current(tensor)
         else:
-            name = self.names.get(tensor._key) if tensor._key is not None else None
+            name = self.name_of(tensor)
         if name is not None:
             self.lines.append(Guard(name, what, guard_value(tensor._value, what)))
 
@@ -249,10 +306,10 @@ class Tracer:
             s.current = None
 
 
-def _holds_traced(params: dict, names: dict) -> bool:
+def _holds_traced(params: dict, tracer: Tracer) -> bool:
     for v in params.values():
         items = v if isinstance(v, (tuple, list)) else (v,)
         for x in items:
-            if isinstance(x, Tensor) and x._key is not None and x._key in names:
+            if isinstance(x, Tensor) and not isinstance(x, Variable) and tracer.name_of(x) is not None:
                 return True
     return False

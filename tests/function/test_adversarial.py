@@ -1,0 +1,257 @@
+"""Differential tests of tg.function against eager: each calls one Python function through
+tg.function (the trace, the calls that run the program, the generated code) and eagerly, on
+inputs that change between calls, and compares values and derivatives bit for bit. Each test
+names the defect it was written for."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pytest
+
+import tapegrad as tg
+from tapegrad._structure import flatten
+from tests.function.test_spec_table import bits
+
+CALLS = 12  # the trace, the calls that run the program line by line (or its code), the generated code
+
+
+def c64(v):
+    return tg.constant(np.asarray(v, dtype=np.float64))
+
+
+def _xs(n, shape=(3,)):
+    return [c64(np.random.default_rng(k).standard_normal(shape)) for k in range(n)]
+
+
+def _key(result):
+    """Exact comparison key of a nested result: its structure, each leaf's type and bits."""
+    leaves, _ = flatten(result)
+    return [(type(x).__name__, bits(np.asarray(x)) if x is not None else None) for x in leaves]
+
+
+def _differential(build, run, calls=CALLS):
+    """``build()`` makes a fresh (function, state) pair; ``run(f, state, k)`` makes call k. The same
+    calls through tg.function and eagerly give the same bits."""
+    fn_c, state_c = build()
+    fn_e, state_e = build()
+    compiled = tg.function(fn_c)
+    for k in range(calls):
+        assert _key(run(compiled, state_c, k)) == _key(run(fn_e, state_e, k)), f"call {k}"
+    return compiled
+
+
+def test_the_same_variable_passed_twice():
+    """``f(w, w)``: the generated code had the parameter ``w0`` twice (a SyntaxError at the call
+    that generates it); the Variable is now one parameter."""
+
+    def build():
+        w = tg.Variable(np.array([1.0, 2.0, 3.0]))
+
+        def fn(a, b, x):
+            a.assign_add(x)
+            return tg.reduce_sum(b * x)
+
+        return fn, w
+
+    def run(f, w, k):
+        x = _xs(CALLS)[k]
+        with tg.GradientTape() as tape:
+            tape.watch(x)
+            y = f(w, w, x)
+        return [y, tape.gradient(y, [x, w]), w.numpy()]
+
+    compiled = _differential(build, run)
+    assert compiled.experimental_get_tracing_count() == 1
+
+
+def test_a_numpy_array_passed_twice():
+    """``f(a, a)`` with a NumPy array: the second occurrence was traced as a constant (its first
+    value), so ``f(b, b)`` computed ``b * a``."""
+    f = tg.function(lambda p, q: p * q)
+    for k in range(CALLS):
+        a = np.full(3, 1.0 + k)
+        assert bits(f(a, a)) == bits(tg.constant(a) * tg.constant(a))
+    assert f.experimental_get_tracing_count() == 1
+
+
+def test_a_tensor_closed_over_and_passed_to_the_first_call():
+    """``f = tg.function(lambda v: v * x0); f(x0); f(x1)``: the trace knew tensors by key, so the
+    closure over x0 read the argument, and f(x1) gave x1 * x1. The traced function now receives a
+    stand-in for each tensor argument (same value and key): x0 itself is a constant."""
+    xs = _xs(CALLS)
+    body = lambda v: (v * xs[0], xs[0])  # noqa: E731
+
+    def run(f, _, k):
+        x = xs[k % 3]
+        with tg.GradientTape(persistent=True) as tape:
+            tape.watch(x)
+            y, same = f(x)
+        return [y, same, tape.gradient(y, x), tape.gradient(y, xs[0])]
+
+    compiled = _differential(lambda: (body, None), run)
+    assert compiled.experimental_get_tracing_count() == 1
+    returned = compiled(xs[1])
+    assert returned[1] is xs[0]
+    v = xs[2]
+    assert compiled(v)[1] is xs[0] and tg.function(lambda a: a)(v) is v  # (an argument returned is itself)
+
+
+def test_a_tensor_closed_over_passed_and_differentiated_inside_runs_eagerly():
+    """A tape inside the function rebuilds tensors by key: when the argument is also the tensor the
+    function closes over, the program cannot tell which one such a read stands for. That trace is
+    not kept; a second such trace makes the signature run eagerly (exact)."""
+    xs = _xs(CALLS)
+
+    def body(x):
+        with tg.GradientTape() as tape:
+            tape.watch(xs[0])
+            y = tg.reduce_sum(tg.sin(x) * xs[0])
+        return tape.gradient(y, xs[0])
+
+    def run(f, _, k):
+        return f(xs[0] if k < 3 else xs[k])
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        _differential(lambda: (body, None), run)
+    assert any(issubclass(w.category, tg.FunctionWarning) and "closes over" in str(w.message) for w in caught)
+
+
+def test_a_variable_closed_over_and_passed_to_the_first_call():
+    """The function reads ``ws[0]`` and takes a Variable: after ``f(ws[0])``, ``f(ws[1])`` read ws[1]
+    where the code read ws[0] (one slot for both). Variables passed are now part of the signature
+    by identity."""
+
+    def build():
+        ws = [tg.Variable(np.array([1.0, 2.0, 3.0]) * (i + 1)) for i in range(3)]
+
+        def fn(v, x):
+            v.assign_add(x)
+            return tg.reduce_sum(v * x) + tg.reduce_sum(ws[0] * 10.0)
+
+        return fn, ws
+
+    def run(f, ws, k):
+        x = _xs(CALLS)[k]
+        with tg.GradientTape() as tape:
+            y = f(ws[k % 3], x)
+        return [y, tape.gradient(y, ws), [w.numpy() for w in ws]]
+
+    compiled = _differential(build, run)
+    assert compiled.experimental_get_tracing_count() == 3
+
+
+def test_a_variable_created_at_every_call_runs_eagerly():
+    """``v = tg.Variable(zeros); v.assign_add(x)``: the code read the Variable made by the trace, so
+    every later call added to it (eagerly each call starts from zeros). A trace that makes Variables
+    is not kept; when the next one makes them too, the signature runs eagerly."""
+
+    def body(x):
+        v = tg.Variable(np.zeros(3))
+        v.assign_add(x)
+        return v.read_value() * 2.0, tg.Variable(x * 3.0)
+
+    def run(f, _, k):
+        return f(_xs(CALLS)[k])
+
+    with pytest.warns(tg.FunctionWarning, match="creates tg.Variables at every call"):
+        _differential(lambda: (body, None), run)
+
+
+def test_a_variable_created_at_the_first_call_only_is_compiled():
+    """The lazily built layer (``if self.w is None: self.w = tg.Variable(...)``): the trace that made
+    the Variable is not kept, the next one is, and later calls run its program."""
+
+    class Layer:
+        def __init__(self):
+            self.w = None
+
+        def __call__(self, x):
+            if self.w is None:
+                self.w = tg.Variable(np.full(3, 2.0))
+            self.w.assign_add(x)
+            return tg.reduce_sum(self.w * x)
+
+    def run(f, layer, k):
+        x = _xs(CALLS)[k]
+        with tg.GradientTape() as tape:
+            tape.watch(x)
+            y = f(x)
+        return [y, tape.gradient(y, x), layer.w.numpy()]
+
+    def build():
+        layer = Layer()
+        return layer.__call__, layer
+
+    compiled = _differential(build, run)
+    assert compiled.experimental_get_tracing_count() == 2
+    assert len(compiled._cache) == 1
+    layer = Layer()  # get_concrete_function traces twice too
+    assert "assign_add" in tg.function(layer.__call__).get_concrete_function(_xs(1)[0]).source  # (its code)
+
+
+@tg.custom_gradient
+def _clipped_sin(x):
+    def grad(g):
+        return tg.clip(g, -0.1, 0.1) * tg.cos(x)
+
+    return tg.sin(x), grad
+
+
+def test_custom_gradient_inside():
+    """A custom_gradient call is one op whose impl hands out its value once: the program replayed
+    it, and the second call raised TypeError ('NoneType' object is not iterable; under a tape,
+    AttributeError). Plain calls now run the traced forward; calls under recorders run eagerly (the
+    program does not hold the custom gradient), so the gradient is the custom one."""
+    xs, ys = _xs(CALLS), _xs(CALLS + 1)[1:]
+    body = lambda x, y: tg.reduce_sum(_clipped_sin(x * y) * x)  # noqa: E731
+
+    def run(f, _, k):
+        x, y = xs[k], ys[k]
+        plain = f(x, y)
+        with tg.GradientTape() as outer:
+            outer.watch(x)
+            with tg.GradientTape() as tape:
+                tape.watch([x, y])
+                z = f(x, y)
+            g = tape.gradient(z, [x, y])
+            s = tg.reduce_sum(g[0] * g[1])
+        with tg.ForwardAccumulator(x, y) as acc:
+            w = f(x, y)
+        return [plain, z, g, outer.gradient(s, x), w, acc.jvp(w)]
+
+    compiled = _differential(lambda: (body, None), run)
+    assert compiled.experimental_get_tracing_count() == 1
+    grad_inside = lambda x, y: tg.grad(lambda a: tg.reduce_sum(_clipped_sin(a * y)))(x)  # noqa: E731
+    _differential(lambda: (grad_inside, None), lambda f, _, k: f(xs[k], ys[k]))
+
+
+def test_recompute_grad_inside_runs_eagerly():
+    """recompute_grad computes its forward where the trace cannot see it: the second call raised
+    TypeError; the function now runs eagerly (exact), with a warning."""
+    block = tg.recompute_grad(lambda x: tg.tanh(x) * tg.sin(x))
+    xs = _xs(CALLS)
+
+    def run(f, _, k):
+        with tg.GradientTape() as tape:
+            tape.watch(xs[k])
+            y = f(xs[k])
+        return [y, tape.gradient(y, xs[k]), f(xs[k])]
+
+    with pytest.warns(tg.FunctionWarning, match="recompute_grad"):
+        _differential(lambda: ((lambda x: block(x) * 2.0), None), run)
+
+
+def test_a_numpy_argument_returned_is_a_tensor_at_every_call():
+    """A NumPy argument is traced as a Tensor (as TensorFlow does): the first call returned it as a
+    Tensor, the later calls as the array itself."""
+    f = tg.function(lambda a: (a, a * 2.0))
+    for k in range(CALLS):
+        a = np.full(3, float(k))
+        got = f(a)
+        assert all(type(x) is tg.Tensor for x in got)
+        assert bits(got[0]) == bits(a) and bits(got[1]) == bits(a * 2.0)
+        with tg.GradientTape():
+            assert type(f(a)[0]) is tg.Tensor
