@@ -24,6 +24,7 @@ from __future__ import annotations
 import functools
 import gc
 import inspect
+import struct
 import sys
 import types
 import warnings
@@ -191,7 +192,10 @@ class Function:
                 fast = False
                 try:
                     hash(x)
-                    spec.append(("python", cls, x))
+                    if cls is float or cls is complex:  # (-0.0 == 0.0: the bits tell them apart)
+                        spec.append(("python", cls, x, struct.pack("<dd", x.real, x.imag)))
+                    else:
+                        spec.append(("python", cls, x))
                 except TypeError:
                     spec.append(("object", id(x)))
         n = len(leaves)
@@ -201,7 +205,8 @@ class Function:
             if len(set(ids)) < n:
                 first: dict = {}
                 alias = tuple(first.setdefault(i, j) for j, i in enumerate(ids))
-        if fast and alias is None and args.__class__ is tuple and not kwargs and treedef is not None:
+        if fast and alias is None and args.__class__ is tuple and not kwargs and _flat(treedef):
+            # (tensors as flat positional arguments, the key of the hot path: nested ones keep their structure)
             flat: list = [len(leaves)]
             for cls, shape, dtype in spec:
                 if cls is ndarray:
@@ -383,6 +388,11 @@ def _originals(result: Any, stand_ins: dict, leaves: list) -> Any:
     if not any(id(x) in back for x in out):
         return result
     return unflatten(treedef, [back.get(id(x), x) for x in out])
+
+
+def _flat(treedef: Any) -> bool:
+    """Whether the arguments are a flat tuple of leaves (no list, tuple or dict inside)."""
+    return treedef is not None and treedef[1].__class__ is int
 
 
 def _hashable(treedef: Any) -> Any:

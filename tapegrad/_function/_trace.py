@@ -116,6 +116,8 @@ class Tracer:
         self.arguments: dict[int, tuple[str, Tensor, Any]] = {}
         self.closed_over: set = set()  # argument keys the program read as the passed tensor itself
         self.rebuilt: set = set()  # argument keys read through another tensor of that key (a tape's)
+        self._by_id: dict[int, str] = {}  # id of a traced value's array -> its name (see _name_of_array)
+        self._indexed = 0
         self.created: list = []  # Variables created while tracing (a later call would create new ones)
         self.custom = False  # the program holds a custom_gradient call: calls under recorders run eagerly
 
@@ -212,6 +214,8 @@ class Tracer:
         if params:
             if _holds_traced(params, self):
                 self.unsupported = f"a traced tensor is passed to {prim.name} as a keyword parameter"
+            else:
+                self._guard_params(params)
             params = dict(params)
         else:
             params = {}
@@ -255,6 +259,29 @@ class Tracer:
 
     def on_variable_created(self, var: Variable) -> None:
         self.created.append(var)
+
+    def _guard_params(self, params: dict) -> None:
+        """A parameter that is a traced value's own array (an op that read ``mask._value`` to make its
+        index: boolean_mask) is that value's bits at trace time: a guard, as a ``.numpy()`` read."""
+        for v in params.values():
+            for x in v if isinstance(v, (tuple, list)) else (v,):
+                if x.__class__ is np.ndarray:
+                    name = self._name_of_array(x)
+                    if name is not None:
+                        self.lines.append(Guard(name, "numpy", guard_value(x, "numpy")))
+
+    def _name_of_array(self, array: np.ndarray) -> str | None:
+        """The traced value whose array is ``array`` (the same object), if any."""
+        by_id = self._by_id
+        for k in range(self._indexed, self._count):  # (names v0, v1, ... are made in order)
+            name = f"v{k}"
+            value = self.values.get(name)
+            if value is not None:
+                by_id[id(value)] = name
+        self._indexed = self._count
+        for name, t, _ in self.arguments.values():
+            by_id.setdefault(id(t._value), name)
+        return by_id.get(id(array))
 
     def on_variable_read(self, var: Variable, snap: Tensor) -> None:
         self.names[key_of(snap)] = self.current(var)

@@ -255,3 +255,50 @@ def test_a_numpy_argument_returned_is_a_tensor_at_every_call():
         assert bits(got[0]) == bits(a) and bits(got[1]) == bits(a * 2.0)
         with tg.GradientTape():
             assert type(f(a)[0]) is tg.Tensor
+
+
+def test_python_float_arguments_minus_zero_and_zero():
+    """``f(x, 0.0)`` then ``f(x, -0.0)``: the signature compared Python numbers with ``==`` (-0.0 ==
+    0.0), so the second call ran the code made with 0.0 and gave the other signs of zero."""
+    f = tg.function(lambda x, s: (x * s, x * s[0] if isinstance(s, tuple) else x))
+    x = c64([1.0, -2.0, 3.0])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", tg.FunctionWarning)  # (each value traces again)
+        for s in [0.0, -0.0, 0.0, (-0.0,), (0.0,), 0j, complex(0.0, -0.0), -0.0]:
+            assert _key(f(x, s)) == _key(f.python_function(x, s))
+
+
+def test_nested_tensor_arguments_are_not_flat_ones():
+    """``f(x, y)`` then ``f([x, y])`` (or a dict with its keys in another order): the signature of
+    tensors in a structure was that of the same tensors passed flat, so the second call ran the
+    first call's program on the leaves."""
+    xs = _xs(4)
+    body = lambda *a: a[0] * 2.0 if len(a) == 2 else a[0][1] * 3.0 if isinstance(a[0], list) else a[0]["b"] - 1.0  # noqa: E731
+    f = tg.function(body)
+    for args in [(xs[0], xs[1]), ([xs[0], xs[1]],), ({"a": xs[0], "b": xs[1]},), ({"b": xs[2], "a": xs[3]},)] * 3:
+        assert bits(f(*args)) == bits(body(*args))
+
+
+def test_an_op_reading_a_traced_mask_is_guarded():
+    """``tg.boolean_mask(x, x > 0)`` reads the mask's array to index: it was traced as a constant
+    index (no guard), so later calls summed the entries of the first call's mask. A parameter that
+    is a traced value's own array is now guarded as a ``.numpy()`` read."""
+
+    def body(x):
+        y = tg.boolean_mask(x, x > 0)
+        return tg.reduce_sum(y * y), y.shape[0]
+
+    def run(f, _, k):
+        x = _xs(CALLS)[k]
+        with tg.GradientTape() as tape:
+            tape.watch(x)
+            y, n = f(x)
+        return [y, n, tape.gradient(y, x)]
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", tg.FunctionWarning)  # (a new mask is a new path: then eagerly)
+        _differential(lambda: (body, None), run)
+    f = tg.function(body)
+    x = c64([1.0, -2.0, 3.0])
+    f(x)
+    assert "_bits(" in f.get_concrete_function(x).source
