@@ -35,6 +35,7 @@ class Tensor:
 
     def __init__(self, value: Any, dtype: Any = None) -> None:
         if isinstance(value, Tensor):
+            _context.tell("on_read", value, "numpy")  # (a new constant of its value: tg.function guards it)
             value = value._value
         self._value = python_to_array(value, dtype)
         self._key = None
@@ -61,6 +62,7 @@ class Tensor:
         A ``dask.array.Array`` stays lazy (compute it with ``dask.compute`` or ``tg.compute``), a
         ``cupy.ndarray`` stays on its GPU; a NumPy value comes as a read-only view.
         """
+        _context.tell("on_read", self, "numpy")  # (a value read: tg.function guards it, as .numpy())
         v = self._value
         if isinstance(v, np.ndarray):
             v = v.view()
@@ -125,9 +127,11 @@ class Tensor:
 
     def __copy__(self) -> Tensor:
         """A new constant with the same value (tapes watching this tensor do not follow the copy)."""
+        _context.tell("on_read", self, "numpy")  # (tg.function: a constant of this value, guarded)
         return wrap(self._value)
 
     def __deepcopy__(self, memo: dict) -> Tensor:
+        _context.tell("on_read", self, "numpy")
         return wrap(self._value.copy())
 
     def __reduce__(self) -> tuple:
@@ -166,6 +170,7 @@ class Tensor:
         return f"tg.Tensor({str(np.asarray(self._value))}, shape={self.shape}, dtype={self.dtype.name})"
 
     def __format__(self, spec: str) -> str:
+        _context.tell("on_read", self, "numpy")  # (tg.function: text made from the value, guarded)
         return format(np.asarray(self._value)[()] if self.ndim == 0 else self._value, spec)
 
     def _repr_html_(self) -> str:
@@ -242,6 +247,7 @@ class Tensor:
     def item(self, *args: Any) -> Any:
         """One element as a Python number (stops the gradient, as ``float(t)``)."""
         _context.tell("on_export", self)
+        _context.tell("on_read", self, "numpy")  # (tg.function guards it, as .numpy())
         return np.asarray(self._value).item(*args)
 
     def sort(self, axis: Any = -1, kind: Any = None, order: Any = None, *, stable: Any = None) -> NoReturn:
@@ -256,6 +262,7 @@ class Tensor:
     def tolist(self) -> Any:
         """The value as nested Python lists (stops the gradient, as ``.numpy()``)."""
         _context.tell("on_export", self)
+        _context.tell("on_read", self, "numpy")
         return np.asarray(self._value).tolist()
 
     # For type checkers and IDEs: the members made after the class from the name tables, in the tables' order

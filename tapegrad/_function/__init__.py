@@ -173,6 +173,8 @@ class Function:
             if cls is Tensor:
                 v = x._value
                 spec.append((v.__class__, v.shape, v.dtype))
+                if v.__class__ is not ndarray and not isinstance(v, np.generic):
+                    fast = False  # (a Dask or CuPy array: the hot path's key, class alone, lacks its shape)
                 continue
             fast = False
             if cls is Tensor:

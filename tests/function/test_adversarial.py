@@ -5,6 +5,7 @@ names the defect it was written for."""
 
 from __future__ import annotations
 
+import copy
 import warnings
 
 import numpy as np
@@ -302,3 +303,38 @@ def test_an_op_reading_a_traced_mask_is_guarded():
     x = c64([1.0, -2.0, 3.0])
     f(x)
     assert "_bits(" in f.get_concrete_function(x).source
+
+
+_READS = {
+    "tg.Tensor(x)": lambda x: tg.Tensor(x) * 2.0,
+    "copy.copy(x)": lambda x: copy.copy(x) * 2.0,
+    "copy.deepcopy(x)": lambda x: copy.deepcopy(x) * 2.0,
+    "x.array": lambda x: x * float(x.array.sum()),
+    "format(x)": lambda x: x * len(f"{x[0]:.3f}"),
+    "x.item()": lambda x: x * x.item(0),
+    "x.tolist()": lambda x: x * sum(x.tolist()),
+}
+
+
+@pytest.mark.parametrize("read", list(_READS))
+def test_values_read_without_an_op_are_guarded(read):
+    """These make Python values or new constants from a tensor's value without telling the tracer:
+    the trace kept the first call's value (``tg.Tensor(x) * 2`` gave the first x's result at every
+    later call). Each now reads the value as ``.numpy()`` does (a guard): a new value traces again."""
+    body = _READS[read]
+    xs = _xs(CALLS)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", tg.FunctionWarning)  # (new values: new paths, then eagerly)
+        _differential(lambda: (body, None), lambda f, _, k: f(xs[k % 2] if k < 6 else xs[k]))
+
+
+def test_dask_tensors_of_another_shape_trace_again():
+    """The signature of a tensor holding a Dask array was its class alone (the hot path's key for a
+    NumPy scalar): a call with another shape ran the program traced for the first
+    (``x * x.shape[0]`` gave 3s for five elements)."""
+    da = pytest.importorskip("dask.array")
+    f = tg.function(lambda x: x * x.shape[0])
+    for n in [3, 5, 5, 3, 4]:
+        x = tg.constant(da.from_array(np.arange(float(n))))
+        (got,) = tg.compute(f(x))
+        assert bits(got) == bits(np.arange(float(n)) * n)
