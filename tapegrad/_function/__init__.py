@@ -319,6 +319,7 @@ class Function:
             else:
                 name = tracer.name_of(x) if isinstance(x, Tensor) and not isinstance(x, Variable) else None
                 outputs.append(("c", x) if name is None else ("v", name))
+        tracer.guard_unread({what for kind, what in outputs if kind == "v"})
         concrete = ConcreteFunction(self, tracer, params, param_leaves, arg_slots, outputs, out_treedef, unique)
         if concrete.guard_after_effect:
             self._eager.add(key)

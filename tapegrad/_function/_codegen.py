@@ -342,7 +342,7 @@ def generate(
             if stack:
                 flush(stack)
                 stack = []
-            target = ", ".join(out) if out.__class__ is tuple else out
+            target = (", ".join(out) + ("," if len(out) == 1 else "")) if out.__class__ is tuple else out
             body.append(f"{target} = {text}")
             if deleted is not None:
                 for name in dict.fromkeys(reads[i]):

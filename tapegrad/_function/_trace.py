@@ -257,6 +257,27 @@ class Tracer:
             self.names[key_of(o)] = name
         self.custom = True
 
+    def guard_unread(self, returned: set) -> None:
+        """Guard each integer or boolean value (of at most UNREAD_GUARD elements) that no line reads
+        and the function does not return: an op given a tensor as a count, an axis or a shape reads
+        its value in Python (``tg.repeat(x, n)``, ``tg.reduce_sum(x, axis=a)``) and makes a
+        parameter or a constant of it, unseen by the trace. Such a value is then exact (a new value
+        traces again); a value that was really unused costs a check."""
+        read = set(returned)
+        for line in self.lines:
+            read.update(_reads(line))
+        unread = [name for name, _, _ in self.arguments.values() if name not in read]
+        for line in self.lines:
+            if line.__class__ is Op:
+                outs = line.out if line.out.__class__ is tuple else (line.out,)
+                if not any(o in read for o in outs):  # (an unused output of a used op is not a count)
+                    unread.extend(outs)
+        for name in unread:
+            v = self.values.get(name)
+            if v is not None and getattr(v, "dtype", None) is not None and v.dtype.kind in "iub":
+                if np.size(v) <= UNREAD_GUARD:
+                    self.lines.append(Guard(name, "numpy", guard_value(v, "numpy")))
+
     def on_variable_created(self, var: Variable) -> None:
         self.created.append(var)
 
@@ -331,6 +352,21 @@ class Tracer:
         self.lines.append(Effect(fn, refs))
         for s in self.slot_order:  # the effect may change any Variable: read them again after it
             s.current = None
+
+
+UNREAD_GUARD = 64  # integer values no line reads, up to this many elements, are guarded (guard_unread)
+
+
+def _reads(line: Any) -> list:
+    """The names a line reads."""
+    kind = line.__class__
+    if kind is Op or kind is Effect:
+        return [a for a in line.args if a.__class__ is str]
+    if kind is Guard:
+        return [line.name]
+    if kind is Assign:
+        return [r for r in (line.operand, line.current) if r.__class__ is str]
+    return []
 
 
 def _holds_traced(params: dict, tracer: Tracer) -> bool:

@@ -338,3 +338,62 @@ def test_dask_tensors_of_another_shape_trace_again():
         x = tg.constant(da.from_array(np.arange(float(n))))
         (got,) = tg.compute(f(x))
         assert bits(got) == bits(np.arange(float(n)) * n)
+
+
+def test_an_op_with_a_one_tuple_of_outputs():
+    """``tg.where(x > 0)`` (one index array, as a tuple): the code printed ``v1 = np.where(...)``,
+    binding the tuple, not ``v1, = ...``: generated plain calls made a Tensor of a tuple, and calls
+    under a tape raised AttributeError."""
+    body = lambda x: (tg.where(x > 0)[0] * 2, tg.where(x > 0))  # noqa: E731
+
+    def run(f, _, k):
+        x = _xs(CALLS)[k]
+        with tg.GradientTape() as tape:
+            tape.watch(x)
+            y = f(x)
+        return [f(x), y, tape.gradient(y, x)]
+
+    _differential(lambda: (body, None), run)
+
+
+_STRUCTURAL = {
+    "tg.repeat(x, n)": lambda x, n: tg.repeat(x, n),
+    "tg.tile(x, [n])": lambda x, n: tg.tile(x, tg.reshape(n, (1,))),
+    "tg.fill([n], 2.0)": lambda x, n: tg.fill(tg.stack([n]), 2.0) * x[0],
+    "tg.arange(n)": lambda x, n: tg.arange(n) * x[0],
+    "tg.pad(x, [[n, n]])": lambda x, n: tg.pad(x, tg.reshape(tg.stack([n, n]), (1, 2))),
+    "tg.reduce_sum(m, axis=a)": lambda x, n: tg.reduce_sum(tg.reshape(x, (2, 3)), axis=n % 2),
+    "tg.cumsum(m, axis=a)": lambda x, n: tg.cumsum(tg.reshape(x, (2, 3)), axis=n % 2),
+    "tg.expand_dims(x, a)": lambda x, n: tg.expand_dims(x, n % 2),
+    "tg.array_split(x, n)": lambda x, n: tg.array_split(x, n)[0],
+}
+
+
+@pytest.mark.parametrize("op", list(_STRUCTURAL))
+def test_a_tensor_given_to_an_op_as_a_count_axis_or_shape(op):
+    """These ops read a tensor's value in Python to make a count, an axis or a shape (a parameter, or
+    a constant): the trace did not see the read, and later calls used the first call's value
+    (``tg.repeat(x, n)`` repeated by the first n). An integer value that no line of the program
+    reads is now guarded, so a new value traces again (then runs eagerly)."""
+    body = _STRUCTURAL[op]
+    xs = _xs(CALLS, (6,))
+    ns = [tg.constant(np.array(k % 3 + 1)) for k in range(CALLS)]
+
+    def run(f, _, k):
+        with tg.GradientTape() as tape:
+            tape.watch(xs[k])
+            y = f(xs[k], ns[k])
+        return [y, tape.gradient(y, xs[k])]
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", tg.FunctionWarning)
+        _differential(lambda: (body, None), run)
+
+
+def test_unused_integer_values_cost_a_check_not_a_trace():
+    """The guard of an unread integer value holds while the value does not change: one trace."""
+    f = tg.function(lambda x, labels: (x * 2.0, tg.argmax(x)))
+    x = _xs(1)[0]
+    for _ in range(5):
+        f(x, tg.constant(np.array([1, 2])))
+    assert f.experimental_get_tracing_count() == 1
