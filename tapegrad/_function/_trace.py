@@ -212,10 +212,7 @@ class Tracer:
                 refs.append(r)
             i += 1
         if params:
-            if _holds_traced(params, self):
-                self.unsupported = f"a traced tensor is passed to {prim.name} as a keyword parameter"
-            else:
-                self._guard_params(params)
+            self._read_params(prim, params)
             params = dict(params)
         else:
             params = {}
@@ -263,26 +260,45 @@ class Tracer:
         its value in Python (``tg.repeat(x, n)``, ``tg.reduce_sum(x, axis=a)``) and makes a
         parameter or a constant of it, unseen by the trace. Such a value is then exact (a new value
         traces again); a value that was really unused costs a check."""
+        kinds = _INTEGER_KINDS
+        for v in self.values.values():  # (most programs have no integer values: nothing to do)
+            dtype = getattr(v, "dtype", None)
+            if dtype is not None and dtype.kind in kinds:
+                break
+        else:
+            return
         read = set(returned)
-        for line in self.lines:
-            read.update(_reads(line))
-        unread = [name for name, _, _ in self.arguments.values() if name not in read]
+        add = read.add
+        ops = []
         for line in self.lines:
             if line.__class__ is Op:
-                outs = line.out if line.out.__class__ is tuple else (line.out,)
-                if not any(o in read for o in outs):  # (an unused output of a used op is not a count)
-                    unread.extend(outs)
+                ops.append(line)
+                for a in line.args:
+                    if a.__class__ is str:
+                        add(a)
+            else:
+                read.update(_reads(line))
+        unread = [name for name, _, _ in self.arguments.values() if name not in read]
+        for line in ops:
+            out = line.out
+            if out.__class__ is str:
+                if out not in read:
+                    unread.append(out)
+            elif not any(o in read for o in out):  # (an unused output of a used op is not a count)
+                unread.extend(out)
+        values = self.values
         for name in unread:
-            v = self.values.get(name)
-            if v is not None and getattr(v, "dtype", None) is not None and v.dtype.kind in "iub":
-                if np.size(v) <= UNREAD_GUARD:
-                    self.lines.append(Guard(name, "numpy", guard_value(v, "numpy")))
+            v = values.get(name)
+            kind = getattr(getattr(v, "dtype", None), "kind", None)
+            if kind is not None and kind in kinds and np.size(v) <= UNREAD_GUARD:
+                self.lines.append(Guard(name, "numpy", guard_value(v, "numpy")))
 
     def on_variable_created(self, var: Variable) -> None:
         self.created.append(var)
 
-    def _guard_params(self, params: dict) -> None:
-        """A parameter that is a traced value's own array (an op that read ``mask._value`` to make its
+    def _read_params(self, prim: Any, params: dict) -> None:
+        """A traced tensor passed as a parameter cannot be followed (the function runs eagerly); a
+        parameter that is a traced value's own array (an op that read ``mask._value`` to make its
         index: boolean_mask) is that value's bits at trace time: a guard, as a ``.numpy()`` read."""
         for v in params.values():
             for x in v if isinstance(v, (tuple, list)) else (v,):
@@ -290,6 +306,8 @@ class Tracer:
                     name = self._name_of_array(x)
                     if name is not None:
                         self.lines.append(Guard(name, "numpy", guard_value(x, "numpy")))
+                elif isinstance(x, Tensor) and not isinstance(x, Variable) and self.name_of(x) is not None:
+                    self.unsupported = f"a traced tensor is passed to {prim.name} as a keyword parameter"
 
     def _name_of_array(self, array: np.ndarray) -> str | None:
         """The traced value whose array is ``array`` (the same object), if any."""
@@ -355,6 +373,7 @@ class Tracer:
 
 
 UNREAD_GUARD = 64  # integer values no line reads, up to this many elements, are guarded (guard_unread)
+_INTEGER_KINDS = "iub"
 
 
 def _reads(line: Any) -> list:
@@ -369,10 +388,3 @@ def _reads(line: Any) -> list:
     return []
 
 
-def _holds_traced(params: dict, tracer: Tracer) -> bool:
-    for v in params.values():
-        items = v if isinstance(v, (tuple, list)) else (v,)
-        for x in items:
-            if isinstance(x, Tensor) and not isinstance(x, Variable) and tracer.name_of(x) is not None:
-                return True
-    return False
