@@ -241,7 +241,7 @@ def plan(lines: list, outputs: list, values: dict, taped_residuals: list | None 
             raise RuntimeError(f"tg.function: the generated code would overwrite its input {sorted(written)[0]} "
                                "(an internal error: please report it)")
     top = len(kept) - 1
-    final = {o for o in outputs if o.__class__ is str} | set(taped_residuals or ()) | set(params)
+    final = {o for o in outputs if o.__class__ is str} | set(taped_residuals or ()) | set(params) | stored
     freed: dict[int, set] = {}  # line -> the values deleted after it
     for name, j in last_back.items():
         if name not in final and getattr(values.get(name), "nbytes", 0) >= DEL_BYTES:

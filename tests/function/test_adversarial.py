@@ -397,3 +397,22 @@ def test_unused_integer_values_cost_a_check_not_a_trace():
     for _ in range(5):
         f(x, tg.constant(np.array([1, 2])))
     assert f.experimental_get_tracing_count() == 1
+
+
+def test_a_large_variable_assigned_then_read():
+    """``w.assign_add(x); tg.reduce_sum(w * x)`` with w of 1 KiB or more: the code deleted the new
+    value after its last read and then stored it into w (UnboundLocalError at the generated call)."""
+
+    def build():
+        w = tg.Variable(np.linspace(0.0, 1.0, 500))
+
+        def fn(x):
+            w.assign_add(x)
+            return tg.reduce_sum(w * x)
+
+        return fn, w
+
+    def run(f, w, k):
+        return [f(c64(np.full(500, 0.5 + k))), w.numpy()]
+
+    _differential(build, run)
