@@ -375,6 +375,16 @@ def generate(
                 if name in deleted:
                     body.append(f"del {name}")
     flush(stack)
+    assigned: dict[int, list] = {}
+    for line in kept:
+        if line.__class__ is Assign:
+            assigned.setdefault(line.var, []).append(line.out)
+    if assigned and not any(line.__class__ is Effect for line in kept):
+        # an op that raises after an assignment: eagerly, the assignments before it were made
+        pairs = "".join(f"({slot_expr[j]}, {tuple(names)!r}), " for j, names in assigned.items())
+        p.namespace["_partial"] = _partial
+        body[:] = ["try:", *["    " + b for b in body], "except BaseException:", f"    _partial(locals(), ({pairs}))",
+                   "    raise"]
     body.extend(_stores(pending, slot_expr))
     returned = [o if o.__class__ is str else "None" for o in outputs]
     ret = ", ".join(returned + list(taped_residuals or ()))
@@ -725,6 +735,16 @@ def _guard(p: Printer, line: Guard, values: dict) -> str:
     if what in ("int", "index"):
         return f"if _int({name}) != {expected!r}: return _RETRACE"
     return f"if _bits({name}) != {p.const(expected)}: return _RETRACE"
+
+
+def _partial(local: dict, pairs: tuple) -> None:
+    """Store into each Variable its last new value made before an op raised (as eagerly)."""
+    for var, names in pairs:
+        for name in reversed(names):
+            if name in local:
+                var._value = local[name]
+                var._snapshot = None
+                break
 
 
 def _stores(pending: dict, slot_expr: list) -> list[str]:

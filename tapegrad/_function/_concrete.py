@@ -121,41 +121,46 @@ class ConcreteFunction:
         variables = [env[arg_slots[j]] if j in arg_slots else s.var for j, s in enumerate(self.slots)]
         pending: dict[int, Any] = {}  # Variable slot -> its new value, stored at an effect or the end
         freed = planned.freed
-        for i, line in enumerate(planned.kept):
-            kind = line.__class__
-            if kind is Op:
-                args = [env[a] if a.__class__ is str else a.value for a in line.args]
-                impl = line.prim.impl
-                out = impl(*args, **line.params) if line.params else impl(*args)
-                if line.out.__class__ is tuple:
-                    env.update(zip(line.out, out))
-                else:
-                    env[line.out] = out
-            elif kind is Guard:
-                if guard_value(env[line.name], line.what) != line.expected:
-                    return RETRACE
-            elif kind is Load:
-                env[line.out] = variables[line.var]._value
-            elif kind is Assign:
-                operand = env[line.operand] if line.operand.__class__ is str else line.operand.value
-                checked = variables[line.var]._checked(operand, line.method)
-                if line.method == "assign":
-                    value = checked
-                elif line.method == "assign_add":
-                    value = env[line.current] + checked
-                else:
-                    value = env[line.current] - checked
-                env[line.out] = pending[line.var] = value
-            else:  # an Effect: the Variables' new values are stored first
-                _store(pending, variables)
-                pending = {}
-                args = []
-                for a in line.args:  # a Variable (its slot), a traced value (its name) or a constant
-                    args.append(variables[a[1]] if a.__class__ is tuple else env[a] if a.__class__ is str else a.value)
-                line.fn(*args)
-            if freed:
-                for name in freed.get(i, ()):
-                    del env[name]
+        try:  # (an op that raises: the assignments before it were made, as eagerly)
+            for i, line in enumerate(planned.kept):
+                kind = line.__class__
+                if kind is Op:
+                    args = [env[a] if a.__class__ is str else a.value for a in line.args]
+                    impl = line.prim.impl
+                    out = impl(*args, **line.params) if line.params else impl(*args)
+                    if line.out.__class__ is tuple:
+                        env.update(zip(line.out, out))
+                    else:
+                        env[line.out] = out
+                elif kind is Guard:
+                    if guard_value(env[line.name], line.what) != line.expected:
+                        return RETRACE
+                elif kind is Load:
+                    env[line.out] = variables[line.var]._value
+                elif kind is Assign:
+                    operand = env[line.operand] if line.operand.__class__ is str else line.operand.value
+                    checked = variables[line.var]._checked(operand, line.method)
+                    if line.method == "assign":
+                        value = checked
+                    elif line.method == "assign_add":
+                        value = env[line.current] + checked
+                    else:
+                        value = env[line.current] - checked
+                    env[line.out] = pending[line.var] = value
+                else:  # an Effect: the Variables' new values are stored first
+                    _store(pending, variables)
+                    pending = {}
+                    args = []
+                    for a in line.args:  # a Variable (its slot), a traced value (its name) or a constant
+                        arg = variables[a[1]] if a.__class__ is tuple else env[a] if a.__class__ is str else a.value
+                        args.append(arg)
+                    line.fn(*args)
+                if freed:
+                    for name in freed.get(i, ()):
+                        del env[name]
+        except BaseException:
+            _store(pending, variables)
+            raise
         _store(pending, variables)
         return self._assemble([env[name] for name in planned.outputs], leaves, wrap_values=True)
 

@@ -416,3 +416,29 @@ def test_a_large_variable_assigned_then_read():
         return [f(c64(np.full(500, 0.5 + k))), w.numpy()]
 
     _differential(build, run)
+
+
+def test_an_op_that_raises_after_an_assignment():
+    """``w.assign_add(x); tg.linalg.inv(m)`` with a singular m: eagerly w has changed when inv
+    raises; the program stores new values at its end, so w kept its old value (and every later call
+    differed). The assignments made before the op that raised are now stored first."""
+
+    def build():
+        w = tg.Variable(np.zeros(2))
+
+        def fn(x, m):
+            w.assign_add(x)
+            w.assign_add(x * 2.0)
+            return tg.linalg.inv(m) * tg.reduce_sum(w)
+
+        return fn, w
+
+    def run(f, w, k):
+        m = c64(np.eye(2) * (0.0 if k % 3 == 2 else 1.0 + k))
+        try:
+            out = f(c64([0.5, k]), m)
+        except np.linalg.LinAlgError:  # (eager's message names tg.linalg.inv, the code's is NumPy's)
+            out = "LinAlgError"
+        return [out, w.numpy()]
+
+    _differential(build, run)
