@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from tapegrad._function._trace import Assign, Const, Effect, Guard, Load, Op, guard_value
+from tapegrad._function._trace import reads as _reads
 
 RETRACE = object()  # what generated code returns when a guard fails
 DEL_BYTES = 1024  # values at least this large are deleted after their last use; a `del` of a
@@ -753,22 +754,6 @@ def _stores(pending: dict, slot_expr: list) -> list[str]:
         out.append(f"{slot_expr[j]}._value = {name}")
         out.append(f"{slot_expr[j]}._snapshot = None")
     return out
-
-
-def _reads(line: Any) -> list[str]:
-    kind = line.__class__
-    if kind is Op:
-        return [a for a in line.args if a.__class__ is str]
-    if kind is Guard:
-        return [line.name]
-    if kind is Assign:
-        out = [line.operand] if line.operand.__class__ is str else []
-        if line.current is not None and line.method != "assign":
-            out.append(line.current)
-        return out
-    if kind is Effect:
-        return [a for a in line.args if a.__class__ is str]
-    return []
 
 
 def compile_source(source: str, namespace: dict, title: str) -> Any:

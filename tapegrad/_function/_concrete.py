@@ -22,7 +22,7 @@ from tapegrad._function._codegen import (
     guard_after_effect,
     plan,
 )
-from tapegrad._function._trace import Assign, Effect, Guard, Load, Op, Tracer, guard_value
+from tapegrad._function._trace import Assign, Effect, Guard, Load, Op, Tracer, guard_value, reads
 from tapegrad._primitive import Primitive
 from tapegrad._structure import flatten, unflatten
 from tapegrad._tensor import Tensor, Variable, key_of, wrap
@@ -466,7 +466,7 @@ class _Taped:
         depends = {f"g{k}" for k in range(m)}
         forward, backward = _split(tracer.lines, depends)
         self.residuals = sorted(
-            {r for line in backward for r in _line_reads(line)} - depends, key=lambda s: (len(s), s)
+            {r for line in backward for r in reads(line)} - depends, key=lambda s: (len(s), s)
         )
         self.residuals += [r for r in grads if r.__class__ is str and r not in depends and r not in self.residuals]
         source, ns, _ = generate(
@@ -524,7 +524,7 @@ class _Taped:
                 outs.append(None)
         params = self.residuals + [f"g{k}" for k, s in enumerate(seeded) if s]
         made = {o for line in backward for o in (line.out if line.out.__class__ is tuple else (line.out,))}
-        missing = {r for line in backward for r in _line_reads(line)} - set(params) - made
+        missing = {r for line in backward for r in reads(line)} - set(params) - made
         if missing:  # (not expected: the backward of fewer outputs reads fewer forward values)
             self._backward[seeded] = None
             return
@@ -567,20 +567,12 @@ def _split(lines: list, depends: set) -> tuple[list, list]:
     """(lines that do not depend on the names in ``depends``, lines that do); extends ``depends``."""
     forward, backward = [], []
     for line in lines:
-        if line.__class__ is Op and any(r in depends for r in _line_reads(line)):
+        if line.__class__ is Op and any(r in depends for r in reads(line)):
             depends.update(line.out if line.out.__class__ is tuple else (line.out,))
             backward.append(line)
         else:
             forward.append(line)
     return forward, backward
-
-
-def _line_reads(line: Any) -> list[str]:
-    if line.__class__ is Op:
-        return [a for a in line.args if a.__class__ is str]
-    if line.__class__ is Guard:
-        return [line.name]
-    return []
 
 
 def _no_impl(*args: Any, **kwargs: Any) -> Any:

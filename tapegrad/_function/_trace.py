@@ -245,9 +245,8 @@ class Tracer:
         under the tracer as ops of its own): its outputs are the traced values of that forward, and
         a call under a recorder runs eagerly (the program does not hold the custom gradient).
         recompute_grad runs its forward unseen: the function then runs eagerly."""
-        found = {id(v): name for name, v in self.values.items()}
         for o in out:
-            name = found.get(id(o._value))
+            name = self._name_of_array(o._value)
             if name is None:
                 self.unsupported = f"{prim.name} computes its values where the trace cannot see them"
                 return
@@ -277,7 +276,7 @@ class Tracer:
                     if a.__class__ is str:
                         add(a)
             else:
-                read.update(_reads(line))
+                read.update(reads(line))
         unread = [name for name, _, _ in self.arguments.values() if name not in read]
         for line in ops:
             out = line.out
@@ -309,8 +308,8 @@ class Tracer:
                 elif isinstance(x, Tensor) and not isinstance(x, Variable) and self.name_of(x) is not None:
                     self.unsupported = f"a traced tensor is passed to {prim.name} as a keyword parameter"
 
-    def _name_of_array(self, array: np.ndarray) -> str | None:
-        """The traced value whose array is ``array`` (the same object), if any."""
+    def _name_of_array(self, array: Any) -> str | None:
+        """The traced value whose array (or NumPy scalar) is ``array``, the same object, if any."""
         by_id = self._by_id
         for k in range(self._indexed, self._count):  # (names v0, v1, ... are made in order)
             name = f"v{k}"
@@ -376,7 +375,7 @@ UNREAD_GUARD = 64  # integer values no line reads, up to this many elements, are
 _INTEGER_KINDS = "iub"
 
 
-def _reads(line: Any) -> list:
+def reads(line: Any) -> list[str]:
     """The names a line reads."""
     kind = line.__class__
     if kind is Op or kind is Effect:
@@ -384,7 +383,8 @@ def _reads(line: Any) -> list:
     if kind is Guard:
         return [line.name]
     if kind is Assign:
-        return [r for r in (line.operand, line.current) if r.__class__ is str]
+        out = [line.operand] if line.operand.__class__ is str else []
+        if line.current is not None and line.method != "assign":
+            out.append(line.current)
+        return out
     return []
-
-
