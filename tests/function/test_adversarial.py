@@ -442,3 +442,20 @@ def test_an_op_that_raises_after_an_assignment():
         return [out, w.numpy()]
 
     _differential(build, run)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="tapegrad/ops reads a count/axis/shape tensor's value without telling the tracer (shape._int, "
+    "_int_tuple, repeat's repeats._value, creation._value, ...): the guard of unread integers cannot see "
+    "a tensor that an op also reads; the fix is a _context.tell('on_read', t, 'int') in those helpers",
+)
+def test_a_count_tensor_that_an_op_also_reads():
+    """``tg.repeat(x, n) * tg.cast(n, tg.float64)``: n is read by the cast, so no guard stands for
+    the count that repeat read in Python; later calls repeat by the first n."""
+    body = lambda x, n: tg.repeat(x, n) * tg.cast(n, tg.float64)  # noqa: E731
+    f = tg.function(body)
+    x = c64([0.0, 1.0, 2.0])
+    for k in [1, 2, 3]:
+        n = tg.constant(np.array(k))
+        assert bits(f(x, n)) == bits(body(x, n))
