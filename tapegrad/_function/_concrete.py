@@ -461,8 +461,10 @@ class _Taped:
         self.slot_inputs = [j for _, _, j in uses]
         self.use_positions = [(index, pos) for index, pos, _ in uses]
         self._backward: dict[tuple, Any] = {}
+        self._names_end: int | None = None  # the first trace's value count (later traces name past it)
         m = len(c.value_names)
-        tracer, grads, y_names = self._trace((True,) * m, vals)
+        tracer, grads, y_names, _ = self._trace((True,) * m, vals)
+        self._names_end = tracer._count
         depends = {f"g{k}" for k in range(m)}
         forward, backward = _split(tracer.lines, depends)
         self.residuals = sorted(
@@ -498,6 +500,9 @@ class _Taped:
             with GradientTape() as tape:
                 tape.watch(slots)
                 ys = replay(c, xs, slot_tensors)
+            replayed = len(tracer.lines)
+            if self._names_end is not None:  # (the walk's values never take a name of the first trace's)
+                tracer._count = max(tracer._count, self._names_end)
             targets, seeds = [], []
             for k, y in enumerate(ys):
                 if seeded[k]:
@@ -512,7 +517,7 @@ class _Taped:
             name = tracer.names.get(gi._key) if gi is not None and gi._key is not None else None
             refs.append(None if gi is None else name if name is not None else ("c", gi._value))
         y_names = [tracer.names.get(y._key) for y in ys]
-        return tracer, refs, y_names
+        return tracer, refs, y_names, replayed
 
     def _store(self, seeded: tuple, backward: list, grads: list, values: dict) -> None:
         outs, consts = [], {}
@@ -525,7 +530,8 @@ class _Taped:
         params = self.residuals + [f"g{k}" for k, s in enumerate(seeded) if s]
         made = {o for line in backward for o in (line.out if line.out.__class__ is tuple else (line.out,))}
         missing = {r for line in backward for r in reads(line)} - set(params) - made
-        if missing:  # (not expected: the backward of fewer outputs reads fewer forward values)
+        missing.update(o for o in outs if o is not None and o not in made and o not in params)
+        if missing or any(line.__class__ is not Op for line in backward):  # (then by recording)
             self._backward[seeded] = None
             return
         source, ns, _ = generate(backward, params, [], {}, outs, values, title="backward")
@@ -550,10 +556,10 @@ class _Taped:
         seeded = tuple(g is not None for g in gs)
         fn = self._backward.get(seeded, _MISSING)
         if fn is _MISSING:
-            tracer, grads, _ = self._trace(seeded, vals)
-            depends = {f"g{k}" for k, s in enumerate(seeded) if s}
-            _, backward = _split(tracer.lines, depends)
-            self._store(seeded, backward, grads, tracer.values)
+            # The walk of fewer outputs differs from the first trace's: all of it is the backward code
+            # (what it reads of the forward must be among the first trace's residuals: else None)
+            tracer, grads, _, replayed = self._trace(seeded, vals)
+            self._store(seeded, tracer.lines[replayed:], grads, tracer.values)
             fn = self._backward[seeded]
         if fn is None:
             return None

@@ -459,3 +459,24 @@ def test_a_count_tensor_that_an_op_also_reads():
     for k in [1, 2, 3]:
         n = tg.constant(np.array(k))
         assert bits(f(x, n)) == bits(body(x, n))
+
+
+def test_the_gradient_of_one_output_of_several():
+    """A persistent tape, ``tape.gradient`` of one output of a compiled call with two: the backward
+    for that output alone was traced again and split as the first (all outputs) was, but its walk
+    computes other values under other names: the generated code would have overwritten a value the
+    forward returned under that name (an internal RuntimeError). The walk of fewer outputs is now
+    the backward code, its values named past the first trace's."""
+
+    def build():
+        w = tg.Variable(np.array([1.0, 0.5, -1.0]))
+        return (lambda y, v: (y * y, tg.sqrt(tg.abs(v.read_value() * 1.0) + 1.0))), w
+
+    def run(f, w, k):
+        y = _xs(CALLS)[k]
+        with tg.GradientTape(persistent=True) as tape:
+            tape.watch(y)
+            a, b = f(y, w)
+        return [a, b, tape.gradient(a, [y, w]), tape.gradient(b, [y, w]), tape.gradient([a, b], [y, w])]
+
+    _differential(build, run)
