@@ -17,6 +17,10 @@ from a traced value (``bool(t)`` in an ``if``, ``float(t)``, ``int(t)``, ``.nump
 guard: when it fails, the function is traced again for the new path, and a function that keeps
 failing its guards runs eagerly (one warning). Under a GradientTape or ForwardAccumulator each output of a compiled call
 is one record whose VJP and JVP are generated code too (``_concrete``).
+
+What the code cannot follow runs eagerly: a function that makes tg.Variables at every call (a trace
+that makes them is not kept: a layer that builds its weights at the first call is compiled from the
+second trace on), a custom_gradient inside under recorders (plain calls run the code), recompute_grad.
 """
 
 from __future__ import annotations
