@@ -11,7 +11,9 @@ Conventions (documented next to each rule):
     (as in TensorFlow and JAX).
   * eigh assumes distinct eigenvalues; for exactly equal eigenvalues the eigenvector coupling term
     is dropped (taken as 0), so gradients that depend on the eigenvalues alone stay finite.
-  * det/slogdet gradients use the inverse, so they need a non-singular matrix (as in TensorFlow).
+  * det's gradient is the cofactor matrix: det(A) A^-T where det(A) is a normal nonzero float (as in
+    TensorFlow), else from the SVD, exact to second order at singular matrices of any rank (see det).
+    slogdet's gradient is A^-T, so it needs a non-singular matrix (log|det| is -inf at a singular one).
   * the 2-norm's gradient at 0 is taken as 0 (a subgradient), not nan (reduce.norm's primitive).
 """
 
@@ -24,7 +26,15 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from tapegrad import _backend
-from tapegrad._primitive import PerArgument, defrule, linear, multilinear, real_for_real, unbroadcast
+from tapegrad._primitive import (
+    PerArgument,
+    defrule,
+    linear,
+    multilinear,
+    nondifferentiable,
+    real_for_real,
+    unbroadcast,
+)
 from tapegrad._tensor import Tensor, ops
 from tapegrad.batching import Stacked, along_axes, last_axes, lift, looped
 from tapegrad.ops.reduce import as_axis_param, normalize_axis
@@ -547,33 +557,175 @@ def inv(a: Any) -> Tensor:
     return _inv_p(a)
 
 
-# d det(A) = det(A) tr(A^-1 dA); the gradient uses the inverse, so A must be non-singular (as TF).
+# ---- det: its derivative is the cofactor matrix, which exists at singular matrices too ----------------
+# d det(A) = tr(adj(A) dA), so det's gradient (in the table's bilinear pairing) is the cofactor matrix
+# C = adj(A)^T. Where det(A) is a normal nonzero float it is det(A) A^-T, the inverse rule as before
+# (as TensorFlow); np.linalg.det and np.linalg.inv factor A by the same LU, so their product is the
+# adjugate of a matrix within rounding of A (a polynomial of A, so accurate however ill-conditioned A
+# is). Where det(A) is 0 (A singular, or det underflowed) or not normal (subnormal, inf, nan), the
+# inverse is missing or the product loses digits, and where A is ill-conditioned the inverse rule's
+# second derivative loses digits (_inverse_rule_fits): there C comes from the SVD A = U S V^H:
+#   det(A + E) = det(U) det(V^H) det(S + U^H E V),
+# so every derivative of det at A is one of det at the diagonal S in the direction U^H E V, with no
+# division by a singular value:
+#   C = det(U) det(V^H) conj(U diag(pi) V^H),   pi_i = prod_{k != i} s_k,
+#   d C[E] = det(U) det(V^H) conj(U) M conj(V^H),   E~ = U^H E V,
+#   M_jj = sum_{i != j} p_ij E~_ii,  M_ji = -p_ij E~_ij (i != j),   p_ij = prod_{k != i, j} s_k,
+# exact at every rank (any SVD of A gives the same numbers). The second derivative is the symmetric
+# bilinear form <dC[E], F> = <dC[F], E>, so dC is its own transpose: det is exact to second order at
+# singular matrices. The third derivative there is refused (0 for n <= 2, where det is quadratic).
+def _all_but_one_products(s: np.ndarray) -> np.ndarray:
+    """prod_{k != i} s_k along the last axis, by prefix and suffix products (no division, so zeros are fine)."""
+    one = np.ones_like(s[..., :1])
+    before = np.cumprod(np.concatenate([one, s[..., :-1]], axis=-1), axis=-1)
+    after = np.cumprod(np.concatenate([one, s[..., :0:-1]], axis=-1), axis=-1)[..., ::-1]
+    return before * after
+
+
+def _all_but_two_products(s: np.ndarray) -> np.ndarray:
+    """P[..., i, j] = prod_{k != i, j} s_k for i != j, 0 on the diagonal (no division)."""
+    n = s.shape[-1]
+    rows = np.where(np.eye(n, dtype=bool), 1, s[..., None, :])  # row i: s with s_i replaced by 1
+    return np.where(np.eye(n, dtype=bool), 0, _all_but_one_products(rows))
+
+
+def _svd_frame(a: np.ndarray) -> tuple:
+    """(U, s, V^H, det(U) det(V^H)) of a batch of square matrices."""
+    u, s, vh = np.linalg.svd(a)
+    return u, s, vh, np.linalg.det(u) * np.linalg.det(vh)
+
+
+def _conj_np(x: np.ndarray) -> np.ndarray:
+    return np.conj(x) if x.dtype.kind == "c" else x
+
+
+def _det_cofactors(a):
+    """The cofactor matrix adj(A)^T (det's gradient), exact at singular matrices: by the SVD."""
+    u, s, vh, d = _svd_frame(a)
+    return d[..., None, None] * _conj_np(np.matmul(u * _all_but_one_products(s)[..., None, :], vh))
+
+
+def _det_hessian(a, e):
+    """The derivative of the cofactor matrix of ``a`` in the direction ``e`` (det's second derivative)."""
+    u, s, vh, d = _svd_frame(a)
+    p = _all_but_two_products(s)
+    et = np.matmul(np.swapaxes(_conj_np(u), -1, -2), np.matmul(e, np.swapaxes(_conj_np(vh), -1, -2)))
+    diag = np.diagonal(et, axis1=-2, axis2=-1)
+    m = np.eye(s.shape[-1], dtype=s.dtype) * np.matmul(p, diag[..., None]) - p * np.swapaxes(et, -1, -2)
+    return d[..., None, None] * np.matmul(_conj_np(u), np.matmul(m, _conj_np(vh)))
+
+
+def _det_hessian_e(g, _ans, a, e):  # <G, dC[E]> = <dC[G], E>: the rule is its own transpose
+    return real_for_real(unbroadcast(_det_hessian_p(a, g), e), e)
+
+
+def _third_derivative(a: Any) -> None:
+    """det's third derivative (of the cofactors' derivative in A): refused for n > 2; 0 otherwise."""
+    if a.shape[-1] > 2:
+        raise np.linalg.LinAlgError(
+            "the third derivative of det at a singular matrix (or of a batch holding one) is not available: "
+            "tapegrad's det is exact to second order there (through the cofactor matrix); differentiate a third "
+            "time at non-singular matrices, where the rule uses the inverse"
+        )
+
+
+def _third_derivative_vjp(g, _ans, a, _e):
+    _third_derivative(a)
+    return ops.zeros_like(a)  # det is a polynomial of degree n <= 2: its third derivative is 0
+
+
+def _third_derivative_jvp(t, ans, a, _e):
+    _third_derivative(a)
+    return ops.zeros_like(ans)
+
+
+_det_hessian_p = defrule(
+    _det_hessian,
+    vjps=(_third_derivative_vjp, _det_hessian_e),
+    jvps=(_third_derivative_jvp, lambda t, _ans, a, _e: _det_hessian_p(a, t)),
+    name="linalg.det_hessian",
+    complex=True,
+    batch=last_axes(2, 2),
+)
+_det_cofactors_p = defrule(
+    _det_cofactors,
+    vjps=(lambda g, _ans, a: real_for_real(_det_hessian_p(a, g), a),),
+    jvps=(lambda t, _ans, a: _det_hessian_p(a, t),),
+    name="linalg.det_cofactors",
+    complex=True,
+    batch=last_axes(2),
+)
+
+
+def _inverse_rule_fits(ans, a):
+    """True where det(A) A^-T may stand for the cofactors, to second order: det(A) a normal nonzero
+    float, and cond_1(A) <= 1 / sqrt(eps). The inverse rule's first derivative is accurate at any
+    condition (see above), but its second, det(A) (tr(A^-1 E) A^-T - A^-T E^T A^-T), loses about
+    cond(A) eps relatively (measured against the SVD route: 2e-12 at cond 1e4, 2e-8 at 1e8, all digits
+    at a singular matrix rounded to a tiny nonzero det); beyond sqrt(eps) the SVD route takes over."""
+    real = np.finfo(a.dtype)
+    fits = np.isfinite(ans) & (np.abs(ans) >= real.tiny)
+    if not np.all(fits):
+        return np.asarray(False)
+    try:
+        inverse = np.linalg.inv(a)
+    except np.linalg.LinAlgError:
+        return np.asarray(False)
+    norm_1 = np.max(np.sum(np.abs(a), axis=-2), axis=-1)
+    inverse_norm_1 = np.max(np.sum(np.abs(inverse), axis=-2), axis=-1)
+    return np.asarray(np.all(norm_1 * inverse_norm_1 <= 1 / np.sqrt(real.eps)))
+
+
+_inverse_rule_fits_p = nondifferentiable(_inverse_rule_fits, "linalg.det_inverse_rule_fits")
+
+
+def _inverse_rule_holds(ans: Any, a: Any) -> bool:
+    """Whether det's rule uses det(A) A^-T (else the cofactor primitives, by the SVD).
+
+    A boolean tensor read by ``bool``, so tg.function guards the choice; Dask, CuPy and array-api
+    values keep the inverse rule (the SVD route is NumPy's)."""
+    ans = ans.value if isinstance(ans, Stacked) else ans
+    a = a.value if isinstance(a, Stacked) else a
+    if _backend.is_foreign(a._value if isinstance(a, Tensor) else a):
+        return True
+    return bool(_inverse_rule_fits_p(ans, a))
+
+
+def _det_vjp(g, ans, a):
+    if _inverse_rule_holds(ans, a):
+        return _batch_scalar(g * ans) * _swap(_inv_p(a))
+    return real_for_real(_batch_scalar(g) * _det_cofactors_p(a), a)
+
+
+def _det_jvp(t, ans, a):
+    if _inverse_rule_holds(ans, a):
+        return ans * ops.sum(_swap(_inv_p(a)) * t, axis=(-2, -1))
+    return ops.sum(_det_cofactors_p(a) * t, axis=(-2, -1))
+
+
+# slogdet's derivative is A^-T; log|det A| is -inf at a singular A, where no derivative exists.
 def _inverse_for(a, what):
     """A^-1 for the derivative of ``what``; an exactly singular A is an error saying so."""
     try:
         return _inv_p(a)
     except np.linalg.LinAlgError:
         raise np.linalg.LinAlgError(
-            f"the derivative of {what} at an exactly singular matrix is not available: tapegrad's rule uses the "
-            "inverse (as TensorFlow's does), and slogdet's is infinite there. Differentiate at a non-singular "
-            "matrix (e.g. add a small multiple of the identity), or write the determinant out (a 2x2 one as "
-            "a*d - b*c) to differentiate it at a singular one"
+            f"the derivative of {what} at an exactly singular matrix does not exist: log|det| is -inf there and "
+            "its derivative is the inverse. Differentiate at a non-singular matrix (e.g. add a small multiple of "
+            "the identity), or differentiate det itself, whose derivative exists at singular matrices"
         ) from None
-
-
-def _det_vjp(g, ans, a):
-    return _batch_scalar(g * ans) * _swap(_inverse_for(a, "det"))
-
-
-def _det_jvp(t, ans, a):
-    return ans * ops.sum(_swap(_inverse_for(a, "det")) * t, axis=(-2, -1))
 
 
 _det_p = defrule(np.linalg.det, vjps=(_det_vjp,), jvps=(_det_jvp,), name="linalg.det", complex=True, batch=last_axes(2))
 
 
 def det(a: Any) -> Tensor:
-    """The determinant of a square matrix (or of each matrix of a batch)."""
+    """The determinant of a square matrix (or of each matrix of a batch).
+
+    Its gradient is the cofactor matrix, which exists everywhere: ``det(a) inv(a).T`` at well-conditioned
+    matrices, from the SVD at singular (any rank) or ill-conditioned ones, exact to second order there;
+    a third derivative at a singular matrix larger than 2x2 raises a LinAlgError.
+    """
     _check_square(a, "det")
     return _det_p(a)
 
@@ -614,7 +766,11 @@ class SlogdetResult(NamedTuple):
 
 
 def slogdet(a: Any) -> SlogdetResult:
-    """(sign, log|det|) of a square matrix (or batch); only ``logabsdet`` is differentiable."""
+    """(sign, log|det|) of a square matrix (or batch); only ``logabsdet`` is differentiable.
+
+    Its gradient is ``inv(a).T``, so it needs a non-singular matrix (log|det| is -inf at a singular one,
+    where differentiating raises a LinAlgError); ``det``'s gradient exists there.
+    """
     _check_square(a, "slogdet")
     return SlogdetResult(*_slogdet_p(a))
 

@@ -1,0 +1,184 @@
+"""Fourth audit: np.linalg.det's derivatives at singular matrices (the cofactor matrix, exact to
+second order at every rank) and np.maximum/np.minimum.accumulate as one primitive each. Values are
+checked against their definitions (minors, the old op-by-op recurrence, bit for bit where the
+computation is NumPy's) and gradients against central finite differences."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import tapegrad as tg
+import tapegrad.numpy as tnp
+from tapegrad.ops import linalg as L
+from tests.numpy.differences import central_differences as _fd
+
+RNG = np.random.default_rng(41)
+
+
+# ---- 1. det at singular matrices -------------------------------------------------------------------
+def _singular(shape, drop, complex_=False):
+    """Matrices of rank n - drop (a random matrix times a fixed projector)."""
+    n = shape[-1]
+    q = np.linalg.qr(RNG.standard_normal((n, n)))[0][:, :drop]
+    b = RNG.standard_normal(shape) + (1j * RNG.standard_normal(shape) if complex_ else 0)
+    return b @ (np.eye(n) - q @ q.T)
+
+
+def _cofactors(a):
+    """The cofactor matrix from its definition: signed determinants of the minors."""
+    n = a.shape[-1]
+    out = np.empty_like(a)
+    for i in range(n):
+        for j in range(n):
+            minor = np.delete(np.delete(a, i, axis=-2), j, axis=-1)
+            out[..., i, j] = (-1) ** (i + j) * (np.linalg.det(minor) if n > 1 else 1)
+    return out
+
+
+def _grad_det(a):
+    return tg.grad(lambda t: tnp.sum(tnp.real(tnp.linalg.det(t))))(tg.constant(a)).numpy()
+
+
+def _hvp(a, e):
+    """d/dA <grad det(A), E> (reverse over reverse), for real A."""
+    x = tg.constant(a)
+    with tg.GradientTape() as outer:
+        outer.watch(x)
+        with tg.GradientTape() as inner:
+            inner.watch(x)
+            y = tnp.sum(tnp.linalg.det(x))
+        g = inner.gradient(y, x)
+        total = tnp.sum(g * e)
+    return outer.gradient(total, x).numpy()
+
+
+_SINGULAR_CASES = [((3, 3), 1), ((4, 4), 1), ((4, 4), 2), ((2, 3, 3), 1), ((3, 3), 3), ((1, 1), 1)]
+
+
+@pytest.mark.parametrize("complex_", [False, True], ids=["real", "complex"])
+@pytest.mark.parametrize("shape, drop", _SINGULAR_CASES)
+def test_det_gradient_at_singular_matrices_is_the_cofactor_matrix(shape, drop, complex_):
+    """Was a LinAlgError (the rule used the inverse); now the cofactor matrix (PyTorch's answer)."""
+    a = _singular(shape, drop, complex_)
+    got = _grad_det(a)
+    want = _cofactors(a)
+    want = np.conj(want) if complex_ else want  # TensorFlow's convention for complex inputs
+    np.testing.assert_allclose(got, want, rtol=1e-10, atol=1e-12)
+    fd = _fd(lambda m: np.linalg.det(m), a)
+    np.testing.assert_allclose(got, fd, rtol=1e-6, atol=1e-7)
+    if drop == 1 and shape[-1] > 1:
+        assert np.abs(got).max() > 0.1  # rank n-1: the gradient is not zero
+
+
+@pytest.mark.parametrize("shape, drop", [((3, 3), 1), ((4, 4), 2), ((2, 3, 3), 1), ((3, 3), 3), ((4, 4), 3)])
+def test_det_second_order_at_singular_matrices_matches_finite_differences(shape, drop):
+    a = _singular(shape, drop)
+    e = RNG.standard_normal(shape)
+    got = _hvp(a, e)
+    fd = _fd(lambda m: np.sum(_cofactors(m) * e), a)
+    np.testing.assert_allclose(got, fd, rtol=1e-6, atol=1e-7)
+    # forward over reverse: the JVP of the gradient in the direction e (the Hessian is symmetric)
+    _, jvp = tg.jvp(lambda t: tg.grad(lambda s: tnp.sum(tnp.linalg.det(s)))(t), (tg.constant(a),), (tg.constant(e),))
+    np.testing.assert_allclose(jvp.numpy(), fd, rtol=1e-6, atol=1e-7)
+
+
+def test_det_third_order_at_a_singular_matrix_is_a_clear_error_and_zero_for_2x2():
+    w = RNG.standard_normal((3, 3))
+    z = RNG.standard_normal((3, 3))
+
+    def third(a):
+        x = tg.constant(a)
+        with tg.GradientTape() as t3:
+            t3.watch(x)
+            with tg.GradientTape() as t2:
+                t2.watch(x)
+                with tg.GradientTape() as t1:
+                    t1.watch(x)
+                    y = tnp.linalg.det(x)
+                g = t1.gradient(y, x)
+                s = tnp.sum(g * w[: a.shape[0], : a.shape[1]])
+            h = t2.gradient(s, x)
+            r = tnp.sum(h * z[: a.shape[0], : a.shape[1]])
+        return t3.gradient(r, x)
+
+    with pytest.raises(np.linalg.LinAlgError, match="third derivative of det at a singular matrix"):
+        third(_singular((3, 3), 1))
+    np.testing.assert_array_equal(third(_singular((2, 2), 1)).numpy(), np.zeros((2, 2)))  # det is quadratic
+    # at a non-singular, well-conditioned matrix the inverse rule gives the third order as before
+    a = RNG.standard_normal((3, 3)) + 3 * np.eye(3)
+
+    def second_contracted(m):
+        return np.sum(_fd(lambda k: np.sum(_cofactors(k) * w), m) * z)
+
+    want = _fd(second_contracted, a, eps=1e-3)
+    assert np.abs(want).max() > 0.1
+    np.testing.assert_allclose(third(a).numpy(), want, rtol=1e-5, atol=1e-5)
+
+
+def test_det_gradient_at_well_conditioned_matrices_is_the_inverse_rule_bit_for_bit():
+    """The non-singular path is unchanged: det(A) A^-T, as NumPy computes it."""
+    a = RNG.standard_normal((2, 4, 4)) + 4 * np.eye(4)
+    want = np.linalg.det(a)[..., None, None] * np.swapaxes(np.linalg.inv(a), -1, -2)
+    np.testing.assert_array_equal(_grad_det(a), want)
+
+
+def test_det_gradient_where_det_underflows_is_the_cofactor_matrix_not_zero():
+    """det(1e-200 I) underflows to 0, so det(A) A^-T was 0; the cofactor matrix is 1e-200 I."""
+    a = 1e-200 * np.eye(2)
+    assert np.linalg.det(a) == 0
+    np.testing.assert_allclose(_grad_det(a), 1e-200 * np.eye(2), rtol=1e-14, atol=0)
+
+
+def test_det_second_order_at_an_ill_conditioned_matrix_is_accurate():
+    """The inverse rule's second derivative loses about cond(A) * eps; at cond 1e12 it had ~4 digits
+    left, so such matrices take the SVD route (compared with the closed form on the known factors)."""
+    n = 3
+    u = np.linalg.qr(RNG.standard_normal((n, n)))[0]
+    v = np.linalg.qr(RNG.standard_normal((n, n)))[0]
+    s = np.array([1.0, 0.5, 1e-12])
+    a = u @ np.diag(s) @ v.T
+    e = RNG.standard_normal((n, n))
+    # d cofactors [E] in the frame of the known factors (tapegrad/ops/linalg.py derives it)
+    et = u.T @ e @ v
+    p = np.array([[0 if i == j else np.prod(np.delete(s, [i, j])) for j in range(n)] for i in range(n)])
+    m = np.diag(p @ np.diag(et)) - p * et.T
+    want = np.linalg.det(u) * np.linalg.det(v) * (u @ m @ v.T)
+    got = _hvp(a, e)
+    np.testing.assert_allclose(got, want, rtol=1e-9, atol=1e-12)
+
+
+def test_det_gradient_of_a_batch_holding_one_singular_matrix():
+    a = np.stack([_singular((3, 3), 1), RNG.standard_normal((3, 3)) + 3 * np.eye(3)])
+    np.testing.assert_allclose(_grad_det(a), _cofactors(a), rtol=1e-10, atol=1e-12)
+
+
+def test_det_cofactor_primitive_complex_against_det_times_inverse():
+    """The complex derivation: cofactors = det(U) det(V^H) conj(U diag(pi) V^H) = det(A) A^-T."""
+    a = RNG.standard_normal((2, 4, 4)) + 1j * RNG.standard_normal((2, 4, 4))
+    want = np.linalg.det(a)[..., None, None] * np.swapaxes(np.linalg.inv(a), -1, -2)
+    np.testing.assert_allclose(L._det_cofactors(a), want, rtol=1e-12, atol=1e-13)
+
+
+def test_slogdet_at_a_singular_matrix_stays_an_error():
+    with pytest.raises(np.linalg.LinAlgError, match="log\\|det\\| is -inf"):
+        tg.grad(lambda t: tnp.linalg.slogdet(t)[1])(tg.constant(np.array([[1.0, 2, 3], [2, 4, 6], [1, 0, 1]])))
+
+
+def test_function_of_det_gradient_switches_between_singular_and_non_singular_inputs():
+    """The route is chosen from the values; tg.function guards the choice, so every call is exact and
+    equals eager to the last bit."""
+    eager = tg.grad(lambda t: tnp.sum(tnp.linalg.det(t)))
+    compiled = tg.function(eager)
+    inputs = [
+        RNG.standard_normal((3, 3)) + 3 * np.eye(3),
+        _singular((3, 3), 1),
+        RNG.standard_normal((3, 3)) + 3 * np.eye(3),
+        _singular((3, 3), 2),
+        _singular((3, 3), 1),
+    ] * 3
+    for a in inputs:
+        got = compiled(tg.constant(a)).numpy()
+        want = eager(tg.constant(a)).numpy()
+        np.testing.assert_array_equal(got, want)
+        np.testing.assert_allclose(got, _cofactors(a), rtol=1e-10, atol=1e-12)
