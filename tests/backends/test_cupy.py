@@ -20,6 +20,11 @@ pytestmark = pytest.mark.skipif(_GPUS == 0, reason="no GPU for CuPy")
 
 CUPY_SKIPS = {
     **dict.fromkeys(
+        ["running_extremes.take", "running_extremes.put"],
+        "cummax/cummin's derivative maps run on NumPy only (on CuPy, np.maximum.accumulate takes NumPy's "
+        "recurrence op by op)",
+    ),
+    **dict.fromkeys(
         ["linalg.det_singular", "linalg.det_rank_n_minus_2"],
         "det at singular matrices: its exact route (cofactors from the SVD) is NumPy's; on CuPy "
         "det keeps the inverse rule, which needs a non-singular matrix",

@@ -170,15 +170,112 @@ def test_function_of_det_gradient_switches_between_singular_and_non_singular_inp
     equals eager to the last bit."""
     eager = tg.grad(lambda t: tnp.sum(tnp.linalg.det(t)))
     compiled = tg.function(eager)
-    inputs = [
-        RNG.standard_normal((3, 3)) + 3 * np.eye(3),
-        _singular((3, 3), 1),
-        RNG.standard_normal((3, 3)) + 3 * np.eye(3),
-        _singular((3, 3), 2),
-        _singular((3, 3), 1),
-    ] * 3
+    regular = [RNG.standard_normal((3, 3)) + 3 * np.eye(3) for _ in range(10)]
+    singular = [_singular((3, 3), 1 + k % 2) for k in range(10)]
+    # compiled on the regular ones, then a new route, then switching at every call
+    inputs = regular + singular + [m for pair in zip(regular[:5], singular[:5]) for m in pair]
     for a in inputs:
         got = compiled(tg.constant(a)).numpy()
         want = eager(tg.constant(a)).numpy()
         np.testing.assert_array_equal(got, want)
         np.testing.assert_allclose(got, _cofactors(a), rtol=1e-10, atol=1e-12)
+
+
+# ---- 2. np.maximum.accumulate / np.minimum.accumulate: one primitive each ------------------------------
+def _recurrence(ufunc, t, axis):
+    """The old route: NumPy's recurrence out[i] = ufunc(out[i - 1], a[i]) recorded op by op."""
+    from tapegrad._tensor import ops
+    from tapegrad.ops import ufunc_methods
+
+    return ufunc_methods._recurrence(getattr(ops, ufunc.__name__), t, axis % t.ndim)
+
+
+def _bits(x):
+    x = np.asarray(x.numpy() if isinstance(x, tg.Tensor) else x)
+    return x.dtype.str, x.shape, x.tobytes()
+
+
+def _vjp(f, x, g):
+    t = tg.constant(x)
+    with tg.GradientTape() as tape:
+        tape.watch(t)
+        y = f(t)
+    return tape.gradient(y, t, output_gradients=tg.constant(g))
+
+
+def _jvp(f, x, u):
+    t = tg.constant(x)
+    with tg.ForwardAccumulator(t, tg.constant(u)) as acc:
+        y = f(t)
+    return acc.jvp(y)
+
+
+def _tied(shape, dtype=np.float64):
+    """Small integers (many ties), with NaN, -inf and -0.0 here and there."""
+    x = RNG.integers(-2, 3, size=shape).astype(dtype)
+    x[RNG.random(shape) < 0.1] = np.nan
+    x[RNG.random(shape) < 0.1] = -np.inf
+    x[RNG.random(shape) < 0.1] = -0.0
+    return x
+
+
+def _cotangent(shape, dtype=np.float64):
+    """Values, signed zeros, tiny numbers, NaN and inf: sums whose order shows in the bits."""
+    scale = RNG.choice([1.0, 0.1, 1e-17, -0.0, np.nan, np.inf], size=shape, p=[0.25, 0.25, 0.2, 0.1, 0.1, 0.1])
+    return (RNG.integers(-2, 3, size=shape) * scale).astype(dtype)
+
+
+@pytest.mark.parametrize("ufunc", [np.maximum, np.minimum])
+@pytest.mark.parametrize("shape, axis", [((9,), 0), ((4, 6), 0), ((4, 6), 1), ((3, 4, 5), 1), ((3, 4, 5), -1)])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_running_extremes_equal_the_recurrence_bit_for_bit(ufunc, shape, axis, dtype):
+    """Values (NumPy's), gradients and tangents equal the op-by-op recurrence's to the last bit: ties
+    keep the earlier element, nothing flows past a NaN, cotangents add in the recurrence's order."""
+    with np.errstate(invalid="ignore"):
+        for _ in range(20):
+            x, g, u = _tied(shape, dtype), _cotangent(shape, dtype), _cotangent(shape, dtype)
+            new = lambda t: ufunc.accumulate(t, axis=axis)  # noqa: E731
+            old = lambda t: _recurrence(ufunc, t, axis)  # noqa: E731
+            assert _bits(new(tg.constant(x))) == _bits(ufunc.accumulate(x, axis=axis))
+            assert _bits(new(tg.constant(x))) == _bits(old(tg.constant(x)))
+            assert _bits(_vjp(new, x, g)) == _bits(_vjp(old, x, g))
+            assert _bits(_jvp(new, x, u)) == _bits(_jvp(old, x, u))
+
+
+@pytest.mark.parametrize("ufunc", [np.maximum, np.minimum])
+def test_running_extremes_are_one_recorded_op(ufunc):
+    x = tg.constant(RNG.standard_normal((5, 100)))
+    with tg.GradientTape() as tape:
+        tape.watch(x)
+        ufunc.accumulate(x, axis=1)
+    assert [r.prim.name for r in tape.records] == ["cummax" if ufunc is np.maximum else "cummin"]
+
+
+@pytest.mark.parametrize("ufunc", [np.maximum, np.minimum])
+def test_running_extremes_gradient_matches_finite_differences(ufunc):
+    x = RNG.permutation(24).reshape(4, 6) * 0.37 - 4.0  # distinct: differentiable
+    w = RNG.standard_normal((4, 6))
+    got = tg.grad(lambda t: tnp.sum(ufunc.accumulate(t, axis=1) * w))(tg.constant(x)).numpy()
+    np.testing.assert_allclose(got, _fd(lambda m: ufunc.accumulate(m, axis=1) * w, x), rtol=1e-8, atol=1e-8)
+    _, tangent = tg.jvp(lambda t: ufunc.accumulate(t, axis=0), (tg.constant(x),), (tg.constant(w),))
+    fd = (ufunc.accumulate(x + 1e-6 * w, axis=0) - ufunc.accumulate(x - 1e-6 * w, axis=0)) / 2e-6
+    np.testing.assert_allclose(tangent.numpy(), fd, rtol=1e-8, atol=1e-8)
+
+
+@pytest.mark.parametrize("dtype", [np.int64, np.int32, np.bool_, np.complex128])
+def test_running_extremes_of_other_dtypes_are_numpys(dtype):
+    x = RNG.integers(-3, 3, size=(3, 5)) + (1j * RNG.integers(-3, 3, size=(3, 5)) if dtype is np.complex128 else 0)
+    x = x.astype(dtype)
+    for ufunc in (np.maximum, np.minimum):
+        for axis in (0, 1, -1):
+            assert _bits(ufunc.accumulate(tg.constant(x), axis=axis)) == _bits(ufunc.accumulate(x, axis=axis))
+
+
+def test_function_of_running_maximum_gradient_follows_the_values():
+    """The sources are an op of the trace: a compiled gradient recomputes them at every call."""
+    eager = tg.grad(lambda t: tnp.sum(np.maximum.accumulate(t, axis=1) * np.arange(6.0)))
+    compiled = tg.function(eager)
+    with np.errstate(invalid="ignore"):  # -inf * 0
+        for _ in range(12):  # past the calls after which the trace is compiled
+            x = _tied((4, 6))
+            np.testing.assert_array_equal(compiled(tg.constant(x)).numpy(), eager(tg.constant(x)).numpy())
