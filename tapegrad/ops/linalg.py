@@ -11,8 +11,8 @@ Conventions (documented next to each rule):
     (as in TensorFlow and JAX).
   * eigh assumes distinct eigenvalues; for exactly equal eigenvalues the eigenvector coupling term
     is dropped (taken as 0), so gradients that depend on the eigenvalues alone stay finite.
-  * det's gradient is the cofactor matrix: det(A) A^-T where det(A) is a normal nonzero float (as in
-    TensorFlow), else from the SVD, exact to second order at singular matrices of any rank (see det).
+  * det's gradient is the cofactor matrix: det(A) A^-T at well-conditioned matrices (as in
+    TensorFlow), else from the SVD, exact to third order at singular matrices of any rank (see det).
     slogdet's gradient is A^-T, so it needs a non-singular matrix (log|det| is -inf at a singular one).
   * the 2-norm's gradient at 0 is taken as 0 (a subgradient), not nan (reduce.norm's primitive).
 """
@@ -564,7 +564,7 @@ def inv(a: Any) -> Tensor:
 # adjugate of a matrix within rounding of A (a polynomial of A, so accurate however ill-conditioned A
 # is). Where det(A) is 0 (A singular, or det underflowed) or not normal (subnormal, inf, nan), the
 # inverse is missing or the product loses digits, and where A is ill-conditioned the inverse rule's
-# second derivative loses digits (_inverse_rule_fits): there C comes from the SVD A = U S V^H:
+# higher derivatives lose digits (_inverse_rule_fits): there C comes from the SVD A = U S V^H:
 #   det(A + E) = det(U) det(V^H) det(S + U^H E V),
 # so every derivative of det at A is one of det at the diagonal S in the direction U^H E V, with no
 # division by a singular value:
@@ -572,8 +572,9 @@ def inv(a: Any) -> Tensor:
 #   d C[E] = det(U) det(V^H) conj(U) M conj(V^H),   E~ = U^H E V,
 #   M_jj = sum_{i != j} p_ij E~_ii,  M_ji = -p_ij E~_ij (i != j),   p_ij = prod_{k != i, j} s_k,
 # exact at every rank (any SVD of A gives the same numbers). The second derivative is the symmetric
-# bilinear form <dC[E], F> = <dC[F], E>, so dC is its own transpose: det is exact to second order at
-# singular matrices. The third derivative there is refused (0 for n <= 2, where det is quadratic).
+# bilinear form <dC[E], F> = <dC[F], E>, so dC is its own transpose; the third (_det_third) is built
+# the same way from the products of all but three singular values, so det is exact to third order at
+# singular matrices. The fourth derivative there is refused (0 for n <= 3, where det is cubic).
 def _all_but_one_products(s: np.ndarray) -> np.ndarray:
     """prod_{k != i} s_k along the last axis, by prefix and suffix products (no division, so zeros are fine)."""
     one = np.ones_like(s[..., :1])
@@ -615,41 +616,86 @@ def _det_hessian(a, e):
     return d[..., None, None] * np.matmul(_conj_np(u), np.matmul(m, _conj_np(vh)))
 
 
-def _det_hessian_e(g, _ans, a, e):  # <G, dC[E]> = <dC[G], E>: the rule is its own transpose
-    return real_for_real(unbroadcast(_det_hessian_p(a, g), e), e)
+def _all_but_three_products(s: np.ndarray) -> np.ndarray:
+    """P[..., a, b, c] = prod_{k not in {a, b, c}} s_k for distinct a, b, c; 0 elsewhere (no division)."""
+    n = s.shape[-1]
+    eye = np.eye(n, dtype=bool)
+    rows = np.where(eye, 1, s[..., None, :])  # row a: s with s_a replaced by 1
+    p = _all_but_two_products(rows)  # [..., a, b, c]: prod over k not in {b, c} of row a
+    return np.where(eye[:, :, None] | eye[:, None, :], 0, p)
 
 
-def _third_derivative(a: Any) -> None:
-    """det's third derivative (of the cofactors' derivative in A): refused for n > 2; 0 otherwise."""
-    if a.shape[-1] > 2:
+def _in_frame(u: np.ndarray, vh: np.ndarray, x: np.ndarray) -> np.ndarray:
+    """U^H X V: a direction in the frame of the SVD."""
+    return np.matmul(np.swapaxes(_conj_np(u), -1, -2), np.matmul(x, np.swapaxes(_conj_np(vh), -1, -2)))
+
+
+def _det_third(a, e, f):
+    """The gradient of det's third derivative D^3 det(A)[E, F, .], exact at every rank.
+
+    D^3 det(S)[X, Y, Z] = sum over distinct a, b, c of p_abc sum_pi sgn(pi) X_a,pi(a) Y_b,pi(b) Z_c,pi(c)
+    (pi the permutations of {a, b, c}, p_abc the products of the other singular values); N below is
+    its gradient in Z, taken back from the frame as the cofactors' derivative is."""
+    u, s, vh, d = _svd_frame(a)
+    p = _all_but_three_products(s)
+    x, y = _in_frame(u, vh, e), _in_frame(u, vh, f)
+    dx, dy = np.diagonal(x, axis1=-2, axis2=-1), np.diagonal(y, axis1=-2, axis2=-1)
+    diag = np.einsum("...abc,...a,...b->...c", p, dx, dy) - np.einsum("...abc,...ab,...ba->...c", p, x, y)
+    n = -np.swapaxes(x, -1, -2) * np.einsum("...dbc,...b->...cd", p, dy)
+    n = n - np.swapaxes(y, -1, -2) * np.einsum("...adc,...a->...cd", p, dx)
+    n = n + np.einsum("...dbc,...db,...bc->...cd", p, x, y) + np.einsum("...adc,...ac,...da->...cd", p, x, y)
+    n = n + np.eye(s.shape[-1], dtype=s.dtype) * diag[..., None, :]
+    return d[..., None, None] * np.matmul(_conj_np(u), np.matmul(n, _conj_np(vh)))
+
+
+def _fourth_derivative(a: Any, like: Any) -> Any:
+    """det's fourth derivative: 0 for n <= 3 (det is a polynomial of degree n), refused otherwise."""
+    if a.shape[-1] > 3:
         raise np.linalg.LinAlgError(
-            "the third derivative of det at a singular matrix (or of a batch holding one) is not available: "
-            "tapegrad's det is exact to second order there (through the cofactor matrix); differentiate a third "
-            "time at non-singular matrices, where the rule uses the inverse"
+            "the fourth derivative of det at a singular or ill-conditioned matrix (or of a batch holding one) is "
+            "not available: tapegrad's det is exact to third order there (through the SVD); differentiate a fourth "
+            "time at well-conditioned matrices, where the rule uses the inverse"
         )
+    return ops.zeros_like(like)
 
 
-def _third_derivative_vjp(g, _ans, a, _e):
-    _third_derivative(a)
-    return ops.zeros_like(a)  # det is a polynomial of degree n <= 2: its third derivative is 0
+def _from(r: Any, x: Any) -> Any:
+    """A cotangent for ``x``: summed over broadcast axes, real for a real ``x``."""
+    return real_for_real(unbroadcast(r, x), x)
 
 
-def _third_derivative_jvp(t, ans, a, _e):
-    _third_derivative(a)
-    return ops.zeros_like(ans)
-
-
+# D^3 det[E, F, G] is symmetric in its directions: each rule is the primitive with one of them swapped in.
+_det_third_p = defrule(
+    _det_third,
+    vjps=(
+        lambda g, _ans, a, _e, _f: _fourth_derivative(a, a),
+        lambda g, _ans, a, e, f: _from(_det_third_p(a, f, g), e),
+        lambda g, _ans, a, e, f: _from(_det_third_p(a, e, g), f),
+    ),
+    jvps=(
+        lambda t, ans, a, _e, _f: _fourth_derivative(a, ans),
+        lambda t, _ans, a, _e, f: _det_third_p(a, t, f),
+        lambda t, _ans, a, e, _f: _det_third_p(a, e, t),
+    ),
+    name="linalg.det_third",
+    complex=True,
+    batch=last_axes(2, 2, 2),
+)
+# <G, dC[E]> = D^2 det[E, G] = <dC[G], E>: the cofactors' derivative is its own transpose in E
 _det_hessian_p = defrule(
     _det_hessian,
-    vjps=(_third_derivative_vjp, _det_hessian_e),
-    jvps=(_third_derivative_jvp, lambda t, _ans, a, _e: _det_hessian_p(a, t)),
+    vjps=(
+        lambda g, _ans, a, e: _from(_det_third_p(a, e, g), a),
+        lambda g, _ans, a, e: _from(_det_hessian_p(a, g), e),
+    ),
+    jvps=(lambda t, _ans, a, e: _det_third_p(a, e, t), lambda t, _ans, a, _e: _det_hessian_p(a, t)),
     name="linalg.det_hessian",
     complex=True,
     batch=last_axes(2, 2),
 )
 _det_cofactors_p = defrule(
     _det_cofactors,
-    vjps=(lambda g, _ans, a: real_for_real(_det_hessian_p(a, g), a),),
+    vjps=(lambda g, _ans, a: _from(_det_hessian_p(a, g), a),),
     jvps=(lambda t, _ans, a: _det_hessian_p(a, t),),
     name="linalg.det_cofactors",
     complex=True,
@@ -658,11 +704,13 @@ _det_cofactors_p = defrule(
 
 
 def _inverse_rule_fits(ans, a):
-    """True where det(A) A^-T may stand for the cofactors, to second order: det(A) a normal nonzero
-    float, and cond_1(A) <= 1 / sqrt(eps). The inverse rule's first derivative is accurate at any
-    condition (see above), but its second, det(A) (tr(A^-1 E) A^-T - A^-T E^T A^-T), loses about
-    cond(A) eps relatively (measured against the SVD route: 2e-12 at cond 1e4, 2e-8 at 1e8, all digits
-    at a singular matrix rounded to a tiny nonzero det); beyond sqrt(eps) the SVD route takes over."""
+    """True where det(A) A^-T may stand for the cofactors: det(A) a normal nonzero float, and
+    cond_1(A) <= eps^(-1/4) (8e3 in float64). The inverse rule's first derivative is accurate at any
+    condition (see above), but the k-th derivative of det(A) A^-T, a product of k inverses, loses about
+    cond(A)^(k-1) eps relatively (measured against the SVD route at 4x4 matrices with one small singular
+    value: second order 2e-12 at cond 1e4, 2e-8 at 1e8; third order 2e-8 at 1e4, 4e-4 at 1e6; all digits
+    at a singular matrix rounded to a tiny nonzero det). The bound keeps about 12 digits at second order
+    and 8 at third; beyond it the SVD route is exact to third order."""
     real = np.finfo(a.dtype)
     fits = np.isfinite(ans) & (np.abs(ans) >= real.tiny)
     if not np.all(fits):
@@ -673,7 +721,7 @@ def _inverse_rule_fits(ans, a):
         return np.asarray(False)
     norm_1 = np.max(np.sum(np.abs(a), axis=-2), axis=-1)
     inverse_norm_1 = np.max(np.sum(np.abs(inverse), axis=-2), axis=-1)
-    return np.asarray(np.all(norm_1 * inverse_norm_1 <= 1 / np.sqrt(real.eps)))
+    return np.asarray(np.all(norm_1 * inverse_norm_1 <= real.eps**-0.25))
 
 
 _inverse_rule_fits_p = nondifferentiable(_inverse_rule_fits, "linalg.det_inverse_rule_fits")
@@ -723,8 +771,8 @@ def det(a: Any) -> Tensor:
     """The determinant of a square matrix (or of each matrix of a batch).
 
     Its gradient is the cofactor matrix, which exists everywhere: ``det(a) inv(a).T`` at well-conditioned
-    matrices, from the SVD at singular (any rank) or ill-conditioned ones, exact to second order there;
-    a third derivative at a singular matrix larger than 2x2 raises a LinAlgError.
+    matrices, from the SVD at singular (any rank) or ill-conditioned ones, exact to third order there;
+    a fourth derivative there, of a matrix larger than 3x3, raises a LinAlgError.
     """
     _check_square(a, "det")
     return _det_p(a)

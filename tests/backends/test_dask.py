@@ -25,7 +25,10 @@ DASK_SKIPS = {
         "det keeps the inverse rule, which needs a non-singular matrix",
     ),
     **dict.fromkeys(
-        ["linalg.det_cofactors", "linalg.det_cofactors_nonsingular", "linalg.det_cofactors_2x2", "linalg.det_hessian"],
+        [
+            "linalg.det_cofactors", "linalg.det_cofactors_nonsingular", "linalg.det_cofactors_2x2",
+            "linalg.det_hessian", "linalg.det_hessian_4x4", "linalg.det_third",
+        ],
         "the cofactor primitives of det's singular route run on NumPy only "
         "(on Dask det keeps the inverse rule)",
     ),

@@ -5,6 +5,8 @@ computation is NumPy's) and gradients against central finite differences."""
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pytest
 
@@ -83,37 +85,76 @@ def test_det_second_order_at_singular_matrices_matches_finite_differences(shape,
     np.testing.assert_allclose(jvp.numpy(), fd, rtol=1e-6, atol=1e-7)
 
 
-def test_det_third_order_at_a_singular_matrix_is_a_clear_error_and_zero_for_2x2():
-    w = RNG.standard_normal((3, 3))
-    z = RNG.standard_normal((3, 3))
+def _nested(a, directions):
+    """The gradient of <...<<grad det(A), W1>, W2>..., W_k> in A: det's (k+1)-th derivative contracted."""
+    x = tg.constant(a)
+    tapes = [tg.GradientTape() for _ in range(len(directions) + 1)]
+    for tape in tapes:
+        tape.__enter__()
+        tape.watch(x)
+    y = tnp.linalg.det(x)
+    for tape, w in zip(tapes[::-1], directions[::-1]):
+        tape.__exit__(None, None, None)
+        y = tnp.sum(tape.gradient(y, x) * w)
+    tapes[0].__exit__(None, None, None)
+    return tapes[0].gradient(y, x)
 
-    def third(a):
-        x = tg.constant(a)
-        with tg.GradientTape() as t3:
-            t3.watch(x)
-            with tg.GradientTape() as t2:
-                t2.watch(x)
-                with tg.GradientTape() as t1:
-                    t1.watch(x)
-                    y = tnp.linalg.det(x)
-                g = t1.gradient(y, x)
-                s = tnp.sum(g * w[: a.shape[0], : a.shape[1]])
-            h = t2.gradient(s, x)
-            r = tnp.sum(h * z[: a.shape[0], : a.shape[1]])
-        return t3.gradient(r, x)
 
-    with pytest.raises(np.linalg.LinAlgError, match="third derivative of det at a singular matrix"):
-        third(_singular((3, 3), 1))
-    np.testing.assert_array_equal(third(_singular((2, 2), 1)).numpy(), np.zeros((2, 2)))  # det is quadratic
-    # at a non-singular, well-conditioned matrix the inverse rule gives the third order as before
-    a = RNG.standard_normal((3, 3)) + 3 * np.eye(3)
+def _third_reference(a, w, z):
+    """D^3 det(A)[W, Z, .] by central differences of the cofactors' derivative (exact for the cubic's)."""
 
     def second_contracted(m):
         return np.sum(_fd(lambda k: np.sum(_cofactors(k) * w), m) * z)
 
-    want = _fd(second_contracted, a, eps=1e-3)
-    assert np.abs(want).max() > 0.1
-    np.testing.assert_allclose(third(a).numpy(), want, rtol=1e-5, atol=1e-5)
+    return _fd(second_contracted, a, eps=1e-3)
+
+
+@pytest.mark.parametrize("shape, drop", [((3, 3), 1), ((4, 4), 1), ((4, 4), 2), ((3, 3), 3)])
+def test_det_third_order_at_singular_matrices_matches_finite_differences(shape, drop):
+    a = _singular(shape, drop)
+    w, z = RNG.standard_normal(shape), RNG.standard_normal(shape)
+    want = _third_reference(a, w, z)
+    np.testing.assert_allclose(_nested(a, [w, z]).numpy(), want, rtol=1e-5, atol=1e-5)
+    if shape[-1] - drop >= 1:
+        assert np.abs(want).max() > 0.01
+
+
+def test_det_fourth_order_at_a_singular_matrix_is_a_clear_error_and_zero_for_3x3():
+    w = [RNG.standard_normal((4, 4)) for _ in range(3)]
+    with pytest.raises(np.linalg.LinAlgError, match="fourth derivative of det at a singular"):
+        _nested(_singular((4, 4), 1), w)
+    fourth = _nested(_singular((3, 3), 1), [m[:3, :3] for m in w])
+    np.testing.assert_array_equal(fourth.numpy(), np.zeros((3, 3)))  # det of 3x3 is cubic
+
+
+def test_det_third_order_at_well_conditioned_matrices_takes_the_inverse_rule():
+    a = RNG.standard_normal((3, 3)) + 3 * np.eye(3)
+    w, z = RNG.standard_normal((3, 3)), RNG.standard_normal((3, 3))
+    got = _nested(a, [w, z]).numpy()
+    np.testing.assert_allclose(got, _third_reference(a, w, z), rtol=1e-5, atol=1e-5)
+
+
+def test_det_third_order_at_an_ill_conditioned_matrix_is_accurate():
+    """The inverse rule's third derivative loses about cond(A)^2 eps (4e-4 relatively at cond 1e6),
+    so such matrices take the SVD route, exact to third order (against the brute-force expansion of
+    det(S + xX + yY + zZ) in the frame of the known factors)."""
+    n = 4
+    u = np.linalg.qr(RNG.standard_normal((n, n)))[0]
+    v = np.linalg.qr(RNG.standard_normal((n, n)))[0]
+    s = np.array([1.0, 0.8, 0.5, 1e-6])
+    a = u @ np.diag(s) @ v.T
+    w, z = RNG.standard_normal((n, n)), RNG.standard_normal((n, n))
+    x, y = u.T @ w @ v, u.T @ z @ v
+    frame = np.zeros((n, n))  # the gradient in Z~ of the coefficient of xyz, from its definition
+    for perm in itertools.permutations(range(n)):
+        sign = np.linalg.det(np.eye(n)[list(perm)])
+        for a_, b_, c_ in itertools.permutations(range(n), 3):
+            rest = [k for k in range(n) if k not in (a_, b_, c_)]
+            if all(perm[k] == k for k in rest):
+                term = sign * x[a_, perm[a_]] * y[b_, perm[b_]] * np.prod(s[rest])
+                frame[c_, perm[c_]] += term
+    want = np.linalg.det(u) * np.linalg.det(v) * (u @ frame @ v.T)
+    np.testing.assert_allclose(_nested(a, [w, z]).numpy(), want, rtol=1e-9, atol=1e-12)
 
 
 def test_det_gradient_at_well_conditioned_matrices_is_the_inverse_rule_bit_for_bit():
