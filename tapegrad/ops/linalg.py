@@ -564,7 +564,7 @@ def inv(a: Any) -> Tensor:
 # adjugate of a matrix within rounding of A (a polynomial of A, so accurate however ill-conditioned A
 # is). Where det(A) is 0 (A singular, or det underflowed) or not normal (subnormal, inf, nan), the
 # inverse is missing or the product loses digits, and where A is ill-conditioned the inverse rule's
-# higher derivatives lose digits (_inverse_rule_fits): there C comes from the SVD A = U S V^H:
+# higher derivatives lose digits (_well_conditioned): there C comes from the SVD A = U S V^H:
 #   det(A + E) = det(U) det(V^H) det(S + U^H E V),
 # so every derivative of det at A is one of det at the diagonal S in the direction U^H E V, with no
 # division by a singular value:
@@ -591,7 +591,12 @@ def _all_but_two_products(s: np.ndarray) -> np.ndarray:
 
 
 def _svd_frame(a: np.ndarray) -> tuple:
-    """(U, s, V^H, det(U) det(V^H)) of a batch of square matrices."""
+    """(U, s, V^H, det(U) det(V^H)) of a batch of square matrices; the last is nan for a matrix holding
+    inf or nan (whose derivatives are nan, as the inverse rule's), whose SVD LAPACK refuses."""
+    finite = np.isfinite(a).all(axis=(-2, -1))
+    if not finite.all():
+        u, s, vh, d = _svd_frame(np.where(finite[..., None, None], a, 0))
+        return u, s, vh, np.where(finite, d, np.nan)
     u, s, vh = np.linalg.svd(a)
     return u, s, vh, np.linalg.det(u) * np.linalg.det(vh)
 
@@ -703,51 +708,57 @@ _det_cofactors_p = defrule(
 )
 
 
-def _inverse_rule_fits(ans, a):
-    """True where det(A) A^-T may stand for the cofactors: det(A) a normal nonzero float, and
-    cond_1(A) <= eps^(-1/4) (8e3 in float64). The inverse rule's first derivative is accurate at any
-    condition (see above), but the k-th derivative of det(A) A^-T, a product of k inverses, loses about
-    cond(A)^(k-1) eps relatively (measured against the SVD route at 4x4 matrices with one small singular
-    value: second order 2e-12 at cond 1e4, 2e-8 at 1e8; third order 2e-8 at 1e4, 4e-4 at 1e6; all digits
-    at a singular matrix rounded to a tiny nonzero det). The bound keeps about 12 digits at second order
+def _normal_dets(ans):
+    """True where every det(A) is a normal nonzero float (not 0, subnormal, inf or nan)."""
+    size = np.abs(ans)
+    return np.asarray(bool(size.min() >= np.finfo(size.dtype).tiny) and bool(size.max() < np.inf))
+
+
+def _well_conditioned(a, inverse):
+    """True where cond_1(A) <= eps^(-1/4) (8e3 in float64): where the inverse rule's derivatives keep
+    their digits. The inverse rule's first derivative is accurate at any condition (see above), but
+    the k-th derivative of det(A) A^-T, a product of k inverses, loses about cond(A)^(k-1) eps
+    relatively (measured against the SVD route at 4x4 matrices with one small singular value: second
+    order 2e-12 at cond 1e4, 2e-8 at 1e8; third order 2e-8 at 1e4, 4e-4 at 1e6; all digits at a
+    singular matrix rounded to a tiny nonzero det). The bound keeps about 12 digits at second order
     and 8 at third; beyond it the SVD route is exact to third order."""
-    real = np.finfo(a.dtype)
-    fits = np.isfinite(ans) & (np.abs(ans) >= real.tiny)
-    if not np.all(fits):
-        return np.asarray(False)
+    cond = np.abs(a).sum(axis=-2).max(axis=-1) * np.abs(inverse).sum(axis=-2).max(axis=-1)
+    return np.asarray(bool(cond.max() <= np.finfo(cond.dtype).eps ** -0.25))
+
+
+_normal_dets_p = nondifferentiable(_normal_dets, "linalg.det_normal")
+_well_conditioned_p = nondifferentiable(_well_conditioned, "linalg.det_well_conditioned")
+
+
+def _inverse_rule(ans: Any, a: Any) -> Any:
+    """A^-1 where det's rule may use det(A) A^-T (normal dets, well conditioned), else None: the
+    cofactor primitives (SVD) then. The checks are boolean tensors read by ``bool``, so tg.function
+    guards the choice; Dask, CuPy and array-api values keep the inverse rule (the SVD route is NumPy's)."""
+    plain = a.value if isinstance(a, Stacked) else a
+    if _backend.is_foreign(plain._value if isinstance(plain, Tensor) else plain):
+        return _inv_p(a)
+    if not bool(_normal_dets_p(ans.value if isinstance(ans, Stacked) else ans)):
+        return None
     try:
-        inverse = np.linalg.inv(a)
-    except np.linalg.LinAlgError:
-        return np.asarray(False)
-    norm_1 = np.max(np.sum(np.abs(a), axis=-2), axis=-1)
-    inverse_norm_1 = np.max(np.sum(np.abs(inverse), axis=-2), axis=-1)
-    return np.asarray(np.all(norm_1 * inverse_norm_1 <= real.eps**-0.25))
-
-
-_inverse_rule_fits_p = nondifferentiable(_inverse_rule_fits, "linalg.det_inverse_rule_fits")
-
-
-def _inverse_rule_holds(ans: Any, a: Any) -> bool:
-    """Whether det's rule uses det(A) A^-T (else the cofactor primitives, by the SVD).
-
-    A boolean tensor read by ``bool``, so tg.function guards the choice; Dask, CuPy and array-api
-    values keep the inverse rule (the SVD route is NumPy's)."""
-    ans = ans.value if isinstance(ans, Stacked) else ans
-    a = a.value if isinstance(a, Stacked) else a
-    if _backend.is_foreign(a._value if isinstance(a, Tensor) else a):
-        return True
-    return bool(_inverse_rule_fits_p(ans, a))
+        inverse = _inv_p(a)
+    except np.linalg.LinAlgError:  # (not seen: a normal det means LU found no zero pivot)
+        return None
+    if not bool(_well_conditioned_p(plain, inverse.value if isinstance(inverse, Stacked) else inverse)):
+        return None
+    return inverse
 
 
 def _det_vjp(g, ans, a):
-    if _inverse_rule_holds(ans, a):
-        return _batch_scalar(g * ans) * _swap(_inv_p(a))
+    inverse = _inverse_rule(ans, a)
+    if inverse is not None:
+        return _batch_scalar(g * ans) * _swap(inverse)
     return real_for_real(_batch_scalar(g) * _det_cofactors_p(a), a)
 
 
 def _det_jvp(t, ans, a):
-    if _inverse_rule_holds(ans, a):
-        return ans * ops.sum(_swap(_inv_p(a)) * t, axis=(-2, -1))
+    inverse = _inverse_rule(ans, a)
+    if inverse is not None:
+        return ans * ops.sum(_swap(inverse) * t, axis=(-2, -1))
     return ops.sum(_det_cofactors_p(a) * t, axis=(-2, -1))
 
 
