@@ -711,6 +711,8 @@ _det_cofactors_p = defrule(
 def _normal_dets(ans):
     """True where every det(A) is a normal nonzero float (not 0, subnormal, inf or nan)."""
     size = np.abs(ans)
+    if size.size == 0:
+        return np.asarray(True)
     return np.asarray(bool(size.min() >= np.finfo(size.dtype).tiny) and bool(size.max() < np.inf))
 
 
@@ -722,6 +724,8 @@ def _well_conditioned(a, inverse):
     order 2e-12 at cond 1e4, 2e-8 at 1e8; third order 2e-8 at 1e4, 4e-4 at 1e6; all digits at a
     singular matrix rounded to a tiny nonzero det). The bound keeps about 12 digits at second order
     and 8 at third; beyond it the SVD route is exact to third order."""
+    if a.size == 0:
+        return np.asarray(True)
     cond = np.abs(a).sum(axis=-2).max(axis=-1) * np.abs(inverse).sum(axis=-2).max(axis=-1)
     return np.asarray(bool(cond.max() <= np.finfo(cond.dtype).eps ** -0.25))
 

@@ -1,5 +1,5 @@
 """Fourth audit: np.linalg.det's derivatives at singular matrices (the cofactor matrix, exact to
-second order at every rank) and np.maximum/np.minimum.accumulate as one primitive each. Values are
+third order at every rank) and np.maximum/np.minimum.accumulate as one primitive each. Values are
 checked against their definitions (minors, the old op-by-op recurrence, bit for bit where the
 computation is NumPy's) and gradients against central finite differences."""
 
@@ -189,6 +189,12 @@ def test_det_second_order_at_an_ill_conditioned_matrix_is_accurate():
     np.testing.assert_allclose(got, want, rtol=1e-9, atol=1e-12)
 
 
+@pytest.mark.parametrize("shape", [(0, 0), (2, 0, 0), (0, 3, 3)])
+def test_det_gradient_of_empty_matrices_and_batches(shape):
+    got = _grad_det(np.ones(shape))  # no numbers, but the shape and dtype (the checks once failed on them)
+    assert got.shape == shape and got.dtype == np.float64
+
+
 def test_det_gradient_of_a_batch_holding_one_singular_matrix():
     a = np.stack([_singular((3, 3), 1), RNG.standard_normal((3, 3)) + 3 * np.eye(3)])
     np.testing.assert_allclose(_grad_det(a), _cofactors(a), rtol=1e-10, atol=1e-12)
@@ -310,6 +316,14 @@ def test_running_extremes_of_other_dtypes_are_numpys(dtype):
     for ufunc in (np.maximum, np.minimum):
         for axis in (0, 1, -1):
             assert _bits(ufunc.accumulate(tg.constant(x), axis=axis)) == _bits(ufunc.accumulate(x, axis=axis))
+
+
+@pytest.mark.parametrize("shape, axis", [((0, 5), 1), ((3, 1), 1), ((3, 1), 0), ((1,), 0)])
+def test_running_extremes_of_short_and_empty_axes(shape, axis):
+    x = RNG.standard_normal(shape)
+    g = RNG.standard_normal(shape)
+    new = lambda t: np.maximum.accumulate(t, axis=axis)  # noqa: E731
+    assert _bits(_vjp(new, x, g)) == _bits(_vjp(lambda t: _recurrence(np.maximum, t, axis), x, g))
 
 
 def test_function_of_running_maximum_gradient_follows_the_values():
