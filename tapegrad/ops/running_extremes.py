@@ -73,13 +73,14 @@ def _put(g: np.ndarray, src: np.ndarray, axis: int) -> np.ndarray:
         np.add.at(target, kept[:-1] + (ss[..., ::-1][kept],), gs[..., ::-1][kept])  # one by one, in that order
         return out
     n = gs.shape[-1]
-    total = gs[..., n - 1]
-    for i in range(n - 1, -1, -1):
-        if i < n - 1:  # out[i] passes on what reached out[i + 1] where a[i + 1] did not replace it
-            same = (ss[..., i + 1] == ss[..., i]) & (ss[..., i] >= 0)
-            total = gs[..., i] + np.where(same, total, 0)
-        starts = ss[..., i] == i
-        target[..., i] = np.where(starts, 0 + total, 0)
+    # out[i] passes on what reached out[i + 1] where a[i + 1] did not replace it
+    same = np.zeros(ss.shape, dtype=bool)
+    same[..., :-1] = (ss[..., 1:] == ss[..., :-1]) & (ss[..., :-1] >= 0)
+    totals = np.empty_like(gs)
+    total = totals[..., n - 1] = gs[..., n - 1]
+    for i in range(n - 2, -1, -1):
+        total = totals[..., i] = gs[..., i] + np.where(same[..., i], total, 0)
+    target[...] = np.where(ss == np.arange(n), 0 + totals, 0)  # at each run's first index
     return out
 
 
