@@ -9,7 +9,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from tapegrad._tensor import Tensor, ops
+from tapegrad._tensor import Tensor, ops, value_read
 from tapegrad.numpy._convert import array, asarray
 from tapegrad.numpy._functions import (
     _float64,
@@ -227,7 +227,12 @@ def nanquantile(a: Any, q: Any, axis: Any = None, out: Any = None, overwrite_inp
                 interpolation: Any = None) -> Tensor:
     """``np.nanquantile`` (methods linear, lower, higher, nearest, midpoint; any axes): NaNs
     sort last and each slice interpolates among its own valid values; all-NaN slices give NaN."""
-    from tapegrad.numpy._functions import _METHODS, _reduce_axis, sort, take_along_axis
+    return _nanquantile(a, q, axis, out, method, keepdims, weights, interpolation, type(q) in (int, float))
+
+
+def _nanquantile(a: Any, q: Any, axis: Any, out: Any, method: str, keepdims: bool, weights: Any,
+                 interpolation: Any, weak: bool) -> Tensor:
+    from tapegrad.numpy._functions import _METHODS, _lerp, _quantiles, _reduce_axis, sort, take_along_axis
 
     _no_out(out, "nanquantile")
     method = interpolation if interpolation is not None else method
@@ -236,16 +241,20 @@ def nanquantile(a: Any, q: Any, axis: Any = None, out: Any = None, overwrite_inp
     a = asarray(a)
     if _is_complex(a):
         raise TypeError("a must be an array of real numbers")
-    qv = np.asarray(_plain(q), dtype=np.float64)
+    if np.dtype(a.dtype).kind != "f":  # no NaNs: NumPy's quantile (lower/higher/nearest keep an integer dtype)
+        from tapegrad.numpy._functions import _quantile
+
+        return _quantile(a, q, axis, out, method, keepdims, weights, interpolation, weak)
+    qv = _quantiles(q)
     if np.any((qv < 0) | (qv > 1)):
         raise ValueError("Quantiles must be in the range [0, 1]")
     moved, ax = _reduce_axis(a, axis)
     s = sort(moved, axis=-1)  # NaNs last
     count = np.sum(~np.isnan(_plain(moved)), axis=-1)
-    pos = np.maximum(count - 1, 0)[..., None] * qv.reshape(-1)
+    pos = np.maximum(count - 1, 0)[..., None].astype(qv.dtype) * qv.reshape(-1)
     lo = np.floor(pos).astype(np.intp)
     hi = np.minimum(lo + 1, np.maximum(count - 1, 0)[..., None])
-    frac = pos - lo
+    frac = (pos - lo).astype(pos.dtype)  # NumPy's gamma, in the quantiles' dtype
     if method == "lower":
         res = take_along_axis(s, lo, -1)
     elif method == "higher":
@@ -253,11 +262,11 @@ def nanquantile(a: Any, q: Any, axis: Any = None, out: Any = None, overwrite_inp
     elif method == "nearest":
         res = take_along_axis(s, np.round(pos).astype(np.intp), -1)
     else:
-        f = (frac if method == "linear" else 0.5 * (frac > 0)).astype(np.dtype(s.dtype))
+        frac = frac if method == "linear" else 0.5 * (frac > 0)
+        f = None
         if method == "linear" and isinstance(q, Tensor):  # the same fraction, differentiable in q
-            f = ops.cast(np.maximum(count - 1, 0)[..., None] * ops.reshape(_float64(q), (-1,)) - lo, f.dtype)
-        below, above = take_along_axis(s, lo, -1), take_along_axis(s, hi, -1)
-        res = below + (above - below) * f
+            f = np.maximum(count - 1, 0)[..., None] * ops.reshape(_float64(q), (-1,)) - lo
+        res = _lerp(take_along_axis(s, lo, -1), take_along_axis(s, hi, -1), frac, f, weak)
     res = ops.where(np.broadcast_to((count == 0)[..., None], res.shape), np.nan, res)
     return _quantile_layout(ops.reshape(res, res.shape[:-1] + qv.shape), qv, a, axis, ax, keepdims)
 
@@ -266,8 +275,7 @@ def nanpercentile(a: Any, q: Any, axis: Any = None, out: Any = None, overwrite_i
                   method: str = "linear", keepdims: bool = False, *, weights: Any = None,
                   interpolation: Any = None) -> Tensor:
     """``np.nanpercentile``: nanquantile at q / 100."""
-    return nanquantile(a, _percent(q), axis, out, overwrite_input, method, keepdims, weights=weights,
-                       interpolation=interpolation)
+    return _nanquantile(a, _percent(q), axis, out, method, keepdims, weights, interpolation, type(q) in (int, float))
 
 
 def nanmedian(a: Any, axis: Any = None, out: Any = None, overwrite_input: bool = False,
@@ -469,24 +477,52 @@ def unwrap(p: Any, discont: Any = None, axis: int = -1, *, period: float = 2 * n
 
 
 def roots(p: Any) -> Tensor:
-    """``np.roots``: eigenvalues of the companion matrix (complex; differentiable in p)."""
-    from tapegrad.numpy import linalg
-
+    """``np.roots``: eigenvalues of the companion matrix (differentiable in p); real when they all are,
+    as NumPy's (``np.linalg.eigvals``)."""
     p = ops.reshape(asarray(p), (-1,))
     nz = np.flatnonzero(_plain(p))
     if nz.size == 0:
         return array(np.zeros(0))
     trailing = p.shape[0] - nz[-1] - 1
+    if trailing:  # a root at 0 still moves with the zero coefficients: see _zero_roots
+        return _zero_roots(p[int(nz[0]) :], trailing)
     p = p[int(nz[0]) : int(nz[-1]) + 1]
     n = p.shape[0]
-    if n < 2:
-        return array(np.zeros(trailing, dtype=complex))
+    if n < 2:  # no eigenvalues: NumPy's empty float64 array, with the trailing zeros
+        return array(np.zeros(trailing))
+    return _companion_roots(p)
+
+
+def _companion_roots(p: Tensor) -> Tensor:
+    """The eigenvalues of the companion matrix of p (p[0] != 0, at least 2 coefficients), as NumPy's."""
+    from tapegrad.numpy import linalg
+
+    n = p.shape[0]
     first = ops.reshape(-p[1:] / p[0], (1, n - 1))
     companion = ops.concatenate([first, array(np.eye(n - 2, n - 1, dtype=np.dtype(p.dtype)))], 0) if n > 2 else first
-    out = linalg.eigvals(companion)
-    if trailing:
-        out = ops.concatenate([out, ops.cast(array(np.zeros(trailing)), out.dtype)], 0)
-    return out
+    return linalg.eigvals(companion)
+
+
+def _zero_roots(p: Tensor, trailing: int) -> Tensor:
+    """np.roots of p ending in ``trailing`` zero coefficients: NumPy strips them and appends exact zero roots,
+    but the roots are functions of those coefficients too (a simple root at 0 moves by -dp[-1] / p[-2], and
+    the others move with it). NumPy's values, with the derivatives of the full companion matrix's eigenvalues
+    (matched to them by value): c + (r - stop_gradient(r)) is c exactly."""
+    from tapegrad.transforms import stop_gradient
+
+    values = np.roots(_plain(p))
+    full = _companion_roots(p)
+    near = np.asarray(value_read(full))
+    order, free = [], list(range(near.shape[0]))
+    for v in values:  # each of NumPy's roots takes the nearest eigenvalue not taken yet
+        j = free[int(np.argmin(np.abs(near[free] - v)))]
+        order.append(j)
+        free.remove(j)
+    moved = ops.take(full, np.array(order))
+    change = moved - stop_gradient(moved)
+    if values.dtype.kind != "c" and _is_complex(change):
+        change = ops.real(change)
+    return array(values) + change
 
 
 # ---- products and assembly ------------------------------------------------------------------------------

@@ -290,8 +290,9 @@ def diff(a: Any, n: int = 1, axis: int = -1, prepend: Any = np._NoValue, append:
     if parts[0] is not None or parts[1] is not None:
         a = ops.concatenate([p for p in (parts[0], a, parts[1]) if p is not None], axis=axis)
     lead = (slice(None),) * axis
+    step = ops.not_equal if _backend.kind(a.dtype) == "b" else ops.subtract  # NumPy's: booleans differ or not
     for _ in range(n):
-        a = a[lead + (slice(1, None),)] - a[lead + (slice(None, -1),)]
+        a = step(a[lead + (slice(1, None),)], a[lead + (slice(None, -1),)])
     return a
 
 
@@ -516,6 +517,27 @@ def quantile(a: Any, q: Any, axis: Any = None, out: Any = None, overwrite_input:
              interpolation: Any = None) -> Tensor:
     """``np.quantile`` (methods linear, lower, higher, nearest, midpoint; any axes): sorted
     values blended with constant weights, so the gradient goes to the order statistics used."""
+    return _quantile(a, q, axis, out, method, keepdims, weights, interpolation, type(q) in (int, float))
+
+
+def _lerp(below: Tensor, above: Tensor, frac: np.ndarray, f: Any, weak: bool) -> Tensor:
+    """NumPy's ``_lerp`` of two order statistics at fractions ``frac`` (``f``: the same, a tensor when q
+    is one): from the nearer end, and in the data's dtype only for a Python-number q (NEP 50)."""
+    dtype = np.dtype(below.dtype)
+    if dtype.kind != "f" or not weak:
+        dtype = np.result_type(dtype, frac.dtype if frac.dtype.kind == "f" else np.float64)
+    gap = above - below
+    below, above, gap = (x if np.dtype(x.dtype) == dtype else ops.cast(x, dtype) for x in (below, above, gap))
+    if isinstance(f, Tensor):
+        f = f if np.dtype(f.dtype) == dtype else ops.cast(f, dtype)
+        rest = 1 - f
+    else:
+        f, rest = frac.astype(dtype), (1 - frac).astype(dtype)  # 1 - t in float64 first, as NumPy's
+    return ops.where(frac >= 0.5, above - gap * rest, below + gap * f)
+
+
+def _quantile(a: Any, q: Any, axis: Any, out: Any, method: str, keepdims: bool, weights: Any,
+              interpolation: Any, weak: bool) -> Tensor:
     _no_out(out, "quantile")
     if interpolation is not None:
         method = interpolation
@@ -524,7 +546,7 @@ def quantile(a: Any, q: Any, axis: Any = None, out: Any = None, overwrite_input:
     a = asarray(a)
     if np.dtype(a.dtype).kind == "c":
         raise TypeError("a must be an array of real numbers")
-    qv = np.asarray(_plain(q), dtype=np.float64)
+    qv = _quantiles(q)
     if np.any((qv < 0) | (qv > 1)):
         raise ValueError("Quantiles must be in the range [0, 1]")
     moved, ax = _reduce_axis(a, axis)
@@ -533,7 +555,7 @@ def quantile(a: Any, q: Any, axis: Any = None, out: Any = None, overwrite_input:
     pos = qv * (n - 1)
     lo = np.floor(pos).astype(np.intp)
     hi = np.minimum(lo + 1, n - 1)
-    frac = pos - lo
+    frac = (pos - lo).astype(pos.dtype)  # NumPy's gamma, in the quantiles' dtype
     if method == "lower":
         res = ops.take(s, lo, axis=-1)
     elif method == "higher":
@@ -541,13 +563,22 @@ def quantile(a: Any, q: Any, axis: Any = None, out: Any = None, overwrite_input:
     elif method == "nearest":
         res = ops.take(s, np.round(pos).astype(np.intp), axis=-1)  # half to even, as NumPy
     else:
-        f = frac if method == "linear" else np.full_like(frac, 0.5) * (frac > 0)
-        f = f.astype(np.dtype(a.dtype) if np.dtype(a.dtype).kind == "f" else np.float64)
-        if method == "linear" and isinstance(q, Tensor):  # the same fraction, differentiable in q
-            f = ops.cast(_float64(q) * (n - 1) - lo, f.dtype)
-        below, above = ops.take(s, lo, axis=-1), ops.take(s, hi, axis=-1)
-        res = below + (above - below) * f
-    return _quantile_layout(res, qv, a, axis, ax, keepdims)
+        frac = frac if method == "linear" else np.full_like(frac, 0.5) * (frac > 0)
+        f = _float64(q) * (n - 1) - lo if method == "linear" and isinstance(q, Tensor) else None  # differentiable in q
+        res = _lerp(ops.take(s, lo, axis=-1), ops.take(s, hi, axis=-1), frac, f, weak)
+    return _quantile_layout(_nan_where_nan(res, moved, qv.ndim), qv, a, axis, ax, keepdims)
+
+
+def _nan_where_nan(res: Tensor, moved: Tensor, extra: int = 0) -> Tensor:
+    """NaN where the slice (the last axis of ``moved``) holds a NaN, as NumPy's median and quantile
+    (the sort puts NaNs last, so the order statistics alone would skip them)."""
+    if np.dtype(moved.dtype).kind not in "fc":
+        return res
+    bad = np.isnan(_plain(moved)).any(axis=-1)
+    if not bad.any():
+        return res
+    bad = np.broadcast_to(bad.reshape(bad.shape + (1,) * extra), res.shape)
+    return ops.where(bad, np.array(np.nan, dtype=np.dtype(res.dtype)), res)
 
 
 def _quantile_layout(res: Tensor, qv: np.ndarray, a: Tensor, axis: Any, ax: Any, keepdims: bool) -> Tensor:
@@ -567,8 +598,7 @@ def percentile(a: Any, q: Any, axis: Any = None, out: Any = None, overwrite_inpu
                method: str = "linear", keepdims: bool = False, *, weights: Any = None,
                interpolation: Any = None) -> Tensor:
     """``np.percentile``: quantile at q / 100."""
-    return quantile(a, _percent(q), axis, out, overwrite_input, method, keepdims, weights=weights,
-                    interpolation=interpolation)
+    return _quantile(a, _percent(q), axis, out, method, keepdims, weights, interpolation, type(q) in (int, float))
 
 
 def _float64(q: Tensor) -> Tensor:
@@ -576,8 +606,14 @@ def _float64(q: Tensor) -> Tensor:
 
 
 def _percent(q: Any) -> Any:
-    """q / 100 in float64, still a tensor (differentiable) when q is one."""
-    return _float64(q) / 100 if isinstance(q, Tensor) else np.asarray(q, dtype=np.float64) / 100
+    """q / 100 (float64 unless q is a float32/16 array, as NumPy's), still a tensor (differentiable) when q is one."""
+    return _float64(q) / 100 if isinstance(q, Tensor) else _quantiles(q) / 100
+
+
+def _quantiles(q: Any) -> np.ndarray:
+    """The values of q as NumPy's quantile computes with them: float64 unless q is a float32/16 array."""
+    qv = np.asarray(_plain(q))
+    return qv if qv.dtype.kind == "f" and not isinstance(q, Tensor) else qv.astype(np.float64)
 
 
 def median(a: Any, axis: Any = None, out: Any = None, overwrite_input: bool = False, keepdims: bool = False) -> Tensor:
@@ -588,6 +624,7 @@ def median(a: Any, axis: Any = None, out: Any = None, overwrite_input: bool = Fa
     s = sort(moved, axis=-1)
     n = s.shape[-1]
     res = s[..., n // 2] if n % 2 else (s[..., n // 2 - 1] + s[..., n // 2]) / 2
+    res = _nan_where_nan(res, moved)
     if keepdims:
         shape = [1] * a.ndim if axis is None else list(a.shape)
         for i in () if axis is None else ax if isinstance(ax, tuple) else (ax,):

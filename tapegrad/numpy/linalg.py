@@ -112,16 +112,19 @@ def qr(a: Any, mode: str = "reduced") -> Any:
 
 
 def eig(a: Any) -> EigResult:
-    """``np.linalg.eig``: complex eigenvalues and unit eigenvectors (columns). Eigenvectors are
-    defined up to a phase: differentiate phase-free quantities (|v|^2, eigenvalues)."""
+    """``np.linalg.eig``: eigenvalues and unit eigenvectors (columns). Eigenvectors are defined up to
+    a phase: differentiate phase-free quantities (|v|^2, eigenvalues). As NumPy's, the results of a
+    real matrix are real when every eigenvalue is (their imaginary parts all exactly 0), else complex."""
     a = asarray(a)
     _square(a, "eig")
     w, v = _dec.eig_parts(a)
+    if _backend.kind(a.dtype) != "c" and not np.any(np.imag(np.asarray(value_read(w)))):
+        w, v = ops.real(w), ops.real(v)
     return EigResult(w, v)
 
 
 def eigvals(a: Any) -> Tensor:
-    """``np.linalg.eigvals`` (complex)."""
+    """``np.linalg.eigvals``: real for a real matrix whose eigenvalues all are (as NumPy's), else complex."""
     return eig(a)[0]
 
 

@@ -1,0 +1,212 @@
+"""Fifth audit of ``tapegrad`` and ``tapegrad.numpy`` against NumPy's semantics: NumPy functions that
+write in place, eigenvalue dtypes, booleans in np.diff, quantile rounding and NaNs, ... Each behaviour
+is checked against NumPy (values bit for bit, dtypes, shapes, errors) and gradients against central
+finite differences."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import tapegrad as tg
+import tapegrad.numpy as tnp
+from tests.numpy.differences import central_differences as _fd
+
+RNG = np.random.default_rng(55)
+
+
+def _same(got, want):
+    """Same values bit for bit (NaNs in the same places), same dtype, same shape."""
+    want = np.asarray(want)
+    got = np.asarray(got.numpy() if isinstance(got, tg.Tensor) else got)
+    assert got.dtype == want.dtype, (got.dtype, want.dtype)
+    assert got.shape == want.shape, (got.shape, want.shape)
+    np.testing.assert_array_equal(got, want)
+
+
+def _grad(f, x):
+    return tg.grad(lambda t: tnp.sum(tnp.real(f(t))))(tg.constant(x)).numpy()
+
+
+# ---- np.put_along_axis(t, ...) returned a new tensor the caller never reads: the write was lost ----------
+IDX = np.array([[0], [2], [1]])
+
+
+def _put_along_axis_program(a):
+    b = a * 2.0
+    np.put_along_axis(b, IDX, 0.0, axis=1)  # NumPy's writes into b and returns None
+    return b
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda t: np.put_along_axis(t, IDX, 0.0, axis=1),
+        lambda t: np.put_along_axis(np.zeros((3, 4)), IDX, t[:, :1], axis=1),  # a tensor as the values
+        lambda t: np.put(t, [0, 1], 9.0),
+        lambda t: np.place(t, np.ones((3, 4), bool), 9.0),
+        lambda t: np.putmask(t, np.ones((3, 4), bool), 9.0),
+        lambda t: np.copyto(t, 9.0),
+        lambda t: np.fill_diagonal(t, 9.0),
+    ],
+    ids=["put_along_axis", "put_along_axis_values", "put", "place", "putmask", "copyto", "fill_diagonal"],
+)
+def test_numpys_in_place_writers_are_refused_on_tensors(call):
+    """np.put_along_axis(t, idx, v, axis) gave back a tensor and left t unchanged: the program went on with
+    the unwritten values (silently wrong). The other in-place writers now say why they are refused too."""
+    with pytest.raises(TypeError, match="in place.*tapegrad.numpy"):
+        call(tg.constant(RNG.normal(size=(3, 4))))
+    with pytest.raises(TypeError, match="in place"):
+        _put_along_axis_program(tg.constant(np.ones((3, 4))))
+
+
+def test_tapegrads_functional_put_along_axis_is_numpys_write():
+    """The replacement the error names: tapegrad.numpy.put_along_axis returns what NumPy's writes."""
+    x = RNG.normal(size=(3, 4))
+    got = tnp.put_along_axis(tg.constant(x) * 2.0, IDX, 0.0, axis=1)
+    _same(got, _put_along_axis_program(x))
+    np.testing.assert_allclose(
+        _grad(lambda t: tnp.put_along_axis(t * 2.0, IDX, 0.0, axis=1) ** 2, x),
+        _fd(lambda a: _put_along_axis_program(a) ** 2, x),
+    )
+
+
+# ---- np.linalg.eig / eigvals / np.roots of a real matrix with real eigenvalues: complex, NumPy's are real ----
+REAL_EIGS = np.array([[2.0, 1.0, 0.0], [0.5, 3.0, 0.2], [0.0, 0.3, -1.0]])
+ROTATION = np.array([[0.0, 1.0], [-1.0, 0.0]])
+
+
+@pytest.mark.parametrize(
+    "a",
+    [
+        REAL_EIGS,
+        REAL_EIGS.astype(np.float32),
+        np.arange(9).reshape(3, 3),
+        ROTATION,
+        REAL_EIGS + 1j * np.eye(3),
+        np.stack([REAL_EIGS[:2, :2], REAL_EIGS[1:, 1:]]),
+        np.stack([REAL_EIGS[:2, :2], ROTATION]),  # one complex pair: the whole batch is complex, as NumPy's
+    ],
+    ids=["real", "float32", "int", "rotation", "complex", "batch_real", "batch_mixed"],
+)
+def test_eig_is_real_where_numpys_is(a):
+    """eigvals(t) was complex128 where NumPy gives float64 (all eigenvalues real): then np.log(w) of a negative
+    eigenvalue is log|w| + i pi instead of nan, comparisons and sorting differ."""
+    w, v = np.linalg.eig(a)
+    got = np.linalg.eig(tg.constant(a))
+    _same(got.eigenvalues, w)
+    _same(got.eigenvectors, v)
+    _same(np.linalg.eigvals(tg.constant(a)), np.linalg.eigvals(a))
+    _same(tnp.linalg.eigvals(tg.constant(a)), np.linalg.eigvals(a))
+
+
+def test_the_real_eigenvalues_differentiate_as_numpy_code():
+    def growth(m):  # the dominant eigenvalue (real: the matrix has real eigenvalues)
+        w = np.linalg.eigvals(m)
+        return np.max(w) + np.sum(np.sort(w) * np.arange(1.0, 4.0))
+
+    assert growth(tg.constant(REAL_EIGS)).dtype == tg.float64
+    np.testing.assert_allclose(_grad(growth, REAL_EIGS), _fd(growth, REAL_EIGS), rtol=1e-6, atol=1e-8)
+    f = tg.function(lambda m: np.linalg.eigvals(m) * 2.0)
+    for m in (REAL_EIGS[:2, :2], ROTATION, REAL_EIGS[:2, :2], ROTATION):  # the dtype follows the values
+        _same(f(tg.constant(m)), np.linalg.eigvals(m) * 2.0)
+
+
+@pytest.mark.parametrize(
+    "p", [[1.0, -3.0, 2.0], [1.0, 0.0, 1.0], [1.0, 0.0, 0.0], [2.0], [0.0, 1.0, -3.0, 2.0, 0.0], [1.0 + 1j, 2.0]]
+)
+def test_roots_are_real_where_numpys_are(p):
+    p = np.array(p)
+    _same(np.roots(tg.constant(p)), np.roots(p))
+
+
+# ---- np.roots of a polynomial ending in a zero coefficient: no gradient for that coefficient -------------
+@pytest.mark.parametrize(
+    "p", [[1.0, -3.0, 2.0, 0.0], [2.0, 0.0, 1.0, 0.0], [1.0, -1.0, 0.0, 0.0], [1.0, 0.0], [1.0, 2.0, -1.0, 0.0, 0.0]]
+)
+def test_roots_at_zero_move_with_the_zero_coefficients(p):
+    """NumPy strips trailing zero coefficients and appends exact zero roots: x^3 - 3x^2 + 2x + c has the
+    root -c/2 near c = 0 (and the others move too), but d/dc was 0 (silently missing)."""
+    p = np.array(p)
+    f = lambda c: np.roots(c) ** 3 + np.roots(c)  # noqa: E731  (symmetric in the roots: their order does not matter)
+    _same(np.roots(tg.constant(p)), np.roots(p))
+    np.testing.assert_allclose(_grad(f, p), _fd(f, p), rtol=1e-6, atol=1e-6)
+    g = tg.function(lambda c: np.roots(c) * 2.0)
+    for q in (p, p + 0.5, p):  # trailing zeros or none: the traced program follows the values
+        _same(g(tg.constant(q)), np.roots(q) * 2.0)
+
+
+# ---- np.diff of booleans: NumPy's tells where neighbours differ (not_equal); tapegrad raised --------------
+@pytest.mark.parametrize(
+    "kw", [{}, {"n": 2}, {"axis": 0}, {"prepend": True}, {"n": 0}, {"append": np.array([[True], [False]])}]
+)
+def test_diff_of_booleans(kw):
+    m = np.array([[True, False, True, True], [False, False, True, False]])
+    _same(np.diff(tg.constant(m), **kw), np.diff(m, **kw))
+    _same(tnp.diff(m, **kw), np.diff(m, **kw))
+
+
+# ---- quantile / percentile: interpolated from the wrong end (last bits differ), float32 data with an array q ----
+Q_DATA = RNG.normal(size=(40, 7))
+
+
+@pytest.mark.parametrize("name", ["quantile", "percentile", "nanquantile", "nanpercentile"])
+@pytest.mark.parametrize("q", [0.3, 0.7, 0.55, [0.1, 0.9], np.float64(0.3), np.float32(0.3)], ids=repr)
+@pytest.mark.parametrize("method", ["linear", "midpoint", "lower", "nearest"])
+@pytest.mark.parametrize("data", [Q_DATA, Q_DATA.astype(np.float32), (Q_DATA * 10).astype(int)], ids=["f8", "f4", "i8"])
+def test_quantiles_are_numpys_bits_and_dtype(name, q, method, data):
+    """np.quantile(t, 0.3) differed from NumPy's in the last bit (NumPy interpolates from the nearer end);
+    np.quantile(float32 t, [0.1, 0.9]) was float32 where NumPy's is float64 (an array q is not weak)."""
+    if name.startswith("nan") and data.dtype == np.float32 and not isinstance(q, float):
+        pytest.skip("NumPy's nanquantile of float32 along an axis keeps float32 per slice (apply_along_axis)")
+    if "percentile" in name:
+        q = [v * 100 for v in q] if isinstance(q, list) else q * 100
+    for axis in (None, 0):
+        want = getattr(np, name)(data, q, axis=axis, method=method)
+        _same(getattr(np, name)(tg.constant(data), q, axis=axis, method=method), want)
+
+
+def test_quantile_gradients():
+    x = Q_DATA[:6, :3]
+    for f in (
+        lambda a: np.quantile(a, [0.3, 0.8], axis=0),
+        lambda a: np.percentile(a, 55, axis=1, method="midpoint"),
+        lambda a: np.nanquantile(a, 0.7, axis=0),
+    ):
+        np.testing.assert_allclose(_grad(f, x), _fd(f, x), rtol=1e-6, atol=1e-8)
+    g = tg.grad(lambda q: np.quantile(tg.constant(x), q, axis=0)[1])(tg.constant(0.7, tg.float64))
+    np.testing.assert_allclose(float(g), _fd(lambda q: np.quantile(x, q, axis=0)[1], 0.7), rtol=1e-6)
+
+
+# ---- np.median / np.quantile of data holding a NaN: a number, NumPy's is NaN (the sort put the NaN last) ------
+NAN_DATA = np.array([[1.0, np.nan, 3.0, 0.5], [2.0, 1.0, 5.0, 4.0], [0.0, -1.0, np.nan, 7.0]])
+
+
+@pytest.mark.parametrize(
+    "f",
+    [
+        lambda a: np.median(a, axis=1),
+        lambda a: np.median(a),
+        lambda a: np.median(a, axis=0, keepdims=True),
+        lambda a: np.median(a.astype(np.float32), axis=1),
+        lambda a: np.quantile(a, 0.3, axis=1),
+        lambda a: np.quantile(a, [[0.1, 0.2], [0.3, 1.0]], axis=1, keepdims=True),
+        lambda a: np.percentile(a, [20, 70], axis=1, method="lower"),
+        lambda a: np.percentile(a, 50, axis=(0, 1)),
+        lambda a: np.median(a + 1j, axis=1),
+    ],
+)
+def test_median_and_quantile_of_nan_data_are_nan(f):
+    """np.median([1, nan, 3, 0.5]) gave 2.0 where NumPy gives nan (silently wrong)."""
+    with np.errstate(invalid="ignore"):
+        _same(f(tg.constant(NAN_DATA)), f(NAN_DATA))
+
+
+def test_median_of_nan_data_differentiates_the_other_slices():
+    f = lambda a: np.median(a, axis=1) * np.arange(1.0, 4.0)  # noqa: E731
+    g = _grad(lambda t: tnp.where(tnp.isnan(f(t)), 0.0, f(t)), NAN_DATA)
+    np.testing.assert_allclose(g[1], _fd(lambda a: f(a)[1], NAN_DATA)[1])
+    assert not g[[0, 2]].any()  # the NaN slices: a constant NaN, no gradient
+    fn = tg.function(lambda a: np.median(a, axis=0))
+    for m in (NAN_DATA[1:2], NAN_DATA, NAN_DATA[1:2], NAN_DATA):
+        _same(fn(tg.constant(m)), np.median(m, axis=0))
