@@ -173,7 +173,9 @@ def corrcoef(x: Any, y: Any = None, rowvar: bool = True, *, dtype: Any = None) -
     c = cov(x, y, rowvar)
     if c.ndim == 0:
         return c / c
-    d = ops.real(ops.sum(c * np.eye(c.shape[0]), axis=1)) if _is_complex(c) else ops.sum(c * np.eye(c.shape[0]), 1)
+    n = c.shape[0]
+    d = c[np.arange(n), np.arange(n)]  # (not a sum with the identity's zeros: NaN * 0 would spread a row's NaN)
+    d = ops.real(d) if _is_complex(c) else d
     std = ops.sqrt(d)
     c = c / ops.reshape(std, (-1, 1))
     c = c / ops.reshape(std, (1, -1))

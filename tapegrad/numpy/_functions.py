@@ -454,13 +454,29 @@ def rad2deg(x: Any) -> Tensor:
 
 
 def round(a: Any, decimals: int = 0, out: Any = None) -> Tensor:  # noqa: A001
-    """``np.round``: to ``decimals`` places (NumPy's own scaling, so the same values; gradient 0)."""
+    """``np.round``: to ``decimals`` places in NumPy's steps, so the same values (gradient 0): times 10^d or
+    divided by 10^-d, rint, back; complex numbers part by part; integers stay integers (computed in float64)."""
     _no_out(out, "round")
     a = asarray(a)
+    kind = _backend.kind(a.dtype)
+    if kind == "c":
+        return ops.complex(round(ops.real(a), decimals), round(ops.imag(a), decimals))
+    if kind in "iu":
+        if decimals >= 0:
+            return a
+        return ops.cast(round(ops.cast(a, np.float64), decimals), a.dtype)
     if decimals == 0:
         return ops.round(a)
-    scale = 10.0 ** decimals
-    return ops.round(a * scale) / scale
+    scale = _power_of_ten(abs(int(decimals)))  # a Python float: weak next to float32, as NumPy's
+    return ops.round(a * scale) / scale if decimals > 0 else ops.round(a / scale) * scale
+
+
+def _power_of_ten(n: int) -> float:
+    """10^n as NumPy's round computes it (exact to 1e22; beyond, by repeated multiplication)."""
+    out = 1e9 if n >= 9 else 10.0**n
+    for _ in range(n - 9):
+        out *= 10.0
+    return out
 
 
 around = round
@@ -484,11 +500,15 @@ def nan_to_num(x: Any, copy: bool = True, nan: float = 0.0, posinf: Any = None, 
 
 
 def heaviside(x1: Any, x2: Any) -> Tensor:
-    """``np.heaviside``: 0 below zero, x2 at zero, 1 above (differentiable in x2 only)."""
+    """``np.heaviside``: 0 below zero, x2 at zero, 1 above, NaN at NaN (differentiable in x2 only), in the
+    floating dtype NumPy's loops give."""
     x1 = asarray(x1)
     v = _plain(x1)
-    step = ops.where(v > 0, ops.ones_like(x1), ops.zeros_like(x1))
-    return ops.where(v == 0, x2, step)
+    like = x2 if isinstance(x2, (int, float)) else np.zeros((), _backend.numpy_dtype(asarray(x2).dtype))
+    dtype = np.heaviside(np.zeros((), v.dtype), like).dtype
+    step = np.where(np.isnan(v), np.nan, np.where(v > 0, 1.0, 0.0)).astype(dtype)
+    x2 = asarray(x2) if not isinstance(x2, (int, float)) else np.asarray(x2, dtype)
+    return ops.where(v == 0, x2 if np.dtype(x2.dtype) == dtype else ops.cast(x2, dtype), step)
 
 
 # ---- reductions and order statistics ------------------------------------------------------------------

@@ -210,3 +210,58 @@ def test_median_of_nan_data_differentiates_the_other_slices():
     fn = tg.function(lambda a: np.median(a, axis=0))
     for m in (NAN_DATA[1:2], NAN_DATA, NAN_DATA[1:2], NAN_DATA):
         _same(fn(tg.constant(m)), np.median(m, axis=0))
+
+
+# ---- np.round: complex numbers divided as complex, float32 / 10^-d as a multiplication, integers made float ----
+ROUND_DATA = RNG.normal(size=2000) * 1000
+
+
+@pytest.mark.parametrize("decimals", [-3, -1, 0, 1, 2, 5, 12, 25])
+@pytest.mark.parametrize(
+    "dtype", [np.float64, np.float32, np.float16, np.complex128, np.complex64, np.int64, np.int16, np.uint8]
+)
+def test_round_is_numpys_bits_and_dtype(decimals, dtype):
+    """np.round(z, 2) of complex z differed from NumPy's in most values (it divided by a complex 100); float32
+    with decimals=-3 in 6 of 10 values (times float32(0.001), NumPy divides by 1000); np.round(int, -1) was
+    float64 (NumPy's stays int64)."""
+    x = (ROUND_DATA + 1j * ROUND_DATA[::-1]) if np.dtype(dtype).kind == "c" else ROUND_DATA
+    x = (np.abs(x) if np.dtype(dtype).kind == "u" else x).astype(dtype)
+    with np.errstate(all="ignore"):
+        want = np.round(x, decimals)
+        _same(np.round(tg.constant(x), decimals), want)
+        _same(tg.constant(x).round(decimals), want)
+        _same(np.around(tg.constant(x), decimals), want)
+
+
+def test_round_has_gradient_zero():
+    x = ROUND_DATA[:5] / 1000
+    assert not _grad(lambda t: np.round(t, 1) + 0.0, x).any()
+    assert not _grad(lambda t: np.round(t * 1j, 1), x).any()
+
+
+# ---- np.heaviside(nan, h) was 0 (NumPy's: nan), and an integer x1 gave an integer result ---------------------
+@pytest.mark.parametrize(
+    "x1",
+    [np.array([-1.0, 0.0, np.nan, 2.0]), np.array([-1, 0, 3, 0]), np.array([-1.0, 0.0, np.nan, 0.0], np.float32)],
+    ids=["float64", "int", "float32"],
+)
+@pytest.mark.parametrize("x2", [0.5, np.array(0.25), np.float32(0.3), np.array([1.0, 2.0, 3.0, 4.0]), 1], ids=repr)
+def test_heaviside_is_numpys(x1, x2):
+    _same(np.heaviside(tg.constant(x1), x2), np.heaviside(x1, x2))
+
+
+def test_heaviside_differentiates_in_its_value_at_zero():
+    x1 = np.array([0.0, 1.0, np.nan, 0.0, -2.0])
+    h = np.array([0.3, 0.4, 0.5, 0.6, 0.7])
+    g = tg.grad(lambda t: np.sum(np.heaviside(x1, t) * np.arange(1.0, 6.0)))(tg.constant(h))
+    np.testing.assert_array_equal(g.numpy(), [1.0, 0.0, 0.0, 4.0, 0.0])
+
+
+# ---- np.corrcoef of rows with a NaN: every entry NaN (NaN * 0 spread the NaN), NumPy's only the NaN rows' --------
+def test_corrcoef_keeps_the_nan_to_its_rows():
+    x = np.array([[1.0, np.nan, 3.0, 0.5], [2.0, 1.0, 5.0, 4.0], [0.0, -1.0, 2.5, 7.0], [1.0, 2.0, 0.0, 1.0]])
+    with np.errstate(invalid="ignore"):
+        _same(np.corrcoef(tg.constant(x)), np.corrcoef(x))
+        f = lambda a: np.corrcoef(a) ** 2  # noqa: E731
+        np.testing.assert_allclose(_grad(f, x[1:]), _fd(f, x[1:]), atol=1e-8)
+        _same(np.corrcoef(tg.constant(x + 1j * x[::-1])), np.corrcoef(x + 1j * x[::-1]))
