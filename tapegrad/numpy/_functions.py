@@ -310,43 +310,127 @@ def ediff1d(ary: Any, to_end: Any = None, to_begin: Any = None) -> Tensor:
 
 
 def _spacing(h: Any) -> Any:
-    """A scalar spacing: a tensor stays one (the differences are differentiable in it), else a float."""
-    return h if isinstance(h, Tensor) else float(h)
+    """A scalar spacing: a tensor stays one (the differences are differentiable in it), a Python number a
+    float (weak next to float32 data, as in NumPy), a NumPy scalar or 0-d array a float64 array."""
+    if isinstance(h, Tensor):
+        return h
+    if type(h) in (int, float):  # (not np.float64, a subclass of float: NumPy's are strongly typed)
+        return float(h)
+    h = np.asarray(h)
+    return h if h.dtype.kind in "fc" else h.astype(np.float64)
+
+
+def _axis_spacing(distances: Any, n: int) -> Any:
+    """NumPy's spacing along one axis: a scalar as given; 1-d coordinates become their differences (one
+    scalar when they are all equal, as NumPy reduces it), a tensor's differentiable."""
+    if np.ndim(distances) == 0:
+        return _spacing(distances)
+    if np.ndim(distances) != 1:
+        raise ValueError("distances must be either scalars or 1d")
+    if np.shape(distances)[0] != n:
+        raise ValueError("when 1d, distances must match the length of the corresponding dimension")
+    values = _plain(distances)
+    if values.dtype.kind in "iub":
+        values = values.astype(np.float64)
+    diffs = np.diff(values)
+    if not isinstance(distances, Tensor):
+        return diffs[0] if (diffs == diffs[0]).all() else diffs
+    x = distances if np.dtype(distances.dtype).kind in "fc" else ops.cast(distances, np.float64)
+    uneven = x[1:] - x[:-1]
+    if not (diffs == diffs[0]).all():
+        return uneven
+    return _Uniform(uneven[0], uneven)
+
+
+class _Uniform:
+    """Evenly spaced tensor coordinates: NumPy computes with the one spacing (those values), but moving any
+    one coordinate makes them uneven, so the derivatives are the uneven formulas' (``diffs``)."""
+
+    def __init__(self, h: Tensor, diffs: Tensor) -> None:
+        self.h, self.diffs = h, diffs
+
+
+def _differences(f: Tensor, ax: int, h: Any, edge_order: int) -> Tensor:
+    """np.gradient along one axis, in NumPy's steps and rounding: ``h`` a scalar (float, 0-d array or
+    tensor) or the differences of the coordinates (array or tensor). Differences of f are taken in f's
+    dtype and promoted where NumPy's would be, by a spacing that is not a Python number."""
+    n = f.shape[ax]
+    fdt = _backend.numpy_dtype(f.dtype)
+    dtype = None if type(h) is float else np.result_type(fdt, _backend.numpy_dtype(h.dtype))
+
+    def at(i: Any) -> Tensor:
+        return f[(slice(None),) * ax + (i,)]
+
+    def up(t: Tensor) -> Tensor:  # promoted as NumPy's binary operation with the spacing would
+        return t if dtype is None or dtype == fdt else ops.cast(t, dtype)
+
+    def along(c: Any) -> Any:  # coefficients of the uneven formulas, broadcast along the axis
+        shape = (-1,) + (1,) * (f.ndim - ax - 1)
+        return ops.reshape(c, shape) if isinstance(c, Tensor) else np.reshape(c, shape)
+
+    if np.ndim(h) == 0:
+        inner = up(at(slice(2, None)) - at(slice(None, -2))) / (2.0 * h)
+        if edge_order == 1:
+            first = up(at(slice(1, 2)) - at(slice(0, 1))) / h
+            last = up(at(slice(n - 1, n)) - at(slice(n - 2, n - 1))) / h
+        else:
+            first = (-1.5 / h) * up(at(slice(0, 1))) + (2.0 / h) * up(at(slice(1, 2))) + (-0.5 / h) * up(
+                at(slice(2, 3)))
+            last = (0.5 / h) * up(at(slice(n - 3, n - 2))) + (-2.0 / h) * up(at(slice(n - 2, n - 1))) + (
+                1.5 / h) * up(at(slice(n - 1, n)))
+        return ops.concatenate([first, inner, last], axis=ax)
+    dx1, dx2 = h[:-1], h[1:]
+    a = along(-dx2 / (dx1 * (dx1 + dx2)))
+    b = along((dx2 - dx1) / (dx1 * dx2))
+    c = along(dx1 / (dx2 * (dx1 + dx2)))
+    inner = a * up(at(slice(None, -2))) + b * up(at(slice(1, -1))) + c * up(at(slice(2, None)))
+    if edge_order == 1:
+        first = up(at(slice(1, 2)) - at(slice(0, 1))) / h[0]
+        last = up(at(slice(n - 1, n)) - at(slice(n - 2, n - 1))) / h[-1]
+    else:
+        dx1, dx2 = h[0], h[1]
+        first = (-(2.0 * dx1 + dx2) / (dx1 * (dx1 + dx2))) * up(at(slice(0, 1))) + (
+            (dx1 + dx2) / (dx1 * dx2)) * up(at(slice(1, 2))) + (-dx1 / (dx2 * (dx1 + dx2))) * up(at(slice(2, 3)))
+        dx1, dx2 = h[-2], h[-1]
+        last = (dx2 / (dx1 * (dx1 + dx2))) * up(at(slice(n - 3, n - 2))) + (-(dx2 + dx1) / (dx1 * dx2)) * up(
+            at(slice(n - 2, n - 1))) + ((2.0 * dx2 + dx1) / (dx2 * (dx1 + dx2))) * up(at(slice(n - 1, n)))
+    return ops.concatenate([first, inner, last], axis=ax)
 
 
 def gradient(f: Any, *varargs: Any, axis: Any = None, edge_order: int = 1) -> Any:
-    """``np.gradient`` with scalar spacings: central differences inside, one-sided (order 1 or 2)
-    at the edges. (Coordinate arrays as spacings are not supported.)"""
+    """``np.gradient``: central differences inside, one-sided (order 1 or 2) at the edges, with NumPy's
+    spacings (scalars, or coordinate arrays: uneven grids by NumPy's formulas), values bit for bit.
+    Differentiable in f and in spacings or coordinates given as tensors."""
     f = asarray(f)
     axes = tuple(range(f.ndim)) if axis is None else tuple(int(x) % f.ndim for x in np.atleast_1d(axis))
     if not varargs:
         spacings = [1.0] * len(axes)
     elif len(varargs) == 1 and np.ndim(varargs[0]) == 0:
         spacings = [_spacing(varargs[0])] * len(axes)
-    elif len(varargs) == len(axes) and all(np.ndim(v) == 0 for v in varargs):
-        spacings = [_spacing(v) for v in varargs]
+    elif len(varargs) == len(axes):
+        spacings = [_axis_spacing(v, f.shape[ax]) for v, ax in zip(varargs, axes)]
     else:
-        raise NotImplementedError("tapegrad.numpy.gradient: only scalar spacings are supported")
+        raise TypeError("invalid number of arguments")
     if edge_order not in (1, 2):
         raise ValueError("'edge_order' greater than 2 not supported")
+    kind = _backend.kind(f.dtype)
+    if kind not in "fc":  # integers and booleans: float64, as NumPy's
+        f = ops.cast(f, np.float64)
     out = []
     for ax, h in zip(axes, spacings):
-        n = f.shape[ax]
-        if n < edge_order + 1:
+        if f.shape[ax] < edge_order + 1:
             raise ValueError("Shape of array too small to calculate a numerical gradient, "
                              "at least (edge_order + 1) elements are required.")
+        if isinstance(h, _Uniform):  # NumPy's values, the uneven formulas' derivatives
+            from tapegrad.transforms import stop_gradient
 
-        def at(s: Any, ax: int = ax) -> Tensor:
-            return f[(slice(None),) * ax + (s,)]
-
-        inner = (at(slice(2, None)) - at(slice(None, -2))) / (2.0 * h)
-        if edge_order == 1:
-            first = (at(slice(1, 2)) - at(slice(0, 1))) / h
-            last = (at(slice(n - 1, n)) - at(slice(n - 2, n - 1))) / h
+            value = stop_gradient(_differences(f, ax, h.h, edge_order))
+            moving = _differences(f, ax, h.diffs, edge_order)
+            finite = np.isfinite(_plain(moving))
+            value = value + ops.where(finite, moving - stop_gradient(moving), 0)
         else:
-            first = (-1.5 * at(slice(0, 1)) + 2.0 * at(slice(1, 2)) - 0.5 * at(slice(2, 3))) / h
-            last = (0.5 * at(slice(n - 3, n - 2)) - 2.0 * at(slice(n - 2, n - 1)) + 1.5 * at(slice(n - 1, n))) / h
-        out.append(ops.concatenate([first, inner, last], axis=ax))
+            value = _differences(f, ax, h, edge_order)
+        out.append(value if value.dtype == f.dtype else ops.cast(value, f.dtype))  # stored in f's dtype
     return out[0] if len(out) == 1 else tuple(out)
 
 

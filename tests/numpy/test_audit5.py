@@ -265,3 +265,73 @@ def test_corrcoef_keeps_the_nan_to_its_rows():
         f = lambda a: np.corrcoef(a) ** 2  # noqa: E731
         np.testing.assert_allclose(_grad(f, x[1:]), _fd(f, x[1:]), atol=1e-8)
         _same(np.corrcoef(tg.constant(x + 1j * x[::-1])), np.corrcoef(x + 1j * x[::-1]))
+
+
+# ---- np.gradient(f, x) with coordinate arrays: refused (NotImplementedError); float32 data and uniform edges ----
+GRID_F = RNG.normal(size=(5, 6))
+GRID_X = np.cumsum(RNG.uniform(0.2, 1.0, 6))
+GRID_Y = np.cumsum(RNG.uniform(0.2, 1.0, 5))
+
+
+@pytest.mark.parametrize(
+    "f",
+    [
+        GRID_F,
+        GRID_F.astype(np.float32),
+        GRID_F.astype(np.float16),
+        (GRID_F * 10).astype(int),
+        GRID_F + 1j * GRID_F[::-1],
+    ],
+    ids=["f8", "f4", "f2", "int", "c16"],
+)
+@pytest.mark.parametrize(
+    "args, kw",
+    [
+        ((), {}),
+        ((0.3,), {}),
+        ((np.float64(0.3),), {}),
+        ((np.float32(0.3),), {}),
+        ((0.3, 0.7), {}),
+        ((GRID_Y, GRID_X), {}),
+        ((GRID_X,), {"axis": 1}),
+        ((GRID_Y,), {"axis": -2}),
+        ((np.arange(6),), {"axis": 1}),
+        ((np.linspace(0.0, 1.0, 6),), {"axis": 1}),
+        ((GRID_Y, 2.0), {}),
+    ],
+    ids=["none", "float", "np.float64", "np.float32", "two", "coords", "x", "y", "int_coords", "linspace", "mixed"],
+)
+@pytest.mark.parametrize("edge_order", [1, 2])
+def test_gradient_is_numpys(f, args, kw, edge_order):
+    """np.gradient(f, x) with coordinates was refused; with float32 data and a float64 spacing, and at the
+    second-order edges, the last bits differed from NumPy's."""
+    want = np.gradient(f, *args, edge_order=edge_order, **kw)
+    got = np.gradient(tg.constant(f), *args, edge_order=edge_order, **kw)
+    for w, g in zip(want if isinstance(want, tuple) else (want,), got if isinstance(got, tuple) else (got,)):
+        _same(g, w)
+
+
+@pytest.mark.parametrize("edge_order", [1, 2])
+@pytest.mark.parametrize("x", [GRID_X, np.arange(6.0), np.linspace(0.0, 1.0, 6)], ids=["uneven", "arange", "linspace"])
+def test_gradient_differentiates_in_f_and_in_the_coordinates(edge_order, x):
+    """Evenly spaced coordinates: NumPy computes with the one spacing, but moving any one coordinate makes the
+    grid uneven, so the derivatives are the uneven formulas' (as finite differences of NumPy's see)."""
+    in_f = lambda a: np.gradient(a, x, axis=1, edge_order=edge_order) ** 2  # noqa: E731
+    in_x = lambda c: np.gradient(GRID_F, c, axis=1, edge_order=edge_order) ** 2  # noqa: E731
+    np.testing.assert_allclose(_grad(in_f, GRID_F), _fd(in_f, GRID_F), rtol=1e-6, atol=1e-6)
+    np.testing.assert_allclose(_grad(in_x, x), _fd(in_x, x), rtol=1e-6, atol=1e-5)
+    _same(in_x(tg.constant(x)), in_x(x))
+    u = RNG.normal(size=x.shape)
+    _, tangent = tg.jvp(in_x, [tg.constant(x)], [tg.constant(u)])
+    np.testing.assert_allclose(tangent.numpy(), (in_x(x + 1e-6 * u) - in_x(x - 1e-6 * u)) / 2e-6, rtol=1e-5, atol=1e-4)
+    fn = tg.function(in_x)
+    for c in (x, GRID_X, np.arange(6.0), x):  # even or uneven: the traced program follows the values
+        _same(fn(tg.constant(c)), in_x(c))
+
+
+def test_gradient_refuses_what_numpy_refuses():
+    for args in ((GRID_X[:5],), (GRID_F,), (1.0, 2.0, 3.0)):
+        with pytest.raises((ValueError, TypeError)) as numpy_error:
+            np.gradient(GRID_F, *args, axis=1)
+        with pytest.raises(numpy_error.type):
+            np.gradient(tg.constant(GRID_F), *args, axis=1)
