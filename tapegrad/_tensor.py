@@ -374,7 +374,8 @@ def _numpy_method(name: str) -> Callable:
 # fmt: off
 for _name in (
     "sum", "mean", "max", "min", "prod", "squeeze", "swapaxes", "argmax", "argmin", "argsort", "cumsum",
-    "cumprod", "clip", "dot", "round", "trace", "diagonal", "repeat", "take", "var", "std", "all", "any", "nonzero"
+    "cumprod", "clip", "dot", "round", "trace", "diagonal", "repeat", "take", "var", "std", "all", "any", "nonzero",
+    "copy",
 ):
     setattr(Tensor, _name, _numpy_method(_name))
 # fmt: on

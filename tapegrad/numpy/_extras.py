@@ -840,7 +840,8 @@ _PLAIN = ("signbit", "isneginf", "isposinf", "iscomplex", "isreal", "isin", "dig
           "hanning", "kaiser", "mask_indices", "array_equiv", "gcd", "lcm", "bitwise_and", "bitwise_or",
           "bitwise_xor", "bitwise_not", "bitwise_invert", "bitwise_count", "bitwise_left_shift",
           "bitwise_right_shift", "invert", "left_shift", "right_shift", "einsum_path", "isdtype", "typename",
-          "min_scalar_type", "mintypecode", "common_type", "spacing")
+          "min_scalar_type", "mintypecode", "common_type", "spacing", "searchsorted", "iscomplexobj", "isrealobj",
+          "array2string", "array_repr", "array_str", "packbits", "unpackbits")
 for _name in _PLAIN:
     globals()[_name] = _plain_result(_name)
 

@@ -335,3 +335,40 @@ def test_gradient_refuses_what_numpy_refuses():
             np.gradient(GRID_F, *args, axis=1)
         with pytest.raises(numpy_error.type):
             np.gradient(tg.constant(GRID_F), *args, axis=1)
+
+
+# ---- integer-valued and printing functions refused a tensor: np.searchsorted(grid, t), np.iscomplexobj(t), ... ----
+def test_functions_without_a_derivative_work_on_the_values():
+    """np.searchsorted(grid, t) raised "no derivative rule" (its result is an index), though tapegrad.numpy exports
+    searchsorted and iscomplexobj; np.array2string(t) could not print a tensor."""
+    x = np.array([0.1, 0.7, 2.5, -1.0])
+    t = tg.constant(x)
+    grid = np.arange(4.0)
+    _same(np.searchsorted(grid, t), np.searchsorted(grid, x))
+    _same(np.searchsorted(t[np.argsort(x)], [0.5, 3.0], side="right"), np.searchsorted(np.sort(x), [0.5, 3.0], "right"))
+    assert tnp.searchsorted(grid, 1.5) == np.searchsorted(grid, 1.5)
+    assert np.iscomplexobj(t) is False and np.isrealobj(t) is True and tnp.iscomplexobj(t * 1j) is True
+    assert np.array2string(t, precision=2) == np.array2string(x, precision=2)
+    assert np.array_repr(t) == np.array_repr(x) and np.array_str(t) == np.array_str(x)
+    bits = np.array([1, 0, 1, 1], dtype=np.uint8)
+    _same(np.packbits(tg.constant(bits)), np.packbits(bits))
+    _same(np.unpackbits(tg.constant(np.packbits(bits))), np.unpackbits(np.packbits(bits)))
+    # an index computed from the values selects; the gradient reaches the selected entries
+    g = tg.grad(lambda v: tnp.sum(v[np.searchsorted(np.array([0.0, 1.0]), v) == 1] ** 2))(t)
+    np.testing.assert_array_equal(g.numpy(), [0.2, 1.4, 0.0, 0.0])
+
+
+# ---- t.copy(): AttributeError (NumPy code copies before changing an array) ------------------------------
+def test_copy_method():
+    x = RNG.normal(size=(2, 3))
+
+    def scaled(a):
+        b = a.copy()
+        return b * 2.0
+
+    _same(scaled(tg.constant(x)), scaled(x))
+    np.testing.assert_array_equal(_grad(scaled, x), np.full((2, 3), 2.0))
+    _same(tg.constant(x).copy(order="F"), x.copy(order="F"))
+    b = tg.constant(x).copy()
+    with pytest.raises(TypeError, match="immutable"):  # a copy is a tensor too: writing into it is refused
+        b[0] = 1.0
