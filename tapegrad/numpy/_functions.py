@@ -176,7 +176,7 @@ def column_stack(tup: Any) -> Tensor:
 
 def row_stack(tup: Any, *, dtype: Any = None, casting: str = "same_kind") -> Tensor:
     """``np.row_stack`` (``np.vstack``)."""
-    return _shape_ops.vstack([asarray(a) for a in tup])
+    return _shape_ops.vstack(_shape_ops._cast_for_join([asarray(a) for a in tup], dtype, casting))
 
 
 def dstack(tup: Any) -> Tensor:

@@ -372,3 +372,36 @@ def test_copy_method():
     b = tg.constant(x).copy()
     with pytest.raises(TypeError, match="immutable"):  # a copy is a tensor too: writing into it is refused
         b[0] = 1.0
+
+
+# ---- np.concatenate / stack / hstack / vstack ignored dtype= and casting= (a silently different dtype) -------
+@pytest.mark.parametrize("name", ["concatenate", "stack", "hstack", "vstack", "row_stack"])
+@pytest.mark.parametrize(
+    "kw",
+    [
+        {"dtype": np.float32},
+        {"dtype": np.complex64},
+        {"dtype": np.int32, "casting": "unsafe"},
+        {"dtype": np.int32},
+        {"casting": "no"},
+        {"casting": "equiv"},
+        {},
+    ],
+    ids=repr,
+)
+def test_joining_takes_numpys_dtype_and_casting(name, kw):
+    """np.concatenate([t, a], dtype=np.float32) was float64; casting='no' with mixed dtypes was not refused."""
+    a, b = RNG.normal(size=(2, 3)), RNG.normal(size=(2, 3)).astype(np.float32)
+    numpy_function = np.vstack if name == "row_stack" else getattr(np, name)
+    try:
+        want = numpy_function([a, b], **kw)
+    except TypeError as error:
+        with pytest.raises(TypeError, match="according to the rule"):
+            (tnp.row_stack if name == "row_stack" else getattr(np, name))([tg.constant(a), b], **kw)
+        assert "according to the rule" in str(error)
+        return
+    for fn in (getattr(tnp, name),) + ((getattr(np, name),) if name != "row_stack" else ()):
+        _same(fn([tg.constant(a), b], **kw), want)
+    if np.dtype(want.dtype).kind in "fc":
+        f = lambda x: numpy_function([x, b], **kw) * 3.0  # noqa: E731
+        np.testing.assert_allclose(_grad(f, a), np.full(a.shape, 3.0))
