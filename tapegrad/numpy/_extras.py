@@ -170,7 +170,7 @@ def geomspace(start: Any, stop: Any, num: int = 50, endpoint: bool = True, dtype
 
 def corrcoef(x: Any, y: Any = None, rowvar: bool = True, *, dtype: Any = None) -> Tensor:
     """``np.corrcoef``: Pearson correlation coefficients (clipped to [-1, 1] as NumPy does)."""
-    c = cov(x, y, rowvar)
+    c = cov(x, y, rowvar, dtype=dtype)
     if c.ndim == 0:
         return c / c
     n = c.shape[0]
@@ -636,6 +636,7 @@ def apply_along_axis(func1d: Callable, axis: int, arr: Any, *args: Any, **kwargs
 # ---- elementwise compositions ------------------------------------------------------------------------------
 def fix(x: Any, out: Any = None) -> Tensor:
     """``np.fix``: round towards zero (gradient 0)."""
+    _no_out(out, "fix")
     x = asarray(x)
     return ops.where(_plain(x) >= 0, ops.floor(x), ops.ceil(x))
 

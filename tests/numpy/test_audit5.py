@@ -405,3 +405,57 @@ def test_joining_takes_numpys_dtype_and_casting(name, kw):
     if np.dtype(want.dtype).kind in "fc":
         f = lambda x: numpy_function([x, b], **kw) * 3.0  # noqa: E731
         np.testing.assert_allclose(_grad(f, a), np.full(a.shape, 3.0))
+
+
+# ---- np.linalg.svd(a, hermitian=True) ignored hermitian=: other singular vectors than NumPy's; pinv's last bits ----
+SYM = RNG.normal(size=(4, 4))
+SYM = SYM + SYM.T
+HERM = SYM + 1j * np.triu(SYM, 1) - 1j * np.tril(SYM, -1)
+
+
+@pytest.mark.parametrize(
+    "a", [SYM, HERM, np.stack([SYM, -2.0 * SYM]), SYM.astype(np.float32)], ids=["f8", "c16", "batch", "f4"]
+)
+def test_hermitian_svd_and_pinv_are_numpys(a):
+    """svd(a, hermitian=True) gave LAPACK's general SVD: the columns of U and rows of Vh had other signs than
+    NumPy's (which come from eigh, the eigenvalues' signs moved into Vh); pinv differed in the last bits."""
+    for got, want in zip(np.linalg.svd(tg.constant(a), hermitian=True), np.linalg.svd(a, hermitian=True)):
+        _same(got, want)
+    for hermitian in (False, True):
+        _same(np.linalg.pinv(tg.constant(a), hermitian=hermitian), np.linalg.pinv(a, hermitian=hermitian))
+        _same(tnp.linalg.pinv(tg.constant(a), rcond=0.3, hermitian=hermitian), np.linalg.pinv(a, 0.3, hermitian))
+
+
+def test_hermitian_svd_differentiates():
+    for f in (
+        lambda a: np.linalg.svd(a, hermitian=True)[1] ** 2,
+        lambda a: np.abs(np.linalg.svd(a, hermitian=True)[0]) ** 3,  # |u|: free of the eigenvectors' signs
+        lambda a: np.linalg.svd(a, hermitian=True)[0] @ np.diag(np.linalg.svd(a, hermitian=True)[1]),
+        lambda a: np.linalg.pinv(a, hermitian=True) ** 2,
+    ):
+        np.testing.assert_allclose(_grad(f, SYM), _fd(f, SYM), rtol=1e-6, atol=1e-6)
+
+
+# ---- out= of np.fft.* and np.fix was silently ignored (the array passed stayed as it was) -------------------
+@pytest.mark.parametrize("name", ["fft", "ifft", "rfft", "irfft", "fft2", "ifftn", "rfftn", "irfft2", "hfft", "ihfft"])
+def test_fft_out_is_refused(name):
+    x = RNG.normal(size=(4, 4))
+    with pytest.raises(TypeError, match="out="):
+        getattr(np.fft, name)(tg.constant(x), out=np.zeros((4, 4), complex))
+    with pytest.raises(TypeError, match="out="):
+        np.fix(tg.constant(x), out=np.zeros((4, 4)))
+
+
+# ---- dtype= of np.corrcoef and np.linalg.trace was ignored ------------------------------------------------
+@pytest.mark.parametrize("dtype", [None, np.float32, np.float64])
+def test_corrcoef_dtype(dtype):
+    x = RNG.normal(size=(3, 5))
+    for a in (x, x.astype(np.float32)):
+        _same(np.corrcoef(tg.constant(a), dtype=dtype), np.corrcoef(a, dtype=dtype))
+
+
+@pytest.mark.parametrize("dtype", [None, np.float32, np.int64, np.int8, np.complex64])
+def test_linalg_trace_dtype(dtype):
+    for a in (RNG.normal(size=(2, 3, 3)) * 50, np.arange(18, dtype=np.int8).reshape(2, 3, 3) * 40):
+        with np.errstate(all="ignore"):
+            _same(np.linalg.trace(tg.constant(a), dtype=dtype, offset=1), np.linalg.trace(a, dtype=dtype, offset=1))
