@@ -9,6 +9,7 @@ from typing import Any, Callable
 
 import numpy as np
 
+from tapegrad import _backend
 from tapegrad._tensor import Tensor, ops, value_read
 from tapegrad.numpy._convert import array, asarray
 from tapegrad.numpy._functions import (
@@ -243,7 +244,7 @@ def _nanquantile(a: Any, q: Any, axis: Any, out: Any, method: str, keepdims: boo
     a = asarray(a)
     if _is_complex(a):
         raise TypeError("a must be an array of real numbers")
-    if np.dtype(a.dtype).kind != "f":  # no NaNs: NumPy's quantile (lower/higher/nearest keep an integer dtype)
+    if _backend.kind(a.dtype) != "f":  # no NaNs: NumPy's quantile (lower/higher/nearest keep an integer dtype)
         from tapegrad.numpy._functions import _quantile
 
         return _quantile(a, q, axis, out, method, keepdims, weights, interpolation, weak)

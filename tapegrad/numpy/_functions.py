@@ -335,7 +335,7 @@ def _axis_spacing(distances: Any, n: int) -> Any:
     diffs = np.diff(values)
     if not isinstance(distances, Tensor):
         return diffs[0] if (diffs == diffs[0]).all() else diffs
-    x = distances if np.dtype(distances.dtype).kind in "fc" else ops.cast(distances, np.float64)
+    x = distances if _backend.kind(distances.dtype) in "fc" else ops.cast(distances, np.float64)
     uneven = x[1:] - x[:-1]
     if not (diffs == diffs[0]).all():
         return uneven
@@ -592,7 +592,7 @@ def heaviside(x1: Any, x2: Any) -> Tensor:
     dtype = np.heaviside(np.zeros((), v.dtype), like).dtype
     step = np.where(np.isnan(v), np.nan, np.where(v > 0, 1.0, 0.0)).astype(dtype)
     x2 = asarray(x2) if not isinstance(x2, (int, float)) else np.asarray(x2, dtype)
-    return ops.where(v == 0, x2 if np.dtype(x2.dtype) == dtype else ops.cast(x2, dtype), step)
+    return ops.where(v == 0, x2 if _backend.numpy_dtype(x2.dtype) == dtype else ops.cast(x2, dtype), step)
 
 
 # ---- reductions and order statistics ------------------------------------------------------------------
@@ -627,17 +627,21 @@ def quantile(a: Any, q: Any, axis: Any = None, out: Any = None, overwrite_input:
 def _lerp(below: Tensor, above: Tensor, frac: np.ndarray, f: Any, weak: bool) -> Tensor:
     """NumPy's ``_lerp`` of two order statistics at fractions ``frac`` (``f``: the same, a tensor when q
     is one): from the nearer end, and in the data's dtype only for a Python-number q (NEP 50)."""
-    dtype = np.dtype(below.dtype)
+    dtype = _backend.numpy_dtype(below.dtype)
     if dtype.kind != "f" or not weak:
         dtype = np.result_type(dtype, frac.dtype if frac.dtype.kind == "f" else np.float64)
     gap = above - below
-    below, above, gap = (x if np.dtype(x.dtype) == dtype else ops.cast(x, dtype) for x in (below, above, gap))
+    below, above, gap = (_as_dtype(x, dtype) for x in (below, above, gap))
     if isinstance(f, Tensor):
-        f = f if np.dtype(f.dtype) == dtype else ops.cast(f, dtype)
+        f = _as_dtype(f, dtype)
         rest = 1 - f
     else:
         f, rest = frac.astype(dtype), (1 - frac).astype(dtype)  # 1 - t in float64 first, as NumPy's
     return ops.where(frac >= 0.5, above - gap * rest, below + gap * f)
+
+
+def _as_dtype(x: Tensor, dtype: np.dtype) -> Tensor:
+    return x if _backend.numpy_dtype(x.dtype) == dtype else ops.cast(x, dtype)
 
 
 def _quantile(a: Any, q: Any, axis: Any, out: Any, method: str, keepdims: bool, weights: Any,
@@ -676,13 +680,13 @@ def _quantile(a: Any, q: Any, axis: Any, out: Any, method: str, keepdims: bool, 
 def _nan_where_nan(res: Tensor, moved: Tensor, extra: int = 0) -> Tensor:
     """NaN where the slice (the last axis of ``moved``) holds a NaN, as NumPy's median and quantile
     (the sort puts NaNs last, so the order statistics alone would skip them)."""
-    if np.dtype(moved.dtype).kind not in "fc":
+    if _backend.kind(moved.dtype) not in "fc":
         return res
     bad = np.isnan(_plain(moved)).any(axis=-1)
     if not bad.any():
         return res
     bad = np.broadcast_to(bad.reshape(bad.shape + (1,) * extra), res.shape)
-    return ops.where(bad, np.array(np.nan, dtype=np.dtype(res.dtype)), res)
+    return ops.where(bad, np.array(np.nan, dtype=_backend.numpy_dtype(res.dtype)), res)
 
 
 def _quantile_layout(res: Tensor, qv: np.ndarray, a: Tensor, axis: Any, ax: Any, keepdims: bool) -> Tensor:

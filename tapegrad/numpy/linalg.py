@@ -104,7 +104,7 @@ def pinv(a: Any, rcond: Any = None, hermitian: bool = False, *, rtol: Any = np._
     """``np.linalg.pinv`` through the SVD: singular values below ``rcond * max(s)`` are dropped
     (their reciprocal's gradient is 0, as the cutoff is a constant)."""
     a = asarray(a)
-    complex_ = np.dtype(a.dtype).kind == "c"
+    complex_ = _backend.kind(a.dtype) == "c"
     u, s, vh = svd(ops.conj(a) if complex_ else a, full_matrices=False, hermitian=hermitian)  # NumPy's steps
     if rcond is None:  # NumPy's defaults: 1e-15, or max(M, N) eps for an explicit rtol=None
         rcond = 1e-15 if rtol is np._NoValue else max(a.shape[-2:]) * np.finfo(np.dtype(a.dtype)).eps \
