@@ -46,7 +46,7 @@ class EigResult(NamedTuple):
 class LstsqResult(NamedTuple):
     x: Tensor
     residuals: Tensor
-    rank: int
+    rank: np.int32
     s: Tensor
 
 
@@ -181,7 +181,8 @@ def lstsq(a: Any, b: Any, rcond: Any = None) -> LstsqResult:
     x = ops.matmul(pinv(a, rcond), b)
     m, n = a.shape[-2], a.shape[-1]
     s = svd(a, compute_uv=False)
-    rank = int(np.linalg.matrix_rank(np.asarray(value_read(a)), tol=rcond * float(np.max(np.asarray(value_read(s))))))
+    tol = rcond * float(np.max(np.asarray(value_read(s))))
+    rank = np.int32(np.linalg.matrix_rank(np.asarray(value_read(a)), tol=tol))  # NumPy's type
     if rank == n and m > n:
         r = b - ops.matmul(a, x)
         r2 = ops.real(r * ops.conj(r)) if np.dtype(r.dtype).kind == "c" else r * r  # |r|^2

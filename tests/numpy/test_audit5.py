@@ -459,3 +459,12 @@ def test_linalg_trace_dtype(dtype):
     for a in (RNG.normal(size=(2, 3, 3)) * 50, np.arange(18, dtype=np.int8).reshape(2, 3, 3) * 40):
         with np.errstate(all="ignore"):
             _same(np.linalg.trace(tg.constant(a), dtype=dtype, offset=1), np.linalg.trace(a, dtype=dtype, offset=1))
+
+
+# ---- np.linalg.lstsq's rank was a Python int (NumPy's: np.int32) -----------------------------------------
+@pytest.mark.parametrize("shape", [(5, 3), (3, 5), (4, 4)])
+def test_lstsq_rank_is_numpys_type(shape):
+    a = RNG.normal(size=shape)
+    got, want = np.linalg.lstsq(tg.constant(a), np.ones(shape[0])), np.linalg.lstsq(a, np.ones(shape[0]))
+    assert type(got[2]) is type(want[2]) and got[2] == want[2]
+    assert got[1].shape == want[1].shape and got[1].dtype == want[1].dtype
