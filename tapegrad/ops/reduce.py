@@ -19,7 +19,7 @@ import numpy as np
 
 from tapegrad import _backend
 from tapegrad._primitive import defrule, linear
-from tapegrad._tensor import Tensor, ops
+from tapegrad._tensor import Tensor, ops, value_read
 from tapegrad.batching import along_axes
 from tapegrad.taylor import real_only
 
@@ -125,6 +125,58 @@ def sum(x: Any, axis: Any = None, keepdims: bool = False) -> Any:  # noqa: A001
 def mean(x: Any, axis: Any = None, keepdims: bool = False) -> Any:
     """Arithmetic mean over ``axis``."""
     return _mean_p(x, axis=as_axis_param(axis), keepdims=bool(keepdims))
+
+
+# ---- sums and means over a mask (NumPy's where=; initial=): NumPy's own loops, so NumPy's values -------
+def _masked_sum(x, axis=None, keepdims=False, where=True, initial=None):
+    extra = {} if initial is None else {"initial": initial}
+    return np.sum(x, axis=axis, keepdims=keepdims, where=where, **extra)
+
+
+def _masked_sum_vjp(g, _ans, x, axis=None, keepdims=False, where=True, initial=None):
+    return ops.where(np.broadcast_to(where, x.shape), expand_reduced(g, x.shape, axis, keepdims), 0)
+
+
+_masked_sum_p = defrule(
+    _masked_sum,
+    vjps=(_masked_sum_vjp,),
+    jvps=(lambda t, _ans, x, axis=None, keepdims=False, where=True, initial=None: _masked_sum_p(
+        t, axis=axis, keepdims=keepdims, where=where),),  # initial is a constant: no tangent
+    name="masked_sum",
+    complex=True,
+    batch=along_axes,  # the mask broadcasts from the right, over the stack's leading axis too
+)
+
+
+def _masked_mean_vjp(g, _ans, x, axis=None, keepdims=False, where=True):
+    mask = np.broadcast_to(where, x.shape)
+    count = np.maximum(np.sum(mask, axis=axis, keepdims=keepdims), 1)  # (an empty slice: no element to reach)
+    return ops.where(mask, expand_reduced(g / count.astype(_backend.numpy_dtype(g.dtype)), x.shape, axis, keepdims), 0)
+
+
+_masked_mean_p = linear(
+    lambda x, axis=None, keepdims=False, where=True: np.mean(x, axis=axis, keepdims=keepdims, where=where),
+    _masked_mean_vjp,
+    name="masked_mean",
+    batch=along_axes,
+)
+
+
+def _mask(where: Any) -> Any:
+    """NumPy's where= as a read-only boolean array (a tensor mask is read: it selects, it is not differentiated)."""
+    mask = np.array(value_read(where) if isinstance(where, Tensor) else where, dtype=bool)
+    mask.flags.writeable = False
+    return mask
+
+
+def masked_sum(x: Any, axis: Any = None, keepdims: bool = False, where: Any = True, initial: Any = None) -> Any:
+    """``np.sum(x, axis, where=where, initial=initial)``: the entries where ``where`` holds (and ``initial``)."""
+    return _masked_sum_p(x, axis=as_axis_param(axis), keepdims=bool(keepdims), where=_mask(where), initial=initial)
+
+
+def masked_mean(x: Any, axis: Any = None, keepdims: bool = False, where: Any = True) -> Any:
+    """``np.mean(x, axis, where=where)``: the mean of the entries where ``where`` holds (NaN for none)."""
+    return _masked_mean_p(x, axis=as_axis_param(axis), keepdims=bool(keepdims), where=_mask(where))
 
 
 # ---- scans: cumsum and cumprod along one axis -----------------------------------------------------
@@ -594,22 +646,45 @@ def inexact_dtype(func: str, dtype: Any) -> Any:
 
 
 def _np_mean(a, axis=None, dtype=None, out=None, keepdims=False, *, where=True):
-    _plain("mean", out, where)
-    return mean(_with_dtype(a, inexact_dtype("mean", dtype)), axis, keepdims)
+    _plain("mean", out)
+    a = _with_dtype(a, inexact_dtype("mean", dtype))
+    return mean(a, axis, keepdims) if where is True else masked_mean(a, axis, keepdims, where)
 
 
 def _np_total(func: Any, what: str) -> Any:  # sum, prod
     def total(a, axis=None, dtype=None, out=None, keepdims=False, initial=None, where=True):
-        _plain(what, out, where, initial)
-        return _with_dtype(func(_with_dtype(a, dtype), axis, keepdims), dtype)  # int8 wraps around in int8
+        if what == "prod":  # where=: the product of where(mask, a, 1) (NumPy's loop multiplies the same numbers)
+            _plain(what, out, initial=initial)
+            if where is not True:
+                a = ops.where(_mask(where), a, 1)
+        else:
+            _plain(what, out)
+        a = _with_dtype(a, dtype)
+        if what == "sum" and (where is not True or initial is not None):
+            return _with_dtype(masked_sum(a, axis, keepdims, where, initial), dtype)
+        return _with_dtype(func(a, axis, keepdims), dtype)  # int8 wraps around in int8
 
     return total
 
 
 def _np_extremum(func: Any, what: str) -> Any:  # max, min
     def extremum(a, axis=None, out=None, keepdims=False, initial=None, where=True):
-        _plain(what, out, where, initial)
-        return func(a, axis, keepdims)
+        _plain(what, out)
+        if where is not True:  # the masked-out entries as the one value that never wins, then initial
+            if initial is None:
+                name = "maximum" if what == "max" else "minimum"
+                raise ValueError(f"reduction operation '{name}' does not have an identity, so to use a where mask "
+                                 "one has to specify 'initial'")
+            dtype = _backend.numpy_dtype(a.dtype)
+            info = np.finfo(dtype) if dtype.kind in "fc" else np.iinfo(dtype) if dtype.kind in "iu" else None
+            loser = (-np.inf if what == "max" else np.inf) if dtype.kind in "fc" else (
+                (info.min if what == "max" else info.max) if info is not None else what != "max")
+            a = ops.where(_mask(where), a, np.asarray(loser, dtype))
+        out = func(a, axis, keepdims)
+        if initial is not None:
+            out = (ops.maximum if what == "max" else ops.minimum)(out, np.asarray(initial).astype(
+                _backend.numpy_dtype(out.dtype)))  # in the reduction's dtype, as NumPy's
+        return out
 
     return extremum
 
