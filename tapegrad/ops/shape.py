@@ -816,8 +816,8 @@ def _cast_for_join(arrays: Any, dtype: Any, casting: str) -> list:
     for d in dtypes:
         if not np.can_cast(d, target, casting=casting):
             raise TypeError(f"Cannot cast array data from {d!r} to {target!r} according to the rule {casting!r}")
-    if dtype is None:
-        return arrays
+    if dtype is None:  # NumPy's promotion: a float32 tensor joined with a float64 array gives float64
+        return [ops.cast(a, target) if isinstance(a, Tensor) and d != target else a for a, d in zip(arrays, dtypes)]
     return [ops.cast(as_tensor(a) if not isinstance(a, Tensor) else a, target) if d != target else a
             for a, d in zip(arrays, dtypes)]
 

@@ -552,3 +552,14 @@ def test_where_and_initial_differentiate(f):
         fn = tg.function(f)
         for _ in range(3):
             _same(fn(tg.constant(x)), f(x))
+
+
+@pytest.mark.parametrize("name", ["concatenate", "stack", "hstack", "vstack"])
+@pytest.mark.parametrize("other", [np.float64, np.float32, np.int64, np.float16], ids=lambda d: np.dtype(d).name)
+def test_joining_a_float32_tensor_with_an_array_promotes_as_numpy(name, other):
+    """np.concatenate([float32 tensor, float64 array]) was float32 (NumPy's: float64)."""
+    a, b = RNG.normal(size=(2, 3)).astype(np.float32), RNG.normal(size=(2, 3)).astype(other)
+    _same(getattr(np, name)([tg.constant(a), b]), getattr(np, name)([a, b]))
+    _same(getattr(np, name)([b, tg.constant(a)]), getattr(np, name)([b, a]))
+    g = tg.grad(lambda t: tnp.sum(getattr(np, name)([t, b])))(tg.constant(a))
+    assert g.dtype == tg.float32 and np.all(g.numpy() == 1.0)
