@@ -805,19 +805,28 @@ def unique_values(x: Any) -> Tensor:
     return unique(x)
 
 
+# NumPy's named results (``np.unique_all(x).counts``), their classes read from NumPy itself
+_UniqueAll, _UniqueCounts, _UniqueInverse = (
+    type(f(np.zeros(1))) for f in (np.unique_all, np.unique_counts, np.unique_inverse)
+)
+
+
 def unique_counts(x: Any) -> tuple:
-    """``np.unique_counts``: (values, counts)."""
-    return unique(x, return_counts=True)
+    """``np.unique_counts``: (values, counts), NumPy's named tuple."""
+    values, counts = unique(x, return_counts=True, equal_nan=False)
+    return _UniqueCounts(values, counts)
 
 
 def unique_inverse(x: Any) -> tuple:
-    """``np.unique_inverse``: (values, inverse indices shaped like x)."""
-    return unique(x, return_inverse=True)
+    """``np.unique_inverse``: (values, inverse indices shaped like x), NumPy's named tuple."""
+    values, inverse = unique(x, return_inverse=True, equal_nan=False)
+    return _UniqueInverse(values, ops.reshape(inverse, np.shape(x)))
 
 
 def unique_all(x: Any) -> tuple:
-    """``np.unique_all``: (values, first indices, inverse indices, counts)."""
-    return unique(x, True, True, True)
+    """``np.unique_all``: (values, first indices, inverse indices shaped like x, counts), NumPy's named tuple."""
+    values, indices, inverse, counts = unique(x, True, True, True, equal_nan=False)
+    return _UniqueAll(values, indices, ops.reshape(inverse, np.shape(x)), counts)
 
 
 # ---- integer- and boolean-valued helpers (plain results: not differentiable) ------------------------------------

@@ -443,10 +443,24 @@ def select(condlist: Any, choicelist: Any, default: Any = 0) -> Tensor:
     """``np.select``: the first choice whose condition holds (conditions are not differentiated)."""
     if len(condlist) != len(choicelist):
         raise ValueError("list of cases must be same length as list of conditions")
-    out = asarray(default)
+    if len(condlist) == 0:
+        raise ValueError("select with an empty condition list is not possible")
+
+    def weak(c: Any) -> Any:  # NumPy's NEP 50 result type: Python numbers stay weak
+        if type(c) in (int, float, complex):
+            return c
+        return np.zeros((), _backend.numpy_dtype(c.dtype) if isinstance(c, Tensor) else np.asarray(c).dtype)
+
+    dtype = np.result_type(*[weak(c) for c in (*choicelist, default)])
+
+    def typed(c: Any) -> Any:
+        c = asarray(c) if isinstance(c, Tensor) else np.asarray(c, dtype)
+        return c if not isinstance(c, Tensor) or _backend.numpy_dtype(c.dtype) == dtype else ops.cast(c, dtype)
+
+    out = typed(default)
     for cond, choice in reversed(list(zip(condlist, choicelist))):
-        out = ops.where(_plain(cond).astype(bool), choice, out)
-    return out
+        out = ops.where(_plain(cond).astype(bool), typed(choice), out)
+    return out if isinstance(out, Tensor) else array(out)
 
 
 def piecewise(x: Any, condlist: Any, funclist: Any, *args: Any, **kw: Any) -> Tensor:

@@ -563,3 +563,40 @@ def test_joining_a_float32_tensor_with_an_array_promotes_as_numpy(name, other):
     _same(getattr(np, name)([b, tg.constant(a)]), getattr(np, name)([b, a]))
     g = tg.grad(lambda t: tnp.sum(getattr(np, name)([t, b])))(tg.constant(a))
     assert g.dtype == tg.float32 and np.all(g.numpy() == 1.0)
+
+
+# ---- np.unique_all / unique_counts / unique_inverse gave plain tuples: .counts, .values raised AttributeError -----
+@pytest.mark.parametrize(
+    "x",
+    [np.array([3.0, 1.0, 3.0, 2.0, 1.0]), np.array([[3.0, np.nan], [np.nan, 1.0]]), np.array([[1, 2], [2, 1]])],
+    ids=["1d", "nan", "int2d"],
+)
+@pytest.mark.parametrize("name", ["unique_all", "unique_counts", "unique_inverse"])
+def test_unique_results_are_numpys_named_tuples(name, x):
+    want, got = getattr(np, name)(x), getattr(np, name)(tg.constant(x))
+    assert type(got) is type(want)
+    for field in want._fields:
+        _same(getattr(got, field), getattr(want, field))
+    if x.dtype.kind == "f":
+        f = lambda a: getattr(np, name)(a).values ** 2  # noqa: E731
+        np.testing.assert_array_equal(_grad(f, x), _first_occurrence(x) * 2 * x)  # (each NaN is its own value)
+
+
+def _first_occurrence(x):
+    flat = x.ravel()
+    first = np.zeros(flat.shape)
+    first[np.unique(flat, return_index=True, equal_nan=False)[1]] = 1.0
+    return first.reshape(x.shape)
+
+
+# ---- np.select with a float32 choice and a Python-float default was float64 (NumPy's: float32, NEP 50) ----------
+@pytest.mark.parametrize("default", [-1.0, 0, np.float64(2.0), np.array([1.0, 2.0, 3.0, 4.0]), 1j], ids=repr)
+@pytest.mark.parametrize("dtype", [np.float64, np.float32, np.int64])
+def test_select_follows_numpys_result_type(default, dtype):
+    x = (RNG.normal(size=(3, 4)) * 10).astype(dtype)
+    for choices in (lambda v: [v, v * 2], lambda v: [v, 2.5], lambda v: [3, v]):
+        want = np.select([x > 0, x < -1], choices(x), default)
+        t = tg.constant(x)
+        _same(np.select([t > 0, t < -1], choices(t), default), want)
+    with pytest.raises(ValueError, match="empty condition list"):
+        np.select([], [], default)
