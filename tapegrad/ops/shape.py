@@ -811,6 +811,12 @@ def _cast_for_join(arrays: Any, dtype: Any, casting: str) -> list:
     """NumPy's dtype= and casting= of stack/concatenate/hstack/vstack: every array cast to ``dtype`` (by
     default their common type), refused where ``casting`` does not allow it, as NumPy refuses."""
     arrays = list(arrays)
+    if dtype is None and casting == "same_kind":  # the common case, tensors of one dtype: nothing to do
+        try:
+            if len({a._value.dtype for a in arrays}) == 1:
+                return arrays
+        except AttributeError:  # not all tensors
+            pass
     dtypes = [_backend.numpy_dtype(a.dtype) if isinstance(a, Tensor) else np.asarray(a).dtype for a in arrays]
     target = np.dtype(dtype) if dtype is not None else np.result_type(*dtypes) if dtypes else None
     for d in dtypes:
