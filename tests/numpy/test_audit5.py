@@ -112,6 +112,21 @@ def test_the_real_eigenvalues_differentiate_as_numpy_code():
         _same(f(tg.constant(m)), np.linalg.eigvals(m) * 2.0)
 
 
+def test_eigvals_under_tg_function_guards_only_on_realness():
+    """The dtype follows the values, but tg.function guards on "all eigenvalues real" only: new matrices run the
+    compiled program (no retrace per value, no fallback to eager)."""
+    import warnings
+
+    rng = np.random.default_rng(4)
+    f = tg.function(lambda m: np.linalg.eigvals(m) * 2.0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a FunctionWarning (falling back to eager) fails the test
+        for i in range(20):
+            m = rng.normal(size=(3, 3))
+            m = m @ m.T if i % 3 == 0 else m
+            _same(f(tg.constant(m)), np.linalg.eigvals(m) * 2.0)
+
+
 @pytest.mark.parametrize(
     "p", [[1.0, -3.0, 2.0], [1.0, 0.0, 1.0], [1.0, 0.0, 0.0], [2.0], [0.0, 1.0, -3.0, 2.0, 0.0], [1.0 + 1j, 2.0]]
 )
