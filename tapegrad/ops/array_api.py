@@ -154,16 +154,15 @@ def _reduction(name: str) -> Any:
     return forward
 
 
-def _masked_sum(xp: Any, x: Any, axis: Any = None, keepdims: bool = False, where: Any = True, initial: Any = None
-                ) -> Any:
+def _masked_sum(xp: Any, x: Any, where: Any, axis: Any = None, keepdims: bool = False, initial: Any = None) -> Any:
     """NumPy's sum(x, where=mask, initial=...): a sum of where(mask, x, 0) (the library's own summation order)."""
-    out = xp.sum(xp.where(xp.asarray(where), x, xp.zeros_like(x)), axis=axis, keepdims=keepdims)
+    out = xp.sum(xp.where(where, x, xp.zeros_like(x)), axis=axis, keepdims=keepdims)
     return out if initial is None else out + initial
 
 
-def _masked_mean(xp: Any, x: Any, axis: Any = None, keepdims: bool = False, where: Any = True) -> Any:
-    count = np.sum(np.broadcast_to(where, x.shape), axis=axis, keepdims=keepdims)
-    return _masked_sum(xp, x, axis, keepdims, where) / xp.asarray(count, dtype=x.dtype)
+def _masked_mean(xp: Any, x: Any, where: Any, axis: Any = None, keepdims: bool = False) -> Any:
+    count = xp.sum(xp.astype(xp.broadcast_to(where, x.shape), x.dtype), axis=axis, keepdims=keepdims)
+    return _masked_sum(xp, x, where, axis, keepdims) / count
 
 
 def _norm(xp: Any, x: Any, axis: Any = None, keepdims: bool = False) -> Any:

@@ -19,7 +19,7 @@ import numpy as np
 
 from tapegrad import _backend
 from tapegrad._primitive import defrule, linear
-from tapegrad._tensor import Tensor, ops, value_read
+from tapegrad._tensor import Tensor, ops
 from tapegrad.batching import along_axes
 from tapegrad.taylor import real_only
 
@@ -128,55 +128,64 @@ def mean(x: Any, axis: Any = None, keepdims: bool = False) -> Any:
 
 
 # ---- sums and means over a mask (NumPy's where=; initial=): NumPy's own loops, so NumPy's values -------
-def _masked_sum(x, axis=None, keepdims=False, where=True, initial=None):
+# The mask is the second argument (not differentiated), so a mask computed from tensors is recorded, not read.
+def _masked_sum(x, where, axis=None, keepdims=False, initial=None):
     extra = {} if initial is None else {"initial": initial}
     return np.sum(x, axis=axis, keepdims=keepdims, where=where, **extra)
 
 
-def _masked_sum_vjp(g, _ans, x, axis=None, keepdims=False, where=True, initial=None):
-    return ops.where(np.broadcast_to(where, x.shape), expand_reduced(g, x.shape, axis, keepdims), 0)
+def _on_mask(g, x, where, axis, keepdims):
+    """A reduction's cotangent spread back over x's entries where the mask holds (0 elsewhere)."""
+    return ops.where(ops.broadcast_to(where, x.shape), expand_reduced(g, x.shape, axis, keepdims), 0)
 
 
 _masked_sum_p = defrule(
     _masked_sum,
-    vjps=(_masked_sum_vjp,),
-    jvps=(lambda t, _ans, x, axis=None, keepdims=False, where=True, initial=None: _masked_sum_p(
-        t, axis=axis, keepdims=keepdims, where=where),),  # initial is a constant: no tangent
+    vjps=(lambda g, _ans, x, where, axis=None, keepdims=False, initial=None: _on_mask(g, x, where, axis, keepdims),
+          None),
+    jvps=(lambda t, _ans, x, where, axis=None, keepdims=False, initial=None: _masked_sum_p(
+        t, where, axis=axis, keepdims=keepdims), None),  # initial is a constant: no tangent
     name="masked_sum",
     complex=True,
     batch=along_axes,  # the mask broadcasts from the right, over the stack's leading axis too
 )
 
 
-def _masked_mean_vjp(g, _ans, x, axis=None, keepdims=False, where=True):
-    mask = np.broadcast_to(where, x.shape)
-    count = np.maximum(np.sum(mask, axis=axis, keepdims=keepdims), 1)  # (an empty slice: no element to reach)
-    return ops.where(mask, expand_reduced(g / count.astype(_backend.numpy_dtype(g.dtype)), x.shape, axis, keepdims), 0)
+def _masked_count(like, where, axis, keepdims):
+    """How many entries each masked mean averages (at least 1: an empty slice has no entry to reach)."""
+    mask = ops.cast(ops.broadcast_to(where, like.shape), _backend.numpy_dtype(like.dtype))
+    return ops.maximum(sum(mask, axis, keepdims), 1)
 
 
-_masked_mean_p = linear(
-    lambda x, axis=None, keepdims=False, where=True: np.mean(x, axis=axis, keepdims=keepdims, where=where),
-    _masked_mean_vjp,
+_masked_mean_p = defrule(
+    lambda x, where, axis=None, keepdims=False: np.mean(x, axis=axis, keepdims=keepdims, where=where),
+    vjps=(lambda g, _ans, x, where, axis=None, keepdims=False: _on_mask(
+        g / _masked_count(x, where, axis, keepdims), x, where, axis, keepdims), None),
+    jvps=(lambda t, _ans, x, where, axis=None, keepdims=False: _masked_mean_p(
+        t, where, axis=axis, keepdims=keepdims), None),
     name="masked_mean",
+    complex=True,
     batch=along_axes,
 )
 
 
 def _mask(where: Any) -> Any:
-    """NumPy's where= as a read-only boolean array (a tensor mask is read: it selects, it is not differentiated)."""
-    mask = np.array(value_read(where) if isinstance(where, Tensor) else where, dtype=bool)
+    """NumPy's where= as a boolean tensor or a read-only boolean array (a mask selects; it is not differentiated)."""
+    if isinstance(where, Tensor):
+        return where if _backend.kind(where.dtype) == "b" else ops.cast(where, np.bool_)
+    mask = np.array(where, dtype=bool)
     mask.flags.writeable = False
     return mask
 
 
 def masked_sum(x: Any, axis: Any = None, keepdims: bool = False, where: Any = True, initial: Any = None) -> Any:
     """``np.sum(x, axis, where=where, initial=initial)``: the entries where ``where`` holds (and ``initial``)."""
-    return _masked_sum_p(x, axis=as_axis_param(axis), keepdims=bool(keepdims), where=_mask(where), initial=initial)
+    return _masked_sum_p(x, _mask(where), axis=as_axis_param(axis), keepdims=bool(keepdims), initial=initial)
 
 
 def masked_mean(x: Any, axis: Any = None, keepdims: bool = False, where: Any = True) -> Any:
     """``np.mean(x, axis, where=where)``: the mean of the entries where ``where`` holds (NaN for none)."""
-    return _masked_mean_p(x, axis=as_axis_param(axis), keepdims=bool(keepdims), where=_mask(where))
+    return _masked_mean_p(x, _mask(where), axis=as_axis_param(axis), keepdims=bool(keepdims))
 
 
 # ---- scans: cumsum and cumprod along one axis -----------------------------------------------------
