@@ -615,3 +615,19 @@ def test_select_follows_numpys_result_type(default, dtype):
         _same(np.select([t > 0, t < -1], choices(t), default), want)
     with pytest.raises(ValueError, match="empty condition list"):
         np.select([], [], default)
+
+
+def test_a_mask_computed_from_tensors_is_recorded_not_read():
+    """np.sum(t, where=t > 0) under tg.function: one compiled program for every value (no guard on the mask)."""
+    import warnings
+
+    rng = np.random.default_rng(8)
+    f = tg.function(lambda a: np.sum(a**2, where=a > 0, axis=1) + np.mean(a, where=a < 1.5))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a FunctionWarning (falling back to eager) fails the test
+        for _ in range(12):
+            m = rng.normal(size=(3, 4))
+            _same(f(tg.constant(m)), np.sum(m**2, where=m > 0, axis=1) + np.mean(m, where=m < 1.5))
+    m = rng.normal(size=(3, 4))
+    g = lambda a: np.sum(a**2, where=a > 0, axis=1) + np.mean(a, where=a < 1.5)  # noqa: E731
+    np.testing.assert_allclose(_grad(g, m), _fd(g, m), rtol=1e-6, atol=1e-8)
