@@ -329,6 +329,7 @@ class Tensor:
         def all(self, axis=None, out=None, keepdims: bool = False, **kw) -> Tensor: ...
         def any(self, axis=None, out=None, keepdims: bool = False, **kw) -> Tensor: ...
         def nonzero(self) -> tuple[Tensor, ...]: ...
+        def copy(self, order: str = "K") -> Tensor: ...
 
 
 # ---- operators and ndarray methods: each calls an op (looked up per call: tapegrad.ops fills ``ops``) --
@@ -381,7 +382,8 @@ def _numpy_method(name: str) -> Callable:
 # fmt: off
 for _name in (
     "sum", "mean", "max", "min", "prod", "squeeze", "swapaxes", "argmax", "argmin", "argsort", "cumsum",
-    "cumprod", "clip", "dot", "round", "trace", "diagonal", "repeat", "take", "var", "std", "all", "any", "nonzero"
+    "cumprod", "clip", "dot", "round", "trace", "diagonal", "repeat", "take", "var", "std", "all", "any", "nonzero",
+    "copy",
 ):
     setattr(Tensor, _name, _numpy_method(_name))
 # fmt: on

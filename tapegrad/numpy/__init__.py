@@ -182,6 +182,32 @@ _tensor.UFUNCS.setdefault(_np.fabs, _tensor.UFUNCS[_np.absolute])
 for _module, _np_module in ((fft, _np.fft), (linalg, _np.linalg)):
     _tensor.FUNCTIONS.update(_module.NUMPY_FUNCTIONS)
 
+
+# ---- NumPy's functions that write into an argument in place and return None ---------------------------
+_IN_PLACE = {
+    "put_along_axis": "arr = tapegrad.numpy.put_along_axis(arr, indices, values, axis) (returns the new tensor)",
+    "put": "a = tapegrad.numpy.where(mask, values, a), or tapegrad.numpy.put_along_axis on the flattened tensor",
+    "place": "arr = tapegrad.numpy.where(mask, values, arr)",
+    "putmask": "a = tapegrad.numpy.where(mask, values, a)",
+    "copyto": "dst = tapegrad.numpy.where(where, src, dst) (or dst = src)",
+    "fill_diagonal": "a = tapegrad.numpy.where(tapegrad.numpy.eye(n, m, dtype=bool), val, a)",
+}
+
+
+def _in_place(name: str, instead: str) -> Callable:
+    def refuse(*args: Any, **kwargs: Any) -> Any:
+        raise TypeError(
+            f"numpy.{name} writes into its first argument in place and returns None, and a tapegrad tensor "
+            f"cannot change, so the write would be lost; take a new tensor instead: {instead}"
+        )
+
+    refuse.__name__ = refuse.__qualname__ = name
+    return refuse
+
+
+for _name, _instead in _IN_PLACE.items():  # np.put_along_axis(t, ...) returned a tensor the caller never reads
+    _tensor.FUNCTIONS[getattr(_np, _name)] = _in_place(_name, _instead)
+
 globals().update(_PUBLIC)
 __all__ = sorted({*_PUBLIC, "array", "asarray", "fft", "linalg", "pi", "e", "inf", "nan", "newaxis"})
 

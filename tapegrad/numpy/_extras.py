@@ -9,7 +9,8 @@ from typing import Any, Callable
 
 import numpy as np
 
-from tapegrad._tensor import Tensor, ops
+from tapegrad import _backend
+from tapegrad._tensor import Tensor, ops, value_read
 from tapegrad.numpy._convert import array, asarray
 from tapegrad.numpy._functions import (
     _float64,
@@ -170,10 +171,12 @@ def geomspace(start: Any, stop: Any, num: int = 50, endpoint: bool = True, dtype
 
 def corrcoef(x: Any, y: Any = None, rowvar: bool = True, *, dtype: Any = None) -> Tensor:
     """``np.corrcoef``: Pearson correlation coefficients (clipped to [-1, 1] as NumPy does)."""
-    c = cov(x, y, rowvar)
+    c = cov(x, y, rowvar, dtype=dtype)
     if c.ndim == 0:
         return c / c
-    d = ops.real(ops.sum(c * np.eye(c.shape[0]), axis=1)) if _is_complex(c) else ops.sum(c * np.eye(c.shape[0]), 1)
+    n = c.shape[0]
+    d = c[np.arange(n), np.arange(n)]  # (not a sum with the identity's zeros: NaN * 0 would spread a row's NaN)
+    d = ops.real(d) if _is_complex(c) else d
     std = ops.sqrt(d)
     c = c / ops.reshape(std, (-1, 1))
     c = c / ops.reshape(std, (1, -1))
@@ -227,7 +230,12 @@ def nanquantile(a: Any, q: Any, axis: Any = None, out: Any = None, overwrite_inp
                 interpolation: Any = None) -> Tensor:
     """``np.nanquantile`` (methods linear, lower, higher, nearest, midpoint; any axes): NaNs
     sort last and each slice interpolates among its own valid values; all-NaN slices give NaN."""
-    from tapegrad.numpy._functions import _METHODS, _reduce_axis, sort, take_along_axis
+    return _nanquantile(a, q, axis, out, method, keepdims, weights, interpolation, type(q) in (int, float))
+
+
+def _nanquantile(a: Any, q: Any, axis: Any, out: Any, method: str, keepdims: bool, weights: Any,
+                 interpolation: Any, weak: bool) -> Tensor:
+    from tapegrad.numpy._functions import _METHODS, _lerp, _quantiles, _reduce_axis, sort, take_along_axis
 
     _no_out(out, "nanquantile")
     method = interpolation if interpolation is not None else method
@@ -236,16 +244,20 @@ def nanquantile(a: Any, q: Any, axis: Any = None, out: Any = None, overwrite_inp
     a = asarray(a)
     if _is_complex(a):
         raise TypeError("a must be an array of real numbers")
-    qv = np.asarray(_plain(q), dtype=np.float64)
+    if _backend.kind(a.dtype) != "f":  # no NaNs: NumPy's quantile (lower/higher/nearest keep an integer dtype)
+        from tapegrad.numpy._functions import _quantile
+
+        return _quantile(a, q, axis, out, method, keepdims, weights, interpolation, weak)
+    qv = _quantiles(q)
     if np.any((qv < 0) | (qv > 1)):
         raise ValueError("Quantiles must be in the range [0, 1]")
     moved, ax = _reduce_axis(a, axis)
     s = sort(moved, axis=-1)  # NaNs last
     count = np.sum(~np.isnan(_plain(moved)), axis=-1)
-    pos = np.maximum(count - 1, 0)[..., None] * qv.reshape(-1)
+    pos = np.maximum(count - 1, 0)[..., None].astype(qv.dtype) * qv.reshape(-1)
     lo = np.floor(pos).astype(np.intp)
     hi = np.minimum(lo + 1, np.maximum(count - 1, 0)[..., None])
-    frac = pos - lo
+    frac = (pos - lo).astype(pos.dtype)  # NumPy's gamma, in the quantiles' dtype
     if method == "lower":
         res = take_along_axis(s, lo, -1)
     elif method == "higher":
@@ -253,11 +265,11 @@ def nanquantile(a: Any, q: Any, axis: Any = None, out: Any = None, overwrite_inp
     elif method == "nearest":
         res = take_along_axis(s, np.round(pos).astype(np.intp), -1)
     else:
-        f = (frac if method == "linear" else 0.5 * (frac > 0)).astype(np.dtype(s.dtype))
+        frac = frac if method == "linear" else 0.5 * (frac > 0)
+        f = None
         if method == "linear" and isinstance(q, Tensor):  # the same fraction, differentiable in q
-            f = ops.cast(np.maximum(count - 1, 0)[..., None] * ops.reshape(_float64(q), (-1,)) - lo, f.dtype)
-        below, above = take_along_axis(s, lo, -1), take_along_axis(s, hi, -1)
-        res = below + (above - below) * f
+            f = np.maximum(count - 1, 0)[..., None] * ops.reshape(_float64(q), (-1,)) - lo
+        res = _lerp(take_along_axis(s, lo, -1), take_along_axis(s, hi, -1), frac, f, weak)
     res = ops.where(np.broadcast_to((count == 0)[..., None], res.shape), np.nan, res)
     return _quantile_layout(ops.reshape(res, res.shape[:-1] + qv.shape), qv, a, axis, ax, keepdims)
 
@@ -266,8 +278,7 @@ def nanpercentile(a: Any, q: Any, axis: Any = None, out: Any = None, overwrite_i
                   method: str = "linear", keepdims: bool = False, *, weights: Any = None,
                   interpolation: Any = None) -> Tensor:
     """``np.nanpercentile``: nanquantile at q / 100."""
-    return nanquantile(a, _percent(q), axis, out, overwrite_input, method, keepdims, weights=weights,
-                       interpolation=interpolation)
+    return _nanquantile(a, _percent(q), axis, out, method, keepdims, weights, interpolation, type(q) in (int, float))
 
 
 def nanmedian(a: Any, axis: Any = None, out: Any = None, overwrite_input: bool = False,
@@ -469,24 +480,52 @@ def unwrap(p: Any, discont: Any = None, axis: int = -1, *, period: float = 2 * n
 
 
 def roots(p: Any) -> Tensor:
-    """``np.roots``: eigenvalues of the companion matrix (complex; differentiable in p)."""
-    from tapegrad.numpy import linalg
-
+    """``np.roots``: eigenvalues of the companion matrix (differentiable in p); real when they all are,
+    as NumPy's (``np.linalg.eigvals``)."""
     p = ops.reshape(asarray(p), (-1,))
     nz = np.flatnonzero(_plain(p))
     if nz.size == 0:
         return array(np.zeros(0))
     trailing = p.shape[0] - nz[-1] - 1
+    if trailing:  # a root at 0 still moves with the zero coefficients: see _zero_roots
+        return _zero_roots(p[int(nz[0]) :], trailing)
     p = p[int(nz[0]) : int(nz[-1]) + 1]
     n = p.shape[0]
-    if n < 2:
-        return array(np.zeros(trailing, dtype=complex))
+    if n < 2:  # no eigenvalues: NumPy's empty float64 array, with the trailing zeros
+        return array(np.zeros(trailing))
+    return _companion_roots(p)
+
+
+def _companion_roots(p: Tensor) -> Tensor:
+    """The eigenvalues of the companion matrix of p (p[0] != 0, at least 2 coefficients), as NumPy's."""
+    from tapegrad.numpy import linalg
+
+    n = p.shape[0]
     first = ops.reshape(-p[1:] / p[0], (1, n - 1))
     companion = ops.concatenate([first, array(np.eye(n - 2, n - 1, dtype=np.dtype(p.dtype)))], 0) if n > 2 else first
-    out = linalg.eigvals(companion)
-    if trailing:
-        out = ops.concatenate([out, ops.cast(array(np.zeros(trailing)), out.dtype)], 0)
-    return out
+    return linalg.eigvals(companion)
+
+
+def _zero_roots(p: Tensor, trailing: int) -> Tensor:
+    """np.roots of p ending in ``trailing`` zero coefficients: NumPy strips them and appends exact zero roots,
+    but the roots are functions of those coefficients too (a simple root at 0 moves by -dp[-1] / p[-2], and
+    the others move with it). NumPy's values, with the derivatives of the full companion matrix's eigenvalues
+    (matched to them by value): c + (r - stop_gradient(r)) is c exactly."""
+    from tapegrad.transforms import stop_gradient
+
+    values = np.roots(_plain(p))
+    full = _companion_roots(p)
+    near = np.asarray(value_read(full))
+    order, free = [], list(range(near.shape[0]))
+    for v in values:  # each of NumPy's roots takes the nearest eigenvalue not taken yet
+        j = free[int(np.argmin(np.abs(near[free] - v)))]
+        order.append(j)
+        free.remove(j)
+    moved = ops.take(full, np.array(order))
+    change = moved - stop_gradient(moved)
+    if values.dtype.kind != "c" and _is_complex(change):
+        change = ops.real(change)
+    return array(values) + change
 
 
 # ---- products and assembly ------------------------------------------------------------------------------
@@ -598,6 +637,7 @@ def apply_along_axis(func1d: Callable, axis: int, arr: Any, *args: Any, **kwargs
 # ---- elementwise compositions ------------------------------------------------------------------------------
 def fix(x: Any, out: Any = None) -> Tensor:
     """``np.fix``: round towards zero (gradient 0)."""
+    _no_out(out, "fix")
     x = asarray(x)
     return ops.where(_plain(x) >= 0, ops.floor(x), ops.ceil(x))
 
@@ -765,19 +805,28 @@ def unique_values(x: Any) -> Tensor:
     return unique(x)
 
 
+# NumPy's named results (``np.unique_all(x).counts``), their classes read from NumPy itself
+_UniqueAll, _UniqueCounts, _UniqueInverse = (
+    type(f(np.zeros(1))) for f in (np.unique_all, np.unique_counts, np.unique_inverse)
+)
+
+
 def unique_counts(x: Any) -> tuple:
-    """``np.unique_counts``: (values, counts)."""
-    return unique(x, return_counts=True)
+    """``np.unique_counts``: (values, counts), NumPy's named tuple."""
+    values, counts = unique(x, return_counts=True, equal_nan=False)
+    return _UniqueCounts(values, counts)
 
 
 def unique_inverse(x: Any) -> tuple:
-    """``np.unique_inverse``: (values, inverse indices shaped like x)."""
-    return unique(x, return_inverse=True)
+    """``np.unique_inverse``: (values, inverse indices shaped like x), NumPy's named tuple."""
+    values, inverse = unique(x, return_inverse=True, equal_nan=False)
+    return _UniqueInverse(values, ops.reshape(inverse, np.shape(x)))
 
 
 def unique_all(x: Any) -> tuple:
-    """``np.unique_all``: (values, first indices, inverse indices, counts)."""
-    return unique(x, True, True, True)
+    """``np.unique_all``: (values, first indices, inverse indices shaped like x, counts), NumPy's named tuple."""
+    values, indices, inverse, counts = unique(x, True, True, True, equal_nan=False)
+    return _UniqueAll(values, indices, ops.reshape(inverse, np.shape(x)), counts)
 
 
 # ---- integer- and boolean-valued helpers (plain results: not differentiable) ------------------------------------
@@ -802,7 +851,8 @@ _PLAIN = ("signbit", "isneginf", "isposinf", "iscomplex", "isreal", "isin", "dig
           "hanning", "kaiser", "mask_indices", "array_equiv", "gcd", "lcm", "bitwise_and", "bitwise_or",
           "bitwise_xor", "bitwise_not", "bitwise_invert", "bitwise_count", "bitwise_left_shift",
           "bitwise_right_shift", "invert", "left_shift", "right_shift", "einsum_path", "isdtype", "typename",
-          "min_scalar_type", "mintypecode", "common_type", "spacing")
+          "min_scalar_type", "mintypecode", "common_type", "spacing", "searchsorted", "iscomplexobj", "isrealobj",
+          "array2string", "array_repr", "array_str", "packbits", "unpackbits")
 for _name in _PLAIN:
     globals()[_name] = _plain_result(_name)
 

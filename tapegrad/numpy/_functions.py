@@ -176,7 +176,7 @@ def column_stack(tup: Any) -> Tensor:
 
 def row_stack(tup: Any, *, dtype: Any = None, casting: str = "same_kind") -> Tensor:
     """``np.row_stack`` (``np.vstack``)."""
-    return _shape_ops.vstack([asarray(a) for a in tup])
+    return _shape_ops.vstack(_shape_ops._cast_for_join([asarray(a) for a in tup], dtype, casting))
 
 
 def dstack(tup: Any) -> Tensor:
@@ -290,8 +290,9 @@ def diff(a: Any, n: int = 1, axis: int = -1, prepend: Any = np._NoValue, append:
     if parts[0] is not None or parts[1] is not None:
         a = ops.concatenate([p for p in (parts[0], a, parts[1]) if p is not None], axis=axis)
     lead = (slice(None),) * axis
+    step = ops.not_equal if _backend.kind(a.dtype) == "b" else ops.subtract  # NumPy's: booleans differ or not
     for _ in range(n):
-        a = a[lead + (slice(1, None),)] - a[lead + (slice(None, -1),)]
+        a = step(a[lead + (slice(1, None),)], a[lead + (slice(None, -1),)])
     return a
 
 
@@ -309,43 +310,127 @@ def ediff1d(ary: Any, to_end: Any = None, to_begin: Any = None) -> Tensor:
 
 
 def _spacing(h: Any) -> Any:
-    """A scalar spacing: a tensor stays one (the differences are differentiable in it), else a float."""
-    return h if isinstance(h, Tensor) else float(h)
+    """A scalar spacing: a tensor stays one (the differences are differentiable in it), a Python number a
+    float (weak next to float32 data, as in NumPy), a NumPy scalar or 0-d array a float64 array."""
+    if isinstance(h, Tensor):
+        return h
+    if type(h) in (int, float):  # (not np.float64, a subclass of float: NumPy's are strongly typed)
+        return float(h)
+    h = np.asarray(h)
+    return h if h.dtype.kind in "fc" else h.astype(np.float64)
+
+
+def _axis_spacing(distances: Any, n: int) -> Any:
+    """NumPy's spacing along one axis: a scalar as given; 1-d coordinates become their differences (one
+    scalar when they are all equal, as NumPy reduces it), a tensor's differentiable."""
+    if np.ndim(distances) == 0:
+        return _spacing(distances)
+    if np.ndim(distances) != 1:
+        raise ValueError("distances must be either scalars or 1d")
+    if np.shape(distances)[0] != n:
+        raise ValueError("when 1d, distances must match the length of the corresponding dimension")
+    values = _plain(distances)
+    if values.dtype.kind in "iub":
+        values = values.astype(np.float64)
+    diffs = np.diff(values)
+    if not isinstance(distances, Tensor):
+        return diffs[0] if (diffs == diffs[0]).all() else diffs
+    x = distances if _backend.kind(distances.dtype) in "fc" else ops.cast(distances, np.float64)
+    uneven = x[1:] - x[:-1]
+    if not (diffs == diffs[0]).all():
+        return uneven
+    return _Uniform(uneven[0], uneven)
+
+
+class _Uniform:
+    """Evenly spaced tensor coordinates: NumPy computes with the one spacing (those values), but moving any
+    one coordinate makes them uneven, so the derivatives are the uneven formulas' (``diffs``)."""
+
+    def __init__(self, h: Tensor, diffs: Tensor) -> None:
+        self.h, self.diffs = h, diffs
+
+
+def _differences(f: Tensor, ax: int, h: Any, edge_order: int) -> Tensor:
+    """np.gradient along one axis, in NumPy's steps and rounding: ``h`` a scalar (float, 0-d array or
+    tensor) or the differences of the coordinates (array or tensor). Differences of f are taken in f's
+    dtype and promoted where NumPy's would be, by a spacing that is not a Python number."""
+    n = f.shape[ax]
+    fdt = _backend.numpy_dtype(f.dtype)
+    dtype = None if type(h) is float else np.result_type(fdt, _backend.numpy_dtype(h.dtype))
+
+    def at(i: Any) -> Tensor:
+        return f[(slice(None),) * ax + (i,)]
+
+    def up(t: Tensor) -> Tensor:  # promoted as NumPy's binary operation with the spacing would
+        return t if dtype is None or dtype == fdt else ops.cast(t, dtype)
+
+    def along(c: Any) -> Any:  # coefficients of the uneven formulas, broadcast along the axis
+        shape = (-1,) + (1,) * (f.ndim - ax - 1)
+        return ops.reshape(c, shape) if isinstance(c, Tensor) else np.reshape(c, shape)
+
+    if np.ndim(h) == 0:
+        inner = up(at(slice(2, None)) - at(slice(None, -2))) / (2.0 * h)
+        if edge_order == 1:
+            first = up(at(slice(1, 2)) - at(slice(0, 1))) / h
+            last = up(at(slice(n - 1, n)) - at(slice(n - 2, n - 1))) / h
+        else:
+            first = (-1.5 / h) * up(at(slice(0, 1))) + (2.0 / h) * up(at(slice(1, 2))) + (-0.5 / h) * up(
+                at(slice(2, 3)))
+            last = (0.5 / h) * up(at(slice(n - 3, n - 2))) + (-2.0 / h) * up(at(slice(n - 2, n - 1))) + (
+                1.5 / h) * up(at(slice(n - 1, n)))
+        return ops.concatenate([first, inner, last], axis=ax)
+    dx1, dx2 = h[:-1], h[1:]
+    a = along(-dx2 / (dx1 * (dx1 + dx2)))
+    b = along((dx2 - dx1) / (dx1 * dx2))
+    c = along(dx1 / (dx2 * (dx1 + dx2)))
+    inner = a * up(at(slice(None, -2))) + b * up(at(slice(1, -1))) + c * up(at(slice(2, None)))
+    if edge_order == 1:
+        first = up(at(slice(1, 2)) - at(slice(0, 1))) / h[0]
+        last = up(at(slice(n - 1, n)) - at(slice(n - 2, n - 1))) / h[-1]
+    else:
+        dx1, dx2 = h[0], h[1]
+        first = (-(2.0 * dx1 + dx2) / (dx1 * (dx1 + dx2))) * up(at(slice(0, 1))) + (
+            (dx1 + dx2) / (dx1 * dx2)) * up(at(slice(1, 2))) + (-dx1 / (dx2 * (dx1 + dx2))) * up(at(slice(2, 3)))
+        dx1, dx2 = h[-2], h[-1]
+        last = (dx2 / (dx1 * (dx1 + dx2))) * up(at(slice(n - 3, n - 2))) + (-(dx2 + dx1) / (dx1 * dx2)) * up(
+            at(slice(n - 2, n - 1))) + ((2.0 * dx2 + dx1) / (dx2 * (dx1 + dx2))) * up(at(slice(n - 1, n)))
+    return ops.concatenate([first, inner, last], axis=ax)
 
 
 def gradient(f: Any, *varargs: Any, axis: Any = None, edge_order: int = 1) -> Any:
-    """``np.gradient`` with scalar spacings: central differences inside, one-sided (order 1 or 2)
-    at the edges. (Coordinate arrays as spacings are not supported.)"""
+    """``np.gradient``: central differences inside, one-sided (order 1 or 2) at the edges, with NumPy's
+    spacings (scalars, or coordinate arrays: uneven grids by NumPy's formulas), values bit for bit.
+    Differentiable in f and in spacings or coordinates given as tensors."""
     f = asarray(f)
     axes = tuple(range(f.ndim)) if axis is None else tuple(int(x) % f.ndim for x in np.atleast_1d(axis))
     if not varargs:
         spacings = [1.0] * len(axes)
     elif len(varargs) == 1 and np.ndim(varargs[0]) == 0:
         spacings = [_spacing(varargs[0])] * len(axes)
-    elif len(varargs) == len(axes) and all(np.ndim(v) == 0 for v in varargs):
-        spacings = [_spacing(v) for v in varargs]
+    elif len(varargs) == len(axes):
+        spacings = [_axis_spacing(v, f.shape[ax]) for v, ax in zip(varargs, axes)]
     else:
-        raise NotImplementedError("tapegrad.numpy.gradient: only scalar spacings are supported")
+        raise TypeError("invalid number of arguments")
     if edge_order not in (1, 2):
         raise ValueError("'edge_order' greater than 2 not supported")
+    kind = _backend.kind(f.dtype)
+    if kind not in "fc":  # integers and booleans: float64, as NumPy's
+        f = ops.cast(f, np.float64)
     out = []
     for ax, h in zip(axes, spacings):
-        n = f.shape[ax]
-        if n < edge_order + 1:
+        if f.shape[ax] < edge_order + 1:
             raise ValueError("Shape of array too small to calculate a numerical gradient, "
                              "at least (edge_order + 1) elements are required.")
+        if isinstance(h, _Uniform):  # NumPy's values, the uneven formulas' derivatives
+            from tapegrad.transforms import stop_gradient
 
-        def at(s: Any, ax: int = ax) -> Tensor:
-            return f[(slice(None),) * ax + (s,)]
-
-        inner = (at(slice(2, None)) - at(slice(None, -2))) / (2.0 * h)
-        if edge_order == 1:
-            first = (at(slice(1, 2)) - at(slice(0, 1))) / h
-            last = (at(slice(n - 1, n)) - at(slice(n - 2, n - 1))) / h
+            value = stop_gradient(_differences(f, ax, h.h, edge_order))
+            moving = _differences(f, ax, h.diffs, edge_order)
+            finite = np.isfinite(_plain(moving))
+            value = value + ops.where(finite, moving - stop_gradient(moving), 0)
         else:
-            first = (-1.5 * at(slice(0, 1)) + 2.0 * at(slice(1, 2)) - 0.5 * at(slice(2, 3))) / h
-            last = (0.5 * at(slice(n - 3, n - 2)) - 2.0 * at(slice(n - 2, n - 1)) + 1.5 * at(slice(n - 1, n))) / h
-        out.append(ops.concatenate([first, inner, last], axis=ax))
+            value = _differences(f, ax, h, edge_order)
+        out.append(value if value.dtype == f.dtype else ops.cast(value, f.dtype))  # stored in f's dtype
     return out[0] if len(out) == 1 else tuple(out)
 
 
@@ -358,10 +443,24 @@ def select(condlist: Any, choicelist: Any, default: Any = 0) -> Tensor:
     """``np.select``: the first choice whose condition holds (conditions are not differentiated)."""
     if len(condlist) != len(choicelist):
         raise ValueError("list of cases must be same length as list of conditions")
-    out = asarray(default)
+    if len(condlist) == 0:
+        raise ValueError("select with an empty condition list is not possible")
+
+    def weak(c: Any) -> Any:  # NumPy's NEP 50 result type: Python numbers stay weak
+        if type(c) in (int, float, complex):
+            return c
+        return np.zeros((), _backend.numpy_dtype(c.dtype) if isinstance(c, Tensor) else np.asarray(c).dtype)
+
+    dtype = np.result_type(*[weak(c) for c in (*choicelist, default)])
+
+    def typed(c: Any) -> Any:
+        c = asarray(c) if isinstance(c, Tensor) else np.asarray(c, dtype)
+        return c if not isinstance(c, Tensor) or _backend.numpy_dtype(c.dtype) == dtype else ops.cast(c, dtype)
+
+    out = typed(default)
     for cond, choice in reversed(list(zip(condlist, choicelist))):
-        out = ops.where(_plain(cond).astype(bool), choice, out)
-    return out
+        out = ops.where(_plain(cond).astype(bool), typed(choice), out)
+    return out if isinstance(out, Tensor) else array(out)
 
 
 def piecewise(x: Any, condlist: Any, funclist: Any, *args: Any, **kw: Any) -> Tensor:
@@ -453,13 +552,29 @@ def rad2deg(x: Any) -> Tensor:
 
 
 def round(a: Any, decimals: int = 0, out: Any = None) -> Tensor:  # noqa: A001
-    """``np.round``: to ``decimals`` places (NumPy's own scaling, so the same values; gradient 0)."""
+    """``np.round``: to ``decimals`` places in NumPy's steps, so the same values (gradient 0): times 10^d or
+    divided by 10^-d, rint, back; complex numbers part by part; integers stay integers (computed in float64)."""
     _no_out(out, "round")
     a = asarray(a)
+    kind = _backend.kind(a.dtype)
+    if kind == "c":
+        return ops.complex(round(ops.real(a), decimals), round(ops.imag(a), decimals))
+    if kind in "iu":
+        if decimals >= 0:
+            return a
+        return ops.cast(round(ops.cast(a, np.float64), decimals), a.dtype)
     if decimals == 0:
         return ops.round(a)
-    scale = 10.0 ** decimals
-    return ops.round(a * scale) / scale
+    scale = _power_of_ten(abs(int(decimals)))  # a Python float: weak next to float32, as NumPy's
+    return ops.round(a * scale) / scale if decimals > 0 else ops.round(a / scale) * scale
+
+
+def _power_of_ten(n: int) -> float:
+    """10^n as NumPy's round computes it (exact to 1e22; beyond, by repeated multiplication)."""
+    out = 1e9 if n >= 9 else 10.0**n
+    for _ in range(n - 9):
+        out *= 10.0
+    return out
 
 
 around = round
@@ -483,11 +598,15 @@ def nan_to_num(x: Any, copy: bool = True, nan: float = 0.0, posinf: Any = None, 
 
 
 def heaviside(x1: Any, x2: Any) -> Tensor:
-    """``np.heaviside``: 0 below zero, x2 at zero, 1 above (differentiable in x2 only)."""
+    """``np.heaviside``: 0 below zero, x2 at zero, 1 above, NaN at NaN (differentiable in x2 only), in the
+    floating dtype NumPy's loops give."""
     x1 = asarray(x1)
     v = _plain(x1)
-    step = ops.where(v > 0, ops.ones_like(x1), ops.zeros_like(x1))
-    return ops.where(v == 0, x2, step)
+    like = x2 if isinstance(x2, (int, float)) else np.zeros((), _backend.numpy_dtype(asarray(x2).dtype))
+    dtype = np.heaviside(np.zeros((), v.dtype), like).dtype
+    step = np.where(np.isnan(v), np.nan, np.where(v > 0, 1.0, 0.0)).astype(dtype)
+    x2 = asarray(x2) if not isinstance(x2, (int, float)) else np.asarray(x2, dtype)
+    return ops.where(v == 0, x2 if _backend.numpy_dtype(x2.dtype) == dtype else ops.cast(x2, dtype), step)
 
 
 # ---- reductions and order statistics ------------------------------------------------------------------
@@ -516,6 +635,31 @@ def quantile(a: Any, q: Any, axis: Any = None, out: Any = None, overwrite_input:
              interpolation: Any = None) -> Tensor:
     """``np.quantile`` (methods linear, lower, higher, nearest, midpoint; any axes): sorted
     values blended with constant weights, so the gradient goes to the order statistics used."""
+    return _quantile(a, q, axis, out, method, keepdims, weights, interpolation, type(q) in (int, float))
+
+
+def _lerp(below: Tensor, above: Tensor, frac: np.ndarray, f: Any, weak: bool) -> Tensor:
+    """NumPy's ``_lerp`` of two order statistics at fractions ``frac`` (``f``: the same, a tensor when q
+    is one): from the nearer end, and in the data's dtype only for a Python-number q (NEP 50)."""
+    dtype = _backend.numpy_dtype(below.dtype)
+    if dtype.kind != "f" or not weak:
+        dtype = np.result_type(dtype, frac.dtype if frac.dtype.kind == "f" else np.float64)
+    gap = above - below
+    below, above, gap = (_as_dtype(x, dtype) for x in (below, above, gap))
+    if isinstance(f, Tensor):
+        f = _as_dtype(f, dtype)
+        rest = 1 - f
+    else:
+        f, rest = frac.astype(dtype), (1 - frac).astype(dtype)  # 1 - t in float64 first, as NumPy's
+    return ops.where(frac >= 0.5, above - gap * rest, below + gap * f)
+
+
+def _as_dtype(x: Tensor, dtype: np.dtype) -> Tensor:
+    return x if _backend.numpy_dtype(x.dtype) == dtype else ops.cast(x, dtype)
+
+
+def _quantile(a: Any, q: Any, axis: Any, out: Any, method: str, keepdims: bool, weights: Any,
+              interpolation: Any, weak: bool) -> Tensor:
     _no_out(out, "quantile")
     if interpolation is not None:
         method = interpolation
@@ -524,7 +668,7 @@ def quantile(a: Any, q: Any, axis: Any = None, out: Any = None, overwrite_input:
     a = asarray(a)
     if np.dtype(a.dtype).kind == "c":
         raise TypeError("a must be an array of real numbers")
-    qv = np.asarray(_plain(q), dtype=np.float64)
+    qv = _quantiles(q)
     if np.any((qv < 0) | (qv > 1)):
         raise ValueError("Quantiles must be in the range [0, 1]")
     moved, ax = _reduce_axis(a, axis)
@@ -533,7 +677,7 @@ def quantile(a: Any, q: Any, axis: Any = None, out: Any = None, overwrite_input:
     pos = qv * (n - 1)
     lo = np.floor(pos).astype(np.intp)
     hi = np.minimum(lo + 1, n - 1)
-    frac = pos - lo
+    frac = (pos - lo).astype(pos.dtype)  # NumPy's gamma, in the quantiles' dtype
     if method == "lower":
         res = ops.take(s, lo, axis=-1)
     elif method == "higher":
@@ -541,13 +685,22 @@ def quantile(a: Any, q: Any, axis: Any = None, out: Any = None, overwrite_input:
     elif method == "nearest":
         res = ops.take(s, np.round(pos).astype(np.intp), axis=-1)  # half to even, as NumPy
     else:
-        f = frac if method == "linear" else np.full_like(frac, 0.5) * (frac > 0)
-        f = f.astype(np.dtype(a.dtype) if np.dtype(a.dtype).kind == "f" else np.float64)
-        if method == "linear" and isinstance(q, Tensor):  # the same fraction, differentiable in q
-            f = ops.cast(_float64(q) * (n - 1) - lo, f.dtype)
-        below, above = ops.take(s, lo, axis=-1), ops.take(s, hi, axis=-1)
-        res = below + (above - below) * f
-    return _quantile_layout(res, qv, a, axis, ax, keepdims)
+        frac = frac if method == "linear" else np.full_like(frac, 0.5) * (frac > 0)
+        f = _float64(q) * (n - 1) - lo if method == "linear" and isinstance(q, Tensor) else None  # differentiable in q
+        res = _lerp(ops.take(s, lo, axis=-1), ops.take(s, hi, axis=-1), frac, f, weak)
+    return _quantile_layout(_nan_where_nan(res, moved, qv.ndim), qv, a, axis, ax, keepdims)
+
+
+def _nan_where_nan(res: Tensor, moved: Tensor, extra: int = 0) -> Tensor:
+    """NaN where the slice (the last axis of ``moved``) holds a NaN, as NumPy's median and quantile
+    (the sort puts NaNs last, so the order statistics alone would skip them)."""
+    if _backend.kind(moved.dtype) not in "fc":
+        return res
+    bad = np.isnan(_plain(moved)).any(axis=-1)
+    if not bad.any():
+        return res
+    bad = np.broadcast_to(bad.reshape(bad.shape + (1,) * extra), res.shape)
+    return ops.where(bad, np.array(np.nan, dtype=_backend.numpy_dtype(res.dtype)), res)
 
 
 def _quantile_layout(res: Tensor, qv: np.ndarray, a: Tensor, axis: Any, ax: Any, keepdims: bool) -> Tensor:
@@ -567,8 +720,7 @@ def percentile(a: Any, q: Any, axis: Any = None, out: Any = None, overwrite_inpu
                method: str = "linear", keepdims: bool = False, *, weights: Any = None,
                interpolation: Any = None) -> Tensor:
     """``np.percentile``: quantile at q / 100."""
-    return quantile(a, _percent(q), axis, out, overwrite_input, method, keepdims, weights=weights,
-                    interpolation=interpolation)
+    return _quantile(a, _percent(q), axis, out, method, keepdims, weights, interpolation, type(q) in (int, float))
 
 
 def _float64(q: Tensor) -> Tensor:
@@ -576,8 +728,14 @@ def _float64(q: Tensor) -> Tensor:
 
 
 def _percent(q: Any) -> Any:
-    """q / 100 in float64, still a tensor (differentiable) when q is one."""
-    return _float64(q) / 100 if isinstance(q, Tensor) else np.asarray(q, dtype=np.float64) / 100
+    """q / 100 (float64 unless q is a float32/16 array, as NumPy's), still a tensor (differentiable) when q is one."""
+    return _float64(q) / 100 if isinstance(q, Tensor) else _quantiles(q) / 100
+
+
+def _quantiles(q: Any) -> np.ndarray:
+    """The values of q as NumPy's quantile computes with them: float64 unless q is a float32/16 array."""
+    qv = np.asarray(_plain(q))
+    return qv if qv.dtype.kind == "f" and not isinstance(q, Tensor) else qv.astype(np.float64)
 
 
 def median(a: Any, axis: Any = None, out: Any = None, overwrite_input: bool = False, keepdims: bool = False) -> Tensor:
@@ -588,6 +746,7 @@ def median(a: Any, axis: Any = None, out: Any = None, overwrite_input: bool = Fa
     s = sort(moved, axis=-1)
     n = s.shape[-1]
     res = s[..., n // 2] if n % 2 else (s[..., n // 2 - 1] + s[..., n // 2]) / 2
+    res = _nan_where_nan(res, moved)
     if keepdims:
         shape = [1] * a.ndim if axis is None else list(a.shape)
         for i in () if axis is None else ax if isinstance(ax, tuple) else (ax,):

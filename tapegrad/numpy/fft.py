@@ -12,6 +12,13 @@ from tapegrad.numpy._convert import asarray
 from tapegrad.ops import shape as _shape_ops
 from tapegrad.ops.fft import fftn_p, irfft_p, rfft_p
 
+
+def _no_out(out: Any, name: str) -> None:
+    """NumPy's out= writes the transform into an array; a tensor result cannot be written there."""
+    if out is not None:
+        raise TypeError(f"numpy.{name} on a tapegrad Tensor does not take out=; use the returned tensor")
+
+
 __all__ = [
     "fft", "ifft", "fft2", "ifft2", "fftn", "ifftn", "rfft", "irfft", "rfft2", "irfft2", "rfftn", "irfftn",
     "fftshift", "ifftshift", "fftfreq", "rfftfreq", "hfft", "ihfft",
@@ -66,37 +73,44 @@ def _fftn(a: Any, s: Any, axes: Any, norm: Any, inverse: bool) -> Tensor:
 
 def fft(a: Any, n: int | None = None, axis: int = -1, norm: str | None = None, out: Any = None) -> Tensor:
     """One-dimensional DFT along ``axis`` (``np.fft.fft``)."""
+    _no_out(out, "fft.fft")
     a = asarray(a)
     return _fftn(a, None if n is None else (n,), (axis,), norm, False)
 
 
 def ifft(a: Any, n: int | None = None, axis: int = -1, norm: str | None = None, out: Any = None) -> Tensor:
     """One-dimensional inverse DFT (``np.fft.ifft``)."""
+    _no_out(out, "fft.ifft")
     return _fftn(a, None if n is None else (n,), (axis,), norm, True)
 
 
 def fftn(a: Any, s: Any = None, axes: Any = None, norm: str | None = None, out: Any = None) -> Tensor:
     """N-dimensional DFT (``np.fft.fftn``)."""
+    _no_out(out, "fft.fftn")
     return _fftn(a, s, axes, norm, False)
 
 
 def ifftn(a: Any, s: Any = None, axes: Any = None, norm: str | None = None, out: Any = None) -> Tensor:
     """N-dimensional inverse DFT (``np.fft.ifftn``)."""
+    _no_out(out, "fft.ifftn")
     return _fftn(a, s, axes, norm, True)
 
 
 def fft2(a: Any, s: Any = None, axes: Any = (-2, -1), norm: str | None = None, out: Any = None) -> Tensor:
     """Two-dimensional DFT (``np.fft.fft2``)."""
+    _no_out(out, "fft.fft2")
     return _fftn(a, s, axes, norm, False)
 
 
 def ifft2(a: Any, s: Any = None, axes: Any = (-2, -1), norm: str | None = None, out: Any = None) -> Tensor:
     """Two-dimensional inverse DFT (``np.fft.ifft2``)."""
+    _no_out(out, "fft.ifft2")
     return _fftn(a, s, axes, norm, True)
 
 
 def rfft(a: Any, n: int | None = None, axis: int = -1, norm: str | None = None, out: Any = None) -> Tensor:
     """DFT of a real input, the n//2 + 1 non-negative frequencies (``np.fft.rfft``)."""
+    _no_out(out, "fft.rfft")
     a = asarray(a)
     if np.dtype(a.dtype).kind == "c":
         raise TypeError("rfft takes a real input; use fft for complex values")
@@ -107,6 +121,7 @@ def rfft(a: Any, n: int | None = None, axis: int = -1, norm: str | None = None, 
 
 def irfft(a: Any, n: int | None = None, axis: int = -1, norm: str | None = None, out: Any = None) -> Tensor:
     """Inverse of rfft: a real signal of length ``n`` (default 2 (m - 1)) (``np.fft.irfft``)."""
+    _no_out(out, "fft.irfft")
     a = asarray(a)
     axis = int(axis) % a.ndim
     n = 2 * (a.shape[axis] - 1) if n is None else int(n)
@@ -118,6 +133,7 @@ def irfft(a: Any, n: int | None = None, axis: int = -1, norm: str | None = None,
 
 def rfftn(a: Any, s: Any = None, axes: Any = None, norm: str | None = None, out: Any = None) -> Tensor:
     """N-dimensional DFT of a real input: rfft on the last axis, fft on the others (``np.fft.rfftn``)."""
+    _no_out(out, "fft.rfftn")
     a = asarray(a)
     axes, sizes = _axes_and_sizes(a, s, axes)
     for ax, n in zip(axes, sizes):
@@ -128,6 +144,7 @@ def rfftn(a: Any, s: Any = None, axes: Any = None, norm: str | None = None, out:
 
 def irfftn(a: Any, s: Any = None, axes: Any = None, norm: str | None = None, out: Any = None) -> Tensor:
     """Inverse of rfftn: ifft on all axes but the last, then irfft on it (``np.fft.irfftn``)."""
+    _no_out(out, "fft.irfftn")
     a = asarray(a)
     nd = a.ndim
     if axes is None:
@@ -143,17 +160,20 @@ def irfftn(a: Any, s: Any = None, axes: Any = None, norm: str | None = None, out
 
 def rfft2(a: Any, s: Any = None, axes: Any = (-2, -1), norm: str | None = None, out: Any = None) -> Tensor:
     """Two-dimensional rfftn (``np.fft.rfft2``)."""
+    _no_out(out, "fft.rfft2")
     return rfftn(a, s, axes, norm)
 
 
 def irfft2(a: Any, s: Any = None, axes: Any = (-2, -1), norm: str | None = None, out: Any = None) -> Tensor:
     """Two-dimensional irfftn (``np.fft.irfft2``)."""
+    _no_out(out, "fft.irfft2")
     return irfftn(a, s, axes, norm)
 
 
 def hfft(a: Any, n: int | None = None, axis: int = -1, norm: str | None = None, out: Any = None) -> Tensor:
     """DFT of a Hermitian-symmetric signal given by its first half (``np.fft.hfft``): irfft of the
     conjugate with the dual normalisation."""
+    _no_out(out, "fft.hfft")
     a = asarray(a)
     axis = int(axis) % a.ndim
     n = 2 * (a.shape[axis] - 1) if n is None else int(n)
@@ -162,6 +182,7 @@ def hfft(a: Any, n: int | None = None, axis: int = -1, norm: str | None = None, 
 
 def ihfft(a: Any, n: int | None = None, axis: int = -1, norm: str | None = None, out: Any = None) -> Tensor:
     """Inverse of hfft (``np.fft.ihfft``): the conjugate of rfft with the dual normalisation."""
+    _no_out(out, "fft.ihfft")
     return ops.conj(rfft(a, n, axis, _DUAL_NORM[_norm(norm)]))
 
 

@@ -46,7 +46,7 @@ class EigResult(NamedTuple):
 class LstsqResult(NamedTuple):
     x: Tensor
     residuals: Tensor
-    rank: int
+    rank: np.int32
     s: Tensor
 
 
@@ -62,6 +62,8 @@ def svd(a: Any, full_matrices: bool = True, compute_uv: bool = True, hermitian: 
     the fix, ``full_matrices=False``, and their forward-mode tangent is NaN (undefined); derivatives
     through the other columns work as for the reduced factors."""
     a = asarray(a)
+    if hermitian:
+        return _hermitian_svd(a, compute_uv)
     u, s, vh = _dec.svd_parts(a)
     if not compute_uv:
         return s
@@ -75,6 +77,24 @@ def svd(a: Any, full_matrices: bool = True, compute_uv: bool = True, hermitian: 
     return SVDResult(u, s, vh)
 
 
+def _hermitian_svd(a: Tensor, compute_uv: bool) -> Any:
+    """NumPy's ``svd(a, hermitian=True)``: from ``eigh`` (the lower triangle), |eigenvalues| descending, their
+    signs moved into Vh; so U and Vh are NumPy's, not another valid pair of singular vectors."""
+    from tapegrad.numpy._functions import sort, take_along_axis
+
+    _square(a, "svd")
+    if not compute_uv:
+        return sort(ops.abs(eigvalsh(a)))[..., ::-1]
+    w, u = eigh(a)
+    values = np.asarray(value_read(w))
+    order = np.argsort(np.abs(values))[..., ::-1]
+    sign = np.take_along_axis(np.sign(values), order, axis=-1)
+    s = take_along_axis(ops.abs(w), order, -1)
+    u = take_along_axis(u, order[..., None, :], -1)
+    vh = _la.matrix_transpose(u * sign[..., None, :].astype(values.dtype))
+    return SVDResult(u, s, ops.conj(vh) if _backend.kind(a.dtype) == "c" else vh)
+
+
 def svdvals(x: Any) -> Tensor:
     """``np.linalg.svdvals``: the singular values, descending."""
     return svd(x, compute_uv=False)
@@ -84,7 +104,8 @@ def pinv(a: Any, rcond: Any = None, hermitian: bool = False, *, rtol: Any = np._
     """``np.linalg.pinv`` through the SVD: singular values below ``rcond * max(s)`` are dropped
     (their reciprocal's gradient is 0, as the cutoff is a constant)."""
     a = asarray(a)
-    u, s, vh = _dec.svd_parts(a)
+    complex_ = _backend.kind(a.dtype) == "c"
+    u, s, vh = svd(ops.conj(a) if complex_ else a, full_matrices=False, hermitian=hermitian)  # NumPy's steps
     if rcond is None:  # NumPy's defaults: 1e-15, or max(M, N) eps for an explicit rtol=None
         rcond = 1e-15 if rtol is np._NoValue else max(a.shape[-2:]) * np.finfo(np.dtype(a.dtype)).eps \
             if rtol is None else rtol
@@ -94,8 +115,7 @@ def pinv(a: Any, rcond: Any = None, hermitian: bool = False, *, rtol: Any = np._
     cutoff = np.asarray(rcond)[..., None] * np.max(sv, axis=-1, keepdims=True)
     keep = sv > cutoff
     s_inv = ops.where(keep, 1 / ops.where(keep, s, 1), 0)
-    vh, u = (ops.conj(vh), ops.conj(u)) if np.dtype(a.dtype).kind == "c" else (vh, u)  # V S^+ U^H
-    return ops.matmul(_la.matrix_transpose(vh) * ops.expand_dims(s_inv, -2), _la.matrix_transpose(u))
+    return ops.matmul(_la.matrix_transpose(vh), ops.expand_dims(s_inv, -1) * _la.matrix_transpose(u))  # V S^+ U^H
 
 
 def qr(a: Any, mode: str = "reduced") -> Any:
@@ -112,16 +132,20 @@ def qr(a: Any, mode: str = "reduced") -> Any:
 
 
 def eig(a: Any) -> EigResult:
-    """``np.linalg.eig``: complex eigenvalues and unit eigenvectors (columns). Eigenvectors are
-    defined up to a phase: differentiate phase-free quantities (|v|^2, eigenvalues)."""
+    """``np.linalg.eig``: eigenvalues and unit eigenvectors (columns). Eigenvectors are defined up to
+    a phase: differentiate phase-free quantities (|v|^2, eigenvalues). As NumPy's, the results of a
+    real matrix are real when every eigenvalue is (their imaginary parts all exactly 0), else complex."""
     a = asarray(a)
     _square(a, "eig")
     w, v = _dec.eig_parts(a)
+    # bool() of a recorded test: tg.function guards on that truth only (not on w's values)
+    if _backend.kind(a.dtype) != "c" and not bool(ops.reduce_any(ops.imag(w) != 0)):
+        w, v = ops.real(w), ops.real(v)
     return EigResult(w, v)
 
 
 def eigvals(a: Any) -> Tensor:
-    """``np.linalg.eigvals`` (complex)."""
+    """``np.linalg.eigvals``: real for a real matrix whose eigenvalues all are (as NumPy's), else complex."""
     return eig(a)[0]
 
 
@@ -158,7 +182,8 @@ def lstsq(a: Any, b: Any, rcond: Any = None) -> LstsqResult:
     x = ops.matmul(pinv(a, rcond), b)
     m, n = a.shape[-2], a.shape[-1]
     s = svd(a, compute_uv=False)
-    rank = int(np.linalg.matrix_rank(np.asarray(value_read(a)), tol=rcond * float(np.max(np.asarray(value_read(s))))))
+    tol = rcond * float(np.max(np.asarray(value_read(s))))
+    rank = np.int32(np.linalg.matrix_rank(np.asarray(value_read(a)), tol=tol))  # NumPy's type
     if rank == n and m > n:
         r = b - ops.matmul(a, x)
         r2 = ops.real(r * ops.conj(r)) if np.dtype(r.dtype).kind == "c" else r * r  # |r|^2
@@ -261,8 +286,11 @@ def cholesky(a: Any, /, *, upper: bool = False) -> Tensor:
 
 
 def trace(x: Any, /, *, offset: int = 0, dtype: Any = None) -> Tensor:
-    """``np.linalg.trace``: of the last two axes."""
-    return _la.linalg_trace(asarray(x), offset)
+    """``np.linalg.trace``: of the last two axes (summed in ``dtype``, as NumPy's)."""
+    x = asarray(x)
+    if dtype is None:
+        return _la.linalg_trace(x, offset)
+    return ops.cast(_la.linalg_trace(ops.cast(x, dtype), offset), dtype)  # an int8 sum wraps around in int8
 
 
 def matmul(x1: Any, x2: Any, /) -> Tensor:

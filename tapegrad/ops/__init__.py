@@ -23,6 +23,7 @@ from tapegrad.ops import (
     fft,
     linalg,
     reduce,
+    running_extremes,
     shape,
     ufunc_methods,
 )
@@ -40,6 +41,7 @@ FAMILIES: tuple[ModuleType, ...] = (
     extra_elementwise,
     fft,
     decompositions,  # tapegrad.numpy's families
+    running_extremes,
 )
 
 

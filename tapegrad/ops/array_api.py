@@ -154,6 +154,17 @@ def _reduction(name: str) -> Any:
     return forward
 
 
+def _masked_sum(xp: Any, x: Any, where: Any, axis: Any = None, keepdims: bool = False, initial: Any = None) -> Any:
+    """NumPy's sum(x, where=mask, initial=...): a sum of where(mask, x, 0) (the library's own summation order)."""
+    out = xp.sum(xp.where(where, x, xp.zeros_like(x)), axis=axis, keepdims=keepdims)
+    return out if initial is None else out + initial
+
+
+def _masked_mean(xp: Any, x: Any, where: Any, axis: Any = None, keepdims: bool = False) -> Any:
+    count = xp.sum(xp.astype(xp.broadcast_to(where, x.shape), x.dtype), axis=axis, keepdims=keepdims)
+    return _masked_sum(xp, x, where, axis, keepdims) / count
+
+
 def _norm(xp: Any, x: Any, axis: Any = None, keepdims: bool = False) -> Any:
     return xp.sqrt(xp.sum(x * x, axis=axis, keepdims=keepdims))
 
@@ -341,6 +352,8 @@ FORWARDS.update(
         "log_softmax": _log_softmax,
         "sum": _reduction("sum"),
         "mean": _reduction("mean"),
+        "masked_sum": _masked_sum,
+        "masked_mean": _masked_mean,
         "max": _reduction("max"),
         "min": _reduction("min"),
         "prod": _reduction("prod"),

@@ -11,7 +11,9 @@ Conventions (documented next to each rule):
     (as in TensorFlow and JAX).
   * eigh assumes distinct eigenvalues; for exactly equal eigenvalues the eigenvector coupling term
     is dropped (taken as 0), so gradients that depend on the eigenvalues alone stay finite.
-  * det/slogdet gradients use the inverse, so they need a non-singular matrix (as in TensorFlow).
+  * det's gradient is the cofactor matrix: det(A) A^-T at well-conditioned matrices (as in
+    TensorFlow), else from the SVD, exact to third order at singular matrices of any rank (see det).
+    slogdet's gradient is A^-T, so it needs a non-singular matrix (log|det| is -inf at a singular one).
   * the 2-norm's gradient at 0 is taken as 0 (a subgradient), not nan (reduce.norm's primitive).
 """
 
@@ -24,7 +26,15 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from tapegrad import _backend
-from tapegrad._primitive import PerArgument, defrule, linear, multilinear, real_for_real, unbroadcast
+from tapegrad._primitive import (
+    PerArgument,
+    defrule,
+    linear,
+    multilinear,
+    nondifferentiable,
+    real_for_real,
+    unbroadcast,
+)
 from tapegrad._tensor import Tensor, ops
 from tapegrad.batching import Stacked, along_axes, last_axes, lift, looped
 from tapegrad.ops.reduce import as_axis_param, normalize_axis
@@ -547,33 +557,238 @@ def inv(a: Any) -> Tensor:
     return _inv_p(a)
 
 
-# d det(A) = det(A) tr(A^-1 dA); the gradient uses the inverse, so A must be non-singular (as TF).
+# ---- det: its derivative is the cofactor matrix, which exists at singular matrices too ----------------
+# d det(A) = tr(adj(A) dA), so det's gradient (in the table's bilinear pairing) is the cofactor matrix
+# C = adj(A)^T. Where det(A) is a normal nonzero float it is det(A) A^-T, the inverse rule as before
+# (as TensorFlow); np.linalg.det and np.linalg.inv factor A by the same LU, so their product is the
+# adjugate of a matrix within rounding of A (a polynomial of A, so accurate however ill-conditioned A
+# is). Where det(A) is 0 (A singular, or det underflowed) or not normal (subnormal, inf, nan), the
+# inverse is missing or the product loses digits, and where A is ill-conditioned the inverse rule's
+# higher derivatives lose digits (_well_conditioned): there C comes from the SVD A = U S V^H:
+#   det(A + E) = det(U) det(V^H) det(S + U^H E V),
+# so every derivative of det at A is one of det at the diagonal S in the direction U^H E V, with no
+# division by a singular value:
+#   C = det(U) det(V^H) conj(U diag(pi) V^H),   pi_i = prod_{k != i} s_k,
+#   d C[E] = det(U) det(V^H) conj(U) M conj(V^H),   E~ = U^H E V,
+#   M_jj = sum_{i != j} p_ij E~_ii,  M_ji = -p_ij E~_ij (i != j),   p_ij = prod_{k != i, j} s_k,
+# exact at every rank (any SVD of A gives the same numbers). The second derivative is the symmetric
+# bilinear form <dC[E], F> = <dC[F], E>, so dC is its own transpose; the third (_det_third) is built
+# the same way from the products of all but three singular values, so det is exact to third order at
+# singular matrices. The fourth derivative there is refused (0 for n <= 3, where det is cubic).
+def _all_but_one_products(s: np.ndarray) -> np.ndarray:
+    """prod_{k != i} s_k along the last axis, by prefix and suffix products (no division, so zeros are fine)."""
+    one = np.ones_like(s[..., :1])
+    before = np.cumprod(np.concatenate([one, s[..., :-1]], axis=-1), axis=-1)
+    after = np.cumprod(np.concatenate([one, s[..., :0:-1]], axis=-1), axis=-1)[..., ::-1]
+    return before * after
+
+
+def _all_but_two_products(s: np.ndarray) -> np.ndarray:
+    """P[..., i, j] = prod_{k != i, j} s_k for i != j, 0 on the diagonal (no division)."""
+    n = s.shape[-1]
+    rows = np.where(np.eye(n, dtype=bool), 1, s[..., None, :])  # row i: s with s_i replaced by 1
+    return np.where(np.eye(n, dtype=bool), 0, _all_but_one_products(rows))
+
+
+def _svd_frame(a: np.ndarray) -> tuple:
+    """(U, s, V^H, det(U) det(V^H)) of a batch of square matrices; the last is nan for a matrix holding
+    inf or nan (whose derivatives are nan, as the inverse rule's), whose SVD LAPACK refuses."""
+    finite = np.isfinite(a).all(axis=(-2, -1))
+    if not finite.all():
+        u, s, vh, d = _svd_frame(np.where(finite[..., None, None], a, 0))
+        return u, s, vh, np.where(finite, d, np.nan)
+    u, s, vh = np.linalg.svd(a)
+    return u, s, vh, np.linalg.det(u) * np.linalg.det(vh)
+
+
+def _conj_np(x: np.ndarray) -> np.ndarray:
+    return np.conj(x) if x.dtype.kind == "c" else x
+
+
+def _det_cofactors(a):
+    """The cofactor matrix adj(A)^T (det's gradient), exact at singular matrices: by the SVD."""
+    u, s, vh, d = _svd_frame(a)
+    return d[..., None, None] * _conj_np(np.matmul(u * _all_but_one_products(s)[..., None, :], vh))
+
+
+def _det_hessian(a, e):
+    """The derivative of the cofactor matrix of ``a`` in the direction ``e`` (det's second derivative)."""
+    u, s, vh, d = _svd_frame(a)
+    p = _all_but_two_products(s)
+    et = np.matmul(np.swapaxes(_conj_np(u), -1, -2), np.matmul(e, np.swapaxes(_conj_np(vh), -1, -2)))
+    diag = np.diagonal(et, axis1=-2, axis2=-1)
+    m = np.eye(s.shape[-1], dtype=s.dtype) * np.matmul(p, diag[..., None]) - p * np.swapaxes(et, -1, -2)
+    return d[..., None, None] * np.matmul(_conj_np(u), np.matmul(m, _conj_np(vh)))
+
+
+def _all_but_three_products(s: np.ndarray) -> np.ndarray:
+    """P[..., a, b, c] = prod_{k not in {a, b, c}} s_k for distinct a, b, c; 0 elsewhere (no division)."""
+    n = s.shape[-1]
+    eye = np.eye(n, dtype=bool)
+    rows = np.where(eye, 1, s[..., None, :])  # row a: s with s_a replaced by 1
+    p = _all_but_two_products(rows)  # [..., a, b, c]: prod over k not in {b, c} of row a
+    return np.where(eye[:, :, None] | eye[:, None, :], 0, p)
+
+
+def _in_frame(u: np.ndarray, vh: np.ndarray, x: np.ndarray) -> np.ndarray:
+    """U^H X V: a direction in the frame of the SVD."""
+    return np.matmul(np.swapaxes(_conj_np(u), -1, -2), np.matmul(x, np.swapaxes(_conj_np(vh), -1, -2)))
+
+
+def _det_third(a, e, f):
+    """The gradient of det's third derivative D^3 det(A)[E, F, .], exact at every rank.
+
+    D^3 det(S)[X, Y, Z] = sum over distinct a, b, c of p_abc sum_pi sgn(pi) X_a,pi(a) Y_b,pi(b) Z_c,pi(c)
+    (pi the permutations of {a, b, c}, p_abc the products of the other singular values); N below is
+    its gradient in Z, taken back from the frame as the cofactors' derivative is."""
+    u, s, vh, d = _svd_frame(a)
+    p = _all_but_three_products(s)
+    x, y = _in_frame(u, vh, e), _in_frame(u, vh, f)
+    dx, dy = np.diagonal(x, axis1=-2, axis2=-1), np.diagonal(y, axis1=-2, axis2=-1)
+    diag = np.einsum("...abc,...a,...b->...c", p, dx, dy) - np.einsum("...abc,...ab,...ba->...c", p, x, y)
+    n = -np.swapaxes(x, -1, -2) * np.einsum("...dbc,...b->...cd", p, dy)
+    n = n - np.swapaxes(y, -1, -2) * np.einsum("...adc,...a->...cd", p, dx)
+    n = n + np.einsum("...dbc,...db,...bc->...cd", p, x, y) + np.einsum("...adc,...ac,...da->...cd", p, x, y)
+    n = n + np.eye(s.shape[-1], dtype=s.dtype) * diag[..., None, :]
+    return d[..., None, None] * np.matmul(_conj_np(u), np.matmul(n, _conj_np(vh)))
+
+
+def _fourth_derivative(a: Any, like: Any) -> Any:
+    """det's fourth derivative: 0 for n <= 3 (det is a polynomial of degree n), refused otherwise."""
+    if a.shape[-1] > 3:
+        raise np.linalg.LinAlgError(
+            "the fourth derivative of det at a singular or ill-conditioned matrix (or of a batch holding one) is "
+            "not available: tapegrad's det is exact to third order there (through the SVD); differentiate a fourth "
+            "time at well-conditioned matrices, where the rule uses the inverse"
+        )
+    return ops.zeros_like(like)
+
+
+def _from(r: Any, x: Any) -> Any:
+    """A cotangent for ``x``: summed over broadcast axes, real for a real ``x``."""
+    return real_for_real(unbroadcast(r, x), x)
+
+
+# D^3 det[E, F, G] is symmetric in its directions: each rule is the primitive with one of them swapped in.
+_det_third_p = defrule(
+    _det_third,
+    vjps=(
+        lambda g, _ans, a, _e, _f: _fourth_derivative(a, a),
+        lambda g, _ans, a, e, f: _from(_det_third_p(a, f, g), e),
+        lambda g, _ans, a, e, f: _from(_det_third_p(a, e, g), f),
+    ),
+    jvps=(
+        lambda t, ans, a, _e, _f: _fourth_derivative(a, ans),
+        lambda t, _ans, a, _e, f: _det_third_p(a, t, f),
+        lambda t, _ans, a, e, _f: _det_third_p(a, e, t),
+    ),
+    name="linalg.det_third",
+    complex=True,
+    batch=last_axes(2, 2, 2),
+)
+# <G, dC[E]> = D^2 det[E, G] = <dC[G], E>: the cofactors' derivative is its own transpose in E
+_det_hessian_p = defrule(
+    _det_hessian,
+    vjps=(
+        lambda g, _ans, a, e: _from(_det_third_p(a, e, g), a),
+        lambda g, _ans, a, e: _from(_det_hessian_p(a, g), e),
+    ),
+    jvps=(lambda t, _ans, a, e: _det_third_p(a, e, t), lambda t, _ans, a, _e: _det_hessian_p(a, t)),
+    name="linalg.det_hessian",
+    complex=True,
+    batch=last_axes(2, 2),
+)
+_det_cofactors_p = defrule(
+    _det_cofactors,
+    vjps=(lambda g, _ans, a: _from(_det_hessian_p(a, g), a),),
+    jvps=(lambda t, _ans, a: _det_hessian_p(a, t),),
+    name="linalg.det_cofactors",
+    complex=True,
+    batch=last_axes(2),
+)
+
+
+def _normal_dets(ans):
+    """True where every det(A) is a normal nonzero float (not 0, subnormal, inf or nan)."""
+    size = np.abs(ans)
+    if size.size == 0:
+        return np.asarray(True)
+    return np.asarray(bool(size.min() >= np.finfo(size.dtype).tiny) and bool(size.max() < np.inf))
+
+
+def _well_conditioned(a, inverse):
+    """True where cond_1(A) <= eps^(-1/4) (8e3 in float64): where the inverse rule's derivatives keep
+    their digits. The inverse rule's first derivative is accurate at any condition (see above), but
+    the k-th derivative of det(A) A^-T, a product of k inverses, loses about cond(A)^(k-1) eps
+    relatively (measured against the SVD route at 4x4 matrices with one small singular value: second
+    order 2e-12 at cond 1e4, 2e-8 at 1e8; third order 2e-8 at 1e4, 4e-4 at 1e6; all digits at a
+    singular matrix rounded to a tiny nonzero det). The bound keeps about 12 digits at second order
+    and 8 at third; beyond it the SVD route is exact to third order."""
+    if a.size == 0:
+        return np.asarray(True)
+    cond = np.abs(a).sum(axis=-2).max(axis=-1) * np.abs(inverse).sum(axis=-2).max(axis=-1)
+    return np.asarray(bool(cond.max() <= np.finfo(cond.dtype).eps ** -0.25))
+
+
+_normal_dets_p = nondifferentiable(_normal_dets, "linalg.det_normal")
+_well_conditioned_p = nondifferentiable(_well_conditioned, "linalg.det_well_conditioned")
+
+
+def _inverse_rule(ans: Any, a: Any) -> Any:
+    """A^-1 where det's rule may use det(A) A^-T (normal dets, well conditioned), else None: the
+    cofactor primitives (SVD) then. The checks are boolean tensors read by ``bool``, so tg.function
+    guards the choice; Dask, CuPy and array-api values keep the inverse rule (the SVD route is NumPy's)."""
+    plain = a.value if isinstance(a, Stacked) else a
+    if _backend.is_foreign(plain._value if isinstance(plain, Tensor) else plain):
+        return _inv_p(a)
+    if not bool(_normal_dets_p(ans.value if isinstance(ans, Stacked) else ans)):
+        return None
+    try:
+        inverse = _inv_p(a)
+    except np.linalg.LinAlgError:  # (not seen: a normal det means LU found no zero pivot)
+        return None
+    if not bool(_well_conditioned_p(plain, inverse.value if isinstance(inverse, Stacked) else inverse)):
+        return None
+    return inverse
+
+
+def _det_vjp(g, ans, a):
+    inverse = _inverse_rule(ans, a)
+    if inverse is not None:
+        return _batch_scalar(g * ans) * _swap(inverse)
+    return real_for_real(_batch_scalar(g) * _det_cofactors_p(a), a)
+
+
+def _det_jvp(t, ans, a):
+    inverse = _inverse_rule(ans, a)
+    if inverse is not None:
+        return ans * ops.sum(_swap(inverse) * t, axis=(-2, -1))
+    return ops.sum(_det_cofactors_p(a) * t, axis=(-2, -1))
+
+
+# slogdet's derivative is A^-T; log|det A| is -inf at a singular A, where no derivative exists.
 def _inverse_for(a, what):
     """A^-1 for the derivative of ``what``; an exactly singular A is an error saying so."""
     try:
         return _inv_p(a)
     except np.linalg.LinAlgError:
         raise np.linalg.LinAlgError(
-            f"the derivative of {what} at an exactly singular matrix is not available: tapegrad's rule uses the "
-            "inverse (as TensorFlow's does), and slogdet's is infinite there. Differentiate at a non-singular "
-            "matrix (e.g. add a small multiple of the identity), or write the determinant out (a 2x2 one as "
-            "a*d - b*c) to differentiate it at a singular one"
+            f"the derivative of {what} at an exactly singular matrix does not exist: log|det| is -inf there and "
+            "its derivative is the inverse. Differentiate at a non-singular matrix (e.g. add a small multiple of "
+            "the identity), or differentiate det itself, whose derivative exists at singular matrices"
         ) from None
-
-
-def _det_vjp(g, ans, a):
-    return _batch_scalar(g * ans) * _swap(_inverse_for(a, "det"))
-
-
-def _det_jvp(t, ans, a):
-    return ans * ops.sum(_swap(_inverse_for(a, "det")) * t, axis=(-2, -1))
 
 
 _det_p = defrule(np.linalg.det, vjps=(_det_vjp,), jvps=(_det_jvp,), name="linalg.det", complex=True, batch=last_axes(2))
 
 
 def det(a: Any) -> Tensor:
-    """The determinant of a square matrix (or of each matrix of a batch)."""
+    """The determinant of a square matrix (or of each matrix of a batch).
+
+    Its gradient is the cofactor matrix, which exists everywhere: ``det(a) inv(a).T`` at well-conditioned
+    matrices, from the SVD at singular (any rank) or ill-conditioned ones, exact to third order there;
+    a fourth derivative there, of a matrix larger than 3x3, raises a LinAlgError.
+    """
     _check_square(a, "det")
     return _det_p(a)
 
@@ -614,7 +829,11 @@ class SlogdetResult(NamedTuple):
 
 
 def slogdet(a: Any) -> SlogdetResult:
-    """(sign, log|det|) of a square matrix (or batch); only ``logabsdet`` is differentiable."""
+    """(sign, log|det|) of a square matrix (or batch); only ``logabsdet`` is differentiable.
+
+    Its gradient is ``inv(a).T``, so it needs a non-singular matrix (log|det| is -inf at a singular one,
+    where differentiating raises a LinAlgError); ``det``'s gradient exists there.
+    """
     _check_square(a, "slogdet")
     return SlogdetResult(*_slogdet_p(a))
 

@@ -127,6 +127,67 @@ def mean(x: Any, axis: Any = None, keepdims: bool = False) -> Any:
     return _mean_p(x, axis=as_axis_param(axis), keepdims=bool(keepdims))
 
 
+# ---- sums and means over a mask (NumPy's where=; initial=): NumPy's own loops, so NumPy's values -------
+# The mask is the second argument (not differentiated), so a mask computed from tensors is recorded, not read.
+def _masked_sum(x, where, axis=None, keepdims=False, initial=None):
+    extra = {} if initial is None else {"initial": initial}
+    return np.sum(x, axis=axis, keepdims=keepdims, where=where, **extra)
+
+
+def _on_mask(g, x, where, axis, keepdims):
+    """A reduction's cotangent spread back over x's entries where the mask holds (0 elsewhere)."""
+    return ops.where(ops.broadcast_to(where, x.shape), expand_reduced(g, x.shape, axis, keepdims), 0)
+
+
+_masked_sum_p = defrule(
+    _masked_sum,
+    vjps=(lambda g, _ans, x, where, axis=None, keepdims=False, initial=None: _on_mask(g, x, where, axis, keepdims),
+          None),
+    jvps=(lambda t, _ans, x, where, axis=None, keepdims=False, initial=None: _masked_sum_p(
+        t, where, axis=axis, keepdims=keepdims), None),  # initial is a constant: no tangent
+    name="masked_sum",
+    complex=True,
+    batch=along_axes,  # the mask broadcasts from the right, over the stack's leading axis too
+)
+
+
+def _masked_count(like, where, axis, keepdims):
+    """How many entries each masked mean averages (at least 1: an empty slice has no entry to reach)."""
+    mask = ops.cast(ops.broadcast_to(where, like.shape), _backend.numpy_dtype(like.dtype))
+    return ops.maximum(sum(mask, axis, keepdims), 1)
+
+
+_masked_mean_p = defrule(
+    lambda x, where, axis=None, keepdims=False: np.mean(x, axis=axis, keepdims=keepdims, where=where),
+    vjps=(lambda g, _ans, x, where, axis=None, keepdims=False: _on_mask(
+        g / _masked_count(x, where, axis, keepdims), x, where, axis, keepdims), None),
+    jvps=(lambda t, _ans, x, where, axis=None, keepdims=False: _masked_mean_p(
+        t, where, axis=axis, keepdims=keepdims), None),
+    name="masked_mean",
+    complex=True,
+    batch=along_axes,
+)
+
+
+def _mask(where: Any) -> Any:
+    """NumPy's where= as a boolean tensor or a read-only boolean array (a mask selects; it is not differentiated)."""
+    if isinstance(where, Tensor):
+        return where if _backend.kind(where.dtype) == "b" else ops.cast(where, np.bool_)
+    mask = np.array(where, dtype=bool)
+    mask.flags.writeable = False
+    return mask
+
+
+def masked_sum(x: Any, axis: Any = None, keepdims: bool = False, where: Any = True, initial: Any = None) -> Any:
+    """``np.sum(x, axis, where=where, initial=initial)``: the entries where ``where`` holds (and ``initial``)."""
+    return _masked_sum_p(x, _mask(where), axis=as_axis_param(axis), keepdims=bool(keepdims), initial=initial)
+
+
+def masked_mean(x: Any, axis: Any = None, keepdims: bool = False, where: Any = True) -> Any:
+    """``np.mean(x, axis, where=where)``: the mean of the entries where ``where`` holds (NaN for none)."""
+    return _masked_mean_p(x, _mask(where), axis=as_axis_param(axis), keepdims=bool(keepdims))
+
+
 # ---- scans: cumsum and cumprod along one axis -----------------------------------------------------
 def _flip(x, axis):
     return np.flip(x, axis) if x.ndim else x
@@ -594,22 +655,45 @@ def inexact_dtype(func: str, dtype: Any) -> Any:
 
 
 def _np_mean(a, axis=None, dtype=None, out=None, keepdims=False, *, where=True):
-    _plain("mean", out, where)
-    return mean(_with_dtype(a, inexact_dtype("mean", dtype)), axis, keepdims)
+    _plain("mean", out)
+    a = _with_dtype(a, inexact_dtype("mean", dtype))
+    return mean(a, axis, keepdims) if where is True else masked_mean(a, axis, keepdims, where)
 
 
 def _np_total(func: Any, what: str) -> Any:  # sum, prod
     def total(a, axis=None, dtype=None, out=None, keepdims=False, initial=None, where=True):
-        _plain(what, out, where, initial)
-        return _with_dtype(func(_with_dtype(a, dtype), axis, keepdims), dtype)  # int8 wraps around in int8
+        if what == "prod":  # where=: the product of where(mask, a, 1) (NumPy's loop multiplies the same numbers)
+            _plain(what, out, initial=initial)
+            if where is not True:
+                a = ops.where(_mask(where), a, 1)
+        else:
+            _plain(what, out)
+        a = _with_dtype(a, dtype)
+        if what == "sum" and (where is not True or initial is not None):
+            return _with_dtype(masked_sum(a, axis, keepdims, where, initial), dtype)
+        return _with_dtype(func(a, axis, keepdims), dtype)  # int8 wraps around in int8
 
     return total
 
 
 def _np_extremum(func: Any, what: str) -> Any:  # max, min
     def extremum(a, axis=None, out=None, keepdims=False, initial=None, where=True):
-        _plain(what, out, where, initial)
-        return func(a, axis, keepdims)
+        _plain(what, out)
+        if where is not True:  # the masked-out entries as the one value that never wins, then initial
+            if initial is None:
+                name = "maximum" if what == "max" else "minimum"
+                raise ValueError(f"reduction operation '{name}' does not have an identity, so to use a where mask "
+                                 "one has to specify 'initial'")
+            dtype = _backend.numpy_dtype(a.dtype)
+            info = np.finfo(dtype) if dtype.kind in "fc" else np.iinfo(dtype) if dtype.kind in "iu" else None
+            loser = (-np.inf if what == "max" else np.inf) if dtype.kind in "fc" else (
+                (info.min if what == "max" else info.max) if info is not None else what != "max")
+            a = ops.where(_mask(where), a, np.asarray(loser, dtype))
+        out = func(a, axis, keepdims)
+        if initial is not None:
+            out = (ops.maximum if what == "max" else ops.minimum)(out, np.asarray(initial).astype(
+                _backend.numpy_dtype(out.dtype)))  # in the reduction's dtype, as NumPy's
+        return out
 
     return extremum
 

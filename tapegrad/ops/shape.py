@@ -807,6 +807,27 @@ def _no_out(out: Any, what: str) -> None:
         raise TypeError(f"numpy.{what} on a tapegrad Tensor does not take out=; tensors are immutable")
 
 
+def _cast_for_join(arrays: Any, dtype: Any, casting: str) -> list:
+    """NumPy's dtype= and casting= of stack/concatenate/hstack/vstack: every array cast to ``dtype`` (by
+    default their common type), refused where ``casting`` does not allow it, as NumPy refuses."""
+    arrays = list(arrays)
+    if dtype is None and casting == "same_kind":  # the common case, tensors of one dtype: nothing to do
+        try:
+            if len({a._value.dtype for a in arrays}) == 1:
+                return arrays
+        except AttributeError:  # not all tensors
+            pass
+    dtypes = [_backend.numpy_dtype(a.dtype) if isinstance(a, Tensor) else np.asarray(a).dtype for a in arrays]
+    target = np.dtype(dtype) if dtype is not None else np.result_type(*dtypes) if dtypes else None
+    for d in dtypes:
+        if not np.can_cast(d, target, casting=casting):
+            raise TypeError(f"Cannot cast array data from {d!r} to {target!r} according to the rule {casting!r}")
+    if dtype is None:  # NumPy's promotion: a float32 tensor joined with a float64 array gives float64
+        return [ops.cast(a, target) if isinstance(a, Tensor) and d != target else a for a, d in zip(arrays, dtypes)]
+    return [ops.cast(as_tensor(a) if not isinstance(a, Tensor) else a, target) if d != target else a
+            for a, d in zip(arrays, dtypes)]
+
+
 NUMPY_FUNCTIONS = {
     np.shape: lambda a: _shape_of(a),
     np.ndim: lambda a: len(_shape_of(a)),
@@ -823,13 +844,13 @@ NUMPY_FUNCTIONS = {
     np.broadcast_to: lambda array, shape, subok=False: broadcast_to(array, shape),
     np.broadcast_arrays: lambda *args, subok=False: broadcast_arrays(*args),
     np.stack: lambda arrays, axis=0, out=None, dtype=None, casting="same_kind": (
-        _no_out(out, "stack") or stack(arrays, axis)
+        _no_out(out, "stack") or stack(_cast_for_join(arrays, dtype, casting), axis)
     ),
     np.concatenate: lambda arrays, axis=0, out=None, dtype=None, casting="same_kind": (
-        _no_out(out, "concatenate") or concatenate(arrays, axis)
+        _no_out(out, "concatenate") or concatenate(_cast_for_join(arrays, dtype, casting), axis)
     ),
-    np.hstack: lambda tup, dtype=None, casting="same_kind": hstack(tup),
-    np.vstack: lambda tup, dtype=None, casting="same_kind": vstack(tup),
+    np.hstack: lambda tup, dtype=None, casting="same_kind": hstack(_cast_for_join(tup, dtype, casting)),
+    np.vstack: lambda tup, dtype=None, casting="same_kind": vstack(_cast_for_join(tup, dtype, casting)),
     np.split: lambda ary, indices_or_sections, axis=0: _numpy_split(ary, indices_or_sections, axis),
     np.array_split: lambda ary, indices_or_sections, axis=0: array_split(ary, indices_or_sections, axis),
     np.tile: lambda A, reps: tile(A, reps),

@@ -6,8 +6,10 @@ dtypes and errors:
 
   * reduce: add, multiply, maximum, minimum -> sum, prod, max, min (``initial=`` and ``where=`` for
     maximum and minimum, where they are exact; add and multiply would round differently from NumPy);
-  * accumulate: add, multiply -> cumsum, cumprod; maximum, minimum -> NumPy's recurrence
-    ``out[i] = op(out[i - 1], a[i])`` written out along the axis (one op per element);
+  * accumulate: add, multiply -> cumsum, cumprod; maximum, minimum -> cummax, cummin (one op each,
+    running_extremes.py: the derivatives of NumPy's recurrence ``out[i] = op(out[i - 1], a[i])``, bit
+    for bit), or that recurrence written out along the axis (one op per element) for complex values
+    and other array libraries;
   * outer: any binary ufunc with a rule, as ``op(A[..., None, ...], B)``.
 
 ``at`` (in place) and ``reduceat`` are refused with an error that names the replacement.
@@ -21,6 +23,7 @@ import numpy as np
 
 from tapegrad import _backend
 from tapegrad._tensor import UFUNCS, Tensor, ops, wrap
+from tapegrad.ops import running_extremes
 
 _REDUCTIONS = {"add": "sum", "multiply": "prod", "maximum": "max", "minimum": "min"}
 _EXTREMA = {"maximum", "minimum"}
@@ -158,7 +161,14 @@ def accumulate(ufunc: np.ufunc, array: Any, axis: Any = 0, dtype: Any = None, ou
         return _in(dtype, getattr(ops, _SCANS[name])(a, axis))
     if a.shape[axis] == 0:
         return a
-    combine = getattr(ops, name)
+    if not _backend.is_foreign(a._value) and _backend.kind(a.dtype) in "fiub":
+        return (running_extremes.cummax if name == "maximum" else running_extremes.cummin)(a, axis)
+    return _recurrence(getattr(ops, name), a, axis)
+
+
+def _recurrence(combine: Any, a: Any, axis: int) -> Any:
+    """NumPy's recurrence ``out[i] = combine(out[i - 1], a[i])`` op by op: for array libraries other than
+    NumPy and complex values (np.maximum compares them lexicographically), where cummax/cummin do not run."""
     lead = (slice(None),) * axis
     running = [a[lead + (0,)]]
     for i in range(1, a.shape[axis]):

@@ -27,6 +27,29 @@ def _negative_det_args(rng, shapes):
     return [a * np.array([-1.0] + [1.0] * (shapes[0][-1] - 1))]  # flip one column: det < 0
 
 
+def _singular_args(drop):
+    """Matrices of rank n - drop: uniform ones times a fixed projector (fixed, so that the complex
+    case, real + 1j * imaginary parts drawn alike, is as singular)."""
+
+    def make(rng, shapes):
+        n = shapes[0][-1]
+        q = np.linalg.qr(np.sqrt(np.arange(1.0, n * n + 1)).reshape(n, n))[0][:, :drop]
+        return [rng.uniform(-1, 1, size=s) @ (np.eye(n) - q @ q.T) for s in shapes]
+
+    return make
+
+
+def _np_cofactors(a):
+    """The cofactor matrix from its definition: signed determinants of the (n-1)x(n-1) minors."""
+    n = a.shape[-1]
+    out = np.empty_like(a)
+    for i in range(n):
+        for j in range(n):
+            minor = np.delete(np.delete(a, i, axis=-2), j, axis=-1)
+            out[..., i, j] = (-1) ** (i + j) * (np.linalg.det(minor) if n > 1 else 1)
+    return out
+
+
 def _spd_args(rng, shapes):
     shape = shapes[0]
     n = shape[-1]
@@ -219,6 +242,25 @@ SPECS = [
            reference=np.linalg.det),
     OpSpec("linalg.det_negative", tg.linalg.det, [((3, 3),)], make_args=_negative_det_args,
            primitives=("linalg.det",), reference=np.linalg.det),
+    OpSpec("linalg.det_singular", tg.linalg.det, [((3, 3),), ((2, 3, 3),), ((1, 1),)], make_args=_singular_args(1),
+           primitives=("linalg.det", "linalg.det_cofactors", "linalg.det_hessian"), reference=np.linalg.det),
+    OpSpec("linalg.det_rank_n_minus_2", tg.linalg.det, [((4, 4),), ((2, 3, 3),), ((2, 2),)],
+           make_args=_singular_args(2), primitives=("linalg.det", "linalg.det_cofactors", "linalg.det_hessian"),
+           reference=np.linalg.det),
+    # the cofactors' derivatives are det's: exact to third order (det_third), refused at the fourth beyond 3x3
+    OpSpec("linalg.det_cofactors", L._det_cofactors_p, [((3, 3),), ((2, 3, 3),), ((4, 4),)],
+           make_args=_singular_args(1), reference=_np_cofactors),
+    OpSpec("linalg.det_cofactors_nonsingular", L._det_cofactors_p, [((3, 3),)], make_args=_square_args,
+           primitives=("linalg.det_cofactors",),
+           reference=lambda a: np.linalg.det(a)[..., None, None] * np.swapaxes(np.linalg.inv(a), -1, -2)),
+    OpSpec("linalg.det_cofactors_2x2", L._det_cofactors_p, [((2, 2),), ((3, 2, 2),), ((1, 1),)],
+           make_args=_singular_args(1), primitives=("linalg.det_cofactors",), reference=_np_cofactors),
+    OpSpec("linalg.det_hessian", L._det_hessian_p, [((2, 2), (2, 2)), ((2, 2, 2), (2, 2)), ((3, 3), (3, 3))],
+           make_args=_singular_args(1)),
+    OpSpec("linalg.det_hessian_4x4", L._det_hessian_p, [((4, 4), (4, 4)), ((2, 4, 4), (4, 4))],
+           make_args=_singular_args(2), primitives=("linalg.det_hessian",), smooth=False),
+    OpSpec("linalg.det_third", L._det_third_p, [((3, 3), (3, 3), (3, 3)), ((2, 3, 3), (3, 3), (2, 3, 3))],
+           make_args=_singular_args(1)),
     OpSpec("linalg.slogdet", lambda a: tg.linalg.slogdet(a)[1], [((3, 3),), ((2, 3, 3),)], make_args=_square_args,
            reference=lambda a: np.linalg.slogdet(a)[1]),
     OpSpec("linalg.slogdet_negative", lambda a: tg.linalg.slogdet(a).logabsdet, [((3, 3),)],

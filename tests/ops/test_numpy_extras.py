@@ -8,6 +8,7 @@ import pytest
 
 import tapegrad as tg
 import tapegrad.numpy as tnp
+from tapegrad.ops import running_extremes as RE
 from tests.ops.spec import OpSpec, also_complex, cases_of, check_spec
 
 V, M = (4,), (3, 4)
@@ -39,6 +40,17 @@ def _distinct(rng, shapes):
         n = int(np.prod(sh))
         out.append(((0.3 + 0.37 * rng.permutation(n)) * rng.choice([-1.0, 1.0], size=n)).reshape(sh))
     return out
+
+
+def _running_minima(x):
+    """Along the last axis, times along the flattened array (tensors and arrays alike)."""
+    return np.minimum.accumulate(x, 2) * np.minimum.accumulate(x.reshape(-1)).reshape(x.shape)
+
+
+def _sources_like(t):
+    """Where the running maxima of a fixed array with ties and a NaN come from, shaped like ``t``."""
+    pattern = np.resize(np.array([1.0, 0.0, 3.0, 3.0, 2.0, 5.0, np.nan, 4.0, 0.0, 9.0]), t.shape)
+    return RE._sources(pattern, np.maximum.accumulate(pattern, axis=-1), -1, True)
 
 
 NANS = np.array([[False, True, False, False], [False, False, False, True], [True, False, False, False]])
@@ -174,10 +186,20 @@ SPECS = [
     OpSpec("np.add.accumulate", lambda x: np.add.accumulate(x, 1), [(M,)], ("cumsum",),
            reference=lambda x: np.add.accumulate(x, 1)),
     OpSpec("np.multiply.accumulate", np.multiply.accumulate, [(M,)], ("cumprod",), reference=np.multiply.accumulate),
-    OpSpec("np.maximum.accumulate", lambda x: np.maximum.accumulate(x, 1), [(M,)], ("maximum",),
-           reference=lambda x: np.maximum.accumulate(x, 1), make_args=_distinct, smooth=False),
-    OpSpec("np.minimum.accumulate", np.minimum.accumulate, [(M,)], ("minimum",), reference=np.minimum.accumulate,
-           make_args=_distinct, smooth=False),
+    OpSpec("np.maximum.accumulate", lambda x: np.maximum.accumulate(x, 1), [(M,)], ("cummax",),
+           reference=lambda x: np.maximum.accumulate(x, 1), make_args=_distinct),
+    OpSpec("np.minimum.accumulate", np.minimum.accumulate, [(M,)], ("cummin",), reference=np.minimum.accumulate,
+           make_args=_distinct),
+    OpSpec("np.maximum.accumulate_axes", lambda x: np.maximum.accumulate(x, -2) + np.maximum.accumulate(x[0], 0),
+           [((2, 3, 4),), ((5, 1, 3),)], ("cummax",),
+           reference=lambda x: np.maximum.accumulate(x, -2) + np.maximum.accumulate(x[0], 0), make_args=_distinct),
+    OpSpec("np.minimum.accumulate_axes", _running_minima, [((2, 2, 3),)], ("cummin",), make_args=_distinct,
+           reference=_running_minima),
+    # the linear maps of cummax/cummin's derivatives, at fixed sources (ties and a NaN's dropped tail)
+    OpSpec("running_extremes.take", lambda t: RE._take_p(t, _sources_like(t), axis=-1), [(M,), ((2, 3, 4),)],
+           reference=lambda t: RE._take(t, _sources_like(t), axis=-1)),
+    OpSpec("running_extremes.put", lambda g: RE._put_p(g, _sources_like(g), axis=-1), [(M,), ((2, 3, 4),)],
+           reference=lambda g: RE._put(g, _sources_like(g), axis=-1)),
     OpSpec("np.multiply.outer", np.multiply.outer, [(V, M)], ("multiply",), reference=np.multiply.outer),
     OpSpec("np.subtract.outer", np.subtract.outer, [((2,), ())], ("subtract",), reference=np.subtract.outer),
     OpSpec("np.arctan2.outer", np.arctan2.outer, [(M, (2,))], ("arctan2",), reference=np.arctan2.outer),
@@ -208,6 +230,8 @@ SPECS = also_complex(SPECS, exclude=(  # real-only by nature, or built from real
     'np.minimum.reduce',
     'np.maximum.accumulate',
     'np.minimum.accumulate',
+    'np.maximum.accumulate_axes',
+    'np.minimum.accumulate_axes',
     'np.arctan2.outer',
 ))
 

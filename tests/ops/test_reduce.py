@@ -37,6 +37,13 @@ def _reverse_cumprod(x, axis):
     return np.flip(np.cumprod(np.flip(x, axis), axis=axis), axis)
 
 
+def _every_third(x):
+    """A fixed mask for NumPy's where=: entries whose index sum is not 1 mod 3 (diagonal stripes), so every
+    slice of two or more entries keeps one."""
+    shape = tuple(np.shape(x))
+    return np.indices(shape).sum(axis=0) % 3 != 1 if shape else np.array(True)
+
+
 def _logsumexp_ref(x, axis=None, keepdims=False):
     return np.log(np.sum(np.exp(x), axis=axis, keepdims=keepdims))
 
@@ -53,6 +60,15 @@ SPECS = [
            reference=lambda x: np.mean(x, 1, keepdims=True)),
     OpSpec("mean_tuple", lambda x: tg.reduce_mean(x, axis=(0, 1)), AXIS2, ("mean",),
            reference=lambda x: np.mean(x, (0, 1))),
+    # NumPy's where= (and initial=) of sum and mean: NumPy's masked loops
+    OpSpec("masked_sum", lambda x: np.sum(x, where=_every_third(x)), ALL,
+           reference=lambda x: np.sum(x, where=_every_third(x))),
+    OpSpec("masked_sum_axis_initial", lambda x: np.sum(x, axis=-1, where=_every_third(x), initial=0.5), AXIS,
+           ("masked_sum",), reference=lambda x: np.sum(x, axis=-1, where=_every_third(x), initial=0.5)),
+    OpSpec("masked_mean", lambda x: np.mean(x, where=_every_third(x)), ALL,
+           reference=lambda x: np.mean(x, where=_every_third(x))),
+    OpSpec("masked_mean_axis_keep", lambda x: np.mean(x, axis=0, keepdims=True, where=_every_third(x)), AXIS,
+           ("masked_mean",), reference=lambda x: np.mean(x, axis=0, keepdims=True, where=_every_third(x))),
     # prod: away from zeros, then with one and with two zeros per slice (exact, second order)
     OpSpec("prod", lambda x: tg.prod(x), ALL, reference=np.prod),
     OpSpec("prod_axis0", lambda x: tg.prod(x, 0), AXIS, ("prod",), reference=lambda x: np.prod(x, 0)),
@@ -361,7 +377,7 @@ def test_numpy_options_that_are_not_supported_raise():
     with pytest.raises(TypeError, match="out="):
         np.sum(t, out=np.zeros(()))
     with pytest.raises(TypeError, match="where="):
-        np.max(t, where=np.array([True, False, True]), initial=0.0)
+        np.var(t, where=np.array([True, False, True]))
     with pytest.raises(TypeError, match="initial="):
         np.prod(t, initial=2.0)
 
