@@ -116,6 +116,7 @@ class Tracer:
         self.arguments: dict[int, tuple[str, Tensor, Any]] = {}
         self.closed_over: set = set()  # argument keys the program read as the passed tensor itself
         self.rebuilt: set = set()  # argument keys read through another tensor of that key (a tape's)
+        self.snapshots: dict[int, str] = {}  # id of a passed tensor that a Variable read returned -> its load
         self._by_id: dict[int, str] = {}  # id of a traced value's array -> its name (see _name_of_array)
         self._indexed = 0
         self.created: list = []  # Variables created while tracing (a later call would create new ones)
@@ -147,9 +148,9 @@ class Tracer:
         if name is None and self.arguments:
             hit = self.arguments.get(k)
             if hit is not None and a is not hit[1]:
-                if a is hit[2]:  # the passed tensor itself: reached through a closure
+                if a is hit[2]:  # the passed tensor itself: a closure, or a Variable's read
                     self.closed_over.add(k)
-                    return None
+                    return self.snapshots.get(id(a))
                 self.rebuilt.add(k)
             if hit is not None:
                 return hit[0]
@@ -322,7 +323,12 @@ class Tracer:
         return by_id.get(id(array))
 
     def on_variable_read(self, var: Variable, snap: Tensor) -> None:
-        self.names[key_of(snap)] = self.current(var)
+        k = key_of(snap)
+        if self.arguments and k in self.arguments:  # the argument is this snapshot (f(w.read_value())):
+            self.snapshots[id(snap)] = self.current(var)  # the argument's stand-in is told apart
+            self.closed_over.add(k)
+            return
+        self.names[k] = self.current(var)
 
     def on_export(self, tensor: Tensor) -> None:
         pass

@@ -480,3 +480,30 @@ def test_the_gradient_of_one_output_of_several():
         return [a, b, tape.gradient(a, [y, w]), tape.gradient(b, [y, w]), tape.gradient([a, b], [y, w])]
 
     _differential(build, run)
+
+
+def test_a_variable_read_passed_as_the_argument_of_the_first_call():
+    """``f(w.read_value())`` with ``f = lambda x: x * 2 + w.read_value()`` (read first): the read
+    named the snapshot's key, which is the argument's, so the program read the Variable where it
+    read x: later calls computed 3 * w (and no gradient for x). The argument's stand-in is now told
+    apart from the snapshot a Variable read returns."""
+
+    def build():
+        w = tg.Variable(np.array([1.0, 2.0, 3.0]))
+
+        def fn(x):
+            v = w.read_value()
+            return x * 2.0 + v
+
+        return fn, w
+
+    def run(f, w, k):
+        xs = _xs(CALLS + 5)
+        w.assign(xs[k + 5])
+        x = w.read_value() if k in (0, 4) else xs[k]
+        with tg.GradientTape() as tape:
+            tape.watch(x)
+            y = f(x)
+        return [y, tape.gradient(y, [x, w])]
+
+    _differential(build, run)
