@@ -28,8 +28,8 @@ def _xs(n, shape=(3,)):
 
 def _key(result):
     """Exact comparison key of a nested result: its structure, each leaf's type and bits."""
-    leaves, _ = flatten(result)
-    return [(type(x).__name__, bits(np.asarray(x)) if x is not None else None) for x in leaves]
+    leaves, treedef = flatten(result)
+    return treedef, [(type(x).__name__, bits(np.asarray(x)) if x is not None else None) for x in leaves]
 
 
 def _differential(build, run, calls=CALLS):
