@@ -47,13 +47,19 @@ def _value(x: Any) -> Any:
     return x._value if isinstance(x, Tensor) else np.asarray(x)
 
 
+def _read(x: Any) -> Any:
+    """The value of an argument that becomes part of a constant made from it (a range, samples, a
+    shape): tg.function guards a tensor read this way."""
+    return value_read(x) if isinstance(x, Tensor) else np.asarray(x)
+
+
 def _dtype(dtype: Any) -> np.dtype:
     return default_float() if dtype is None else as_dtype(dtype)
 
 
 def _shape(shape: Any) -> tuple:
     if isinstance(shape, Tensor):
-        shape = np.asarray(shape._value).tolist()
+        shape = np.asarray(value_read(shape)).tolist()
     try:
         dims = (int(shape.__index__()),) if np.ndim(shape) == 0 else tuple(int(n.__index__()) for n in shape)
     except (AttributeError, TypeError):
@@ -178,7 +184,7 @@ def _like(x: Any, fill_value: Any, dtype: Any, shape: Any) -> Any:
             like = _backend.numpy_dtype(x.dtype) if isinstance(x, Tensor) else np.asarray(x).dtype
             return _filled(fill_value, like if dtype is None else as_dtype(dtype), np.shape(raw) if shape is None
                            else _shape(shape))
-        fill_value = _value(fill_value)
+        fill_value = _read(fill_value)
     if raw.__class__ is not np.ndarray and _backend.is_foreign(raw):  # stays in its library (lazy on Dask)
         out = _backend.full_like(raw, fill_value, dtype, shape)
         return wrap(out) if isinstance(x, Tensor) else out
@@ -218,7 +224,10 @@ def linspace(start: Any, stop: Any, num: int, dtype: Any = None, axis: int = 0, 
             dtype = default_float()
     values = np.linspace(_value(start), _value(stop), num, endpoint=bool(endpoint), dtype=as_dtype(dtype), axis=axis)
     if not (isinstance(start, Tensor) or isinstance(stop, Tensor)) or values.dtype.kind not in "fc":
-        return wrap(values)  # an integer dtype: NumPy's floor of the float values (no gradient)
+        for end in (start, stop):  # an integer dtype: NumPy's floor of the float values (no gradient)
+            if isinstance(end, Tensor):
+                value_read(end)  # (a constant made from it: tg.function guards it)
+        return wrap(values)
     return _linspace_of_tensors(start, stop, num, values, axis, bool(endpoint))
 
 
@@ -265,9 +274,9 @@ def arange(start: Any, limit: Any = None, delta: Any = 1, dtype: Any = None, nam
         dtype = np.result_type(*[_scalar_dtype(v) for v in values])
     if limit is None:
         start, limit = 0, start
-    if _value(delta) == 0:
+    if _read(delta) == 0:
         raise ValueError("arange: delta (the step) must not be zero")
-    return wrap(np.arange(_value(start), _value(limit), _value(delta), dtype=as_dtype(dtype)))
+    return wrap(np.arange(_read(start), _read(limit), _read(delta), dtype=as_dtype(dtype)))
 
 
 def eye(num_rows: int, num_columns: int | None = None, batch_shape: Any = None, dtype: Any = None, k: int = 0,
@@ -291,7 +300,7 @@ def random_normal(shape: Any, mean: float = 0.0, stddev: float = 1.0, dtype: Any
     dtype = _dtype(dtype)
     if dtype.kind != "f":
         raise TypeError(f"random_normal needs a floating dtype, got {dtype}")
-    return wrap(_scalarize(np.asarray(_rng(seed).normal(_value(mean), _value(stddev), _shape(shape)), dtype=dtype)))
+    return wrap(_scalarize(np.asarray(_rng(seed).normal(_read(mean), _read(stddev), _shape(shape)), dtype=dtype)))
 
 
 def random_uniform(shape: Any, minval: Any = 0.0, maxval: Any = None, dtype: Any = None, seed: int | None = None,
@@ -303,9 +312,9 @@ def random_uniform(shape: Any, minval: Any = 0.0, maxval: Any = None, dtype: Any
     if dtype.kind in "iu":
         if maxval is None:
             raise ValueError("random_uniform: an integer dtype needs maxval")
-        values = _rng(seed).integers(int(_value(minval)), int(_value(maxval)), shape)
+        values = _rng(seed).integers(int(_read(minval)), int(_read(maxval)), shape)
     else:
-        values = _rng(seed).uniform(_value(minval), 1.0 if maxval is None else _value(maxval), shape)
+        values = _rng(seed).uniform(_read(minval), 1.0 if maxval is None else _read(maxval), shape)
     return wrap(_scalarize(np.asarray(values, dtype=dtype)))
 
 

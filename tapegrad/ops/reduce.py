@@ -19,7 +19,7 @@ import numpy as np
 
 from tapegrad import _backend
 from tapegrad._primitive import defrule, linear
-from tapegrad._tensor import Tensor, ops
+from tapegrad._tensor import Tensor, ops, value_read
 from tapegrad.batching import along_axes
 from tapegrad.taylor import real_only
 
@@ -53,8 +53,8 @@ def as_axis_param(axis: Any) -> Any:
     """Axis arguments as NumPy takes them (lists become tuples)."""
     if isinstance(axis, list):
         return tuple(axis)
-    if hasattr(axis, "_value"):  # a tensor holding the axis
-        return as_axis_param(np.asarray(axis._value).tolist())
+    if isinstance(axis, Tensor):  # a tensor holding the axis (tg.function guards it)
+        return as_axis_param(np.asarray(value_read(axis)).tolist())
     return axis
 
 

@@ -42,7 +42,7 @@ __all__ = [
 # ---- helpers (work on Tensors and on plain NumPy values alike) -------------------------------------
 def _int(value: Any, what: str) -> int:
     if isinstance(value, Tensor):
-        value = value._value
+        value = value_read(value)  # (tg.function guards a count, axis or shape read from a tensor)
     try:
         return int(value.__index__())
     except (AttributeError, TypeError, ValueError):
@@ -51,7 +51,7 @@ def _int(value: Any, what: str) -> int:
 
 def _int_tuple(values: Any, what: str) -> tuple[int, ...]:
     if isinstance(values, Tensor):
-        values = np.asarray(values._value).tolist()
+        values = np.asarray(value_read(values)).tolist()
     if isinstance(values, np.ndarray):
         values = values.tolist()
     if isinstance(values, (int, np.integer)):
@@ -445,7 +445,7 @@ def repeat(x: Any, repeats: Any, axis: Any = None) -> Tensor:
         x, axis = ravel(x), 0
     shape = _shape_of(x)
     axis = _axis(axis, len(shape))
-    counts = repeats._value if isinstance(repeats, Tensor) else repeats
+    counts = value_read(repeats) if isinstance(repeats, Tensor) else repeats
     if np.ndim(counts) == 0 or np.size(counts) == 1:
         r = _int(np.reshape(counts, -1)[0] if np.ndim(counts) else counts, "repeats")
         if r < 0:

@@ -444,19 +444,30 @@ def test_an_op_that_raises_after_an_assignment():
     _differential(build, run)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="tapegrad/ops reads a count/axis/shape tensor's value without telling the tracer (shape._int, "
-    "_int_tuple, repeat's repeats._value, creation._value, ...): the guard of unread integers cannot see "
-    "a tensor that an op also reads; the fix is a _context.tell('on_read', t, 'int') in those helpers",
+@pytest.mark.parametrize(
+    "case",
+    ["repeat", "tile", "reduce_sum axis", "arange", "linspace int", "random_normal mean", "fill shape"],
 )
-def test_a_count_tensor_that_an_op_also_reads():
-    """``tg.repeat(x, n) * tg.cast(n, tg.float64)``: n is read by the cast, so no guard stands for
-    the count that repeat read in Python; later calls repeat by the first n."""
-    body = lambda x, n: tg.repeat(x, n) * tg.cast(n, tg.float64)  # noqa: E731
+def test_a_count_tensor_that_an_op_also_reads(case):
+    """``tg.repeat(x, n) * tg.cast(n, tg.float64)``: n is read by the cast, so the guard of unread
+    integers did not stand for the count repeat read in Python; later calls repeat by the first n.
+    The helpers of tapegrad/ops that read a count, axis, shape or a constant's parameters from a
+    tensor now tell the tracer (``value_read``), so each read is guarded."""
+    body = {
+        "repeat": lambda x, n: tg.repeat(x, n) * tg.cast(n, tg.float64),
+        "tile": lambda x, n: tg.tile(x, tg.reshape(n, (1,))) * tg.cast(n, tg.float64),
+        "reduce_sum axis": lambda x, n: tg.reduce_sum(tg.reshape(x, (1, 3, 1)) * 1.0, axis=n - 1)
+        + tg.cast(n, tg.float64),
+        "arange": lambda x, n: tg.reduce_sum(tg.cast(tg.arange(n), tg.float64)) * x + tg.cast(n, tg.float64),
+        "linspace int": lambda x, n: tg.cast(tg.linspace(n, n * 4, 3, dtype=tg.int64), tg.float64) * x
+        + tg.cast(n, tg.float64),
+        "random_normal mean": lambda x, n: tg.random_normal((3,), mean=tg.cast(n, tg.float64), seed=1, dtype=tg.float64)
+        * x + tg.cast(n, tg.float64),
+        "fill shape": lambda x, n: tg.reduce_sum(tg.fill(tg.reshape(n, (1,)), 2.0)) * x + tg.cast(n, tg.float64),
+    }[case]
     f = tg.function(body)
     x = c64([0.0, 1.0, 2.0])
-    for k in [1, 2, 3]:
+    for k in [1, 2, 1, 3] * 2:
         n = tg.constant(np.array(k))
         assert bits(f(x, n)) == bits(body(x, n))
 
