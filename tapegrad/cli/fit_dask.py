@@ -66,7 +66,7 @@ def cluster(args: argparse.Namespace) -> Iterator[Any]:
     logging.getLogger("distributed").setLevel(logging.CRITICAL)
     if local:
         with LocalCluster(n_workers=min(2, os.cpu_count() or 1), threads_per_worker=1, processes=True,
-                          dashboard_address=None, silence_logs=logging.CRITICAL) as lc, Client(lc) as client:
+                          dashboard_address=":0", silence_logs=logging.CRITICAL) as lc, Client(lc) as client:
             yield client
         return
     try:

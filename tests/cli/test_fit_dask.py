@@ -3,11 +3,14 @@ printed result as the in-memory fit of the concatenated file, and clear errors f
 
 from __future__ import annotations
 
+import socket
 import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
+
+from tests.cli.conftest import run_module
 
 pytest.importorskip("dask.dataframe")
 distributed = pytest.importorskip("distributed")
@@ -40,7 +43,7 @@ def data(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="module")
 def scheduler():
-    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None,
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0",
                                   silence_logs=50) as cluster:
         yield cluster.scheduler_address
 
@@ -53,6 +56,24 @@ def test_glob_of_csv_files_with_dask_prints_the_in_memory_result(cli, data):
     assert on_cluster.code == 0, on_cluster.err
     assert on_cluster.out == memory.out
     assert "Traceback" not in on_cluster.err and "Warning" not in on_cluster.err
+
+
+def test_dask_with_the_dashboard_port_taken(data):
+    """--dask with port 8787 in use (another Dask cluster's dashboard, a notebook's): the fit failed
+    ("Nanny failed to start", after a note that the port is in use); the local cluster now takes a
+    free port. Run as a user runs it, in a subprocess."""
+    sock = socket.socket()
+    try:
+        sock.bind(("0.0.0.0", 8787))
+        sock.listen()
+    except OSError:  # (taken already: the same situation)
+        pass
+    try:
+        done = run_module("fit", str(data / "parts" / "*.csv"), "--model", MODEL, "--dask")
+    finally:
+        sock.close()
+    assert done.code == 0, done.err
+    assert "8787" not in done.err and "a =  2.50774" in done.out
 
 
 def test_parquet_glob_on_a_scheduler_prints_the_in_memory_result(cli, data, scheduler):
