@@ -378,11 +378,18 @@ def derivatives(f: Callable[[Any], Any], x: Any, order: int, direction: Any = No
     """
     if order < 1:
         raise ValueError(f"derivatives: order must be at least 1, got {order}")
-    x = x if isinstance(x, Tensor) else wrap(python_to_array(x, np.float64))
+    x = _point(x)
     v = np.ones_like(x._value) if direction is None else direction
     with TaylorAccumulator(x, [v], order) as acc:
         y = f(x)
     return [c if k == 1 else _times(c, math.factorial(k)) for k, c in enumerate(acc.series(y), start=1)]
+
+
+def _point(x: Any) -> Tensor:
+    """``x`` as a Tensor: float64 for real numbers, complex128 for complex ones (never cut to the real part)."""
+    if isinstance(x, Tensor):
+        return x
+    return wrap(python_to_array(x, np.complex128 if np.iscomplexobj(x) else np.float64))
 
 
 def _times(c: Tensor, number: int) -> Tensor:
@@ -408,19 +415,21 @@ def derivative_tensors(f: Callable[[Any], Any], x: Any, order: int, *, vectorize
 
         value, grad, hess, third = tg.derivative_tensors(lambda v: tg.exp(v[0] * v[1]), np.array([1.0, 2.0]), 3)
     """
-    x = x if isinstance(x, Tensor) else wrap(python_to_array(x, np.float64))
+    x = _point(x)
     if x.ndim != 1:
         raise ValueError(f"derivative_tensors takes a vector x, got shape {x.shape}")
     n = x.shape[0]
     value = f(x)
     results: list = [value]
     passes: dict[tuple, list] = {}  # primitive direction -> its scaled coefficients [y1..yK]
+    # the coefficients' precision: complex when x or f(x) is (a real cast would drop the imaginary parts)
+    wide = np.complex128 if x.dtype.kind == "c" or np.iscomplexobj(value._value) else np.float64
     if vectorized and order >= 1:
         bases = sorted({_primitive_direction(j) for k in range(1, order + 1) for j in _compositions(k, n)})
         stacked = wrap(np.repeat(x._value[:, None], len(bases), axis=1))
         with TaylorAccumulator(stacked, [np.asarray(bases, dtype=x.dtype).T], order) as acc:
             y = f(stacked)
-        coefs = [np.asarray(c._value, dtype=np.float64) for c in acc.series(y)]
+        coefs = [np.asarray(c._value, dtype=wide) for c in acc.series(y)]
         for col, base in enumerate(bases):
             passes[base] = [c[..., col] for c in coefs]
 
@@ -430,7 +439,7 @@ def derivative_tensors(f: Callable[[Any], Any], x: Any, order: int, *, vectorize
         if base not in passes:
             with TaylorAccumulator(x, [np.asarray(base, dtype=x.dtype)], order) as acc:
                 y = f(x)
-            passes[base] = [np.asarray(c._value, dtype=np.float64) for c in acc.series(y)]
+            passes[base] = [np.asarray(c._value, dtype=wide) for c in acc.series(y)]
         return passes[base][k - 1] * float(g) ** k  # p_k(g u) = g**k p_k(u)
 
     out_shape = np.shape(value._value)
@@ -444,7 +453,7 @@ def derivative_tensors(f: Callable[[Any], Any], x: Any, order: int, *, vectorize
                 for i, c in zip(rows, coefficients):
                     counts = _embed(i, subset, n)
                     partials[counts] = c * float(math.prod(math.factorial(m) for m in i))  # d^i f = i! c_i
-        tensor = np.zeros(out_shape + (n,) * k)
+        tensor = np.zeros(out_shape + (n,) * k, dtype=wide)
         for idx in itertools.product(range(n), repeat=k):  # entry [i1..ik] is the partial of its counts
             tensor[(..., *idx)] = partials[tuple(idx.count(v) for v in range(n))]
         results.append(wrap(tensor.astype(value.dtype, copy=False)))

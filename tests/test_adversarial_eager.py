@@ -1,0 +1,116 @@
+"""Adversarial audit of the eager differentiation API (tapes, transforms, Taylor mode): the defects found.
+
+1. ``tg.jacobian`` (and so ``tg.hessian``) of a function of complex inputs ran in forward mode and
+   returned the derivatives along the real parts only. For a function that is not holomorphic in
+   its input (``abs(z)**2``, ``conj``, a real output, the gradient inside ``hessian``) that is half the
+   derivative, silently: ``tg.jacobian(lambda z: tg.abs(z)**2)([1+1j, 2j])`` gave ``diag(2, 0)``, the
+   derivative along y lost. It is now an error naming tg.jvp / tape.jacobian (JAX's jacfwd refuses
+   complex inputs without ``holomorphic=True``); holomorphic functions keep their complex derivative.
+2. ``tg.derivatives`` and ``tg.derivative_tensors`` converted a complex NumPy/Python point to float64,
+   dropping its imaginary part (a ComplexWarning, and derivatives at the wrong point:
+   ``tg.derivatives(lambda z: z**3, 1+1j, 3)`` gave ``[3, 6, 6]``, those at z=1), and
+   ``derivative_tensors`` cast complex Taylor coefficients to float64 even for a complex Tensor point
+   or a complex output.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pytest
+
+import tapegrad as tg
+from tests.numpy.differences import central_differences as _fd
+
+Z = np.array([1 + 1j, 0.5 - 2j])
+
+
+@pytest.mark.parametrize(
+    "f",
+    [lambda z: tg.abs(z) ** 2, tg.conj, tg.real, lambda z: z * tg.conj(z), lambda z: tg.exp(tg.conj(z)) * z],
+    ids=["abs2", "conj", "real", "z_conj_z", "exp_conj"],
+)
+def test_jacobian_refuses_a_function_not_holomorphic_in_its_complex_input(f):
+    # the derivative along the imaginary part is not i times the one along the real part
+    along_real = tg.jvp(f, (Z,), (np.ones(2, complex),))[1].numpy()
+    along_imag = tg.jvp(f, (Z,), (1j * np.ones(2, complex),))[1].numpy()
+    assert not np.allclose(along_imag, 1j * along_real)
+    for mode in ("auto", "forward"):
+        with pytest.raises(ValueError, match="not holomorphic.*tg.jvp"):
+            tg.jacobian(f, mode=mode)(Z)
+
+
+def test_hessian_of_a_complex_input_is_refused_and_real_hessians_are_unchanged():
+    with pytest.raises(ValueError, match="not holomorphic"):
+        tg.hessian(lambda z: tg.reduce_sum(tg.real(z * z)))(Z)
+    x = np.array([0.3, -1.2])
+    h = tg.hessian(lambda v: tg.reduce_sum(tg.sin(v) * v[0]))(x).numpy()
+    expected = np.array([[2 * np.cos(x[0]) - x[0] * np.sin(x[0]), np.cos(x[1])], [np.cos(x[1]), -x[0] * np.sin(x[1])]])
+    np.testing.assert_allclose(h, expected, rtol=1e-12)
+
+
+@pytest.mark.parametrize("dtype", [np.complex128, np.complex64])
+def test_jacobian_of_holomorphic_functions_of_complex_inputs_is_still_the_complex_derivative(dtype):
+    z = Z.astype(dtype)
+    rtol = 1e-12 if dtype == np.complex128 else 1e-5
+    j = tg.jacobian(lambda v: tg.exp(v) * v * v)(z).numpy()
+    np.testing.assert_allclose(j, np.diag(np.exp(z) * (z * z + 2 * z)), rtol=rtol)
+    # a holomorphic function of a complex and a real argument, and a constant one
+    ja, jb = tg.jacobian(lambda a, b: a * b, argnums=(0, 1))(Z, np.array([1.0, 2.0]))
+    np.testing.assert_allclose(ja.numpy(), np.diag([1.0, 2.0]))
+    np.testing.assert_allclose(jb.numpy(), np.diag(Z))
+    np.testing.assert_array_equal(tg.jacobian(lambda v: v * 0.0)(Z).numpy(), np.zeros((2, 2)))
+
+
+def test_tape_jacobian_of_a_real_output_of_complex_inputs_stacks_gradients():
+    # the documented alternative: rows are the gradients dL/dx + i dL/dy, as finite differences give
+    z = tg.constant(Z)
+    with tg.GradientTape() as tape:
+        tape.watch(z)
+        y = tg.abs(z) ** 2 * tg.constant([1.0, 3.0])
+    j = tape.jacobian(y, z).numpy()
+    for row in range(2):
+        expected = _fd(lambda v, r=row: (np.abs(v) ** 2 * np.array([1.0, 3.0]))[r], Z)
+        np.testing.assert_allclose(j[row], expected, rtol=1e-6, atol=1e-8)
+
+
+def test_derivatives_at_a_complex_point_keep_its_imaginary_part():
+    z = 1 + 1j
+    expected = [3 * z**2, 6 * z, 6]
+    for point in (z, np.complex128(z), np.array(z), tg.constant(np.complex128(z))):
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")  # no ComplexWarning
+            got = [complex(d) for d in tg.derivatives(lambda v: v**3, point, 3)]
+        np.testing.assert_allclose(got, expected, rtol=1e-14)
+    # and they agree with nested tg.grad along the real direction of a holomorphic f (its f', f'')
+    f = lambda v: tg.exp(v) * tg.sin(v)  # noqa: E731
+    d1, d2 = tg.derivatives(f, z, 2)
+    fprime = np.exp(z) * (np.sin(z) + np.cos(z))
+    np.testing.assert_allclose(complex(d1), fprime, rtol=1e-13)
+    np.testing.assert_allclose(complex(d2), 2 * np.exp(z) * np.cos(z), rtol=1e-13)
+    # TensorFlow's convention: tg.grad of Re f is conj(f')
+    np.testing.assert_allclose(complex(tg.grad(lambda v: tg.real(f(v)))(np.complex128(z))), np.conj(fprime))
+
+
+@pytest.mark.parametrize("vectorized", [False, True])
+def test_derivative_tensors_keep_complex_coefficients(vectorized):
+    f = lambda v: v[0] ** 3 * v[1]  # noqa: E731
+    x = np.array([1 + 1j, 2.0])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        value, grad, hess, third = tg.derivative_tensors(f, x, 3, vectorized=vectorized)
+    a, b = x
+    np.testing.assert_allclose(value.numpy(), a**3 * b)
+    np.testing.assert_allclose(grad.numpy(), [3 * a**2 * b, a**3], rtol=1e-13)
+    np.testing.assert_allclose(hess.numpy(), [[6 * a * b, 3 * a**2], [3 * a**2, 0]], rtol=1e-13, atol=1e-13)
+    np.testing.assert_allclose(hess.numpy(), tg.jacobian(tg.jacobian(f))(x).numpy(), rtol=1e-13, atol=1e-13)
+    t = np.zeros((2, 2, 2), complex)
+    t[0, 0, 0] = 6 * b
+    t[0, 0, 1] = t[0, 1, 0] = t[1, 0, 0] = 6 * a
+    np.testing.assert_allclose(third.numpy(), t, rtol=1e-12, atol=1e-12)
+    # a complex output of a real point keeps its imaginary part too
+    g = lambda v: v[0] * v[1] * (1 + 2j)  # noqa: E731
+    _, gg, gh = tg.derivative_tensors(g, np.array([1.0, 2.0]), 2, vectorized=vectorized)
+    np.testing.assert_allclose(gg.numpy(), [2 + 4j, 1 + 2j], rtol=1e-14)
+    np.testing.assert_allclose(gh.numpy(), [[0, 1 + 2j], [1 + 2j, 0]], rtol=1e-14, atol=1e-14)
