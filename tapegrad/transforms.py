@@ -100,10 +100,8 @@ def _argnums(argnums: ArgNums, what: str) -> tuple[tuple[int, ...], bool]:
     """The positions as a tuple, and whether the user gave a single int (results then unwrapped)."""
     if isinstance(argnums, (int, np.integer)) and not isinstance(argnums, bool):
         return (int(argnums),), True
-    if (
-        isinstance(argnums, (list, tuple))
-        and argnums
-        and all(isinstance(a, (int, np.integer)) and not isinstance(a, bool) for a in argnums)
+    if isinstance(argnums, (list, tuple)) and argnums and all(
+        isinstance(a, (int, np.integer)) and not isinstance(a, bool) for a in argnums
     ):
         return tuple(int(a) for a in argnums), False
     raise TypeError(f"{what}: argnums must be an int or a non-empty tuple of ints, got {argnums!r}")
