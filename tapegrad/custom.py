@@ -50,8 +50,8 @@ from __future__ import annotations
 
 import functools
 import inspect
-from contextlib import nullcontext
-from typing import Any, Callable, Sequence
+from contextlib import contextmanager, nullcontext
+from typing import Any, Callable, Iterator, Sequence
 
 import numpy as np
 
@@ -448,8 +448,8 @@ def recompute_grad(f: Function) -> Function:
             prim = _p.primitive(_ValueOnce(tuple(y_leaves[j]._value for j in floats)), name)
             _p.set_rules(
                 prim,
-                joint_vjp=_recompute_vjp(f, args, kwargs, floats, sources),
-                joint_jvp=_recompute_jvp(f, args, kwargs, floats, sources),
+                joint_vjp=_recompute_vjp(f, args, kwargs, floats, sources, variables),
+                joint_jvp=_recompute_jvp(f, args, kwargs, floats, sources, variables),
             )
             # the rules recompute the outputs, so records need not keep them (nor the impl: _ValueOnce)
             prim.reads = ((frozenset(range(len(prim_args))), False),) * len(prim_args)
@@ -460,11 +460,28 @@ def recompute_grad(f: Function) -> Function:
     return decorated
 
 
-def _recompute_vjp(f: Function, args: tuple, kwargs: dict, floats: list[int], sources: list) -> Callable[..., Any]:
+@contextmanager
+def _as_read(variables: list[tuple[Variable, Tensor]]) -> Iterator[None]:
+    """The Variables ``f`` read hold, for its recomputation, the values it read (the same snapshots,
+    so tapes connect them): one assigned after the call would otherwise give the gradient at its
+    new value."""
+    held = [(var, var._value, var._snapshot) for var, _ in variables]
+    for var, snap in variables:
+        var._value, var._snapshot = snap._value, snap
+    try:
+        yield
+    finally:
+        for var, value, snapshot in held:
+            var._value, var._snapshot = value, snapshot
+
+
+def _recompute_vjp(
+    f: Function, args: tuple, kwargs: dict, floats: list[int], sources: list, variables: list
+) -> Callable[..., Any]:
     def joint_vjp(gs: tuple, ans: Any, needs: Any, *inputs: Any) -> list:
         pairs = [(j, g) for j, g in zip(floats, gs) if g is not None]
         raw = not any(isinstance(g, Tensor) for _, g in pairs)
-        with recorders_set_to(()) if raw else nullcontext():
+        with recorders_set_to(()) if raw else nullcontext(), _as_read(variables):
             with GradientTape() as tape:  # f once, for every output that received a cotangent
                 tape.watch(sources)
                 ys = flatten(f(*args, **kwargs))[0]
@@ -475,13 +492,15 @@ def _recompute_vjp(f: Function, args: tuple, kwargs: dict, floats: list[int], so
     return joint_vjp
 
 
-def _recompute_jvp(f: Function, args: tuple, kwargs: dict, floats: list[int], sources: list) -> Callable[..., Any]:
+def _recompute_jvp(
+    f: Function, args: tuple, kwargs: dict, floats: list[int], sources: list, variables: list
+) -> Callable[..., Any]:
     def joint_jvp(tangents: list, ans: Any, *inputs: Any) -> Any:
         pairs = [(s, t) for s, t in zip(sources, tangents) if t is not None]
         if not pairs:
             return None
         raw = state.recorders is RAW  # (ans may be a stand-in: records need not keep the output)
-        with recorders_set_to(()) if raw else nullcontext():
+        with recorders_set_to(()) if raw else nullcontext(), _as_read(variables):
             with ForwardAccumulator([s for s, _ in pairs], [t for _, t in pairs]) as acc:
                 ys = flatten(f(*args, **kwargs))[0]
             out = [acc.jvp(ys[j]) for j in floats]

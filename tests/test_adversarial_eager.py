@@ -11,6 +11,10 @@
    ``tg.derivatives(lambda z: z**3, 1+1j, 3)`` gave ``[3, 6, 6]``, those at z=1), and
    ``derivative_tensors`` cast complex Taylor coefficients to float64 even for a complex Tensor point
    or a complex output.
+3. ``tg.recompute_grad`` recomputed ``f`` in the backward pass with the Variables' values at that
+   time: a Variable read by ``f`` and assigned later inside the tape (an in-block update, an EMA)
+   gave the gradient at its new value, silently (TensorFlow's gradient of the same program uses the
+   value read). The recomputation now sees the snapshots ``f`` read.
 """
 
 from __future__ import annotations
@@ -114,3 +118,23 @@ def test_derivative_tensors_keep_complex_coefficients(vectorized):
     _, gg, gh = tg.derivative_tensors(g, np.array([1.0, 2.0]), 2, vectorized=vectorized)
     np.testing.assert_allclose(gg.numpy(), [2 + 4j, 1 + 2j], rtol=1e-14)
     np.testing.assert_allclose(gh.numpy(), [[0, 1 + 2j], [1 + 2j, 0]], rtol=1e-14, atol=1e-14)
+
+
+def test_recompute_grad_uses_the_variable_values_f_read_not_later_ones():
+    x0 = np.array([0.3, -0.7, 1.1])
+    w0 = np.array([1.0, 2.0, 3.0])
+    w = tg.Variable(w0)
+    block = tg.recompute_grad(lambda v: tg.sin(v * w))
+    x = tg.constant(x0)
+    with tg.GradientTape(persistent=True) as outer:
+        with tg.GradientTape() as tape:
+            tape.watch(x)
+            y = tg.reduce_sum(block(x))
+            w.assign(w * 2.0)  # after the call: f read w0
+        gx, gw = tape.gradient(y, [x, w])
+        s = tg.reduce_sum(gx)
+    np.testing.assert_allclose(gx.numpy(), _fd(lambda v: np.sin(v * w0), x0), rtol=1e-8)
+    np.testing.assert_allclose(gw.numpy(), _fd(lambda v: np.sin(x0 * v), w0), rtol=1e-8)
+    # second order through the recomputation, w.r.t. the Variable: d/dw sum(cos(x w) w)
+    np.testing.assert_allclose(outer.gradient(s, w).numpy(), np.cos(x0 * w0) - x0 * w0 * np.sin(x0 * w0), rtol=1e-12)
+    np.testing.assert_array_equal(w.numpy(), 2 * w0)  # and the Variable keeps its new value
