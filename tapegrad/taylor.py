@@ -424,12 +424,23 @@ def derivative_tensors(f: Callable[[Any], Any], x: Any, order: int, *, vectorize
     passes: dict[tuple, list] = {}  # primitive direction -> its scaled coefficients [y1..yK]
     # the coefficients' precision: complex when x or f(x) is (a real cast would drop the imaginary parts)
     wide = np.complex128 if x.dtype.kind == "c" or np.iscomplexobj(value._value) else np.float64
+    recorders = _context.state.recorders
+    traced = bool(recorders) and recorders is not RAW
+    if traced:  # a tape or accumulator follows x (tg.grad of a derivative): combine with recorded ops
+        coefficient = lambda c: c if c.dtype == wide else ops.cast(c, wide)  # noqa: E731
+        stack, tensordot, reshape = ops.stack, ops.tensordot, ops.reshape
+    else:  # plain NumPy, the fast path of plots and the CLI
+        coefficient = lambda c: np.asarray(c._value, dtype=wide)  # noqa: E731
+        stack, tensordot, reshape = np.stack, np.tensordot, np.reshape
     if vectorized and order >= 1:
         bases = sorted({_primitive_direction(j) for k in range(1, order + 1) for j in _compositions(k, n)})
-        stacked = wrap(np.repeat(x._value[:, None], len(bases), axis=1))
+        if traced:
+            stacked = ops.stack([x] * len(bases), axis=1)
+        else:
+            stacked = wrap(np.repeat(x._value[:, None], len(bases), axis=1))
         with TaylorAccumulator(stacked, [np.asarray(bases, dtype=x.dtype).T], order) as acc:
             y = f(stacked)
-        coefs = [np.asarray(c._value, dtype=wide) for c in acc.series(y)]
+        coefs = [coefficient(c) for c in acc.series(y)]
         for col, base in enumerate(bases):
             passes[base] = [c[..., col] for c in coefs]
 
@@ -439,24 +450,28 @@ def derivative_tensors(f: Callable[[Any], Any], x: Any, order: int, *, vectorize
         if base not in passes:
             with TaylorAccumulator(x, [np.asarray(base, dtype=x.dtype)], order) as acc:
                 y = f(x)
-            passes[base] = [np.asarray(c._value, dtype=wide) for c in acc.series(y)]
+            passes[base] = [coefficient(c) for c in acc.series(y)]
         return passes[base][k - 1] * float(g) ** k  # p_k(g u) = g**k p_k(u)
 
-    out_shape = np.shape(value._value)
+    out_shape = tuple(np.shape(value._value))
     for k in range(1, order + 1):
         partials: dict[tuple, Any] = {}  # multi-index (counts per variable) -> d^i f
         for size in range(1, min(n, k) + 1):
             lattice, rows, weights = _lagrange_weights(size, k)
             for subset in itertools.combinations(range(n), size):
-                samples = np.stack([homogeneous_part(_embed(j, subset, n), k) for j in lattice])
-                coefficients = np.tensordot(weights, samples, axes=(1, 0))
-                for i, c in zip(rows, coefficients):
+                samples = stack([homogeneous_part(_embed(j, subset, n), k) for j in lattice])
+                coefficients = tensordot(weights, samples, axes=(1, 0))
+                for r, i in enumerate(rows):
                     counts = _embed(i, subset, n)
-                    partials[counts] = c * float(math.prod(math.factorial(m) for m in i))  # d^i f = i! c_i
-        tensor = np.zeros(out_shape + (n,) * k, dtype=wide)
-        for idx in itertools.product(range(n), repeat=k):  # entry [i1..ik] is the partial of its counts
-            tensor[(..., *idx)] = partials[tuple(idx.count(v) for v in range(n))]
-        results.append(wrap(tensor.astype(value.dtype, copy=False)))
+                    factorials = float(math.prod(math.factorial(m) for m in i))
+                    partials[counts] = coefficients[r] * factorials  # d^i f = i! c_i
+        # entry [i1..ik] is the partial of its counts
+        entries = [partials[tuple(idx.count(v) for v in range(n))] for idx in itertools.product(range(n), repeat=k)]
+        tensor = reshape(stack(entries, axis=-1), out_shape + (n,) * k)
+        if isinstance(tensor, Tensor):
+            results.append(tensor if tensor.dtype == value.dtype else ops.cast(tensor, value.dtype))
+        else:
+            results.append(wrap(tensor.astype(value.dtype, copy=False)))
     return results
 
 

@@ -15,6 +15,10 @@
    time: a Variable read by ``f`` and assigned later inside the tape (an in-block update, an EMA)
    gave the gradient at its new value, silently (TensorFlow's gradient of the same program uses the
    value read). The recomputation now sees the snapshots ``f`` read.
+4. ``tg.derivative_tensors`` combined its Taylor coefficients in plain NumPy, so under a tape or an
+   accumulator (``tg.grad(lambda v: tg.derivative_tensors(f, v, 1)[1][0])``) the derivative tensors
+   were constants: the gradient came back zeros, silently. Under a recorder the combination now
+   runs on recorded ops.
 """
 
 from __future__ import annotations
@@ -138,3 +142,27 @@ def test_recompute_grad_uses_the_variable_values_f_read_not_later_ones():
     # second order through the recomputation, w.r.t. the Variable: d/dw sum(cos(x w) w)
     np.testing.assert_allclose(outer.gradient(s, w).numpy(), np.cos(x0 * w0) - x0 * w0 * np.sin(x0 * w0), rtol=1e-12)
     np.testing.assert_array_equal(w.numpy(), 2 * w0)  # and the Variable keeps its new value
+
+
+@pytest.mark.parametrize("vectorized", [False, True])
+def test_derivative_tensors_are_differentiable_under_a_tape(vectorized):
+    f = lambda u: tg.exp(u[0]) * u[1] + tg.sin(u[0] * u[1])  # noqa: E731
+    x0 = np.array([0.5, 2.0])
+
+    def gradient_entry(v):  # d f / d u0, from the first derivative tensor
+        return tg.derivative_tensors(f, v, 1, vectorized=vectorized)[1][0]
+
+    def hessian_sum(v):  # sum of the second derivative tensor
+        return tg.reduce_sum(tg.derivative_tensors(f, v, 2, vectorized=vectorized)[2])
+
+    np.testing.assert_allclose(tg.grad(gradient_entry)(x0).numpy(), tg.hessian(f)(x0).numpy()[0], rtol=1e-12)
+    np.testing.assert_allclose(
+        tg.grad(hessian_sum)(x0).numpy(),
+        _fd(lambda v: np.sum(tg.hessian(f)(v).numpy()), x0),
+        rtol=1e-6,
+    )
+    # forward over it agrees with reverse: <v, J u> == <J^T v, u>
+    u, w = np.array([0.3, -1.1]), np.float64(1.7)
+    _, ju = tg.jvp(gradient_entry, (x0,), (u,))
+    _, back = tg.vjp(gradient_entry, x0)
+    np.testing.assert_allclose(float(ju) * w, float(np.dot(back(w)[0].numpy(), u)), rtol=1e-12)
