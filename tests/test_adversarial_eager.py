@@ -19,6 +19,11 @@
    accumulator (``tg.grad(lambda v: tg.derivative_tensors(f, v, 1)[1][0])``) the derivative tensors
    were constants: the gradient came back zeros, silently. Under a recorder the combination now
    runs on recorded ops.
+5. ``tg.check_grads`` of a function with a tuple, list or dict output (JAX's check_grads takes
+   them) failed with "output_gradients has 1 entries for 2 targets" or a float() TypeError; the
+   output is now raveled into one vector. And it passed a rule whose derivative is NaN where the
+   finite differences are finite, as long as the differences were non-finite somewhere else (it
+   compared ``isfinite(...).all()`` of both, not the places).
 """
 
 from __future__ import annotations
@@ -166,3 +171,27 @@ def test_derivative_tensors_are_differentiable_under_a_tape(vectorized):
     _, ju = tg.jvp(gradient_entry, (x0,), (u,))
     _, back = tg.vjp(gradient_entry, x0)
     np.testing.assert_allclose(float(ju) * w, float(np.dot(back(w)[0].numpy(), u)), rtol=1e-12)
+
+
+def test_check_grads_takes_nested_outputs_and_catches_a_wrong_leaf():
+    x0 = np.array([0.3, -0.7, 1.1])
+    tg.check_grads(lambda x: (x * x, tg.sin(x)), x0, order=2)
+    tg.check_grads(lambda x: {"a": x * x, "b": [tg.reduce_sum(x), x[0] * (1 + 2j)]}, x0, order=2)
+
+    @tg.custom_gradient
+    def two(x):
+        return (x * x, tg.sin(x)), lambda dy1, dy2: dy1 * 2 * x + dy2 * 7.0  # the sine's rule is wrong
+
+    with pytest.raises(AssertionError, match="reverse mode"):
+        tg.check_grads(two, x0, order=1, modes=("reverse",))
+
+
+def test_check_grads_catches_a_nan_derivative_where_the_differences_are_finite():
+    @tg.custom_gradient
+    def root(x):  # the rule is NaN at x=1 (where sqrt is smooth); the differences are NaN at x=0
+        return tg.sqrt(x), lambda dy: dy * 0.5 / tg.sqrt(x) * tg.constant(np.array([np.nan, 1.0]))
+
+    with warnings.catch_warnings(), np.errstate(all="ignore"):
+        warnings.simplefilter("ignore", RuntimeWarning)
+        with pytest.raises(AssertionError, match="reverse mode"):
+            tg.check_grads(root, np.array([1.0, 0.0]), order=1, modes=("reverse",))
