@@ -24,6 +24,8 @@
    output is now raveled into one vector. And it passed a rule whose derivative is NaN where the
    finite differences are finite, as long as the differences were non-finite somewhere else (it
    compared ``isfinite(...).all()`` of both, not the places).
+6. ``tape.jacobian`` of an empty target (and ``batch_jacobian`` of an empty batch or example) was
+   None, as if unconnected; TensorFlow and ``tg.jacobian`` give the empty Jacobian.
 """
 
 from __future__ import annotations
@@ -195,3 +197,19 @@ def test_check_grads_catches_a_nan_derivative_where_the_differences_are_finite()
         warnings.simplefilter("ignore", RuntimeWarning)
         with pytest.raises(AssertionError, match="reverse mode"):
             tg.check_grads(root, np.array([1.0, 0.0]), order=1, modes=("reverse",))
+
+
+def test_tape_jacobian_of_an_empty_target_is_empty_not_none():
+    x, z = tg.constant(np.zeros(0)), tg.constant(np.ones((3, 0)))
+    with tg.GradientTape(persistent=True) as tape:
+        tape.watch([x, z])
+        y, w = x * 2.0, z * 3.0
+    assert tape.jacobian(y, x).shape == (0, 0)
+    assert tape.batch_jacobian(w, z).shape == (3, 0, 0)
+    assert tg.jacobian(lambda v: v * 2.0)(np.zeros(0)).shape == (0, 0)
+    # a non-empty target that does not depend on the source is still None (TensorFlow's default)
+    s = tg.constant([1.0, 2.0])
+    with tg.GradientTape() as tape:
+        tape.watch(s)
+        y = tg.constant([1.0, 2.0]) * 2.0
+    assert tape.jacobian(y, s) is None
