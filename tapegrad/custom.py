@@ -55,7 +55,7 @@ from typing import Any, Callable, Iterator, Sequence
 
 import numpy as np
 
-from tapegrad import _context
+from tapegrad import _backend, _context
 from tapegrad import _primitive as _p
 from tapegrad._context import RAW, recorders_set_to, state
 from tapegrad._dtypes import python_to_array
@@ -209,7 +209,8 @@ def custom_gradient(f: Function | None = None) -> Any:
     ``grad_fn(*upstream)`` gets one upstream gradient per (flattened) output of ``f`` and returns
     the gradients of ``f``'s positional tensor arguments: one tensor (or None) per flattened
     argument, or a single tensor when there is one argument. Keyword arguments are passed to ``f``
-    and not differentiated.
+    and not differentiated (a float tensor among them that a tape or accumulator follows is an
+    error rather than a silent None: pass it positionally).
 
     The classic numerically stable example: the naive gradient of ``log(1 + exp(x))`` at x = 100
     is inf/inf = nan in float32, this one is 1.0::
@@ -245,6 +246,7 @@ def custom_gradient(f: Function | None = None) -> Any:
         if not stack or stack is RAW:  # nothing can differentiate this call
             y, _ = _split_result(f(*args, **kwargs), name)
             return y
+        _refuse_followed_keywords(kwargs, stack, f"custom_gradient({name})")
         watcher = _VariableWatcher()
         _context.push(watcher)
         try:
@@ -310,6 +312,27 @@ def custom_gradient(f: Function | None = None) -> Any:
         return unflatten(y_def, results)
 
     return decorated
+
+
+def _never(_key: Any) -> bool:
+    return False
+
+
+def _refuse_followed_keywords(kwargs: dict, recorders: Any, what: str) -> None:
+    """Keyword arguments are not differentiated (TensorFlow's rule, which gives None silently): refuse
+    a float tensor among them that a tape or accumulator follows, as its derivative would be lost."""
+    if not kwargs:
+        return
+    for name, value in kwargs.items():
+        for leaf in flatten(value)[0]:
+            if leaf.__class__ is not Tensor or leaf._key is None or _backend.kind(leaf._value.dtype) not in "fc":
+                continue
+            if any(getattr(r, "tracks", _never)(leaf._key) for r in recorders):  # (a tg.function trace: no)
+                raise TypeError(
+                    f"{what}: keyword argument {name!r} is a tensor that a tape or accumulator differentiates, "
+                    "but keyword arguments are not differentiated (its derivative would be dropped); pass it "
+                    "as a positional argument"
+                )
 
 
 def _spread(gs: Sequence[Any], positions: list[int], n: int) -> list:
@@ -412,7 +435,8 @@ def recompute_grad(f: Function) -> Function:
     tensor arguments (and the Variables it reads) to each output; its VJP runs ``f`` again under a
     fresh tape and differentiates that. Gradients are the same (exactly, ``f`` must be
     deterministic); memory falls from all intermediates of ``f`` to those of one segment at a
-    time, at the cost of running ``f`` twice. Higher order and forward mode work (forward mode
+    time, at the cost of running ``f`` twice. Tensors are differentiated as positional arguments
+    (a followed one passed by keyword is an error). Higher order and forward mode work (forward mode
     recomputes ``f`` under an accumulator). With several outputs, the backward pass still runs
     ``f`` once more, for all of them.
 
@@ -429,6 +453,7 @@ def recompute_grad(f: Function) -> Function:
         stack = state.recorders
         if not stack or stack is RAW:
             return f(*args, **kwargs)
+        _refuse_followed_keywords(kwargs, stack, f"recompute_grad({getattr(f, '__name__', 'f')})")
         watcher = _VariableWatcher()
         with recorders_set_to((watcher,)):  # nothing records the forward pass
             y = f(*args, **kwargs)

@@ -26,6 +26,10 @@
    compared ``isfinite(...).all()`` of both, not the places).
 6. ``tape.jacobian`` of an empty target (and ``batch_jacobian`` of an empty batch or example) was
    None, as if unconnected; TensorFlow and ``tg.jacobian`` give the empty Jacobian.
+7. ``tg.custom_gradient`` and ``tg.recompute_grad`` do not differentiate keyword arguments
+   (TensorFlow's rule), and a watched tensor passed by keyword got a None gradient, silently
+   (``f(x, scale=s)`` with ``s`` watched: ``tape.gradient(y, s)`` None, as in TensorFlow). Such a
+   call is now an error naming the fix (pass it positionally); unwatched keyword tensors still work.
 """
 
 from __future__ import annotations
@@ -213,3 +217,31 @@ def test_tape_jacobian_of_an_empty_target_is_empty_not_none():
         tape.watch(s)
         y = tg.constant([1.0, 2.0]) * 2.0
     assert tape.jacobian(y, s) is None
+
+
+def test_custom_gradient_and_recompute_grad_refuse_a_followed_keyword_tensor():
+    @tg.custom_gradient
+    def scaled(x, scale=None):
+        return x * scale, lambda dy: dy * scale
+
+    x, s = tg.constant(3.0), tg.constant(2.0)
+    with tg.GradientTape() as tape:
+        tape.watch([x, s])
+        with pytest.raises(TypeError, match="keyword argument 'scale'.*positional"):
+            scaled(x, scale=s)
+    with tg.GradientTape() as tape:  # a keyword tensor no tape follows is a constant: fine
+        tape.watch(x)
+        y = scaled(x, scale=s)
+    assert float(tape.gradient(y, x)) == 2.0
+    w = tg.Variable(2.0)
+    block = tg.recompute_grad(lambda v, s: tg.sin(v) * s)
+    with tg.ForwardAccumulator(x, tg.constant(1.0)):
+        with pytest.raises(TypeError, match="keyword argument 's'"):
+            block(x, s=x * 2.0)
+    with tg.GradientTape() as tape:
+        with pytest.raises(TypeError, match="keyword argument 's'"):
+            block(x, s=w * 1.0)  # a trainable Variable read: followed
+    # positionally, both derivatives come back
+    with tg.GradientTape() as tape:
+        y = block(x, w * 1.0)
+    np.testing.assert_allclose(float(tape.gradient(y, w)), np.sin(3.0), rtol=1e-6)
