@@ -173,6 +173,7 @@ class TaylorAccumulator:
         if self.order < 1 or longest > self.order:
             raise ValueError(f"TaylorAccumulator order must be at least 1 and at least the series' length, got {order}")
         self._series: dict[int, list] = {}  # tensor key -> [x1, ..., xk] (k <= order)
+        self._followed = False  # some coefficient is a Tensor that an enclosing recorder follows
         self._variables: dict[int, tuple[Variable, list]] = {}
         for i, (p, s) in enumerate(zip(p_leaves, s_list)):
             if not isinstance(s, (list, tuple)):
@@ -182,12 +183,14 @@ class TaylorAccumulator:
             if isinstance(p, Variable):
                 ref = p.snapshot()
                 coefs = [self._checked(c, ref, i) for c in s]
+                self._followed = self._followed or any(isinstance(c, Tensor) for c in coefs)
                 self._variables[id(p)] = (p, coefs)
                 self._series[key_of(ref)] = coefs
             elif isinstance(p, Tensor):
                 if p.dtype.kind not in "fc":
                     raise TypeError(f"TaylorAccumulator primal {i} has dtype {p.dtype}; Taylor series need floats")
-                self._series[key_of(p)] = [self._checked(c, p, i) for c in s]
+                coefs = self._series[key_of(p)] = [self._checked(c, p, i) for c in s]
+                self._followed = self._followed or any(isinstance(c, Tensor) for c in coefs)
             else:
                 raise TypeError(
                     f"TaylorAccumulator primal {i} is a {type(p).__name__}; primals must be tg.Tensors or "
@@ -196,6 +199,20 @@ class TaylorAccumulator:
 
     @staticmethod
     def _checked(c: Any, primal: Tensor, i: int) -> Any:
+        if primal.dtype.kind != "c" and np.iscomplexobj(c._value if isinstance(c, Tensor) else c):
+            raise TypeError(
+                f"TaylorAccumulator series {i} has a complex coefficient but its primal has dtype {primal.dtype}: "
+                "a real primal moves along real directions only (the imaginary part would be dropped)"
+            )
+        if isinstance(c, Tensor) and c._key is not None and _followed(c._key):
+            # a coefficient an enclosing tape or accumulator follows (tg.grad with respect to a direction):
+            # kept as a Tensor, so that the series' computation, which those recorders see, depends on it
+            if c.shape != primal.shape:
+                raise ValueError(
+                    f"TaylorAccumulator series {i} has a coefficient of shape {c.shape} but its primal has shape "
+                    f"{primal.shape}"
+                )
+            return c if c.dtype == primal.dtype else ops.cast(c, primal.dtype)
         value = c._value if isinstance(c, Tensor) else python_to_array(c, primal.dtype)
         value = np.asarray(value)
         if value.shape != primal.shape:
@@ -245,6 +262,8 @@ class TaylorAccumulator:
             else:
                 inputs, ans = vals, tuple(o._value for o in out) if several else out._value
                 series = [[v, *s] if s else [v] for v, s in zip(vals, incoming)]
+                if self._followed:  # coefficients kept as Tensors for enclosing recorders: values here
+                    series = [[c._value if isinstance(c, Tensor) else c for c in s] for s in series]
             if several:
                 result = _checked_fallback(prim, self.order, series, ans, inputs, params, outer)
                 per_output = [[_fitted(c[o], a) for c in result[1:]] for o, a in enumerate(ans)]
@@ -269,6 +288,12 @@ class TaylorAccumulator:
             full = coefs + [np.zeros_like(p._value)] * (self.order - len(coefs))
             out.append([c if isinstance(c, Tensor) else wrap(c) for c in full])
         return unflatten(treedef, out)
+
+
+def _followed(key: int) -> bool:
+    """True when a recorder now active (one that will enclose a new accumulator) follows the tensor."""
+    stack = _context.state.recorders
+    return bool(stack) and stack is not RAW and any(getattr(r, "tracks", lambda _k: False)(key) for r in stack)
 
 
 def output_series(prim: Any, order: int, series: list, ans: Any, inputs: Any, params: dict, outer: tuple) -> list:

@@ -30,6 +30,12 @@
    (TensorFlow's rule), and a watched tensor passed by keyword got a None gradient, silently
    (``f(x, scale=s)`` with ``s`` watched: ``tape.gradient(y, s)`` None, as in TensorFlow). Such a
    call is now an error naming the fix (pass it positionally); unwatched keyword tensors still work.
+8. ``tg.TaylorAccumulator`` (so ``tg.derivatives(..., direction=u)`` and ``tg.taylor_series``) cast a
+   complex coefficient for a real primal to real (a ComplexWarning, and zero series), where
+   ``ForwardAccumulator`` refuses a complex tangent for a real primal; now refused the same way.
+   And it kept a coefficient's value only, so the derivative with respect to a direction
+   (``tg.grad(lambda u: tg.derivatives(f, x, 2, direction=u)[1])``, 2 H u) came back zeros, silently;
+   a coefficient an enclosing tape or accumulator follows now stays a Tensor.
 """
 
 from __future__ import annotations
@@ -245,3 +251,40 @@ def test_custom_gradient_and_recompute_grad_refuse_a_followed_keyword_tensor():
     with tg.GradientTape() as tape:
         y = block(x, w * 1.0)
     np.testing.assert_allclose(float(tape.gradient(y, w)), np.sin(3.0), rtol=1e-6)
+
+
+def test_taylor_refuses_a_complex_coefficient_for_a_real_primal():
+    x = tg.constant(0.7, dtype=tg.float64)
+    with pytest.raises(TypeError, match="complex coefficient.*real primal"):
+        tg.taylor_series(tg.exp, [x], [[1j]], order=2)
+    with pytest.raises(TypeError, match="complex coefficient"):
+        tg.derivatives(lambda v: v * v, 1.0, 2, direction=1j)
+    # a complex primal takes them
+    got = tg.derivatives(lambda v: v * v, 1.0 + 0j, 2, direction=1j)
+    np.testing.assert_allclose([complex(g) for g in got], [2j, -2.0])
+
+
+def test_derivatives_are_differentiable_with_respect_to_the_direction():
+    x = np.array([0.3, 0.8])
+    f = lambda v: tg.reduce_sum(tg.sin(v) * v[0])  # noqa: E731
+    u0 = np.array([1.0, 0.5])
+
+    def along(order):  # d^order/dt^order f(x + t u)
+        return lambda u: tg.derivatives(f, x, order, direction=u)[order - 1]
+
+    def numpy_along(order):
+        def g(u):
+            return float(tg.derivatives(f, x, order, direction=u)[order - 1])
+
+        return g
+
+    np.testing.assert_allclose(tg.grad(along(1))(u0).numpy(), tg.grad(f)(x).numpy(), rtol=1e-13)
+    np.testing.assert_allclose(tg.grad(along(2))(u0).numpy(), 2 * tg.hvp(f, (x,), (u0,)).numpy(), rtol=1e-13)
+    np.testing.assert_allclose(tg.grad(along(3))(u0).numpy(), _fd(numpy_along(3), u0), rtol=1e-7)
+    # forward over it, and both the point and the direction at once
+    w = np.array([0.0, 1.0])
+    _, forward = tg.jvp(along(2), (u0,), (w,))
+    np.testing.assert_allclose(float(forward), 2 * float(np.dot(tg.hvp(f, (x,), (u0,)).numpy(), w)), rtol=1e-13)
+    gx, gu = tg.grad(lambda p, u: tg.derivatives(f, p, 1, direction=u)[0], argnums=(0, 1))(x, u0)
+    np.testing.assert_allclose(gx.numpy(), tg.hvp(f, (x,), (u0,)).numpy(), rtol=1e-13)
+    np.testing.assert_allclose(gu.numpy(), tg.grad(f)(x).numpy(), rtol=1e-13)
