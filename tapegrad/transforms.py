@@ -474,8 +474,11 @@ def _reverse_blocks(tape: GradientTape, outs: list[Tensor], sources: list) -> li
     return blocks
 
 
-def _forward_blocks(tape: GradientTape, outs: list[Tensor], sources: list) -> list[list]:
-    """Forward mode: per source, one batched forward walk pushing every input direction at once."""
+def _forward_blocks(tape: GradientTape, outs: list[Tensor], sources: list, holomorphic: bool = False) -> list[list]:
+    """Forward mode: per source, one batched forward walk pushing every input direction at once.
+
+    With ``holomorphic`` a complex source's columns (derivatives along its real parts) are checked to
+    be the whole derivative (``_check_holomorphic``)."""
     raw = not _context.state.recorders
     records = tape.records
     blocks: list[list] = [[] for _ in outs]
@@ -495,7 +498,7 @@ def _forward_blocks(tape: GradientTape, outs: list[Tensor], sources: list) -> li
             return np.zeros((n, *outs[o].shape), dtype=outs[o].dtype)
 
         stacks = in_chunks(records, size, walk_rows, zeros) if size else [None] * len(outs)
-        if size and ref._value.dtype.kind == "c":  # columns along the real parts: exact only when holomorphic
+        if holomorphic and size and ref._value.dtype.kind == "c":  # along the real parts: whole when holomorphic
             along_imag = in_chunks(records, size, lambda rows, s=seeds * 1j: walk_rows(rows, s), zeros)
             _check_holomorphic(stacks, along_imag, outs)
         for o, y in enumerate(outs):
@@ -532,7 +535,8 @@ def _check_holomorphic(along_real: list, along_imag: list, outs: list[Tensor]) -
                 f"jacobian: f is not holomorphic in its complex inputs (output of dtype {y.dtype}), so its "
                 "Jacobian is not one complex matrix: the derivatives along the real parts would drop those "
                 "along the imaginary parts. Use tg.jvp(f, (z,), (u,)) with u = 1 and u = 1j for both, or "
-                "tape.jacobian / tg.grad of a real output for gradients dL/dx + i dL/dy"
+                "tape.jacobian / tg.grad of a real output for gradients dL/dx + i dL/dy, or mode='forward' "
+                "for the columns along the real parts alone"
             )
 
 
@@ -542,9 +546,10 @@ def jacobian(f: Function, argnums: ArgNums = 0, mode: str = "auto", has_aux: boo
     ``mode="reverse"`` walks the recorded tape backwards once per output element, ``"forward"``
     forwards once per input element, ``"auto"`` picks forward when the inputs have fewer elements
     than the outputs, and always for complex inputs or outputs (a column is then the derivative along the
-    real parts: for holomorphic ``f`` the complex derivative, as JAX's ``holomorphic=True``; an ``f`` that
-    is not holomorphic in a complex input, such as ``abs(z)**2``, is refused rather than given half
-    its derivative). ``f`` runs
+    real parts: for holomorphic ``f`` the complex derivative, as JAX's ``holomorphic=True``). In
+    ``"auto"`` mode an ``f`` that is not holomorphic in a complex input, such as ``abs(z)**2``, is
+    refused rather than given half its derivative; ``mode="forward"`` asks for the columns along the
+    real parts as they are (JVPs along the real basis directions). ``f`` runs
     once either way. The result has the structure of ``f``'s output,
     each leaf holding the structure of ``args[argnums]`` (a tuple of them for a tuple ``argnums``).
     """
@@ -580,8 +585,10 @@ def jacobian(f: Function, argnums: ArgNums = 0, mode: str = "auto", has_aux: boo
                     "of real parts, as tape.jacobian does), not the Jacobian; use mode='forward' or 'auto'"
                 )
             forward = True  # columns: derivatives along the real parts (the complex derivative when holomorphic)
-        if sources:
-            blocks = (_forward_blocks if forward else _reverse_blocks)(tape, outs, sources)
+        if sources and forward:
+            blocks = _forward_blocks(tape, outs, sources, holomorphic=mode == "auto")
+        elif sources:
+            blocks = _reverse_blocks(tape, outs, sources)
         else:
             blocks = [[] for _ in outs]
         jac = unflatten(out_def, [call.regroup(row, single) for row in blocks])
