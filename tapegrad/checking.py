@@ -16,6 +16,7 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
+from tapegrad._structure import flatten
 from tapegrad._tensor import Tensor, wrap
 from tapegrad.forward import ForwardAccumulator
 from tapegrad.tape import GradientTape
@@ -100,7 +101,7 @@ def _report(level: str, what: str, analytic: np.ndarray, numeric: np.ndarray, rt
     analytic, numeric = analytic.astype(np.float64), numeric.astype(np.float64)
     err = np.abs(analytic - numeric)
     bad = err > atol + rtol * np.abs(numeric)
-    if not bad.any() and np.isfinite(analytic).all() == np.isfinite(numeric).all():
+    if not bad.any() and (np.isfinite(analytic) == np.isfinite(numeric)).all():  # non-finite at the same places
         return
     rel = err / np.maximum(np.abs(numeric), 1e-300)
     order = np.argsort(-np.where(np.isnan(err), np.inf, err))[:5]
@@ -129,6 +130,8 @@ def check_grads(
     unknown = set(modes) - {"forward", "reverse"}
     if unknown:
         raise ValueError(f"check_grads modes must be 'forward' and/or 'reverse', got {sorted(unknown)}")
+    if _level == "f":
+        f = _flat_output(f)
     arrays = [_wide(_as_array(a)) for a in args]
     rng = np.random.default_rng(seed)
     y0 = _call(f, arrays)
@@ -177,6 +180,19 @@ def check_grads(
                         seed=seed + 2, _level=f"JVP of {_level}")
 
 
+def _flat_output(f: Function) -> Function:
+    """``f`` with a nested output (a tuple, list or dict of tensors, as JAX's check_grads takes)
+    returning its leaves raveled into one vector; an array output is kept as it is."""
+
+    def flat(*xs: Any) -> Any:
+        y = f(*xs)
+        if not isinstance(y, (list, tuple, dict)):
+            return y
+        return _concat([leaf if isinstance(leaf, Tensor) else wrap(np.asarray(leaf)) for leaf in flatten(y)[0]], True)
+
+    return flat
+
+
 def _direction(rng: Any, like: np.ndarray) -> np.ndarray:
     """A random direction shaped like ``like``: complex for complex values (real and imaginary)."""
     u = rng.standard_normal(like.shape)
@@ -191,9 +207,9 @@ def _contract(y: Any, v: np.ndarray) -> Any:
     return ops.sum(ops.real(product) if np.iscomplexobj(v) or _as_array(y).dtype.kind == "c" else product)
 
 
-def _concat(parts: list) -> Any:
+def _concat(parts: list, always: bool = False) -> Any:
     from tapegrad._tensor import ops
 
-    if len(parts) == 1:
+    if len(parts) == 1 and not always:
         return parts[0]
     return ops.concatenate([ops.reshape(p, (-1,)) for p in parts])

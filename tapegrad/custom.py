@@ -50,12 +50,12 @@ from __future__ import annotations
 
 import functools
 import inspect
-from contextlib import nullcontext
-from typing import Any, Callable, Sequence
+from contextlib import contextmanager, nullcontext
+from typing import Any, Callable, Iterator, Sequence
 
 import numpy as np
 
-from tapegrad import _context
+from tapegrad import _backend, _context
 from tapegrad import _primitive as _p
 from tapegrad._context import RAW, recorders_set_to, state
 from tapegrad._dtypes import python_to_array
@@ -209,7 +209,8 @@ def custom_gradient(f: Function | None = None) -> Any:
     ``grad_fn(*upstream)`` gets one upstream gradient per (flattened) output of ``f`` and returns
     the gradients of ``f``'s positional tensor arguments: one tensor (or None) per flattened
     argument, or a single tensor when there is one argument. Keyword arguments are passed to ``f``
-    and not differentiated.
+    and not differentiated (a float tensor among them that a tape or accumulator follows is an
+    error rather than a silent None: pass it positionally).
 
     The classic numerically stable example: the naive gradient of ``log(1 + exp(x))`` at x = 100
     is inf/inf = nan in float32, this one is 1.0::
@@ -245,6 +246,7 @@ def custom_gradient(f: Function | None = None) -> Any:
         if not stack or stack is RAW:  # nothing can differentiate this call
             y, _ = _split_result(f(*args, **kwargs), name)
             return y
+        _refuse_followed_keywords(kwargs, stack, f"custom_gradient({name})")
         watcher = _VariableWatcher()
         _context.push(watcher)
         try:
@@ -310,6 +312,27 @@ def custom_gradient(f: Function | None = None) -> Any:
         return unflatten(y_def, results)
 
     return decorated
+
+
+def _never(_key: Any) -> bool:
+    return False
+
+
+def _refuse_followed_keywords(kwargs: dict, recorders: Any, what: str) -> None:
+    """Keyword arguments are not differentiated (TensorFlow's rule, which gives None silently): refuse
+    a float tensor among them that a tape or accumulator follows, as its derivative would be lost."""
+    if not kwargs:
+        return
+    for name, value in kwargs.items():
+        for leaf in flatten(value)[0]:
+            if leaf.__class__ is not Tensor or leaf._key is None or _backend.kind(leaf._value.dtype) not in "fc":
+                continue
+            if any(getattr(r, "tracks", _never)(leaf._key) for r in recorders):  # (a tg.function trace: no)
+                raise TypeError(
+                    f"{what}: keyword argument {name!r} is a tensor that a tape or accumulator differentiates, "
+                    "but keyword arguments are not differentiated (its derivative would be dropped); pass it "
+                    "as a positional argument"
+                )
 
 
 def _spread(gs: Sequence[Any], positions: list[int], n: int) -> list:
@@ -412,7 +435,8 @@ def recompute_grad(f: Function) -> Function:
     tensor arguments (and the Variables it reads) to each output; its VJP runs ``f`` again under a
     fresh tape and differentiates that. Gradients are the same (exactly, ``f`` must be
     deterministic); memory falls from all intermediates of ``f`` to those of one segment at a
-    time, at the cost of running ``f`` twice. Higher order and forward mode work (forward mode
+    time, at the cost of running ``f`` twice. Tensors are differentiated as positional arguments
+    (a followed one passed by keyword is an error). Higher order and forward mode work (forward mode
     recomputes ``f`` under an accumulator). With several outputs, the backward pass still runs
     ``f`` once more, for all of them.
 
@@ -429,6 +453,7 @@ def recompute_grad(f: Function) -> Function:
         stack = state.recorders
         if not stack or stack is RAW:
             return f(*args, **kwargs)
+        _refuse_followed_keywords(kwargs, stack, f"recompute_grad({getattr(f, '__name__', 'f')})")
         watcher = _VariableWatcher()
         with recorders_set_to((watcher,)):  # nothing records the forward pass
             y = f(*args, **kwargs)
@@ -448,8 +473,8 @@ def recompute_grad(f: Function) -> Function:
             prim = _p.primitive(_ValueOnce(tuple(y_leaves[j]._value for j in floats)), name)
             _p.set_rules(
                 prim,
-                joint_vjp=_recompute_vjp(f, args, kwargs, floats, sources),
-                joint_jvp=_recompute_jvp(f, args, kwargs, floats, sources),
+                joint_vjp=_recompute_vjp(f, args, kwargs, floats, sources, variables),
+                joint_jvp=_recompute_jvp(f, args, kwargs, floats, sources, variables),
             )
             # the rules recompute the outputs, so records need not keep them (nor the impl: _ValueOnce)
             prim.reads = ((frozenset(range(len(prim_args))), False),) * len(prim_args)
@@ -460,11 +485,28 @@ def recompute_grad(f: Function) -> Function:
     return decorated
 
 
-def _recompute_vjp(f: Function, args: tuple, kwargs: dict, floats: list[int], sources: list) -> Callable[..., Any]:
+@contextmanager
+def _as_read(variables: list[tuple[Variable, Tensor]]) -> Iterator[None]:
+    """The Variables ``f`` read hold, for its recomputation, the values it read (the same snapshots,
+    so tapes connect them): one assigned after the call would otherwise give the gradient at its
+    new value."""
+    held = [(var, var._value, var._snapshot) for var, _ in variables]
+    for var, snap in variables:
+        var._value, var._snapshot = snap._value, snap
+    try:
+        yield
+    finally:
+        for var, value, snapshot in held:
+            var._value, var._snapshot = value, snapshot
+
+
+def _recompute_vjp(
+    f: Function, args: tuple, kwargs: dict, floats: list[int], sources: list, variables: list
+) -> Callable[..., Any]:
     def joint_vjp(gs: tuple, ans: Any, needs: Any, *inputs: Any) -> list:
         pairs = [(j, g) for j, g in zip(floats, gs) if g is not None]
         raw = not any(isinstance(g, Tensor) for _, g in pairs)
-        with recorders_set_to(()) if raw else nullcontext():
+        with recorders_set_to(()) if raw else nullcontext(), _as_read(variables):
             with GradientTape() as tape:  # f once, for every output that received a cotangent
                 tape.watch(sources)
                 ys = flatten(f(*args, **kwargs))[0]
@@ -475,13 +517,15 @@ def _recompute_vjp(f: Function, args: tuple, kwargs: dict, floats: list[int], so
     return joint_vjp
 
 
-def _recompute_jvp(f: Function, args: tuple, kwargs: dict, floats: list[int], sources: list) -> Callable[..., Any]:
+def _recompute_jvp(
+    f: Function, args: tuple, kwargs: dict, floats: list[int], sources: list, variables: list
+) -> Callable[..., Any]:
     def joint_jvp(tangents: list, ans: Any, *inputs: Any) -> Any:
         pairs = [(s, t) for s, t in zip(sources, tangents) if t is not None]
         if not pairs:
             return None
         raw = state.recorders is RAW  # (ans may be a stand-in: records need not keep the output)
-        with recorders_set_to(()) if raw else nullcontext():
+        with recorders_set_to(()) if raw else nullcontext(), _as_read(variables):
             with ForwardAccumulator([s for s, _ in pairs], [t for _, t in pairs]) as acc:
                 ys = flatten(f(*args, **kwargs))[0]
             out = [acc.jvp(ys[j]) for j in floats]

@@ -359,9 +359,9 @@ class GradientTape:
         stacks = self._stacked_rows(t, resolved, seeds, parallel_iterations)
         results = []
         for (ref, _), stack in zip(resolved, stacks):
-            if stack is None:  # unconnected (or an empty target)
+            if stack is None:  # unconnected, or an empty target (whose Jacobian is empty, not None)
                 zeros = wrap(np.zeros(t.shape + ref.shape, dtype=ref.dtype))
-                results.append(None if unconnected is UnconnectedGradients.NONE else zeros)
+                results.append(None if unconnected is UnconnectedGradients.NONE and m else zeros)
                 continue
             results.append(ops.reshape(finish(stack, ref, UnconnectedGradients.ZERO, m), t.shape + ref.shape))
         if not self._persistent:
@@ -397,7 +397,7 @@ class GradientTape:
         if not self._persistent:
             self._release()
         if stack is None:
-            if unconnected is UnconnectedGradients.NONE:
+            if unconnected is UnconnectedGradients.NONE and inner and batch:  # (an empty one is empty, not None)
                 return None
             return wrap(np.zeros((batch, *t.shape[1:], *ref.shape[1:]), dtype=ref.dtype))
         per_row = finish(stack, ref, UnconnectedGradients.ZERO, inner)  # (inner, batch, *in)

@@ -173,6 +173,7 @@ class TaylorAccumulator:
         if self.order < 1 or longest > self.order:
             raise ValueError(f"TaylorAccumulator order must be at least 1 and at least the series' length, got {order}")
         self._series: dict[int, list] = {}  # tensor key -> [x1, ..., xk] (k <= order)
+        self._followed = False  # some coefficient is a Tensor that an enclosing recorder follows
         self._variables: dict[int, tuple[Variable, list]] = {}
         for i, (p, s) in enumerate(zip(p_leaves, s_list)):
             if not isinstance(s, (list, tuple)):
@@ -182,12 +183,14 @@ class TaylorAccumulator:
             if isinstance(p, Variable):
                 ref = p.snapshot()
                 coefs = [self._checked(c, ref, i) for c in s]
+                self._followed = self._followed or any(isinstance(c, Tensor) for c in coefs)
                 self._variables[id(p)] = (p, coefs)
                 self._series[key_of(ref)] = coefs
             elif isinstance(p, Tensor):
                 if p.dtype.kind not in "fc":
                     raise TypeError(f"TaylorAccumulator primal {i} has dtype {p.dtype}; Taylor series need floats")
-                self._series[key_of(p)] = [self._checked(c, p, i) for c in s]
+                coefs = self._series[key_of(p)] = [self._checked(c, p, i) for c in s]
+                self._followed = self._followed or any(isinstance(c, Tensor) for c in coefs)
             else:
                 raise TypeError(
                     f"TaylorAccumulator primal {i} is a {type(p).__name__}; primals must be tg.Tensors or "
@@ -196,6 +199,20 @@ class TaylorAccumulator:
 
     @staticmethod
     def _checked(c: Any, primal: Tensor, i: int) -> Any:
+        if primal.dtype.kind != "c" and np.iscomplexobj(c._value if isinstance(c, Tensor) else c):
+            raise TypeError(
+                f"TaylorAccumulator series {i} has a complex coefficient but its primal has dtype {primal.dtype}: "
+                "a real primal moves along real directions only (the imaginary part would be dropped)"
+            )
+        if isinstance(c, Tensor) and c._key is not None and _followed(c._key):
+            # a coefficient an enclosing tape or accumulator follows (tg.grad with respect to a direction):
+            # kept as a Tensor, so that the series' computation, which those recorders see, depends on it
+            if c.shape != primal.shape:
+                raise ValueError(
+                    f"TaylorAccumulator series {i} has a coefficient of shape {c.shape} but its primal has shape "
+                    f"{primal.shape}"
+                )
+            return c if c.dtype == primal.dtype else ops.cast(c, primal.dtype)
         value = c._value if isinstance(c, Tensor) else python_to_array(c, primal.dtype)
         value = np.asarray(value)
         if value.shape != primal.shape:
@@ -245,6 +262,8 @@ class TaylorAccumulator:
             else:
                 inputs, ans = vals, tuple(o._value for o in out) if several else out._value
                 series = [[v, *s] if s else [v] for v, s in zip(vals, incoming)]
+                if self._followed:  # coefficients kept as Tensors for enclosing recorders: values here
+                    series = [[c._value if isinstance(c, Tensor) else c for c in s] for s in series]
             if several:
                 result = _checked_fallback(prim, self.order, series, ans, inputs, params, outer)
                 per_output = [[_fitted(c[o], a) for c in result[1:]] for o, a in enumerate(ans)]
@@ -269,6 +288,12 @@ class TaylorAccumulator:
             full = coefs + [np.zeros_like(p._value)] * (self.order - len(coefs))
             out.append([c if isinstance(c, Tensor) else wrap(c) for c in full])
         return unflatten(treedef, out)
+
+
+def _followed(key: int) -> bool:
+    """True when a recorder now active (one that will enclose a new accumulator) follows the tensor."""
+    stack = _context.state.recorders
+    return bool(stack) and stack is not RAW and any(getattr(r, "tracks", lambda _k: False)(key) for r in stack)
 
 
 def output_series(prim: Any, order: int, series: list, ans: Any, inputs: Any, params: dict, outer: tuple) -> list:
@@ -378,11 +403,18 @@ def derivatives(f: Callable[[Any], Any], x: Any, order: int, direction: Any = No
     """
     if order < 1:
         raise ValueError(f"derivatives: order must be at least 1, got {order}")
-    x = x if isinstance(x, Tensor) else wrap(python_to_array(x, np.float64))
+    x = _point(x)
     v = np.ones_like(x._value) if direction is None else direction
     with TaylorAccumulator(x, [v], order) as acc:
         y = f(x)
     return [c if k == 1 else _times(c, math.factorial(k)) for k, c in enumerate(acc.series(y), start=1)]
+
+
+def _point(x: Any) -> Tensor:
+    """``x`` as a Tensor: float64 for real numbers, complex128 for complex ones (never cut to the real part)."""
+    if isinstance(x, Tensor):
+        return x
+    return wrap(python_to_array(x, np.complex128 if np.iscomplexobj(x) else np.float64))
 
 
 def _times(c: Tensor, number: int) -> Tensor:
@@ -408,19 +440,32 @@ def derivative_tensors(f: Callable[[Any], Any], x: Any, order: int, *, vectorize
 
         value, grad, hess, third = tg.derivative_tensors(lambda v: tg.exp(v[0] * v[1]), np.array([1.0, 2.0]), 3)
     """
-    x = x if isinstance(x, Tensor) else wrap(python_to_array(x, np.float64))
+    x = _point(x)
     if x.ndim != 1:
         raise ValueError(f"derivative_tensors takes a vector x, got shape {x.shape}")
     n = x.shape[0]
     value = f(x)
     results: list = [value]
     passes: dict[tuple, list] = {}  # primitive direction -> its scaled coefficients [y1..yK]
+    # the coefficients' precision: complex when x or f(x) is (a real cast would drop the imaginary parts)
+    wide = np.complex128 if x.dtype.kind == "c" or np.iscomplexobj(value._value) else np.float64
+    recorders = _context.state.recorders
+    traced = bool(recorders) and recorders is not RAW
+    if traced:  # a tape or accumulator follows x (tg.grad of a derivative): combine with recorded ops
+        coefficient = lambda c: c if c.dtype == wide else ops.cast(c, wide)  # noqa: E731
+        stack, tensordot, reshape = ops.stack, ops.tensordot, ops.reshape
+    else:  # plain NumPy, the fast path of plots and the CLI
+        coefficient = lambda c: np.asarray(c._value, dtype=wide)  # noqa: E731
+        stack, tensordot, reshape = np.stack, np.tensordot, np.reshape
     if vectorized and order >= 1:
         bases = sorted({_primitive_direction(j) for k in range(1, order + 1) for j in _compositions(k, n)})
-        stacked = wrap(np.repeat(x._value[:, None], len(bases), axis=1))
+        if traced:
+            stacked = ops.stack([x] * len(bases), axis=1)
+        else:
+            stacked = wrap(np.repeat(x._value[:, None], len(bases), axis=1))
         with TaylorAccumulator(stacked, [np.asarray(bases, dtype=x.dtype).T], order) as acc:
             y = f(stacked)
-        coefs = [np.asarray(c._value, dtype=np.float64) for c in acc.series(y)]
+        coefs = [coefficient(c) for c in acc.series(y)]
         for col, base in enumerate(bases):
             passes[base] = [c[..., col] for c in coefs]
 
@@ -430,24 +475,28 @@ def derivative_tensors(f: Callable[[Any], Any], x: Any, order: int, *, vectorize
         if base not in passes:
             with TaylorAccumulator(x, [np.asarray(base, dtype=x.dtype)], order) as acc:
                 y = f(x)
-            passes[base] = [np.asarray(c._value, dtype=np.float64) for c in acc.series(y)]
+            passes[base] = [coefficient(c) for c in acc.series(y)]
         return passes[base][k - 1] * float(g) ** k  # p_k(g u) = g**k p_k(u)
 
-    out_shape = np.shape(value._value)
+    out_shape = tuple(np.shape(value._value))
     for k in range(1, order + 1):
         partials: dict[tuple, Any] = {}  # multi-index (counts per variable) -> d^i f
         for size in range(1, min(n, k) + 1):
             lattice, rows, weights = _lagrange_weights(size, k)
             for subset in itertools.combinations(range(n), size):
-                samples = np.stack([homogeneous_part(_embed(j, subset, n), k) for j in lattice])
-                coefficients = np.tensordot(weights, samples, axes=(1, 0))
-                for i, c in zip(rows, coefficients):
+                samples = stack([homogeneous_part(_embed(j, subset, n), k) for j in lattice])
+                coefficients = tensordot(weights, samples, axes=(1, 0))
+                for r, i in enumerate(rows):
                     counts = _embed(i, subset, n)
-                    partials[counts] = c * float(math.prod(math.factorial(m) for m in i))  # d^i f = i! c_i
-        tensor = np.zeros(out_shape + (n,) * k)
-        for idx in itertools.product(range(n), repeat=k):  # entry [i1..ik] is the partial of its counts
-            tensor[(..., *idx)] = partials[tuple(idx.count(v) for v in range(n))]
-        results.append(wrap(tensor.astype(value.dtype, copy=False)))
+                    factorials = float(math.prod(math.factorial(m) for m in i))
+                    partials[counts] = coefficients[r] * factorials  # d^i f = i! c_i
+        # entry [i1..ik] is the partial of its counts
+        entries = [partials[tuple(idx.count(v) for v in range(n))] for idx in itertools.product(range(n), repeat=k)]
+        tensor = reshape(stack(entries, axis=-1), out_shape + (n,) * k)
+        if isinstance(tensor, Tensor):
+            results.append(tensor if tensor.dtype == value.dtype else ops.cast(tensor, value.dtype))
+        else:
+            results.append(wrap(tensor.astype(value.dtype, copy=False)))
     return results
 
 

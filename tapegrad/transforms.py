@@ -474,8 +474,11 @@ def _reverse_blocks(tape: GradientTape, outs: list[Tensor], sources: list) -> li
     return blocks
 
 
-def _forward_blocks(tape: GradientTape, outs: list[Tensor], sources: list) -> list[list]:
-    """Forward mode: per source, one batched forward walk pushing every input direction at once."""
+def _forward_blocks(tape: GradientTape, outs: list[Tensor], sources: list, holomorphic: bool = False) -> list[list]:
+    """Forward mode: per source, one batched forward walk pushing every input direction at once.
+
+    With ``holomorphic`` a complex source's columns (derivatives along its real parts) are checked to
+    be the whole derivative (``_check_holomorphic``)."""
     raw = not _context.state.recorders
     records = tape.records
     blocks: list[list] = [[] for _ in outs]
@@ -495,6 +498,9 @@ def _forward_blocks(tape: GradientTape, outs: list[Tensor], sources: list) -> li
             return np.zeros((n, *outs[o].shape), dtype=outs[o].dtype)
 
         stacks = in_chunks(records, size, walk_rows, zeros) if size else [None] * len(outs)
+        if holomorphic and size and ref._value.dtype.kind == "c":  # along the real parts: whole when holomorphic
+            along_imag = in_chunks(records, size, lambda rows, s=seeds * 1j: walk_rows(rows, s), zeros)
+            _check_holomorphic(stacks, along_imag, outs)
         for o, y in enumerate(outs):
             stack = stacks[o]
             if y._value.dtype.kind not in "fc" or not size:
@@ -509,13 +515,41 @@ def _forward_blocks(tape: GradientTape, outs: list[Tensor], sources: list) -> li
     return blocks
 
 
+def _check_holomorphic(along_real: list, along_imag: list, outs: list[Tensor]) -> None:
+    """Refuse a forward Jacobian of complex inputs whose columns would drop a derivative.
+
+    The columns are derivatives along the real parts; they are the whole derivative only when each
+    column along the imaginary part is i times it (Cauchy-Riemann, f holomorphic). Otherwise (|z|**2,
+    conj, a real output of a complex input) the Jacobian would silently lose d/dy.
+    """
+    for y, a, b in zip(outs, along_real, along_imag):
+        if a is None and b is None:
+            continue
+        a, b = (np.asarray(s._value if isinstance(s, Tensor) else s) if s is not None else None for s in (a, b))
+        a = np.zeros_like(b) if a is None else a
+        b = np.zeros_like(a) if b is None else b
+        eps = np.finfo(np.result_type(a.dtype, b.dtype, np.complex64)).eps
+        scale = max(float(np.max(np.abs(a), initial=0.0)), float(np.max(np.abs(b), initial=0.0)), 1.0)
+        if not np.allclose(b, 1j * a, rtol=0.0, atol=1e3 * eps * scale):
+            raise ValueError(
+                f"jacobian: f is not holomorphic in its complex inputs (output of dtype {y.dtype}), so its "
+                "Jacobian is not one complex matrix: the derivatives along the real parts would drop those "
+                "along the imaginary parts. Use tg.jvp(f, (z,), (u,)) with u = 1 and u = 1j for both, or "
+                "tape.jacobian / tg.grad of a real output for gradients dL/dx + i dL/dy, or mode='forward' "
+                "for the columns along the real parts alone"
+            )
+
+
 def jacobian(f: Function, argnums: ArgNums = 0, mode: str = "auto", has_aux: bool = False) -> Function:
     """The Jacobian of ``f`` with respect to ``args[argnums]``: blocks of shape ``out.shape + in.shape``.
 
     ``mode="reverse"`` walks the recorded tape backwards once per output element, ``"forward"``
     forwards once per input element, ``"auto"`` picks forward when the inputs have fewer elements
     than the outputs, and always for complex inputs or outputs (a column is then the derivative along the
-    real parts: for holomorphic ``f`` the complex derivative, as JAX's ``holomorphic=True``). ``f`` runs
+    real parts: for holomorphic ``f`` the complex derivative, as JAX's ``holomorphic=True``). In
+    ``"auto"`` mode an ``f`` that is not holomorphic in a complex input, such as ``abs(z)**2``, is
+    refused rather than given half its derivative; ``mode="forward"`` asks for the columns along the
+    real parts as they are (JVPs along the real basis directions). ``f`` runs
     once either way. The result has the structure of ``f``'s output,
     each leaf holding the structure of ``args[argnums]`` (a tuple of them for a tuple ``argnums``).
     """
@@ -551,8 +585,10 @@ def jacobian(f: Function, argnums: ArgNums = 0, mode: str = "auto", has_aux: boo
                     "of real parts, as tape.jacobian does), not the Jacobian; use mode='forward' or 'auto'"
                 )
             forward = True  # columns: derivatives along the real parts (the complex derivative when holomorphic)
-        if sources:
-            blocks = (_forward_blocks if forward else _reverse_blocks)(tape, outs, sources)
+        if sources and forward:
+            blocks = _forward_blocks(tape, outs, sources, holomorphic=mode == "auto")
+        elif sources:
+            blocks = _reverse_blocks(tape, outs, sources)
         else:
             blocks = [[] for _ in outs]
         jac = unflatten(out_def, [call.regroup(row, single) for row in blocks])
