@@ -1,4 +1,5 @@
-"""Central differences for the NumPy audits: what a gradient of NumPy code must equal."""
+"""What NumPy code run on tensors must equal, for the NumPy audits: NumPy's own values (bit for bit)
+and, for its gradients, central differences."""
 
 from __future__ import annotations
 
@@ -19,3 +20,12 @@ def central_differences(f: Callable[[np.ndarray], Any], x: Any, eps: float = 1e-
             xm[i] -= eps * step
             g[i] += step * (np.sum(np.real(np.asarray(f(xp)))) - np.sum(np.real(np.asarray(f(xm))))) / (2 * eps)
     return g
+
+
+def same_as_numpy(got: Any, want: Any) -> None:
+    """Same values bit for bit (NaNs in the same places), same dtype, same shape."""
+    want = np.asarray(want)
+    got = np.asarray(got.numpy() if hasattr(got, "numpy") else got)
+    assert got.dtype == want.dtype, (got.dtype, want.dtype)
+    assert got.shape == want.shape, (got.shape, want.shape)
+    np.testing.assert_array_equal(got, want)

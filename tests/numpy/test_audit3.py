@@ -14,21 +14,13 @@ import tapegrad as tg
 import tapegrad.numpy as tnp
 from tapegrad import _tensor
 from tests.numpy.differences import central_differences as _fd
+from tests.numpy.differences import same_as_numpy as _same
 
 RNG = np.random.default_rng(23)
 
 
 def _grad(f, x):
     return tg.grad(lambda t: tnp.sum(f(t)))(tg.constant(x)).numpy()
-
-
-def _same(got, want):
-    """Same values bit for bit, same dtype, same shape."""
-    want = np.asarray(want)
-    got = np.asarray(got.numpy() if isinstance(got, tg.Tensor) else got)
-    assert got.dtype == want.dtype, (got.dtype, want.dtype)
-    assert got.shape == want.shape, (got.shape, want.shape)
-    np.testing.assert_array_equal(got, want)
 
 
 # ---- 1. ufunc methods: np.add.reduce(t), np.multiply.accumulate(t), np.maximum.outer(a, t), ... -------

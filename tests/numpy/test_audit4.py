@@ -14,6 +14,7 @@ import tapegrad as tg
 import tapegrad.numpy as tnp
 from tapegrad.ops import linalg as L
 from tests.numpy.differences import central_differences as _fd
+from tests.ops.test_linalg import _np_cofactors as _cofactors
 
 RNG = np.random.default_rng(41)
 
@@ -25,17 +26,6 @@ def _singular(shape, drop, complex_=False):
     q = np.linalg.qr(RNG.standard_normal((n, n)))[0][:, :drop]
     b = RNG.standard_normal(shape) + (1j * RNG.standard_normal(shape) if complex_ else 0)
     return b @ (np.eye(n) - q @ q.T)
-
-
-def _cofactors(a):
-    """The cofactor matrix from its definition: signed determinants of the minors."""
-    n = a.shape[-1]
-    out = np.empty_like(a)
-    for i in range(n):
-        for j in range(n):
-            minor = np.delete(np.delete(a, i, axis=-2), j, axis=-1)
-            out[..., i, j] = (-1) ** (i + j) * (np.linalg.det(minor) if n > 1 else 1)
-    return out
 
 
 def _grad_det(a):

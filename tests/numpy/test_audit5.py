@@ -11,17 +11,9 @@ import pytest
 import tapegrad as tg
 import tapegrad.numpy as tnp
 from tests.numpy.differences import central_differences as _fd
+from tests.numpy.differences import same_as_numpy as _same
 
 RNG = np.random.default_rng(55)
-
-
-def _same(got, want):
-    """Same values bit for bit (NaNs in the same places), same dtype, same shape."""
-    want = np.asarray(want)
-    got = np.asarray(got.numpy() if isinstance(got, tg.Tensor) else got)
-    assert got.dtype == want.dtype, (got.dtype, want.dtype)
-    assert got.shape == want.shape, (got.shape, want.shape)
-    np.testing.assert_array_equal(got, want)
 
 
 def _grad(f, x):
