@@ -351,7 +351,7 @@ class GradientTape:
         """The full Jacobian: for each source, an array of shape ``target.shape + source.shape``."""
         self._check_usable("jacobian")
         unconnected = as_unconnected(unconnected_gradients)
-        (t,) = as_target_list(target)
+        t = _one_target(target, "jacobian")
         leaves, treedef = flatten(sources)
         resolved = [self.source_keys(s, i) for i, s in enumerate(leaves)]
         m = t.size
@@ -383,7 +383,7 @@ class GradientTape:
         """
         self._check_usable("batch_jacobian")
         unconnected = as_unconnected(unconnected_gradients)
-        (t,) = as_target_list(target)
+        t = _one_target(target, "batch_jacobian")
         (ref, keys) = self.source_keys(source, 0)
         if t.ndim < 1 or ref.ndim < 1 or t.shape[0] != ref.shape[0]:
             raise ValueError(
@@ -503,3 +503,14 @@ def _summed(found: dict, keys: list[int]) -> Any:
         if g is not None:
             total = g if total is None else total + g
     return total
+
+
+def _one_target(target: Any, what: str) -> Tensor:
+    """The one target tensor of a Jacobian (TensorFlow's ``jacobian`` takes one, and gives no sum of several)."""
+    targets = as_target_list(target)
+    if len(targets) != 1:
+        raise TypeError(
+            f"{what}: the target must be one tensor, got {len(targets)} (a Jacobian is not summed over targets, "
+            f"as gradient() is): call {what} once per target, or tg.stack / tg.concat them into one"
+        )
+    return targets[0]

@@ -442,3 +442,16 @@ def test_an_outer_tape_differentiates_through_constants_of_the_inner_records():
         dy_dx = inner.gradient(y, x)
     assert float(dy_dx) == 2 * 2.0 * 1.5 + 3
     assert float(outer.gradient(dy_dx, c)) == 2 * 1.5
+
+
+@pytest.mark.parametrize("method", ["jacobian", "batch_jacobian"])
+def test_jacobian_of_several_targets_is_a_clear_error(method):
+    """tape.jacobian([y, y], x) failed with Python's "too many values to unpack"; TensorFlow's
+    fails too (a list has no shape). A Jacobian is not summed over targets as gradient() is."""
+    x = tg.constant(np.array([[1.0, 2.0]]))
+    with tg.GradientTape(persistent=True) as tape:
+        tape.watch(x)
+        y = x * x
+    with pytest.raises(TypeError, match=f"{method}: the target must be one tensor, got 2"):
+        getattr(tape, method)([y, y], x)
+    np.testing.assert_array_equal(getattr(tape, method)([y], x).numpy(), getattr(tape, method)(y, x).numpy())
