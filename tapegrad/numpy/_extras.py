@@ -265,7 +265,7 @@ def _nanquantile(a: Any, q: Any, axis: Any, out: Any, method: str, keepdims: boo
     elif method == "nearest":
         res = take_along_axis(s, np.round(pos).astype(np.intp), -1)
     else:
-        frac = frac if method == "linear" else 0.5 * (frac > 0)
+        frac = frac if method == "linear" else np.full_like(frac, 0.5) * (frac > 0)
         f = None
         if method == "linear" and isinstance(q, Tensor):  # the same fraction, differentiable in q
             f = np.maximum(count - 1, 0)[..., None] * ops.reshape(_float64(q), (-1,)) - lo
